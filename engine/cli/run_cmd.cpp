@@ -1,0 +1,7 @@
+#include "engine/cli/app.hpp"
+
+namespace flow::cli {
+
+void register_run_commands(CLI::App& /*app*/, GlobalOptions& /*g*/, Action& /*action*/) {}
+
+}  // namespace flow::cli

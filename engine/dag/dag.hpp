@@ -1,0 +1,114 @@
+#pragma once
+// The model of a DAG file (SPEC §3) after loading: plain values with the source location
+// of every field a user may get wrong. Loading is engine/dag/loader.hpp, checking is
+// engine/dag/validate.hpp; nothing here does I/O.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/error.hpp"
+
+namespace flow::dag {
+
+using Duration = std::chrono::milliseconds;
+
+// When a task may run, given the states of its upstream tasks (Airflow's trigger rules).
+enum class TriggerRule { kAllSuccess, kAllDone, kOneFailed, kOneSuccess, kNoneFailed };
+
+// The `slurm:` block of a task. Zero / empty means "use the site's or LAMEC's default".
+struct SlurmSpec {
+  int nodes = 0;
+  int ntasks = 0;           // ntasks per node
+  int gpus = 0;             // gpus per node
+  int cpus_per_task = 0;
+  std::string time;         // HH:MM:SS or D-HH:MM:SS
+  std::string partition;
+  std::string account;
+  std::vector<std::string> software;  // LAMEC software names: ddp, horovod, heat, ...
+  std::vector<std::string> extra;     // extra "#SBATCH" option lines, e.g. "--mem=4G"
+  bool empty() const;
+};
+
+// One search-space dimension of an HPO node.
+struct SpaceDim {
+  std::string name;
+  std::string kind;  // uniform | loguniform | randint | choice
+  nlohmann::json args;  // [lo, hi] or [choices...]
+  SourceLocation where;
+};
+
+// The `hpo:` block (SPEC §3).
+struct HpoSpec {
+  std::string algorithm = "random";  // random | grid | asha | hyperband | pbt
+  std::string metric;
+  std::string mode = "min";  // min | max
+  int samples = 8;
+  int max_epochs = 10;
+  int grace_epochs = 1;
+  int reduction_factor = 3;
+  int perturbation_interval = 5;
+  int parallel = 2;
+  std::optional<uint64_t> seed;
+  std::vector<SpaceDim> space;
+  SourceLocation where;
+};
+
+struct RetryPolicy {
+  int retries = 0;                // extra tries after the first
+  Duration delay{std::chrono::seconds(10)};
+  double backoff = 2.0;           // delay multiplier per further try
+  Duration max_delay{std::chrono::hours(1)};
+  // Slurm end states (other than FAILED) that are retried.
+  std::vector<std::string> retry_on{"TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL"};
+
+  // Delay before try number `next_try` (2 = first retry).
+  Duration delay_before(int next_try) const;
+};
+
+struct Task {
+  std::string id;
+  std::string run;                 // shell command template
+  std::vector<std::string> after;  // upstream task ids
+  std::string site;                // "" = the DAG default
+  SlurmSpec slurm;
+  RetryPolicy retry;
+  std::optional<Duration> timeout;
+  TriggerRule trigger = TriggerRule::kAllSuccess;
+  std::map<std::string, std::string> env;  // values are templates
+  std::optional<std::string> foreach;      // template yielding a list
+  std::optional<HpoSpec> hpo;
+
+  SourceLocation where;                    // the task's `- id:` entry
+  std::map<std::string, SourceLocation> field_where;  // per key: "run", "after", ...
+  const SourceLocation& loc(const std::string& field) const;
+};
+
+struct Dag {
+  std::string name;
+  std::string description;
+  std::optional<std::string> schedule;
+  std::string timezone = "UTC";
+  bool catchup = false;
+  int max_active_runs = 16;
+  nlohmann::json params = nlohmann::json::object();
+  std::string default_site = "local";
+  std::vector<Task> tasks;  // in file order
+
+  std::string source_file;  // path as given by the user
+  std::string source_text;  // the YAML text, stored with each run
+  std::map<std::string, SourceLocation> field_where;  // top-level keys
+
+  const Task* find(const std::string& id) const;
+  const std::string& site_of(const Task& t) const {
+    return t.site.empty() ? default_site : t.site;
+  }
+};
+
+std::string_view to_string(TriggerRule r);
+
+}  // namespace flow::dag

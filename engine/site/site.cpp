@@ -1,0 +1,1 @@
+#include "engine/site/site.hpp"

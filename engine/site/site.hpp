@@ -1,0 +1,68 @@
+#pragma once
+// A site is where tasks run: this machine (transport none), a Slurm cluster reached by
+// calling sbatch here (transport local) or over SSH (transport ssh). Sites are data:
+// sites/NAME.yaml in the source tree, overridden by ~/.config/flow/sites/ and by the
+// directories in $FLOW_SITES_PATH (SPEC §5). This header is the model and the catalogue;
+// it knows nothing about SSH or Slurm, which live in operators/.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/error.hpp"
+
+namespace flow::site {
+
+enum class Transport { kNone, kLocal, kSsh };
+
+std::string_view to_string(Transport t);
+
+struct Site {
+  std::string name;
+  Transport transport = Transport::kNone;
+  std::string host;
+  int port = 22;
+  std::string user;
+  std::string identity;     // private key file; empty: ssh-agent
+  std::string known_hosts;  // host key must match an entry here
+  std::string scheduler;    // "" (plain processes) or "slurm"
+  std::string partition;
+  std::string account;
+  int gpus_per_node = 0;
+  int cores_per_node = 0;
+  std::string workdir;  // where job scripts, logs and run dirs live on the site
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
+  int max_jobs = 100;        // submitted-or-running cap
+  std::string system;        // LAMEC system name for module blocks ("" = site name)
+  std::string python;        // interpreter that runs `python3` in tasks ("" = auto)
+  SourceLocation where;      // the file the site came from
+
+  bool is_slurm() const { return scheduler == "slurm"; }
+};
+
+// All known sites, by name. "local" always exists (plain local processes) even when no
+// file defines it.
+class SiteCatalog {
+ public:
+  // Loads every *.yaml in each directory in order; a later definition of a name replaces
+  // an earlier one. Missing directories are skipped. Throws InputError (file:line:col) on
+  // a malformed site.
+  static SiteCatalog load(const std::vector<std::filesystem::path>& dirs);
+
+  // The search path: built-in sites/ of the source tree, ~/.config/flow/sites, then each
+  // entry of $FLOW_SITES_PATH (colon-separated).
+  static std::vector<std::filesystem::path> default_dirs();
+
+  const Site* find(std::string_view name) const;
+  std::vector<std::string> names() const;
+  void add(Site site);
+
+ private:
+  std::map<std::string, Site, std::less<>> sites_;
+};
+
+}  // namespace flow::site
