@@ -9,7 +9,7 @@ BUILD_PKGS=(
   libboost-graph-dev libboost-system-dev libssh-dev libsqlite3-dev libyaml-cpp-dev
   libspdlog-dev libgtest-dev libgmock-dev libncurses-dev libcli11-dev nlohmann-json3-dev
   libhowardhinnant-date-dev libonnx-dev libprotobuf-dev protobuf-compiler
-  sqlite3 tzdata
+  libssl-dev sqlite3 tzdata
 )
 # Python side of the pipelines: Debian's interpreter at /usr/bin/python3 with its modules.
 PY_PKGS=(python3 python3-numpy python3-torch python3-sklearn python3-optuna)

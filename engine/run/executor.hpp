@@ -57,6 +57,7 @@ struct LaunchSpec {
   // FLOW_METRICS_FILE pointing at wherever the files live on its side.
   std::map<std::string, std::string> env;
   AttemptFiles files;
+  std::string workdir;   // local processes start here ("" = inherit the engine's cwd)
   std::string site;
   dag::SlurmSpec slurm;
 };

@@ -1,0 +1,72 @@
+#include "engine/core/text_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "engine/core/error.hpp"
+
+namespace flow {
+
+std::optional<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string tail_lines(const std::filesystem::path& path, int n) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  std::streamoff size = in.tellg();
+  std::streamoff start = std::max<std::streamoff>(0, size - 65536);
+  in.seekg(start);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!data.empty() && data.back() == '\n') data.pop_back();
+  size_t pos = data.size();
+  for (int i = 0; i < n; ++i) {
+    size_t nl = pos == 0 ? std::string::npos : data.rfind('\n', pos - 1);
+    if (nl == std::string::npos) return data;
+    pos = nl;
+  }
+  return data.substr(pos + 1);
+}
+
+void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  auto tmp = path;
+  tmp += ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  auto fail = [&](const char* what) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    std::string hint = err == ENOSPC ? " (disk full: free some space and retry)" : "";
+    throw EnvironmentError("cannot " + std::string(what) + " " + path.string() + ": " +
+                           std::strerror(err) + hint);
+  };
+  if (fd < 0) fail("create");
+  size_t off = 0;
+  while (off < content.size()) {
+    ssize_t w = ::write(fd, content.data() + off, content.size() - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    off += static_cast<size_t>(w);
+  }
+  if (::close(fd) != 0) {
+    fd = -1;
+    fail("write");
+  }
+  fd = -1;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename into");
+}
+
+}  // namespace flow

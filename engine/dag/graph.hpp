@@ -1,0 +1,45 @@
+#pragma once
+// The dependency graph of a Dag, in Boost.Graph: cycle detection with the offending path,
+// a topological plan, and ancestor queries (a template may only read outputs of tasks that
+// are guaranteed to have finished: its ancestors).
+
+#include <boost/graph/adjacency_list.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/dag/dag.hpp"
+
+namespace flow::dag {
+
+class TaskGraph {
+ public:
+  // Edges upstream -> downstream. `after` entries that name no task are ignored here
+  // (validate reports them).
+  explicit TaskGraph(const Dag& dag);
+
+  // A cycle as task ids, first repeated at the end ("a", "b", "a"), or nullopt.
+  std::optional<std::vector<std::string>> find_cycle() const;
+
+  // Task indices (into dag.tasks) in an order where every task comes after its upstreams,
+  // ties broken by file order. Requires !find_cycle().
+  std::vector<size_t> topo_order() const;
+
+  // Index -> indices of all transitive upstream tasks.
+  std::vector<bool> ancestors_of(size_t task) const;
+
+  // Indices of direct and transitive downstream tasks of `task`.
+  std::vector<size_t> descendants_of(size_t task) const;
+
+  size_t size() const { return boost::num_vertices(g_); }
+
+ private:
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
+  const Dag& dag_;
+  Graph g_;
+};
+
+// "a -> b -> c -> a"
+std::string format_cycle(const std::vector<std::string>& cycle);
+
+}  // namespace flow::dag

@@ -1,0 +1,54 @@
+#pragma once
+// `{{ name.path }}` templates in task commands (SPEC §3). Parsing is separate from
+// rendering so that validation can check every reference before anything runs: an
+// unknown name is a validation error, never an empty string. Rendered values are
+// shell-quoted unless the reference says `| raw`.
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace flow::dag {
+
+struct TemplateRef {
+  std::vector<std::string> path;  // "tasks.t.outputs.k" -> {tasks, t, outputs, k}
+  bool raw = false;               // `| raw`: substitute without quoting
+  std::string text;               // the reference as written, for messages
+  std::string dotted() const;
+};
+
+class Template {
+ public:
+  struct Segment {
+    std::string literal;  // used when !is_ref
+    TemplateRef ref;
+    bool is_ref = false;
+  };
+
+  // Throws std::invalid_argument with a message ("unterminated '{{'", ...) on bad syntax.
+  static Template parse(std::string_view text);
+
+  const std::vector<Segment>& segments() const { return segments_; }
+  std::vector<TemplateRef> refs() const;
+  bool has_refs() const;
+  // A template that is exactly one reference ("{{ x }}" with only whitespace around).
+  const TemplateRef* sole_ref() const;
+
+ private:
+  std::vector<Segment> segments_;
+};
+
+// Looks up a reference; throws std::runtime_error with a user-facing message if the value
+// is not available.
+using Resolver = std::function<nlohmann::json(const TemplateRef&)>;
+
+// The text of a value as substituted: strings as-is, everything else as compact JSON.
+std::string value_text(const nlohmann::json& v);
+
+// Renders; `shell` quotes each substituted value (unless raw) for a shell command line.
+std::string render(const Template& t, const Resolver& resolve, bool shell);
+
+}  // namespace flow::dag

@@ -1,0 +1,198 @@
+#include "engine/dag/validate.hpp"
+
+#include <set>
+#include <unordered_map>
+
+#include "engine/core/suggest.hpp"
+#include "engine/dag/graph.hpp"
+#include "engine/dag/template.hpp"
+#include "engine/site/site.hpp"
+
+namespace flow::dag {
+
+namespace {
+
+const std::vector<std::string> kRunFields = {"id",         "dir",
+                                             "logical_date", "data_interval_start",
+                                             "data_interval_end", "dag"};
+
+struct Checker {
+  const Dag& dag;
+  const TaskGraph& graph;
+  std::unordered_map<std::string, size_t> index;
+  std::vector<Diagnostic> out;
+
+  void error(const SourceLocation& l, std::string msg) { out.push_back({l, std::move(msg)}); }
+
+  std::vector<std::string> param_names() const {
+    std::vector<std::string> names;
+    for (const auto& [k, _] : dag.params.items()) names.push_back(k);
+    return names;
+  }
+
+  // Checks one reference used by task `ti` in `field`; `in_foreach` = inside foreach:.
+  void check_ref(size_t ti, const TemplateRef& r, const SourceLocation& where,
+                 const std::string& field, bool in_foreach) {
+    const Task& t = dag.tasks[ti];
+    const auto& p = r.path;
+    const std::string ctx = "task '" + t.id + "' " + field + ": " + r.text + ": ";
+    const std::string& head = p[0];
+    if (head == "params") {
+      if (p.size() < 2) return error(where, ctx + "say which parameter, e.g. {{ params.epochs }}");
+      if (!dag.params.contains(p[1])) {
+        auto names = param_names();
+        return error(where, ctx + "unknown parameter '" + p[1] + "'" + did_you_mean(p[1], names) +
+                                (names.empty() ? "; this DAG has no params"
+                                               : "; known parameters: " + join(names)));
+      }
+      return;
+    }
+    if (head == "run") {
+      if (p.size() != 2 || !is_run_field(p[1])) {
+        std::string f = p.size() > 1 ? p[1] : "";
+        return error(where, ctx + "unknown run field '" + f + "'" + did_you_mean(f, kRunFields) +
+                                "; use run." + join(kRunFields, ", run."));
+      }
+      return;
+    }
+    if (head == "item") {
+      if (!t.foreach || in_foreach) {
+        return error(where, ctx + "{{ item }} is only defined in the command of a task with 'foreach'");
+      }
+      return;
+    }
+    if (head == "trial") {
+      static const std::vector<std::string> fields = {"params", "params_json", "epochs", "id"};
+      if (!t.hpo) return error(where, ctx + "{{ trial.* }} is only defined in a task with 'hpo'");
+      if (p.size() < 2 || std::find(fields.begin(), fields.end(), p[1]) == fields.end()) {
+        return error(where, ctx + "use trial.params.NAME, trial.params_json, trial.epochs or trial.id");
+      }
+      if (p[1] == "params") {
+        if (p.size() != 3) return error(where, ctx + "use trial.params.NAME");
+        bool found = false;
+        std::vector<std::string> dims;
+        for (const auto& d : t.hpo->space) {
+          dims.push_back(d.name);
+          found = found || d.name == p[2];
+        }
+        if (!found) {
+          return error(where, ctx + "'" + p[2] + "' is not in hpo.space" + did_you_mean(p[2], dims) +
+                                  "; space: " + join(dims));
+        }
+      }
+      return;
+    }
+    if (head == "tasks") {
+      if (p.size() < 3) {
+        return error(where, ctx + "use tasks.TASK.outputs.KEY or tasks.TASK.best.(params.X|params_json|metric)");
+      }
+      auto it = index.find(p[1]);
+      if (it == index.end()) {
+        std::vector<std::string> ids;
+        for (const auto& x : dag.tasks) ids.push_back(x.id);
+        return error(where, ctx + "no task '" + p[1] + "'" + did_you_mean(p[1], ids));
+      }
+      if (!graph.ancestors_of(ti)[it->second]) {
+        return error(where, ctx + "task '" + p[1] + "' is not upstream of '" + t.id +
+                                "', so its results are not available; add it to 'after'");
+      }
+      const Task& up = dag.tasks[it->second];
+      if (p[2] == "outputs") {
+        if (p.size() != 4) return error(where, ctx + "use tasks." + p[1] + ".outputs.KEY");
+        return;
+      }
+      if (p[2] == "best") {
+        if (!up.hpo) return error(where, ctx + "task '" + p[1] + "' is not an hpo task, it has no 'best'");
+        bool ok = (p.size() == 4 && (p[3] == "params_json" || p[3] == "metric" || p[3] == "trial")) ||
+                  (p.size() == 5 && p[3] == "params");
+        if (!ok) return error(where, ctx + "use tasks." + p[1] + ".best.params.NAME, .best.params_json or .best.metric");
+        return;
+      }
+      return error(where, ctx + "use tasks." + p[1] + ".outputs.KEY" +
+                              (up.hpo ? " or tasks." + p[1] + ".best.*" : ""));
+    }
+    static const std::vector<std::string> heads = {"params", "run", "tasks", "trial", "item"};
+    error(where, ctx + "unknown name '" + r.dotted() + "'" + did_you_mean(head, heads) +
+                     "; names start with params., run., tasks., trial. or item");
+  }
+
+  void check_template(size_t ti, const std::string& text, const SourceLocation& where,
+                      const std::string& field, bool in_foreach = false) {
+    try {
+      auto tpl = Template::parse(text);
+      for (const auto& r : tpl.refs()) check_ref(ti, r, where, field, in_foreach);
+    } catch (const std::invalid_argument& e) {
+      error(where, "task '" + dag.tasks[ti].id + "' " + field + ": " + e.what());
+    }
+  }
+};
+
+}  // namespace
+
+bool is_run_field(const std::string& name) {
+  return std::find(kRunFields.begin(), kRunFields.end(), name) != kRunFields.end();
+}
+
+std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options) {
+  TaskGraph graph(dag);
+  Checker c{dag, graph, {}, {}};
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < dag.tasks.size(); ++i) {
+    c.index.emplace(dag.tasks[i].id, i);
+    ids.push_back(dag.tasks[i].id);
+  }
+  for (const auto& t : dag.tasks) {
+    for (const auto& up : t.after) {
+      if (!c.index.count(up)) {
+        c.error(t.loc("after"), "task '" + t.id + "' depends on unknown task '" + up + "'" +
+                                    did_you_mean(up, ids));
+      }
+    }
+  }
+  if (auto cycle = graph.find_cycle()) {
+    const Task* first = dag.find(cycle->front());
+    c.error(first ? first->loc("after") : SourceLocation{dag.source_file},
+            "dependency cycle: " + format_cycle(*cycle) + "; remove one of these 'after' entries");
+    return c.out;  // ancestor checks below assume a DAG
+  }
+  for (size_t i = 0; i < dag.tasks.size(); ++i) {
+    const Task& t = dag.tasks[i];
+    c.check_template(i, t.run, t.loc("run"), "run");
+    for (const auto& [k, v] : t.env) c.check_template(i, v, t.loc("env"), "env." + k);
+    if (t.foreach) {
+      // A literal list was stored as JSON text; anything else must be one reference.
+      auto parsed = nlohmann::json::parse(*t.foreach, nullptr, false);
+      if (!parsed.is_array()) {
+        c.check_template(i, *t.foreach, t.loc("foreach"), "foreach", true);
+        try {
+          if (!Template::parse(*t.foreach).sole_ref()) {
+            c.error(t.loc("foreach"), "task '" + t.id + "' foreach must be a list or a single "
+                                      "reference such as \"{{ tasks.list.outputs.items }}\"");
+          }
+        } catch (const std::invalid_argument&) {
+        }
+      }
+    }
+    const std::string& site_name = dag.site_of(t);
+    if (options.sites) {
+      const site::Site* s = options.sites->find(site_name);
+      if (!s) {
+        c.error(t.site.empty() ? t.where : t.loc("site"),
+                "task '" + t.id + "': unknown site '" + site_name + "'" +
+                    did_you_mean(site_name, options.sites->names()) + "; known sites: " +
+                    join(options.sites->names()));
+      } else if (!t.slurm.empty() && !s->is_slurm()) {
+        c.error(t.loc("slurm"), "task '" + t.id + "' has a 'slurm:' block but site '" + site_name +
+                                    "' runs plain processes; set 'site:' to a Slurm site");
+      }
+    }
+  }
+  return c.out;
+}
+
+void validate_or_throw(const Dag& dag, const ValidateOptions& options) {
+  auto diags = validate(dag, options);
+  if (!diags.empty()) throw InputError(std::move(diags));
+}
+
+}  // namespace flow::dag

@@ -1,0 +1,315 @@
+#include "engine/run/local_executor.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/core/error.hpp"
+#include "engine/core/text_file.hpp"
+
+extern char** environ;
+
+namespace flow::run {
+
+namespace {
+
+// $1 = command, $2 = exit-status file. The EXIT trap records the status however the
+// command ends (including `exit N` inside it); the file is what a re-attaching engine
+// reads, since it cannot wait() for a process it did not start.
+constexpr const char* kWrapper =
+    "__flow_cmd=$1; __flow_exit=$2; shift 2; "
+    "trap 'echo $? > \"$__flow_exit\"' EXIT; "
+    "eval \"$__flow_cmd\"";
+
+int pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+std::optional<int> read_exit_status(const std::filesystem::path& p) {
+  auto text = read_file(p);
+  if (!text || text->empty()) return std::nullopt;
+  try {
+    return std::stoi(*text);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+std::string with_log_tail(std::string msg, const std::filesystem::path& log) {
+  std::string tail = tail_lines(log, 10);
+  if (!tail.empty()) msg += "; last lines of " + log.string() + ":\n" + tail;
+  return msg;
+}
+
+}  // namespace
+
+struct LocalExecutor::Proc {
+  Proc(boost::asio::io_context& io) : fd(io), kill_timer(io), poll_timer(io) {}
+  int pid = 0;
+  bool is_child = true;
+  LaunchSpec spec;
+  boost::asio::posix::stream_descriptor fd;  // pidfd
+  boost::asio::steady_timer kill_timer;
+  boost::asio::steady_timer poll_timer;      // when pidfd is unavailable
+  std::optional<CancelReason> cancel_reason;
+  bool done = false;
+};
+
+LocalExecutor::LocalExecutor(boost::asio::io_context& io, LocalExecutorOptions options)
+    : io_(io), options_(std::move(options)) {
+  if (options_.slots <= 0) {
+    options_.slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+}
+
+LocalExecutor::~LocalExecutor() {
+  for (auto& [_, p] : procs_) {
+    boost::system::error_code ec;
+    p->fd.close(ec);
+    p->kill_timer.cancel();
+    p->poll_timer.cancel();
+  }
+}
+
+std::string LocalExecutor::run_dir(const std::string& run_id) const {
+  return (options_.runs_root / run_id).string();
+}
+
+Plan LocalExecutor::plan(const LaunchSpec&) { return Plan{IntentState::kStarting, {}}; }
+
+int LocalExecutor::free_slots() const {
+  return std::max(0, options_.slots - static_cast<int>(procs_.size()));
+}
+
+void LocalExecutor::post(ExecEvent e) {
+  boost::asio::post(io_, [this, e = std::move(e)]() mutable { emit(std::move(e)); });
+}
+
+void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
+  std::error_code ec;
+  std::filesystem::create_directories(spec.files.log.parent_path(), ec);
+  std::filesystem::create_directories(run_dir(spec.key.run_id), ec);
+  std::filesystem::remove(spec.files.exit_status, ec);
+
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : spec.env) env[k] = v;
+  env["FLOW_OUTPUTS_FILE"] = spec.files.outputs.string();
+  env["FLOW_METRICS_FILE"] = spec.files.metrics.string();
+  if (!options_.path_prefix.empty()) {
+    env["PATH"] = options_.path_prefix.string() + (env.count("PATH") ? ":" + env["PATH"] : "");
+  }
+  std::vector<std::string> env_strings;
+  env_strings.reserve(env.size());
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  std::string sh = "/bin/sh", dash_c = "-c", wrapper = kWrapper, name = "flow-task";
+  std::string cmd = spec.command, exit_file = spec.files.exit_status.string();
+  char* argv[] = {sh.data(), dash_c.data(), wrapper.data(), name.data(), cmd.data(),
+                  exit_file.data(), nullptr};
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, spec.files.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  const std::string& cwd = spec.workdir;
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigfillset(&defaults);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, sh.c_str(), &fa, &attr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    ExecEvent e;
+    e.key = spec.key;
+    e.kind = ExecEvent::Kind::kFinished;
+    e.outcome = Outcome::kFailed;
+    e.exit_code = 127;
+    e.message = "could not start the process: " + std::string(std::strerror(rc)) +
+                (rc == ENOENT && !cwd.empty() ? " (working directory " + cwd + ")" : "");
+    post(std::move(e));
+    return;
+  }
+  auto p = std::make_shared<Proc>(io_);
+  p->pid = pid;
+  p->spec = spec;
+  procs_[spec.key] = p;
+  ExecEvent started;
+  started.key = spec.key;
+  started.kind = ExecEvent::Kind::kStarted;
+  started.handle.pid = pid;
+  started.handle.pid_start = process_start_ticks(pid);
+  post(std::move(started));
+  watch(spec.key, p);
+}
+
+void LocalExecutor::reattach(const LaunchSpec& spec, const AttemptHandle& handle) {
+  const std::string marker = spec.files.exit_status.string();
+  int pid = process_has_marker(handle.pid, marker) ? handle.pid : find_process_with_marker(marker);
+  ExecEvent e;
+  e.key = spec.key;
+  if (pid > 0) {
+    auto p = std::make_shared<Proc>(io_);
+    p->pid = pid;
+    p->is_child = false;
+    p->spec = spec;
+    procs_[spec.key] = p;
+    e.kind = ExecEvent::Kind::kStarted;
+    e.handle.pid = pid;
+    e.handle.pid_start = process_start_ticks(pid);
+    post(std::move(e));
+    watch(spec.key, p);
+    return;
+  }
+  e.kind = ExecEvent::Kind::kFinished;
+  if (auto status = read_exit_status(spec.files.exit_status)) {
+    e.exit_code = *status;
+    e.outcome = *status == 0 ? Outcome::kSucceeded : Outcome::kFailed;
+    if (*status != 0) e.message = with_log_tail("exit code " + std::to_string(*status), spec.files.log);
+  } else if (handle.pid > 0 || std::filesystem::exists(spec.files.log)) {
+    e.outcome = Outcome::kFailed;
+    e.exit_code = -1;
+    e.message = "the process is gone and left no exit status (killed, or the machine restarted)";
+  } else {
+    e.outcome = Outcome::kLost;
+    e.message = "the attempt never started";
+  }
+  post(std::move(e));
+}
+
+void LocalExecutor::watch(const AttemptKey& key, std::shared_ptr<Proc> p) {
+  int fd = pidfd_open(p->pid);
+  if (fd >= 0) {
+    p->fd.assign(fd);
+    p->fd.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [this, key, p](const boost::system::error_code& ec) {
+                       if (ec != boost::asio::error::operation_aborted) on_exit(key);
+                     });
+    return;
+  }
+  // No pidfd (old kernel): poll. Also covers a process that exited before pidfd_open.
+  auto tick = std::make_shared<std::function<void()>>();
+  *tick = [this, key, p, tick]() {
+    bool gone = false;
+    if (p->is_child) {
+      gone = ::waitpid(p->pid, nullptr, WNOHANG | WNOWAIT) != 0 || errno == ECHILD;
+    } else {
+      gone = !process_has_marker(p->pid, p->spec.files.exit_status.string());
+    }
+    if (gone) return on_exit(key);
+    p->poll_timer.expires_after(std::chrono::milliseconds(100));
+    p->poll_timer.async_wait([tick](const boost::system::error_code& ec) {
+      if (!ec) (*tick)();
+    });
+  };
+  (*tick)();
+}
+
+void LocalExecutor::on_exit(const AttemptKey& key) {
+  auto it = procs_.find(key);
+  if (it == procs_.end()) return;
+  auto p = it->second;
+  procs_.erase(it);
+  p->kill_timer.cancel();
+  boost::system::error_code ec;
+  p->fd.close(ec);
+
+  ExecEvent e;
+  e.key = key;
+  e.kind = ExecEvent::Kind::kFinished;
+  std::optional<int> code;
+  int sig = 0;
+  if (p->is_child) {
+    int status = 0;
+    pid_t r;
+    do {
+      r = ::waitpid(p->pid, &status, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r == p->pid) {
+      if (WIFEXITED(status)) code = WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) sig = WTERMSIG(status);
+    }
+  } else {
+    code = read_exit_status(p->spec.files.exit_status);
+  }
+  const auto& log = p->spec.files.log;
+  if (code && *code == 0) {
+    e.outcome = Outcome::kSucceeded;
+  } else if (p->cancel_reason) {
+    e.outcome = *p->cancel_reason == CancelReason::kTimeout ? Outcome::kTimedOut : Outcome::kCancelled;
+    e.exit_code = code.value_or(-1);
+    e.signal = sig;
+    e.message = *p->cancel_reason == CancelReason::kTimeout ? "timed out: stopped after the task timeout"
+                                                            : "cancelled";
+  } else if (code) {
+    e.outcome = Outcome::kFailed;
+    e.exit_code = *code;
+    e.message = with_log_tail("exit code " + std::to_string(*code), log);
+  } else if (sig) {
+    e.outcome = Outcome::kFailed;
+    e.exit_code = 128 + sig;
+    e.signal = sig;
+    e.message = with_log_tail("killed by " + signal_name(sig), log);
+  } else {
+    e.outcome = Outcome::kFailed;
+    e.exit_code = -1;
+    e.message = "the process ended without recording an exit status";
+  }
+  post(std::move(e));
+}
+
+void LocalExecutor::cancel(const AttemptKey& key, CancelReason reason) {
+  auto it = procs_.find(key);
+  if (it == procs_.end()) return;
+  auto p = it->second;
+  if (p->cancel_reason) return;  // already stopping
+  p->cancel_reason = reason;
+  ::kill(-p->pid, SIGTERM);
+  ::kill(p->pid, SIGTERM);
+  p->kill_timer.expires_after(options_.kill_grace);
+  p->kill_timer.async_wait([p](const boost::system::error_code& ec) {
+    if (ec) return;
+    ::kill(-p->pid, SIGKILL);
+    ::kill(p->pid, SIGKILL);
+  });
+}
+
+}  // namespace flow::run

@@ -1,0 +1,55 @@
+#pragma once
+// Runs attempts as local processes on the controller's io_context. Each attempt is
+// `/bin/sh` in its own session (process group), stdout and stderr straight into the try's
+// log file, so the process survives the engine being killed and never blocks on a pipe.
+// A tiny shell wrapper records the exit status in AttemptFiles::exit_status; that file and
+// the attempt's unique path on the process command line are how a later engine re-attaches
+// to a process it did not start (pidfd makes waiting on it event-driven).
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "engine/run/executor.hpp"
+#include "engine/run/process.hpp"
+
+namespace flow::run {
+
+struct LocalExecutorOptions {
+  int slots = 0;                              // concurrent processes (-j); 0 = cores
+  std::filesystem::path runs_root;            // run dirs: runs_root/RUN
+  std::filesystem::path path_prefix;          // prepended to PATH (python shims); may be empty
+  std::chrono::milliseconds kill_grace{5000};  // SIGTERM → SIGKILL
+};
+
+class LocalExecutor : public Executor {
+ public:
+  LocalExecutor(boost::asio::io_context& io, LocalExecutorOptions options);
+  ~LocalExecutor() override;
+
+  std::string run_dir(const std::string& run_id) const override;
+  Plan plan(const LaunchSpec& spec) override;
+  void launch(const LaunchSpec& spec, const Plan& plan) override;
+  void reattach(const LaunchSpec& spec, const AttemptHandle& handle) override;
+  void cancel(const AttemptKey& key, CancelReason reason) override;
+  int free_slots() const override;
+
+  size_t active() const { return procs_.size(); }
+
+ private:
+  struct Proc;
+  void watch(const AttemptKey& key, std::shared_ptr<Proc> proc);
+  void on_exit(const AttemptKey& key);
+  void post(ExecEvent e);
+
+  boost::asio::io_context& io_;
+  LocalExecutorOptions options_;
+  std::map<AttemptKey, std::shared_ptr<Proc>> procs_;
+};
+
+}  // namespace flow::run

@@ -1,0 +1,59 @@
+#include "engine/run/process.hpp"
+
+#include <dirent.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "engine/core/text_file.hpp"
+
+namespace flow::run {
+
+namespace {
+std::string read_cmdline(int pid) {
+  return read_file("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
+}
+}  // namespace
+
+uint64_t process_start_ticks(int pid) {
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  // Field 2 (comm) may contain spaces; fields after the last ')' are space-separated.
+  auto close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream in(stat->substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && (in >> field); ++i) {
+    if (i == 22) return std::stoull(field);
+  }
+  return 0;
+}
+
+bool process_has_marker(int pid, const std::string& marker) {
+  if (pid <= 0) return false;
+  std::string cmd = read_cmdline(pid);
+  return !cmd.empty() && cmd.find(marker) != std::string::npos;
+}
+
+int find_process_with_marker(const std::string& marker) {
+  DIR* d = ::opendir("/proc");
+  if (!d) return 0;
+  int found = 0;
+  while (dirent* e = ::readdir(d)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    if (process_has_marker(static_cast<int>(pid), marker)) {
+      found = static_cast<int>(pid);
+      break;
+    }
+  }
+  ::closedir(d);
+  return found;
+}
+
+bool process_alive(int pid, uint64_t start_ticks) {
+  return pid > 0 && start_ticks != 0 && process_start_ticks(pid) == start_ticks;
+}
+
+}  // namespace flow::run

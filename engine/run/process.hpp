@@ -1,0 +1,19 @@
+#pragma once
+// Finding local processes again after the engine restarted: by pid plus start time, or by
+// a marker (the attempt's unique exit-status path) on their command line.
+
+#include <cstdint>
+#include <string>
+
+namespace flow::run {
+
+// Start time of a process in clock ticks since boot, or 0 if it does not exist.
+uint64_t process_start_ticks(int pid);
+// Does process `pid` exist and carry `marker` in its command line?
+bool process_has_marker(int pid, const std::string& marker);
+// A live process whose command line contains `marker`, or 0.
+int find_process_with_marker(const std::string& marker);
+// Is the process `pid` alive and the one that started at `start_ticks`?
+bool process_alive(int pid, uint64_t start_ticks);
+
+}  // namespace flow::run

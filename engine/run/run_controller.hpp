@@ -1,0 +1,135 @@
+#pragma once
+// The state machine of one run. It owns the live copy of the run's task instances, decides
+// what may start (trigger rules, retries, concurrency), hands attempts to the Executor of
+// each task's site, and applies what executors report. It runs on one io_context and
+// follows one rule: every state change is committed to the Store before the engine acts
+// on it. A tick applies all pending executor events, picks new attempts, commits all of it
+// in ONE transaction, then launches — so SQLite cost is per tick, not per task.
+//
+// The same controller starts a new run and resumes an old one: instances found in flight
+// are re-attached through their executor, never started twice.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/dag/dag.hpp"
+#include "engine/dag/graph.hpp"
+#include "engine/dag/template.hpp"
+#include "engine/run/executor.hpp"
+#include "engine/state/store.hpp"
+
+namespace flow::run {
+
+// Finds the executor for a site name. Throws flow::Error if the site cannot be used.
+using ExecutorLookup = std::function<Executor&(const std::string& site)>;
+
+// What the CLI shows while a run goes on. Called after the change is committed.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void on_change(const state::InstanceRecord& instance, state::TaskState from,
+                         const std::string& message) = 0;
+  // After every tick, with the count of instances per state.
+  virtual void on_tick(const std::map<state::TaskState, int>& /*counts*/) {}
+};
+
+struct ControllerOptions {
+  std::filesystem::path home;          // logs under home/logs/RUN/INSTANCE/TRY.log
+  std::chrono::milliseconds control_interval{1000};  // cancel-flag poll, heartbeat
+};
+
+class RunController {
+ public:
+  RunController(boost::asio::io_context& io, state::Store& store, dag::Dag dag,
+                state::RunRecord run, ExecutorLookup executors, ControllerOptions options,
+                RunObserver* observer = nullptr);
+  ~RunController();
+
+  // Loads the run's instances from the store (creating the static ones on first start),
+  // re-attaches in-flight attempts and starts scheduling. Returns immediately; the run
+  // proceeds as the io_context runs, and done() turns true at the end.
+  void start();
+
+  // Ctrl-C: stop running attempts, start nothing new; the run ends `interrupted` and the
+  // stopped instances are queued again for `flow resume`.
+  void interrupt();
+  // `flow cancel`: stop attempts; the run ends `cancelled`.
+  void cancel();
+
+  // Executor events for this run; the CLI routes each executor's Sink here by run id.
+  void on_event(ExecEvent e);
+
+  bool done() const { return done_; }
+  const state::RunRecord& run() const { return run_; }
+  std::vector<state::InstanceRecord> instances() const;
+
+ private:
+  struct Node;  // per task of the DAG
+  void schedule_tick();
+  void tick();
+  void apply(ExecEvent e);
+  bool decide_node(Node& node);  // true once the node left the queued state
+  bool try_launch(state::InstanceRecord& inst, const dag::Task& task,
+                  std::map<Executor*, int>& budget);
+  void expand_foreach(Node& node);
+  void finish_instance(state::InstanceRecord& inst, state::TaskState to, const std::string& msg);
+  void update_mapped_parent(Node& node);
+  void set_state(state::InstanceRecord& inst, state::TaskState to, const std::string& msg = "");
+  void start_timeout(const state::InstanceRecord& inst);
+  void check_finished();
+  void flush();
+  void control_poll();
+  void stop_all(CancelReason reason);
+  void arm_retry_timer();
+  void read_metrics(const state::InstanceRecord& inst);
+
+  LaunchSpec make_spec(const state::InstanceRecord& inst, const dag::Task& task, Executor& ex,
+                       bool render);
+  AttemptFiles files_for(const std::string& instance_id, int try_number) const;
+  nlohmann::json resolve(const dag::TemplateRef& ref, const state::InstanceRecord& inst,
+                         const dag::Task& task, Executor& ex) const;
+
+  boost::asio::io_context& io_;
+  state::Store& store_;
+  dag::Dag dag_;
+  dag::TaskGraph graph_;
+  state::RunRecord run_;
+  ExecutorLookup executors_;
+  ControllerOptions options_;
+  RunObserver* observer_;
+
+  std::vector<std::unique_ptr<Node>> nodes_;        // by task index
+  std::map<std::string, Node*> node_by_task_;
+  std::map<std::string, state::InstanceRecord> inst_;  // by instance id
+  std::vector<std::string> inst_order_;
+  std::set<Node*> undecided_;                          // nodes whose trigger may now decide
+  std::deque<std::string> runnable_;                   // queued instances ready to launch
+  std::map<std::string, state::TryRecord> live_tries_;  // current try of in-flight instances
+
+  std::vector<ExecEvent> events_;
+  bool tick_scheduled_ = false;
+  std::set<std::string> dirty_;
+  std::vector<state::TryRecord> try_writes_;
+  std::vector<state::EventRecord> event_writes_;
+  std::vector<state::MetricRecord> metric_writes_;
+  bool run_dirty_ = false;
+  std::vector<std::pair<std::string, state::TaskState>> changes_;  // for the observer
+  std::vector<std::tuple<LaunchSpec, Plan, Executor*>> to_launch_;
+  std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> timeouts_;
+  std::map<std::string, size_t> metrics_offset_;  // per "instance#try": bytes read
+  std::map<std::string, int> metrics_seq_;        // per "instance#try": lines stored
+  boost::asio::steady_timer control_timer_;
+  boost::asio::steady_timer retry_timer_;
+  bool stopping_ = false;
+  state::RunState stop_state_ = state::RunState::kInterrupted;
+  bool done_ = false;
+};
+
+}  // namespace flow::run

@@ -1,0 +1,102 @@
+#pragma once
+// Rows of the state database, as plain values. The Store reads and writes them; the run
+// controller keeps the live copies. Times are milliseconds since the epoch (0 = unset).
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/clock.hpp"
+#include "engine/state/task_state.hpp"
+
+namespace flow::state {
+
+struct RunRecord {
+  std::string id;
+  std::string dag;
+  RunState state = RunState::kRunning;
+  std::string dag_file;  // as given on the command line
+  std::string dag_yaml;  // the text that was run: resume uses this, not the file
+  std::string dag_hash;  // sha256 of dag_yaml
+  nlohmann::json params = nlohmann::json::object();  // after -p overrides
+  std::string run_dir;   // local {{ run.dir }}
+  std::string workdir;   // cwd of tasks (where `flow run` was started)
+  std::string logical_date;
+  std::string data_interval_start;
+  std::string data_interval_end;
+  EpochMs created = 0;
+  EpochMs started = 0;
+  EpochMs ended = 0;
+  int parallelism = 0;  // -j
+  // The engine process executing the run (0 = none). A resume checks it is gone.
+  int owner_pid = 0;
+  uint64_t owner_start = 0;
+  std::string owner_host;
+  EpochMs heartbeat = 0;
+  bool cancel_requested = false;
+};
+
+struct InstanceRecord {
+  std::string run_id;
+  std::string id;        // "train", "tiles[3]", "tune[trial-7]"
+  std::string task_id;   // "tiles"
+  std::string parent;    // for mapped/trial instances: the task id; else ""
+  int map_index = -1;
+  TaskState state = TaskState::kQueued;
+  int try_number = 0;    // attempts started so far
+  int failures = 0;      // failed attempts (the retry budget counts these)
+  std::string site;
+  int pid = 0;
+  uint64_t pid_start = 0;
+  std::string job_id;
+  std::string job_name;
+  EpochMs started = 0;   // current/last attempt
+  EpochMs ended = 0;
+  EpochMs next_try_at = 0;  // up_for_retry: not before this time
+  int exit_code = 0;
+  int signal = 0;
+  std::string native_state;
+  std::string message;
+  nlohmann::json outputs;  // null until the task wrote FLOW_OUTPUTS_FILE
+  nlohmann::json attrs = nlohmann::json::object();  // item, trial params, ...
+};
+
+struct TryRecord {
+  std::string run_id;
+  std::string instance_id;
+  int try_number = 0;
+  TaskState state = TaskState::kStarting;
+  std::string site;
+  int pid = 0;
+  std::string job_id;
+  std::string job_name;
+  std::string script;
+  std::string log_path;
+  EpochMs started = 0;
+  EpochMs ended = 0;
+  int exit_code = 0;
+  int signal = 0;
+  std::string native_state;
+  std::string message;
+};
+
+struct EventRecord {
+  int64_t seq = 0;
+  std::string run_id;
+  std::string instance_id;
+  int try_number = 0;
+  EpochMs ts = 0;
+  std::string state;
+  std::string message;
+};
+
+struct MetricRecord {
+  std::string instance_id;
+  int try_number = 0;
+  int seq = 0;
+  EpochMs ts = 0;
+  nlohmann::json values;
+};
+
+}  // namespace flow::state

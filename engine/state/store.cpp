@@ -1,0 +1,556 @@
+#include "engine/state/store.hpp"
+
+#include <cstring>
+
+#include "engine/core/error.hpp"
+
+namespace flow::state {
+
+namespace {
+
+// Schema migrations, applied in order; the index+1 is the schema version they produce.
+// Never edit a released entry: append a new one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE runs(
+  id TEXT PRIMARY KEY,
+  dag TEXT NOT NULL,
+  state TEXT NOT NULL,
+  dag_file TEXT NOT NULL DEFAULT '',
+  dag_yaml TEXT NOT NULL,
+  dag_hash TEXT NOT NULL,
+  params_json TEXT NOT NULL DEFAULT '{}',
+  run_dir TEXT NOT NULL,
+  workdir TEXT NOT NULL DEFAULT '',
+  logical_date TEXT NOT NULL DEFAULT '',
+  data_interval_start TEXT NOT NULL DEFAULT '',
+  data_interval_end TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL DEFAULT 0,
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  ended_ms INTEGER NOT NULL DEFAULT 0,
+  parallelism INTEGER NOT NULL DEFAULT 0,
+  owner_pid INTEGER NOT NULL DEFAULT 0,
+  owner_start INTEGER NOT NULL DEFAULT 0,
+  owner_host TEXT NOT NULL DEFAULT '',
+  heartbeat_ms INTEGER NOT NULL DEFAULT 0,
+  cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_dag ON runs(dag, created_ms);
+CREATE INDEX runs_by_created ON runs(created_ms);
+CREATE TABLE instances(
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  parent TEXT NOT NULL DEFAULT '',
+  map_index INTEGER NOT NULL DEFAULT -1,
+  state TEXT NOT NULL,
+  try INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  site TEXT NOT NULL DEFAULT '',
+  pid INTEGER NOT NULL DEFAULT 0,
+  pid_start INTEGER NOT NULL DEFAULT 0,
+  job_id TEXT NOT NULL DEFAULT '',
+  job_name TEXT NOT NULL DEFAULT '',
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  ended_ms INTEGER NOT NULL DEFAULT 0,
+  next_try_ms INTEGER NOT NULL DEFAULT 0,
+  exit_code INTEGER NOT NULL DEFAULT 0,
+  signal INTEGER NOT NULL DEFAULT 0,
+  native_state TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  outputs_json TEXT,
+  attrs_json TEXT NOT NULL DEFAULT '{}',
+  UNIQUE(run_id, id)
+);
+CREATE TABLE tries(
+  run_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  try INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  site TEXT NOT NULL DEFAULT '',
+  pid INTEGER NOT NULL DEFAULT 0,
+  job_id TEXT NOT NULL DEFAULT '',
+  job_name TEXT NOT NULL DEFAULT '',
+  script TEXT NOT NULL DEFAULT '',
+  log_path TEXT NOT NULL DEFAULT '',
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  ended_ms INTEGER NOT NULL DEFAULT 0,
+  exit_code INTEGER NOT NULL DEFAULT 0,
+  signal INTEGER NOT NULL DEFAULT 0,
+  native_state TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(run_id, instance_id, try)
+) WITHOUT ROWID;
+CREATE TABLE events(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  try INTEGER NOT NULL DEFAULT 0,
+  ts_ms INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_by_run ON events(run_id, seq);
+CREATE TABLE metrics(
+  run_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  try INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY(run_id, instance_id, try, seq)
+) WITHOUT ROWID;
+)sql",
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+}  // namespace
+
+// A cached prepared statement in use: binds by position, resets when done.
+class Stmt {
+ public:
+  Stmt(Store& store, const char* sql) : store_(store), st_(store.prepare(sql)) {}
+  ~Stmt() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
+  Stmt& bind(const std::string& v) {
+    check(sqlite3_bind_text(st_, ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Stmt& bind(const char* v) { return bind(std::string(v)); }
+  Stmt& bind(int64_t v) {
+    check(sqlite3_bind_int64(st_, ++n_, v));
+    return *this;
+  }
+  Stmt& bind(int v) { return bind(static_cast<int64_t>(v)); }
+  Stmt& bind(uint64_t v) { return bind(static_cast<int64_t>(v)); }
+  Stmt& bind_json_or_null(const nlohmann::json& j) {
+    if (j.is_null()) {
+      check(sqlite3_bind_null(st_, ++n_));
+      return *this;
+    }
+    return bind(j.dump());
+  }
+  bool step() {
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    store_.fail(rc, "query");
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+  std::string text(int col) const {
+    auto p = sqlite3_column_text(st_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(st_, col)) : "";
+  }
+  int64_t i64(int col) const { return sqlite3_column_int64(st_, col); }
+  int i32(int col) const { return sqlite3_column_int(st_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+  nlohmann::json json(int col, nlohmann::json fallback) const {
+    if (is_null(col)) return fallback;
+    auto j = nlohmann::json::parse(text(col), nullptr, false);
+    return j.is_discarded() ? fallback : j;
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) store_.fail(rc, "bind");
+  }
+  Store& store_;
+  sqlite3_stmt* st_;
+  int n_ = 0;
+};
+
+Store::Store(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+
+Store::~Store() {
+  for (auto& [_, st] : cache_) sqlite3_finalize(st);
+  sqlite3_close_v2(db_);
+}
+
+void Store::fail(int rc, const std::string& what) {
+  int base = rc & 0xff;
+  std::string detail = sqlite3_errmsg(db_);
+  std::string file = path_.string();
+  if (base == SQLITE_BUSY || base == SQLITE_LOCKED) {
+    throw EnvironmentError("database " + file + " is locked by another flow process past the "
+                           "busy timeout; try again, or check for a hung process (" + detail + ")");
+  }
+  if (base == SQLITE_FULL) {
+    throw EnvironmentError("database " + file + ": disk full while writing; nothing was lost — "
+                           "free some space and run the command again (flow resume RUN_ID "
+                           "continues a run)");
+  }
+  if (base == SQLITE_READONLY || base == SQLITE_CANTOPEN || base == SQLITE_IOERR ||
+      base == SQLITE_PERM) {
+    throw EnvironmentError("database " + file + ": " + detail + " (" + what + ")");
+  }
+  if (base == SQLITE_CORRUPT || base == SQLITE_NOTADB) {
+    throw EnvironmentError("database " + file + " is not a flow database or is damaged: " + detail);
+  }
+  throw Error(ErrorKind::kFailure, "database " + file + ": " + what + " failed: " + detail);
+}
+
+void Store::exec(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (err) sqlite3_free(err);
+  if (rc != SQLITE_OK) fail(rc, "statement");
+}
+
+sqlite3_stmt* Store::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return it->second;
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+  if (rc != SQLITE_OK) fail(rc, "prepare");
+  cache_.emplace(sql, st);
+  return st;
+}
+
+namespace {
+sqlite3* open_db(const std::filesystem::path& path, int flags) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    throw EnvironmentError("cannot open database " + path.string() + ": " + msg);
+  }
+  return db;
+}
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const std::filesystem::path& path,
+                                   std::chrono::milliseconds busy_timeout) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) {
+    throw EnvironmentError("cannot create " + path.parent_path().string() + ": " + ec.message());
+  }
+  sqlite3* db = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  std::unique_ptr<Store> s(new Store(db, path));
+  sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+  s->exec("PRAGMA journal_mode=WAL");
+  s->exec("PRAGMA synchronous=NORMAL");
+  s->exec("PRAGMA foreign_keys=ON");
+  s->migrate();
+  return s;
+}
+
+std::unique_ptr<Store> Store::open_existing(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw EnvironmentError("no flow database at " + path.string() +
+                           " (run a DAG first, or pass --db PATH / set FLOW_HOME)");
+  }
+  return open(path);
+}
+
+int Store::schema_version() {
+  Stmt st(*this, "PRAGMA user_version");
+  return st.step() ? st.i32(0) : 0;
+}
+
+void Store::migrate() {
+  int v = schema_version();
+  if (v > kSchemaVersion) {
+    throw EnvironmentError("database " + path_.string() + " has schema version " +
+                           std::to_string(v) + ", newer than this flow (" +
+                           std::to_string(kSchemaVersion) + "); upgrade flow");
+  }
+  if (v == kSchemaVersion) return;
+  Transaction tx(*this);
+  // Re-check under the write lock: another process may have migrated meanwhile.
+  v = schema_version();
+  for (int i = v; i < kSchemaVersion; ++i) exec(kMigrations[i]);
+  exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+  tx.commit();
+}
+
+Store::Transaction::Transaction(Store& store) : store_(store) { store_.exec("BEGIN IMMEDIATE"); }
+
+Store::Transaction::~Transaction() {
+  if (!done_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Store::Transaction::commit() {
+  store_.exec("COMMIT");
+  done_ = true;
+}
+
+// ---- runs -----------------------------------------------------------------------------
+
+namespace {
+constexpr const char* kRunColumns =
+    "id, dag, state, dag_file, dag_yaml, dag_hash, params_json, run_dir, workdir, "
+    "logical_date, data_interval_start, data_interval_end, created_ms, started_ms, ended_ms, "
+    "parallelism, owner_pid, owner_start, owner_host, heartbeat_ms, cancel_requested";
+
+RunRecord read_run(const Stmt& st) {
+  RunRecord r;
+  r.id = st.text(0);
+  r.dag = st.text(1);
+  r.state = run_state_from(st.text(2)).value_or(RunState::kFailed);
+  r.dag_file = st.text(3);
+  r.dag_yaml = st.text(4);
+  r.dag_hash = st.text(5);
+  r.params = st.json(6, nlohmann::json::object());
+  r.run_dir = st.text(7);
+  r.workdir = st.text(8);
+  r.logical_date = st.text(9);
+  r.data_interval_start = st.text(10);
+  r.data_interval_end = st.text(11);
+  r.created = st.i64(12);
+  r.started = st.i64(13);
+  r.ended = st.i64(14);
+  r.parallelism = st.i32(15);
+  r.owner_pid = st.i32(16);
+  r.owner_start = static_cast<uint64_t>(st.i64(17));
+  r.owner_host = st.text(18);
+  r.heartbeat = st.i64(19);
+  r.cancel_requested = st.i64(20) != 0;
+  return r;
+}
+
+void bind_run(Stmt& st, const RunRecord& r) {
+  st.bind(r.id).bind(r.dag).bind(std::string(to_string(r.state))).bind(r.dag_file);
+  st.bind(r.dag_yaml).bind(r.dag_hash).bind(r.params.dump()).bind(r.run_dir).bind(r.workdir);
+  st.bind(r.logical_date).bind(r.data_interval_start).bind(r.data_interval_end);
+  st.bind(r.created).bind(r.started).bind(r.ended).bind(r.parallelism).bind(r.owner_pid);
+  st.bind(r.owner_start).bind(r.owner_host).bind(r.heartbeat).bind(r.cancel_requested ? 1 : 0);
+}
+}  // namespace
+
+void Store::insert_run(const RunRecord& r) {
+  static const std::string sql = std::string("INSERT INTO runs(") + kRunColumns +
+                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  Stmt st(*this, sql.c_str());
+  bind_run(st, r);
+  try {
+    st.run();
+  } catch (const Error&) {
+    if (get_run(r.id)) {
+      throw InputError(SourceLocation{}, "a run with id '" + r.id + "' already exists; choose "
+                                         "another --run-id or use 'flow resume " + r.id + "'");
+    }
+    throw;
+  }
+}
+
+void Store::update_run(const RunRecord& r) {
+  // cancel_requested is only ever set (by another process), never cleared by the owner.
+  static const char* sql =
+      "UPDATE runs SET state=?3, started_ms=?14, ended_ms=?15, owner_pid=?17, owner_start=?18, "
+      "owner_host=?19, heartbeat_ms=?20, cancel_requested=max(cancel_requested, ?21), "
+      "parallelism=?16 WHERE id=?1";
+  Stmt st(*this, sql);
+  bind_run(st, r);
+  st.run();
+}
+
+void Store::set_cancel_requested(const std::string& run_id, bool requested) {
+  Stmt st(*this, "UPDATE runs SET cancel_requested=? WHERE id=?");
+  st.bind(requested ? 1 : 0).bind(run_id).run();
+}
+
+std::optional<RunRecord> Store::get_run(const std::string& run_id) {
+  static const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id=?";
+  Stmt st(*this, sql.c_str());
+  st.bind(run_id);
+  if (!st.step()) return std::nullopt;
+  return read_run(st);
+}
+
+std::vector<RunRecord> Store::list_runs(const std::string& dag, int limit) {
+  static const std::string all = std::string("SELECT ") + kRunColumns +
+                                 " FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?";
+  static const std::string by_dag = std::string("SELECT ") + kRunColumns +
+                                    " FROM runs WHERE dag=? ORDER BY created_ms DESC, rowid DESC LIMIT ?";
+  Stmt st(*this, dag.empty() ? all.c_str() : by_dag.c_str());
+  if (!dag.empty()) st.bind(dag);
+  st.bind(limit <= 0 ? int64_t{-1} : int64_t{limit});
+  std::vector<RunRecord> out;
+  while (st.step()) out.push_back(read_run(st));
+  return out;
+}
+
+// ---- instances ------------------------------------------------------------------------
+
+namespace {
+constexpr const char* kInstanceColumns =
+    "run_id, id, task_id, parent, map_index, state, try, failures, site, pid, pid_start, "
+    "job_id, job_name, started_ms, ended_ms, next_try_ms, exit_code, signal, native_state, "
+    "message, outputs_json, attrs_json";
+
+InstanceRecord read_instance(const Stmt& st) {
+  InstanceRecord r;
+  r.run_id = st.text(0);
+  r.id = st.text(1);
+  r.task_id = st.text(2);
+  r.parent = st.text(3);
+  r.map_index = st.i32(4);
+  r.state = task_state_from(st.text(5)).value_or(TaskState::kFailed);
+  r.try_number = st.i32(6);
+  r.failures = st.i32(7);
+  r.site = st.text(8);
+  r.pid = st.i32(9);
+  r.pid_start = static_cast<uint64_t>(st.i64(10));
+  r.job_id = st.text(11);
+  r.job_name = st.text(12);
+  r.started = st.i64(13);
+  r.ended = st.i64(14);
+  r.next_try_at = st.i64(15);
+  r.exit_code = st.i32(16);
+  r.signal = st.i32(17);
+  r.native_state = st.text(18);
+  r.message = st.text(19);
+  r.outputs = st.json(20, nullptr);
+  r.attrs = st.json(21, nlohmann::json::object());
+  return r;
+}
+}  // namespace
+
+void Store::put_instance(const InstanceRecord& r) {
+  // An upsert keeps the rowid, which orders instances by creation.
+  static const std::string sql =
+      std::string("INSERT INTO instances(") + kInstanceColumns +
+      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, id) DO UPDATE "
+      "SET task_id=excluded.task_id, parent=excluded.parent, map_index=excluded.map_index, "
+      "state=excluded.state, try=excluded.try, failures=excluded.failures, site=excluded.site, "
+      "pid=excluded.pid, pid_start=excluded.pid_start, job_id=excluded.job_id, "
+      "job_name=excluded.job_name, started_ms=excluded.started_ms, ended_ms=excluded.ended_ms, "
+      "next_try_ms=excluded.next_try_ms, exit_code=excluded.exit_code, signal=excluded.signal, "
+      "native_state=excluded.native_state, message=excluded.message, "
+      "outputs_json=excluded.outputs_json, attrs_json=excluded.attrs_json";
+  Stmt st(*this, sql.c_str());
+  st.bind(r.run_id).bind(r.id).bind(r.task_id).bind(r.parent).bind(r.map_index);
+  st.bind(std::string(to_string(r.state))).bind(r.try_number).bind(r.failures).bind(r.site);
+  st.bind(r.pid).bind(r.pid_start).bind(r.job_id).bind(r.job_name).bind(r.started);
+  st.bind(r.ended).bind(r.next_try_at).bind(r.exit_code).bind(r.signal).bind(r.native_state);
+  st.bind(r.message).bind_json_or_null(r.outputs).bind(r.attrs.dump());
+  st.run();
+}
+
+void Store::delete_instance(const std::string& run_id, const std::string& instance_id) {
+  Stmt st(*this, "DELETE FROM instances WHERE run_id=? AND id=?");
+  st.bind(run_id).bind(instance_id).run();
+}
+
+std::vector<InstanceRecord> Store::instances(const std::string& run_id) {
+  static const std::string sql = std::string("SELECT ") + kInstanceColumns +
+                                 " FROM instances WHERE run_id=? ORDER BY rowid";
+  Stmt st(*this, sql.c_str());
+  st.bind(run_id);
+  std::vector<InstanceRecord> out;
+  while (st.step()) out.push_back(read_instance(st));
+  return out;
+}
+
+std::optional<InstanceRecord> Store::get_instance(const std::string& run_id,
+                                                  const std::string& id) {
+  static const std::string sql = std::string("SELECT ") + kInstanceColumns +
+                                 " FROM instances WHERE run_id=? AND id=?";
+  Stmt st(*this, sql.c_str());
+  st.bind(run_id).bind(id);
+  if (!st.step()) return std::nullopt;
+  return read_instance(st);
+}
+
+// ---- tries, events, metrics -----------------------------------------------------------
+
+void Store::put_try(const TryRecord& t) {
+  static const char* sql =
+      "INSERT OR REPLACE INTO tries(run_id, instance_id, try, state, site, pid, job_id, "
+      "job_name, script, log_path, started_ms, ended_ms, exit_code, signal, native_state, "
+      "message) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  Stmt st(*this, sql);
+  st.bind(t.run_id).bind(t.instance_id).bind(t.try_number).bind(std::string(to_string(t.state)));
+  st.bind(t.site).bind(t.pid).bind(t.job_id).bind(t.job_name).bind(t.script).bind(t.log_path);
+  st.bind(t.started).bind(t.ended).bind(t.exit_code).bind(t.signal).bind(t.native_state);
+  st.bind(t.message).run();
+}
+
+std::vector<TryRecord> Store::tries(const std::string& run_id, const std::string& instance_id) {
+  static const char* sql =
+      "SELECT run_id, instance_id, try, state, site, pid, job_id, job_name, script, log_path, "
+      "started_ms, ended_ms, exit_code, signal, native_state, message FROM tries "
+      "WHERE run_id=? AND instance_id=? ORDER BY try";
+  Stmt st(*this, sql);
+  st.bind(run_id).bind(instance_id);
+  std::vector<TryRecord> out;
+  while (st.step()) {
+    TryRecord t;
+    t.run_id = st.text(0);
+    t.instance_id = st.text(1);
+    t.try_number = st.i32(2);
+    t.state = task_state_from(st.text(3)).value_or(TaskState::kFailed);
+    t.site = st.text(4);
+    t.pid = st.i32(5);
+    t.job_id = st.text(6);
+    t.job_name = st.text(7);
+    t.script = st.text(8);
+    t.log_path = st.text(9);
+    t.started = st.i64(10);
+    t.ended = st.i64(11);
+    t.exit_code = st.i32(12);
+    t.signal = st.i32(13);
+    t.native_state = st.text(14);
+    t.message = st.text(15);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+void Store::add_event(const EventRecord& e) {
+  Stmt st(*this,
+          "INSERT INTO events(run_id, instance_id, try, ts_ms, state, message) VALUES(?,?,?,?,?,?)");
+  st.bind(e.run_id).bind(e.instance_id).bind(e.try_number).bind(e.ts).bind(e.state);
+  st.bind(e.message).run();
+}
+
+std::vector<EventRecord> Store::events(const std::string& run_id, int64_t after_seq) {
+  Stmt st(*this,
+          "SELECT seq, run_id, instance_id, try, ts_ms, state, message FROM events "
+          "WHERE run_id=? AND seq>? ORDER BY seq");
+  st.bind(run_id).bind(after_seq);
+  std::vector<EventRecord> out;
+  while (st.step()) {
+    out.push_back({st.i64(0), st.text(1), st.text(2), st.i32(3), st.i64(4), st.text(5), st.text(6)});
+  }
+  return out;
+}
+
+void Store::add_metric(const std::string& run_id, const MetricRecord& m) {
+  Stmt st(*this,
+          "INSERT OR IGNORE INTO metrics(run_id, instance_id, try, seq, ts_ms, json) "
+          "VALUES(?,?,?,?,?,?)");
+  st.bind(run_id).bind(m.instance_id).bind(m.try_number).bind(m.seq).bind(m.ts);
+  st.bind(m.values.dump()).run();
+}
+
+std::vector<MetricRecord> Store::metrics(const std::string& run_id,
+                                         const std::string& instance_id) {
+  Stmt st(*this,
+          "SELECT instance_id, try, seq, ts_ms, json FROM metrics WHERE run_id=? AND "
+          "instance_id=? ORDER BY try, seq");
+  st.bind(run_id).bind(instance_id);
+  std::vector<MetricRecord> out;
+  while (st.step()) {
+    out.push_back({st.text(0), st.i32(1), st.i32(2), st.i64(3), st.json(4, nullptr)});
+  }
+  return out;
+}
+
+std::map<std::string, int> Store::state_counts(const std::string& run_id) {
+  Stmt st(*this, "SELECT state, count(*) FROM instances WHERE run_id=? GROUP BY state");
+  st.bind(run_id);
+  std::map<std::string, int> out;
+  while (st.step()) out[st.text(0)] = st.i32(1);
+  return out;
+}
+
+}  // namespace flow::state

@@ -1,0 +1,93 @@
+#pragma once
+// The state database: one SQLite file in WAL mode. Every state change of runs, task
+// instances and tries is a row here, committed before the engine acts on it, so a killed
+// engine resumes from exactly what it had promised. Several processes may use one file at
+// once (flow run ×2, flow status, the TUI): writers take BEGIN IMMEDIATE and wait up to
+// the busy timeout.
+//
+// Durability: synchronous=NORMAL in WAL mode: a commit survives the engine being killed at
+// any point; only an OS crash or power loss can lose the last few commits (sqlite.org/wal).
+//
+// Errors: a locked database past the timeout or a full disk is an EnvironmentError (exit
+// 3) whose message names the file and what to do; a failed write rolls back the whole
+// transaction, so the database is never left half-updated.
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/state/records.hpp"
+
+namespace flow::state {
+
+class Store {
+ public:
+  // Opens (creating the file and its directory if needed) and migrates the schema.
+  static std::unique_ptr<Store> open(const std::filesystem::path& path,
+                                     std::chrono::milliseconds busy_timeout = std::chrono::seconds(30));
+  // Opens an existing database read-only; EnvironmentError if there is none.
+  static std::unique_ptr<Store> open_existing(const std::filesystem::path& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  int schema_version();
+
+  // A write transaction (BEGIN IMMEDIATE). Rolls back unless commit() is called.
+  class Transaction {
+   public:
+    explicit Transaction(Store& store);
+    ~Transaction();
+    void commit();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+   private:
+    Store& store_;
+    bool done_ = false;
+  };
+
+  // Writes (call inside a Transaction for atomicity; alone each is its own transaction).
+  void insert_run(const RunRecord& r);
+  void update_run(const RunRecord& r);
+  void put_instance(const InstanceRecord& r);  // insert or replace
+  void delete_instance(const std::string& run_id, const std::string& instance_id);
+  void put_try(const TryRecord& t);            // insert or replace
+  void add_event(const EventRecord& e);
+  void add_metric(const std::string& run_id, const MetricRecord& m);  // ignores duplicates
+  void set_cancel_requested(const std::string& run_id, bool requested = true);
+
+  // Reads.
+  std::optional<RunRecord> get_run(const std::string& run_id);
+  std::vector<RunRecord> list_runs(const std::string& dag, int limit);
+  std::vector<InstanceRecord> instances(const std::string& run_id);
+  std::optional<InstanceRecord> get_instance(const std::string& run_id, const std::string& id);
+  std::vector<TryRecord> tries(const std::string& run_id, const std::string& instance_id);
+  std::vector<EventRecord> events(const std::string& run_id, int64_t after_seq = 0);
+  std::vector<MetricRecord> metrics(const std::string& run_id, const std::string& instance_id);
+  std::map<std::string, int> state_counts(const std::string& run_id);
+
+  // Raw access for the few tools that need it (benchmarks, tests).
+  sqlite3* handle() { return db_; }
+
+ private:
+  Store(sqlite3* db, std::filesystem::path path);
+  void migrate();
+  void exec(const std::string& sql);
+  sqlite3_stmt* prepare(const char* sql);  // cached
+  [[noreturn]] void fail(int rc, const std::string& what);
+  friend class Stmt;
+
+  sqlite3* db_;
+  std::filesystem::path path_;
+  std::map<const char*, sqlite3_stmt*> cache_;
+};
+
+}  // namespace flow::state
