@@ -53,7 +53,8 @@ int run_cli(int argc, char** argv) {
   try {
     return action();
   } catch (const InputError& e) {
-    for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
+    for (const auto& d : e.diagnostics())
+      std::cerr << d.str() << "\n";
     return e.exit_code();
   } catch (const Error& e) {
     std::cerr << "flow: " << e.what() << "\n";

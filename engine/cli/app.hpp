@@ -33,8 +33,10 @@ void add_global_options(CLI::App& cmd, GlobalOptions& g);
 
 // Registration hooks, one per *_cmd.cpp. Each adds its subcommands to `app` and sets
 // `action` from the chosen subcommand's callback.
-void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action);    // run, validate, graph, resume, retry, cancel
-void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action);  // runs, status, logs
+void register_run_commands(CLI::App& app, GlobalOptions& g,
+                           Action& action);  // run, validate, graph, resume, retry, cancel
+void register_query_commands(CLI::App& app, GlobalOptions& g,
+                             Action& action);  // runs, status, logs
 void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action);  // sites
 void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action);  // lamec
 

@@ -1,7 +1,181 @@
+// flow runs | status | logs — read-only views of the store.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
 #include "engine/cli/app.hpp"
+#include "engine/cli/render.hpp"
+#include "engine/core/duration.hpp"
+#include "engine/core/error.hpp"
+#include "engine/core/suggest.hpp"
 
 namespace flow::cli {
 
-void register_query_commands(CLI::App& /*app*/, GlobalOptions& /*g*/, Action& /*action*/) {}
+namespace {
+
+std::string counts_text(const std::map<std::string, int>& counts) {
+  std::string s;
+  for (const auto& [k, v] : counts)
+    s += (s.empty() ? "" : " ") + k + "=" + std::to_string(v);
+  return s;
+}
+
+// Copies new bytes of `path` from `offset` to stdout; returns the new offset.
+std::streamoff copy_from(const std::filesystem::path& path, std::streamoff offset) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return offset;
+  in.seekg(offset);
+  char buf[1 << 15];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    std::fwrite(buf, 1, static_cast<size_t>(in.gcount()), stdout);
+    offset += in.gcount();
+  }
+  std::fflush(stdout);
+  return offset;
+}
+
+}  // namespace
+
+void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+  // flow runs
+  {
+    auto* cmd = app.add_subcommand("runs", "List runs, newest first");
+    add_global_options(*cmd, g);
+    static std::string dag;
+    static int limit = 20;
+    cmd->add_option("--dag", dag, "Only runs of this DAG");
+    cmd->add_option("--limit", limit, "At most this many runs (0 = all)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->callback([&] {
+      action = [&]() -> int {
+        auto store = state::Store::open_existing(g.db_path());
+        auto runs = store->list_runs(dag, limit);
+        if (g.json) {
+          auto out = nlohmann::json::array();
+          for (const auto& r : runs) {
+            auto j = run_json(r);
+            j["counts"] = store->state_counts(r.id);
+            out.push_back(std::move(j));
+          }
+          std::cout << out.dump(2) << "\n";
+          return 0;
+        }
+        if (runs.empty()) {
+          std::printf("no runs%s\n", dag.empty() ? "" : (" of " + dag).c_str());
+          return 0;
+        }
+        std::printf("%-44s  %-20s  %-11s  %-20s  %9s  %s\n", "ID", "DAG", "STATE", "STARTED",
+                    "DURATION", "TASKS");
+        for (const auto& r : runs) {
+          EpochMs end = r.ended ? r.ended : now_ms();
+          std::printf("%-44s  %-20s  %-11s  %-20s  %9s  %s\n", r.id.c_str(), r.dag.c_str(),
+                      std::string(state::to_string(r.state)).c_str(),
+                      iso_utc(r.started).substr(0, 19).c_str(),
+                      r.started ? human_duration(Millis(end - r.started)).c_str() : "-",
+                      counts_text(store->state_counts(r.id)).c_str());
+        }
+        return 0;
+      };
+    });
+  }
+  // flow status
+  {
+    auto* cmd = app.add_subcommand("status",
+                                   "Every task instance of a run: state, try, site, job, duration");
+    add_global_options(*cmd, g);
+    static std::string id;
+    cmd->add_option("run_id", id, "Run id")->required();
+    cmd->callback([&] {
+      action = [&]() -> int {
+        auto store = state::Store::open_existing(g.db_path());
+        auto run = require_run(*store, id);
+        auto instances = store->instances(id);
+        if (g.json) {
+          std::cout << status_json(run, instances).dump(2) << "\n";
+        } else {
+          std::fputs(status_table(run, instances).c_str(), stdout);
+        }
+        return 0;
+      };
+    });
+  }
+  // flow logs
+  {
+    auto* cmd =
+        app.add_subcommand("logs", "Print a task's log (for Slurm tasks, fetched from the site)");
+    add_global_options(*cmd, g);
+    static std::string id, task;
+    static int try_number = 0;
+    static bool follow = false;
+    cmd->add_option("run_id", id, "Run id")->required();
+    cmd->add_option("task", task, "Task instance id, e.g. train or tiles[3]")->required();
+    cmd->add_option("--try", try_number, "Which try (default: the latest)");
+    cmd->add_flag("-f,--follow", follow, "Keep printing as the log grows until the try ends");
+    cmd->callback([&] {
+      action = [&]() -> int {
+        auto store = state::Store::open_existing(g.db_path());
+        require_run(*store, id);
+        auto inst = store->get_instance(id, task);
+        if (!inst) {
+          std::vector<std::string> ids;
+          for (const auto& i : store->instances(id))
+            ids.push_back(i.id);
+          throw Error(ErrorKind::kInvalidInput,
+                      "run " + id + " has no task '" + task + "'" + did_you_mean(task, ids));
+        }
+        auto tries = store->tries(id, task);
+        if (tries.empty()) {
+          throw Error(ErrorKind::kInvalidInput,
+                      "task '" + task + "' has not run yet in run " + id + " (state " +
+                          std::string(state::to_string(inst->state)) + ")");
+        }
+        const state::TryRecord* t = &tries.back();
+        if (try_number) {
+          t = nullptr;
+          for (const auto& x : tries) {
+            if (x.try_number == try_number) t = &x;
+          }
+          if (!t) {
+            throw Error(ErrorKind::kInvalidInput,
+                        "task '" + task + "' has no try " + std::to_string(try_number) +
+                            " (tries: 1.." + std::to_string(tries.back().try_number) + ")");
+          }
+        }
+        if (g.json) {
+          auto text = std::ifstream(t->log_path)
+                          ? std::string((std::istreambuf_iterator<char>(
+                                            *std::make_unique<std::ifstream>(t->log_path))),
+                                        std::istreambuf_iterator<char>())
+                          : std::string();
+          std::cout << nlohmann::json{{"run", id},
+                                      {"task", task},
+                                      {"try", t->try_number},
+                                      {"path", t->log_path},
+                                      {"state", state::to_string(t->state)},
+                                      {"log", text}}
+                           .dump(2)
+                    << "\n";
+          return 0;
+        }
+        std::streamoff off = copy_from(t->log_path, 0);
+        const int want = t->try_number;
+        while (follow) {
+          auto cur = store->get_instance(id, task);
+          bool live = cur && cur->try_number == want && state::is_in_flight(cur->state);
+          off = copy_from(t->log_path, off);
+          if (!live) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        }
+        if (off == 0 && !std::filesystem::exists(t->log_path)) {
+          std::fprintf(stderr, "flow: the log %s does not exist (yet)\n", t->log_path.c_str());
+        }
+        return 0;
+      };
+    });
+  }
+}
 
 }  // namespace flow::cli

@@ -61,8 +61,7 @@ class InputError : public Error {
 // Something outside flow's control: a site, the database, the disk.
 class EnvironmentError : public Error {
  public:
-  explicit EnvironmentError(const std::string& message)
-      : Error(ErrorKind::kEnvironment, message) {}
+  explicit EnvironmentError(const std::string& message) : Error(ErrorKind::kEnvironment, message) {}
 };
 
 }  // namespace flow

@@ -11,7 +11,8 @@ namespace flow {
 size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate nearest to `word` if it is close enough to be a likely typo.
-std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates);
+std::optional<std::string> closest(std::string_view word,
+                                   const std::vector<std::string>& candidates);
 
 // " (did you mean 'x'?)" or "".
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);

@@ -27,7 +27,8 @@ std::string tail_lines(const std::filesystem::path& path, int n) {
   std::streamoff start = std::max<std::streamoff>(0, size - 65536);
   in.seekg(start);
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!data.empty() && data.back() == '\n') data.pop_back();
+  while (!data.empty() && data.back() == '\n')
+    data.pop_back();
   size_t pos = data.size();
   for (int i = 0; i < n; ++i) {
     size_t nl = pos == 0 ? std::string::npos : data.rfind('\n', pos - 1);

@@ -5,11 +5,10 @@
 
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
 
@@ -23,10 +22,10 @@ enum class TriggerRule { kAllSuccess, kAllDone, kOneFailed, kOneSuccess, kNoneFa
 // The `slurm:` block of a task. Zero / empty means "use the site's or LAMEC's default".
 struct SlurmSpec {
   int nodes = 0;
-  int ntasks = 0;           // ntasks per node
-  int gpus = 0;             // gpus per node
+  int ntasks = 0;  // ntasks per node
+  int gpus = 0;    // gpus per node
   int cpus_per_task = 0;
-  std::string time;         // HH:MM:SS or D-HH:MM:SS
+  std::string time;  // HH:MM:SS or D-HH:MM:SS
   std::string partition;
   std::string account;
   std::vector<std::string> software;  // LAMEC software names: ddp, horovod, heat, ...
@@ -37,7 +36,7 @@ struct SlurmSpec {
 // One search-space dimension of an HPO node.
 struct SpaceDim {
   std::string name;
-  std::string kind;  // uniform | loguniform | randint | choice
+  std::string kind;     // uniform | loguniform | randint | choice
   nlohmann::json args;  // [lo, hi] or [choices...]
   SourceLocation where;
 };
@@ -59,9 +58,9 @@ struct HpoSpec {
 };
 
 struct RetryPolicy {
-  int retries = 0;                // extra tries after the first
+  int retries = 0;  // extra tries after the first
   Duration delay{std::chrono::seconds(10)};
-  double backoff = 2.0;           // delay multiplier per further try
+  double backoff = 2.0;  // delay multiplier per further try
   Duration max_delay{std::chrono::hours(1)};
   // Slurm end states (other than FAILED) that are retried.
   std::vector<std::string> retry_on{"TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL"};
@@ -83,7 +82,7 @@ struct Task {
   std::optional<std::string> foreach;      // template yielding a list
   std::optional<HpoSpec> hpo;
 
-  SourceLocation where;                    // the task's `- id:` entry
+  SourceLocation where;                               // the task's `- id:` entry
   std::map<std::string, SourceLocation> field_where;  // per key: "run", "after", ...
   const SourceLocation& loc(const std::string& field) const;
 };
@@ -99,14 +98,12 @@ struct Dag {
   std::string default_site = "local";
   std::vector<Task> tasks;  // in file order
 
-  std::string source_file;  // path as given by the user
-  std::string source_text;  // the YAML text, stored with each run
+  std::string source_file;                            // path as given by the user
+  std::string source_text;                            // the YAML text, stored with each run
   std::map<std::string, SourceLocation> field_where;  // top-level keys
 
   const Task* find(const std::string& id) const;
-  const std::string& site_of(const Task& t) const {
-    return t.site.empty() ? default_site : t.site;
-  }
+  const std::string& site_of(const Task& t) const { return t.site.empty() ? default_site : t.site; }
 };
 
 std::string_view to_string(TriggerRule r);

@@ -9,7 +9,8 @@ namespace flow::dag {
 TaskGraph::TaskGraph(const Dag& dag) : dag_(dag), g_(dag.tasks.size()) {
   std::unordered_map<std::string, size_t> index;
   index.reserve(dag.tasks.size());
-  for (size_t i = 0; i < dag.tasks.size(); ++i) index.emplace(dag.tasks[i].id, i);
+  for (size_t i = 0; i < dag.tasks.size(); ++i)
+    index.emplace(dag.tasks[i].id, i);
   for (size_t i = 0; i < dag.tasks.size(); ++i) {
     for (const auto& up : dag.tasks[i].after) {
       if (auto it = index.find(up); it != index.end()) boost::add_edge(it->second, i, g_);
@@ -41,7 +42,8 @@ class CycleVisitor : public boost::default_dfs_visitor {
     }
     // rev = v, u, parent(u), ..., child-of-v ; build v -> ... -> u -> v
     std::vector<size_t> path{v};
-    for (size_t i = rev.size(); i-- > 2;) path.push_back(rev[i]);
+    for (size_t i = rev.size(); i-- > 2;)
+      path.push_back(rev[i]);
     path.push_back(u);
     path.push_back(v);
     throw CycleFound{std::move(path)};
@@ -57,13 +59,13 @@ std::optional<std::vector<std::string>> TaskGraph::find_cycle() const {
   std::vector<size_t> parent(size(), 0);
   std::vector<boost::default_color_type> color(size());
   try {
-    boost::depth_first_search(
-        g_, boost::visitor(CycleVisitor(parent))
-                .color_map(boost::make_iterator_property_map(
-                    color.begin(), boost::get(boost::vertex_index, g_))));
+    boost::depth_first_search(g_, boost::visitor(CycleVisitor(parent))
+                                      .color_map(boost::make_iterator_property_map(
+                                          color.begin(), boost::get(boost::vertex_index, g_))));
   } catch (const CycleFound& c) {
     std::vector<std::string> ids;
-    for (size_t i : c.path) ids.push_back(dag_.tasks[i].id);
+    for (size_t i : c.path)
+      ids.push_back(dag_.tasks[i].id);
     return ids;
   }
   return std::nullopt;
@@ -72,7 +74,8 @@ std::optional<std::vector<std::string>> TaskGraph::find_cycle() const {
 std::vector<size_t> TaskGraph::topo_order() const {
   // Kahn's algorithm with a min-heap on file order: stable, readable plans.
   std::vector<size_t> indeg(size(), 0);
-  for (size_t v = 0; v < size(); ++v) indeg[v] = boost::in_degree(v, g_);
+  for (size_t v = 0; v < size(); ++v)
+    indeg[v] = boost::in_degree(v, g_);
   std::priority_queue<size_t, std::vector<size_t>, std::greater<>> ready;
   for (size_t v = 0; v < size(); ++v) {
     if (indeg[v] == 0) ready.push(v);

@@ -133,12 +133,14 @@ nlohmann::json to_json(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Sequence: {
       auto a = nlohmann::json::array();
-      for (const auto& x : n) a.push_back(to_json(x));
+      for (const auto& x : n)
+        a.push_back(to_json(x));
       return a;
     }
     case YAML::NodeType::Map: {
       auto o = nlohmann::json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = to_json(kv.second);
+      for (const auto& kv : n)
+        o[kv.first.as<std::string>()] = to_json(kv.second);
       return o;
     }
     case YAML::NodeType::Scalar: {
@@ -171,22 +173,32 @@ std::optional<TriggerRule> parse_trigger(const std::string& s) {
   return std::nullopt;
 }
 
-const std::vector<std::string> kTopKeys = {"dag",         "description", "schedule", "timezone",
-                                           "catchup",     "max_active_runs", "params", "defaults",
-                                           "tasks"};
-const std::vector<std::string> kTaskKeys = {
-    "id",          "run",      "after",   "site",    "slurm",   "retries",
-    "retry_delay", "retry_backoff", "retry_max_delay", "retry_on", "timeout", "trigger",
-    "env",         "foreach",  "hpo",     "description"};
-const std::vector<std::string> kDefaultKeys = {"site",          "retries", "retry_delay",
-                                               "retry_backoff", "retry_max_delay", "retry_on",
-                                               "timeout",       "trigger", "env", "slurm"};
-const std::vector<std::string> kSlurmKeys = {"nodes",     "ntasks",   "gpus",    "cpus_per_task",
-                                             "time",      "partition", "account", "software",
-                                             "extra"};
-const std::vector<std::string> kHpoKeys = {
-    "algorithm", "metric",  "mode",  "samples", "max_epochs", "grace_epochs", "reduction_factor",
-    "perturbation_interval", "parallel", "space", "seed"};
+const std::vector<std::string> kTopKeys = {"dag",      "description", "schedule",
+                                           "timezone", "catchup",     "max_active_runs",
+                                           "params",   "defaults",    "tasks"};
+const std::vector<std::string> kTaskKeys = {"id",          "run",           "after",
+                                            "site",        "slurm",         "retries",
+                                            "retry_delay", "retry_backoff", "retry_max_delay",
+                                            "retry_on",    "timeout",       "trigger",
+                                            "env",         "foreach",       "hpo",
+                                            "description"};
+const std::vector<std::string> kDefaultKeys = {
+    "site",     "retries", "retry_delay", "retry_backoff", "retry_max_delay",
+    "retry_on", "timeout", "trigger",     "env",           "slurm"};
+const std::vector<std::string> kSlurmKeys = {"nodes",         "ntasks",   "gpus",
+                                             "cpus_per_task", "time",     "partition",
+                                             "account",       "software", "extra"};
+const std::vector<std::string> kHpoKeys = {"algorithm",
+                                           "metric",
+                                           "mode",
+                                           "samples",
+                                           "max_epochs",
+                                           "grace_epochs",
+                                           "reduction_factor",
+                                           "perturbation_interval",
+                                           "parallel",
+                                           "space",
+                                           "seed"};
 const std::vector<std::string> kSlurmStates = {
     "TIMEOUT",   "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE",
     "CANCELLED", "FAILED",    "REQUEUED",  "SUSPENDED", "REVOKED",       "SPECIAL_EXIT"};
@@ -204,13 +216,16 @@ void read_slurm(Reader& r, const YAML::Node& n, SlurmSpec& s, const std::string&
     if (auto i = r.integer(v, "slurm.gpus", 0, 64)) s.gpus = static_cast<int>(*i);
   }
   if (auto v = n["cpus_per_task"]) {
-    if (auto i = r.integer(v, "slurm.cpus_per_task", 1, 4096)) s.cpus_per_task = static_cast<int>(*i);
+    if (auto i = r.integer(v, "slurm.cpus_per_task", 1, 4096))
+      s.cpus_per_task = static_cast<int>(*i);
   }
   if (auto v = n["time"]) {
     if (auto t = r.str(v, "slurm.time")) {
       // D-HH:MM:SS, HH:MM:SS, MM:SS or minutes, as sbatch --time accepts.
       bool ok = !t->empty() && t->find_first_not_of("0123456789:-") == std::string::npos;
-      if (!ok) r.error(v, "slurm.time '" + *t + "' is not a Slurm time limit (use HH:MM:SS or D-HH:MM:SS)");
+      if (!ok)
+        r.error(v,
+                "slurm.time '" + *t + "' is not a Slurm time limit (use HH:MM:SS or D-HH:MM:SS)");
       s.time = *t;
     }
   }
@@ -243,8 +258,8 @@ void read_retry_fields(Reader& r, const YAML::Node& n, RetryPolicy& p) {
     p.retry_on.clear();
     for (const auto& s : r.str_list(v, "retry_on")) {
       if (std::find(kSlurmStates.begin(), kSlurmStates.end(), s) == kSlurmStates.end()) {
-        r.error(v, "retry_on: '" + s + "' is not a Slurm end state" + did_you_mean(s, kSlurmStates) +
-                       "; use some of " + join(kSlurmStates));
+        r.error(v, "retry_on: '" + s + "' is not a Slurm end state" +
+                       did_you_mean(s, kSlurmStates) + "; use some of " + join(kSlurmStates));
       } else {
         p.retry_on.push_back(s);
       }
@@ -257,7 +272,8 @@ void read_env(Reader& r, const YAML::Node& n, std::map<std::string, std::string>
   for (const auto& kv : n) {
     auto key = kv.first.as<std::string>("");
     bool ok = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0]));
-    for (char c : key) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    for (char c : key)
+      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
     if (!ok) {
       r.error(kv.first, "env: '" + key + "' is not a valid environment variable name");
       continue;
@@ -323,8 +339,9 @@ void read_hpo(Reader& r, const YAML::Node& n, HpoSpec& h) {
     d.where = r.loc(kv.first);
     const auto& spec = kv.second;
     if (!spec.IsMap() || spec.size() != 1) {
-      r.error(spec, "hpo.space." + d.name + " must be one of {uniform: [lo, hi]}, "
-                    "{loguniform: [lo, hi]}, {randint: [lo, hi]}, {choice: [a, b, ...]}");
+      r.error(spec, "hpo.space." + d.name +
+                        " must be one of {uniform: [lo, hi]}, "
+                        "{loguniform: [lo, hi]}, {randint: [lo, hi]}, {choice: [a, b, ...]}");
       continue;
     }
     d.kind = spec.begin()->first.as<std::string>("");
@@ -403,8 +420,10 @@ void read_defaults(Reader& r, const YAML::Node& n, Dag& dag, Task& proto) {
   read_retry_fields(r, n, proto.retry);
   if (auto v = n["timeout"]) proto.timeout = r.duration(v, "defaults.timeout");
   if (auto v = n["trigger"]) {
-    if (auto tr = parse_trigger(r.str(v, "defaults.trigger").value_or(""))) proto.trigger = *tr;
-    else r.error(v, "defaults.trigger is not a trigger rule");
+    if (auto tr = parse_trigger(r.str(v, "defaults.trigger").value_or("")))
+      proto.trigger = *tr;
+    else
+      r.error(v, "defaults.trigger is not a trigger rule");
   }
   if (auto v = n["env"]) read_env(r, v, proto.env);
   if (auto v = n["slurm"]) read_slurm(r, v, proto.slurm, "defaults.slurm");
@@ -430,7 +449,8 @@ Dag load_dag_text(const std::string& text, const std::string& file) {
                      "a DAG file must be a mapping with 'dag:' and 'tasks:' at the top");
   }
   r.check_keys(root, kTopKeys, "the DAG file");
-  for (const auto& kv : root) dag.field_where[kv.first.as<std::string>("")] = r.loc(kv.first);
+  for (const auto& kv : root)
+    dag.field_where[kv.first.as<std::string>("")] = r.loc(kv.first);
 
   if (auto v = root["dag"]) {
     dag.name = r.str(v, "dag").value_or("");
@@ -472,8 +492,9 @@ Dag load_dag_text(const std::string& text, const std::string& file) {
         t.id = r.str(id, "id").value_or("");
         t.where = r.loc(id);
         if (!is_valid_id(t.id)) {
-          r.error(id, "task id '" + t.id + "' is invalid: use letters, digits, '_', '.', '-' "
-                      "(no '/', spaces or '..')");
+          r.error(id, "task id '" + t.id +
+                          "' is invalid: use letters, digits, '_', '.', '-' "
+                          "(no '/', spaces or '..')");
         }
       } else {
         r.error(tn, "task without 'id'");
@@ -484,8 +505,8 @@ Dag load_dag_text(const std::string& text, const std::string& file) {
       if (!t.id.empty()) {
         auto [it, fresh] = seen.emplace(t.id, t.where);
         if (!fresh) {
-          r.error(t.where, "duplicate task id '" + t.id + "' (first defined at " +
-                               it->second.str() + ")");
+          r.error(t.where,
+                  "duplicate task id '" + t.id + "' (first defined at " + it->second.str() + ")");
         }
       }
       if (t.foreach && t.hpo) {

@@ -20,8 +20,10 @@ namespace {
 
 std::string trim(std::string_view s) {
   size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
+    ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
+    --e;
   return std::string(s.substr(b, e - b));
 }
 
@@ -50,7 +52,8 @@ TemplateRef parse_ref(std::string_view inner) {
   size_t start = 0;
   while (true) {
     size_t dot = expr.find('.', start);
-    std::string part = expr.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        expr.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!valid_name_part(part)) {
       throw std::invalid_argument("invalid name '" + expr + "' in " + ref.text +
                                   " (names are dotted words like params.epochs)");

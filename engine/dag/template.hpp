@@ -5,11 +5,10 @@
 // shell-quoted unless the reference says `| raw`.
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace flow::dag {
 

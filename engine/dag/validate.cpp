@@ -12,9 +12,8 @@ namespace flow::dag {
 
 namespace {
 
-const std::vector<std::string> kRunFields = {"id",         "dir",
-                                             "logical_date", "data_interval_start",
-                                             "data_interval_end", "dag"};
+const std::vector<std::string> kRunFields = {
+    "id", "dir", "logical_date", "data_interval_start", "data_interval_end", "dag"};
 
 struct Checker {
   const Dag& dag;
@@ -26,7 +25,8 @@ struct Checker {
 
   std::vector<std::string> param_names() const {
     std::vector<std::string> names;
-    for (const auto& [k, _] : dag.params.items()) names.push_back(k);
+    for (const auto& [k, _] : dag.params.items())
+      names.push_back(k);
     return names;
   }
 
@@ -57,7 +57,8 @@ struct Checker {
     }
     if (head == "item") {
       if (!t.foreach || in_foreach) {
-        return error(where, ctx + "{{ item }} is only defined in the command of a task with 'foreach'");
+        return error(where,
+                     ctx + "{{ item }} is only defined in the command of a task with 'foreach'");
       }
       return;
     }
@@ -65,7 +66,8 @@ struct Checker {
       static const std::vector<std::string> fields = {"params", "params_json", "epochs", "id"};
       if (!t.hpo) return error(where, ctx + "{{ trial.* }} is only defined in a task with 'hpo'");
       if (p.size() < 2 || std::find(fields.begin(), fields.end(), p[1]) == fields.end()) {
-        return error(where, ctx + "use trial.params.NAME, trial.params_json, trial.epochs or trial.id");
+        return error(where,
+                     ctx + "use trial.params.NAME, trial.params_json, trial.epochs or trial.id");
       }
       if (p[1] == "params") {
         if (p.size() != 3) return error(where, ctx + "use trial.params.NAME");
@@ -76,20 +78,23 @@ struct Checker {
           found = found || d.name == p[2];
         }
         if (!found) {
-          return error(where, ctx + "'" + p[2] + "' is not in hpo.space" + did_you_mean(p[2], dims) +
-                                  "; space: " + join(dims));
+          return error(where, ctx + "'" + p[2] + "' is not in hpo.space" +
+                                  did_you_mean(p[2], dims) + "; space: " + join(dims));
         }
       }
       return;
     }
     if (head == "tasks") {
       if (p.size() < 3) {
-        return error(where, ctx + "use tasks.TASK.outputs.KEY or tasks.TASK.best.(params.X|params_json|metric)");
+        return error(
+            where,
+            ctx + "use tasks.TASK.outputs.KEY or tasks.TASK.best.(params.X|params_json|metric)");
       }
       auto it = index.find(p[1]);
       if (it == index.end()) {
         std::vector<std::string> ids;
-        for (const auto& x : dag.tasks) ids.push_back(x.id);
+        for (const auto& x : dag.tasks)
+          ids.push_back(x.id);
         return error(where, ctx + "no task '" + p[1] + "'" + did_you_mean(p[1], ids));
       }
       if (!graph.ancestors_of(ti)[it->second]) {
@@ -102,10 +107,14 @@ struct Checker {
         return;
       }
       if (p[2] == "best") {
-        if (!up.hpo) return error(where, ctx + "task '" + p[1] + "' is not an hpo task, it has no 'best'");
-        bool ok = (p.size() == 4 && (p[3] == "params_json" || p[3] == "metric" || p[3] == "trial")) ||
-                  (p.size() == 5 && p[3] == "params");
-        if (!ok) return error(where, ctx + "use tasks." + p[1] + ".best.params.NAME, .best.params_json or .best.metric");
+        if (!up.hpo)
+          return error(where, ctx + "task '" + p[1] + "' is not an hpo task, it has no 'best'");
+        bool ok =
+            (p.size() == 4 && (p[3] == "params_json" || p[3] == "metric" || p[3] == "trial")) ||
+            (p.size() == 5 && p[3] == "params");
+        if (!ok)
+          return error(where, ctx + "use tasks." + p[1] +
+                                  ".best.params.NAME, .best.params_json or .best.metric");
         return;
       }
       return error(where, ctx + "use tasks." + p[1] + ".outputs.KEY" +
@@ -120,7 +129,8 @@ struct Checker {
                       const std::string& field, bool in_foreach = false) {
     try {
       auto tpl = Template::parse(text);
-      for (const auto& r : tpl.refs()) check_ref(ti, r, where, field, in_foreach);
+      for (const auto& r : tpl.refs())
+        check_ref(ti, r, where, field, in_foreach);
     } catch (const std::invalid_argument& e) {
       error(where, "task '" + dag.tasks[ti].id + "' " + field + ": " + e.what());
     }
@@ -144,8 +154,8 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
   for (const auto& t : dag.tasks) {
     for (const auto& up : t.after) {
       if (!c.index.count(up)) {
-        c.error(t.loc("after"), "task '" + t.id + "' depends on unknown task '" + up + "'" +
-                                    did_you_mean(up, ids));
+        c.error(t.loc("after"),
+                "task '" + t.id + "' depends on unknown task '" + up + "'" + did_you_mean(up, ids));
       }
     }
   }
@@ -158,7 +168,8 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
   for (size_t i = 0; i < dag.tasks.size(); ++i) {
     const Task& t = dag.tasks[i];
     c.check_template(i, t.run, t.loc("run"), "run");
-    for (const auto& [k, v] : t.env) c.check_template(i, v, t.loc("env"), "env." + k);
+    for (const auto& [k, v] : t.env)
+      c.check_template(i, v, t.loc("env"), "env." + k);
     if (t.foreach) {
       // A literal list was stored as JSON text; anything else must be one reference.
       auto parsed = nlohmann::json::parse(*t.foreach, nullptr, false);
@@ -166,8 +177,9 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
         c.check_template(i, *t.foreach, t.loc("foreach"), "foreach", true);
         try {
           if (!Template::parse(*t.foreach).sole_ref()) {
-            c.error(t.loc("foreach"), "task '" + t.id + "' foreach must be a list or a single "
-                                      "reference such as \"{{ tasks.list.outputs.items }}\"");
+            c.error(t.loc("foreach"), "task '" + t.id +
+                                          "' foreach must be a list or a single "
+                                          "reference such as \"{{ tasks.list.outputs.items }}\"");
           }
         } catch (const std::invalid_argument&) {
         }
@@ -179,8 +191,8 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
       if (!s) {
         c.error(t.site.empty() ? t.where : t.loc("site"),
                 "task '" + t.id + "': unknown site '" + site_name + "'" +
-                    did_you_mean(site_name, options.sites->names()) + "; known sites: " +
-                    join(options.sites->names()));
+                    did_you_mean(site_name, options.sites->names()) +
+                    "; known sites: " + join(options.sites->names()));
       } else if (!t.slurm.empty() && !s->is_slurm()) {
         c.error(t.loc("slurm"), "task '" + t.id + "' has a 'slurm:' block but site '" + site_name +
                                     "' runs plain processes; set 'site:' to a Slurm site");

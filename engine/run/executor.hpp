@@ -41,34 +41,34 @@ struct AttemptKey {
 // Local files of an attempt. For remote attempts the executor maps them to the site and
 // copies the remote content back here before reporting kFinished (and kProgress).
 struct AttemptFiles {
-  std::filesystem::path log;      // stdout+stderr
-  std::filesystem::path outputs;  // FLOW_OUTPUTS_FILE (one JSON object)
-  std::filesystem::path metrics;  // FLOW_METRICS_FILE (JSON lines)
+  std::filesystem::path log;          // stdout+stderr
+  std::filesystem::path outputs;      // FLOW_OUTPUTS_FILE (one JSON object)
+  std::filesystem::path metrics;      // FLOW_METRICS_FILE (JSON lines)
   std::filesystem::path exit_status;  // written when the command ends (local re-attach)
 };
 
 struct LaunchSpec {
   AttemptKey key;
   std::string dag;
-  std::string task_id;   // the task in the DAG ("tiles" for "tiles[3]")
-  std::string command;   // rendered shell command, values already shell-quoted
+  std::string task_id;  // the task in the DAG ("tiles" for "tiles[3]")
+  std::string command;  // rendered shell command, values already shell-quoted
   // Environment for the task: FLOW_RUN_ID, FLOW_TASK_ID, FLOW_TRY, FLOW_RUN_DIR, trial
   // variables and the task's env:. The executor adds FLOW_OUTPUTS_FILE and
   // FLOW_METRICS_FILE pointing at wherever the files live on its side.
   std::map<std::string, std::string> env;
   AttemptFiles files;
-  std::string workdir;   // local processes start here ("" = inherit the engine's cwd)
+  std::string workdir;  // local processes start here ("" = inherit the engine's cwd)
   std::string site;
   dag::SlurmSpec slurm;
 };
 
 // What the controller stores to find an attempt again after a crash.
 struct AttemptHandle {
-  int pid = 0;                 // local process (group leader)
-  uint64_t pid_start = 0;      // its start time in clock ticks since boot (/proc/PID/stat)
-  std::string job_id;          // Slurm job id
-  std::string job_name;        // Slurm job name: flow.<run>.<task>.<try>
-  std::string script;          // the submitted job script
+  int pid = 0;             // local process (group leader)
+  uint64_t pid_start = 0;  // its start time in clock ticks since boot (/proc/PID/stat)
+  std::string job_id;      // Slurm job id
+  std::string job_name;    // Slurm job name: flow.<run>.<task>.<try>
+  std::string script;      // the submitted job script
 };
 
 enum class IntentState { kStarting, kSubmitting };

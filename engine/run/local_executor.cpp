@@ -71,7 +71,7 @@ struct LocalExecutor::Proc {
   LaunchSpec spec;
   boost::asio::posix::stream_descriptor fd;  // pidfd
   boost::asio::steady_timer kill_timer;
-  boost::asio::steady_timer poll_timer;      // when pidfd is unavailable
+  boost::asio::steady_timer poll_timer;  // when pidfd is unavailable
   std::optional<CancelReason> cancel_reason;
   bool done = false;
 };
@@ -96,7 +96,9 @@ std::string LocalExecutor::run_dir(const std::string& run_id) const {
   return (options_.runs_root / run_id).string();
 }
 
-Plan LocalExecutor::plan(const LaunchSpec&) { return Plan{IntentState::kStarting, {}}; }
+Plan LocalExecutor::plan(const LaunchSpec&) {
+  return Plan{IntentState::kStarting, {}};
+}
 
 int LocalExecutor::free_slots() const {
   return std::max(0, options_.slots - static_cast<int>(procs_.size()));
@@ -118,7 +120,8 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
     auto eq = kv.find('=');
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  for (const auto& [k, v] : spec.env) env[k] = v;
+  for (const auto& [k, v] : spec.env)
+    env[k] = v;
   env["FLOW_OUTPUTS_FILE"] = spec.files.outputs.string();
   env["FLOW_METRICS_FILE"] = spec.files.metrics.string();
   if (!options_.path_prefix.empty()) {
@@ -126,15 +129,17 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   }
   std::vector<std::string> env_strings;
   env_strings.reserve(env.size());
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
+  for (auto& s : env_strings)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
 
   std::string sh = "/bin/sh", dash_c = "-c", wrapper = kWrapper, name = "flow-task";
   std::string cmd = spec.command, exit_file = spec.files.exit_status.string();
-  char* argv[] = {sh.data(), dash_c.data(), wrapper.data(), name.data(), cmd.data(),
-                  exit_file.data(), nullptr};
+  char* argv[] = {sh.data(),  dash_c.data(),    wrapper.data(), name.data(),
+                  cmd.data(), exit_file.data(), nullptr};
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -151,8 +156,8 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   sigfillset(&defaults);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
   int rc = ::posix_spawn(&pid, sh.c_str(), &fa, &attr, argv, envp.data());
   posix_spawn_file_actions_destroy(&fa);
@@ -203,7 +208,8 @@ void LocalExecutor::reattach(const LaunchSpec& spec, const AttemptHandle& handle
   if (auto status = read_exit_status(spec.files.exit_status)) {
     e.exit_code = *status;
     e.outcome = *status == 0 ? Outcome::kSucceeded : Outcome::kFailed;
-    if (*status != 0) e.message = with_log_tail("exit code " + std::to_string(*status), spec.files.log);
+    if (*status != 0)
+      e.message = with_log_tail("exit code " + std::to_string(*status), spec.files.log);
   } else if (handle.pid > 0 || std::filesystem::exists(spec.files.log)) {
     e.outcome = Outcome::kFailed;
     e.exit_code = -1;
@@ -274,11 +280,13 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
   if (code && *code == 0) {
     e.outcome = Outcome::kSucceeded;
   } else if (p->cancel_reason) {
-    e.outcome = *p->cancel_reason == CancelReason::kTimeout ? Outcome::kTimedOut : Outcome::kCancelled;
+    e.outcome =
+        *p->cancel_reason == CancelReason::kTimeout ? Outcome::kTimedOut : Outcome::kCancelled;
     e.exit_code = code.value_or(-1);
     e.signal = sig;
-    e.message = *p->cancel_reason == CancelReason::kTimeout ? "timed out: stopped after the task timeout"
-                                                            : "cancelled";
+    e.message = *p->cancel_reason == CancelReason::kTimeout
+                    ? "timed out: stopped after the task timeout"
+                    : "cancelled";
   } else if (code) {
     e.outcome = Outcome::kFailed;
     e.exit_code = *code;

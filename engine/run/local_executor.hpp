@@ -21,9 +21,9 @@
 namespace flow::run {
 
 struct LocalExecutorOptions {
-  int slots = 0;                              // concurrent processes (-j); 0 = cores
-  std::filesystem::path runs_root;            // run dirs: runs_root/RUN
-  std::filesystem::path path_prefix;          // prepended to PATH (python shims); may be empty
+  int slots = 0;                               // concurrent processes (-j); 0 = cores
+  std::filesystem::path runs_root;             // run dirs: runs_root/RUN
+  std::filesystem::path path_prefix;           // prepended to PATH (python shims); may be empty
   std::chrono::milliseconds kill_grace{5000};  // SIGTERM → SIGKILL
 };
 

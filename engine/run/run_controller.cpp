@@ -60,7 +60,8 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
     }
     try {
       n->run_tpl = dag::Template::parse(n->task->run);
-      for (const auto& [k, v] : n->task->env) n->env_tpl.emplace(k, dag::Template::parse(v));
+      for (const auto& [k, v] : n->task->env)
+        n->env_tpl.emplace(k, dag::Template::parse(v));
     } catch (const std::invalid_argument&) {
       // validate() reported it before any run could start.
     }
@@ -70,20 +71,22 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
 RunController::~RunController() {
   control_timer_.cancel();
   retry_timer_.cancel();
-  for (auto& [_, t] : timeouts_) t->cancel();
+  for (auto& [_, t] : timeouts_)
+    t->cancel();
 }
 
 std::vector<InstanceRecord> RunController::instances() const {
   std::vector<InstanceRecord> out;
-  for (const auto& id : inst_order_) out.push_back(inst_.at(id));
+  for (const auto& id : inst_order_)
+    out.push_back(inst_.at(id));
   return out;
 }
 
 AttemptFiles RunController::files_for(const std::string& instance_id, int try_number) const {
   auto dir = options_.home / "logs" / run_.id / instance_id;
   auto t = std::to_string(try_number);
-  return AttemptFiles{dir / (t + ".log"), dir / (t + ".outputs.json"),
-                      dir / (t + ".metrics.jsonl"), dir / (t + ".exit")};
+  return AttemptFiles{dir / (t + ".log"), dir / (t + ".outputs.json"), dir / (t + ".metrics.jsonl"),
+                      dir / (t + ".exit")};
 }
 
 // ---- start ------------------------------------------------------------------------------
@@ -143,9 +146,6 @@ void RunController::start() {
       } catch (const Error& e) {
         finish_instance(r, TaskState::kFailed, std::string("cannot re-attach: ") + e.what());
       }
-    } else if (r.state == TaskState::kQueued && r.parent.empty() && r.try_number > 0 &&
-               !undecided_.count(node_by_task_.at(r.task_id))) {
-      runnable_.push_back(id);
     }
   }
   for (auto& n : nodes_) {
@@ -153,6 +153,7 @@ void RunController::start() {
   }
   run_dirty_ = true;
   flush();
+  if (run_.cancel_requested) cancel();  // `flow cancel` of a run with no live engine
   control_timer_.expires_after(options_.control_interval);
   control_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) control_poll();
@@ -178,7 +179,8 @@ void RunController::tick() {
   if (done_) return;
   auto events = std::move(events_);
   events_.clear();
-  for (auto& e : events) apply(std::move(e));
+  for (auto& e : events)
+    apply(std::move(e));
 
   if (!stopping_) {
     const EpochMs now = now_ms();
@@ -220,7 +222,8 @@ void RunController::tick() {
   flush();
   auto launches = std::move(to_launch_);
   to_launch_.clear();
-  for (auto& [spec, plan, ex] : launches) ex->launch(spec, plan);
+  for (auto& [spec, plan, ex] : launches)
+    ex->launch(spec, plan);
   check_finished();
   if (observer_ && !done_) {
     std::map<TaskState, int> counts;
@@ -239,7 +242,8 @@ bool RunController::decide_node(Node& node) {
   if (r.state != TaskState::kQueued) return true;
   std::vector<TaskState> ups;
   ups.reserve(node.upstream.size());
-  for (Node* u : node.upstream) ups.push_back(inst_.at(u->id()).state);
+  for (Node* u : node.upstream)
+    ups.push_back(inst_.at(u->id()).state);
   switch (decide(node.task->trigger, ups)) {
     case Decision::kWait:
       return false;
@@ -311,8 +315,7 @@ void RunController::expand_foreach(Node& node) {
     inst_.emplace(c.id, std::move(c));
   }
   parent.started = now_ms();
-  set_state(parent, TaskState::kRunning,
-            "mapped over " + std::to_string(list.size()) + " items");
+  set_state(parent, TaskState::kRunning, "mapped over " + std::to_string(list.size()) + " items");
 }
 
 bool RunController::try_launch(InstanceRecord& inst, const dag::Task& task,
@@ -358,15 +361,15 @@ bool RunController::try_launch(InstanceRecord& inst, const dag::Task& task,
   t.script = plan.handle.script;
   t.log_path = spec.files.log.string();
   t.started = inst.started;
-  set_state(inst, plan.intent == IntentState::kStarting ? TaskState::kStarting
-                                                        : TaskState::kSubmitting,
-            "try " + std::to_string(inst.try_number));
+  inst.message.clear();
+  set_state(inst,
+            plan.intent == IntentState::kStarting ? TaskState::kStarting : TaskState::kSubmitting);
   to_launch_.emplace_back(std::move(spec), std::move(plan), ex);
   return true;
 }
 
-LaunchSpec RunController::make_spec(const InstanceRecord& inst, const dag::Task& task,
-                                    Executor& ex, bool render) {
+LaunchSpec RunController::make_spec(const InstanceRecord& inst, const dag::Task& task, Executor& ex,
+                                    bool render) {
   LaunchSpec s;
   s.key = AttemptKey{run_.id, inst.id, inst.try_number};
   s.dag = dag_.name;
@@ -388,7 +391,8 @@ LaunchSpec RunController::make_spec(const InstanceRecord& inst, const dag::Task&
     s.env["FLOW_ITEM"] = dag::value_text(inst.attrs.value("item", nlohmann::json()));
   }
   if (render) {
-    for (const auto& [k, tpl] : node.env_tpl) s.env[k] = dag::render(tpl, resolver, false);
+    for (const auto& [k, tpl] : node.env_tpl)
+      s.env[k] = dag::render(tpl, resolver, false);
   }
   return s;
 }
@@ -424,12 +428,14 @@ nlohmann::json RunController::resolve(const dag::TemplateRef& ref, const Instanc
     if (nit == node_by_task_.end()) return fail("no task '" + p[1] + "'");
     auto value_of = [&](const InstanceRecord& up) -> nlohmann::json {
       if (!up.outputs.is_object()) {
-        return fail("task '" + up.id + "' wrote no outputs (it must write a JSON object to "
+        return fail("task '" + up.id +
+                    "' wrote no outputs (it must write a JSON object to "
                     "$FLOW_OUTPUTS_FILE)");
       }
       if (!up.outputs.contains(p[3])) {
         std::vector<std::string> keys;
-        for (const auto& [k, _] : up.outputs.items()) keys.push_back(k);
+        for (const auto& [k, _] : up.outputs.items())
+          keys.push_back(k);
         return fail("task '" + up.id + "' wrote no output '" + p[3] + "'" +
                     did_you_mean(p[3], keys) + "; it wrote: " + join(keys));
       }
@@ -619,8 +625,8 @@ void RunController::set_state(InstanceRecord& inst, TaskState to, const std::str
   inst.state = to;
   if (!msg.empty() || state::is_terminal(to)) inst.message = msg;
   dirty_.insert(inst.id);
-  event_writes_.push_back({0, run_.id, inst.id, inst.try_number, now_ms(),
-                           std::string(state::to_string(to)), msg});
+  event_writes_.push_back(
+      {0, run_.id, inst.id, inst.try_number, now_ms(), std::string(state::to_string(to)), msg});
   changes_.emplace_back(inst.id, from);
   if (auto t = live_tries_.find(inst.id); t != live_tries_.end()) {
     if (state::is_in_flight(to) || state::is_terminal(to)) {
@@ -678,10 +684,14 @@ void RunController::flush() {
   }
   {
     state::Store::Transaction tx(store_);
-    for (const auto& id : dirty_) store_.put_instance(inst_.at(id));
-    for (const auto& t : try_writes_) store_.put_try(t);
-    for (const auto& e : event_writes_) store_.add_event(e);
-    for (const auto& m : metric_writes_) store_.add_metric(run_.id, m);
+    for (const auto& id : dirty_)
+      store_.put_instance(inst_.at(id));
+    for (const auto& t : try_writes_)
+      store_.put_try(t);
+    for (const auto& e : event_writes_)
+      store_.add_event(e);
+    for (const auto& m : metric_writes_)
+      store_.add_metric(run_.id, m);
     if (run_dirty_) store_.update_run(run_);
     tx.commit();
   }
@@ -704,7 +714,8 @@ void RunController::arm_retry_timer() {
   if (done_ || stopping_) return;
   EpochMs next = 0;
   for (const auto& [_, r] : inst_) {
-    if (r.state == TaskState::kUpForRetry && (next == 0 || r.next_try_at < next)) next = r.next_try_at;
+    if (r.state == TaskState::kUpForRetry && (next == 0 || r.next_try_at < next))
+      next = r.next_try_at;
   }
   if (next == 0) return;
   auto wait = std::max<EpochMs>(0, next - now_ms());
@@ -717,7 +728,8 @@ void RunController::arm_retry_timer() {
 void RunController::check_finished() {
   bool in_flight = false, all_terminal = true, any_failure = false;
   for (const auto& [_, r] : inst_) {
-    if (state::is_in_flight(r.state) && !(r.parent.empty() && node_by_task_.at(r.task_id)->mapped())) {
+    if (state::is_in_flight(r.state) &&
+        !(r.parent.empty() && node_by_task_.at(r.task_id)->mapped())) {
       in_flight = true;
     }
     if (!state::is_terminal(r.state)) all_terminal = false;
@@ -748,7 +760,8 @@ void RunController::check_finished() {
   done_ = true;
   control_timer_.cancel();
   retry_timer_.cancel();
-  for (auto& [_, t] : timeouts_) t->cancel();
+  for (auto& [_, t] : timeouts_)
+    t->cancel();
 }
 
 void RunController::control_poll() {
@@ -759,6 +772,7 @@ void RunController::control_poll() {
   run_.heartbeat = now_ms();
   run_dirty_ = true;
   flush();
+  if (run_.cancel_requested) cancel();  // `flow cancel` of a run with no live engine
   control_timer_.expires_after(options_.control_interval);
   control_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) control_poll();

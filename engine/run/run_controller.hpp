@@ -41,7 +41,7 @@ class RunObserver {
 };
 
 struct ControllerOptions {
-  std::filesystem::path home;          // logs under home/logs/RUN/INSTANCE/TRY.log
+  std::filesystem::path home;                        // logs under home/logs/RUN/INSTANCE/TRY.log
   std::chrono::milliseconds control_interval{1000};  // cancel-flag poll, heartbeat
 };
 
@@ -105,12 +105,12 @@ class RunController {
   ControllerOptions options_;
   RunObserver* observer_;
 
-  std::vector<std::unique_ptr<Node>> nodes_;        // by task index
+  std::vector<std::unique_ptr<Node>> nodes_;  // by task index
   std::map<std::string, Node*> node_by_task_;
   std::map<std::string, state::InstanceRecord> inst_;  // by instance id
   std::vector<std::string> inst_order_;
-  std::set<Node*> undecided_;                          // nodes whose trigger may now decide
-  std::deque<std::string> runnable_;                   // queued instances ready to launch
+  std::set<Node*> undecided_;                           // nodes whose trigger may now decide
+  std::deque<std::string> runnable_;                    // queued instances ready to launch
   std::map<std::string, state::TryRecord> live_tries_;  // current try of in-flight instances
 
   std::vector<ExecEvent> events_;

@@ -3,9 +3,8 @@
 // controller keeps the live copies. Times are milliseconds since the epoch (0 = unset).
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/core/clock.hpp"
 #include "engine/state/task_state.hpp"
@@ -20,8 +19,8 @@ struct RunRecord {
   std::string dag_yaml;  // the text that was run: resume uses this, not the file
   std::string dag_hash;  // sha256 of dag_yaml
   nlohmann::json params = nlohmann::json::object();  // after -p overrides
-  std::string run_dir;   // local {{ run.dir }}
-  std::string workdir;   // cwd of tasks (where `flow run` was started)
+  std::string run_dir;                               // local {{ run.dir }}
+  std::string workdir;                               // cwd of tasks (where `flow run` was started)
   std::string logical_date;
   std::string data_interval_start;
   std::string data_interval_end;
@@ -39,26 +38,26 @@ struct RunRecord {
 
 struct InstanceRecord {
   std::string run_id;
-  std::string id;        // "train", "tiles[3]", "tune[trial-7]"
-  std::string task_id;   // "tiles"
-  std::string parent;    // for mapped/trial instances: the task id; else ""
+  std::string id;       // "train", "tiles[3]", "tune[trial-7]"
+  std::string task_id;  // "tiles"
+  std::string parent;   // for mapped/trial instances: the task id; else ""
   int map_index = -1;
   TaskState state = TaskState::kQueued;
-  int try_number = 0;    // attempts started so far
-  int failures = 0;      // failed attempts (the retry budget counts these)
+  int try_number = 0;  // attempts started so far
+  int failures = 0;    // failed attempts (the retry budget counts these)
   std::string site;
   int pid = 0;
   uint64_t pid_start = 0;
   std::string job_id;
   std::string job_name;
-  EpochMs started = 0;   // current/last attempt
+  EpochMs started = 0;  // current/last attempt
   EpochMs ended = 0;
   EpochMs next_try_at = 0;  // up_for_retry: not before this time
   int exit_code = 0;
   int signal = 0;
   std::string native_state;
   std::string message;
-  nlohmann::json outputs;  // null until the task wrote FLOW_OUTPUTS_FILE
+  nlohmann::json outputs;                           // null until the task wrote FLOW_OUTPUTS_FILE
   nlohmann::json attrs = nlohmann::json::object();  // item, trial params, ...
 };
 

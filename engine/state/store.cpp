@@ -1,6 +1,7 @@
 #include "engine/state/store.hpp"
 
 #include <cstring>
+#include <thread>
 
 #include "engine/core/error.hpp"
 
@@ -167,7 +168,8 @@ class Stmt {
 Store::Store(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
 
 Store::~Store() {
-  for (auto& [_, st] : cache_) sqlite3_finalize(st);
+  for (auto& [_, st] : cache_)
+    sqlite3_finalize(st);
   sqlite3_close_v2(db_);
 }
 
@@ -176,11 +178,14 @@ void Store::fail(int rc, const std::string& what) {
   std::string detail = sqlite3_errmsg(db_);
   std::string file = path_.string();
   if (base == SQLITE_BUSY || base == SQLITE_LOCKED) {
-    throw EnvironmentError("database " + file + " is locked by another flow process past the "
-                           "busy timeout; try again, or check for a hung process (" + detail + ")");
+    throw EnvironmentError("database " + file +
+                           " is locked by another flow process past the "
+                           "busy timeout; try again, or check for a hung process (" +
+                           detail + ")");
   }
   if (base == SQLITE_FULL) {
-    throw EnvironmentError("database " + file + ": disk full while writing; nothing was lost — "
+    throw EnvironmentError("database " + file +
+                           ": disk full while writing; nothing was lost — "
                            "free some space and run the command again (flow resume RUN_ID "
                            "continues a run)");
   }
@@ -234,11 +239,24 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& path,
   sqlite3* db = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   std::unique_ptr<Store> s(new Store(db, path));
   sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
-  s->exec("PRAGMA journal_mode=WAL");
-  s->exec("PRAGMA synchronous=NORMAL");
-  s->exec("PRAGMA foreign_keys=ON");
-  s->migrate();
-  return s;
+  // Switching a new file to WAL and creating the schema can race with another process
+  // doing the same; SQLite reports that as BUSY without calling the busy handler, so
+  // retry here until the busy timeout.
+  auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      s->exec("PRAGMA journal_mode=WAL");
+      s->exec("PRAGMA synchronous=NORMAL");
+      s->exec("PRAGMA foreign_keys=ON");
+      s->migrate();
+      return s;
+    } catch (const EnvironmentError&) {
+      int code = sqlite3_errcode(db) & 0xff;
+      bool busy = code == SQLITE_BUSY || code == SQLITE_LOCKED;
+      if (!busy || std::chrono::steady_clock::now() > deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 + 10 * std::min(attempt, 10)));
+    }
+  }
 }
 
 std::unique_ptr<Store> Store::open_existing(const std::filesystem::path& path) {
@@ -266,12 +284,15 @@ void Store::migrate() {
   Transaction tx(*this);
   // Re-check under the write lock: another process may have migrated meanwhile.
   v = schema_version();
-  for (int i = v; i < kSchemaVersion; ++i) exec(kMigrations[i]);
+  for (int i = v; i < kSchemaVersion; ++i)
+    exec(kMigrations[i]);
   exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
   tx.commit();
 }
 
-Store::Transaction::Transaction(Store& store) : store_(store) { store_.exec("BEGIN IMMEDIATE"); }
+Store::Transaction::Transaction(Store& store) : store_(store) {
+  store_.exec("BEGIN IMMEDIATE");
+}
 
 Store::Transaction::~Transaction() {
   if (!done_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -334,8 +355,10 @@ void Store::insert_run(const RunRecord& r) {
     st.run();
   } catch (const Error&) {
     if (get_run(r.id)) {
-      throw InputError(SourceLocation{}, "a run with id '" + r.id + "' already exists; choose "
-                                         "another --run-id or use 'flow resume " + r.id + "'");
+      throw InputError(SourceLocation{}, "a run with id '" + r.id +
+                                             "' already exists; choose "
+                                             "another --run-id or use 'flow resume " +
+                                             r.id + "'");
     }
     throw;
   }
@@ -368,13 +391,15 @@ std::optional<RunRecord> Store::get_run(const std::string& run_id) {
 std::vector<RunRecord> Store::list_runs(const std::string& dag, int limit) {
   static const std::string all = std::string("SELECT ") + kRunColumns +
                                  " FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?";
-  static const std::string by_dag = std::string("SELECT ") + kRunColumns +
-                                    " FROM runs WHERE dag=? ORDER BY created_ms DESC, rowid DESC LIMIT ?";
+  static const std::string by_dag =
+      std::string("SELECT ") + kRunColumns +
+      " FROM runs WHERE dag=? ORDER BY created_ms DESC, rowid DESC LIMIT ?";
   Stmt st(*this, dag.empty() ? all.c_str() : by_dag.c_str());
   if (!dag.empty()) st.bind(dag);
   st.bind(limit <= 0 ? int64_t{-1} : int64_t{limit});
   std::vector<RunRecord> out;
-  while (st.step()) out.push_back(read_run(st));
+  while (st.step())
+    out.push_back(read_run(st));
   return out;
 }
 
@@ -441,19 +466,20 @@ void Store::delete_instance(const std::string& run_id, const std::string& instan
 }
 
 std::vector<InstanceRecord> Store::instances(const std::string& run_id) {
-  static const std::string sql = std::string("SELECT ") + kInstanceColumns +
-                                 " FROM instances WHERE run_id=? ORDER BY rowid";
+  static const std::string sql =
+      std::string("SELECT ") + kInstanceColumns + " FROM instances WHERE run_id=? ORDER BY rowid";
   Stmt st(*this, sql.c_str());
   st.bind(run_id);
   std::vector<InstanceRecord> out;
-  while (st.step()) out.push_back(read_instance(st));
+  while (st.step())
+    out.push_back(read_instance(st));
   return out;
 }
 
 std::optional<InstanceRecord> Store::get_instance(const std::string& run_id,
                                                   const std::string& id) {
-  static const std::string sql = std::string("SELECT ") + kInstanceColumns +
-                                 " FROM instances WHERE run_id=? AND id=?";
+  static const std::string sql =
+      std::string("SELECT ") + kInstanceColumns + " FROM instances WHERE run_id=? AND id=?";
   Stmt st(*this, sql.c_str());
   st.bind(run_id).bind(id);
   if (!st.step()) return std::nullopt;
@@ -506,8 +532,9 @@ std::vector<TryRecord> Store::tries(const std::string& run_id, const std::string
 }
 
 void Store::add_event(const EventRecord& e) {
-  Stmt st(*this,
-          "INSERT INTO events(run_id, instance_id, try, ts_ms, state, message) VALUES(?,?,?,?,?,?)");
+  Stmt st(
+      *this,
+      "INSERT INTO events(run_id, instance_id, try, ts_ms, state, message) VALUES(?,?,?,?,?,?)");
   st.bind(e.run_id).bind(e.instance_id).bind(e.try_number).bind(e.ts).bind(e.state);
   st.bind(e.message).run();
 }
@@ -519,7 +546,8 @@ std::vector<EventRecord> Store::events(const std::string& run_id, int64_t after_
   st.bind(run_id).bind(after_seq);
   std::vector<EventRecord> out;
   while (st.step()) {
-    out.push_back({st.i64(0), st.text(1), st.text(2), st.i32(3), st.i64(4), st.text(5), st.text(6)});
+    out.push_back(
+        {st.i64(0), st.text(1), st.text(2), st.i32(3), st.i64(4), st.text(5), st.text(6)});
   }
   return out;
 }
@@ -549,7 +577,8 @@ std::map<std::string, int> Store::state_counts(const std::string& run_id) {
   Stmt st(*this, "SELECT state, count(*) FROM instances WHERE run_id=? GROUP BY state");
   st.bind(run_id);
   std::map<std::string, int> out;
-  while (st.step()) out[st.text(0)] = st.i32(1);
+  while (st.step())
+    out[st.text(0)] = st.i32(1);
   return out;
 }
 

@@ -29,8 +29,9 @@ namespace flow::state {
 class Store {
  public:
   // Opens (creating the file and its directory if needed) and migrates the schema.
-  static std::unique_ptr<Store> open(const std::filesystem::path& path,
-                                     std::chrono::milliseconds busy_timeout = std::chrono::seconds(30));
+  static std::unique_ptr<Store> open(
+      const std::filesystem::path& path,
+      std::chrono::milliseconds busy_timeout = std::chrono::seconds(30));
   // Opens an existing database read-only; EnvironmentError if there is none.
   static std::unique_ptr<Store> open_existing(const std::filesystem::path& path);
   ~Store();
@@ -59,7 +60,7 @@ class Store {
   void update_run(const RunRecord& r);
   void put_instance(const InstanceRecord& r);  // insert or replace
   void delete_instance(const std::string& run_id, const std::string& instance_id);
-  void put_try(const TryRecord& t);            // insert or replace
+  void put_try(const TryRecord& t);  // insert or replace
   void add_event(const EventRecord& e);
   void add_metric(const std::string& run_id, const MetricRecord& m);  // ignores duplicates
   void set_cancel_requested(const std::string& run_id, bool requested = true);

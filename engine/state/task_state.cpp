@@ -77,8 +77,8 @@ bool is_in_flight(TaskState s) {
 }
 
 bool is_failure(TaskState s) {
-  return s == TaskState::kFailed || s == TaskState::kUpstreamFailed ||
-         s == TaskState::kTimedOut || s == TaskState::kCancelled;
+  return s == TaskState::kFailed || s == TaskState::kUpstreamFailed || s == TaskState::kTimedOut ||
+         s == TaskState::kCancelled;
 }
 
 }  // namespace flow::state

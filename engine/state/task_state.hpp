@@ -9,7 +9,7 @@ namespace flow::state {
 
 enum class TaskState {
   kQueued,
-  kStarting,    // intent committed; process being spawned
+  kStarting,  // intent committed; process being spawned
   kRunning,
   kSubmitting,  // intent committed; job being submitted to a batch system
   kPending,     // waiting in the batch queue

@@ -1,0 +1,98 @@
+#include "engine/cli/render.hpp"
+
+#include <cstdio>
+
+#include "engine/core/duration.hpp"
+#include "engine/core/error.hpp"
+
+namespace flow::cli {
+
+namespace {
+nlohmann::json time_or_null(EpochMs t) {
+  return t ? nlohmann::json(iso_utc(t)) : nlohmann::json();
+}
+
+double duration_s(EpochMs start, EpochMs end) {
+  if (!start) return 0;
+  EpochMs e = end ? end : now_ms();
+  return static_cast<double>(e - start) / 1000.0;
+}
+}  // namespace
+
+nlohmann::json run_json(const state::RunRecord& r) {
+  return {{"id", r.id},
+          {"dag", r.dag},
+          {"state", state::to_string(r.state)},
+          {"started", time_or_null(r.started)},
+          {"ended", time_or_null(r.ended)},
+          {"duration_s", duration_s(r.started, r.ended)},
+          {"dag_hash", r.dag_hash},
+          {"dag_file", r.dag_file},
+          {"params", r.params},
+          {"run_dir", r.run_dir},
+          {"logical_date", r.logical_date}};
+}
+
+nlohmann::json status_json(const state::RunRecord& run,
+                           const std::vector<state::InstanceRecord>& instances) {
+  auto tasks = nlohmann::json::array();
+  for (const auto& i : instances) {
+    nlohmann::json t = {{"id", i.id},
+                        {"task", i.task_id},
+                        {"state", state::to_string(i.state)},
+                        {"try", i.try_number},
+                        {"site", i.site},
+                        {"job_id", i.job_id.empty() ? nlohmann::json() : nlohmann::json(i.job_id)},
+                        {"started", time_or_null(i.started)},
+                        {"ended", time_or_null(i.ended)},
+                        {"duration_s", duration_s(i.started, i.ended)},
+                        {"message", i.message}};
+    if (i.map_index >= 0) t["map_index"] = i.map_index;
+    if (!i.native_state.empty()) t["native_state"] = i.native_state;
+    if (i.exit_code) t["exit_code"] = i.exit_code;
+    if (!i.outputs.is_null()) t["outputs"] = i.outputs;
+    tasks.push_back(std::move(t));
+  }
+  return {{"run", run_json(run)}, {"tasks", std::move(tasks)}};
+}
+
+std::string status_table(const state::RunRecord& run,
+                         const std::vector<state::InstanceRecord>& instances) {
+  std::string out;
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "run %s  dag %s  %s  started %s\n", run.id.c_str(),
+                run.dag.c_str(), std::string(state::to_string(run.state)).c_str(),
+                iso_utc(run.started).c_str());
+  out += buf;
+  size_t w = 4;
+  for (const auto& i : instances)
+    w = std::max(w, i.id.size());
+  std::snprintf(buf, sizeof buf, "%-*s  %-15s  %3s  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
+                "TASK", "STATE", "TRY", "SITE", "JOB", "DURATION", "MESSAGE");
+  out += buf;
+  for (const auto& i : instances) {
+    std::string dur =
+        i.started
+            ? human_duration(Millis(static_cast<long long>(duration_s(i.started, i.ended) * 1000)))
+            : "-";
+    std::string msg = i.message.substr(0, i.message.find('\n'));
+    if (msg.size() > 60) msg = msg.substr(0, 57) + "...";
+    std::snprintf(buf, sizeof buf, "%-*s  %-15s  %3d  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
+                  i.id.c_str(), std::string(state::to_string(i.state)).c_str(), i.try_number,
+                  i.site.c_str(), i.job_id.empty() ? "-" : i.job_id.c_str(), dur.c_str(),
+                  msg.c_str());
+    out += buf;
+  }
+  return out;
+}
+
+state::RunRecord require_run(state::Store& store, const std::string& run_id) {
+  auto run = store.get_run(run_id);
+  if (!run) {
+    throw Error(ErrorKind::kInvalidInput, "no run '" + run_id + "' in " + store.path().string() +
+                                              " (list runs with: flow runs)");
+  }
+  return *run;
+}
+
+}  // namespace flow::cli

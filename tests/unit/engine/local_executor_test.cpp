@@ -1,0 +1,113 @@
+#include "engine/run/local_executor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <fstream>
+
+#include "engine/core/text_file.hpp"
+#include "test_util.hpp"
+
+using namespace flow::run;
+
+namespace {
+struct Harness {
+  boost::asio::io_context io;
+  flow::test::TempDir dir;
+  LocalExecutor ex{io, LocalExecutorOptions{4, dir / "runs", {}, std::chrono::milliseconds(500)}};
+  std::vector<ExecEvent> events;
+  Harness() {
+    ex.set_sink([this](ExecEvent e) { events.push_back(std::move(e)); });
+  }
+  LaunchSpec spec(const std::string& id, const std::string& cmd) {
+    LaunchSpec s;
+    s.key = {"run1", id, 1};
+    s.command = cmd;
+    auto d = dir / "logs" / id;
+    s.files = {d / "1.log", d / "1.outputs.json", d / "1.metrics.jsonl", d / "1.exit"};
+    s.env["FLOW_TASK_ID"] = id;
+    return s;
+  }
+  const ExecEvent* finished(const std::string& id) {
+    for (const auto& e : events) {
+      if (e.key.instance_id == id && e.kind == ExecEvent::Kind::kFinished) return &e;
+    }
+    return nullptr;
+  }
+  void run_until_finished(const std::string& id) {
+    while (!finished(id))
+      io.run_one();
+  }
+};
+}  // namespace
+
+TEST(LocalExecutor, RunsCommandWithLogAndEnvironment) {
+  Harness h;
+  auto s = h.spec(
+      "a", "echo hello $FLOW_TASK_ID; echo oops >&2; echo '{\"k\": 1}' > $FLOW_OUTPUTS_FILE");
+  h.ex.launch(s, h.ex.plan(s));
+  h.run_until_finished("a");
+  EXPECT_EQ(h.finished("a")->outcome, Outcome::kSucceeded);
+  EXPECT_EQ(flow::read_file(s.files.log).value_or(""), "hello a\noops\n");
+  EXPECT_EQ(flow::read_file(s.files.outputs).value_or(""), "{\"k\": 1}\n");
+  EXPECT_EQ(flow::read_file(s.files.exit_status).value_or(""), "0\n");
+  EXPECT_EQ(h.events.front().kind, ExecEvent::Kind::kStarted);
+  EXPECT_GT(h.events.front().handle.pid, 0);
+}
+
+TEST(LocalExecutor, NonZeroExitIsFailureWithLogTail) {
+  Harness h;
+  auto s = h.spec("b", "echo 'something broke'; exit 3");
+  h.ex.launch(s, h.ex.plan(s));
+  h.run_until_finished("b");
+  const auto* e = h.finished("b");
+  EXPECT_EQ(e->outcome, Outcome::kFailed);
+  EXPECT_EQ(e->exit_code, 3);
+  EXPECT_NE(e->message.find("exit code 3"), std::string::npos);
+  EXPECT_NE(e->message.find("something broke"), std::string::npos);
+}
+
+TEST(LocalExecutor, CancelForTimeoutStopsTheProcessGroup) {
+  Harness h;
+  auto s = h.spec("c", "sleep 30 & sleep 30; wait");
+  h.ex.launch(s, h.ex.plan(s));
+  while (h.events.empty())
+    h.io.run_one();
+  h.ex.cancel(s.key, CancelReason::kTimeout);
+  h.run_until_finished("c");
+  EXPECT_EQ(h.finished("c")->outcome, Outcome::kTimedOut);
+}
+
+TEST(LocalExecutor, ReattachFindsARunningProcessByItsMarker) {
+  Harness h;
+  auto s = h.spec("d", "sleep 0.5; exit 4");
+  h.ex.launch(s, h.ex.plan(s));
+  while (h.events.empty())
+    h.io.run_one();
+  int pid = h.events.front().handle.pid;
+  // A second executor (a restarted engine) re-attaches without the pid.
+  boost::asio::io_context io2;
+  LocalExecutor ex2{io2,
+                    LocalExecutorOptions{4, h.dir / "runs", {}, std::chrono::milliseconds(500)}};
+  std::vector<ExecEvent> ev2;
+  ex2.set_sink([&](ExecEvent e) { ev2.push_back(std::move(e)); });
+  ex2.reattach(s, AttemptHandle{});
+  io2.run_one();
+  ASSERT_FALSE(ev2.empty());
+  EXPECT_EQ(ev2[0].kind, ExecEvent::Kind::kStarted);
+  EXPECT_EQ(ev2[0].handle.pid, pid);
+  // The first executor reaps its child; the second learns the status from the exit file.
+  h.run_until_finished("d");
+  while (ev2.size() < 2)
+    io2.run_one();
+  EXPECT_EQ(ev2[1].outcome, Outcome::kFailed);
+  EXPECT_EQ(ev2[1].exit_code, 4);
+}
+
+TEST(LocalExecutor, ReattachWithNothingThereIsLost) {
+  Harness h;
+  auto s = h.spec("e", "true");
+  h.ex.reattach(s, AttemptHandle{});
+  h.run_until_finished("e");
+  EXPECT_EQ(h.finished("e")->outcome, Outcome::kLost);
+}

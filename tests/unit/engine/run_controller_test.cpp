@@ -1,0 +1,243 @@
+// The run controller with the real local executor and a real SQLite file.
+#include "engine/run/run_controller.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <fstream>
+
+#include "engine/core/text_file.hpp"
+#include "engine/dag/loader.hpp"
+#include "engine/dag/validate.hpp"
+#include "engine/run/local_executor.hpp"
+#include "test_util.hpp"
+
+using namespace flow;
+using state::TaskState;
+
+namespace {
+
+struct Result {
+  state::RunState state;
+  std::map<std::string, state::InstanceRecord> tasks;
+  std::unique_ptr<state::Store> store;
+};
+
+Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4) {
+  auto dag = dag::load_dag_text(yaml, "t.yaml");
+  dag::validate_or_throw(dag);
+  Result res;
+  res.store = state::Store::open(dir / "flow.db");
+  state::RunRecord r;
+  r.id = "run1";
+  r.dag = dag.name;
+  r.dag_yaml = yaml;
+  r.dag_hash = "h";
+  r.params = dag.params;
+  r.run_dir = (dir / "runs" / "run1").string();
+  r.workdir = dir.path().string();
+  r.created = now_ms();
+  res.store->insert_run(r);
+  boost::asio::io_context io;
+  run::LocalExecutor ex(io, {slots, dir / "runs", {}, std::chrono::milliseconds(300)});
+  run::RunController c(io, *res.store, dag, r,
+                       [&](const std::string&) -> run::Executor& { return ex; },
+                       {dir.path(), std::chrono::milliseconds(100)});
+  ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });
+  c.start();
+  while (!c.done())
+    io.run_one();
+  res.state = c.run().state;
+  for (auto& i : res.store->instances("run1"))
+    res.tasks[i.id] = i;
+  return res;
+}
+
+}  // namespace
+
+TEST(RunController, RunsADiamondInDependencyOrder) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: diamond
+tasks:
+  - id: a
+    run: echo a >> order.txt
+  - id: b
+    after: [a]
+    run: echo b >> order.txt
+  - id: c
+    after: [a]
+    run: echo c >> order.txt
+  - id: d
+    after: [b, c]
+    run: echo d >> order.txt
+)");
+  EXPECT_EQ(res.state, state::RunState::kSucceeded);
+  auto order = read_file(d / "order.txt").value_or("");
+  EXPECT_EQ(order.substr(0, 2), "a\n");
+  EXPECT_EQ(order.substr(6), "d\n");
+  EXPECT_EQ(res.tasks["d"].state, TaskState::kSucceeded);
+}
+
+TEST(RunController, FailurePropagatesUpstreamFailedAndTriggerRulesFire) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: f
+tasks:
+  - id: bad
+    run: exit 2
+  - id: after_bad
+    after: [bad]
+    run: "true"
+  - id: cleanup
+    after: [bad]
+    trigger: all_done
+    run: "true"
+  - id: alert
+    after: [bad]
+    trigger: one_failed
+    run: "true"
+  - id: downstream_of_failed
+    after: [after_bad]
+    run: "true"
+)");
+  EXPECT_EQ(res.state, state::RunState::kFailed);
+  EXPECT_EQ(res.tasks["bad"].state, TaskState::kFailed);
+  EXPECT_EQ(res.tasks["bad"].exit_code, 2);
+  EXPECT_EQ(res.tasks["after_bad"].state, TaskState::kUpstreamFailed);
+  EXPECT_EQ(res.tasks["downstream_of_failed"].state, TaskState::kUpstreamFailed);
+  EXPECT_EQ(res.tasks["cleanup"].state, TaskState::kSucceeded);
+  EXPECT_EQ(res.tasks["alert"].state, TaskState::kSucceeded);
+}
+
+TEST(RunController, RetriesWithBackoffUntilSuccess) {
+  test::TempDir d;
+  // Fails twice, then succeeds; the gaps between tries follow 200ms * 2^(n-1).
+  auto res = run_dag(d, R"(dag: r
+tasks:
+  - id: flaky
+    retries: 3
+    retry_delay: 200ms
+    retry_backoff: 2
+    run: |
+      date +%s%3N >> tries.txt
+      n=$(wc -l < tries.txt)
+      [ "$n" -ge 3 ]
+)");
+  EXPECT_EQ(res.state, state::RunState::kSucceeded);
+  EXPECT_EQ(res.tasks["flaky"].try_number, 3);
+  auto tries = res.store->tries("run1", "flaky");
+  ASSERT_EQ(tries.size(), 3u);
+  EXPECT_EQ(tries[0].state, TaskState::kFailed);
+  EXPECT_EQ(tries[2].state, TaskState::kSucceeded);
+  // Backoff: the second gap is at least the doubled delay (lower bounds only: never
+  // fails because the machine is slow).
+  std::ifstream in(d / "tries.txt");
+  long long t1, t2, t3;
+  in >> t1 >> t2 >> t3;
+  EXPECT_GE(t2 - t1, 200);
+  EXPECT_GE(t3 - t2, 400);
+}
+
+TEST(RunController, RetriesAreExhaustedThenFails) {
+  test::TempDir d;
+  auto res = run_dag(
+      d, "dag: x\ntasks:\n  - id: t\n    retries: 1\n    retry_delay: 10ms\n    run: exit 5\n");
+  EXPECT_EQ(res.tasks["t"].state, TaskState::kFailed);
+  EXPECT_EQ(res.tasks["t"].try_number, 2);
+  EXPECT_EQ(res.tasks["t"].failures, 2);
+}
+
+TEST(RunController, TimeoutStopsTheTaskAndRecordsTimedOut) {
+  test::TempDir d;
+  auto res = run_dag(d, "dag: x\ntasks:\n  - id: slow\n    timeout: 300ms\n    run: sleep 30\n");
+  EXPECT_EQ(res.tasks["slow"].state, TaskState::kTimedOut);
+  EXPECT_EQ(res.state, state::RunState::kFailed);
+  EXPECT_LT(res.tasks["slow"].ended - res.tasks["slow"].started, 20'000);
+}
+
+TEST(RunController, ForeachMapsOverAnUpstreamOutput) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: m
+tasks:
+  - id: list_tiles
+    run: |
+      echo '{"tiles": ["t1", "t 2", "t;3"]}' > $FLOW_OUTPUTS_FILE
+  - id: tiles
+    after: [list_tiles]
+    foreach: "{{ tasks.list_tiles.outputs.tiles }}"
+    run: |
+      printf '%s\n' {{ item }} > "out-$FLOW_MAP_INDEX.txt"; echo "{\"n\": $FLOW_MAP_INDEX}" > $FLOW_OUTPUTS_FILE
+  - id: merge
+    after: [tiles]
+    run: echo {{ tasks.tiles.outputs.n }} > merged.txt
+)");
+  EXPECT_EQ(res.state, state::RunState::kSucceeded);
+  EXPECT_EQ(res.tasks["tiles"].state, TaskState::kSucceeded);
+  EXPECT_EQ(res.tasks["tiles[1]"].state, TaskState::kSucceeded);
+  EXPECT_EQ(read_file(d / "out-1.txt").value_or(""), "t 2\n");
+  EXPECT_EQ(read_file(d / "out-2.txt").value_or(""), "t;3\n");
+  EXPECT_EQ(read_file(d / "merged.txt").value_or(""), "[0,1,2]\n");
+}
+
+TEST(RunController, ForeachOverEmptyListSkipsDownstream) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: m
+tasks:
+  - id: l
+    run: |
+      echo '{"xs": []}' > $FLOW_OUTPUTS_FILE
+  - id: each
+    after: [l]
+    foreach: "{{ tasks.l.outputs.xs }}"
+    run: echo {{ item }}
+)");
+  EXPECT_EQ(res.state, state::RunState::kSucceeded);
+  EXPECT_EQ(res.tasks["each"].state, TaskState::kSkipped);
+}
+
+TEST(RunController, MissingOutputFailsTheConsumerWithAClearMessage) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: o
+tasks:
+  - id: a
+    run: |
+      echo '{"model": "m.onnx"}' > $FLOW_OUTPUTS_FILE
+  - id: b
+    after: [a]
+    run: echo {{ tasks.a.outputs.modle }}
+)");
+  EXPECT_EQ(res.tasks["b"].state, TaskState::kFailed);
+  EXPECT_NE(res.tasks["b"].message.find("wrote no output 'modle' (did you mean 'model'?)"),
+            std::string::npos)
+      << res.tasks["b"].message;
+}
+
+TEST(RunController, MetricsLinesAreStored) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: m
+tasks:
+  - id: train
+    run: |
+      for e in 1 2 3; do echo "{\"epoch\": $e, \"val_mae\": 4.$e}" >> $FLOW_METRICS_FILE; done
+)");
+  auto metrics = res.store->metrics("run1", "train");
+  ASSERT_EQ(metrics.size(), 3u);
+  EXPECT_EQ(metrics[2].values["epoch"], 3);
+}
+
+TEST(RunController, ParallelismIsBounded) {
+  test::TempDir d;
+  std::string yaml = "dag: p\ntasks:\n";
+  for (int i = 0; i < 8; ++i) {
+    yaml +=
+        "  - id: t" + std::to_string(i) +
+        "\n    run: mkdir lock.$$ && ls -d lock.* | wc -l >> peaks.txt; sleep 0.1; rmdir lock.$$\n";
+  }
+  auto res = run_dag(d, yaml, 2);
+  EXPECT_EQ(res.state, state::RunState::kSucceeded);
+  std::ifstream in(d / "peaks.txt");
+  int n, peak = 0;
+  while (in >> n)
+    peak = std::max(peak, n);
+  EXPECT_LE(peak, 2);
+  EXPECT_GE(peak, 1);
+}

@@ -1,0 +1,109 @@
+#include "engine/state/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "engine/core/error.hpp"
+#include "test_util.hpp"
+
+using namespace flow::state;
+
+namespace {
+RunRecord sample_run(const std::string& id) {
+  RunRecord r;
+  r.id = id;
+  r.dag = "demo";
+  r.dag_yaml = "dag: demo";
+  r.dag_hash = "abc";
+  r.run_dir = "/tmp/x";
+  r.created = flow::now_ms();
+  return r;
+}
+}  // namespace
+
+TEST(Store, CreatesSchemaAndRoundTripsRecords) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "sub" / "flow.db");
+  EXPECT_EQ(store->schema_version(), 1);
+  store->insert_run(sample_run("r1"));
+  InstanceRecord i;
+  i.run_id = "r1";
+  i.id = "tiles[3]";
+  i.task_id = "tiles";
+  i.parent = "tiles";
+  i.map_index = 3;
+  i.state = TaskState::kRunning;
+  i.outputs = {{"k", 1}};
+  store->put_instance(i);
+  i.state = TaskState::kSucceeded;
+  store->put_instance(i);  // upsert
+  auto got = store->get_instance("r1", "tiles[3]");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, TaskState::kSucceeded);
+  EXPECT_EQ(got->outputs["k"], 1);
+  EXPECT_EQ(store->instances("r1").size(), 1u);
+  EXPECT_EQ(store->state_counts("r1")["succeeded"], 1);
+}
+
+TEST(Store, DuplicateRunIdIsAClearError) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  store->insert_run(sample_run("r1"));
+  try {
+    store->insert_run(sample_run("r1"));
+    FAIL();
+  } catch (const flow::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos);
+  }
+}
+
+TEST(Store, RolledBackTransactionLeavesNothing) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  {
+    Store::Transaction tx(*store);
+    store->insert_run(sample_run("r1"));
+  }
+  EXPECT_FALSE(store->get_run("r1"));
+}
+
+TEST(Store, ListsRunsNewestFirst) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  auto a = sample_run("a");
+  a.created = 1000;
+  auto b = sample_run("b");
+  b.created = 2000;
+  store->insert_run(a);
+  store->insert_run(b);
+  auto runs = store->list_runs("", 10);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].id, "b");
+  EXPECT_EQ(store->list_runs("other", 10).size(), 0u);
+}
+
+TEST(Store, TwoConnectionsWriteConcurrently) {
+  flow::test::TempDir dir;
+  auto path = dir / "flow.db";
+  Store::open(path);
+  auto writer = [&](const std::string& prefix) {
+    auto s = Store::open(path);
+    for (int i = 0; i < 200; ++i) {
+      Store::Transaction tx(*s);
+      s->insert_run(sample_run(prefix + std::to_string(i)));
+      tx.commit();
+    }
+  };
+  std::thread t1(writer, "x"), t2(writer, "y");
+  t1.join();
+  t2.join();
+  EXPECT_EQ(Store::open(path)->list_runs("", 0).size(), 400u);
+}
+
+TEST(Store, NotADatabaseIsAnEnvironmentError) {
+  flow::test::TempDir dir;
+  { std::ofstream(dir / "junk.db") << "this is not sqlite, definitely not, no header here at all"; }
+  EXPECT_THROW(Store::open(dir / "junk.db"), flow::EnvironmentError);
+}
