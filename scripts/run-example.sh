@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The first README command: install dependencies, build build/flow, run a pipeline on the
+# embedded local default site. Usage: scripts/run-example.sh [DAG file]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --build-only
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLOW_BUILD_TESTS=OFF
+cmake --build build -j "${FLOW_JOBS:-2}" --target flow
+DAG=${1:-dags/ards_pipeline.yaml}
+[[ -f "$DAG" ]] || DAG=dags/examples/hello.yaml
+exec build/flow run "$DAG"
