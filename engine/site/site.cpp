@@ -1,12 +1,194 @@
-// Minimal catalogue so the engine links; the sites work (issue #5) replaces this file
-// with the full loader (validation, ${VAR} expansion, overrides).
+// The site catalogue: sites/NAME.yaml files, validated with file:line:col diagnostics,
+// `${VAR}` expanded at load time, later directories overriding earlier ones (SPEC §5).
 #include "engine/site/site.hpp"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <set>
+
+#include "engine/core/duration.hpp"
+#include "engine/core/suggest.hpp"
 
 namespace flow::site {
+
+namespace {
+
+const std::vector<std::string>& known_keys() {
+  static const std::vector<std::string> keys = {
+      "site",           "description", "transport",     "host",      "port",    "user",
+      "identity",       "known_hosts", "scheduler",     "partition", "account", "gpus_per_node",
+      "cores_per_node", "workdir",     "poll_interval", "max_jobs",  "system",  "python"};
+  return keys;
+}
+
+SourceLocation at(const std::string& file, const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  return {file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
+}
+
+bool valid_name(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+std::optional<Transport> parse_transport(std::string_view s) {
+  if (s == "none") return Transport::kNone;
+  if (s == "local") return Transport::kLocal;
+  if (s == "ssh") return Transport::kSsh;
+  return std::nullopt;
+}
+
+std::optional<long> parse_int(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (i == s.size()) return std::nullopt;
+  for (size_t j = i; j < s.size(); ++j)
+    if (!std::isdigit(static_cast<unsigned char>(s[j]))) return std::nullopt;
+  try {
+    return std::stol(s);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// Reads one site file into a Site, collecting every problem rather than stopping at the
+// first, so `flow validate` / `flow sites list` show them all at once.
+class SiteParser {
+ public:
+  explicit SiteParser(std::filesystem::path file) : file_(std::move(file)), name_(file_.string()) {}
+
+  Site parse() {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(name_);
+    } catch (const YAML::BadFile&) {
+      throw InputError(SourceLocation{name_}, "cannot read site file");
+    } catch (const YAML::ParserException& e) {
+      throw InputError(SourceLocation{name_, e.mark.line + 1, e.mark.column + 1},
+                       "invalid YAML: " + e.msg);
+    }
+    if (!root.IsMap()) {
+      throw InputError(at(name_, root),
+                       "a site file is a mapping of keys (site, transport, host, ...)");
+    }
+    Site s;
+    s.where = SourceLocation{name_, 1, 1};
+    s.name = file_.stem().string();
+    for (const auto& kv : root) {
+      auto key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      if (std::find(known_keys().begin(), known_keys().end(), key) == known_keys().end()) {
+        problem(kv.first, "unknown key '" + key + "'" + did_you_mean(key, known_keys()));
+        continue;
+      }
+      seen_[key] = v;
+    }
+    s.name = text("site").value_or(s.name);
+    if (!valid_name(s.name))
+      problem(seen_.count("site") ? seen_["site"] : root,
+              "site name '" + s.name + "' may only use letters, digits, '_', '.' and '-'");
+    s.description = text("description").value_or("");
+    if (auto t = text("transport")) {
+      if (auto tr = parse_transport(*t))
+        s.transport = *tr;
+      else
+        problem(seen_["transport"], "transport '" + *t + "' is not one of ssh, local, none" +
+                                        did_you_mean(*t, {"ssh", "local", "none"}));
+    }
+    s.host = text("host").value_or("");
+    s.user = text("user").value_or("");
+    s.identity = path_text("identity", true).value_or("");
+    s.known_hosts = path_text("known_hosts", true).value_or("");
+    s.scheduler = text("scheduler").value_or(s.transport == Transport::kNone ? "" : "slurm");
+    if (!s.scheduler.empty() && s.scheduler != "slurm")
+      problem(seen_["scheduler"], "scheduler '" + s.scheduler + "' is not supported (only slurm)");
+    if (s.transport != Transport::kNone && s.scheduler.empty())
+      problem(seen_.count("scheduler") ? seen_["scheduler"] : root,
+              "a site with transport " + std::string(to_string(s.transport)) +
+                  " needs scheduler: slurm");
+    s.partition = text("partition").value_or("");
+    s.account = text("account").value_or("");
+    s.workdir = path_text("workdir", s.transport != Transport::kSsh).value_or("");
+    s.system = text("system").value_or("");
+    s.python = text("python").value_or("");
+    if (auto p = integer("port", 1, 65535)) s.port = static_cast<int>(*p);
+    if (auto g = integer("gpus_per_node", 0, 1024)) s.gpus_per_node = static_cast<int>(*g);
+    if (auto c = integer("cores_per_node", 0, 1 << 20)) s.cores_per_node = static_cast<int>(*c);
+    if (auto m = integer("max_jobs", 1, 1 << 30)) s.max_jobs = static_cast<int>(*m);
+    if (auto p = text("poll_interval")) {
+      auto d = parse_duration(*p);
+      if (!d || d->count() <= 0)
+        problem(seen_["poll_interval"], "poll_interval '" + *p +
+                                            "' is not a positive duration (write e.g. 30s, "
+                                            "500ms, 2m)");
+      else
+        s.poll_interval = *d;
+    }
+    if (s.transport == Transport::kSsh && s.host.empty())
+      problem(root, "site '" + s.name + "' uses transport ssh but has no host:");
+    if (!problems_.empty()) throw InputError(problems_);
+    return s;
+  }
+
+ private:
+  void problem(const YAML::Node& n, std::string message) {
+    problems_.push_back({at(name_, n), std::move(message)});
+  }
+
+  // The expanded scalar value of `key`, or nullopt if absent or broken (then reported).
+  std::optional<std::string> text(const std::string& key) {
+    auto it = seen_.find(key);
+    if (it == seen_.end() || it->second.IsNull()) return std::nullopt;
+    const YAML::Node& n = it->second;
+    if (!n.IsScalar()) {
+      problem(n, key + " must be a single value, not a list or mapping");
+      return std::nullopt;
+    }
+    SourceLocation where = at(name_, n);
+    // Quoted scalars start one column before their text.
+    if (n.Tag() == "!") where.col += 1;
+    return expand_env(n.Scalar(), where, problems_);
+  }
+
+  // Like text(), and `~` / `~/...` becomes $HOME when `expand_home`.
+  std::optional<std::string> path_text(const std::string& key, bool expand_home) {
+    auto v = text(key);
+    if (!v || !expand_home) return v;
+    if (*v == "~" || v->rfind("~/", 0) == 0) {
+      const char* home = std::getenv("HOME");
+      if (!home || !*home) {
+        problem(seen_[key], key + " starts with ~ but $HOME is not set; write the full path");
+        return std::nullopt;
+      }
+      return std::string(home) + v->substr(1);
+    }
+    return v;
+  }
+
+  std::optional<long> integer(const std::string& key, long lo, long hi) {
+    auto v = text(key);
+    if (!v) return std::nullopt;
+    auto i = parse_int(*v);
+    if (!i || *i < lo || *i > hi) {
+      problem(seen_[key], key + " must be a whole number from " + std::to_string(lo) + " to " +
+                              std::to_string(hi) + ", got '" + *v + "'");
+      return std::nullopt;
+    }
+    return i;
+  }
+
+  std::filesystem::path file_;
+  std::string name_;
+  std::map<std::string, YAML::Node> seen_;
+  std::vector<Diagnostic> problems_;
+};
+
+}  // namespace
 
 std::string_view to_string(Transport t) {
   switch (t) {
@@ -20,31 +202,120 @@ std::string_view to_string(Transport t) {
   return "none";
 }
 
+std::optional<std::string> expand_env(std::string_view text, const SourceLocation& where,
+                                      std::vector<Diagnostic>& problems) {
+  std::string out;
+  bool ok = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$' || i + 1 >= text.size() || text[i + 1] != '{') {
+      out += text[i];
+      continue;
+    }
+    SourceLocation here = where;
+    if (here.col > 0) here.col += static_cast<int>(i);
+    // The matching brace, so that a default may itself hold ${...}.
+    size_t close = i + 2;
+    for (int depth = 1; close < text.size(); ++close) {
+      if (text[close] == '{') ++depth;
+      if (text[close] == '}' && --depth == 0) break;
+    }
+    if (close >= text.size()) {
+      problems.push_back({here, "unterminated '${' (write ${NAME} or ${NAME:-default})"});
+      return std::nullopt;
+    }
+    std::string_view body = text.substr(i + 2, close - i - 2);
+    std::optional<std::string_view> fallback;
+    if (auto d = body.find(":-"); d != std::string_view::npos) {
+      fallback = body.substr(d + 2);
+      body = body.substr(0, d);
+    }
+    std::string var(body);
+    bool name_ok = !var.empty() && !std::isdigit(static_cast<unsigned char>(var[0])) &&
+                   std::all_of(var.begin(), var.end(), [](char c) {
+                     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                   });
+    if (!name_ok) {
+      problems.push_back({here, "'${" + std::string(text.substr(i + 2, close - i - 2)) +
+                                    "}' is not a variable name (letters, digits, _)"});
+      ok = false;
+    } else if (const char* v = std::getenv(var.c_str()); v && *v) {
+      out += v;
+    } else if (fallback) {
+      SourceLocation inner = here;
+      if (inner.col > 0) inner.col += static_cast<int>(fallback->data() - text.data() - i);
+      auto expanded = expand_env(*fallback, inner, problems);
+      if (expanded)
+        out += *expanded;
+      else
+        ok = false;
+    } else {
+      problems.push_back({here, "environment variable " + var +
+                                    " is not set; export it or write ${" + var + ":-default}"});
+      ok = false;
+    }
+    i = close;
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+Site SiteCatalog::load_file(const std::filesystem::path& file) {
+  return SiteParser(file).parse();
+}
+
 SiteCatalog SiteCatalog::load(const std::vector<std::filesystem::path>& dirs) {
   SiteCatalog c;
   Site local;
   local.name = "local";
+  local.description = "plain processes on this machine";
   c.add(local);
+  std::vector<Diagnostic> problems;
   for (const auto& d : dirs) {
     std::error_code ec;
     if (!std::filesystem::is_directory(d, ec)) continue;
-    for (const auto& e : std::filesystem::directory_iterator(d, ec)) {
-      if (e.path().extension() != ".yaml") continue;
-      YAML::Node n = YAML::LoadFile(e.path().string());
-      Site s;
-      s.name = n["site"].as<std::string>(e.path().stem().string());
-      auto t = n["transport"].as<std::string>("none");
-      s.transport = t == "ssh" ? Transport::kSsh : t == "local" ? Transport::kLocal : Transport::kNone;
-      s.scheduler = n["scheduler"].as<std::string>("");
-      s.where = SourceLocation{e.path().string()};
-      c.add(s);
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(d, ec))
+      if (e.is_regular_file() &&
+          (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+        files.push_back(e.path());
+    std::sort(files.begin(), files.end());  // deterministic order inside one directory
+    for (const auto& f : files) {
+      try {
+        c.add(load_file(f));
+      } catch (const InputError& e) {
+        problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+      }
     }
   }
+  if (!problems.empty()) throw InputError(problems);
   return c;
 }
 
 std::vector<std::filesystem::path> SiteCatalog::default_dirs() {
-  return {std::filesystem::path(FLOW_SOURCE_DIR) / "sites"};
+  namespace fs = std::filesystem;
+  std::vector<fs::path> dirs{fs::path(FLOW_SOURCE_DIR) / "sites"};
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path installed = exe.parent_path().parent_path() / "sites";
+    if (fs::is_directory(installed, ec) && !fs::equivalent(installed, dirs.front(), ec))
+      dirs.push_back(installed);
+  }
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+    dirs.push_back(fs::path(xdg) / "flow" / "sites");
+  else if (const char* home = std::getenv("HOME"); home && *home)
+    dirs.push_back(fs::path(home) / ".config" / "flow" / "sites");
+  if (const char* p = std::getenv("FLOW_SITES_PATH"); p && *p) {
+    std::string_view rest(p);
+    while (!rest.empty()) {
+      size_t colon = rest.find(':');
+      std::string_view entry = rest.substr(0, colon);
+      if (!entry.empty()) dirs.emplace_back(std::string(entry));
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  return dirs;
 }
 
 const Site* SiteCatalog::find(std::string_view name) const {
@@ -54,10 +325,13 @@ const Site* SiteCatalog::find(std::string_view name) const {
 
 std::vector<std::string> SiteCatalog::names() const {
   std::vector<std::string> out;
-  for (const auto& [k, _] : sites_) out.push_back(k);
+  for (const auto& [k, _] : sites_)
+    out.push_back(k);
   return out;
 }
 
-void SiteCatalog::add(Site site) { sites_[site.name] = std::move(site); }
+void SiteCatalog::add(Site site) {
+  sites_[site.name] = std::move(site);
+}
 
 }  // namespace flow::site

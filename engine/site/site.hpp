@@ -36,10 +36,14 @@ struct Site {
   int cores_per_node = 0;
   std::string workdir;  // where job scripts, logs and run dirs live on the site
   std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
-  int max_jobs = 100;        // submitted-or-running cap
-  std::string system;        // LAMEC system name for module blocks ("" = site name)
-  std::string python;        // interpreter that runs `python3` in tasks ("" = auto)
-  SourceLocation where;      // the file the site came from
+  int max_jobs = 100;       // submitted-or-running cap
+  std::string system;       // LAMEC system name for module blocks ("" = site name)
+  std::string python;       // interpreter that runs `python3` in tasks ("" = auto)
+  std::string description;  // one line for `flow sites list`
+  SourceLocation where;     // the file the site came from
+
+  // The LAMEC system whose module stacks this site uses: `system`, else the site name.
+  const std::string& lamec_system() const { return system.empty() ? name : system; }
 
   bool is_slurm() const { return scheduler == "slurm"; }
 };
@@ -53,9 +57,15 @@ class SiteCatalog {
   // a malformed site.
   static SiteCatalog load(const std::vector<std::filesystem::path>& dirs);
 
-  // The search path: built-in sites/ of the source tree, ~/.config/flow/sites, then each
-  // entry of $FLOW_SITES_PATH (colon-separated).
+  // The search path: built-in sites/ of the source tree (and <dir of the flow binary>/../sites
+  // when that exists, for installed copies), ~/.config/flow/sites ($XDG_CONFIG_HOME if set),
+  // then each entry of $FLOW_SITES_PATH (colon-separated, later entries win).
   static std::vector<std::filesystem::path> default_dirs();
+
+  // Parses one site file. `${VAR}` / `${VAR:-default}` are expanded from the environment
+  // and `~` in identity/known_hosts (and workdir of non-ssh sites) becomes $HOME. Throws
+  // InputError with every problem found, each as file:line:col.
+  static Site load_file(const std::filesystem::path& file);
 
   const Site* find(std::string_view name) const;
   std::vector<std::string> names() const;
@@ -64,5 +74,11 @@ class SiteCatalog {
  private:
   std::map<std::string, Site, std::less<>> sites_;
 };
+
+// Expands `${VAR}` and `${VAR:-default}` in `text` from the environment. An unset variable
+// without a default is reported as a Diagnostic at `where` plus the offset of the `${`.
+// Returns nullopt (and appends to `problems`) when something could not be expanded.
+std::optional<std::string> expand_env(std::string_view text, const SourceLocation& where,
+                                      std::vector<Diagnostic>& problems);
 
 }  // namespace flow::site
