@@ -1,0 +1,128 @@
+// `flow lamec gen|eval` and `flow sites list|show` through the built binary.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "lamec_test_util.hpp"
+
+using namespace lamec_test;
+
+namespace {
+
+// Runs build/flow with `args`; stderr goes to `err_file` when given.
+Result flow_cli(const std::string& args, const std::string& env = "",
+                const std::string& err_file = "/dev/null") {
+  return run(env + " '" + std::string(FLOW_BINARY) + "' " + args + " 2>'" + err_file + "'");
+}
+
+}  // namespace
+
+TEST(LamecCli, GenPrintsACompleteScriptWithTheRequestedOptions) {
+  auto r = flow_cli(
+      "lamec gen jureca pytorch-ddp --nodes 2 --time 00:10:00 --account acct --job-name jn "
+      "--executable 'python3 fit.py --x 1'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("#SBATCH --nodes=2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("#SBATCH --time=00:10:00\n"), std::string::npos);
+  EXPECT_NE(r.out.find("#SBATCH --account=acct\n"), std::string::npos);
+  EXPECT_NE(r.out.find("#SBATCH --job-name=jn\n"), std::string::npos);
+  EXPECT_NE(r.out.find("# MODULES BEGIN jureca ddp\n"), std::string::npos);
+  EXPECT_NE(r.out.find("  python3 fit.py --x 1\n"), std::string::npos);
+  EXPECT_EQ(bash_syntax_errors(r.out), "");
+}
+
+TEST(LamecCli, GenAcceptsASiteNameAndUsesItsSystem) {
+  auto r = flow_cli("lamec gen jureca-dc-gpu horovod");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("# MODULES BEGIN jureca horovod\n"), std::string::npos);
+  EXPECT_NE(r.out.find("#SBATCH --ntasks-per-node=4\n"), std::string::npos);
+}
+
+TEST(LamecCli, GenWritesToFileWithDashO) {
+  TempDir d;
+  auto out = d.path() / "job.sh";
+  auto r = flow_cli("lamec gen deep tensorflow -o '" + out.string() + "'");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(slurp(out).find("# MODULES BEGIN deep tensorflow\n"), std::string::npos);
+}
+
+TEST(LamecCli, InvalidInputExitsWithTwoAndSaysWhatIsSupported) {
+  TempDir d;
+  auto err = (d.path() / "err").string();
+  auto r = flow_cli("lamec gen juwels heat", "", err);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(slurp(err).find("supported there: ddp"), std::string::npos) << slurp(err);
+  r = flow_cli("lamec gen nosuch ddp", "", err);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(slurp(err).find("known systems: deep, jureca, juwels, local, localslurm"),
+            std::string::npos)
+      << slurp(err);
+  EXPECT_EQ(flow_cli("lamec gen jureca ddp deepspeed").code, 2);
+  EXPECT_EQ(flow_cli("lamec gen jureca ddp --nodes 0").code, 2);
+}
+
+TEST(LamecCli, EvalMovesAScriptAndReportsChangesOnStderr) {
+  TempDir d;
+  auto script = d.path() / "deep.sh";
+  ASSERT_EQ(flow_cli("lamec gen deep ddp heat -o '" + script.string() + "'").code, 0);
+  auto err = (d.path() / "err").string();
+  auto r = flow_cli("lamec eval '" + script.string() + "' --system jureca-dc-gpu", "", err);
+  ASSERT_EQ(r.code, 0) << slurp(err);
+  EXPECT_NE(r.out.find("# MODULES BEGIN jureca ddp heat\n"), std::string::npos) << r.out;
+  EXPECT_NE(slurp(err).find("partition: dp-esb -> dc-gpu"), std::string::npos) << slurp(err);
+  auto out = d.path() / "jureca.sh";
+  r = flow_cli("lamec eval '" + script.string() + "' --remove heat -o '" + out.string() + "'");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(slurp(out).find("# MODULES BEGIN deep ddp\n"), std::string::npos);
+  EXPECT_EQ(flow_cli("lamec eval '" + script.string() + "' --system juwels").code, 2);
+  EXPECT_EQ(flow_cli("lamec eval /nonexistent.sh --system jureca").code, 2);
+}
+
+TEST(LamecCli, NewSystemInFlowSitesPathIsUsedWithoutRebuild) {
+  TempDir d;
+  d.write("modules/tiny.yaml",
+          "system: tiny\npartition: p\ngpus_per_node: 2\ncores_per_node: 8\n"
+          "common: [module load Tiny/1]\nsoftware:\n  heat: {modules: [module load HeAT/1]}\n");
+  auto r = flow_cli("lamec gen tiny heat", "FLOW_SITES_PATH='" + d.path().string() + "'");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("module load HeAT/1\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("#SBATCH --ntasks-per-node=2\n"), std::string::npos);
+  EXPECT_NE(r.out.find("#SBATCH --cpus-per-task=4\n"), std::string::npos);
+}
+
+TEST(SitesCli, ListAndShowIncludeTheBuiltInSites) {
+  auto r = flow_cli("sites list");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("jureca-dc-gpu"), std::string::npos);
+  r = flow_cli("sites list --json");
+  ASSERT_EQ(r.code, 0);
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  bool found = false;
+  for (const auto& s : j)
+    if (s["name"] == "localslurm") {
+      found = true;
+      EXPECT_EQ(s["port"], 2222);
+      EXPECT_EQ(s["transport"], "ssh");
+      EXPECT_EQ(s["poll_interval"], "2s");
+    }
+  EXPECT_TRUE(found);
+  r = flow_cli("sites show deep-esb --json");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_EQ(nlohmann::json::parse(r.out)["partition"], "dp-esb");
+  r = flow_cli("sites show deep-esb");
+  EXPECT_NE(r.out.find("partition:"), std::string::npos);
+}
+
+TEST(SitesCli, UnknownSiteAndBrokenSiteFileExitWithTwo) {
+  TempDir d;
+  auto err = (d.path() / "err").string();
+  EXPECT_EQ(flow_cli("sites show jureca-dcgpu", "", err).code, 2);
+  EXPECT_NE(slurp(err).find("did you mean 'jureca-dc-gpu'"), std::string::npos) << slurp(err);
+  d.write("sites/bad.yaml", "site: bad\ntransport: local\npoll_interval: 30 parsecs\n");
+  auto r = flow_cli("sites list", "FLOW_SITES_PATH='" + (d.path() / "sites").string() + "'", err);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(slurp(err).find("bad.yaml:3:16: poll_interval '30 parsecs'"), std::string::npos)
+      << slurp(err);
+}

@@ -1,0 +1,245 @@
+// The site catalogue: built-in sites, validation with file:line:col, ${VAR} expansion,
+// override precedence.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "engine/site/site.hpp"
+
+namespace fs = std::filesystem;
+using flow::InputError;
+using flow::site::Site;
+using flow::site::SiteCatalog;
+using flow::site::Transport;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "flow-sites-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+  fs::path write(const std::string& name, const std::string& text) const {
+    fs::path p = path_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p;
+  }
+
+ private:
+  fs::path path_;
+};
+
+// Every diagnostic of loading `file`, joined by newlines ("" if it loads).
+std::string load_errors(const fs::path& file) {
+  try {
+    SiteCatalog::load_file(file);
+  } catch (const InputError& e) {
+    std::string out;
+    for (const auto& d : e.diagnostics())
+      out += d.str() + "\n";
+    return out;
+  }
+  return "";
+}
+
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_)
+      setenv(name_.c_str(), old_->c_str(), 1);
+    else
+      unsetenv(name_.c_str());
+  }
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+const fs::path kBuiltIn = fs::path(FLOW_SOURCE_DIR) / "sites";
+
+}  // namespace
+
+TEST(SiteCatalog, BuiltInSitesLoadWithTheirHardware) {
+  auto c = SiteCatalog::load({kBuiltIn});
+  for (const char* n : {"local", "localslurm", "juwels-booster", "jureca-dc-gpu", "deep-esb"})
+    ASSERT_NE(c.find(n), nullptr) << n;
+  const Site& jureca = *c.find("jureca-dc-gpu");
+  EXPECT_EQ(jureca.transport, Transport::kSsh);
+  EXPECT_EQ(jureca.partition, "dc-gpu");
+  EXPECT_EQ(jureca.gpus_per_node, 4);
+  EXPECT_EQ(jureca.cores_per_node, 128);
+  EXPECT_EQ(jureca.lamec_system(), "jureca");
+  EXPECT_EQ(c.find("juwels-booster")->cores_per_node, 48);
+  EXPECT_EQ(c.find("deep-esb")->gpus_per_node, 1);
+  EXPECT_EQ(c.find("deep-esb")->partition, "dp-esb");
+  EXPECT_EQ(c.find("local")->transport, Transport::kNone);
+  EXPECT_FALSE(c.find("local")->is_slurm());
+}
+
+TEST(SiteCatalog, TestClusterSiteMatchesScriptsTestCluster) {
+  auto c = SiteCatalog::load({kBuiltIn});
+  const Site& s = *c.find("localslurm");
+  EXPECT_EQ(s.transport, Transport::kSsh);
+  EXPECT_EQ(s.host, "127.0.0.1");
+  EXPECT_EQ(s.port, 2222);
+  EXPECT_EQ(s.user, "flowuser");
+  EXPECT_EQ(s.identity, "/var/lib/flow-test-cluster/id_ed25519");
+  EXPECT_EQ(s.known_hosts, "/var/lib/flow-test-cluster/known_hosts");
+  EXPECT_EQ(s.partition, "debug");
+  EXPECT_EQ(s.account, "");
+  EXPECT_EQ(s.workdir, "/home/flowuser/flow");
+  EXPECT_EQ(s.poll_interval, std::chrono::seconds(2));
+  EXPECT_EQ(s.system, "localslurm");
+  EXPECT_TRUE(s.is_slurm());
+}
+
+TEST(SiteCatalog, LocalExistsEvenWithoutAnyFile) {
+  auto c = SiteCatalog::load({"/nonexistent/dir"});
+  ASSERT_NE(c.find("local"), nullptr);
+  EXPECT_EQ(c.names(), std::vector<std::string>{"local"});
+}
+
+TEST(SiteValidation, UnknownKeyNamesLineColAndSuggestsTheKnownOne) {
+  TempDir d;
+  auto f = d.write("a.yaml", "site: a\ntransport: local\n  \npartiton: gpu\n");
+  EXPECT_EQ(load_errors(f),
+            f.string() + ":4:1: unknown key 'partiton' (did you mean 'partition'?)\n");
+}
+
+TEST(SiteValidation, BadTransportIsReportedAtItsValue) {
+  TempDir d;
+  auto f = d.write("a.yaml", "site: a\ntransport: shh\nhost: h\n");
+  auto e = load_errors(f);
+  EXPECT_NE(e.find(f.string() + ":2:12: transport 'shh' is not one of ssh, local, none"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("did you mean 'ssh'"), std::string::npos) << e;
+}
+
+TEST(SiteValidation, PortOutOfRangeOrNotANumberIsRejected) {
+  TempDir d;
+  EXPECT_NE(load_errors(d.write("a.yaml", "transport: ssh\nhost: h\nport: 70000\n"))
+                .find(":3:7: port must be a whole number from 1 to 65535, got '70000'"),
+            std::string::npos);
+  EXPECT_NE(load_errors(d.write("b.yaml", "transport: ssh\nhost: h\nport: twentytwo\n"))
+                .find(":3:7: port must be a whole number"),
+            std::string::npos);
+}
+
+TEST(SiteValidation, PollIntervalAcceptsSecondsMillisMinutesAndRejectsJunk) {
+  TempDir d;
+  for (auto [text, ms] :
+       std::vector<std::pair<std::string, long>>{{"30s", 30000}, {"500ms", 500}, {"2m", 120000}}) {
+    auto f = d.write("ok.yaml", "transport: local\npoll_interval: " + text + "\n");
+    EXPECT_EQ(SiteCatalog::load_file(f).poll_interval.count(), ms) << text;
+  }
+  auto f = d.write("bad.yaml", "transport: local\npoll_interval: soon\n");
+  EXPECT_NE(load_errors(f).find(":2:16: poll_interval 'soon' is not a positive duration"),
+            std::string::npos)
+      << load_errors(f);
+  auto zero = d.write("zero.yaml", "transport: local\npoll_interval: 0s\n");
+  EXPECT_NE(load_errors(zero), "");
+}
+
+TEST(SiteValidation, SshWithoutHostAndEveryProblemIsReportedAtOnce) {
+  TempDir d;
+  auto f = d.write("a.yaml", "transport: ssh\nport: 0\ncolour: blue\n");
+  auto e = load_errors(f);
+  EXPECT_NE(e.find("uses transport ssh but has no host"), std::string::npos) << e;
+  EXPECT_NE(e.find(":2:7: port"), std::string::npos) << e;
+  EXPECT_NE(e.find(":3:1: unknown key 'colour'"), std::string::npos) << e;
+}
+
+TEST(SiteValidation, MalformedYamlIsAnInputErrorWithLocation) {
+  TempDir d;
+  auto f = d.write("a.yaml", "site: a\nhost: [unclosed\n");
+  EXPECT_NE(load_errors(f).find(f.string() + ":"), std::string::npos);
+}
+
+TEST(SiteVariables, SetVariableIsExpandedAtLoadTime) {
+  ScopedEnv v("FLOW_TEST_ACCOUNT", "proj42");
+  TempDir d;
+  auto s = SiteCatalog::load_file(d.write(
+      "a.yaml",
+      "transport: local\naccount: ${FLOW_TEST_ACCOUNT}\nworkdir: /p/${FLOW_TEST_ACCOUNT}/x\n"));
+  EXPECT_EQ(s.account, "proj42");
+  EXPECT_EQ(s.workdir, "/p/proj42/x");
+}
+
+TEST(SiteVariables, UnsetVariableNamesFileLineColAndVariable) {
+  ScopedEnv v("FLOW_TEST_UNSET", nullptr);
+  TempDir d;
+  auto f = d.write("a.yaml", "transport: local\nworkdir: /p/${FLOW_TEST_UNSET}/x\n");
+  EXPECT_EQ(load_errors(f), f.string() +
+                                ":2:13: environment variable FLOW_TEST_UNSET is not set; export "
+                                "it or write ${FLOW_TEST_UNSET:-default}\n");
+}
+
+TEST(SiteVariables, DefaultIsUsedWhenUnsetAndMayNest) {
+  ScopedEnv a("FLOW_TEST_UNSET", nullptr);
+  ScopedEnv b("FLOW_TEST_USER", "alice");
+  TempDir d;
+  auto s = SiteCatalog::load_file(d.write(
+      "a.yaml",
+      "transport: local\naccount: ${FLOW_TEST_UNSET:-none}\n"
+      "workdir: /p/${FLOW_TEST_UNSET:-${FLOW_TEST_USER}}/flow\nuser: ${FLOW_TEST_UNSET:-}\n"));
+  EXPECT_EQ(s.account, "none");
+  EXPECT_EQ(s.workdir, "/p/alice/flow");
+  EXPECT_EQ(s.user, "");
+}
+
+TEST(SiteVariables, TildeBecomesHomeInLocalPathFieldsOnly) {
+  ScopedEnv h("HOME", "/home/tester");
+  TempDir d;
+  auto s = SiteCatalog::load_file(d.write(
+      "a.yaml",
+      "transport: ssh\nhost: h\nidentity: ~/.ssh/id\nknown_hosts: ~/.ssh/kh\nworkdir: ~/flow\n"));
+  EXPECT_EQ(s.identity, "/home/tester/.ssh/id");
+  EXPECT_EQ(s.known_hosts, "/home/tester/.ssh/kh");
+  EXPECT_EQ(s.workdir, "~/flow");  // remote home: left to the remote side
+  auto local = SiteCatalog::load_file(d.write("b.yaml", "transport: local\nworkdir: ~/flow\n"));
+  EXPECT_EQ(local.workdir, "/home/tester/flow");
+}
+
+TEST(SiteOverrides, LaterDirectoryReplacesASiteOfTheSameName) {
+  TempDir a, b;
+  a.write("x.yaml", "site: x\ntransport: local\npartition: first\n");
+  b.write("x.yaml", "site: x\ntransport: local\npartition: second\n");
+  EXPECT_EQ(SiteCatalog::load({a.path(), b.path()}).find("x")->partition, "second");
+  EXPECT_EQ(SiteCatalog::load({b.path(), a.path()}).find("x")->partition, "first");
+}
+
+TEST(SiteOverrides, UserConfigThenFlowSitesPathInOrder) {
+  ScopedEnv x("XDG_CONFIG_HOME", nullptr);
+  ScopedEnv h("HOME", "/home/tester");
+  ScopedEnv p("FLOW_SITES_PATH", "/a:/b");
+  auto dirs = SiteCatalog::default_dirs();
+  ASSERT_GE(dirs.size(), 4u);
+  EXPECT_EQ(dirs.front(), kBuiltIn);
+  EXPECT_EQ(dirs[dirs.size() - 3], fs::path("/home/tester/.config/flow/sites"));
+  EXPECT_EQ(dirs[dirs.size() - 2], fs::path("/a"));
+  EXPECT_EQ(dirs.back(), fs::path("/b"));
+}
+
+TEST(SiteOverrides, FlowSitesPathOverridesBuiltInSite) {
+  TempDir d;
+  d.write("jureca.yaml", "site: jureca-dc-gpu\ntransport: local\npartition: dc-gpu-devel\n");
+  ScopedEnv p("FLOW_SITES_PATH", d.path().c_str());
+  auto c = SiteCatalog::load(SiteCatalog::default_dirs());
+  EXPECT_EQ(c.find("jureca-dc-gpu")->partition, "dc-gpu-devel");
+  EXPECT_EQ(c.find("jureca-dc-gpu")->transport, Transport::kLocal);
+}
