@@ -1,0 +1,198 @@
+// A generated script for the localslurm system really runs on the test cluster: sbatch as
+// root on this host (the cluster of scripts/test-cluster.sh is this machine), then wait
+// (bounded) until sacct reports the job COMPLETED and check what it wrote.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "operators/lamec/lamec.hpp"
+
+namespace fs = std::filesystem;
+namespace lamec = flow::lamec;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;
+};
+
+Result run(const std::string& cmd) {
+  Result r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.pop_back();
+  return s;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A job directory readable by slurmd's job (root here) that is removed afterwards.
+class JobDir {
+ public:
+  JobDir() {
+    std::string tmpl = (fs::temp_directory_path() / "flow-lamec-e2e-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+    fs::permissions(path_, fs::perms::all);
+  }
+  ~JobDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// The localslurm site with the built-in module stacks, as the Slurm operator sees them.
+lamec::ScriptRequest localslurm_request(const std::vector<std::string>& software,
+                                        const std::string& command, const fs::path& dir) {
+  auto sites = flow::site::SiteCatalog::load({fs::path(FLOW_SOURCE_DIR) / "sites"});
+  auto modules = lamec::ModuleCatalog::load({fs::path(FLOW_SOURCE_DIR) / "sites" / "modules"});
+  const flow::site::Site* site = sites.find("localslurm");
+  EXPECT_NE(site, nullptr);
+  flow::dag::SlurmSpec spec;
+  spec.software = software;
+  spec.time = "00:05:00";
+  auto req = lamec::make_request(*site, spec, command, modules);
+  req.job_name = "flow-lamec-e2e";
+  req.workdir = dir.string();
+  req.output = (dir / "%j.out").string();
+  req.error = (dir / "%j.err").string();
+  req.env = {{"FLOW_E2E_MARK", "lamec ok"}};
+  return req;
+}
+
+// Submits `script`, waits at most `limit` for a final sacct state, returns it.
+std::string submit_and_wait(const fs::path& script, std::string& job_id,
+                            const std::string& env = "",
+                            std::chrono::seconds limit = std::chrono::seconds(180)) {
+  auto sub = run(env + " sbatch --parsable '" + script.string() + "'");
+  if (sub.code != 0) return "SBATCH FAILED: " + sub.out;
+  job_id = trim(sub.out.substr(0, sub.out.find(';')));
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  std::string state;
+  while (std::chrono::steady_clock::now() < deadline) {
+    state = trim(run("sacct -n -X -P -o State -j " + job_id).out);
+    for (const char* final_state :
+         {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"})
+      if (state.rfind(final_state, 0) == 0) return state;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  run("scancel " + job_id);
+  return "still '" + state + "' after " + std::to_string(limit.count()) + "s";
+}
+
+void require_cluster() {
+  auto ping = run("scontrol ping");
+  ASSERT_EQ(ping.code, 0) << "the test cluster is not up (scripts/test-cluster.sh start): "
+                          << ping.out;
+}
+
+}  // namespace
+
+TEST(LamecCluster, PlainLocalslurmScriptCompletes) {
+  require_cluster();
+  JobDir dir;
+  auto req = localslurm_request(
+      {}, "echo \"$FLOW_E2E_MARK on $SLURM_JOB_PARTITION cpus=$SLURM_CPUS_PER_TASK\" > result.txt",
+      dir.path());
+  auto script = dir.path() / "job.sh";
+  std::ofstream(script) << lamec::render(
+      req, lamec::ModuleCatalog::load({fs::path(FLOW_SOURCE_DIR) / "sites" / "modules"}));
+  std::string job;
+  EXPECT_EQ(submit_and_wait(script, job), "COMPLETED")
+      << slurp(dir.path() / (job + ".err")) << slurp(dir.path() / (job + ".out"));
+  EXPECT_EQ(slurp(dir.path() / "result.txt"), "lamec ok on debug cpus=32\n");
+}
+
+TEST(LamecCluster, DdpLocalslurmScriptRunsTorchrunWithGloo) {
+  require_cluster();
+  if (run("python3 -c 'import torch.distributed'").code != 0 ||
+      run("command -v torchrun").code != 0)
+    GTEST_SKIP() << "python3 cannot import torch here, so torchrun cannot start ranks";
+  JobDir dir;
+  std::ofstream(dir.path() / "ddp.py") << R"(import os
+import torch
+import torch.distributed as dist
+dist.init_process_group("gloo")
+t = torch.ones(1) * (dist.get_rank() + 1)
+dist.all_reduce(t)
+if dist.get_rank() == 0:
+    with open("result.txt", "w") as f:
+        f.write("world=%d sum=%d\n" % (dist.get_world_size(), int(t.item())))
+dist.destroy_process_group()
+)";
+  auto req = localslurm_request({"ddp"}, "python3 ddp.py", dir.path());
+  req.gpus_per_node = 2;  // no GPUs here: two CPU ranks per node via nproc_per_node
+  auto modules = lamec::ModuleCatalog::load({fs::path(FLOW_SOURCE_DIR) / "sites" / "modules"});
+  std::string text = lamec::render(req, modules);
+  // --gpus-per-node would ask Slurm for GPUs the test node does not have.
+  text.replace(text.find("#SBATCH --gpus-per-node=2\n"), 26, "");
+  auto script = dir.path() / "job.sh";
+  std::ofstream(script) << text;
+  std::string job;
+  EXPECT_EQ(submit_and_wait(script, job), "COMPLETED")
+      << slurp(dir.path() / (job + ".err")) << slurp(dir.path() / (job + ".out"));
+  EXPECT_EQ(slurp(dir.path() / "result.txt"), "world=2 sum=3\n");
+}
+
+// Without torch on the test node, check the generated DDP launch wiring itself: srun
+// starts one torchrun per node, which gets the node count, ranks per node and a
+// rendezvous endpoint on the first allocated node (a stub torchrun records them).
+TEST(LamecCluster, DdpLaunchLineGivesTorchrunNodesRanksAndRendezvous) {
+  require_cluster();
+  JobDir dir;
+  fs::create_directories(dir.path() / "bin");
+  std::ofstream(dir.path() / "bin" / "torchrun") << R"(#!/bin/bash
+for a in "$@"; do
+  case "$a" in
+    --nnodes=*) nnodes=${a#*=}; shift ;;
+    --nproc_per_node=*) nproc=${a#*=}; shift ;;
+    --rdzv_endpoint=*) endpoint=${a#*=}; shift ;;
+    --rdzv_id=*|--rdzv_backend=*) shift ;;
+    --no-python) shift; break ;;
+  esac
+done
+echo "nnodes=$nnodes nproc=$nproc endpoint=$endpoint cmd=$*" > torchrun.txt
+for ((r = 0; r < nproc; r++)); do LOCAL_RANK=$r "$@"; done
+)";
+  fs::permissions(dir.path() / "bin" / "torchrun", fs::perms::all);
+  auto req =
+      localslurm_request({"pytorch-ddp"}, "sh -c 'echo rank $LOCAL_RANK >> ranks.txt'", dir.path());
+  auto modules = lamec::ModuleCatalog::load({fs::path(FLOW_SOURCE_DIR) / "sites" / "modules"});
+  auto script = dir.path() / "job.sh";
+  std::ofstream(script) << lamec::render(req, modules);
+  std::string job;
+  EXPECT_EQ(submit_and_wait(script, job, "PATH='" + (dir.path() / "bin").string() + "':\"$PATH\""),
+            "COMPLETED")
+      << slurp(dir.path() / (job + ".err")) << slurp(dir.path() / (job + ".out"));
+  const std::string host = trim(run("hostname -s").out);
+  EXPECT_EQ(slurp(dir.path() / "torchrun.txt"),
+            "nnodes=1 nproc=1 endpoint=" + host +
+                ":29500 cmd=sh -c echo rank $LOCAL_RANK >> ranks.txt\n");
+  EXPECT_EQ(slurp(dir.path() / "ranks.txt"), "rank 0\n");
+}
