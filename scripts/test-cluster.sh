@@ -206,6 +206,11 @@ configure() {
   install -d -o "$TUSER" -g "$TUSER" -m 755 "$home"
   install -d -o "$TUSER" -g "$TUSER" -m 700 "$home/.ssh"
   install -d -o "$TUSER" -g "$TUSER" -m 755 "$home/flow"
+  # Login shells (bash -l) reset PATH in /etc/profile; re-prepend the wrappers in ~/.profile.
+  local mark='# flow-test-cluster: counting wrappers first'
+  if [[ -f $home/.profile ]] && ! grep -qF "$mark" "$home/.profile"; then
+    printf '\n%s\ncase ":$PATH:" in *":%s:"*) ;; *) PATH="%s:$PATH" ;; esac\n' "$mark" "$WRAP" "$WRAP" >>"$home/.profile"
+  fi
 
   # client key pair for the tests (private key readable by root only)
   [[ -s $VAR/id_ed25519 ]] || { rm -f "$VAR/id_ed25519" "$VAR/id_ed25519.pub"; ssh-keygen -q -t ed25519 -N '' -C flow-test-client -f "$VAR/id_ed25519"; }
