@@ -1,5 +1,6 @@
 // make_request() (the LAMEC rules) and render() (the script text).
 #include <algorithm>
+#include <cctype>
 
 #include "engine/core/shell.hpp"
 #include "engine/core/suggest.hpp"
@@ -196,6 +197,15 @@ std::string render(const ScriptRequest& r, const ModuleCatalog& modules) {
     check_header_value(what, value);
   for (const auto& e : r.extra_sbatch)
     check_header_value("extra sbatch line", e);
+  for (const auto& [k, v] : r.env) {
+    bool ok = !k.empty() && !std::isdigit(static_cast<unsigned char>(k[0])) &&
+              std::all_of(k.begin(), k.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+              });
+    if (!ok)
+      throw InputError(SourceLocation{}, "environment variable name '" + k +
+                                             "' may only use letters, digits and '_'");
+  }
   if (r.nodes < 1) throw InputError(SourceLocation{}, "nodes must be at least 1");
 
   std::string s = "#!/bin/bash\n";

@@ -200,6 +200,14 @@ TEST(LamecRules, EnvironmentIsExportedShellQuoted) {
   EXPECT_TRUE(has_line(s, "export FLOW_RUN_ID='run 1; rm -rf /'")) << s;
 }
 
+TEST(LamecRules, EnvironmentNamesMustBeShellIdentifiers) {
+  auto modules = builtin_modules();
+  flow::dag::SlurmSpec spec;
+  auto r = lamec::make_request(system_site("localslurm"), spec, "true", modules);
+  r.env = {{"A=B; rm -rf /", "x"}};
+  EXPECT_THROW(lamec::render(r, modules), InputError);
+}
+
 TEST(LamecRules, HeaderValuesWithLineBreaksAreRejected) {
   auto modules = builtin_modules();
   flow::dag::SlurmSpec spec;
