@@ -55,11 +55,11 @@ std::optional<Millis> parse_duration(std::string_view text) {
 std::string format_duration(Millis d) {
   long long ms = d.count();
   if (ms == 0) return "0s";
+  // Built as "sign + parts" (not assigned then appended): GCC 12 reports a false -Wrestrict
+  // on `out = "-"; out += ...` under -O2.
+  const bool negative = ms < 0;
+  if (negative) ms = -ms;
   std::string out;
-  if (ms < 0) {
-    out = "-";
-    ms = -ms;
-  }
   const struct {
     long long size;
     const char* unit;
@@ -70,7 +70,7 @@ std::string format_duration(Millis d) {
       ms %= u.size;
     }
   }
-  return out;
+  return negative ? "-" + out : out;
 }
 
 std::string human_duration(Millis d) {
