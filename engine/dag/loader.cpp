@@ -344,10 +344,12 @@ void read_hpo(Reader& r, const YAML::Node& n, HpoSpec& h) {
                         "{loguniform: [lo, hi]}, {randint: [lo, hi]}, {choice: [a, b, ...]}");
       continue;
     }
-    d.kind = spec.begin()->first.as<std::string>("");
-    const auto& args = spec.begin()->second;
+    // Copies, not references: a yaml-cpp iterator yields its key/value pair by value.
+    const YAML::Node kind_node = spec.begin()->first;
+    const YAML::Node args = spec.begin()->second;
+    d.kind = kind_node.as<std::string>("");
     if (std::find(kinds.begin(), kinds.end(), d.kind) == kinds.end()) {
-      r.error(spec.begin()->first, "hpo.space." + d.name + ": unknown distribution '" + d.kind +
+      r.error(kind_node, "hpo.space." + d.name + ": unknown distribution '" + d.kind +
                                        "'" + did_you_mean(d.kind, kinds) + "; use one of " +
                                        join(kinds));
       continue;
