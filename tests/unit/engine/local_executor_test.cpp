@@ -35,8 +35,9 @@ struct Harness {
     return nullptr;
   }
   void run_until_finished(const std::string& id) {
-    while (!finished(id))
-      io.run_one();
+    while (!finished(id) && io.run_one() > 0) {
+    }
+    ASSERT_NE(finished(id), nullptr) << "no work left before " << id << " finished";
   }
 };
 }  // namespace
@@ -80,7 +81,10 @@ TEST(LocalExecutor, CancelForTimeoutStopsTheProcessGroup) {
 
 TEST(LocalExecutor, ReattachFindsARunningProcessByItsMarker) {
   Harness h;
-  auto s = h.spec("d", "sleep 0.5; exit 4");
+  // The process waits for a file rather than a fixed time, so a slow machine cannot let it
+  // end before the second executor looks for it.
+  const auto go = h.dir / "go";
+  auto s = h.spec("d", "while [ ! -e '" + go.string() + "' ]; do sleep 0.02; done; exit 4");
   h.ex.launch(s, h.ex.plan(s));
   while (h.events.empty())
     h.io.run_one();
@@ -93,13 +97,15 @@ TEST(LocalExecutor, ReattachFindsARunningProcessByItsMarker) {
   ex2.set_sink([&](ExecEvent e) { ev2.push_back(std::move(e)); });
   ex2.reattach(s, AttemptHandle{});
   io2.run_one();
-  ASSERT_FALSE(ev2.empty());
+  ASSERT_EQ(ev2.size(), 1u);
   EXPECT_EQ(ev2[0].kind, ExecEvent::Kind::kStarted);
   EXPECT_EQ(ev2[0].handle.pid, pid);
   // The first executor reaps its child; the second learns the status from the exit file.
+  std::ofstream(go).put('x');
   h.run_until_finished("d");
-  while (ev2.size() < 2)
-    io2.run_one();
+  while (ev2.size() < 2 && io2.run_one() > 0) {
+  }
+  ASSERT_EQ(ev2.size(), 2u);
   EXPECT_EQ(ev2[1].outcome, Outcome::kFailed);
   EXPECT_EQ(ev2[1].exit_code, 4);
 }

@@ -45,8 +45,9 @@ Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4)
                        {dir.path(), std::chrono::milliseconds(100)});
   ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });
   c.start();
-  while (!c.done())
-    io.run_one();
+  while (!c.done() && io.run_one() > 0) {
+  }
+  EXPECT_TRUE(c.done()) << "the io_context ran out of work before the run ended";
   res.state = c.run().state;
   for (auto& i : res.store->instances("run1"))
     res.tasks[i.id] = i;
