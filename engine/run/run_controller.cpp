@@ -94,6 +94,7 @@ AttemptFiles RunController::files_for(const std::string& instance_id, int try_nu
 void RunController::start() {
   for (auto& rec : store_.instances(run_.id)) {
     inst_order_.push_back(rec.id);
+    if (rec.state == TaskState::kUpForRetry) retry_due_.insert({rec.next_try_at, rec.id});
     inst_.emplace(rec.id, std::move(rec));
   }
   if (inst_.empty()) {
@@ -108,6 +109,7 @@ void RunController::start() {
       inst_.emplace(r.id, std::move(r));
     }
   }
+  for (const auto& [_, r] : inst_) track(r, +1);
   for (const auto& id : inst_order_) {
     const auto& r = inst_.at(id);
     if (!r.parent.empty()) {
@@ -184,29 +186,17 @@ void RunController::tick() {
 
   if (!stopping_) {
     const EpochMs now = now_ms();
-    for (const auto& id : inst_order_) {
-      auto& r = inst_.at(id);
-      if (r.state == TaskState::kUpForRetry && r.next_try_at <= now) {
-        set_state(r, TaskState::kQueued, "retrying");
-        runnable_.push_back(id);
-      }
+    while (!retry_due_.empty() && retry_due_.begin()->first <= now) {
+      std::string id = retry_due_.begin()->second;
+      set_state(inst_.at(id), TaskState::kQueued, "retrying");  // erases it from retry_due_
+      runnable_.push_back(id);
     }
-    // Decide nodes in file order until nothing changes (a skip can decide a downstream).
-    bool changed = true;
-    while (changed) {
-      changed = false;
-      for (auto it = undecided_.begin(); it != undecided_.end();) {
-        Node* n = *it;
-        auto before = inst_.at(n->id()).state;
-        bool decided = decide_node(*n);
-        if (decided) {
-          it = undecided_.erase(it);
-          changed = changed || state::is_terminal(inst_.at(n->id()).state) ||
-                    before != inst_.at(n->id()).state;
-        } else {
-          ++it;
-        }
-      }
+    // A node is looked at again only when one of its upstreams reached an end state (the
+    // only thing trigger rules depend on); deciding one can queue its downstream here too.
+    while (!undecided_.empty()) {
+      Node* n = *undecided_.begin();
+      undecided_.erase(undecided_.begin());
+      decide_node(*n);
     }
     std::map<Executor*, int> budget;
     std::deque<std::string> keep;
@@ -225,15 +215,7 @@ void RunController::tick() {
   for (auto& [spec, plan, ex] : launches)
     ex->launch(spec, plan);
   check_finished();
-  if (observer_ && !done_) {
-    std::map<TaskState, int> counts;
-    for (const auto& [_, r] : inst_) {
-      const Node* n = node_by_task_.at(r.task_id);
-      if (n->mapped() && r.parent.empty()) continue;  // count the mapped instances instead
-      counts[r.state]++;
-    }
-    observer_->on_tick(counts);
-  }
+  if (observer_ && !done_) observer_->on_tick(counts_);
   arm_retry_timer();
 }
 
@@ -312,6 +294,7 @@ void RunController::expand_foreach(Node& node) {
     dirty_.insert(c.id);
     event_writes_.push_back({0, run_.id, c.id, 0, now_ms(), "queued", ""});
     runnable_.push_back(c.id);
+    track(c, +1);
     inst_.emplace(c.id, std::move(c));
   }
   parent.started = now_ms();
@@ -622,7 +605,11 @@ void RunController::start_timeout(const InstanceRecord& inst) {
 
 void RunController::set_state(InstanceRecord& inst, TaskState to, const std::string& msg) {
   TaskState from = inst.state;
+  track(inst, -1);
+  if (from == TaskState::kUpForRetry) retry_due_.erase({inst.next_try_at, inst.id});
   inst.state = to;
+  track(inst, +1);
+  if (to == TaskState::kUpForRetry) retry_due_.insert({inst.next_try_at, inst.id});
   if (!msg.empty() || state::is_terminal(to)) inst.message = msg;
   dirty_.insert(inst.id);
   event_writes_.push_back(
@@ -638,6 +625,11 @@ void RunController::set_state(InstanceRecord& inst, TaskState to, const std::str
       try_writes_.push_back(t->second);
     }
   }
+}
+
+void RunController::track(const InstanceRecord& inst, int delta) {
+  bool mapped_parent = inst.parent.empty() && node_by_task_.at(inst.task_id)->mapped();
+  (mapped_parent ? parent_counts_ : counts_)[inst.state] += delta;
 }
 
 void RunController::finish_instance(InstanceRecord& inst, TaskState to, const std::string& msg) {
@@ -712,12 +704,8 @@ void RunController::flush() {
 
 void RunController::arm_retry_timer() {
   if (done_ || stopping_) return;
-  EpochMs next = 0;
-  for (const auto& [_, r] : inst_) {
-    if (r.state == TaskState::kUpForRetry && (next == 0 || r.next_try_at < next))
-      next = r.next_try_at;
-  }
-  if (next == 0) return;
+  if (retry_due_.empty()) return;
+  EpochMs next = retry_due_.begin()->first;
   auto wait = std::max<EpochMs>(0, next - now_ms());
   retry_timer_.expires_after(std::chrono::milliseconds(wait));
   retry_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -726,16 +714,19 @@ void RunController::arm_retry_timer() {
 }
 
 void RunController::check_finished() {
-  bool in_flight = false, all_terminal = true, any_failure = false;
-  for (const auto& [_, r] : inst_) {
-    if (state::is_in_flight(r.state) &&
-        !(r.parent.empty() && node_by_task_.at(r.task_id)->mapped())) {
-      in_flight = true;
-    }
-    if (!state::is_terminal(r.state)) all_terminal = false;
-    if (state::is_failure(r.state) && r.state != TaskState::kUpstreamFailed) any_failure = true;
-    if (r.state == TaskState::kUpstreamFailed) any_failure = true;
+  // Counts are kept up to date by set_state(): no scan of all instances per tick.
+  int in_flight_n = 0, not_terminal = 0, failures = 0;
+  for (const auto& [s, n] : counts_) {
+    if (state::is_in_flight(s)) in_flight_n += n;
+    if (!state::is_terminal(s)) not_terminal += n;
+    if (state::is_failure(s)) failures += n;
   }
+  for (const auto& [s, n] : parent_counts_) {
+    if (!state::is_terminal(s)) not_terminal += n;
+    if (state::is_failure(s)) failures += n;
+  }
+  const bool in_flight = in_flight_n > 0, all_terminal = not_terminal == 0,
+             any_failure = failures > 0;
   if (in_flight || !to_launch_.empty()) return;
   if (stopping_) {
     if (stop_state_ == state::RunState::kCancelled) {

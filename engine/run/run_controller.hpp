@@ -82,6 +82,7 @@ class RunController {
   void finish_instance(state::InstanceRecord& inst, state::TaskState to, const std::string& msg);
   void update_mapped_parent(Node& node);
   void set_state(state::InstanceRecord& inst, state::TaskState to, const std::string& msg = "");
+  void track(const state::InstanceRecord& inst, int delta);  // keeps counts_ current
   void start_timeout(const state::InstanceRecord& inst);
   void check_finished();
   void flush();
@@ -111,6 +112,9 @@ class RunController {
   std::vector<std::string> inst_order_;
   std::set<Node*> undecided_;                           // nodes whose trigger may now decide
   std::deque<std::string> runnable_;                    // queued instances ready to launch
+  std::set<std::pair<EpochMs, std::string>> retry_due_;  // up_for_retry, by due time
+  std::map<state::TaskState, int> counts_;         // instances per state (not mapped parents)
+  std::map<state::TaskState, int> parent_counts_;  // mapped parents per state
   std::map<std::string, state::TryRecord> live_tries_;  // current try of in-flight instances
 
   std::vector<ExecEvent> events_;
