@@ -30,6 +30,16 @@ class Transport {
   // cannot be reached (after the implementation's own reconnect attempts).
   virtual CommandResult run(const std::string& command, std::chrono::milliseconds timeout) = 0;
 
+  // Like run(), for a command that is safe to run twice (sacct, squeue, cat, test -f). If
+  // the connection breaks while it runs, the implementation may reconnect and run it again.
+  // run() itself never re-runs a command that may already have started: SshTransport throws
+  // ssh::ConnectionLost instead, so the caller can look up what happened (e.g. after sbatch).
+  // Transports that cannot lose a connection need not override this.
+  virtual CommandResult run_idempotent(const std::string& command,
+                                       std::chrono::milliseconds timeout) {
+    return run(command, timeout);
+  }
+
   // Writes `content` to `path` atomically (temp file + rename), creating parent dirs.
   virtual void put_file(const std::string& path, const std::string& content, int mode) = 0;
 
