@@ -1,14 +1,41 @@
 #include "engine/cli/executor_pool.hpp"
 
+#include <set>
+
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/run/python_env.hpp"
+#include "operators/lamec/lamec.hpp"
+#include "operators/slurm/slurm_executor.hpp"
+#include "operators/transport/local_transport.hpp"
 
 namespace flow::cli {
 
+namespace {
+
+std::unique_ptr<transport::Transport> make_transport(const site::Site& s) {
+  switch (s.transport) {
+    case site::Transport::kLocal:
+      return std::make_unique<transport::LocalTransport>();
+    case site::Transport::kSsh:
+      break;
+    case site::Transport::kNone:
+      break;
+  }
+  throw EnvironmentError("site '" + s.name + "': transport '" +
+                         std::string(site::to_string(s.transport)) +
+                         "' cannot reach a Slurm cluster in this build of flow");
+}
+
+}  // namespace
+
 ExecutorPool::ExecutorPool(boost::asio::io_context& io, const site::SiteCatalog& sites,
-                           std::filesystem::path home, int parallelism)
-    : io_(io), sites_(sites), home_(std::filesystem::absolute(home)), parallelism_(parallelism) {}
+                           std::filesystem::path home, int parallelism, Notice notice)
+    : io_(io),
+      sites_(sites),
+      home_(std::filesystem::absolute(home)),
+      parallelism_(parallelism),
+      notice_(std::move(notice)) {}
 
 ExecutorPool::~ExecutorPool() = default;
 
@@ -29,10 +56,12 @@ run::Executor& ExecutorPool::get(const std::string& site_name) {
     if (!python.empty()) o.path_prefix = run::make_python_shims(home_ / "bin", python);
     ex = std::make_unique<run::LocalExecutor>(io_, std::move(o));
   } else {
-    throw Error(ErrorKind::kEnvironment,
-                "site '" + site_name +
-                    "' is a Slurm site, but this build of flow has no Slurm "
-                    "operator");
+    slurm::SlurmExecutorOptions o;
+    o.interval = s->poll_interval;
+    o.notice = notice_;
+    ex = std::make_unique<slurm::SlurmExecutor>(
+        io_, *s, make_transport(*s),
+        lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs()), std::move(o));
   }
   ex->set_sink([this](run::ExecEvent e) {
     if (route_) route_(std::move(e));
@@ -40,6 +69,18 @@ run::Executor& ExecutorPool::get(const std::string& site_name) {
   auto& ref = *ex;
   executors_.emplace(site_name, std::move(ex));
   return ref;
+}
+
+void ExecutorPool::preflight(const dag::Dag& dag) {
+  std::set<std::string> names;
+  for (const auto& t : dag.tasks)
+    names.insert(dag.site_of(t));
+  for (const auto& name : names) {
+    const site::Site* s = sites_.find(name);
+    if (!s || !s->is_slurm()) continue;
+    auto* slurm = dynamic_cast<slurm::SlurmExecutor*>(&get(name));
+    if (slurm) slurm->preflight();
+  }
 }
 
 }  // namespace flow::cli

@@ -107,14 +107,28 @@ std::string new_run_id(const std::string& dag) {
   return dag + "-" + ts + "-" + suffix;
 }
 
-// Drives one run to its end on this thread; returns the exit code.
+// Drives one run to its end on this thread; returns the exit code. The Slurm sites the DAG
+// uses are checked first (connection, host key, sbatch); a new run (`insert`) is recorded
+// only once they answered, so an unreachable site leaves no half-started run behind.
 int execute(const GlobalOptions& g, state::Store& store, const dag::Dag& dag,
-            const state::RunRecord& record, int parallelism, bool print_result = true) {
+            const state::RunRecord& record, int parallelism, bool print_result = true,
+            bool insert = false) {
   auto sites = load_sites();
   boost::asio::io_context io;
-  ExecutorPool pool(io, sites, g.home(), parallelism);
   const bool tty = !g.json && ::isatty(STDOUT_FILENO);
   ProgressPrinter progress(g.json ? stderr : stdout, tty);
+  // Site news goes to stderr; on a TTY the live line is cleared first and redrawn later.
+  ExecutorPool pool(io, sites, g.home(), parallelism, [tty](const std::string& text) {
+    std::fprintf(stderr, "%sflow: %s\n", tty ? "\r\x1b[K" : "", text.c_str());
+  });
+  pool.preflight(dag);
+  if (insert) {
+    store.insert_run(record);
+    if (!g.json)
+      std::printf("run %s of %s (%zu tasks)\n", record.id.c_str(), dag.name.c_str(),
+                  dag.tasks.size());
+    std::fflush(stdout);
+  }
   run::ControllerOptions opts;
   opts.home = g.home();
   run::RunController controller(
@@ -249,12 +263,12 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         r.workdir = std::filesystem::current_path().string();
         r.created = now_ms();
         r.parallelism = jobs;
-        store->insert_run(r);
-        if (!g.json)
-          std::printf("run %s of %s (%zu tasks)\n", r.id.c_str(), dag.name.c_str(),
-                      dag.tasks.size());
-        std::fflush(stdout);
-        return execute(g, *store, dag, r, jobs);
+        if (store->get_run(r.id)) {
+          throw InputError(SourceLocation{}, "--run-id '" + r.id +
+                                                 "' is already taken; resume it with: flow resume " +
+                                                 r.id);
+        }
+        return execute(g, *store, dag, r, jobs, /*print_result=*/true, /*insert=*/true);
       };
     });
   }

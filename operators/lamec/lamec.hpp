@@ -107,7 +107,8 @@ struct ScriptRequest {
 // the site, then the system's module file, then the rules:
 //   gpus-per-node   = system GPUs (4 JURECA-DC GPU / JUWELS Booster, 1 DEEP)
 //   ntasks-per-node = gpus-per-node for horovod/heat, 1 for ddp/deepspeed/raytune/tensorflow
-//   cpus-per-task   = cores per node / gpus-per-node (cores / ntasks-per-node without GPUs)
+//   cpus-per-task   = cores per node / gpus-per-node (cores / ntasks-per-node without GPUs;
+//                     not set for a plain task, no software and no GPUs: Slurm's default)
 // The system is site.lamec_system(). Throws InputError for an unknown system, software it
 // does not support (listing what it does), or software that cannot share one script.
 ScriptRequest make_request(const site::Site& site, const dag::SlurmSpec& spec,

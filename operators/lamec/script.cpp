@@ -146,7 +146,9 @@ ScriptRequest make_request(const site::Site& site, const dag::SlurmSpec& spec,
                                       : 1;
   if (spec.cpus_per_task > 0)
     r.cpus_per_task = spec.cpus_per_task;
-  else if (cores > 0)
+  else if (cores > 0 && (!r.software.empty() || r.gpus_per_node > 0))
+    // A plain task on a CPU-only site asks for no CPU count (Slurm's default, one per task)
+    // rather than a whole node: many small jobs should share a node.
     r.cpus_per_task =
         std::max(1, cores / (r.gpus_per_node > 0 ? r.gpus_per_node : r.ntasks_per_node));
   r.nodes = spec.nodes > 0 ? spec.nodes : 1;

@@ -1,0 +1,184 @@
+#include "operators/slurm/slurm_client.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "engine/core/shell.hpp"
+
+namespace flow::slurm {
+
+namespace {
+
+constexpr std::string_view kSacctExit = "@@flow sacct-exit ";
+
+std::string first_line(const std::string& s) {
+  auto text = s.substr(0, s.find('\n'));
+  return text.empty() ? "(no message)" : text;
+}
+
+bool newer_id(const std::string& a, const std::string& b) {
+  return a.size() != b.size() ? a.size() > b.size() : a > b;
+}
+
+}  // namespace
+
+SlurmClient::SlurmClient(transport::Transport& transport, ClientOptions options)
+    : transport_(transport), options_(std::move(options)), where_(transport.describe()) {}
+
+transport::CommandResult SlurmClient::query(const std::string& command) {
+  return transport_.run_idempotent(command, options_.command_timeout);
+}
+
+std::string SlurmClient::submit(const std::string& script_path,
+                                const std::vector<std::string>& dirs) {
+  std::string cmd;
+  if (!dirs.empty()) {
+    cmd = "mkdir -p";
+    for (const auto& d : dirs)
+      cmd += " " + shell_quote(d);
+    cmd += " && ";
+  }
+  cmd += "sbatch --parsable " + shell_quote(script_path);
+  auto r = transport_.run(cmd, options_.command_timeout);
+  if (r.exit_status != 0) {
+    throw SubmitRefused("sbatch refused the job (exit " + std::to_string(r.exit_status) +
+                        "): " + first_line(r.err.empty() ? r.out : r.err));
+  }
+  std::string id = parse_sbatch_job_id(r.out);
+  if (id.empty()) throw SubmitRefused("sbatch printed no job id: " + first_line(r.out));
+  return id;
+}
+
+PollResult SlurmClient::poll(const std::vector<std::string>& job_ids,
+                             const std::vector<std::string>& files, const std::string& since) {
+  PollResult result;
+  std::string cmd;
+  if (!job_ids.empty())
+    cmd = sacct_by_ids(job_ids, since) + "; echo \"" + std::string(kSacctExit) + "$?\"";
+  if (!files.empty()) {
+    if (!cmd.empty()) cmd += "; ";
+    cmd += "stat -c '%s %Y %n' --";
+    for (const auto& f : files)
+      cmd += " " + shell_quote(f);
+    cmd += " 2>/dev/null; true";
+  }
+  if (cmd.empty()) return result;
+  auto r = query(cmd);
+
+  // Output: sacct lines, the marker with sacct's exit status, then "size mtime path" lines.
+  std::string_view out = r.out;
+  int sacct_exit = job_ids.empty() ? 0 : -1;
+  std::string_view stat_part = out;
+  if (auto m = out.find(kSacctExit); m != std::string_view::npos) {
+    std::string_view tail = out.substr(m + kSacctExit.size());
+    std::from_chars(tail.data(), tail.data() + tail.size(), sacct_exit);
+    auto nl = tail.find('\n');
+    stat_part = nl == std::string_view::npos ? std::string_view() : tail.substr(nl + 1);
+    if (sacct_exit == 0) {
+      for (auto& rec : parse_sacct(out.substr(0, m)))
+        result.jobs[rec.job_id] = std::move(rec);
+    }
+  }
+  size_t pos = 0;
+  while (pos < stat_part.size()) {
+    auto nl = stat_part.find('\n', pos);
+    auto line = stat_part.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    pos = nl == std::string_view::npos ? stat_part.size() : nl + 1;
+    auto s1 = line.find(' ');
+    auto s2 = s1 == std::string_view::npos ? s1 : line.find(' ', s1 + 1);
+    if (s2 == std::string_view::npos) continue;
+    transport::RemoteStat st;
+    auto a = std::from_chars(line.data(), line.data() + s1, st.size);
+    auto b = std::from_chars(line.data() + s1 + 1, line.data() + s2, st.mtime);
+    if (a.ec != std::errc() || b.ec != std::errc()) continue;
+    result.files[std::string(line.substr(s2 + 1))] = st;
+  }
+  if (job_ids.empty()) return result;
+  if (sacct_exit == 0) {
+    result.source = "sacct";
+    return result;
+  }
+  result.accounting_error = first_line(r.err);
+  result.source = "squeue+scontrol";
+  result.jobs = query_controller(job_ids);
+  return result;
+}
+
+std::map<std::string, JobRecord> SlurmClient::query_controller(
+    const std::vector<std::string>& job_ids) {
+  std::map<std::string, JobRecord> found;
+  auto r = query(squeue_all());
+  if (r.exit_status != 0) {
+    throw EnvironmentError("squeue failed on " + where_ + " (exit " +
+                           std::to_string(r.exit_status) + "): " + first_line(r.err));
+  }
+  std::set<std::string> wanted(job_ids.begin(), job_ids.end());
+  for (auto& rec : parse_squeue(r.out)) {
+    if (wanted.count(rec.job_id)) found[rec.job_id] = std::move(rec);
+  }
+  // squeue shows no exit codes and forgets finished jobs after MinJobAge: ask scontrol
+  // about those (one command, one scontrol per job).
+  std::vector<std::string> ask;
+  for (const auto& id : job_ids) {
+    auto it = found.find(id);
+    if (it == found.end() ||
+        (it->second.status.phase == Phase::kFinished && it->second.status.state != "COMPLETED")) {
+      ask.push_back(id);
+    }
+  }
+  if (!ask.empty()) {
+    auto s = query(scontrol_show(ask));
+    for (auto& rec : parse_scontrol(s.out))
+      found[rec.job_id] = std::move(rec);
+  }
+  return found;
+}
+
+std::map<std::string, JobRecord> SlurmClient::find_by_names(const std::vector<std::string>& names) {
+  std::map<std::string, JobRecord> by_name;
+  if (names.empty()) return by_name;
+  auto keep = [&](JobRecord rec) {
+    auto it = by_name.find(rec.name);
+    if (it == by_name.end() || newer_id(rec.job_id, it->second.job_id)) by_name[rec.name] = rec;
+  };
+  // squeue knows a job the moment sbatch returns; sacct may lag but remembers longer.
+  auto q = query(squeue_by_names(names) + "; echo \"" + std::string(kSacctExit) + "0\"; " +
+                 sacct_by_names(names, options_.lookup_since));
+  std::string_view out = q.out;
+  auto m = out.find(kSacctExit);
+  std::string_view squeue_part = m == std::string_view::npos ? out : out.substr(0, m);
+  std::string_view sacct_part;
+  if (m != std::string_view::npos) {
+    auto nl = out.find('\n', m);
+    if (nl != std::string_view::npos) sacct_part = out.substr(nl + 1);
+  }
+  for (auto& rec : parse_squeue(squeue_part))
+    keep(std::move(rec));
+  for (auto& rec : parse_sacct(sacct_part)) {
+    auto it = by_name.find(rec.name);
+    // sacct has the exit code; prefer its record for the same job.
+    if (it == by_name.end() || it->second.job_id == rec.job_id ||
+        newer_id(rec.job_id, it->second.job_id)) {
+      by_name[rec.name] = std::move(rec);
+    }
+  }
+  return by_name;
+}
+
+void SlurmClient::cancel(const std::vector<std::string>& job_ids) {
+  if (job_ids.empty()) return;
+  std::string cmd = "scancel";
+  for (const auto& id : job_ids)
+    cmd += " " + id;
+  auto r = query(cmd);
+  // scancel of a job that already ended prints "Job/step already completing or completed"
+  // (exit 0 or 1 depending on the version): only a failure to talk to slurmctld matters.
+  if (r.exit_status != 0 && r.err.find("already") == std::string::npos &&
+      r.err.find("Invalid job id") == std::string::npos) {
+    throw EnvironmentError("scancel failed on " + where_ + " (exit " +
+                           std::to_string(r.exit_status) + "): " + first_line(r.err));
+  }
+}
+
+}  // namespace flow::slurm

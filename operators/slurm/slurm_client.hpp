@@ -1,0 +1,82 @@
+#pragma once
+// Slurm's command-line interface on one site, over a Transport (SSH or local). Every call
+// is one round trip (one command on the site) unless it says otherwise, and blocks: the
+// SlurmExecutor calls it from its worker thread.
+//
+// Polling is the polite kind (see docs/SLURM.md): ONE `sacct` for all jobs of all runs on
+// the site, with an explicit --starttime, and in the same command a `stat` of the files
+// the engine mirrors (logs, metrics, outputs) so it fetches only what changed. When
+// slurmdbd is unreachable the same question goes to `squeue`, then `scontrol` for the jobs
+// squeue has already forgotten or whose exit code it does not show.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/core/error.hpp"
+#include "operators/slurm/job_query.hpp"
+#include "operators/transport/transport.hpp"
+
+namespace flow::slurm {
+
+// sbatch answered, and said no (bad partition, invalid option, ...). Not a connection
+// problem: resubmitting the same script will not help.
+class SubmitRefused : public Error {
+ public:
+  explicit SubmitRefused(const std::string& message) : Error(ErrorKind::kFailure, message) {}
+};
+
+struct ClientOptions {
+  std::chrono::milliseconds command_timeout{std::chrono::seconds(120)};
+  // --starttime for name look-ups, where sacct's default window (today only) would miss
+  // jobs submitted before midnight. Slurm's relative time syntax.
+  std::string lookup_since = "now-14days";
+};
+
+struct PollResult {
+  std::map<std::string, JobRecord> jobs;  // by job id; a job Slurm does not report is absent
+  std::map<std::string, transport::RemoteStat> files;  // by path; missing files are absent
+  std::string source;            // "sacct", or "squeue+scontrol" when slurmdbd was unreachable
+  std::string accounting_error;  // why sacct failed, when it did
+};
+
+class SlurmClient {
+ public:
+  SlurmClient(transport::Transport& transport, ClientOptions options = {});
+
+  // Creates `dirs`, then `sbatch --parsable SCRIPT`; returns the job id. Throws
+  // SubmitRefused when sbatch exits non-zero, EnvironmentError when the site is
+  // unreachable (the job may or may not exist then: look it up by name).
+  std::string submit(const std::string& script_path, const std::vector<std::string>& dirs);
+
+  // The state of `job_ids` and the size/mtime of `files`, in one command when slurmdbd is
+  // up. `since` is sacct's --starttime (e.g. the earliest submit time, minus a margin).
+  PollResult poll(const std::vector<std::string>& job_ids, const std::vector<std::string>& files,
+                  const std::string& since);
+
+  // Jobs carrying these names (flow.<run>.<task>.<try>), from squeue and sacct, by name.
+  // When a name appears with several ids, the newest (highest id) wins.
+  std::map<std::string, JobRecord> find_by_names(const std::vector<std::string>& names);
+
+  // scancel; an already finished job is not an error.
+  void cancel(const std::vector<std::string>& job_ids);
+
+  // squeue, then scontrol for what squeue does not show; used by poll() when sacct fails.
+  std::map<std::string, JobRecord> query_controller(const std::vector<std::string>& job_ids);
+
+  const std::string& describe() const { return where_; }
+
+ private:
+  // Queries (sacct, squeue, scontrol, scancel) may be re-run after a dropped connection;
+  // sbatch may not (the caller looks the job up by name instead).
+  transport::CommandResult query(const std::string& command);
+
+  transport::Transport& transport_;
+  ClientOptions options_;
+  std::string where_;
+};
+
+}  // namespace flow::slurm

@@ -1,0 +1,614 @@
+#include "operators/slurm/slurm_executor.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <fstream>
+#include <future>
+#include <optional>
+
+#include "engine/core/clock.hpp"
+#include "engine/core/error.hpp"
+#include "engine/core/text_file.hpp"
+
+namespace flow::slurm {
+
+using run::AttemptKey;
+using run::ExecEvent;
+using run::Outcome;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A file mirrored from the site: the remote path, the local copy, how much was copied.
+struct Mirror {
+  std::string remote;
+  std::filesystem::path local;
+  uint64_t offset = 0;      // append-only files (log, metrics): bytes copied so far
+  bool whole_file = false;  // outputs: copied whole whenever it changes
+  transport::RemoteStat seen{};
+};
+
+// Copies what is new in `m` from the site; returns true if anything was copied. `now` is
+// the file's stat from the poll; without one (a job that just ended) the file is read
+// anyway. Runs on the worker thread.
+bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::RemoteStat>& now) {
+  if (m.whole_file) {
+    if (now && now->size == m.seen.size && now->mtime == m.seen.mtime) return false;
+    auto text = t.get_file(m.remote, 0);
+    if (!text) return false;
+    write_file_atomic(m.local, *text);
+    m.seen = now.value_or(transport::RemoteStat{text->size(), 0});
+    return true;
+  }
+  if (now && now->size <= m.offset) return false;
+  auto text = t.get_file(m.remote, m.offset);
+  if (!text || text->empty()) return false;
+  std::error_code ec;
+  std::filesystem::create_directories(m.local.parent_path(), ec);
+  std::ofstream out(m.local, std::ios::binary | (m.offset == 0 ? std::ios::trunc : std::ios::app));
+  out.write(text->data(), static_cast<std::streamsize>(text->size()));
+  if (!out) throw EnvironmentError("cannot write " + m.local.string() + " (disk full?)");
+  m.offset += text->size();
+  return true;
+}
+
+std::string strip_slash(std::string s) {
+  while (s.size() > 1 && s.back() == '/')
+    s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+struct SlurmExecutor::Job {
+  enum class Stage { kSubmitting, kLookingUp, kInSlurm };
+  run::LaunchSpec spec;
+  std::string name;
+  std::string script;
+  std::string job_id;
+  Stage stage = Stage::kSubmitting;
+  bool reattached = false;
+  Phase reported = Phase::kPending;        // the phase last reported to the controller
+  Clock::time_point since = Clock::now();  // submitted or re-attached
+  EpochMs since_wall = now_ms();
+  std::optional<run::CancelReason> cancel_reason;
+  bool cancel_sent = false;
+  Mirror log, metrics, outputs;
+};
+
+// What a poll asks about one job, and what it learned (worker thread).
+struct SlurmExecutor::PollSnapshot {
+  AttemptKey key;
+  std::string job_id;
+  bool ask_controller_if_missing = false;
+  bool running = false;  // last seen running: its files are stat'ed in the poll command
+  Mirror log, metrics, outputs;
+  bool metrics_changed = false;
+  bool outputs_changed = false;
+};
+
+struct SlurmExecutor::PollOutcome {
+  std::vector<PollSnapshot> jobs;
+  std::map<std::string, JobRecord> records;
+  std::string source;
+  std::string accounting_error;
+  std::string error;  // the site could not be reached
+};
+
+SlurmExecutor::SlurmExecutor(boost::asio::io_context& io, site::Site site,
+                             std::unique_ptr<transport::Transport> transport,
+                             lamec::ModuleCatalog modules, SlurmExecutorOptions options)
+    : io_(io),
+      site_(std::move(site)),
+      transport_(std::move(transport)),
+      client_(*transport_, options.client),
+      modules_(std::move(modules)),
+      options_(std::move(options)),
+      poll_timer_(io),
+      alive_(std::make_shared<bool>(true)) {}
+
+SlurmExecutor::~SlurmExecutor() {
+  alive_.reset();
+  poll_timer_.cancel();
+  // Work not yet started is dropped: an sbatch that never ran leaves its attempt in
+  // `submitting`, which a resume finds missing by name and starts again.
+  worker_.stop();
+  worker_.join();
+}
+
+template <typename Work, typename Done>
+void SlurmExecutor::offload(Work work, Done done) {
+  std::weak_ptr<bool> alive = alive_;
+  boost::asio::post(worker_, [this, alive, work = std::move(work),
+                              done = std::move(done)]() mutable {
+    auto result = work();
+    boost::asio::post(io_, [alive, done = std::move(done), result = std::move(result)]() mutable {
+      if (alive.lock()) done(std::move(result));
+    });
+  });
+}
+
+void SlurmExecutor::preflight() {
+  std::promise<transport::CommandResult> answer;
+  auto got = answer.get_future();
+  boost::asio::post(worker_, [&] {
+    try {
+      answer.set_value(transport_->run("sbatch --version", options_.client.command_timeout));
+    } catch (...) {
+      answer.set_exception(std::current_exception());
+    }
+  });
+  transport::CommandResult r;
+  try {
+    r = got.get();
+  } catch (const Error& e) {
+    throw EnvironmentError("site '" + site_.name + "': " + e.what());
+  }
+  if (r.exit_status != 0) {
+    throw EnvironmentError("site '" + site_.name + "' (" + transport_->describe() +
+                           "): `sbatch --version` failed (exit " + std::to_string(r.exit_status) +
+                           "): " + (r.err.empty() ? r.out : r.err) +
+                           "; check that Slurm's commands are on the PATH there "
+                           "(flow sites check " +
+                           site_.name + ")");
+  }
+}
+
+std::string SlurmExecutor::job_name(const AttemptKey& key) {
+  return "flow." + key.run_id + "." + key.instance_id + "." + std::to_string(key.try_number);
+}
+
+std::string SlurmExecutor::run_dir(const std::string& run_id) const {
+  return strip_slash(site_.workdir) + "/runs/" + run_id;
+}
+
+std::string SlurmExecutor::remote_base(const AttemptKey& key) const {
+  return strip_slash(site_.workdir) + "/logs/" + key.run_id + "/" + key.instance_id + "/" +
+         std::to_string(key.try_number);
+}
+
+run::Plan SlurmExecutor::make_plan(const run::LaunchSpec& spec) const {
+  run::Plan p;
+  p.intent = run::IntentState::kSubmitting;
+  p.handle.job_name = job_name(spec.key);
+  auto req = lamec::make_request(site_, spec.slurm, spec.command, modules_);
+  const std::string base = remote_base(spec.key);
+  req.job_name = p.handle.job_name;
+  req.output = base + ".log";
+  req.error.clear();  // stderr goes to the same log, as for local tasks
+  req.workdir = run_dir(spec.key.run_id);
+  for (const auto& [k, v] : spec.env)
+    req.env.emplace_back(k, v);
+  req.env.emplace_back("FLOW_OUTPUTS_FILE", base + ".outputs.json");
+  req.env.emplace_back("FLOW_METRICS_FILE", base + ".metrics.jsonl");
+  p.handle.script = lamec::render(req, modules_);
+  return p;
+}
+
+run::Plan SlurmExecutor::plan(const run::LaunchSpec& spec) {
+  try {
+    return make_plan(spec);
+  } catch (const Error& e) {
+    // No script can be made (e.g. software the site's system does not have): the attempt
+    // is committed as `submitting` and launch() fails it with this message.
+    plan_errors_[spec.key] = e.what();
+    run::Plan p;
+    p.intent = run::IntentState::kSubmitting;
+    p.handle.job_name = job_name(spec.key);
+    return p;
+  }
+}
+
+void SlurmExecutor::launch(const run::LaunchSpec& spec, const run::Plan& plan) {
+  auto job = std::make_shared<Job>();
+  job->spec = spec;
+  job->name = plan.handle.job_name;
+  job->script = plan.handle.script;
+  const std::string base = remote_base(spec.key);
+  job->log = Mirror{base + ".log", spec.files.log};
+  job->metrics = Mirror{base + ".metrics.jsonl", spec.files.metrics};
+  job->outputs = Mirror{base + ".outputs.json", spec.files.outputs, 0, true};
+  jobs_[spec.key] = job;
+  if (auto err = plan_errors_.find(spec.key); err != plan_errors_.end()) {
+    ExecEvent e;
+    e.key = spec.key;
+    e.kind = ExecEvent::Kind::kFinished;
+    e.outcome = Outcome::kFailed;
+    e.exit_code = -1;
+    e.native_state = "INVALID";  // not retried: the same script would fail the same way
+    e.message = "site '" + site_.name + "': cannot make a job script: " + err->second;
+    plan_errors_.erase(err);
+    return finish(job, std::move(e));
+  }
+  submit(job);
+}
+
+void SlurmExecutor::submit(std::shared_ptr<Job> job) {
+  if (job->cancel_reason) {  // cancelled before it ever reached Slurm
+    ExecEvent e;
+    e.key = job->spec.key;
+    e.kind = ExecEvent::Kind::kFinished;
+    e.outcome = *job->cancel_reason == run::CancelReason::kTimeout ? Outcome::kTimedOut
+                                                                   : Outcome::kCancelled;
+    e.message = "cancelled before it was submitted";
+    return finish(job, std::move(e));
+  }
+  job->stage = Job::Stage::kSubmitting;
+  const std::string script_path = remote_base(job->spec.key) + ".sbatch";
+  const std::vector<std::string> dirs = {std::filesystem::path(script_path).parent_path().string(),
+                                         run_dir(job->spec.key.run_id)};
+  struct Result {
+    std::string job_id, error;
+    bool refused = false;
+  };
+  offload(
+      [this, script_path, dirs, script = job->script]() -> Result {
+        try {
+          transport_->put_file(script_path, script, 0644);
+          return {client_.submit(script_path, dirs), "", false};
+        } catch (const SubmitRefused& e) {
+          return {"", e.what(), true};
+        } catch (const std::exception& e) {
+          return {"", e.what(), false};
+        }
+      },
+      [this, job](Result r) {
+        on_submitted(job, std::move(r.job_id), std::move(r.error), r.refused);
+      });
+}
+
+void SlurmExecutor::on_submitted(const std::shared_ptr<Job>& job, std::string job_id,
+                                 std::string error, bool refused) {
+  stats_.submits++;
+  if (jobs_.count(job->spec.key) == 0) return;
+  if (refused) {
+    ExecEvent e;
+    e.key = job->spec.key;
+    e.kind = ExecEvent::Kind::kFinished;
+    e.outcome = Outcome::kFailed;
+    e.exit_code = -1;
+    e.message = "site '" + site_.name + "': " + error;
+    return finish(job, std::move(e));
+  }
+  if (!error.empty()) {
+    // The connection broke around sbatch: the job may exist. Look before submitting again.
+    say("cannot submit " + job->name + ": " + error + "; will look it up and retry");
+    return after(options_.submit_retry, [this, job] { look_up(job, 1); });
+  }
+  job->job_id = std::move(job_id);
+  job->stage = Job::Stage::kInSlurm;
+  job->since = Clock::now();
+  job->since_wall = now_ms();
+  last_activity_ = Clock::now();
+  ExecEvent e;
+  e.key = job->spec.key;
+  e.kind = ExecEvent::Kind::kSubmitted;
+  e.handle.job_id = job->job_id;
+  e.handle.job_name = job->name;
+  emit(std::move(e));
+  if (job->cancel_reason) send_cancel(job);
+  arm_poll();
+}
+
+void SlurmExecutor::reattach(const run::LaunchSpec& spec, const run::AttemptHandle& handle) {
+  auto job = std::make_shared<Job>();
+  job->spec = spec;
+  job->name = handle.job_name.empty() ? job_name(spec.key) : handle.job_name;
+  job->reattached = true;
+  const std::string base = remote_base(spec.key);
+  job->log = Mirror{base + ".log", spec.files.log};
+  job->metrics = Mirror{base + ".metrics.jsonl", spec.files.metrics};
+  job->outputs = Mirror{base + ".outputs.json", spec.files.outputs, 0, true};
+  // The job may have ended while no engine watched it: ask sacct about the last 14 days.
+  job->since_wall = now_ms() - 14LL * 24 * 3600 * 1000;
+  jobs_[spec.key] = job;
+  if (!handle.job_id.empty() && parse_sbatch_job_id(handle.job_id) == handle.job_id) {
+    job->job_id = handle.job_id;
+    job->stage = Job::Stage::kInSlurm;
+    job->reported = Phase::kUnknown;  // report whatever Slurm says first
+    arm_poll();
+    return;
+  }
+  look_up(job, 0);
+}
+
+void SlurmExecutor::look_up(std::shared_ptr<Job> job, int attempt) {
+  if (jobs_.count(job->spec.key) == 0) return;
+  job->stage = Job::Stage::kLookingUp;
+  struct Result {
+    std::optional<JobRecord> found;
+    std::string error;
+  };
+  offload(
+      [this, name = job->name]() -> Result {
+        try {
+          auto by_name = client_.find_by_names({name});
+          if (auto it = by_name.find(name); it != by_name.end()) return {it->second, ""};
+          return {std::nullopt, ""};
+        } catch (const std::exception& e) {
+          return {std::nullopt, e.what()};
+        }
+      },
+      [this, job, attempt](Result r) {
+        stats_.lookups++;
+        if (jobs_.count(job->spec.key) == 0) return;
+        if (!r.error.empty()) {
+          say("cannot look up " + job->name + ": " + r.error + "; retrying");
+          return after(options_.submit_retry, [this, job, attempt] { look_up(job, attempt); });
+        }
+        if (r.found) {
+          job->job_id = r.found->job_id;
+          job->stage = Job::Stage::kInSlurm;
+          job->since = Clock::now();
+          job->reported = Phase::kPending;
+          ExecEvent e;
+          e.key = job->spec.key;
+          e.kind = ExecEvent::Kind::kSubmitted;
+          e.handle.job_id = job->job_id;
+          e.handle.job_name = job->name;
+          emit(std::move(e));
+          if (job->cancel_reason) send_cancel(job);
+          last_activity_ = Clock::now();
+          return arm_poll();
+        }
+        if (attempt == 0) {  // an sbatch may still have been on its way: look once more
+          return after(options_.lookup_recheck, [this, job] { look_up(job, 1); });
+        }
+        if (!job->reattached) return submit(job);  // it never arrived: submit it now
+        ExecEvent e;
+        e.key = job->spec.key;
+        e.kind = ExecEvent::Kind::kFinished;
+        e.outcome = Outcome::kLost;
+        e.message = "job " + job->name + " was never submitted (not in squeue or sacct)";
+        finish(job, std::move(e));
+      });
+}
+
+void SlurmExecutor::cancel(const AttemptKey& key, run::CancelReason reason) {
+  auto it = jobs_.find(key);
+  if (it == jobs_.end()) return;
+  auto job = it->second;
+  if (!job->cancel_reason) job->cancel_reason = reason;
+  if (job->stage == Job::Stage::kInSlurm && !job->cancel_sent) send_cancel(job);
+  // kSubmitting / kLookingUp: cancelled as soon as the job id is known.
+}
+
+void SlurmExecutor::send_cancel(const std::shared_ptr<Job>& job) {
+  job->cancel_sent = true;
+  last_activity_ = Clock::now();
+  offload(
+      [this, id = job->job_id]() -> std::string {
+        try {
+          client_.cancel({id});
+          return "";
+        } catch (const std::exception& e) {
+          return e.what();
+        }
+      },
+      [this, job](std::string error) {
+        stats_.cancels++;
+        if (!error.empty()) {
+          say("cannot cancel job " + job->job_id + ": " + error + "; will try again");
+          job->cancel_sent = false;  // the next poll sends it again
+        }
+        arm_poll();
+      });
+}
+
+int SlurmExecutor::free_slots() const {
+  if (site_.max_jobs <= 0) return -1;
+  return std::max(0, site_.max_jobs - static_cast<int>(jobs_.size()));
+}
+
+// ---- polling --------------------------------------------------------------------------------
+
+void SlurmExecutor::arm_poll() {
+  if (poll_armed_ || poll_in_flight_) return;
+  bool any = false, busy = false, all_long_pending = true;
+  const auto now = Clock::now();
+  const auto interval = options_.interval;
+  for (const auto& [_, job] : jobs_) {
+    if (job->stage != Job::Stage::kInSlurm) continue;
+    any = true;
+    if (job->cancel_reason) busy = true;
+    if (job->reported != Phase::kPending || now - job->since < 10 * interval)
+      all_long_pending = false;
+  }
+  if (!any) return;
+  auto delay = interval;
+  if (busy || now - last_activity_ < interval) {
+    delay = std::min(options_.fast, interval);
+  } else if (all_long_pending) {
+    delay = std::max(interval, std::min(4 * interval, options_.slow_cap));
+  }
+  poll_armed_ = true;
+  poll_timer_.expires_after(delay);
+  poll_timer_.async_wait([this](const boost::system::error_code& ec) {
+    poll_armed_ = false;
+    if (!ec) poll();
+  });
+}
+
+void SlurmExecutor::poll() {
+  std::vector<PollSnapshot> snap;
+  EpochMs since = now_ms();
+  const auto now = Clock::now();
+  for (const auto& [key, job] : jobs_) {
+    if (job->stage != Job::Stage::kInSlurm) continue;
+    if (job->cancel_reason && !job->cancel_sent) send_cancel(job);
+    PollSnapshot s;
+    s.key = key;
+    s.job_id = job->job_id;
+    s.ask_controller_if_missing = now - job->since >= options_.sacct_grace;
+    s.running = job->reported == Phase::kRunning;
+    s.log = job->log;
+    s.metrics = job->metrics;
+    s.outputs = job->outputs;
+    since = std::min(since, job->since_wall);
+    snap.push_back(std::move(s));
+  }
+  if (snap.empty()) return;
+  poll_in_flight_ = true;
+  // Relative to the site's clock: "now-N" seconds, with an hour's margin.
+  const long long back_s = (now_ms() - since) / 1000 + 3600;
+  const std::string since_text = "now-" + std::to_string(back_s);
+  offload(
+      [this, snap = std::move(snap), since_text]() mutable -> PollOutcome {
+        PollOutcome out;
+        try {
+          std::vector<std::string> ids, files;
+          for (const auto& s : snap) {
+            ids.push_back(s.job_id);
+            if (s.running)
+              files.insert(files.end(), {s.log.remote, s.metrics.remote, s.outputs.remote});
+          }
+          auto r = client_.poll(ids, files, since_text);
+          out.records = std::move(r.jobs);
+          out.source = r.source;
+          out.accounting_error = r.accounting_error;
+          std::vector<std::string> missing;
+          for (const auto& s : snap) {
+            if (s.ask_controller_if_missing && !out.records.count(s.job_id))
+              missing.push_back(s.job_id);
+          }
+          if (!missing.empty() && out.source == "sacct") {
+            for (auto& [id, rec] : client_.query_controller(missing))
+              out.records[id] = std::move(rec);
+          }
+          // Running jobs: copy what the stat shows changed. Ended jobs: copy the rest of
+          // every file now, before the end is reported, so the controller reads final files.
+          for (auto& s : snap) {
+            auto rec = out.records.find(s.job_id);
+            const bool ended =
+                rec != out.records.end() && rec->second.status.phase == Phase::kFinished;
+            for (auto [m, changed] : {std::pair{&s.log, static_cast<bool*>(nullptr)},
+                                      std::pair{&s.metrics, &s.metrics_changed},
+                                      std::pair{&s.outputs, &s.outputs_changed}}) {
+              auto st = r.files.find(m->remote);
+              bool copied = false;
+              if (ended)
+                copied = fetch(*transport_, *m, std::nullopt);
+              else if (st != r.files.end())
+                copied = fetch(*transport_, *m, st->second);
+              if (changed) *changed = copied;
+            }
+          }
+        } catch (const std::exception& e) {
+          out.error = e.what();
+        }
+        out.jobs = std::move(snap);
+        return out;
+      },
+      [this](PollOutcome o) { on_poll(std::move(o)); });
+}
+
+void SlurmExecutor::on_poll(PollOutcome o) {
+  poll_in_flight_ = false;
+  stats_.polls++;
+  if (!o.error.empty()) {
+    if (site_problem_ != o.error) say("cannot poll: " + o.error + "; jobs stay tracked, retrying");
+    site_problem_ = o.error;
+    return arm_poll();
+  }
+  if (!site_problem_.empty()) say("reachable again");
+  site_problem_.clear();
+  if (o.source != "sacct") {
+    stats_.fallback_polls++;
+    if (accounting_down_.empty())
+      say("sacct failed (" + o.accounting_error + "): following jobs with squeue and scontrol");
+    accounting_down_ = o.accounting_error.empty() ? "?" : o.accounting_error;
+  } else if (!accounting_down_.empty()) {
+    say("sacct answers again");
+    accounting_down_.clear();
+  }
+  const auto now = Clock::now();
+  for (auto& s : o.jobs) {
+    auto it = jobs_.find(s.key);
+    if (it == jobs_.end() || it->second->job_id != s.job_id) continue;
+    auto job = it->second;
+    stats_.fetches += (s.log.offset != job->log.offset) + s.metrics_changed + s.outputs_changed;
+    job->log = s.log;
+    job->metrics = s.metrics;
+    job->outputs = s.outputs;
+    auto rec = o.records.find(s.job_id);
+    if (rec == o.records.end()) {
+      // Not visible yet (sacct lags right after sbatch); after the grace period squeue and
+      // scontrol were asked too, and nobody knows the job.
+      if (s.ask_controller_if_missing && now - job->since >= 2 * options_.sacct_grace) {
+        ExecEvent e;
+        e.key = s.key;
+        e.kind = ExecEvent::Kind::kFinished;
+        e.outcome = Outcome::kFailed;
+        e.exit_code = -1;
+        e.message = "Slurm job " + s.job_id + " is known to neither sacct, squeue nor scontrol";
+        finish(job, std::move(e));
+      }
+      continue;
+    }
+    const JobStatus& st = rec->second.status;
+    if (s.metrics_changed || s.outputs_changed) {
+      ExecEvent e;
+      e.key = s.key;
+      e.kind = ExecEvent::Kind::kProgress;
+      emit(std::move(e));
+    }
+    if (st.phase == Phase::kRunning && job->reported != Phase::kRunning) {
+      job->reported = Phase::kRunning;
+      ExecEvent e;
+      e.key = s.key;
+      e.kind = ExecEvent::Kind::kRunning;
+      e.handle.job_id = s.job_id;
+      emit(std::move(e));
+    } else if (st.phase == Phase::kPending && job->reported == Phase::kUnknown) {
+      job->reported = Phase::kPending;
+    } else if (st.phase == Phase::kFinished) {
+      ExecEvent e;
+      e.key = s.key;
+      e.kind = ExecEvent::Kind::kFinished;
+      e.outcome = outcome_of(st);
+      e.exit_code = st.exit_code;
+      e.signal = st.signal;
+      e.native_state = st.state;
+      if (job->cancel_reason && st.state == "CANCELLED") {
+        if (*job->cancel_reason == run::CancelReason::kTimeout) {
+          e.outcome = Outcome::kTimedOut;
+          e.native_state.clear();  // flow's timeout, not Slurm's: retried like a local one
+          e.message = "timed out: job " + s.job_id + " cancelled after the task timeout";
+        } else {
+          e.message = "cancelled (job " + s.job_id + " scancelled)";
+        }
+      } else if (e.outcome != Outcome::kSucceeded) {
+        std::string msg = "Slurm job " + s.job_id + " " + st.state + ", exit code " +
+                          std::to_string(st.exit_code);
+        if (st.signal) msg += ", signal " + std::to_string(st.signal);
+        if (!rec->second.reason.empty()) msg += " (" + rec->second.reason + ")";
+        std::string tail = tail_lines(job->spec.files.log, options_.log_tail_lines);
+        if (!tail.empty()) msg += "; last lines of " + job->spec.files.log.string() + ":\n" + tail;
+        e.message = std::move(msg);
+      }
+      finish(job, std::move(e));
+    }
+  }
+  arm_poll();
+}
+
+void SlurmExecutor::finish(const std::shared_ptr<Job>& job, ExecEvent e) {
+  jobs_.erase(job->spec.key);
+  e.handle.job_id = job->job_id;
+  e.handle.job_name = job->name;
+  emit(std::move(e));
+}
+
+void SlurmExecutor::after(std::chrono::milliseconds delay, std::function<void()> then) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+  std::weak_ptr<bool> alive = alive_;
+  timer->async_wait([timer, alive, then = std::move(then)](const boost::system::error_code& ec) {
+    if (!ec && alive.lock()) then();
+  });
+}
+
+void SlurmExecutor::say(const std::string& text) {
+  if (options_.notice) options_.notice("site '" + site_.name + "': " + text);
+}
+
+}  // namespace flow::slurm

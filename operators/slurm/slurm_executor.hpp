@@ -1,0 +1,141 @@
+#pragma once
+// Runs attempts as Slurm jobs on one site, reached through a Transport (SSH or local). One
+// SlurmExecutor per site per flow process, shared by every run the process drives, so
+// there is one connection and ONE poll per site per interval whatever the number of jobs.
+//
+// Per attempt:
+//  plan()      renders the job script with the LAMEC generator (site + task `slurm:` block
+//              -> exactly what `flow lamec gen` prints) and names the job
+//              flow.<run>.<instance>.<try>; the controller commits both as `submitting`.
+//  launch()    uploads the script to <workdir>/logs/RUN/INSTANCE/TRY.sbatch and calls
+//              sbatch; reports kSubmitted with the job id.
+//  poll        one `sacct` for all jobs (squeue/scontrol when slurmdbd is down) plus a
+//              `stat` of the files mirrored back here: the log, FLOW_METRICS_FILE and
+//              FLOW_OUTPUTS_FILE. Changed files are fetched (appended from the last offset)
+//              and reported as kProgress; a state change as kRunning; an end state as
+//              kFinished, after the final log, metrics and outputs were copied back.
+//  reattach()  with a job id: tracks it. Without one (the engine died between committing
+//              `submitting` and learning the id): looks the job up by name in squeue and
+//              sacct; only if it is in neither, twice, is the attempt reported kLost (never
+//              submitted), so a job is never submitted twice.
+//  cancel()    scancel; the job's end is reported once Slurm shows it ended.
+//
+// Threading: the transport blocks, so every site call runs on this executor's one worker
+// thread (calls are serialised: one command at a time per site) and its result is posted
+// back to the controller's io_context. All other state lives on the io_context's thread.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engine/run/executor.hpp"
+#include "engine/site/site.hpp"
+#include "operators/lamec/lamec.hpp"
+#include "operators/slurm/slurm_client.hpp"
+#include "operators/transport/transport.hpp"
+
+namespace flow::slurm {
+
+struct SlurmExecutorOptions {
+  // Polling: `interval` is the site's poll_interval. Right after a submit or scancel the
+  // next poll comes after `fast` (at most `interval`); when every job has been pending for
+  // more than 10 intervals, polls slow down to 4x the interval, at most `slow_cap`.
+  std::chrono::milliseconds interval{std::chrono::seconds(30)};
+  std::chrono::milliseconds fast{std::chrono::seconds(1)};
+  std::chrono::milliseconds slow_cap{std::chrono::minutes(5)};
+  // A submitted job that sacct does not show yet is pending for this long; after that
+  // squeue/scontrol are asked, and a job nobody knows is reported failed.
+  std::chrono::milliseconds sacct_grace{std::chrono::seconds(120)};
+  // Re-attach by name: the second look-up waits this long after the first.
+  std::chrono::milliseconds lookup_recheck{std::chrono::seconds(2)};
+  // Submission retries when the site cannot be reached (the transport reconnects inside
+  // each call; this is the pause between whole calls).
+  std::chrono::milliseconds submit_retry{std::chrono::seconds(5)};
+  int log_tail_lines = 20;
+  ClientOptions client;
+  // Site-level news (connection lost/back, accounting down/back), called on the io thread.
+  std::function<void(const std::string&)> notice;
+};
+
+class SlurmExecutor : public run::Executor {
+ public:
+  SlurmExecutor(boost::asio::io_context& io, site::Site site,
+                std::unique_ptr<transport::Transport> transport, lamec::ModuleCatalog modules,
+                SlurmExecutorOptions options);
+  ~SlurmExecutor() override;
+  SlurmExecutor(const SlurmExecutor&) = delete;
+  SlurmExecutor& operator=(const SlurmExecutor&) = delete;
+
+  // Blocking: `sbatch --version` on the site, which proves connection, host key,
+  // authentication and that Slurm's commands are there. Throws EnvironmentError naming
+  // the site. The CLI calls it before a run starts.
+  void preflight();
+
+  std::string run_dir(const std::string& run_id) const override;
+  run::Plan plan(const run::LaunchSpec& spec) override;
+  void launch(const run::LaunchSpec& spec, const run::Plan& plan) override;
+  void reattach(const run::LaunchSpec& spec, const run::AttemptHandle& handle) override;
+  void cancel(const run::AttemptKey& key, run::CancelReason reason) override;
+  int free_slots() const override;
+
+  // flow.<run>.<instance>.<try>
+  static std::string job_name(const run::AttemptKey& key);
+
+  // What this executor asked of the site so far (benchmarks, tests).
+  struct Stats {
+    int polls = 0;           // poll round trips
+    int fallback_polls = 0;  // of which sacct failed and squeue/scontrol answered
+    int submits = 0;
+    int lookups = 0;  // re-attach by name
+    int cancels = 0;
+    int fetches = 0;  // files copied back
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Job;
+  struct PollSnapshot;
+  struct PollOutcome;
+
+  std::string remote_base(const run::AttemptKey& key) const;  // .../logs/RUN/INSTANCE/TRY
+  run::Plan make_plan(const run::LaunchSpec& spec) const;     // throws InputError
+  void submit(std::shared_ptr<Job> job);
+  void on_submitted(const std::shared_ptr<Job>& job, std::string job_id, std::string error,
+                    bool refused);
+  void look_up(std::shared_ptr<Job> job, int attempt);
+  void send_cancel(const std::shared_ptr<Job>& job);
+  void arm_poll();
+  void poll();
+  void on_poll(PollOutcome outcome);
+  void finish(const std::shared_ptr<Job>& job, run::ExecEvent e);
+  void say(const std::string& text);
+  void after(std::chrono::milliseconds delay, std::function<void()> then);  // on the io thread
+  // Runs `work` on the worker thread, then `done` with its result on the io thread.
+  template <typename Work, typename Done>
+  void offload(Work work, Done done);
+
+  boost::asio::io_context& io_;
+  site::Site site_;
+  std::unique_ptr<transport::Transport> transport_;
+  SlurmClient client_;  // worker thread only
+  lamec::ModuleCatalog modules_;
+  SlurmExecutorOptions options_;
+  std::map<run::AttemptKey, std::shared_ptr<Job>> jobs_;
+  std::map<run::AttemptKey, std::string> plan_errors_;  // plan() could not make a script
+  boost::asio::steady_timer poll_timer_;
+  bool poll_armed_ = false;
+  bool poll_in_flight_ = false;
+  std::chrono::steady_clock::time_point last_activity_{};  // last submit/scancel
+  std::string site_problem_;     // the last connection error reported, "" when fine
+  std::string accounting_down_;  // why sacct failed, "" when it works
+  Stats stats_;
+  std::shared_ptr<bool> alive_;  // results posted after destruction are dropped
+  boost::asio::thread_pool worker_{1};
+};
+
+}  // namespace flow::slurm

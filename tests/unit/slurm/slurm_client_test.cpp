@@ -1,0 +1,98 @@
+#include "operators/slurm/slurm_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fake_transport.hpp"
+
+using namespace flow::slurm;
+using flow::test::FakeTransport;
+using flow::transport::CommandResult;
+
+TEST(SlurmClient, SubmitCreatesDirectoriesAndReturnsTheJobId) {
+  FakeTransport t;
+  t.on_run([](const std::string&) { return CommandResult{0, "42\n", ""}; });
+  SlurmClient c(t);
+  EXPECT_EQ(c.submit("/w/logs/r/a/1.sbatch", {"/w/logs/r/a", "/w/runs/r"}), "42");
+  ASSERT_EQ(t.commands().size(), 1u);
+  EXPECT_EQ(t.commands()[0],
+            "mkdir -p /w/logs/r/a /w/runs/r && sbatch --parsable /w/logs/r/a/1.sbatch");
+}
+
+TEST(SlurmClient, RefusedSubmissionSaysWhatSbatchSaid) {
+  FakeTransport t;
+  t.on_run([](const std::string&) {
+    return CommandResult{1, "", "sbatch: error: invalid partition specified: gpu\n"};
+  });
+  SlurmClient c(t);
+  try {
+    c.submit("/w/x.sbatch", {});
+    FAIL() << "no exception";
+  } catch (const SubmitRefused& e) {
+    EXPECT_NE(std::string(e.what()).find("invalid partition specified: gpu"), std::string::npos);
+  }
+}
+
+TEST(SlurmClient, OnePollIsOneCommandForAllJobsAndFiles) {
+  FakeTransport t;
+  t.set_file("/w/a.log", "hello\n");
+  t.on_run([](const std::string& cmd) {
+    CommandResult r;
+    if (cmd.find("sacct") != std::string::npos)
+      r.out =
+          "7|flow.r.a.1|RUNNING|0:0|x|Unknown\n8|flow.r.b.1|COMPLETED|0:0|x|y\n"
+          "@@flow sacct-exit 0\n";
+    return r;
+  });
+  SlurmClient c(t);
+  auto p = c.poll({"7", "8", "9"}, {"/w/a.log", "/w/b.log"}, "now-3600");
+  EXPECT_EQ(t.commands().size(), 1u);
+  EXPECT_EQ(p.source, "sacct");
+  ASSERT_EQ(p.jobs.size(), 2u);
+  EXPECT_EQ(p.jobs["7"].status.phase, Phase::kRunning);
+  EXPECT_EQ(p.jobs["8"].status.state, "COMPLETED");
+  ASSERT_EQ(p.files.count("/w/a.log"), 1u);
+  EXPECT_EQ(p.files["/w/a.log"].size, 6u);
+  EXPECT_EQ(p.files.count("/w/b.log"), 0u);
+}
+
+TEST(SlurmClient, WhenSacctFailsSqueueThenScontrolAnswer) {
+  FakeTransport t;
+  t.on_run([](const std::string& cmd) {
+    CommandResult r;
+    if (cmd.rfind("sacct", 0) == 0) {
+      r.out = "@@flow sacct-exit 1\n";
+      r.err =
+          "sacct: error: slurm_persist_conn_open_without_init: failed to open persistent "
+          "connection to host:localhost:6819: Connection refused\n";
+    } else if (cmd.rfind("squeue", 0) == 0) {
+      r.out = "7|flow.r.a.1|RUNNING|None\n8|flow.r.b.1|FAILED|NonZeroExitCode\n";
+    } else if (cmd.rfind("scontrol", 0) == 0) {
+      r.out = "JobId=8 JobName=flow.r.b.1 JobState=FAILED Reason=NonZeroExitCode ExitCode=3:0\n";
+    }
+    return r;
+  });
+  SlurmClient c(t);
+  auto p = c.poll({"7", "8"}, {}, "now-3600");
+  EXPECT_EQ(p.source, "squeue+scontrol");
+  EXPECT_NE(p.accounting_error.find("Connection refused"), std::string::npos);
+  EXPECT_EQ(p.jobs["7"].status.phase, Phase::kRunning);
+  EXPECT_EQ(p.jobs["8"].status.exit_code, 3);
+  // scontrol is asked only about the job whose exit code squeue cannot tell.
+  EXPECT_EQ(t.count("scontrol -o show job 8"), 1);
+  EXPECT_EQ(t.count("scontrol -o show job 7"), 0);
+}
+
+TEST(SlurmClient, FindByNamesPrefersTheNewestJob) {
+  FakeTransport t;
+  t.on_run([](const std::string&) {
+    return CommandResult{0,
+                         "11|flow.r.a.1|PENDING|Priority\n@@flow sacct-exit 0\n"
+                         "10|flow.r.a.1|CANCELLED by 0|0:15|x|y\n11|flow.r.a.1|PENDING|0:0|x|y\n",
+                         ""};
+  });
+  SlurmClient c(t);
+  auto found = c.find_by_names({"flow.r.a.1"});
+  ASSERT_EQ(found.count("flow.r.a.1"), 1u);
+  EXPECT_EQ(found["flow.r.a.1"].job_id, "11");
+  EXPECT_EQ(t.commands().size(), 1u);
+}

@@ -1,0 +1,325 @@
+// The SlurmExecutor against a scripted Slurm (FakeTransport): submission, polling, the
+// crash-safety paths (re-attach by name, connection lost around sbatch) and cancellation.
+// The same behaviour against the real cluster is tests/e2e/slurm/.
+#include "operators/slurm/slurm_executor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "../engine/test_util.hpp"
+#include "engine/core/text_file.hpp"
+#include "fake_transport.hpp"
+
+using namespace flow;
+using namespace flow::slurm;
+using flow::run::ExecEvent;
+using flow::run::Outcome;
+using flow::transport::CommandResult;
+
+namespace {
+
+// A few lines of Slurm: sbatch queues, the test moves jobs along, sacct/squeue report.
+struct FakeSlurm {
+  struct Job {
+    std::string name, state = "PENDING", exit = "0:0";
+  };
+  std::mutex mu;
+  std::map<int, Job> jobs;
+  int next_id = 100;
+  bool sacct_down = false;
+  bool drop_next_sbatch_reply = false;  // sbatch runs, then the connection dies
+
+  void set(int id, const std::string& state, const std::string& exit = "0:0") {
+    std::lock_guard lock(mu);
+    jobs[id].state = state;
+    jobs[id].exit = exit;
+  }
+  CommandResult operator()(const std::string& cmd) {
+    std::lock_guard lock(mu);
+    CommandResult r;
+    if (auto p = cmd.find("sbatch --parsable "); p != std::string::npos) {
+      int id = next_id++;
+      // the script path is .../logs/RUN/INSTANCE/TRY.sbatch; the job name is in the script,
+      // but the path is enough to rebuild it here
+      std::string path = cmd.substr(p + 18);
+      auto parts = std::vector<std::string>{};
+      for (size_t s = 0, e; (e = path.find('/', s)) != std::string::npos; s = e + 1)
+        parts.push_back(path.substr(s, e - s));
+      std::string try_no = path.substr(path.rfind('/') + 1);
+      try_no = try_no.substr(0, try_no.find('.'));
+      jobs[id].name = "flow." + parts[parts.size() - 2] + "." + parts.back() + "." + try_no;
+      if (drop_next_sbatch_reply) {
+        drop_next_sbatch_reply = false;
+        throw EnvironmentError("connection lost");
+      }
+      r.out = std::to_string(id) + "\n";
+    } else if (cmd.rfind("sacct", 0) == 0 && cmd.find("--jobs=") != std::string::npos) {
+      if (sacct_down) {
+        r.out = "@@flow sacct-exit 1\n";
+        r.err = "sacct: error: Connection refused\n";
+      } else {
+        for (const auto& [id, j] : jobs)
+          r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|" + j.exit + "|x|y\n";
+        r.out += "@@flow sacct-exit 0\n";
+      }
+    } else if (cmd.rfind("squeue", 0) == 0) {
+      for (const auto& [id, j] : jobs) {
+        if (cmd.find("--name=") == std::string::npos || cmd.find(j.name) != std::string::npos)
+          r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|None\n";
+      }
+      r.out += "@@flow sacct-exit 0\n";
+    } else if (cmd.rfind("scancel", 0) == 0) {
+      for (auto& [id, j] : jobs) {
+        if (cmd.find(" " + std::to_string(id)) != std::string::npos) j.state = "CANCELLED by 0";
+      }
+    } else if (cmd.rfind("scontrol", 0) == 0) {
+      for (const auto& [id, j] : jobs) {
+        if (cmd.find("job " + std::to_string(id)) != std::string::npos)
+          r.out += "JobId=" + std::to_string(id) + " JobName=" + j.name + " JobState=" + j.state +
+                   " ExitCode=" + j.exit + "\n";
+      }
+    }
+    return r;
+  }
+};
+
+struct Harness {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+  test::TempDir dir;
+  std::shared_ptr<FakeSlurm> slurm = std::make_shared<FakeSlurm>();
+  test::FakeTransport* t = nullptr;
+  std::unique_ptr<SlurmExecutor> ex;
+  std::vector<ExecEvent> events;
+
+  explicit Harness(int max_jobs = 100) {
+    auto fake = std::make_unique<test::FakeTransport>();
+    t = fake.get();
+    auto s = slurm;
+    t->on_run([s](const std::string& cmd) { return (*s)(cmd); });
+    site::Site site;
+    site.name = "fake";
+    site.scheduler = "slurm";
+    site.transport = site::Transport::kLocal;
+    site.workdir = "/w";
+    site.partition = "debug";
+    site.system = "localslurm";
+    site.max_jobs = max_jobs;
+    SlurmExecutorOptions o;
+    o.interval = std::chrono::milliseconds(30);
+    o.fast = std::chrono::milliseconds(10);
+    o.submit_retry = std::chrono::milliseconds(10);
+    o.lookup_recheck = std::chrono::milliseconds(10);
+    ex = std::make_unique<SlurmExecutor>(
+        io, site, std::move(fake),
+        lamec::ModuleCatalog::load({std::filesystem::path(FLOW_SOURCE_DIR) / "sites/modules"}), o);
+    ex->set_sink([this](ExecEvent e) { events.push_back(std::move(e)); });
+  }
+  run::LaunchSpec spec(const std::string& id, int try_no = 1) {
+    run::LaunchSpec s;
+    s.key = {"r", id, try_no};
+    s.task_id = id;
+    s.command = "echo hi";
+    auto d = dir / "logs" / id;
+    auto t_ = std::to_string(try_no);
+    s.files = {d / (t_ + ".log"), d / (t_ + ".outputs.json"), d / (t_ + ".metrics.jsonl"),
+               d / (t_ + ".exit")};
+    return s;
+  }
+  void launch(const run::LaunchSpec& s) { ex->launch(s, ex->plan(s)); }
+  const ExecEvent* last(const std::string& id, ExecEvent::Kind kind) {
+    const ExecEvent* found = nullptr;
+    for (const auto& e : events) {
+      if (e.key.instance_id == id && e.kind == kind) found = &e;
+    }
+    return found;
+  }
+  // Runs the loop until `pred` holds (bounded; a hang fails the test instead).
+  template <class P>
+  bool until(P pred) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!pred() && std::chrono::steady_clock::now() < deadline)
+      io.run_one_for(std::chrono::milliseconds(50));
+    return pred();
+  }
+  int id_of(const std::string& inst) {
+    auto* e = last(inst, ExecEvent::Kind::kSubmitted);
+    return e ? std::stoi(e->handle.job_id) : -1;
+  }
+};
+
+}  // namespace
+
+TEST(SlurmExecutor, PlanIsTheLamecScriptWithFlowFilesAndJobName) {
+  Harness h;
+  auto p = h.ex->plan(h.spec("train"));
+  EXPECT_EQ(p.intent, run::IntentState::kSubmitting);
+  EXPECT_EQ(p.handle.job_name, "flow.r.train.1");
+  const auto& s = p.handle.script;
+  EXPECT_NE(s.find("#SBATCH --job-name=flow.r.train.1\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("#SBATCH --output=/w/logs/r/train/1.log\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("#SBATCH --chdir=/w/runs/r\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("export FLOW_OUTPUTS_FILE=/w/logs/r/train/1.outputs.json\n"), std::string::npos);
+  EXPECT_NE(s.find("export FLOW_METRICS_FILE=/w/logs/r/train/1.metrics.jsonl\n"),
+            std::string::npos);
+  EXPECT_EQ(s.find("#SBATCH --error"), std::string::npos) << "stderr shares the log";
+  EXPECT_EQ(h.ex->run_dir("r"), "/w/runs/r");
+}
+
+TEST(SlurmExecutor, SubmitsPollsAndCopiesOutputsBackBeforeFinishing) {
+  Harness h;
+  auto s = h.spec("a");
+  h.launch(s);
+  ASSERT_TRUE(h.until([&] { return h.id_of("a") > 0; }));
+  EXPECT_TRUE(h.t->has_file("/w/logs/r/a/1.sbatch"));
+  int id = h.id_of("a");
+  h.slurm->set(id, "RUNNING");
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kRunning) != nullptr; }));
+  h.t->set_file("/w/logs/r/a/1.metrics.jsonl", "{\"epoch\": 1, \"loss\": 0.5}\n");
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kProgress) != nullptr; }));
+  EXPECT_EQ(read_file(s.files.metrics).value_or(""), "{\"epoch\": 1, \"loss\": 0.5}\n");
+  h.t->set_file("/w/logs/r/a/1.outputs.json", "{\"k\": 1}");
+  h.t->set_file("/w/logs/r/a/1.log", "hello\n");
+  h.slurm->set(id, "COMPLETED");
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kSucceeded);
+  EXPECT_EQ(read_file(s.files.outputs).value_or(""), "{\"k\": 1}");
+  EXPECT_EQ(read_file(s.files.log).value_or(""), "hello\n");
+}
+
+TEST(SlurmExecutor, OneSacctPerPollWhateverTheNumberOfJobs) {
+  Harness h;
+  for (int i = 0; i < 25; ++i)
+    h.launch(h.spec("t" + std::to_string(i)));
+  ASSERT_TRUE(h.until([&] {
+    for (int i = 0; i < 25; ++i)
+      if (h.id_of("t" + std::to_string(i)) < 0) return false;
+    return true;
+  }));
+  int polls_before = h.ex->stats().polls;
+  ASSERT_TRUE(h.until([&] { return h.ex->stats().polls >= polls_before + 3; }));
+  for (const auto& c : h.t->commands()) {
+    if (c.rfind("sacct", 0) == 0) {
+      EXPECT_EQ(c.find("sacct -X", 1), std::string::npos) << c;
+      EXPECT_NE(c.find("--jobs=100,101,"), std::string::npos) << c;
+    }
+  }
+  EXPECT_EQ(h.t->count("sacct -X"), h.ex->stats().polls);
+}
+
+TEST(SlurmExecutor, FailedJobReportsStateExitCodeAndLogTail) {
+  Harness h;
+  h.launch(h.spec("bad"));
+  ASSERT_TRUE(h.until([&] { return h.id_of("bad") > 0; }));
+  h.t->set_file("/w/logs/r/bad/1.log", "line one\nsomething broke\n");
+  h.slurm->set(h.id_of("bad"), "FAILED", "3:0");
+  ASSERT_TRUE(h.until([&] { return h.last("bad", ExecEvent::Kind::kFinished) != nullptr; }));
+  const auto* e = h.last("bad", ExecEvent::Kind::kFinished);
+  EXPECT_EQ(e->outcome, Outcome::kFailed);
+  EXPECT_EQ(e->native_state, "FAILED");
+  EXPECT_EQ(e->exit_code, 3);
+  EXPECT_NE(e->message.find("FAILED, exit code 3"), std::string::npos) << e->message;
+  EXPECT_NE(e->message.find("something broke"), std::string::npos) << e->message;
+}
+
+TEST(SlurmExecutor, SlurmTimeoutIsTimedOutWithItsNativeState) {
+  Harness h;
+  h.launch(h.spec("slow"));
+  ASSERT_TRUE(h.until([&] { return h.id_of("slow") > 0; }));
+  h.slurm->set(h.id_of("slow"), "TIMEOUT", "0:15");
+  ASSERT_TRUE(h.until([&] { return h.last("slow", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("slow", ExecEvent::Kind::kFinished)->outcome, Outcome::kTimedOut);
+  EXPECT_EQ(h.last("slow", ExecEvent::Kind::kFinished)->native_state, "TIMEOUT");
+}
+
+TEST(SlurmExecutor, ReattachWithoutJobIdFindsTheJobByNameAndNeverResubmits) {
+  Harness h;
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->jobs[7].name = "flow.r.a.1";
+    h.slurm->jobs[7].state = "RUNNING";
+  }
+  h.ex->reattach(h.spec("a"), run::AttemptHandle{0, 0, "", "flow.r.a.1", ""});
+  ASSERT_TRUE(h.until([&] { return h.id_of("a") == 7; }));
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kRunning) != nullptr; }));
+  EXPECT_EQ(h.t->count("sbatch"), 0);
+}
+
+TEST(SlurmExecutor, ReattachWithNothingInSlurmIsLostAfterLookingTwice) {
+  Harness h;
+  h.ex->reattach(h.spec("a"), run::AttemptHandle{0, 0, "", "flow.r.a.1", ""});
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kLost);
+  EXPECT_EQ(h.ex->stats().lookups, 2);
+  EXPECT_EQ(h.t->count("sbatch"), 0);
+}
+
+TEST(SlurmExecutor, ReattachWithJobIdFollowsTheJob) {
+  Harness h;
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->jobs[9] = {"flow.r.a.1", "COMPLETED", "0:0"};
+  }
+  h.ex->reattach(h.spec("a"), run::AttemptHandle{0, 0, "9", "flow.r.a.1", ""});
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kSucceeded);
+  EXPECT_EQ(h.t->count("sbatch"), 0);
+  EXPECT_EQ(h.t->count("--name="), 0);
+}
+
+TEST(SlurmExecutor, ConnectionLostAroundSbatchLooksTheJobUpInsteadOfSubmittingTwice) {
+  Harness h;
+  h.slurm->drop_next_sbatch_reply = true;
+  h.launch(h.spec("a"));
+  ASSERT_TRUE(h.until([&] { return h.id_of("a") > 0; }));
+  EXPECT_EQ(h.t->count("sbatch --parsable"), 1);
+  EXPECT_EQ(h.id_of("a"), 100);
+}
+
+TEST(SlurmExecutor, SacctDownFallsBackToSqueueAndScontrol) {
+  Harness h;
+  std::vector<std::string> notices;
+  h.launch(h.spec("a"));
+  ASSERT_TRUE(h.until([&] { return h.id_of("a") > 0; }));
+  h.slurm->sacct_down = true;
+  h.slurm->set(h.id_of("a"), "FAILED", "2:0");
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->exit_code, 2);
+  EXPECT_GE(h.ex->stats().fallback_polls, 1);
+  EXPECT_GE(h.t->count("scontrol -o show job"), 1);
+}
+
+TEST(SlurmExecutor, CancelForTimeoutScancelsAndReportsTimedOut) {
+  Harness h;
+  h.launch(h.spec("a"));
+  ASSERT_TRUE(h.until([&] { return h.id_of("a") > 0; }));
+  h.slurm->set(h.id_of("a"), "RUNNING");
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kRunning) != nullptr; }));
+  h.ex->cancel({"r", "a", 1}, run::CancelReason::kTimeout);
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.t->count("scancel " + std::to_string(h.id_of("a"))), 1);
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kTimedOut);
+}
+
+TEST(SlurmExecutor, UnsupportedSoftwareFailsWithoutSubmitting) {
+  Harness h;
+  auto s = h.spec("a");
+  s.slurm.software = {"horovod"};  // localslurm has only ddp
+  h.launch(s);
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  const auto* e = h.last("a", ExecEvent::Kind::kFinished);
+  EXPECT_EQ(e->outcome, Outcome::kFailed);
+  EXPECT_NE(e->message.find("horovod"), std::string::npos) << e->message;
+  EXPECT_EQ(h.t->count("sbatch"), 0);
+}
+
+TEST(SlurmExecutor, MaxJobsBoundsFreeSlots) {
+  Harness h(3);
+  EXPECT_EQ(h.ex->free_slots(), 3);
+  h.launch(h.spec("a"));
+  h.launch(h.spec("b"));
+  EXPECT_EQ(h.ex->free_slots(), 1);
+  h.launch(h.spec("c"));
+  EXPECT_EQ(h.ex->free_slots(), 0);
+}
