@@ -1,5 +1,5 @@
-// flow sites list | show NAME — the site catalogue (SPEC §5). `sites check` lives with the
-// SSH transport.
+// flow sites list | show NAME — the site catalogue (SPEC §5); flow sites check NAME | trust
+// NAME — whether flow can use a site, and recording its SSH host key (operators/ssh/).
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -9,6 +9,8 @@
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/site/site.hpp"
+#include "operators/ssh/host_key.hpp"
+#include "operators/ssh/site_check.hpp"
 
 namespace flow::cli {
 
@@ -47,6 +49,109 @@ std::string endpoint(const site::Site& s) {
       return (s.user.empty() ? "" : s.user + "@") + s.host + ":" + std::to_string(s.port);
   }
   return "";
+}
+
+const site::Site& lookup_site(const site::SiteCatalog& catalog, const std::string& name) {
+  const site::Site* s = catalog.find(name);
+  if (!s)
+    throw InputError(SourceLocation{}, "unknown site '" + name + "'" +
+                                           did_you_mean(name, catalog.names()) +
+                                           "; known sites: " + join(catalog.names()));
+  return *s;
+}
+
+// Prints `detail` after a column of width `indent`, continuation lines aligned under it.
+void print_detail(const std::string& detail, size_t indent) {
+  size_t pos = 0;
+  bool first = true;
+  while (pos <= detail.size()) {
+    size_t end = detail.find('\n', pos);
+    std::string line = detail.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    std::printf("%s%s\n", first ? "" : std::string(indent, ' ').c_str(), line.c_str());
+    first = false;
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+}
+
+int sites_check(const GlobalOptions& g, const std::string& name) {
+  auto catalog = site::SiteCatalog::load(site::SiteCatalog::default_dirs());
+  const site::Site& s = lookup_site(catalog, name);
+  auto checks = ssh::check_site(s);
+  bool all_ok = true;
+  for (const auto& c : checks)
+    all_ok = all_ok && c.ok;
+  std::string note;
+  if (checks.empty())
+    note = "site '" + s.name + "' runs plain processes on this machine: nothing to check";
+  if (g.json) {
+    nlohmann::json j = {{"site", s.name},
+                        {"transport", std::string(site::to_string(s.transport))},
+                        {"ok", all_ok},
+                        {"checks", nlohmann::json::array()}};
+    for (const auto& c : checks)
+      j["checks"].push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+    if (!note.empty()) j["note"] = note;
+    std::cout << j.dump(2) << "\n";
+  } else if (checks.empty()) {
+    std::printf("%s\n", note.c_str());
+  } else {
+    std::printf("%s (%s)\n", s.name.c_str(), endpoint(s).c_str());
+    for (const auto& c : checks) {
+      std::printf("  %-4s  %-14s  ", c.ok ? "ok" : "FAIL", c.name.c_str());
+      print_detail(c.detail, 24);
+    }
+    size_t failed = 0;
+    for (const auto& c : checks)
+      failed += c.ok ? 0 : 1;
+    if (failed == 0)
+      std::printf("all %zu checks passed\n", checks.size());
+    else
+      std::printf("%zu of %zu checks failed\n", failed, checks.size());
+  }
+  return all_ok ? 0 : static_cast<int>(ErrorKind::kEnvironment);
+}
+
+int sites_trust(const GlobalOptions& g, const std::string& name, bool replace) {
+  auto catalog = site::SiteCatalog::load(site::SiteCatalog::default_dirs());
+  const site::Site& s = lookup_site(catalog, name);
+  auto t = ssh::trust(s, replace);
+  if (g.json) {
+    nlohmann::json j = {{"site", s.name},
+                        {"host", s.host},
+                        {"port", s.port},
+                        {"known_hosts", t.file.string()},
+                        {"action", std::string(ssh::to_string(t.action))},
+                        {"key_type", t.key.type},
+                        {"fingerprint", t.key.fingerprint},
+                        {"line", t.line},
+                        {"removed", t.removed}};
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  const std::string who = ssh::known_hosts_name(s.host, s.port);
+  switch (t.action) {
+    case ssh::TrustOutcome::Action::kAlreadyTrusted:
+      std::printf("%s: the host key of %s is already trusted in %s\n  %s %s\n", s.name.c_str(),
+                  who.c_str(), t.file.string().c_str(), t.key.type.c_str(),
+                  t.key.fingerprint.c_str());
+      return 0;
+    case ssh::TrustOutcome::Action::kReplaced:
+      std::printf("%s: replaced %d old entr%s for %s in %s with the key the server offers now\n",
+                  s.name.c_str(), t.removed, t.removed == 1 ? "y" : "ies", who.c_str(),
+                  t.file.string().c_str());
+      break;
+    case ssh::TrustOutcome::Action::kAdded:
+      std::printf("%s: added the host key of %s to %s\n", s.name.c_str(), who.c_str(),
+                  t.file.string().c_str());
+      break;
+  }
+  std::printf("  %s %s\n", t.key.type.c_str(), t.key.fingerprint.c_str());
+  std::printf(
+      "  Compare this fingerprint with the one your site publishes; if they differ, remove the "
+      "line again (ssh-keygen -R '%s' -f %s).\n",
+      who.c_str(), t.file.string().c_str());
+  return 0;
 }
 
 }  // namespace
@@ -108,6 +213,30 @@ void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         return 0;
       };
     });
+  }
+
+  {
+    auto* cmd = sites->add_subcommand(
+        "check",
+        "Check that flow can use a site: connection, host key, login, sbatch, sacct, "
+        "partition, account (exit 0 when all pass, 3 otherwise)");
+    add_global_options(*cmd, g);
+    static std::string name;
+    cmd->add_option("name", name, "Site name")->required();
+    cmd->callback([&] { action = [&]() -> int { return sites_check(g, name); }; });
+  }
+
+  {
+    auto* cmd = sites->add_subcommand(
+        "trust", "Record the SSH host key a site offers now in its known_hosts file");
+    add_global_options(*cmd, g);
+    static std::string name;
+    static bool replace = false;
+    cmd->add_option("name", name, "Site name")->required();
+    cmd->add_flag("--replace", replace,
+                  "Replace a different key already recorded for the host (after you have "
+                  "confirmed the new fingerprint with the site)");
+    cmd->callback([&] { action = [&]() -> int { return sites_trust(g, name, replace); }; });
   }
 }
 

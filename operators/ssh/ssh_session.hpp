@@ -1,0 +1,106 @@
+#pragma once
+// One SSH connection to a site (RAII over a libssh session): TCP connect and key exchange,
+// the host-key check against the site's known_hosts file, public-key authentication (the
+// site's `identity` file, or ssh-agent when it is empty; never a password, never a
+// prompt), then any number of commands (one channel each) and one SFTP session, opened on
+// first use. Not thread-safe: SshTransport owns one and serializes access to it.
+//
+// How failures are reported (SshTransport's retry policy depends on it):
+//   ConnectionError  the link failed before anything was started: trying again is safe
+//   ConnectionLost   the link failed after exec() had sent its command
+//   HostKeyError, AuthError   setup problems the user must fix; never retried
+//   EnvironmentError the server answered but refused (permission denied, no sftp, ...)
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/site/site.hpp"
+#include "operators/ssh/host_key.hpp"
+#include "operators/transport/transport.hpp"
+
+struct ssh_session_struct;
+struct sftp_session_struct;
+
+namespace flow::ssh {
+
+struct SessionOptions {
+  // TCP connect plus key exchange.
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
+  // Any single blocking protocol step after that (opening a channel, one SFTP request).
+  // Commands have their own timeout (exec()).
+  std::chrono::milliseconds io_timeout{std::chrono::seconds(60)};
+};
+
+class SshSession {
+ public:
+  // Connects, verifies the host key and authenticates: a usable session or an exception.
+  static std::unique_ptr<SshSession> open(const site::Site& site, const SessionOptions& options);
+
+  // The steps of open(), one by one, for `flow sites check` and `flow sites trust`. The
+  // constructor only records the settings; nothing touches the network before connect().
+  SshSession(const site::Site& site, const SessionOptions& options);
+  ~SshSession();
+  SshSession(const SshSession&) = delete;
+  SshSession& operator=(const SshSession&) = delete;
+
+  void connect();                         // throws ConnectionError
+  HostKey server_host_key() const;        // after connect()
+  HostKeyVerdict check_host_key() const;  // the offered key against the site's known_hosts
+  void verify_host_key() const;           // throws HostKeyError unless the key matches
+  void authenticate();                    // throws AuthError (or ConnectionError)
+  std::string server_banner() const;      // "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
+
+  // False once the socket is closed or the session hit a protocol error.
+  bool alive() const;
+
+  // Sends an SSH_MSG_IGNORE and flushes it, answering anything the server sent meanwhile
+  // (its keepalive requests): keeps NAT and firewall state fresh and notices a dead socket.
+  // Returns alive().
+  bool keepalive();
+
+  // Runs `command` with /bin/sh on the site (exec /bin/sh -c '...' under the login
+  // shell), stdin closed; collects stdout and stderr to EOF. A command still running after
+  // `timeout` (<= 0: none) is sent SIGTERM and its channel closed; the result is exit 124
+  // with a note on stderr, like timeout(1) and LocalTransport. A command killed by a
+  // signal reports 255, like ssh(1).
+  transport::CommandResult exec(const std::string& command, std::chrono::milliseconds timeout);
+
+  // SFTP. Relative paths (and "~/...") are relative to the login directory.
+  // put_file writes `path.tmp.<random>` then renames it over `path`, creating parent
+  // directories; readers never see a partial file.
+  void put_file(const std::string& path, const std::string& content, int mode);
+  std::optional<std::string> get_file(const std::string& path, uint64_t offset);
+  std::optional<transport::RemoteStat> stat(const std::string& path);
+
+  const site::Site& site() const { return site_; }
+  // "flowuser@127.0.0.1:2222"
+  std::string endpoint() const;
+
+ private:
+  sftp_session_struct* sftp();
+  [[noreturn]] void fail(const std::string& what) const;
+  // Throws for a failed SFTP call on `path`; removes `remove` first when the link is up.
+  [[noreturn]] void fail_sftp(const std::string& what, const std::string& path,
+                              const std::string& remove = "") const;
+  void make_parent_dirs(const std::string& path);
+  void rename_over(const std::string& from, const std::string& to);
+
+  struct SessionFree {
+    void operator()(ssh_session_struct* s) const;
+  };
+  struct SftpFree {
+    void operator()(sftp_session_struct* s) const;
+  };
+
+  bool link_broken() const;  // after a failed call: the link, not the server, is at fault
+
+  site::Site site_;
+  SessionOptions options_;
+  std::unique_ptr<ssh_session_struct, SessionFree> session_;
+  std::unique_ptr<sftp_session_struct, SftpFree> sftp_;  // declared after session_: freed first
+};
+
+}  // namespace flow::ssh
