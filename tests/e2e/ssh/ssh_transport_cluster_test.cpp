@@ -1,0 +1,178 @@
+// SshTransport against the real test sshd (127.0.0.1:2222, scripts/test-cluster.sh):
+// commands, SFTP, sharing one session between threads, keepalive.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "operators/ssh/errors.hpp"
+#include "operators/ssh/ssh_transport.hpp"
+#include "ssh_test_util.hpp"
+
+namespace flow::ssh {
+namespace {
+
+using namespace ssh_test;
+using namespace std::chrono_literals;
+
+// Each test works in its own directory under the cluster's work dir and removes it after.
+class SshTransportCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    remote_ = cluster_site().workdir + "/ssh-e2e-" + random_name();
+    events_ = 0;
+    options_.on_event = [this](const std::string&) { ++events_; };
+  }
+  void TearDown() override {
+    SshTransport cleanup(cluster_site());
+    cleanup.run_idempotent("rm -rf " + remote_, 60s);
+  }
+
+  std::string remote_;
+  SshTransportOptions options_;
+  std::atomic<int> events_{0};
+};
+
+TEST_F(SshTransportCluster, RunReturnsStdoutStderrAndExitStatus) {
+  SshTransport t(cluster_site(), options_);
+  auto r = t.run("echo hi; echo err >&2; exit 3", 60s);
+  EXPECT_EQ(r.out, "hi\n");
+  EXPECT_EQ(r.err, "err\n");
+  EXPECT_EQ(r.exit_status, 3);
+  EXPECT_EQ(t.run("true", 60s).exit_status, 0);
+  EXPECT_EQ(t.sessions_opened(), 1) << "one session for every call";
+  EXPECT_EQ(events_, 0);
+}
+
+TEST_F(SshTransportCluster, RunUsesBinShWithTheCommandIntact) {
+  SshTransport t(cluster_site(), options_);
+  auto r = t.run("printf '%s|%s\\n' \"it's\" $((1+2)); echo \"$0\"", 60s);
+  EXPECT_EQ(r.out, "it's|3\n/bin/sh\n");
+  EXPECT_EQ(r.exit_status, 0);
+  auto cat = t.run("cat; echo after", 60s);  // stdin is closed: cat returns at once
+  EXPECT_EQ(cat.out, "after\n");
+}
+
+TEST_F(SshTransportCluster, RunReadsAMegabyteOfStdoutAndStderrTogether) {
+  SshTransport t(cluster_site(), options_);
+  auto r = t.run(
+      "head -c 1048576 /dev/zero | tr '\\0' x; head -c 300000 /dev/zero | tr '\\0' e >&2; "
+      "head -c 100000 /dev/zero | tr '\\0' y",
+      120s);
+  ASSERT_EQ(r.exit_status, 0);
+  ASSERT_EQ(r.out.size(), 1048576u + 100000u);
+  EXPECT_EQ(r.out.find_first_not_of('x'), 1048576u);
+  EXPECT_EQ(r.out.back(), 'y');
+  ASSERT_EQ(r.err.size(), 300000u);
+  EXPECT_EQ(r.err.find_first_not_of('e'), std::string::npos);
+}
+
+TEST_F(SshTransportCluster, ACommandPastItsTimeoutIsStoppedAndReportedAs124) {
+  SshTransport t(cluster_site(), options_);
+  auto r = t.run("echo started; exec sleep 60", 1s);
+  EXPECT_EQ(r.exit_status, 124);
+  EXPECT_TRUE(contains(r.err, "timed out after")) << r.err;
+  EXPECT_EQ(t.run("echo next", 60s).out, "next\n") << "the session survives a timed-out command";
+  EXPECT_EQ(t.sessions_opened(), 1);
+}
+
+TEST_F(SshTransportCluster, PutCreatesParentsWritesAtomicallyAndGetReadsFromAnOffset) {
+  SshTransport t(cluster_site(), options_);
+  const std::string dir = remote_ + "/a/b";
+  const std::string file = dir + "/c.txt";
+  t.put_file(file, "hello world", 0640);
+  auto st = t.stat(file);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->size, 11u);
+  EXPECT_GT(st->mtime, 1600000000);
+  EXPECT_EQ(t.get_file(file, 0), "hello world");
+  EXPECT_EQ(t.get_file(file, 6), "world");
+  EXPECT_EQ(t.get_file(file, 11), "");
+  EXPECT_EQ(t.get_file(file, 1000), "");
+  EXPECT_EQ(t.run("stat -c %a " + file, 60s).out, "640\n");
+
+  t.put_file(file, "replaced", 0600);  // over an existing file
+  EXPECT_EQ(t.get_file(file, 0), "replaced");
+  EXPECT_EQ(t.run("stat -c %a " + file, 60s).out, "600\n");
+  EXPECT_EQ(t.run("ls -A " + dir, 60s).out, "c.txt\n") << "no temp files left behind";
+}
+
+TEST_F(SshTransportCluster, BinaryAndLargeFilesRoundTrip) {
+  SshTransport t(cluster_site(), options_);
+  std::string content;
+  for (int i = 0; i < 400000; ++i)
+    content += static_cast<char>((static_cast<long>(i) * 7919) % 256);
+  const std::string file = remote_ + "/blob.bin";
+  t.put_file(file, content, 0644);
+  EXPECT_EQ(t.stat(file)->size, content.size());
+  auto back = t.get_file(file, 0);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(*back == content);
+  EXPECT_TRUE(*t.get_file(file, 123457) == content.substr(123457));
+  t.put_file(remote_ + "/empty", "", 0644);
+  EXPECT_EQ(t.get_file(remote_ + "/empty", 0), "");
+}
+
+TEST_F(SshTransportCluster, MissingFilesAreNulloptNotErrors) {
+  SshTransport t(cluster_site(), options_);
+  EXPECT_EQ(t.get_file(remote_ + "/nope.txt", 0), std::nullopt);
+  EXPECT_EQ(t.stat(remote_ + "/nope.txt"), std::nullopt);
+  EXPECT_EQ(t.get_file(remote_ + "/no/such/dir/file", 5), std::nullopt);
+  EXPECT_EQ(t.stat("/no/such/dir/file"), std::nullopt);
+}
+
+TEST_F(SshTransportCluster, RelativeAndTildePathsAreUnderTheLoginDirectory) {
+  SshTransport t(cluster_site(), options_);
+  const std::string rel = "flow/ssh-e2e-rel-" + random_name() + "/x.txt";
+  t.put_file("~/" + rel, "tilde", 0644);
+  EXPECT_EQ(t.get_file(rel, 0), "tilde");
+  EXPECT_EQ(t.run("cat \"$HOME\"/" + rel, 60s).out, "tilde");
+  t.run("rm -rf \"$HOME\"/" + rel.substr(0, rel.find('/', 5)), 60s);
+}
+
+TEST_F(SshTransportCluster, PermissionDeniedIsAnErrorThatNamesThePath) {
+  SshTransport t(cluster_site(), options_);
+  try {
+    t.put_file("/root/flow-ssh-e2e-denied/x", "x", 0644);
+    FAIL() << "wrote under /root as flowuser";
+  } catch (const ConnectionError& e) {
+    FAIL() << "not a connection problem: " << e.what();
+  } catch (const EnvironmentError& e) {
+    EXPECT_TRUE(contains(e.what(), "/root/flow-ssh-e2e-denied")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "permission denied")) << e.what();
+  }
+  EXPECT_EQ(events_, 0) << "a refusal is not retried";
+}
+
+TEST_F(SshTransportCluster, ThreadsShareOneSession) {
+  SshTransport t(cluster_site(), options_);
+  t.put_file(remote_ + "/shared", "0123456789", 0644);
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < 5; ++j) {
+        std::string tag = std::to_string(i) + "-" + std::to_string(j);
+        if (t.run("echo " + tag, 60s).out == tag + "\n") ++good;
+        if (t.get_file(remote_ + "/shared", static_cast<uint64_t>(i)) ==
+            std::string("0123456789").substr(static_cast<size_t>(i)))
+          ++good;
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(good, 40);
+  EXPECT_EQ(t.sessions_opened(), 1);
+}
+
+TEST_F(SshTransportCluster, KeepaliveKeepsAnIdleSessionUsable) {
+  options_.keepalive_interval = 100ms;
+  SshTransport t(cluster_site(), options_);
+  EXPECT_EQ(t.run("echo a", 60s).out, "a\n");
+  std::this_thread::sleep_for(800ms);  // several keepalives while idle
+  EXPECT_EQ(t.run("echo b", 60s).out, "b\n");
+  EXPECT_EQ(t.sessions_opened(), 1);
+  EXPECT_EQ(events_, 0);
+}
+
+}  // namespace
+}  // namespace flow::ssh
