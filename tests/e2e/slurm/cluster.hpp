@@ -1,0 +1,94 @@
+#pragma once
+// Helpers for tests against the real test cluster of scripts/test-cluster.sh (Slurm with
+// slurmdbd, and an sshd on 127.0.0.1:2222 as flowuser). The CTest fixture `cluster`
+// starts it before these tests run.
+
+#include <gtest/gtest.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <map>
+#include <random>
+#include <string>
+
+namespace flow::test {
+
+struct Shell {
+  int code = -1;
+  std::string out;
+};
+
+inline Shell sh(const std::string& cmd) {
+  Shell r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    r.out.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// scripts/test-cluster.sh VERB
+inline Shell cluster(const std::string& verb) {
+  return sh(std::string(FLOW_SOURCE_DIR) + "/scripts/test-cluster.sh " + verb);
+}
+
+// A run id no other test (or earlier test run) uses, so sacct can be asked about its jobs.
+inline std::string unique_run_id(const std::string& prefix) {
+  std::random_device rd;
+  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 100000);
+}
+
+// How many Slurm jobs (any user, last day) carry each job name of run `run_id`. sacct's
+// time-window queries see a job a few seconds after it ended (slurmctld sends accounting
+// records to slurmdbd asynchronously), so this waits (bounded) until at least `names`
+// distinct names are visible. It can only under-count, never invent a duplicate.
+inline std::map<std::string, int> jobs_of_run(const std::string& run_id, size_t names_expected) {
+  std::map<std::string, int> names;
+  const std::string prefix = "flow." + run_id + ".";
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    names.clear();
+    auto r = sh("sacct -a -X -n -P --format=JobName%200 --starttime=now-1days");
+    size_t pos = 0;
+    while (pos < r.out.size()) {
+      auto nl = r.out.find('\n', pos);
+      std::string line = r.out.substr(pos, nl == std::string::npos ? nl : nl - pos);
+      pos = nl == std::string::npos ? r.out.size() : nl + 1;
+      if (line.rfind(prefix, 0) == 0) names[line]++;
+    }
+    if (names.size() >= names_expected) break;
+    ::usleep(500'000);
+  }
+  return names;
+}
+
+// The end state sacct reports for one job name (waits, bounded, until sacct has one).
+inline std::string sacct_state(const std::string& job_name) {
+  std::string out;
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    out = sh("sacct -a -X -n -P --format=State --name=" + job_name + " --starttime=now-1days").out;
+    if (!out.empty() && out.find("RUNNING") == std::string::npos &&
+        out.find("PENDING") == std::string::npos)
+      break;
+    ::usleep(500'000);
+  }
+  return out;
+}
+
+// Runs `undo` when the scope ends, even when an assertion failed: the cluster is shared by
+// every test after this one.
+class Restore {
+ public:
+  explicit Restore(std::string verb) : verb_(std::move(verb)) {}
+  ~Restore() { cluster(verb_); }
+
+ private:
+  std::string verb_;
+};
+
+}  // namespace flow::test

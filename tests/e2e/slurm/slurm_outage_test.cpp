@@ -1,0 +1,103 @@
+// What goes wrong around a cluster: sshd restarted, slurmdbd down, a changed host key, a
+// host that does not answer. Each against the real test cluster.
+#include <gtest/gtest.h>
+
+#include "../engine/cli.hpp"
+#include "cluster.hpp"
+
+using flow::test::Background;
+using flow::test::cluster;
+using flow::test::eventually;
+using flow::test::jobs_of_run;
+using flow::test::Project;
+using flow::test::Restore;
+using flow::test::unique_run_id;
+using nlohmann::json;
+
+namespace {
+
+std::string sleepers(const std::string& dag, int n, int seconds) {
+  std::string y = "dag: " + dag + "\ndefaults: {site: localslurm}\ntasks:\n";
+  for (int i = 0; i < n; ++i)
+    y += "  - id: j" + std::to_string(i) + "\n    run: sleep " + std::to_string(seconds) +
+         "; echo ok\n";
+  return y;
+}
+
+int count_state(const Project& p, const std::string& run, const char* state) {
+  auto st = p.flow("status " + run + " --json");
+  auto j = json::parse(st.out, nullptr, false);
+  if (j.is_discarded()) return -1;
+  int n = 0;
+  for (const auto& t : j["tasks"])
+    n += t["state"] == state;
+  return n;
+}
+
+}  // namespace
+
+TEST(SlurmOutage, SshdRestartedDuringARunTheRunContinuesAndSucceeds) {
+  Project p;
+  p.write("d.yaml", sleepers("sshd_restart", 6, 6));
+  const std::string run = unique_run_id("sshd");
+  Background bg(p, "run d.yaml --run-id " + run);
+  ASSERT_TRUE(eventually([&] { return count_state(p, run, "running") == 6; }, 60)) << bg.err();
+  auto restart = cluster("restart-sshd");
+  ASSERT_EQ(restart.code, 0) << restart.out;
+  EXPECT_EQ(bg.wait(180), 0) << bg.out() << bg.err();
+  EXPECT_EQ(count_state(p, run, "succeeded"), 6);
+  for (const auto& [name, n] : jobs_of_run(run, 6))
+    EXPECT_EQ(n, 1) << name;
+}
+
+TEST(SlurmOutage, SlurmdbdStoppedDuringARunStatusComesFromSqueueAndTheRunSucceeds) {
+  Project p;
+  p.write("d.yaml", sleepers("dbd_down", 4, 8));
+  const std::string run = unique_run_id("dbd");
+  Background bg(p, "run d.yaml --run-id " + run);
+  ASSERT_TRUE(eventually([&] { return count_state(p, run, "running") == 4; }, 60)) << bg.err();
+  Restore restore("start-slurmdbd");
+  auto stop = cluster("stop-slurmdbd");
+  ASSERT_EQ(stop.code, 0) << stop.out;
+  EXPECT_EQ(bg.wait(180), 0) << bg.out() << bg.err();
+  EXPECT_EQ(count_state(p, run, "succeeded"), 4);
+  EXPECT_NE(bg.err().find("following jobs with squeue and scontrol"), std::string::npos)
+      << bg.err();
+}
+
+TEST(SlurmOutage, ChangedHostKeyIsRefusedWithTheFingerprintAndNoRunIsRecorded) {
+  Project p;
+  p.write("d.yaml", sleepers("hostkey", 1, 1));
+  Restore restore("restore-hostkey");
+  auto rot = cluster("rotate-hostkey");
+  ASSERT_EQ(rot.code, 0) << rot.out;
+  auto r = p.flow("run d.yaml --run-id hk1");
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("localslurm"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("SHA256:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("flow sites trust localslurm"), std::string::npos) << r.err;
+  auto runs = p.flow("runs --json");
+  EXPECT_EQ(json::parse(runs.out, nullptr, false), json::array()) << runs.out << runs.err;
+}
+
+TEST(SlurmOutage, UnreachableHostIsExit3NamingTheSiteAndNoRunIsRecorded) {
+  Project p;
+  p.write("sites/nowhere.yaml", R"(site: nowhere
+transport: ssh
+host: 127.0.0.1
+port: 1
+user: flowuser
+identity: /var/lib/flow-test-cluster/id_ed25519
+known_hosts: /var/lib/flow-test-cluster/known_hosts
+scheduler: slurm
+workdir: /home/flowuser/flow
+system: localslurm
+)");
+  p.write("d.yaml", "dag: nowhere\ntasks:\n  - id: a\n    site: nowhere\n    run: echo hi\n");
+  auto r = p.flow("run d.yaml", "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("nowhere"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("127.0.0.1"), std::string::npos) << r.err;
+  auto runs = p.flow("runs --json");
+  EXPECT_EQ(json::parse(runs.out, nullptr, false), json::array()) << runs.out << runs.err;
+}

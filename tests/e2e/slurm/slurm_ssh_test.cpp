@@ -1,0 +1,251 @@
+// Slurm tasks over SSH on the real test cluster, through the real `flow` binary: the
+// `localslurm` site of sites/ (flowuser@127.0.0.1:2222, strict host-key checking).
+#include <gtest/gtest.h>
+
+#include "../engine/cli.hpp"
+#include "cluster.hpp"
+
+using flow::test::Background;
+using flow::test::cluster;
+using flow::test::eventually;
+using flow::test::jobs_of_run;
+using flow::test::Project;
+using flow::test::unique_run_id;
+using nlohmann::json;
+
+namespace {
+
+json status_of(const Project& p, const std::string& run) {
+  auto st = p.flow("status " + run + " --json");
+  EXPECT_EQ(st.code, 0) << st.err;
+  return json::parse(st.out, nullptr, false);
+}
+
+const json* task(const json& st, const std::string& id) {
+  for (const auto& t : st["tasks"])
+    if (t["id"] == id) return &t;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(SlurmSsh, ThirtyJobsMixedWithLocalTasksAllSucceedAndLogsAreReadable) {
+  Project p;
+  std::string y = "dag: mixed\ndefaults: {site: localslurm}\ntasks:\n";
+  for (int i = 0; i < 30; ++i) {
+    y += "  - id: s" + std::to_string(i) + "\n    run: |\n      echo \"job $SLURM_JOB_ID task " +
+         std::to_string(i) +
+         " on $SLURM_JOB_PARTITION\"\n      echo '{\"i\": " + std::to_string(i) +
+         "}' > $FLOW_OUTPUTS_FILE\n";
+  }
+  for (int i = 0; i < 5; ++i) {
+    y += "  - id: l" + std::to_string(i) + "\n    site: local\n    after: [s" + std::to_string(i) +
+         ", s" + std::to_string(29 - i) + "]\n    run: echo local got " + "{{ tasks.s" +
+         std::to_string(i) + ".outputs.i }}\n";
+  }
+  p.write("mixed.yaml", y);
+  const std::string run = unique_run_id("mixed");
+  auto r = p.flow("run mixed.yaml --run-id " + run);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+
+  auto st = status_of(p, run);
+  EXPECT_EQ(st["run"]["state"], "succeeded");
+  ASSERT_EQ(st["tasks"].size(), 35u);
+  for (const auto& t : st["tasks"]) {
+    EXPECT_EQ(t["state"], "succeeded") << t.dump();
+    if (t["site"] == "localslurm") {
+      EXPECT_FALSE(t["job_id"].get<std::string>().empty()) << t;
+    }
+  }
+  auto log = p.flow("logs " + run + " s7");
+  ASSERT_EQ(log.code, 0) << log.err;
+  const std::string job = (*task(st, "s7"))["job_id"];
+  EXPECT_EQ(log.out, "job " + job + " task 7 on debug\n");
+  auto local = p.flow("logs " + run + " l3");
+  EXPECT_EQ(local.out, "local got 3\n");
+  auto names = jobs_of_run(run, 30);
+  EXPECT_EQ(names.size(), 30u);
+  for (const auto& [name, n] : names)
+    EXPECT_EQ(n, 1) << name << " was submitted " << n << " times";
+}
+
+TEST(SlurmSsh, FailingJobIsRetriedThenFailsWithStateExitCodeAndLogTail) {
+  Project p;
+  p.write("fail.yaml", R"(dag: failing
+tasks:
+  - id: broken
+    site: localslurm
+    retries: 1
+    retry_delay: 1s
+    run: echo "about to fail on try $FLOW_TRY"; exit 3
+)");
+  const std::string run = unique_run_id("fail");
+  auto r = p.flow("run fail.yaml --run-id " + run);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  auto st = status_of(p, run);
+  const json* t = task(st, "broken");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ((*t)["state"], "failed");
+  EXPECT_EQ((*t)["try"], 2);
+  const std::string msg = (*t)["message"];
+  EXPECT_NE(msg.find("FAILED, exit code 3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("about to fail on try 2"), std::string::npos) << msg;
+  EXPECT_NE(r.out.find("FAILED, exit code 3"), std::string::npos) << r.out;
+  auto names = jobs_of_run(run, 2);
+  EXPECT_EQ(names["flow." + run + ".broken.1"], 1);
+  EXPECT_EQ(names["flow." + run + ".broken.2"], 1);
+  auto first = p.flow("logs " + run + " broken --try 1");
+  EXPECT_EQ(first.out, "about to fail on try 1\n");
+}
+
+TEST(SlurmSsh, JobOverItsTimeLimitEndsAsTimeoutAndIsRetried) {
+  Project p;
+  // Slurm's limits are whole minutes: try 1 sleeps past one minute and is killed as
+  // TIMEOUT; try 2 (TIMEOUT is in retry_on by default) finishes at once.
+  p.write("slow.yaml", R"(dag: slow
+tasks:
+  - id: slow
+    site: localslurm
+    retries: 1
+    retry_delay: 1s
+    slurm: {time: "00:01:00"}
+    run: |
+      if [ "$FLOW_TRY" = 1 ]; then echo sleeping; sleep 600; fi
+      echo finished on try $FLOW_TRY
+)");
+  const std::string run = unique_run_id("slow");
+  auto r = p.flow("run slow.yaml --run-id " + run);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  auto st = status_of(p, run);
+  const json* t = task(st, "slow");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ((*t)["state"], "succeeded");
+  EXPECT_EQ((*t)["try"], 2);
+  EXPECT_NE(r.out.find("TIMEOUT"), std::string::npos) << r.out;
+  EXPECT_EQ(flow::test::sacct_state("flow." + run + ".slow.1"), "TIMEOUT\n");
+}
+
+TEST(SlurmSsh, KilledEngineResumesAndNoJobIsSubmittedTwice) {
+  Project p;
+  std::string y = "dag: crash\ndefaults: {site: localslurm}\ntasks:\n";
+  for (int i = 0; i < 10; ++i)
+    y += "  - id: j" + std::to_string(i) + "\n    run: sleep 8; echo done " + std::to_string(i) +
+         "\n";
+  y += "  - id: after_all\n    site: local\n    after: [j0, j1, j2, j3, j4, j5, j6, j7, j8, j9]\n"
+       "    run: echo all done\n";
+  p.write("crash.yaml", y);
+  const std::string run = unique_run_id("crash");
+  Background bg(p, "run crash.yaml --run-id " + run);
+  // Kill the engine once every job is in Slurm (pending or running).
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto st = p.flow("status " + run + " --json");
+        if (st.code != 0) return false;
+        auto j = json::parse(st.out, nullptr, false);
+        int in_slurm = 0;
+        for (const auto& t : j["tasks"])
+          in_slurm += t["state"] == "pending" || t["state"] == "running";
+        return in_slurm == 10;
+      },
+      60))
+      << bg.err();
+  bg.signal(SIGKILL);
+  EXPECT_EQ(bg.wait(), 128 + SIGKILL);
+
+  auto r = p.flow("resume " + run);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(status_of(p, run)["run"]["state"], "succeeded");
+  auto names = jobs_of_run(run, 10);
+  EXPECT_EQ(names.size(), 10u);
+  for (const auto& [name, n] : names)
+    EXPECT_EQ(n, 1) << name << " was submitted " << n << " times";
+  for (int i = 0; i < 10; ++i) {
+    auto log = p.flow("logs " + run + " j" + std::to_string(i));
+    EXPECT_EQ(log.out, "done " + std::to_string(i) + "\n");
+  }
+}
+
+TEST(SlurmSsh, CancelScancelsTheRunsJobs) {
+  Project p;
+  p.write("long.yaml", R"(dag: long
+defaults: {site: localslurm}
+tasks:
+  - id: a
+    run: sleep 300
+  - id: b
+    run: sleep 300
+)");
+  const std::string run = unique_run_id("cancel");
+  Background bg(p, "run long.yaml --run-id " + run);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto st = p.flow("status " + run + " --json");
+        auto j = json::parse(st.out, nullptr, false);
+        if (j.is_discarded()) return false;
+        int running = 0;
+        for (const auto& t : j["tasks"])
+          running += t["state"] == "running";
+        return running == 2;
+      },
+      60))
+      << bg.err();
+  auto c = p.flow("cancel " + run);
+  EXPECT_EQ(c.code, 0) << c.out << c.err;
+  EXPECT_EQ(bg.wait(60), 1);
+  auto st = status_of(p, run);
+  EXPECT_EQ(st["run"]["state"], "cancelled");
+  for (const char* id : {"a", "b"}) {
+    EXPECT_EQ(flow::test::sacct_state("flow." + run + "." + id + ".1").substr(0, 9), "CANCELLED")
+        << id;
+  }
+}
+
+TEST(SlurmSsh, TaskTimeoutScancelsTheJobAndRetriesIt) {
+  Project p;
+  p.write("to.yaml", R"(dag: tasktimeout
+tasks:
+  - id: t
+    site: localslurm
+    timeout: 3s
+    retries: 1
+    retry_delay: 1s
+    run: |
+      if [ "$FLOW_TRY" = 1 ]; then sleep 300; fi
+      echo second try
+)");
+  const std::string run = unique_run_id("tto");
+  auto r = p.flow("run to.yaml --run-id " + run);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("timed out"), std::string::npos) << r.out;
+  EXPECT_EQ(flow::test::sacct_state("flow." + run + ".t.1").substr(0, 9), "CANCELLED");
+}
+
+TEST(SlurmSsh, TransportLocalSubmitsWithSbatchOnThisHost) {
+  Project p;
+  p.write("sites/here.yaml", R"(site: here
+transport: local
+scheduler: slurm
+partition: debug
+workdir: )" + (p.dir() / "slurm-work").string() +
+                                 R"(
+poll_interval: 1s
+system: localslurm
+)");
+  p.write("here.yaml", R"(dag: here
+tasks:
+  - id: a
+    site: here
+    run: |
+      echo '{"who": "'$(id -un)'"}' > $FLOW_OUTPUTS_FILE
+  - id: b
+    site: local
+    after: [a]
+    run: echo "a ran as {{ tasks.a.outputs.who }}"
+)");
+  const std::string run = unique_run_id("here");
+  auto r = p.flow("run here.yaml --run-id " + run,
+                  "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(p.flow("logs " + run + " b").out, "a ran as root\n");
+  EXPECT_EQ(jobs_of_run(run, 1).size(), 1u);
+}
