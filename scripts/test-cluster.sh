@@ -435,7 +435,9 @@ case ${1:-} in
   status) cmd_status ;;
   env) cmd_env ;;
   calls) cmd_calls "${2:-}" ;;
-  restart-sshd) stop_daemon sshd; start_sshd ;;
+  # Like a crash or reboot of the login node: the listener AND every open session of the
+  # test user go away, so clients must really reconnect.
+  restart-sshd) stop_daemon sshd; pkill -f "^sshd: $TUSER" || true; start_sshd ;;
   stop-slurmdbd) stop_daemon slurmdbd; pidfile_alive /run/slurm/slurmdbd.pid && log "warning: a slurmdbd not started by us is still running" || true ;;
   start-slurmdbd) start_slurmdbd ;;
   rotate-hostkey) cmd_rotate_hostkey ;;

@@ -5,29 +5,38 @@
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/run/python_env.hpp"
+#include <boost/asio/post.hpp>
+
 #include "operators/lamec/lamec.hpp"
 #include "operators/slurm/slurm_executor.hpp"
+#include "operators/ssh/ssh_transport.hpp"
 #include "operators/transport/local_transport.hpp"
 
 namespace flow::cli {
 
-namespace {
-
-std::unique_ptr<transport::Transport> make_transport(const site::Site& s) {
+std::unique_ptr<transport::Transport> ExecutorPool::make_transport(const site::Site& s) {
   switch (s.transport) {
     case site::Transport::kLocal:
       return std::make_unique<transport::LocalTransport>();
-    case site::Transport::kSsh:
-      break;
+    case site::Transport::kSsh: {
+      ssh::SshTransportOptions o;
+      // Within one call the transport rides out short outages (an sshd restart); longer
+      // ones are the executor's business: jobs stay tracked and the next poll tries again.
+      o.reconnect.budget = std::chrono::seconds(10);
+      // Reconnect news comes from the executor's worker thread: hand it to the io thread.
+      o.on_event = [this](const std::string& text) {
+        boost::asio::post(io_, [this, text] {
+          if (notice_) notice_(text);
+        });
+      };
+      return std::make_unique<ssh::SshTransport>(s, std::move(o));
+    }
     case site::Transport::kNone:
       break;
   }
-  throw EnvironmentError("site '" + s.name + "': transport '" +
-                         std::string(site::to_string(s.transport)) +
-                         "' cannot reach a Slurm cluster in this build of flow");
+  throw EnvironmentError("site '" + s.name + "' has scheduler slurm but transport none: use "
+                         "transport ssh (a remote cluster) or local (sbatch on this machine)");
 }
-
-}  // namespace
 
 ExecutorPool::ExecutorPool(boost::asio::io_context& io, const site::SiteCatalog& sites,
                            std::filesystem::path home, int parallelism, Notice notice)

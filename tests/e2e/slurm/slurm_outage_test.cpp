@@ -46,6 +46,8 @@ TEST(SlurmOutage, SshdRestartedDuringARunTheRunContinuesAndSucceeds) {
   ASSERT_EQ(restart.code, 0) << restart.out;
   EXPECT_EQ(bg.wait(180), 0) << bg.out() << bg.err();
   EXPECT_EQ(count_state(p, run, "succeeded"), 6);
+  EXPECT_NE(bg.err().find("reconnecting"), std::string::npos)
+      << "the session was not broken, so this proved nothing: " << bg.err();
   for (const auto& [name, n] : jobs_of_run(run, 6))
     EXPECT_EQ(n, 1) << name;
 }
