@@ -1,42 +1,16 @@
 #include "engine/cli/executor_pool.hpp"
 
+#include <boost/asio/post.hpp>
 #include <set>
 
+#include "engine/cli/site_transport.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/run/python_env.hpp"
-#include <boost/asio/post.hpp>
-
 #include "operators/lamec/lamec.hpp"
 #include "operators/slurm/slurm_executor.hpp"
-#include "operators/ssh/ssh_transport.hpp"
-#include "operators/transport/local_transport.hpp"
 
 namespace flow::cli {
-
-std::unique_ptr<transport::Transport> ExecutorPool::make_transport(const site::Site& s) {
-  switch (s.transport) {
-    case site::Transport::kLocal:
-      return std::make_unique<transport::LocalTransport>();
-    case site::Transport::kSsh: {
-      ssh::SshTransportOptions o;
-      // Within one call the transport rides out short outages (an sshd restart); longer
-      // ones are the executor's business: jobs stay tracked and the next poll tries again.
-      o.reconnect.budget = std::chrono::seconds(10);
-      // Reconnect news comes from the executor's worker thread: hand it to the io thread.
-      o.on_event = [this](const std::string& text) {
-        boost::asio::post(io_, [this, text] {
-          if (notice_) notice_(text);
-        });
-      };
-      return std::make_unique<ssh::SshTransport>(s, std::move(o));
-    }
-    case site::Transport::kNone:
-      break;
-  }
-  throw EnvironmentError("site '" + s.name + "' has scheduler slurm but transport none: use "
-                         "transport ssh (a remote cluster) or local (sbatch on this machine)");
-}
 
 ExecutorPool::ExecutorPool(boost::asio::io_context& io, const site::SiteCatalog& sites,
                            std::filesystem::path home, int parallelism, Notice notice)
@@ -69,7 +43,14 @@ run::Executor& ExecutorPool::get(const std::string& site_name) {
     o.interval = s->poll_interval;
     o.notice = notice_;
     ex = std::make_unique<slurm::SlurmExecutor>(
-        io_, *s, make_transport(*s),
+        io_, *s,
+        // Reconnect news comes from the executor's worker thread: hand it to the io thread.
+        open_transport(*s,
+                       [this](const std::string& text) {
+                         boost::asio::post(io_, [this, text] {
+                           if (notice_) notice_(text);
+                         });
+                       }),
         lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs()), std::move(o));
   }
   ex->set_sink([this](run::ExecEvent e) {

@@ -15,7 +15,6 @@
 #include "engine/run/executor.hpp"
 #include "engine/run/local_executor.hpp"
 #include "engine/site/site.hpp"
-#include "operators/transport/transport.hpp"
 
 namespace flow::cli {
 
@@ -43,8 +42,6 @@ class ExecutorPool {
   void set_route(Route route) { route_ = std::move(route); }
 
  private:
-  std::unique_ptr<transport::Transport> make_transport(const site::Site& s);
-
   boost::asio::io_context& io_;
   const site::SiteCatalog& sites_;
   std::filesystem::path home_;

@@ -8,9 +8,12 @@
 
 #include "engine/cli/app.hpp"
 #include "engine/cli/render.hpp"
+#include "engine/cli/site_transport.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
+#include "engine/site/site.hpp"
+#include "operators/slurm/slurm_executor.hpp"
 
 namespace flow::cli {
 
@@ -36,6 +39,35 @@ std::streamoff copy_from(const std::filesystem::path& path, std::streamoff offse
   std::fflush(stdout);
   return offset;
 }
+
+// A Slurm try's log, read on the site itself (the local copy is refreshed only by a
+// running engine's polls). Null when the try is not a Slurm job or its site is unknown.
+class RemoteLog {
+ public:
+  static std::unique_ptr<RemoteLog> open(const state::TryRecord& t) {
+    auto sites = site::SiteCatalog::load(site::SiteCatalog::default_dirs());
+    const site::Site* s = sites.find(t.site);
+    if (!s || !s->is_slurm() || t.job_id.empty()) return nullptr;
+    auto r = std::make_unique<RemoteLog>();
+    r->transport_ = open_transport(*s);
+    r->path_ =
+        slurm::SlurmExecutor::remote_base(*s, {t.run_id, t.instance_id, t.try_number}) + ".log";
+    return r;
+  }
+  // Prints what is new since `offset`; returns the new offset. Throws EnvironmentError.
+  std::streamoff copy_from(std::streamoff offset) {
+    auto text = transport_->get_file(path_, static_cast<uint64_t>(offset));
+    if (!text) return offset;
+    std::fwrite(text->data(), 1, text->size(), stdout);
+    std::fflush(stdout);
+    return offset + static_cast<std::streamoff>(text->size());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::unique_ptr<transport::Transport> transport_;
+  std::string path_;
+};
 
 }  // namespace
 
@@ -160,15 +192,36 @@ void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
                     << "\n";
           return 0;
         }
-        std::streamoff off = copy_from(t->log_path, 0);
         const int want = t->try_number;
-        while (follow) {
+        auto live = [&] {
           auto cur = store->get_instance(id, task);
-          bool live = cur && cur->try_number == want && state::is_in_flight(cur->state);
-          off = copy_from(t->log_path, off);
-          if (!live) break;
-          std::this_thread::sleep_for(std::chrono::milliseconds(250));
+          return cur && cur->try_number == want && state::is_in_flight(cur->state);
+        };
+        // A Slurm job that is still running (or whose copy never reached this machine) is
+        // read on the site; an ended one from the copy the engine fetched when it ended.
+        std::unique_ptr<RemoteLog> remote;
+        if (live() || !std::filesystem::exists(t->log_path)) {
+          try {
+            remote = RemoteLog::open(*t);
+          } catch (const Error& e) {
+            std::fprintf(stderr, "flow: %s; showing the local copy\n", e.what());
+          }
         }
+        std::streamoff off = 0;
+        do {
+          const bool was_live = live();
+          if (remote) {
+            try {
+              off = remote->copy_from(off);
+            } catch (const Error& e) {
+              std::fprintf(stderr, "flow: %s; showing the local copy\n", e.what());
+              remote.reset();
+            }
+          }
+          if (!remote) off = copy_from(t->log_path, off);
+          if (!follow || !was_live) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(remote ? 2000 : 250));
+        } while (true);
         if (off == 0 && !std::filesystem::exists(t->log_path)) {
           std::fprintf(stderr, "flow: the log %s does not exist (yet)\n", t->log_path.c_str());
         }

@@ -85,6 +85,9 @@ class SlurmExecutor : public run::Executor {
 
   // flow.<run>.<instance>.<try>
   static std::string job_name(const run::AttemptKey& key);
+  // Where an attempt's files live on the site: <workdir>/logs/RUN/INSTANCE/TRY, to which
+  // ".log", ".sbatch", ".outputs.json" and ".metrics.jsonl" are appended.
+  static std::string remote_base(const site::Site& site, const run::AttemptKey& key);
 
   // What this executor asked of the site so far (benchmarks, tests).
   struct Stats {
@@ -102,8 +105,8 @@ class SlurmExecutor : public run::Executor {
   struct PollSnapshot;
   struct PollOutcome;
 
-  std::string remote_base(const run::AttemptKey& key) const;  // .../logs/RUN/INSTANCE/TRY
-  run::Plan make_plan(const run::LaunchSpec& spec) const;     // throws InputError
+  std::string remote_base(const run::AttemptKey& key) const { return remote_base(site_, key); }
+  run::Plan make_plan(const run::LaunchSpec& spec) const;  // throws InputError
   void submit(std::shared_ptr<Job> job);
   void on_submitted(const std::shared_ptr<Job>& job, std::string job_id, std::string error,
                     bool refused);

@@ -249,3 +249,34 @@ tasks:
   EXPECT_EQ(p.flow("logs " + run + " b").out, "a ran as root\n");
   EXPECT_EQ(jobs_of_run(run, 1).size(), 1u);
 }
+
+TEST(SlurmSsh, LogsOfARunningJobAreReadOnTheSiteEvenWithoutAnEngine) {
+  Project p;
+  p.write("live.yaml", R"(dag: live
+tasks:
+  - id: a
+    site: localslurm
+    run: echo started; sleep 4; echo later; sleep 300
+)");
+  const std::string run = unique_run_id("live");
+  Background bg(p, "run live.yaml --run-id " + run);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto st = p.flow("status " + run + " --json");
+        auto j = json::parse(st.out, nullptr, false);
+        return !j.is_discarded() && j["tasks"][0]["state"] == "running";
+      },
+      60))
+      << bg.err();
+  bg.signal(SIGKILL);
+  bg.wait();
+  // The engine is gone; the job writes on. Root can watch the file on the "site" directly.
+  const std::string remote = "/home/flowuser/flow/logs/" + run + "/a/1.log";
+  ASSERT_TRUE(eventually([&] { return flow::test::slurp(remote) == "started\nlater\n"; }, 60));
+  auto log = p.flow("logs " + run + " a");
+  EXPECT_EQ(log.code, 0) << log.err;
+  EXPECT_EQ(log.out, "started\nlater\n") << log.err;
+  auto c = p.flow("cancel " + run);  // re-attaches and scancels the job
+  EXPECT_EQ(c.code, 0) << c.out << c.err;
+  EXPECT_EQ(flow::test::sacct_state("flow." + run + ".a.1").substr(0, 9), "CANCELLED");
+}
