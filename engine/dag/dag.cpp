@@ -18,9 +18,11 @@ Duration RetryPolicy::delay_before(int next_try) const {
   return Duration(static_cast<long long>(ms));
 }
 
-const SourceLocation& Task::loc(const std::string& field) const {
-  auto it = field_where.find(field);
-  return it == field_where.end() ? where : it->second;
+SourceLocation Task::loc(const std::string& field) const {
+  for (const auto& f : field_where) {
+    if (f.field == field) return SourceLocation{where.file, f.line, f.col};
+  }
+  return where;
 }
 
 const Task* Dag::find(const std::string& id) const {

@@ -82,9 +82,17 @@ struct Task {
   std::optional<std::string> foreach;      // template yielding a list
   std::optional<HpoSpec> hpo;
 
-  SourceLocation where;                               // the task's `- id:` entry
-  std::map<std::string, SourceLocation> field_where;  // per key: "run", "after", ...
-  const SourceLocation& loc(const std::string& field) const;
+  SourceLocation where;  // the task's `- id:` entry
+  // Where the value of each key of the task starts ("run", "after", ...). A short vector,
+  // not a map of SourceLocations: a 100,000-task DAG keeps one per key of every task.
+  struct FieldMark {
+    std::string field;
+    int line = 0;
+    int col = 0;
+  };
+  std::vector<FieldMark> field_where;
+  // The location of `field`'s value, or of the task when the key is not present.
+  SourceLocation loc(const std::string& field) const;
 };
 
 struct Dag {

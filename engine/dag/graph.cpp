@@ -7,7 +7,7 @@
 namespace flow::dag {
 
 TaskGraph::TaskGraph(const Dag& dag) : dag_(dag), g_(dag.tasks.size()) {
-  std::unordered_map<std::string, size_t> index;
+  std::unordered_map<std::string_view, size_t> index;  // points into dag.tasks
   index.reserve(dag.tasks.size());
   for (size_t i = 0; i < dag.tasks.size(); ++i)
     index.emplace(dag.tasks[i].id, i);

@@ -1,10 +1,13 @@
 #include "engine/dag/loader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "engine/core/duration.hpp"
 #include "engine/core/suggest.hpp"
@@ -23,39 +26,222 @@ bool is_valid_id(std::string_view id) {
 
 namespace {
 
+// ---- a compact YAML tree ---------------------------------------------------------------
+//
+// The loader reads the document through yaml-cpp's event parser into this tree instead of
+// YAML::Load's tree of reference-counted YAML::Node objects: for a 100,000-task file that
+// tree took ~450 MB and most of the load time (`flow validate` must stay under 2 s and
+// 300 MB there; see docs/BENCHMARKS.md). The view class YNode offers the small part of the
+// YAML::Node interface the loader uses, with the same meaning: a quoted scalar has tag
+// "!", `~`/`null`/empty values are Null, aliases read as the node they name (but report
+// where they are used, not where the anchor is), and a map lookup returns the first pair
+// whose key is that string. Key scalars read as Scalar() ("" for a null key).
+class YamlTree : public YAML::EventHandler {
+ public:
+  enum class Kind : uint8_t { kNull, kScalar, kSequence, kMap, kAlias };
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Item {
+    Kind kind = Kind::kNull;
+    bool quoted = false;     // scalar written in quotes (yaml-cpp tag "!"): always a string
+    int line = 0, col = 0;   // 0-based, as YAML::Mark
+    uint32_t first = kNone;  // first child (maps: key, value, key, value, ...); alias target
+    uint32_t next = kNone;   // next sibling
+    uint32_t size = 0;       // sequence items or map pairs
+    std::string scalar;
+  };
+
+  // Parses the first document of `text` (none: a Null root). Throws YAML::Exception.
+  explicit YamlTree(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    if (!parser.HandleNextDocument(*this) || items_.empty()) {
+      items_.clear();
+      items_.emplace_back();
+    }
+  }
+  const Item& at(uint32_t i) const { return items_[i]; }
+  uint32_t resolve(uint32_t i) const {
+    return items_[i].kind == Kind::kAlias ? items_[i].first : i;
+  }
+
+ private:
+  uint32_t add(const YAML::Mark& m, Kind kind, YAML::anchor_t anchor) {
+    auto i = static_cast<uint32_t>(items_.size());
+    Item& it = items_.emplace_back();
+    it.kind = kind;
+    it.line = m.line;
+    it.col = m.column;
+    if (!open_.empty()) {
+      Open& parent = open_.back();
+      if (parent.last == kNone) {
+        items_[parent.index].first = i;
+      } else {
+        items_[parent.last].next = i;
+      }
+      parent.last = i;
+      parent.children++;
+    }
+    if (anchor != YAML::NullAnchor) {
+      if (anchors_.size() <= anchor) anchors_.resize(anchor + 1, kNone);
+      anchors_[anchor] = i;
+    }
+    return i;
+  }
+  void open(const YAML::Mark& m, Kind kind, YAML::anchor_t anchor) {
+    open_.push_back({add(m, kind, anchor), kNone, 0});
+  }
+  void close() {
+    Open o = open_.back();
+    open_.pop_back();
+    Item& it = items_[o.index];
+    it.size = it.kind == Kind::kMap ? o.children / 2 : o.children;
+  }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override { add(m, Kind::kNull, anchor); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    uint32_t i = add(m, Kind::kAlias, YAML::NullAnchor);
+    items_[i].first =
+        anchor < anchors_.size() && anchors_[anchor] != kNone ? resolve(anchors_[anchor]) : kNone;
+    if (items_[i].first == kNone) items_[i].kind = Kind::kNull;
+  }
+  void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    uint32_t i = add(m, Kind::kScalar, anchor);
+    items_[i].quoted = tag == "!";
+    items_[i].scalar = value;
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(m, Kind::kSequence, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(m, Kind::kMap, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+  struct Open {
+    uint32_t index, last, children;
+  };
+  std::vector<Item> items_;
+  std::vector<Open> open_;
+  std::vector<uint32_t> anchors_;  // yaml-cpp anchor id -> item
+};
+
+// A node of a YamlTree, or no node (false) when a key is missing.
+class YNode {
+ public:
+  YNode() = default;
+  YNode(const YamlTree* tree, uint32_t slot) : tree_(tree), slot_(slot) {}
+
+  explicit operator bool() const { return tree_ != nullptr; }
+  bool IsNull() const { return !tree_ || item().kind == YamlTree::Kind::kNull; }
+  bool IsScalar() const { return tree_ && item().kind == YamlTree::Kind::kScalar; }
+  bool IsSequence() const { return tree_ && item().kind == YamlTree::Kind::kSequence; }
+  bool IsMap() const { return tree_ && item().kind == YamlTree::Kind::kMap; }
+  bool quoted() const { return IsScalar() && item().quoted; }
+  const std::string& Scalar() const {
+    static const std::string empty;
+    return IsScalar() ? item().scalar : empty;
+  }
+  size_t size() const { return IsMap() || IsSequence() ? item().size : 0; }
+  int line() const { return tree_ ? tree_->at(slot_).line : -1; }
+  int col() const { return tree_ ? tree_->at(slot_).col : -1; }
+
+  // Map lookup: the value of the first key that is exactly `key`; no node if none.
+  YNode operator[](std::string_view key) const {
+    if (!IsMap()) return {};
+    for (uint32_t k = item().first; k != YamlTree::kNone;) {
+      uint32_t v = tree_->at(k).next;
+      if (v == YamlTree::kNone) break;
+      const auto& key_item = tree_->at(tree_->resolve(k));
+      if (key_item.kind == YamlTree::Kind::kScalar && key_item.scalar == key) return {tree_, v};
+      k = tree_->at(v).next;
+    }
+    return {};
+  }
+
+  // Children in order: items of a sequence; for a map keys and values alternate.
+  class Iterator {
+   public:
+    Iterator(const YamlTree* t, uint32_t s) : tree_(t), slot_(s) {}
+    YNode operator*() const { return {tree_, slot_}; }
+    Iterator& operator++() {
+      slot_ = tree_->at(slot_).next;
+      return *this;
+    }
+    bool operator!=(const Iterator& o) const { return slot_ != o.slot_; }
+
+   private:
+    const YamlTree* tree_;
+    uint32_t slot_;
+  };
+  Iterator begin() const {
+    return {tree_, IsMap() || IsSequence() ? item().first : YamlTree::kNone};
+  }
+  Iterator end() const { return {tree_, YamlTree::kNone}; }
+
+  // (key, value) pairs of a map.
+  std::vector<std::pair<YNode, YNode>> pairs() const {
+    std::vector<std::pair<YNode, YNode>> out;
+    out.reserve(size());
+    for (uint32_t k = IsMap() ? item().first : YamlTree::kNone; k != YamlTree::kNone;) {
+      uint32_t v = tree_->at(k).next;
+      if (v == YamlTree::kNone) break;
+      out.emplace_back(YNode{tree_, k}, YNode{tree_, v});
+      k = tree_->at(v).next;
+    }
+    return out;
+  }
+
+ private:
+  const YamlTree::Item& item() const { return tree_->at(tree_->resolve(slot_)); }
+  const YamlTree* tree_ = nullptr;
+  uint32_t slot_ = 0;
+};
+
+// yaml-cpp's own scalar conversions (YAML::convert<T>), so numbers, booleans and special
+// values (0x1f, .inf, yes/no, ...) read exactly as they did with YAML::Load.
+template <class T>
+bool decode(const YNode& n, T& out) {
+  return n.IsScalar() && YAML::convert<T>::decode(YAML::Node(n.Scalar()), out);
+}
+
 // Collects diagnostics while walking the YAML tree.
 class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
 
-  SourceLocation loc(const YAML::Node& n) const {
-    const YAML::Mark m = n.Mark();
-    if (m.line < 0) return {file_, 0, 0};
-    return {file_, m.line + 1, m.column + 1};
+  SourceLocation loc(const YNode& n) const {
+    if (n.line() < 0) return {file_, 0, 0};
+    return {file_, n.line() + 1, n.col() + 1};
   }
-  void error(const YAML::Node& n, const std::string& msg) { diags_.push_back({loc(n), msg}); }
+  void error(const YNode& n, const std::string& msg) { diags_.push_back({loc(n), msg}); }
   void error(const SourceLocation& l, const std::string& msg) { diags_.push_back({l, msg}); }
   std::vector<Diagnostic>& diagnostics() { return diags_; }
 
   // Reports keys of `map` not in `allowed`. `what` names the mapping ("task 'x'").
-  void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
+  void check_keys(const YNode& map, const std::vector<std::string>& allowed,
                   const std::string& what) {
-    for (const auto& kv : map) {
-      auto key = kv.first.as<std::string>("");
+    for (const auto& [k, v] : map.pairs()) {
+      const std::string& key = k.Scalar();
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        error(kv.first, "unknown key '" + key + "' in " + what + did_you_mean(key, allowed) +
-                            "; allowed keys: " + join(allowed));
+        error(k, "unknown key '" + key + "' in " + what + did_you_mean(key, allowed) +
+                     "; allowed keys: " + join(allowed));
       }
     }
   }
 
-  bool is_map(const YAML::Node& n, const std::string& what) {
+  bool is_map(const YNode& n, const std::string& what) {
     if (n.IsMap()) return true;
     error(n, what + " must be a mapping (key: value)");
     return false;
   }
 
-  std::optional<std::string> str(const YAML::Node& n, const std::string& what) {
+  std::optional<std::string> str(const YNode& n, const std::string& what) {
     if (!n.IsScalar()) {
       error(n, what + " must be a string");
       return std::nullopt;
@@ -63,10 +249,10 @@ class Reader {
     return n.Scalar();
   }
 
-  std::optional<long long> integer(const YAML::Node& n, const std::string& what, long long lo,
+  std::optional<long long> integer(const YNode& n, const std::string& what, long long lo,
                                    long long hi) {
     long long v = 0;
-    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v)) {
+    if (!decode(n, v)) {
       error(n, what + " must be a whole number, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
       return std::nullopt;
     }
@@ -78,25 +264,25 @@ class Reader {
     return v;
   }
 
-  std::optional<double> number(const YAML::Node& n, const std::string& what) {
+  std::optional<double> number(const YNode& n, const std::string& what) {
     double v = 0;
-    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v)) {
+    if (!decode(n, v)) {
       error(n, what + " must be a number");
       return std::nullopt;
     }
     return v;
   }
 
-  std::optional<bool> boolean(const YAML::Node& n, const std::string& what) {
+  std::optional<bool> boolean(const YNode& n, const std::string& what) {
     bool v = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
+    if (!decode(n, v)) {
       error(n, what + " must be true or false");
       return std::nullopt;
     }
     return v;
   }
 
-  std::optional<Duration> duration(const YAML::Node& n, const std::string& what) {
+  std::optional<Duration> duration(const YNode& n, const std::string& what) {
     if (!n.IsScalar()) {
       error(n, what + " must be a duration like 30s, 5m, 2h");
       return std::nullopt;
@@ -109,13 +295,15 @@ class Reader {
     return *d;
   }
 
-  std::vector<std::string> str_list(const YAML::Node& n, const std::string& what) {
+  std::vector<std::string> str_list(const YNode& n, const std::string& what) {
     std::vector<std::string> out;
     if (n.IsScalar()) {
       out.push_back(n.Scalar());
     } else if (n.IsSequence()) {
-      for (const auto& item : n) {
-        if (auto s = str(item, what + " entry")) out.push_back(*s);
+      out.reserve(n.size());
+      const std::string entry = what + " entry";
+      for (YNode item : n) {
+        if (auto s = str(item, entry)) out.push_back(*s);
       }
     } else if (!n.IsNull()) {
       error(n, what + " must be a list of strings");
@@ -129,39 +317,33 @@ class Reader {
 };
 
 // Scalars become JSON with YAML 1.2 core typing: ints, floats, bools, null, strings.
-nlohmann::json to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Sequence: {
-      auto a = nlohmann::json::array();
-      for (const auto& x : n)
-        a.push_back(to_json(x));
-      return a;
-    }
-    case YAML::NodeType::Map: {
-      auto o = nlohmann::json::object();
-      for (const auto& kv : n)
-        o[kv.first.as<std::string>()] = to_json(kv.second);
-      return o;
-    }
-    case YAML::NodeType::Scalar: {
-      if (n.Tag() == "!") return n.Scalar();  // quoted: always a string
-      const std::string& s = n.Scalar();
-      long long i = 0;
-      double d = 0;
-      bool b = false;
-      if (YAML::convert<long long>::decode(n, i) && s.find_first_of(".eE") == std::string::npos)
-        return i;
-      if (YAML::convert<double>::decode(n, d)) return d;
-      if (s == "true" || s == "false" || s == "True" || s == "False") {
-        YAML::convert<bool>::decode(n, b);
-        return b;
-      }
-      if (s == "null" || s == "~") return nullptr;
-      return s;
-    }
-    default:
-      return nullptr;
+nlohmann::json to_json(const YNode& n) {
+  if (n.IsSequence()) {
+    auto a = nlohmann::json::array();
+    for (YNode x : n)
+      a.push_back(to_json(x));
+    return a;
   }
+  if (n.IsMap()) {
+    auto o = nlohmann::json::object();
+    for (const auto& [k, v] : n.pairs())
+      o[k.Scalar()] = to_json(v);
+    return o;
+  }
+  if (!n.IsScalar()) return nullptr;
+  if (n.quoted()) return n.Scalar();  // quoted: always a string
+  const std::string& s = n.Scalar();
+  long long i = 0;
+  double d = 0;
+  bool b = false;
+  if (decode(n, i) && s.find_first_of(".eE") == std::string::npos) return i;
+  if (decode(n, d)) return d;
+  if (s == "true" || s == "false" || s == "True" || s == "False") {
+    decode(n, b);
+    return b;
+  }
+  if (s == "null" || s == "~") return nullptr;
+  return s;
 }
 
 std::optional<TriggerRule> parse_trigger(const std::string& s) {
@@ -203,7 +385,7 @@ const std::vector<std::string> kSlurmStates = {
     "TIMEOUT",   "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE",
     "CANCELLED", "FAILED",    "REQUEUED",  "SUSPENDED", "REVOKED",       "SPECIAL_EXIT"};
 
-void read_slurm(Reader& r, const YAML::Node& n, SlurmSpec& s, const std::string& what) {
+void read_slurm(Reader& r, const YNode& n, SlurmSpec& s, const std::string& what) {
   if (!r.is_map(n, what)) return;
   r.check_keys(n, kSlurmKeys, what);
   if (auto v = n["nodes"]) {
@@ -235,7 +417,7 @@ void read_slurm(Reader& r, const YAML::Node& n, SlurmSpec& s, const std::string&
   if (auto v = n["extra"]) s.extra = r.str_list(v, "slurm.extra");
 }
 
-void read_retry_fields(Reader& r, const YAML::Node& n, RetryPolicy& p) {
+void read_retry_fields(Reader& r, const YNode& n, RetryPolicy& p) {
   if (auto v = n["retries"]) {
     if (auto i = r.integer(v, "retries", 0, 1000)) p.retries = static_cast<int>(*i);
   }
@@ -267,30 +449,30 @@ void read_retry_fields(Reader& r, const YAML::Node& n, RetryPolicy& p) {
   }
 }
 
-void read_env(Reader& r, const YAML::Node& n, std::map<std::string, std::string>& env) {
+void read_env(Reader& r, const YNode& n, std::map<std::string, std::string>& env) {
   if (!r.is_map(n, "env")) return;
-  for (const auto& kv : n) {
-    auto key = kv.first.as<std::string>("");
+  for (const auto& [k, v] : n.pairs()) {
+    const std::string& key = k.Scalar();
     bool ok = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0]));
     for (char c : key)
       ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
     if (!ok) {
-      r.error(kv.first, "env: '" + key + "' is not a valid environment variable name");
+      r.error(k, "env: '" + key + "' is not a valid environment variable name");
       continue;
     }
     if (key.rfind("FLOW_", 0) == 0) {
-      r.error(kv.first, "env: '" + key + "' is reserved: FLOW_* variables are set by flow");
+      r.error(k, "env: '" + key + "' is reserved: FLOW_* variables are set by flow");
       continue;
     }
-    if (!kv.second.IsScalar()) {
-      r.error(kv.second, "env: value of '" + key + "' must be a string");
+    if (!v.IsScalar()) {
+      r.error(v, "env: value of '" + key + "' must be a string");
       continue;
     }
-    env[key] = kv.second.Scalar();
+    env[key] = v.Scalar();
   }
 }
 
-void read_hpo(Reader& r, const YAML::Node& n, HpoSpec& h) {
+void read_hpo(Reader& r, const YNode& n, HpoSpec& h) {
   h.where = r.loc(n);
   if (!r.is_map(n, "hpo")) return;
   r.check_keys(n, kHpoKeys, "hpo");
@@ -333,25 +515,21 @@ void read_hpo(Reader& r, const YAML::Node& n, HpoSpec& h) {
     return;
   }
   static const std::vector<std::string> kinds = {"uniform", "loguniform", "randint", "choice"};
-  for (const auto& kv : space) {
+  for (const auto& [k, spec] : space.pairs()) {
     SpaceDim d;
-    d.name = kv.first.as<std::string>("");
-    d.where = r.loc(kv.first);
-    const auto& spec = kv.second;
+    d.name = k.Scalar();
+    d.where = r.loc(k);
     if (!spec.IsMap() || spec.size() != 1) {
       r.error(spec, "hpo.space." + d.name +
                         " must be one of {uniform: [lo, hi]}, "
                         "{loguniform: [lo, hi]}, {randint: [lo, hi]}, {choice: [a, b, ...]}");
       continue;
     }
-    // Copies, not references: a yaml-cpp iterator yields its key/value pair by value.
-    const YAML::Node kind_node = spec.begin()->first;
-    const YAML::Node args = spec.begin()->second;
-    d.kind = kind_node.as<std::string>("");
+    const auto [kind_node, args] = spec.pairs().front();
+    d.kind = kind_node.Scalar();
     if (std::find(kinds.begin(), kinds.end(), d.kind) == kinds.end()) {
-      r.error(kind_node, "hpo.space." + d.name + ": unknown distribution '" + d.kind +
-                                       "'" + did_you_mean(d.kind, kinds) + "; use one of " +
-                                       join(kinds));
+      r.error(kind_node, "hpo.space." + d.name + ": unknown distribution '" + d.kind + "'" +
+                             did_you_mean(d.kind, kinds) + "; use one of " + join(kinds));
       continue;
     }
     if (!args.IsSequence() || args.size() == 0) {
@@ -374,10 +552,10 @@ void read_hpo(Reader& r, const YAML::Node& n, HpoSpec& h) {
   }
 }
 
-void read_task_fields(Reader& r, const YAML::Node& n, Task& t) {
-  for (const auto& kv : n) {
-    t.field_where[kv.first.as<std::string>("")] = r.loc(kv.second);
-  }
+void read_task_fields(Reader& r, const YNode& n, Task& t) {
+  t.field_where.reserve(n.size());
+  for (const auto& [k, v] : n.pairs())
+    t.field_where.push_back({k.Scalar(), v.line() + 1, v.col() + 1});
   if (auto v = n["run"]) t.run = r.str(v, "run").value_or("");
   if (auto v = n["after"]) {
     t.after = r.str_list(v, "after");
@@ -415,7 +593,7 @@ void read_task_fields(Reader& r, const YAML::Node& n, Task& t) {
   }
 }
 
-void read_defaults(Reader& r, const YAML::Node& n, Dag& dag, Task& proto) {
+void read_defaults(Reader& r, const YNode& n, Dag& dag, Task& proto) {
   if (!r.is_map(n, "defaults")) return;
   r.check_keys(n, kDefaultKeys, "defaults");
   if (auto v = n["site"]) dag.default_site = r.str(v, "defaults.site").value_or("local");
@@ -433,26 +611,29 @@ void read_defaults(Reader& r, const YAML::Node& n, Dag& dag, Task& proto) {
 
 }  // namespace
 
-Dag load_dag_text(const std::string& text, const std::string& file) {
+namespace {
+
+Dag load_dag(std::string text, const std::string& file) {
   Reader r(file);
-  YAML::Node root;
+  std::optional<YamlTree> tree;
   try {
-    root = YAML::Load(text);
+    tree.emplace(text);
   } catch (const YAML::Exception& e) {
     SourceLocation l{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
                      e.mark.column >= 0 ? e.mark.column + 1 : 0};
     throw InputError(l, "invalid YAML: " + e.msg);
   }
+  const YNode root(&*tree, 0);
   Dag dag;
   dag.source_file = file;
-  dag.source_text = text;
+  dag.source_text = std::move(text);
   if (!root.IsMap()) {
     throw InputError(SourceLocation{file, 1, 1},
                      "a DAG file must be a mapping with 'dag:' and 'tasks:' at the top");
   }
   r.check_keys(root, kTopKeys, "the DAG file");
-  for (const auto& kv : root)
-    dag.field_where[kv.first.as<std::string>("")] = r.loc(kv.first);
+  for (const auto& [k, _] : root.pairs())
+    dag.field_where[k.Scalar()] = r.loc(k);
 
   if (auto v = root["dag"]) {
     dag.name = r.str(v, "dag").value_or("");
@@ -481,8 +662,10 @@ Dag load_dag_text(const std::string& text, const std::string& file) {
   } else if (!tasks.IsSequence()) {
     r.error(tasks, "'tasks' must be a list of tasks, each starting with '- id:'");
   } else {
-    std::map<std::string, SourceLocation> seen;
-    for (const auto& tn : tasks) {
+    dag.tasks.reserve(tasks.size());  // no reallocation: `seen` points into the tasks
+    std::unordered_map<std::string_view, size_t> seen;
+    seen.reserve(tasks.size());
+    for (YNode tn : tasks) {
       if (!tn.IsMap()) {
         r.error(tn, "each task must be a mapping starting with 'id:'");
         continue;
@@ -504,22 +687,28 @@ Dag load_dag_text(const std::string& text, const std::string& file) {
       r.check_keys(tn, kTaskKeys, "task '" + t.id + "'");
       read_task_fields(r, tn, t);
       if (t.run.empty()) r.error(t.where, "task '" + t.id + "' has no 'run' command");
-      if (!t.id.empty()) {
-        auto [it, fresh] = seen.emplace(t.id, t.where);
-        if (!fresh) {
-          r.error(t.where,
-                  "duplicate task id '" + t.id + "' (first defined at " + it->second.str() + ")");
-        }
-      }
       if (t.foreach && t.hpo) {
         r.error(t.where, "task '" + t.id + "' has both 'foreach' and 'hpo'; use one");
       }
-      dag.tasks.push_back(std::move(t));
+      const Task& added = dag.tasks.emplace_back(std::move(t));
+      if (!added.id.empty()) {
+        auto [it, fresh] = seen.emplace(added.id, dag.tasks.size() - 1);
+        if (!fresh) {
+          r.error(added.where, "duplicate task id '" + added.id + "' (first defined at " +
+                                   dag.tasks[it->second].where.str() + ")");
+        }
+      }
     }
     if (tasks.size() == 0) r.error(tasks, "'tasks' is empty: a DAG needs at least one task");
   }
   if (!r.diagnostics().empty()) throw InputError(std::move(r.diagnostics()));
   return dag;
+}
+
+}  // namespace
+
+Dag load_dag_text(const std::string& text, const std::string& file) {
+  return load_dag(text, file);
 }
 
 Dag load_dag_file(const std::filesystem::path& path) {
@@ -531,9 +720,12 @@ Dag load_dag_file(const std::filesystem::path& path) {
     }
     throw EnvironmentError(path.string() + ": cannot read the file");
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_dag_text(ss.str(), path.string());
+  std::string text;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0)
+    text.append(buf, static_cast<size_t>(in.gcount()));
+  if (in.bad()) throw EnvironmentError(path.string() + ": cannot read the file");
+  return load_dag(std::move(text), path.string());
 }
 
 }  // namespace flow::dag

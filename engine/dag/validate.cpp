@@ -18,8 +18,16 @@ const std::vector<std::string> kRunFields = {
 struct Checker {
   const Dag& dag;
   const TaskGraph& graph;
-  std::unordered_map<std::string, size_t> index;
+  std::unordered_map<std::string_view, size_t> index;  // points into dag.tasks
   std::vector<Diagnostic> out;
+
+  std::vector<std::string> task_ids() const {  // for "did you mean" hints only
+    std::vector<std::string> ids;
+    ids.reserve(dag.tasks.size());
+    for (const auto& t : dag.tasks)
+      ids.push_back(t.id);
+    return ids;
+  }
 
   void error(const SourceLocation& l, std::string msg) { out.push_back({l, std::move(msg)}); }
 
@@ -92,10 +100,7 @@ struct Checker {
       }
       auto it = index.find(p[1]);
       if (it == index.end()) {
-        std::vector<std::string> ids;
-        for (const auto& x : dag.tasks)
-          ids.push_back(x.id);
-        return error(where, ctx + "no task '" + p[1] + "'" + did_you_mean(p[1], ids));
+        return error(where, ctx + "no task '" + p[1] + "'" + did_you_mean(p[1], task_ids()));
       }
       if (!graph.ancestors_of(ti)[it->second]) {
         return error(where, ctx + "task '" + p[1] + "' is not upstream of '" + t.id +
@@ -146,16 +151,14 @@ bool is_run_field(const std::string& name) {
 std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options) {
   TaskGraph graph(dag);
   Checker c{dag, graph, {}, {}};
-  std::vector<std::string> ids;
-  for (size_t i = 0; i < dag.tasks.size(); ++i) {
+  c.index.reserve(dag.tasks.size());
+  for (size_t i = 0; i < dag.tasks.size(); ++i)
     c.index.emplace(dag.tasks[i].id, i);
-    ids.push_back(dag.tasks[i].id);
-  }
   for (const auto& t : dag.tasks) {
     for (const auto& up : t.after) {
       if (!c.index.count(up)) {
-        c.error(t.loc("after"),
-                "task '" + t.id + "' depends on unknown task '" + up + "'" + did_you_mean(up, ids));
+        c.error(t.loc("after"), "task '" + t.id + "' depends on unknown task '" + up + "'" +
+                                    did_you_mean(up, c.task_ids()));
       }
     }
   }

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "engine/core/error.hpp"
+#include "engine/dag/validate.hpp"
+#include "test_util.hpp"
 
 using flow::InputError;
 using flow::dag::load_dag_text;
@@ -104,4 +108,102 @@ tasks:
   ASSERT_TRUE(dag.tasks[0].hpo);
   EXPECT_EQ(dag.tasks[0].hpo->algorithm, "asha");
   EXPECT_EQ(dag.tasks[0].hpo->space.size(), 2u);
+}
+
+// The loader reads YAML through its own compact tree (not YAML::Load): these pin down that
+// it means the same as yaml-cpp's nodes did.
+TEST(Loader, QuotedScalarsStayStringsAndPlainOnesAreTyped) {
+  auto dag = load_dag_text(R"(dag: q
+params: {n: 5, s: "5", f: 0.5, b: yes, q: 'true', z: ~, l: [1, "2"], m: {k: v}}
+tasks:
+  - id: a
+    run: echo
+)",
+                           "q.yaml");
+  EXPECT_TRUE(dag.params["n"].is_number_integer());
+  EXPECT_EQ(dag.params["s"], "5");
+  EXPECT_TRUE(dag.params["f"].is_number_float());
+  EXPECT_EQ(dag.params["b"], "yes");  // YAML 1.2 core: only true/false are booleans
+  EXPECT_EQ(dag.params["q"], "true");
+  EXPECT_TRUE(dag.params["z"].is_null());
+  EXPECT_EQ(dag.params["l"], nlohmann::json::parse(R"([1, "2"])"));
+  EXPECT_EQ(dag.params["m"]["k"], "v");
+}
+
+TEST(Loader, AnchorsAndAliasesReadAsTheNamedNode) {
+  auto dag = load_dag_text(R"(dag: al
+tasks:
+  - id: a
+    run: &cmd echo hi
+  - id: b
+    after: &ups [a]
+    run: *cmd
+  - id: c
+    after: *ups
+    env: &env {X: "1"}
+    run: echo c
+  - id: d
+    after: [b, c]
+    env: *env
+    run: echo d
+)",
+                           "al.yaml");
+  ASSERT_EQ(dag.tasks.size(), 4u);
+  EXPECT_EQ(dag.tasks[1].run, "echo hi");
+  EXPECT_EQ(dag.tasks[2].after, std::vector<std::string>{"a"});
+  EXPECT_EQ(dag.tasks[3].env.at("X"), "1");
+}
+
+TEST(Loader, FieldLocationsPointAtTheValue) {
+  auto dag = load_dag_text("dag: x\ntasks:\n  - id: a\n    run: echo\n    after:  [b]\n", "x.yaml");
+  EXPECT_EQ(dag.tasks[0].loc("after").str(), "x.yaml:5:13");
+  EXPECT_EQ(dag.tasks[0].loc("run").str(), "x.yaml:4:10");
+  EXPECT_EQ(dag.tasks[0].loc("timeout").str(), "x.yaml:3:9");  // absent: the task's id
+  std::string e = errors_of("dag: x\ntasks:\n  - id: a\n    run: echo\n    slurm: [1]\n");
+  EXPECT_NE(e.find("x.yaml:5:12: slurm of task 'a' must be a mapping"), std::string::npos) << e;
+}
+
+TEST(Loader, EmptyDocumentAndNonMappingTasksAreErrors) {
+  EXPECT_NE(errors_of("").find("a DAG file must be a mapping"), std::string::npos);
+  EXPECT_NE(errors_of("# only a comment\n").find("a DAG file must be a mapping"),
+            std::string::npos);
+  std::string e = errors_of("dag: x\ntasks:\n  - just a string\n  - ~\n");
+  EXPECT_NE(e.find("x.yaml:3:5: each task must be a mapping"), std::string::npos) << e;
+  EXPECT_NE(e.find("x.yaml:4:5: each task must be a mapping"), std::string::npos) << e;
+}
+
+TEST(Loader, DuplicateIdNamesTheFirstDefinition) {
+  std::string e = errors_of("dag: x\ntasks:\n  - id: a\n    run: echo\n  - id: a\n    run: echo\n");
+  EXPECT_NE(e.find("x.yaml:5:9: duplicate task id 'a' (first defined at x.yaml:3:9)"),
+            std::string::npos)
+      << e;
+}
+
+TEST(Loader, ReadsALargeDagFile) {
+  // 20,000 tasks, fan-in 2, as bench/gen_dag.py writes them (the benchmark runs 100,000).
+  flow::test::TempDir dir;
+  const int layers = 100, width = 200;
+  {
+    std::ofstream f(dir / "big.yaml");
+    f << "dag: big\ntasks:\n";
+    for (int l = 0; l < layers; ++l) {
+      for (int w = 0; w < width; ++w) {
+        f << "  - id: t" << l << "_" << w << "\n";
+        if (l > 0) {
+          f << "    after: [t" << l - 1 << "_" << w << ", t" << l - 1 << "_" << (w + 1) % width
+            << "]\n";
+        }
+        f << "    run: touch out/t" << l << "_" << w << "\n";
+      }
+    }
+  }
+  auto dag = flow::dag::load_dag_file(dir / "big.yaml");
+  ASSERT_EQ(dag.tasks.size(), static_cast<size_t>(layers * width));
+  EXPECT_EQ(dag.tasks.back().id, "t99_199");
+  EXPECT_EQ(dag.tasks.back().after, (std::vector<std::string>{"t98_199", "t98_0"}));
+  // The last line of the file: 2 header lines, 2 per first-layer task, 3 per other task.
+  EXPECT_EQ(dag.tasks.back().loc("run").str(),
+            (dir / "big.yaml").string() + ":" +
+                std::to_string(2 + 2 * width + 3 * width * (layers - 1)) + ":10");
+  EXPECT_TRUE(flow::dag::validate(dag).empty());
 }
