@@ -489,10 +489,17 @@ std::optional<InstanceRecord> Store::get_instance(const std::string& run_id,
 // ---- tries, events, metrics -----------------------------------------------------------
 
 void Store::put_try(const TryRecord& t) {
+  // An upsert, not INSERT OR REPLACE: REPLACE deletes and re-inserts the row, which made
+  // this the most expensive statement of a tick (a try row is written at every state
+  // change of its instance).
   static const char* sql =
-      "INSERT OR REPLACE INTO tries(run_id, instance_id, try, state, site, pid, job_id, "
-      "job_name, script, log_path, started_ms, ended_ms, exit_code, signal, native_state, "
-      "message) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      "INSERT INTO tries(run_id, instance_id, try, state, site, pid, job_id, job_name, script, "
+      "log_path, started_ms, ended_ms, exit_code, signal, native_state, message) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, instance_id, try) DO UPDATE "
+      "SET state=excluded.state, site=excluded.site, pid=excluded.pid, job_id=excluded.job_id, "
+      "job_name=excluded.job_name, script=excluded.script, log_path=excluded.log_path, "
+      "started_ms=excluded.started_ms, ended_ms=excluded.ended_ms, exit_code=excluded.exit_code, "
+      "signal=excluded.signal, native_state=excluded.native_state, message=excluded.message";
   Stmt st(*this, sql);
   st.bind(t.run_id).bind(t.instance_id).bind(t.try_number).bind(std::string(to_string(t.state)));
   st.bind(t.site).bind(t.pid).bind(t.job_id).bind(t.job_name).bind(t.script).bind(t.log_path);

@@ -59,6 +59,35 @@ TEST(Store, DuplicateRunIdIsAClearError) {
   }
 }
 
+TEST(Store, PutTryUpdatesTheTryInPlace) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  store->insert_run(sample_run("r1"));
+  TryRecord t;
+  t.run_id = "r1";
+  t.instance_id = "a";
+  t.try_number = 1;
+  t.state = TaskState::kStarting;
+  t.log_path = "/logs/r1/a/1.log";
+  store->put_try(t);
+  t.state = TaskState::kFailed;
+  t.exit_code = 3;
+  t.message = "exit code 3";
+  store->put_try(t);
+  t.try_number = 2;
+  t.state = TaskState::kSucceeded;
+  t.exit_code = 0;
+  t.message.clear();
+  store->put_try(t);
+  auto tries = store->tries("r1", "a");
+  ASSERT_EQ(tries.size(), 2u);
+  EXPECT_EQ(tries[0].state, TaskState::kFailed);
+  EXPECT_EQ(tries[0].exit_code, 3);
+  EXPECT_EQ(tries[0].message, "exit code 3");
+  EXPECT_EQ(tries[0].log_path, "/logs/r1/a/1.log");
+  EXPECT_EQ(tries[1].state, TaskState::kSucceeded);
+}
+
 TEST(Store, RolledBackTransactionLeavesNothing) {
   flow::test::TempDir dir;
   auto store = Store::open(dir / "flow.db");
