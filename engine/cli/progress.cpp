@@ -41,12 +41,16 @@ void ProgressPrinter::on_change(const state::InstanceRecord& r, TaskState from,
     line += "  " + first;
   }
   std::fprintf(out_, "%s\n", line.c_str());
-  if (!tty_) std::fflush(out_);
 }
 
 void ProgressPrinter::on_tick(const std::map<TaskState, int>& counts) {
   counts_ = counts;
-  if (!tty_) return;
+  if (!tty_) {
+    // One flush per tick, not per line: a tick's lines appear together, as soon as they
+    // are committed, for one write(2) instead of one per state change.
+    std::fflush(out_);
+    return;
+  }
   auto now = std::chrono::steady_clock::now();
   if (now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;

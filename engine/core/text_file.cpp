@@ -13,11 +13,24 @@
 namespace flow {
 
 std::optional<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // Plain read(2): the run controller calls this for every finished task (outputs file,
+  // exit status, /proc), where an ifstream's setup costs more than the read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // end of file; a read error (e.g. a directory) keeps what was read
+    }
+  }
+  ::close(fd);
+  return out;
 }
 
 std::string tail_lines(const std::filesystem::path& path, int n) {

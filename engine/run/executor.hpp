@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/core/clock.hpp"
 #include "engine/dag/dag.hpp"
 
 namespace flow::run {
@@ -97,6 +98,7 @@ struct ExecEvent {
   AttemptKey key;
   Kind kind = Kind::kStarted;
   AttemptHandle handle;
+  EpochMs at = 0;  // when it happened, if the controller may apply it later (0 = now)
   // kFinished only:
   Outcome outcome = Outcome::kFailed;
   int exit_code = 0;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,10 +110,20 @@ void LocalExecutor::post(ExecEvent e) {
 }
 
 void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
-  std::error_code ec;
-  std::filesystem::create_directories(spec.files.log.parent_path(), ec);
-  std::filesystem::create_directories(run_dir(spec.key.run_id), ec);
-  std::filesystem::remove(spec.files.exit_status, ec);
+  // One mkdir per attempt in the common case (a new instance's log directory); the parents
+  // and the run directory are made once per run. A directory this call created cannot
+  // hold a stale exit-status file, so only an existing one is cleaned.
+  const auto& log_dir = spec.files.log.parent_path();
+  bool fresh_dir = ::mkdir(log_dir.c_str(), 0777) == 0;
+  if (!fresh_dir && errno == ENOENT) {
+    std::error_code ec;
+    fresh_dir = std::filesystem::create_directories(log_dir, ec);
+  }
+  if (!fresh_dir) ::unlink(spec.files.exit_status.c_str());
+  if (made_run_dirs_.insert(spec.key.run_id).second) {
+    std::error_code ec;
+    std::filesystem::create_directories(run_dir(spec.key.run_id), ec);
+  }
 
   std::map<std::string, std::string> env;
   for (char** e = environ; *e; ++e) {
@@ -182,6 +193,7 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   started.kind = ExecEvent::Kind::kStarted;
   started.handle.pid = pid;
   started.handle.pid_start = process_start_ticks(pid);
+  started.at = now_ms();
   post(std::move(started));
   watch(spec.key, p);
 }

@@ -14,6 +14,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "engine/run/executor.hpp"
 #include "engine/run/process.hpp"
@@ -50,6 +52,7 @@ class LocalExecutor : public Executor {
   boost::asio::io_context& io_;
   LocalExecutorOptions options_;
   std::map<AttemptKey, std::shared_ptr<Proc>> procs_;
+  std::set<std::string> made_run_dirs_;  // run ids whose run directory exists
 };
 
 }  // namespace flow::run

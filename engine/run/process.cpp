@@ -3,7 +3,6 @@
 #include <dirent.h>
 
 #include <cstdlib>
-#include <sstream>
 
 #include "engine/core/text_file.hpp"
 
@@ -16,15 +15,20 @@ std::string read_cmdline(int pid) {
 }  // namespace
 
 uint64_t process_start_ticks(int pid) {
+  // Called for every process the engine starts: parse in place, no streams.
   auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   if (!stat) return 0;
   // Field 2 (comm) may contain spaces; fields after the last ')' are space-separated.
-  auto close = stat->rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream in(stat->substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && (in >> field); ++i) {
-    if (i == 22) return std::stoull(field);
+  auto pos = stat->rfind(')');
+  if (pos == std::string::npos) return 0;
+  const char* p = stat->c_str() + pos + 1;
+  for (int field = 3; field <= 22; ++field) {
+    while (*p == ' ')
+      ++p;
+    if (*p == '\0') return 0;
+    if (field == 22) return std::strtoull(p, nullptr, 10);
+    while (*p != ' ' && *p != '\0')
+      ++p;
   }
   return 0;
 }

@@ -43,7 +43,8 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
       options_(std::move(options)),
       observer_(observer),
       control_timer_(io),
-      retry_timer_(io) {
+      retry_timer_(io),
+      lazy_timer_(io) {
   options_.home = std::filesystem::absolute(options_.home);
   for (size_t i = 0; i < dag_.tasks.size(); ++i) {
     auto n = std::make_unique<Node>();
@@ -71,6 +72,7 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
 RunController::~RunController() {
   control_timer_.cancel();
   retry_timer_.cancel();
+  lazy_timer_.cancel();
   for (auto& [_, t] : timeouts_)
     t->cancel();
 }
@@ -109,7 +111,8 @@ void RunController::start() {
       inst_.emplace(r.id, std::move(r));
     }
   }
-  for (const auto& [_, r] : inst_) track(r, +1);
+  for (const auto& [_, r] : inst_)
+    track(r, +1);
   for (const auto& id : inst_order_) {
     const auto& r = inst_.at(id);
     if (!r.parent.empty()) {
@@ -171,9 +174,26 @@ void RunController::schedule_tick() {
   boost::asio::post(io_, [this] { tick(); });
 }
 
+void RunController::schedule_lazy_tick() {
+  if (tick_scheduled_ || lazy_armed_ || done_) return;
+  lazy_armed_ = true;
+  lazy_timer_.expires_after(options_.started_commit_delay);
+  lazy_timer_.async_wait([this](const boost::system::error_code& ec) {
+    lazy_armed_ = false;
+    if (!ec) schedule_tick();
+  });
+}
+
 void RunController::on_event(ExecEvent e) {
+  // kStarted only records the pid (a hint: re-attach finds a process by its marker) and
+  // moves starting -> running; nothing waits on it, so it waits for the next tick.
+  const bool urgent = e.kind != ExecEvent::Kind::kStarted;
   events_.push_back(std::move(e));
-  schedule_tick();
+  if (urgent) {
+    schedule_tick();
+  } else {
+    schedule_lazy_tick();
+  }
 }
 
 void RunController::tick() {
@@ -199,13 +219,17 @@ void RunController::tick() {
       decide_node(*n);
     }
     std::map<Executor*, int> budget;
+    std::set<std::string> full_sites;  // no free slot left this tick
     std::deque<std::string> keep;
     while (!runnable_.empty()) {
       std::string id = std::move(runnable_.front());
       runnable_.pop_front();
       auto& r = inst_.at(id);
       if (r.state != TaskState::kQueued) continue;
-      if (!try_launch(r, *node_by_task_.at(r.task_id)->task, budget)) keep.push_back(id);
+      if (full_sites.count(r.site) || !try_launch(r, *node_by_task_.at(r.task_id)->task, budget)) {
+        full_sites.insert(r.site);
+        keep.push_back(std::move(id));
+      }
     }
     runnable_ = std::move(keep);
   }
@@ -465,7 +489,7 @@ void RunController::apply(ExecEvent e) {
       r.pid = e.handle.pid;
       r.pid_start = e.handle.pid_start;
       t.pid = r.pid;
-      if (r.state != TaskState::kRunning) set_state(r, TaskState::kRunning);
+      if (r.state != TaskState::kRunning) set_state(r, TaskState::kRunning, "", e.at);
       dirty_.insert(r.id);
       start_timeout(r);
       return;
@@ -603,7 +627,8 @@ void RunController::start_timeout(const InstanceRecord& inst) {
 
 // ---- state changes ---------------------------------------------------------------------------
 
-void RunController::set_state(InstanceRecord& inst, TaskState to, const std::string& msg) {
+void RunController::set_state(InstanceRecord& inst, TaskState to, const std::string& msg,
+                              EpochMs at) {
   TaskState from = inst.state;
   track(inst, -1);
   if (from == TaskState::kUpForRetry) retry_due_.erase({inst.next_try_at, inst.id});
@@ -612,8 +637,8 @@ void RunController::set_state(InstanceRecord& inst, TaskState to, const std::str
   if (to == TaskState::kUpForRetry) retry_due_.insert({inst.next_try_at, inst.id});
   if (!msg.empty() || state::is_terminal(to)) inst.message = msg;
   dirty_.insert(inst.id);
-  event_writes_.push_back(
-      {0, run_.id, inst.id, inst.try_number, now_ms(), std::string(state::to_string(to)), msg});
+  event_writes_.push_back({0, run_.id, inst.id, inst.try_number, at ? at : now_ms(),
+                           std::string(state::to_string(to)), msg});
   changes_.emplace_back(inst.id, from);
   if (auto t = live_tries_.find(inst.id); t != live_tries_.end()) {
     if (state::is_in_flight(to) || state::is_terminal(to)) {
@@ -751,6 +776,7 @@ void RunController::check_finished() {
   done_ = true;
   control_timer_.cancel();
   retry_timer_.cancel();
+  lazy_timer_.cancel();
   for (auto& [_, t] : timeouts_)
     t->cancel();
 }

@@ -4,7 +4,9 @@
 // each task's site, and applies what executors report. It runs on one io_context and
 // follows one rule: every state change is committed to the Store before the engine acts
 // on it. A tick applies all pending executor events, picks new attempts, commits all of it
-// in ONE transaction, then launches — so SQLite cost is per tick, not per task.
+// in ONE transaction, then launches — so SQLite cost is per tick, not per task. Events the
+// engine does not act on (a process reporting that it started) do not start a tick of
+// their own: they ride along with the next one (ControllerOptions::started_commit_delay).
 //
 // The same controller starts a new run and resumes an old one: instances found in flight
 // are re-attached through their executor, never started twice.
@@ -43,6 +45,10 @@ class RunObserver {
 struct ControllerOptions {
   std::filesystem::path home;                        // logs under home/logs/RUN/INSTANCE/TRY.log
   std::chrono::milliseconds control_interval{1000};  // cancel-flag poll, heartbeat
+  // How long a `running` report (kStarted) may wait to be committed with other changes.
+  // The engine acts on nothing in it, so it need not cost a transaction of its own; this
+  // bounds how long `flow status` can still show a started task as `starting`.
+  std::chrono::milliseconds started_commit_delay{20};
 };
 
 class RunController {
@@ -73,6 +79,7 @@ class RunController {
  private:
   struct Node;  // per task of the DAG
   void schedule_tick();
+  void schedule_lazy_tick();
   void tick();
   void apply(ExecEvent e);
   bool decide_node(Node& node);  // true once the node left the queued state
@@ -81,7 +88,9 @@ class RunController {
   void expand_foreach(Node& node);
   void finish_instance(state::InstanceRecord& inst, state::TaskState to, const std::string& msg);
   void update_mapped_parent(Node& node);
-  void set_state(state::InstanceRecord& inst, state::TaskState to, const std::string& msg = "");
+  // `at`: when it happened, for the event row (0 = now).
+  void set_state(state::InstanceRecord& inst, state::TaskState to, const std::string& msg = "",
+                 EpochMs at = 0);
   void track(const state::InstanceRecord& inst, int delta);  // keeps counts_ current
   void start_timeout(const state::InstanceRecord& inst);
   void check_finished();
@@ -110,12 +119,12 @@ class RunController {
   std::map<std::string, Node*> node_by_task_;
   std::map<std::string, state::InstanceRecord> inst_;  // by instance id
   std::vector<std::string> inst_order_;
-  std::set<Node*> undecided_;                           // nodes whose trigger may now decide
-  std::deque<std::string> runnable_;                    // queued instances ready to launch
+  std::set<Node*> undecided_;                            // nodes whose trigger may now decide
+  std::deque<std::string> runnable_;                     // queued instances ready to launch
   std::set<std::pair<EpochMs, std::string>> retry_due_;  // up_for_retry, by due time
-  std::map<state::TaskState, int> counts_;         // instances per state (not mapped parents)
-  std::map<state::TaskState, int> parent_counts_;  // mapped parents per state
-  std::map<std::string, state::TryRecord> live_tries_;  // current try of in-flight instances
+  std::map<state::TaskState, int> counts_;               // instances per state (not mapped parents)
+  std::map<state::TaskState, int> parent_counts_;        // mapped parents per state
+  std::map<std::string, state::TryRecord> live_tries_;   // current try of in-flight instances
 
   std::vector<ExecEvent> events_;
   bool tick_scheduled_ = false;
@@ -131,6 +140,8 @@ class RunController {
   std::map<std::string, int> metrics_seq_;        // per "instance#try": lines stored
   boost::asio::steady_timer control_timer_;
   boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer lazy_timer_;  // started_commit_delay
+  bool lazy_armed_ = false;
   bool stopping_ = false;
   state::RunState stop_state_ = state::RunState::kInterrupted;
   bool done_ = false;

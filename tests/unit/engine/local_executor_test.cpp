@@ -4,6 +4,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "engine/core/text_file.hpp"
 #include "test_util.hpp"
@@ -89,6 +91,10 @@ TEST(LocalExecutor, ReattachFindsARunningProcessByItsMarker) {
   while (h.events.empty())
     h.io.run_one();
   int pid = h.events.front().handle.pid;
+  // posix_spawn returns once the child is inside execve, before the kernel has set up its
+  // command line: wait until the marker is visible, as it is long before any real restart.
+  for (int i = 0; i < 500 && !process_has_marker(pid, s.files.exit_status.string()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   // A second executor (a restarted engine) re-attaches without the pid.
   boost::asio::io_context io2;
   LocalExecutor ex2{io2,
@@ -116,4 +122,18 @@ TEST(LocalExecutor, ReattachWithNothingThereIsLost) {
   h.ex.reattach(s, AttemptHandle{});
   h.run_until_finished("e");
   EXPECT_EQ(h.finished("e")->outcome, Outcome::kLost);
+}
+
+TEST(Process, StartTicksMatchProcStat) {
+  // Field 22 of /proc/PID/stat, read the slow and obvious way.
+  std::ifstream in("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  for (int i = 3; i <= 22; ++i)
+    fields >> f;
+  EXPECT_EQ(process_start_ticks(::getpid()), std::stoull(f));
+  EXPECT_EQ(process_start_ticks(0), 0u);
+  EXPECT_TRUE(process_alive(::getpid(), process_start_ticks(::getpid())));
+  EXPECT_FALSE(process_alive(::getpid(), process_start_ticks(::getpid()) + 1));
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <fstream>
 
@@ -241,4 +242,63 @@ TEST(RunController, ParallelismIsBounded) {
     peak = std::max(peak, n);
   EXPECT_LE(peak, 2);
   EXPECT_GE(peak, 1);
+}
+
+// kStarted is committed with the next tick rather than in a transaction of its own; the
+// event keeps the time the process started, and a task that keeps running is shown as
+// running within started_commit_delay.
+TEST(RunController, StartedTasksAreCommittedAsRunningWithTheirStartTime) {
+  test::TempDir d;
+  const std::string yaml = R"(dag: s
+tasks:
+  - id: a
+    run: touch a.started; while [ ! -e go ]; do sleep 0.01; done
+  - id: b
+    after: [a]
+    run: "true"
+)";
+  auto dag = dag::load_dag_text(yaml, "s.yaml");
+  auto store = state::Store::open(d / "flow.db");
+  state::RunRecord r;
+  r.id = "run1";
+  r.dag = dag.name;
+  r.dag_yaml = yaml;
+  r.dag_hash = "h";
+  r.run_dir = (d / "runs" / "run1").string();
+  r.workdir = d.path().string();
+  store->insert_run(r);
+  boost::asio::io_context io;
+  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300)});
+  run::ControllerOptions opts{d.path(), std::chrono::milliseconds(100)};
+  opts.started_commit_delay = std::chrono::milliseconds(20);
+  run::RunController c(
+      io, *store, dag, r, [&](const std::string&) -> run::Executor& { return ex; }, opts);
+  ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });
+  c.start();
+  // While `a` runs, another connection (as `flow status` would) sees it running.
+  auto reader = state::Store::open(d / "flow.db");
+  bool seen_running = false;
+  for (int i = 0; i < 2000 && !seen_running; ++i) {
+    io.run_one_for(std::chrono::milliseconds(10));
+    auto a = reader->get_instance("run1", "a");
+    seen_running = a && a->state == TaskState::kRunning && a->pid > 0;
+  }
+  EXPECT_TRUE(seen_running);
+  std::ofstream(d / "go").put('x');
+  while (!c.done() && io.run_one() > 0) {
+  }
+  ASSERT_TRUE(c.done());
+  EXPECT_EQ(c.run().state, state::RunState::kSucceeded);
+  // Every instance went starting -> running -> succeeded, in that order and time.
+  for (const char* id : {"a", "b"}) {
+    std::vector<std::string> states;
+    std::vector<EpochMs> times;
+    for (const auto& e : store->events("run1")) {
+      if (e.instance_id != id) continue;
+      states.push_back(e.state);
+      times.push_back(e.ts);
+    }
+    EXPECT_EQ(states, (std::vector<std::string>{"starting", "running", "succeeded"})) << id;
+    EXPECT_TRUE(std::is_sorted(times.begin(), times.end())) << id;
+  }
 }
