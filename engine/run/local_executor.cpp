@@ -101,6 +101,16 @@ Plan LocalExecutor::plan(const LaunchSpec&) {
   return Plan{IntentState::kStarting, {}};
 }
 
+const std::vector<std::string>& LocalExecutor::base_env() {
+  if (!base_env_) {
+    base_env_.emplace();
+    for (char** e = environ; *e; ++e) {
+      if (std::strchr(*e, '=')) base_env_->emplace_back(*e);
+    }
+  }
+  return *base_env_;
+}
+
 int LocalExecutor::free_slots() const {
   return std::max(0, options_.slots - static_cast<int>(procs_.size()));
 }
@@ -125,26 +135,36 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
     std::filesystem::create_directories(run_dir(spec.key.run_id), ec);
   }
 
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : spec.env)
-    env[k] = v;
-  env["FLOW_OUTPUTS_FILE"] = spec.files.outputs.string();
-  env["FLOW_METRICS_FILE"] = spec.files.metrics.string();
+  // The engine's environment (read once) with the task's variables on top. Only the few
+  // task variables are built per launch: rebuilding the whole environment as a map cost
+  // more than the rest of launch() apart from posix_spawn itself.
+  const auto& base = base_env();
+  std::map<std::string, std::string, std::less<>> own(spec.env.begin(), spec.env.end());
+  own["FLOW_OUTPUTS_FILE"] = spec.files.outputs.string();
+  own["FLOW_METRICS_FILE"] = spec.files.metrics.string();
   if (!options_.path_prefix.empty()) {
-    env["PATH"] = options_.path_prefix.string() + (env.count("PATH") ? ":" + env["PATH"] : "");
+    std::optional<std::string> path;
+    if (auto it = own.find("PATH"); it != own.end()) {
+      path = it->second;
+    } else {
+      for (const auto& kv : base) {
+        if (kv.compare(0, 5, "PATH=") == 0) path = kv.substr(5);
+      }
+    }
+    own["PATH"] = options_.path_prefix.string() + (path ? ":" + *path : "");
   }
-  std::vector<std::string> env_strings;
-  env_strings.reserve(env.size());
-  for (const auto& [k, v] : env)
-    env_strings.push_back(k + "=" + v);
+  std::vector<std::string> own_strings;
+  own_strings.reserve(own.size());
+  for (const auto& [k, v] : own)
+    own_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
-  for (auto& s : env_strings)
-    envp.push_back(s.data());
+  envp.reserve(base.size() + own_strings.size() + 1);
+  for (const auto& kv : base) {
+    if (!own.count(std::string_view(kv).substr(0, kv.find('='))))
+      envp.push_back(const_cast<char*>(kv.c_str()));
+  }
+  for (auto& kv : own_strings)
+    envp.push_back(kv.data());
   envp.push_back(nullptr);
 
   std::string sh = "/bin/sh", dash_c = "-c", wrapper = kWrapper, name = "flow-task";
@@ -170,7 +190,9 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
+  const uint64_t ticks_before = boot_ticks_now();
   int rc = ::posix_spawn(&pid, sh.c_str(), &fa, &attr, argv, envp.data());
+  const uint64_t ticks_after = boot_ticks_now();
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -192,7 +214,9 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   started.key = spec.key;
   started.kind = ExecEvent::Kind::kStarted;
   started.handle.pid = pid;
-  started.handle.pid_start = process_start_ticks(pid);
+  // The kernel stamped the child between the two reads; only if a tick boundary fell in
+  // between is /proc asked.
+  started.handle.pid_start = ticks_before == ticks_after ? ticks_before : process_start_ticks(pid);
   started.at = now_ms();
   post(std::move(started));
   watch(spec.key, p);

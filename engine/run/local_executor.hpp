@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "engine/run/executor.hpp"
 #include "engine/run/process.hpp"
@@ -48,11 +49,14 @@ class LocalExecutor : public Executor {
   void watch(const AttemptKey& key, std::shared_ptr<Proc> proc);
   void on_exit(const AttemptKey& key);
   void post(ExecEvent e);
+  // KEY=VALUE strings of the engine's environment, read at the first launch.
+  const std::vector<std::string>& base_env();
 
   boost::asio::io_context& io_;
   LocalExecutorOptions options_;
   std::map<AttemptKey, std::shared_ptr<Proc>> procs_;
   std::set<std::string> made_run_dirs_;  // run ids whose run directory exists
+  std::optional<std::vector<std::string>> base_env_;
 };
 
 }  // namespace flow::run

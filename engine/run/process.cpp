@@ -1,6 +1,8 @@
 #include "engine/run/process.hpp"
 
 #include <dirent.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -31,6 +33,15 @@ uint64_t process_start_ticks(int pid) {
       ++p;
   }
   return 0;
+}
+
+uint64_t boot_ticks_now() {
+  static const long hz = ::sysconf(_SC_CLK_TCK);
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  // As the kernel converts a task's start time for /proc/PID/stat (nsec_to_clock_t).
+  const uint64_t ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + ts.tv_nsec;
+  return ns / (1000000000ULL / static_cast<uint64_t>(hz > 0 ? hz : 100));
 }
 
 bool process_has_marker(int pid, const std::string& marker) {

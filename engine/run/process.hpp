@@ -9,6 +9,10 @@ namespace flow::run {
 
 // Start time of a process in clock ticks since boot, or 0 if it does not exist.
 uint64_t process_start_ticks(int pid);
+// The current time in the same unit (CLOCK_BOOTTIME in clock ticks). A process created
+// between two calls that return the same value has that start time: launching a process
+// uses this instead of reading /proc, which costs as much as the rest of the launch.
+uint64_t boot_ticks_now();
 // Does process `pid` exist and carry `marker` in its command line?
 bool process_has_marker(int pid, const std::string& marker);
 // A live process whose command line contains `marker`, or 0.

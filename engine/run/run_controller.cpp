@@ -589,6 +589,8 @@ void RunController::apply(ExecEvent e) {
 
 void RunController::read_metrics(const InstanceRecord& inst) {
   auto files = files_for(inst.id, inst.try_number);
+  // Most tasks write no metrics: a failed access(2) is much cheaper than an ifstream.
+  if (::access(files.metrics.c_str(), R_OK) != 0) return;
   std::ifstream in(files.metrics, std::ios::binary);
   if (!in) return;
   std::string key = inst.id + "#" + std::to_string(inst.try_number);
@@ -639,7 +641,7 @@ void RunController::set_state(InstanceRecord& inst, TaskState to, const std::str
   dirty_.insert(inst.id);
   event_writes_.push_back({0, run_.id, inst.id, inst.try_number, at ? at : now_ms(),
                            std::string(state::to_string(to)), msg});
-  changes_.emplace_back(inst.id, from);
+  changes_.push_back({inst.id, from, to, msg});
   if (auto t = live_tries_.find(inst.id); t != live_tries_.end()) {
     if (state::is_in_flight(to) || state::is_terminal(to)) {
       t->second.state = to;
@@ -720,9 +722,17 @@ void RunController::flush() {
   auto changes = std::move(changes_);
   changes_.clear();
   if (observer_) {
-    for (const auto& [id, from] : changes) {
-      const auto& r = inst_.at(id);
-      observer_->on_change(r, from, r.message);
+    for (const auto& c : changes) {
+      const auto& r = inst_.at(c.id);
+      if (r.state == c.to) {
+        observer_->on_change(r, c.from, r.message);
+      } else {
+        // The instance changed again in the same tick (a process that started and ended
+        // before its start was committed): show this change as it was.
+        auto then = r;
+        then.state = c.to;
+        observer_->on_change(then, c.from, c.message);
+      }
     }
   }
 }

@@ -133,7 +133,12 @@ class RunController {
   std::vector<state::EventRecord> event_writes_;
   std::vector<state::MetricRecord> metric_writes_;
   bool run_dirty_ = false;
-  std::vector<std::pair<std::string, state::TaskState>> changes_;  // for the observer
+  struct Change {
+    std::string id;
+    state::TaskState from, to;
+    std::string message;
+  };
+  std::vector<Change> changes_;  // for the observer, in order
   std::vector<std::tuple<LaunchSpec, Plan, Executor*>> to_launch_;
   std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> timeouts_;
   std::map<std::string, size_t> metrics_offset_;  // per "instance#try": bytes read

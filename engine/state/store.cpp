@@ -290,8 +290,9 @@ void Store::migrate() {
   tx.commit();
 }
 
+// BEGIN and COMMIT are cached statements too: the engine runs one transaction per tick.
 Store::Transaction::Transaction(Store& store) : store_(store) {
-  store_.exec("BEGIN IMMEDIATE");
+  Stmt(store_, "BEGIN IMMEDIATE").run();
 }
 
 Store::Transaction::~Transaction() {
@@ -299,7 +300,7 @@ Store::Transaction::~Transaction() {
 }
 
 void Store::Transaction::commit() {
-  store_.exec("COMMIT");
+  Stmt(store_, "COMMIT").run();
   done_ = true;
 }
 

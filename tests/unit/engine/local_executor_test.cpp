@@ -137,3 +137,26 @@ TEST(Process, StartTicksMatchProcStat) {
   EXPECT_TRUE(process_alive(::getpid(), process_start_ticks(::getpid())));
   EXPECT_FALSE(process_alive(::getpid(), process_start_ticks(::getpid()) + 1));
 }
+
+TEST(LocalExecutor, StartTicksOfLaunchedProcessesMatchProc) {
+  // launch() derives the start time from CLOCK_BOOTTIME around posix_spawn instead of
+  // reading /proc/PID/stat: it must be the same number.
+  Harness h;
+  const auto go = h.dir / "go";
+  std::vector<LaunchSpec> specs;
+  for (int i = 0; i < 20; ++i) {
+    specs.push_back(h.spec("p" + std::to_string(i),
+                           "while [ ! -e '" + go.string() + "' ]; do sleep 0.01; done"));
+    h.ex.launch(specs.back(), h.ex.plan(specs.back()));
+  }
+  while (h.events.size() < specs.size())
+    h.io.run_one();
+  for (const auto& e : h.events) {
+    ASSERT_EQ(e.kind, ExecEvent::Kind::kStarted);
+    EXPECT_EQ(e.handle.pid_start, process_start_ticks(e.handle.pid)) << e.key.instance_id;
+    EXPECT_GT(e.at, 0);
+  }
+  std::ofstream(go).put('x');
+  for (const auto& s : specs)
+    h.run_until_finished(s.key.instance_id);
+}

@@ -302,3 +302,43 @@ tasks:
     EXPECT_TRUE(std::is_sorted(times.begin(), times.end())) << id;
   }
 }
+
+// The observer (flow run's progress lines) sees every change once, in order, even when a
+// process starts and ends within one tick.
+TEST(RunController, ObserverSeesEachChangeOnceInOrder) {
+  struct Recorder : run::RunObserver {
+    std::vector<std::string> seen;
+    void on_change(const state::InstanceRecord& r, TaskState from,
+                   const std::string& message) override {
+      seen.push_back(r.id + ":" + std::string(state::to_string(from)) + "->" +
+                     std::string(state::to_string(r.state)) +
+                     (message.empty() ? "" : " " + message.substr(0, message.find(';'))));
+    }
+  };
+  test::TempDir d;
+  const std::string yaml = "dag: o\ntasks:\n  - id: a\n    run: exit 3\n";
+  auto dag = dag::load_dag_text(yaml, "o.yaml");
+  auto store = state::Store::open(d / "flow.db");
+  state::RunRecord r;
+  r.id = "run1";
+  r.dag = dag.name;
+  r.dag_yaml = yaml;
+  r.dag_hash = "h";
+  r.run_dir = (d / "runs" / "run1").string();
+  r.workdir = d.path().string();
+  store->insert_run(r);
+  boost::asio::io_context io;
+  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300)});
+  run::ControllerOptions opts{d.path(), std::chrono::milliseconds(100)};
+  opts.started_commit_delay = std::chrono::seconds(10);  // always batched with the end
+  Recorder rec;
+  run::RunController c(
+      io, *store, dag, r, [&](const std::string&) -> run::Executor& { return ex; }, opts, &rec);
+  ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });
+  c.start();
+  while (!c.done() && io.run_one() > 0) {
+  }
+  ASSERT_TRUE(c.done());
+  EXPECT_EQ(rec.seen, (std::vector<std::string>{"a:queued->starting", "a:starting->running",
+                                                "a:running->failed exit code 3"}));
+}
