@@ -18,6 +18,10 @@ namespace flow::run {
 using state::InstanceRecord;
 using state::TaskState;
 
+namespace {
+constexpr int kSqliteDefaultAutocheckpoint = 1000;  // pages (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT)
+}  // namespace
+
 struct RunController::Node {
   size_t index = 0;
   const dag::Task* task = nullptr;
@@ -70,6 +74,7 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
 }
 
 RunController::~RunController() {
+  if (!done_) store_.set_autocheckpoint(kSqliteDefaultAutocheckpoint);
   control_timer_.cancel();
   retry_timer_.cancel();
   lazy_timer_.cancel();
@@ -157,6 +162,7 @@ void RunController::start() {
     if (n->mapped()) update_mapped_parent(*n);
   }
   run_dirty_ = true;
+  store_.set_autocheckpoint(0);  // checkpoints come from control_poll(), see Store
   flush();
   if (run_.cancel_requested) cancel();  // `flow cancel` of a run with no live engine
   control_timer_.expires_after(options_.control_interval);
@@ -518,7 +524,8 @@ void RunController::apply(ExecEvent e) {
     tt->second->cancel();
     timeouts_.erase(tt);
   }
-  read_metrics(r);
+  const auto files = files_for(r.id, r.try_number);
+  read_metrics(r, files);
   r.exit_code = e.exit_code;
   r.signal = e.signal;
   r.native_state = e.native_state;
@@ -526,7 +533,6 @@ void RunController::apply(ExecEvent e) {
   t.signal = e.signal;
   t.native_state = e.native_state;
   const dag::Task& task = *node_by_task_.at(r.task_id)->task;
-  auto files = files_for(r.id, r.try_number);
   switch (e.outcome) {
     case Outcome::kSucceeded: {
       if (auto text = read_file(files.outputs)) {
@@ -588,7 +594,10 @@ void RunController::apply(ExecEvent e) {
 }
 
 void RunController::read_metrics(const InstanceRecord& inst) {
-  auto files = files_for(inst.id, inst.try_number);
+  read_metrics(inst, files_for(inst.id, inst.try_number));
+}
+
+void RunController::read_metrics(const InstanceRecord& inst, const AttemptFiles& files) {
   // Most tasks write no metrics: a failed access(2) is much cheaper than an ifstream.
   if (::access(files.metrics.c_str(), R_OK) != 0) return;
   std::ifstream in(files.metrics, std::ios::binary);
@@ -765,7 +774,8 @@ void RunController::check_finished() {
   if (in_flight || !to_launch_.empty()) return;
   if (stopping_) {
     if (stop_state_ == state::RunState::kCancelled) {
-      for (auto& [_, r] : inst_) {
+      for (const auto& id : inst_order_) {
+        auto& r = inst_.at(id);
         if (!state::is_terminal(r.state)) {
           r.ended = now_ms();
           set_state(r, TaskState::kCancelled, "run cancelled");
@@ -784,6 +794,8 @@ void RunController::check_finished() {
   run_dirty_ = true;
   flush();
   done_ = true;
+  store_.set_autocheckpoint(kSqliteDefaultAutocheckpoint);
+  store_.checkpoint();
   control_timer_.cancel();
   retry_timer_.cancel();
   lazy_timer_.cancel();
@@ -799,6 +811,7 @@ void RunController::control_poll() {
   run_.heartbeat = now_ms();
   run_dirty_ = true;
   flush();
+  store_.checkpoint();
   if (run_.cancel_requested) cancel();  // `flow cancel` of a run with no live engine
   control_timer_.expires_after(options_.control_interval);
   control_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -807,7 +820,8 @@ void RunController::control_poll() {
 }
 
 void RunController::stop_all(CancelReason reason) {
-  for (const auto& [_, r] : inst_) {
+  for (const auto& id : inst_order_) {
+    const auto& r = inst_.at(id);
     if (!state::is_in_flight(r.state)) continue;
     if (r.parent.empty() && node_by_task_.at(r.task_id)->mapped()) continue;
     try {

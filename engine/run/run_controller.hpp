@@ -19,6 +19,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/dag/dag.hpp"
@@ -99,6 +100,7 @@ class RunController {
   void stop_all(CancelReason reason);
   void arm_retry_timer();
   void read_metrics(const state::InstanceRecord& inst);
+  void read_metrics(const state::InstanceRecord& inst, const AttemptFiles& files);
 
   LaunchSpec make_spec(const state::InstanceRecord& inst, const dag::Task& task, Executor& ex,
                        bool render);
@@ -116,8 +118,10 @@ class RunController {
   RunObserver* observer_;
 
   std::vector<std::unique_ptr<Node>> nodes_;  // by task index
-  std::map<std::string, Node*> node_by_task_;
-  std::map<std::string, state::InstanceRecord> inst_;  // by instance id
+  // Hash maps: looked up several times per task per tick. References to elements stay
+  // valid when instances are added (foreach).
+  std::unordered_map<std::string, Node*> node_by_task_;
+  std::unordered_map<std::string, state::InstanceRecord> inst_;  // by instance id
   std::vector<std::string> inst_order_;
   std::set<Node*> undecided_;                            // nodes whose trigger may now decide
   std::deque<std::string> runnable_;                     // queued instances ready to launch

@@ -304,6 +304,15 @@ void Store::Transaction::commit() {
   done_ = true;
 }
 
+void Store::set_autocheckpoint(int pages) {
+  sqlite3_wal_autocheckpoint(db_, pages);
+}
+
+void Store::checkpoint() {
+  // Best effort: a busy database (another writer, a long reader) just means later.
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+}
+
 // ---- runs -----------------------------------------------------------------------------
 
 namespace {

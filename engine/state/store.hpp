@@ -65,6 +65,15 @@ class Store {
   void add_metric(const std::string& run_id, const MetricRecord& m);  // ignores duplicates
   void set_cancel_requested(const std::string& run_id, bool requested = true);
 
+  // WAL checkpoints. By default SQLite checkpoints (copying the WAL into the database and
+  // fsyncing both) inside whichever commit takes the WAL past 1000 pages. The run
+  // controller turns that off while it runs (pages = 0) and calls checkpoint() from its
+  // once-a-second control poll, so no fsync stalls the commit-then-launch path; at most
+  // about a second of commits then waits in an un-synced WAL (what synchronous=NORMAL
+  // risks on an OS crash). checkpoint() is PASSIVE: it never waits for other connections.
+  void set_autocheckpoint(int pages);
+  void checkpoint();
+
   // Reads.
   std::optional<RunRecord> get_run(const std::string& run_id);
   std::vector<RunRecord> list_runs(const std::string& dag, int limit);

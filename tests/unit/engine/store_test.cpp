@@ -88,6 +88,29 @@ TEST(Store, PutTryUpdatesTheTryInPlace) {
   EXPECT_EQ(tries[1].state, TaskState::kSucceeded);
 }
 
+TEST(Store, CheckpointsOnlyWhenAskedWhileAutocheckpointIsOff) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  store->insert_run(sample_run("r1"));
+  store->checkpoint();
+  const auto db_size = [&] { return std::filesystem::file_size(dir / "flow.db"); };
+  const auto before = db_size();
+  store->set_autocheckpoint(0);
+  InstanceRecord i;
+  i.run_id = "r1";
+  i.task_id = "t";
+  i.message = std::string(2000, 'x');
+  for (int n = 0; n < 3000; ++n) {  // ~3000 WAL pages: SQLite alone would checkpoint
+    i.id = "t" + std::to_string(n);
+    store->put_instance(i);
+  }
+  EXPECT_EQ(db_size(), before) << "nothing may reach the database file before checkpoint()";
+  store->checkpoint();
+  EXPECT_GT(db_size(), before + 3000u * 2000u);
+  store->set_autocheckpoint(1000);
+  EXPECT_EQ(store->instances("r1").size(), 3000u);
+}
+
 TEST(Store, RolledBackTransactionLeavesNothing) {
   flow::test::TempDir dir;
   auto store = Store::open(dir / "flow.db");
