@@ -291,6 +291,11 @@ start_slurm() {
   if ! dbd_ok 2>/dev/null | grep -qx "$CLUSTER"; then
     sacctmgr -i add cluster "$CLUSTER" </dev/null >/dev/null || die "sacctmgr add cluster $CLUSTER failed" "$RUN/slurmdbd.log"
   fi
+  # The test user may charge account root (snakemake --slurm checks that the account exists
+  # for the user before it submits anything).
+  if ! sacctmgr -n -P list assoc user="$TUSER" account=root format=user </dev/null 2>/dev/null | grep -qx "$TUSER"; then
+    sacctmgr -i add user "$TUSER" account=root </dev/null >/dev/null || die "sacctmgr add user $TUSER failed" "$RUN/slurmdbd.log"
+  fi
   if ((SLURM_CONF_CHANGED)); then
     # node definitions are only read at slurmctld start: restart what we run
     ours slurmd && stop_daemon slurmd

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Slurm polling benchmark (docs/BENCHMARKS.md, "Slurm polling"): the same N jobs on the test
+# cluster of scripts/test-cluster.sh, once through flow (over SSH, site localslurm) and once
+# through Debian's `snakemake --slurm`, in one go. Counts the Slurm commands each one ran
+# (the cluster's counting wrappers), slurmctld RPCs (sdiag), and how long after a job ended
+# flow noticed it. Needs root (it starts the cluster and runs snakemake as flowuser).
+# About 5 minutes with the defaults, most of it snakemake.
+#
+# Environment (all optional):
+#   N=200          jobs
+#   SLEEP=5        seconds each job sleeps
+#   BUILD_DIR=build-bench  FLOW=path (skip the build and use this binary)
+#   SKIP_SNAKEMAKE=1       only flow
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=/usr/bin/python3  # Debian's python (sqlite3 module); the python3 first on PATH may differ
+
+"$ROOT/scripts/test-cluster.sh" start >/dev/null
+if [[ -z "${FLOW:-}" ]]; then
+  BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOW_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD_DIR" -j 2 --target flow >/dev/null
+  FLOW=$BUILD_DIR/flow
+fi
+exec "$PY" "$ROOT/bench/slurm_bench.py" --flow "$(realpath "$FLOW")" --root "$ROOT" \
+  --jobs "${N:-200}" --sleep "${SLEEP:-5}" ${SKIP_SNAKEMAKE:+--skip-snakemake}

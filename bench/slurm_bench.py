@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""N Slurm jobs through flow and through snakemake --slurm on the test cluster; prints the
+Slurm commands each ran, slurmctld RPCs, wall time and flow's completion latency."""
+import argparse
+import json
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import datetime
+
+TEST_USER = "flowuser"
+USER_HOME = f"/home/{TEST_USER}"
+WRAPPERS = "/var/lib/flow-test-cluster/bin"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, check=True, text=True, capture_output=True, **kw).stdout
+
+
+def calls(root):
+    """Slurm commands run through the counting wrappers since the last reset; resets."""
+    out = sh(f"{root}/scripts/test-cluster.sh calls --reset")
+    counts = {}
+    for line in out.splitlines():
+        name, n = line.split()
+        counts[name] = int(n)
+    return counts
+
+
+def sdiag_rpcs():
+    """slurmctld RPCs by message type since the last `sdiag -r`."""
+    out = sh("sdiag")
+    rpcs, in_section = {}, False
+    for line in out.splitlines():
+        if line.startswith("Remote Procedure Call statistics by message type"):
+            in_section = True
+            continue
+        if in_section:
+            m = re.match(r"\s+(\S+)\s+\(\s*\d+\)\s+count:(\d+)", line)
+            if m:
+                rpcs[m.group(1)] = int(m.group(2))
+            elif line.startswith("Remote Procedure Call statistics by user"):
+                break
+    return rpcs
+
+
+def reset_counters(root):
+    calls(root)
+    sh("sdiag -r")
+
+
+def sacct_ends(prefix):
+    """job name -> End (epoch seconds) for finished jobs whose name starts with prefix."""
+    out = sh("sacct -a -X -n -P --format=JobName%200,End,State --starttime=now-1days")
+    ends = {}
+    for line in out.splitlines():
+        name, end, state = line.split("|")
+        if name.startswith(prefix) and end not in ("Unknown", ""):
+            ends[name] = datetime.fromisoformat(end).timestamp()
+    return ends
+
+
+def run_flow(args, work):
+    run_id = f"slurmbench-{os.getpid()}"
+    dag = os.path.join(work, "dag.yaml")
+    with open(dag, "w") as f:
+        f.write("dag: slurmbench\ndefaults: {site: localslurm}\ntasks:\n")
+        for i in range(args.jobs):
+            f.write(f"  - id: j{i}\n    run: sleep {args.sleep}; echo done {i}\n")
+    reset_counters(args.root)
+    t0 = time.time()
+    subprocess.run([args.flow, "run", dag, "--run-id", run_id, "--db", os.path.join(work, "flow.db")],
+                   check=True, cwd=work, stdout=subprocess.DEVNULL)
+    wall = time.time() - t0
+    c, r = calls(args.root), sdiag_rpcs()
+    # Completion latency: when flow recorded `succeeded` minus when Slurm says the job ended
+    # (sacct End has whole seconds, so each value is up to 1 s too large).
+    db = sqlite3.connect(os.path.join(work, "flow.db"))
+    done = {row[0]: row[1] / 1000.0 for row in db.execute(
+        "select instance_id, ts_ms from events where run_id=? and state='succeeded'", (run_id,))}
+    ends = {}
+    for _ in range(30):  # sacct's time-window view lags a few seconds behind
+        ends = sacct_ends(f"flow.{run_id}.")
+        if len(ends) >= args.jobs:
+            break
+        time.sleep(1)
+    lat = sorted(done[n.split(".")[2]] - e for n, e in ends.items() if n.split(".")[2] in done)
+    poll_s = 2.0  # sites/localslurm.yaml poll_interval
+    return {"tool": "flow", "wall_s": wall, "calls": c, "rpcs": r, "latency": lat, "poll_s": poll_s}
+
+
+def run_snakemake(args):
+    work = tempfile.mkdtemp(prefix="snakebench-", dir=USER_HOME)
+    shutil.chown(work, TEST_USER, TEST_USER)
+    with open(os.path.join(work, "Snakefile"), "w") as f:
+        f.write("rule all:\n    input: [" + ", ".join(f'"out/j{i}"' for i in range(args.jobs)) + "]\n\n")
+        for i in range(args.jobs):
+            f.write(f'rule j{i}:\n    output: "out/j{i}"\n'
+                    f'    shell: "sleep {args.sleep}; echo done {i} > {{output}}"\n\n')
+    shutil.chown(os.path.join(work, "Snakefile"), TEST_USER, TEST_USER)
+    reset_counters(args.root)
+    t0 = time.time()
+    env = (f"HOME={USER_HOME} USER={TEST_USER} PATH={WRAPPERS}:/usr/local/bin:/usr/bin:/bin")
+    subprocess.run(
+        f"cd {work} && runuser -u {TEST_USER} -- env {env} snakemake --slurm -j {args.jobs} -q "
+        f"--default-resources slurm_partition=debug slurm_account=root --latency-wait 10",
+        shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.time() - t0
+    c, r = calls(args.root), sdiag_rpcs()
+    shutil.rmtree(work, ignore_errors=True)
+    return {"tool": "snakemake --slurm", "wall_s": wall, "calls": c, "rpcs": r}
+
+
+def status_queries(res):
+    return sum(res["calls"].get(k, 0) for k in ("sacct", "squeue", "scontrol"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--flow", required=True)
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--jobs", type=int, default=200)
+    ap.add_argument("--sleep", type=int, default=5)
+    ap.add_argument("--skip-snakemake", action="store_true")
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="flow-slurmbench-")
+    results = [run_flow(args, work)]
+    if not args.skip_snakemake:
+        results.append(run_snakemake(args))
+    shutil.rmtree(work, ignore_errors=True)
+
+    print(f"\n{args.jobs} jobs of `sleep {args.sleep}` on the test cluster (1 node, 32 CPUs)\n")
+    print("| tool | wall s | sbatch | sacct | squeue | scontrol | status queries | slurmctld RPCs |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        c = r["calls"]
+        print(f"| {r['tool']} | {r['wall_s']:.1f} | {c.get('sbatch', 0)} | {c.get('sacct', 0)} | "
+              f"{c.get('squeue', 0)} | {c.get('scontrol', 0)} | {status_queries(r)} | "
+              f"{sum(r['rpcs'].values())} |")
+    f = results[0]
+    if f["latency"]:
+        lat = f["latency"]
+        p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
+        print(f"\nflow noticed job ends after: median {statistics.median(lat):.2f} s, p95 {p95:.2f} s, "
+              f"max {lat[-1]:.2f} s (poll interval {f['poll_s']:.0f} s; sacct End is rounded to whole "
+              f"seconds, so each value may be up to 1 s high); {len(lat)} jobs")
+        print(f"flow status queries per minute of run: {60 * status_queries(f) / f['wall_s']:.1f}")
+    if len(results) > 1 and status_queries(f):
+        s = results[1]
+        print(f"status queries, snakemake / flow: {status_queries(s) / status_queries(f):.1f}x; "
+              f"slurmctld RPCs, snakemake / flow: "
+              f"{sum(s['rpcs'].values()) / max(1, sum(f['rpcs'].values())):.1f}x")
+    print("\nslurmctld RPCs by type:")
+    for r in results:
+        top = sorted(r["rpcs"].items(), key=lambda kv: -kv[1])[:6]
+        print(f"  {r['tool']}: " + ", ".join(f"{k} {v}" for k, v in top))
+    print(json.dumps({"results": [{k: v for k, v in r.items() if k != 'latency'} for r in results]}))
+
+
+if __name__ == "__main__":
+    main()
