@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -22,6 +23,7 @@
 #include "engine/run/resume.hpp"
 #include "engine/run/run_controller.hpp"
 #include "engine/site/site.hpp"
+#include "operators/lamec/lamec.hpp"
 
 namespace flow::cli {
 
@@ -191,12 +193,35 @@ int execute(const GlobalOptions& g, state::Store& store, const dag::Dag& dag,
   }
 }
 
+// Every task on a Slurm site must yield a job script (LAMEC rules: software the site's
+// system has, combinations that share one launcher): found here, with the task's line,
+// rather than when the task is about to be submitted.
+void check_job_scripts(const dag::Dag& dag, const site::SiteCatalog& sites) {
+  std::vector<Diagnostic> problems;
+  std::optional<lamec::ModuleCatalog> modules;
+  for (const auto& t : dag.tasks) {
+    const site::Site* s = sites.find(dag.site_of(t));
+    if (!s || !s->is_slurm()) continue;
+    try {
+      if (!modules) modules = lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs());
+      lamec::make_request(*s, t.slurm, t.run, *modules);
+    } catch (const InputError& e) {
+      for (const auto& d : e.diagnostics()) {
+        problems.push_back({d.where.line ? d.where : t.loc(t.slurm.empty() ? "run" : "slurm"),
+                            "task '" + t.id + "' on site '" + s->name + "': " + d.message});
+      }
+    }
+  }
+  if (!problems.empty()) throw InputError(std::move(problems));
+}
+
 dag::Dag load_validated(const std::string& file, const std::vector<std::string>& params,
                         const site::SiteCatalog* sites) {
   dag::Dag dag = dag::load_dag_file(file);
   for (const auto& p : params)
     apply_param(dag, p);
   dag::validate_or_throw(dag, {sites});
+  if (sites) check_job_scripts(dag, *sites);
   return dag;
 }
 
@@ -264,9 +289,9 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         r.created = now_ms();
         r.parallelism = jobs;
         if (store->get_run(r.id)) {
-          throw InputError(SourceLocation{}, "--run-id '" + r.id +
-                                                 "' is already taken; resume it with: flow resume " +
-                                                 r.id);
+          throw InputError(
+              SourceLocation{},
+              "--run-id '" + r.id + "' is already taken; resume it with: flow resume " + r.id);
         }
         return execute(g, *store, dag, r, jobs, /*print_result=*/true, /*insert=*/true);
       };

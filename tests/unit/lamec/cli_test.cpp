@@ -126,3 +126,24 @@ TEST(SitesCli, UnknownSiteAndBrokenSiteFileExitWithTwo) {
   EXPECT_NE(slurp(err).find("bad.yaml:3:16: poll_interval '30 parsecs'"), std::string::npos)
       << slurp(err);
 }
+
+TEST(LamecCli, ValidateRejectsSoftwareTheTasksSiteDoesNotHaveWithItsLine) {
+  TempDir d;
+  d.write("dag.yaml",
+          "dag: x\n"
+          "tasks:\n"
+          "  - id: train\n"
+          "    site: juwels-booster\n"
+          "    slurm: {nodes: 2, software: [horovod]}\n"
+          "    run: python3 train.py\n");
+  auto err = d.path() / "err";
+  auto r = flow_cli("validate '" + (d.path() / "dag.yaml").string() + "'", "", err.string());
+  EXPECT_EQ(r.code, 2);
+  std::ifstream in(err);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("dag.yaml:5:"), std::string::npos) << text;
+  EXPECT_NE(text.find("task 'train' on site 'juwels-booster': software 'horovod' is not "
+                      "supported on system 'juwels'; supported there: ddp"),
+            std::string::npos)
+      << text;
+}

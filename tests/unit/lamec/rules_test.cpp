@@ -170,12 +170,18 @@ TEST(LamecRules, SoftwareThatStartsItsOwnProcessesCannotBeCombined) {
             std::string::npos);
 }
 
+TEST(LamecRules, PlainScriptOnAGpuSiteStillGetsCoresPerGpu) {
+  auto s = gen("jureca", {}, 1, "echo hello");
+  EXPECT_TRUE(has_line(s, "#SBATCH --cpus-per-task=32")) << s;
+}
+
 TEST(LamecRules, PlainScriptHasHeaderAndCommandButNoModuleBlock) {
   auto s = gen("localslurm", {}, 1, "echo hello");
   EXPECT_EQ(s.find("MODULES"), std::string::npos) << s;
   EXPECT_EQ(s.rfind("#!/bin/bash\n", 0), 0u);
   EXPECT_TRUE(has_line(s, "#SBATCH --partition=debug"));
-  EXPECT_TRUE(has_line(s, "#SBATCH --cpus-per-task=32"));
+  // A plain task on a CPU-only site takes Slurm's default (one CPU), not a whole node.
+  EXPECT_EQ(s.find("--cpus-per-task"), std::string::npos) << s;
   EXPECT_EQ(s.find("--gpus-per-node"), std::string::npos);  // no GPUs: no line
   EXPECT_EQ(s.substr(s.size() - 11), "echo hello\n");
 }
