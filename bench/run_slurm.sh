@@ -11,6 +11,8 @@
 #   SLEEP=5        seconds each job sleeps
 #   BUILD_DIR=build-bench  FLOW=path (skip the build and use this binary)
 #   SKIP_SNAKEMAKE=1       only flow
+#   SNAKE_RATE=1           snakemake --max-status-checks-per-second; its default (0.03/s,
+#                          SNAKE_RATE=0) needs ~35 s per job ending: 20 jobs took 11 minutes
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3  # Debian's python (sqlite3 module); the python3 first on PATH may differ
@@ -23,4 +25,5 @@ if [[ -z "${FLOW:-}" ]]; then
   FLOW=$BUILD_DIR/flow
 fi
 exec "$PY" "$ROOT/bench/slurm_bench.py" --flow "$(realpath "$FLOW")" --root "$ROOT" \
-  --jobs "${N:-200}" --sleep "${SLEEP:-5}" ${SKIP_SNAKEMAKE:+--skip-snakemake}
+  --jobs "${N:-200}" --sleep "${SLEEP:-5}" --snake-rate "${SNAKE_RATE:-1}" \
+  ${SKIP_SNAKEMAKE:+--skip-snakemake}

@@ -108,12 +108,14 @@ def run_snakemake(args):
     env = (f"HOME={USER_HOME} USER={TEST_USER} PATH={WRAPPERS}:/usr/local/bin:/usr/bin:/bin")
     subprocess.run(
         f"cd {work} && runuser -u {TEST_USER} -- env {env} snakemake --slurm -j {args.jobs} -q "
-        f"--default-resources slurm_partition=debug slurm_account=root --latency-wait 10",
+        f"--default-resources slurm_partition=debug slurm_account=root --latency-wait 10"
+        + (f" --max-status-checks-per-second {args.snake_rate}" if args.snake_rate else ""),
         shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.time() - t0
     c, r = calls(args.root), sdiag_rpcs()
     shutil.rmtree(work, ignore_errors=True)
-    return {"tool": "snakemake --slurm", "wall_s": wall, "calls": c, "rpcs": r}
+    name = "snakemake --slurm" + (f" (status checks {args.snake_rate}/s)" if args.snake_rate else "")
+    return {"tool": name, "wall_s": wall, "calls": c, "rpcs": r}
 
 
 def status_queries(res):
@@ -127,6 +129,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=200)
     ap.add_argument("--sleep", type=int, default=5)
     ap.add_argument("--skip-snakemake", action="store_true")
+    ap.add_argument("--snake-rate", type=float, default=0,
+                    help="snakemake --max-status-checks-per-second (0: its default, 0.03)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="flow-slurmbench-")
     results = [run_flow(args, work)]
