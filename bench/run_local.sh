@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Local engine benchmark (docs/BENCHMARKS.md): builds a Release flow in build-bench/, then
+# runs the same N-task DAG with flow, ninja, make and snakemake at parallelism 2, times
+# `flow validate` on a 100,000-task DAG and reports flow's engine overhead per task.
+# About 3 minutes with the defaults on 2 cores (plus the first build).
+#
+# Environment (all optional):
+#   LAYERS=20 WIDTH=50   the compared DAG: N = LAYERS x WIDTH tasks, fan-in 2
+#   JOBS=2               parallelism for all four tools
+#   REPS=5 SNAKE_REPS=3  repetitions (snakemake takes ~12 s per run at N=1000)
+#   BIG_N=100000         tasks for the validate run (0 skips it); BIG_REPS=3
+#   NARROW_LAYERS=250    the JOBS-wide DAG used for the pure engine overhead
+#   PLACES="/dev/shm /tmp"  where to run the comparison (tmpfs, then disk); a scratch
+#                        directory is made in each and removed at the end
+#   BUILD_DIR=build-bench  FLOW=path (skip the build and use this binary)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=/usr/bin/python3  # Debian's python (sqlite3 module); the python3 first on PATH may differ
+
+for tool in ninja make snakemake /usr/bin/time cmake; do
+  command -v "$tool" >/dev/null || {
+    echo "run_local.sh: '$tool' is missing; apt-get install ninja-build make snakemake time cmake" >&2
+    exit 3
+  }
+done
+
+if [[ -z "${FLOW:-}" ]]; then
+  BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOW_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target flow >/dev/null
+  FLOW=$BUILD_DIR/flow
+fi
+
+places=()
+for p in ${PLACES:-/dev/shm /tmp}; do
+  [[ -d "$p" && -w "$p" ]] && places+=("$p")
+done
+if ((${#places[@]} == 0)); then
+  echo "run_local.sh: none of PLACES (${PLACES:-/dev/shm /tmp}) is a writable directory" >&2
+  exit 3
+fi
+
+"$PY" "$ROOT/bench/local_bench.py" --flow "$FLOW" --places "$(IFS=,; echo "${places[*]}")" \
+  --layers "${LAYERS:-20}" --width "${WIDTH:-50}" --jobs "${JOBS:-2}" \
+  --reps "${REPS:-5}" --snake-reps "${SNAKE_REPS:-3}" --narrow-layers "${NARROW_LAYERS:-250}" \
+  --big-n "${BIG_N:-100000}" --big-reps "${BIG_REPS:-3}"
