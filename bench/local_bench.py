@@ -137,16 +137,18 @@ class Bench:
         return out
 
     def dispatch(self, db):
-        """Per task start after the first: ms since the most recent task end before it. With
-        every slot busy and tasks waiting, a start can only follow an end, so this is the
-        engine's turnaround (exit seen -> state committed -> next process spawned)."""
-        rows, _ = self.events(db)
+        """For each task started after another one ended: ms from that end (as the engine
+        applied it) to the new process being spawned. With every slot busy and tasks
+        waiting, a start can only follow an end, so this is the engine's turnaround: state
+        committed, command rendered, intent committed, process spawned."""
+        rows, first = self.events(db)
         last_end, gaps = None, []
-        for _, _, ts, state in rows:
+        for _, inst, _, state in rows:
             if state == "succeeded":
-                last_end = ts
+                last_end = first[(inst, "succeeded")]
             elif state == "starting" and last_end is not None:
-                gaps.append(ts - last_end)
+                gaps.append(first[(inst, "running")] - last_end)
+                last_end = None
         return gaps
 
     def report_overhead(self):
@@ -166,7 +168,7 @@ class Bench:
 
         line(f"{self.n} tasks: last upstream succeeded -> starting", ov["starting"])
         line(f"{self.n} tasks: last upstream succeeded -> running", ov["running"])
-        line(f"{self.n} tasks: a task succeeded -> next task starting", gaps)
+        line(f"{self.n} tasks: a task succeeded -> next task running", gaps)
         print(f"  (the first two include waiting for a free slot: {a.width} tasks become ready "
               f"together\n   and {a.jobs} run at a time; the third is the engine's turnaround)")
         # A DAG exactly as wide as the parallelism: no task ever waits for a slot, so the

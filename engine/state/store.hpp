@@ -6,7 +6,8 @@
 // the busy timeout.
 //
 // Durability: synchronous=NORMAL in WAL mode: a commit survives the engine being killed at
-// any point; only an OS crash or power loss can lose the last few commits (sqlite.org/wal).
+// any point; only an OS crash or power loss can lose the commits since the last checkpoint
+// (sqlite.org/wal; see set_autocheckpoint()).
 //
 // Errors: a locked database past the timeout or a full disk is an EnvironmentError (exit
 // 3) whose message names the file and what to do; a failed write rolls back the whole
