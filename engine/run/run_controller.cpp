@@ -19,7 +19,9 @@ using state::InstanceRecord;
 using state::TaskState;
 
 namespace {
-constexpr int kSqliteDefaultAutocheckpoint = 1000;  // pages (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT)
+// Checkpoint the WAL (Store::set_manual_checkpoints) when it has grown by this many pages
+// since the last checkpoint, as SQLite would, but after a tick's launches.
+constexpr int kCheckpointPages = 1000;
 }  // namespace
 
 struct RunController::Node {
@@ -74,7 +76,7 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
 }
 
 RunController::~RunController() {
-  if (!done_) store_.set_autocheckpoint(kSqliteDefaultAutocheckpoint);
+  if (!done_) store_.set_manual_checkpoints(false);
   control_timer_.cancel();
   retry_timer_.cancel();
   lazy_timer_.cancel();
@@ -162,7 +164,7 @@ void RunController::start() {
     if (n->mapped()) update_mapped_parent(*n);
   }
   run_dirty_ = true;
-  store_.set_autocheckpoint(0);  // checkpoints come from control_poll(), see Store
+  store_.set_manual_checkpoints(true);  // see tick() and control_poll()
   flush();
   if (run_.cancel_requested) cancel();  // `flow cancel` of a run with no live engine
   control_timer_.expires_after(options_.control_interval);
@@ -185,8 +187,9 @@ void RunController::schedule_lazy_tick() {
   lazy_armed_ = true;
   lazy_timer_.expires_after(options_.started_commit_delay);
   lazy_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled at the end: the controller may be gone by now
     lazy_armed_ = false;
-    if (!ec) schedule_tick();
+    schedule_tick();
   });
 }
 
@@ -244,6 +247,9 @@ void RunController::tick() {
   to_launch_.clear();
   for (auto& [spec, plan, ex] : launches)
     ex->launch(spec, plan);
+  // With the new attempts running, copy the WAL into the database if it grew enough (it
+  // fsyncs, which used to stall a commit that came before a launch).
+  if (store_.wal_pages() >= kCheckpointPages) store_.checkpoint();
   check_finished();
   if (observer_ && !done_) observer_->on_tick(counts_);
   arm_retry_timer();
@@ -794,8 +800,8 @@ void RunController::check_finished() {
   run_dirty_ = true;
   flush();
   done_ = true;
-  store_.set_autocheckpoint(kSqliteDefaultAutocheckpoint);
   store_.checkpoint();
+  store_.set_manual_checkpoints(false);
   control_timer_.cancel();
   retry_timer_.cancel();
   lazy_timer_.cancel();

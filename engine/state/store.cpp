@@ -304,13 +304,31 @@ void Store::Transaction::commit() {
   done_ = true;
 }
 
-void Store::set_autocheckpoint(int pages) {
-  sqlite3_wal_autocheckpoint(db_, pages);
+void Store::set_manual_checkpoints(bool on) {
+  wal_pages_ = checkpointed_pages_ = 0;
+  if (!on) {
+    sqlite3_wal_autocheckpoint(db_, 1000);  // SQLite's default hook and size
+    return;
+  }
+  // A WAL hook replaces SQLite's automatic checkpoint (which is one); this one only counts.
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<Store*>(self)->wal_pages_ = pages;
+        return SQLITE_OK;
+      },
+      this);
 }
 
 void Store::checkpoint() {
+  int log = 0, done = 0;
   // Best effort: a busy database (another writer, a long reader) just means later.
-  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
+      SQLITE_OK) {
+    // All of it copied: the next commit starts the WAL over (its page count restarts).
+    checkpointed_pages_ = done == log ? 0 : done;
+    if (done == log) wal_pages_ = 0;
+  }
 }
 
 // ---- runs -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 //
 // Durability: synchronous=NORMAL in WAL mode: a commit survives the engine being killed at
 // any point; only an OS crash or power loss can lose the commits since the last checkpoint
-// (sqlite.org/wal; see set_autocheckpoint()).
+// (sqlite.org/wal; see set_manual_checkpoints()).
 //
 // Errors: a locked database past the timeout or a full disk is an EnvironmentError (exit
 // 3) whose message names the file and what to do; a failed write rolls back the whole
@@ -67,12 +67,14 @@ class Store {
   void set_cancel_requested(const std::string& run_id, bool requested = true);
 
   // WAL checkpoints. By default SQLite checkpoints (copying the WAL into the database and
-  // fsyncing both) inside whichever commit takes the WAL past 1000 pages. The run
-  // controller turns that off while it runs (pages = 0) and calls checkpoint() from its
-  // once-a-second control poll, so no fsync stalls the commit-then-launch path; at most
-  // about a second of commits then waits in an un-synced WAL (what synchronous=NORMAL
-  // risks on an OS crash). checkpoint() is PASSIVE: it never waits for other connections.
-  void set_autocheckpoint(int pages);
+  // fsyncing both) inside whichever commit takes the WAL past 1000 pages. With manual
+  // checkpoints on, it does not; the run controller then calls checkpoint() itself, after
+  // launching what a tick picked (or from its once-a-second poll), so no fsync sits
+  // between committing an intent and acting on it. wal_pages() is the size of the WAL
+  // written since the last checkpoint(). checkpoint() is PASSIVE: it never waits for
+  // other connections (a busy database just means it happens later).
+  void set_manual_checkpoints(bool on);
+  int wal_pages() const { return wal_pages_ - checkpointed_pages_; }
   void checkpoint();
 
   // Reads.
@@ -99,6 +101,8 @@ class Store {
   sqlite3* db_;
   std::filesystem::path path_;
   std::map<const char*, sqlite3_stmt*> cache_;
+  int wal_pages_ = 0;           // WAL size after the last commit (manual checkpoints)
+  int checkpointed_pages_ = 0;  // ... of which the last checkpoint() covered
 };
 
 }  // namespace flow::state

@@ -88,14 +88,14 @@ TEST(Store, PutTryUpdatesTheTryInPlace) {
   EXPECT_EQ(tries[1].state, TaskState::kSucceeded);
 }
 
-TEST(Store, CheckpointsOnlyWhenAskedWhileAutocheckpointIsOff) {
+TEST(Store, ManualCheckpointsHappenOnlyWhenAsked) {
   flow::test::TempDir dir;
   auto store = Store::open(dir / "flow.db");
   store->insert_run(sample_run("r1"));
   store->checkpoint();
   const auto db_size = [&] { return std::filesystem::file_size(dir / "flow.db"); };
   const auto before = db_size();
-  store->set_autocheckpoint(0);
+  store->set_manual_checkpoints(true);
   InstanceRecord i;
   i.run_id = "r1";
   i.task_id = "t";
@@ -105,10 +105,16 @@ TEST(Store, CheckpointsOnlyWhenAskedWhileAutocheckpointIsOff) {
     store->put_instance(i);
   }
   EXPECT_EQ(db_size(), before) << "nothing may reach the database file before checkpoint()";
+  EXPECT_GE(store->wal_pages(), 3000);
   store->checkpoint();
+  EXPECT_EQ(store->wal_pages(), 0);
   EXPECT_GT(db_size(), before + 3000u * 2000u);
-  store->set_autocheckpoint(1000);
-  EXPECT_EQ(store->instances("r1").size(), 3000u);
+  i.id = "one-more";
+  store->put_instance(i);  // the WAL starts over after a complete checkpoint
+  EXPECT_GT(store->wal_pages(), 0);
+  EXPECT_LT(store->wal_pages(), 10);
+  store->set_manual_checkpoints(false);
+  EXPECT_EQ(store->instances("r1").size(), 3001u);
 }
 
 TEST(Store, RolledBackTransactionLeavesNothing) {
