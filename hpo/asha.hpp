@@ -1,0 +1,37 @@
+#pragma once
+// Asynchronous successive halving (Li et al., "A System for Massively Parallel
+// Hyperparameter Tuning", MLSys 2020), and asynchronous Hyperband as brackets of it.
+//
+// Rungs are milestones in epochs: grace, grace*rf, grace*rf^2, ... and max_epochs last
+// (grace 2, rf 3, max 50: 2 6 18 50). Whenever a slot is free: look for a paused trial at
+// the highest rung k that is among the best floor(n_k / rf) of the n_k trials that have
+// finished rung k, and promote it to rung k+1 (it continues from its own checkpoint);
+// otherwise start a new trial at the bracket's first rung while `samples` allow. Trials
+// never promoted are stopped when nothing else can happen.
+//
+// Hyperband: bracket b starts at rung b (b = 0 .. number of rungs - 1). New trials are
+// dealt to brackets in Hyperband's proportions n_s = ceil((s_max+1)/(s+1) * rf^s) with
+// s = s_max - b, interleaved smoothly; promotion is decided within a bracket.
+
+#include "hpo/tuner.hpp"
+
+namespace flow::hpo {
+
+class Asha : public Tuner {
+ public:
+  // brackets: 1 for plain ASHA; 0 for every bracket Hyperband has.
+  Asha(const dag::HpoSpec& spec, uint64_t seed, int brackets);
+  std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
+
+  const std::vector<int>& milestones() const { return milestones_; }
+  int bracket_of(int trial) const;
+
+ private:
+  std::optional<Segment> promotion(const std::vector<TrialRecord>& trials) const;
+
+  std::vector<int> milestones_;
+  int brackets_ = 1;
+  std::vector<int> deal_;  // trial i goes to bracket deal_[i % size]
+};
+
+}  // namespace flow::hpo

@@ -1,0 +1,25 @@
+#pragma once
+// Random and grid search: every trial is one segment straight to max_epochs.
+
+#include "hpo/tuner.hpp"
+
+namespace flow::hpo {
+
+class RandomSearch : public Tuner {
+ public:
+  using Tuner::Tuner;
+  std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
+};
+
+// `samples` is ignored: a grid is run whole (hpo/search_space.hpp says which points).
+class GridSearch : public Tuner {
+ public:
+  GridSearch(const dag::HpoSpec& spec, uint64_t seed);
+  std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
+  size_t size() const { return points_.size(); }
+
+ private:
+  std::vector<Params> points_;
+};
+
+}  // namespace flow::hpo

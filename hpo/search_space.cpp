@@ -1,0 +1,131 @@
+#include "hpo/search_space.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace flow::hpo {
+
+namespace {
+
+double lo_of(const dag::SpaceDim& d) {
+  return d.args.at(0).get<double>();
+}
+double hi_of(const dag::SpaceDim& d) {
+  return d.args.at(1).get<double>();
+}
+
+// splitmix64: spreads (seed, trial, purpose) over the whole state space.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+double uniform01(Rng& rng) {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+}  // namespace
+
+Rng rng_for(uint64_t seed, int trial, int purpose, int generation) {
+  uint64_t s = mix(seed);
+  s = mix(s ^ static_cast<uint64_t>(trial));
+  s = mix(s ^ (static_cast<uint64_t>(purpose) << 32));
+  s = mix(s ^ static_cast<uint64_t>(generation));
+  return Rng(s);
+}
+
+SearchSpace::SearchSpace(std::vector<dag::SpaceDim> dims) : dims_(std::move(dims)) {}
+
+Params SearchSpace::sample(Rng& rng) const {
+  Params p = Params::object();
+  for (const auto& d : dims_) {
+    if (d.kind == "choice") {
+      auto i = std::uniform_int_distribution<size_t>(0, d.args.size() - 1)(rng);
+      p[d.name] = d.args[i];
+    } else if (d.kind == "uniform") {
+      p[d.name] = lo_of(d) + (hi_of(d) - lo_of(d)) * uniform01(rng);
+    } else if (d.kind == "loguniform") {
+      double a = std::log(lo_of(d)), b = std::log(hi_of(d));
+      p[d.name] = std::exp(a + (b - a) * uniform01(rng));
+    } else if (d.kind == "randint") {
+      auto lo = static_cast<long long>(lo_of(d)), hi = static_cast<long long>(hi_of(d));
+      p[d.name] = std::uniform_int_distribution<long long>(lo, hi)(rng);
+    }
+  }
+  return p;
+}
+
+Params SearchSpace::perturb(const Params& in, Rng& rng) const {
+  Params p = in;
+  for (const auto& d : dims_) {
+    if (!p.contains(d.name)) {
+      Rng r2 = rng;
+      p[d.name] = sample(r2)[d.name];
+      continue;
+    }
+    const double factor = uniform01(rng) < 0.5 ? 0.8 : 1.2;
+    if (d.kind == "choice") {
+      auto it = std::find(d.args.begin(), d.args.end(), p[d.name]);
+      long long i = it == d.args.end() ? 0 : it - d.args.begin();
+      const long long n = static_cast<long long>(d.args.size());
+      if (uniform01(rng) < 0.25) {
+        i = std::uniform_int_distribution<long long>(0, n - 1)(rng);
+      } else if (n > 1) {
+        i = std::clamp(i + (factor < 1 ? -1 : 1), 0LL, n - 1);
+      }
+      p[d.name] = d.args[static_cast<size_t>(i)];
+    } else if (d.kind == "uniform") {
+      p[d.name] = std::clamp(p[d.name].get<double>() * factor, lo_of(d), hi_of(d));
+    } else if (d.kind == "loguniform") {
+      p[d.name] = std::clamp(p[d.name].get<double>() * factor, lo_of(d), hi_of(d));
+    } else if (d.kind == "randint") {
+      auto v = static_cast<double>(p[d.name].get<long long>());
+      auto moved = static_cast<long long>(std::llround(v * factor));
+      if (moved == static_cast<long long>(v)) moved += factor < 1 ? -1 : 1;
+      p[d.name] =
+          std::clamp(moved, static_cast<long long>(lo_of(d)), static_cast<long long>(hi_of(d)));
+    }
+  }
+  return p;
+}
+
+std::vector<Params> SearchSpace::grid(int points) const {
+  std::vector<Params> out{Params::object()};
+  for (const auto& d : dims_) {
+    std::vector<nlohmann::json> values;
+    if (d.kind == "choice") {
+      values.assign(d.args.begin(), d.args.end());
+    } else if (d.kind == "randint") {
+      auto lo = static_cast<long long>(lo_of(d)), hi = static_cast<long long>(hi_of(d));
+      if (hi - lo + 1 <= points) {
+        for (long long v = lo; v <= hi; ++v)
+          values.emplace_back(v);
+      } else {
+        for (int i = 0; i < points; ++i)
+          values.emplace_back(lo + (hi - lo) * i / std::max(1, points - 1));
+      }
+    } else {
+      const bool log = d.kind == "loguniform";
+      double a = log ? std::log(lo_of(d)) : lo_of(d), b = log ? std::log(hi_of(d)) : hi_of(d);
+      for (int i = 0; i < points; ++i) {
+        double x = points == 1 ? (a + b) / 2 : a + (b - a) * i / (points - 1);
+        values.emplace_back(log ? std::exp(x) : x);
+      }
+    }
+    std::vector<Params> next;
+    next.reserve(out.size() * values.size());
+    for (const auto& base : out) {
+      for (const auto& v : values) {
+        Params p = base;
+        p[d.name] = v;
+        next.push_back(std::move(p));
+      }
+    }
+    out = std::move(next);
+  }
+  return out;
+}
+
+}  // namespace flow::hpo

@@ -1,0 +1,89 @@
+#include "hpo/tuner.hpp"
+
+#include <stdexcept>
+
+#include "hpo/asha.hpp"
+#include "hpo/basic_search.hpp"
+#include "hpo/pbt.hpp"
+
+namespace flow::hpo {
+
+std::string_view to_string(TrialStatus s) {
+  switch (s) {
+    case TrialStatus::kRunning:
+      return "running";
+    case TrialStatus::kPaused:
+      return "paused";
+    case TrialStatus::kCompleted:
+      return "completed";
+    case TrialStatus::kStopped:
+      return "stopped";
+    case TrialStatus::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+std::optional<TrialStatus> trial_status_from(std::string_view s) {
+  for (auto t : {TrialStatus::kRunning, TrialStatus::kPaused, TrialStatus::kCompleted,
+                 TrialStatus::kStopped, TrialStatus::kFailed}) {
+    if (to_string(t) == s) return t;
+  }
+  return std::nullopt;
+}
+
+std::optional<double> TrialRecord::metric() const {
+  if (history.empty()) return std::nullopt;
+  return history.back().second;
+}
+
+std::optional<double> TrialRecord::metric_at(int e) const {
+  for (const auto& [at, value] : history) {
+    if (at == e) return value;
+  }
+  return std::nullopt;
+}
+
+Tuner::Tuner(const dag::HpoSpec& spec, uint64_t seed)
+    : spec_(spec), space_(spec.space), seed_(seed) {}
+
+TrialStatus Tuner::after_segment(const TrialRecord& t) const {
+  return t.epochs >= spec_.max_epochs ? TrialStatus::kCompleted : TrialStatus::kPaused;
+}
+
+bool Tuner::finished(const std::vector<TrialRecord>& trials) const {
+  return running(trials) == 0 && !next(trials);
+}
+
+std::optional<int> Tuner::best(const std::vector<TrialRecord>& trials) const {
+  std::optional<int> best;
+  for (const auto& t : trials) {
+    auto m = t.metric();
+    if (!m || t.status == TrialStatus::kFailed) continue;
+    if (!best || better(*m, *trials[static_cast<size_t>(*best)].metric())) best = t.index;
+  }
+  return best;
+}
+
+int Tuner::running(const std::vector<TrialRecord>& trials) const {
+  int n = 0;
+  for (const auto& t : trials)
+    n += t.status == TrialStatus::kRunning;
+  return n;
+}
+
+Params Tuner::sample(int trial) const {
+  Rng rng = rng_for(seed_, trial, /*purpose=*/1);
+  return space_.sample(rng);
+}
+
+std::unique_ptr<Tuner> make_tuner(const dag::HpoSpec& spec, uint64_t seed) {
+  if (spec.algorithm == "random") return std::make_unique<RandomSearch>(spec, seed);
+  if (spec.algorithm == "grid") return std::make_unique<GridSearch>(spec, seed);
+  if (spec.algorithm == "asha") return std::make_unique<Asha>(spec, seed, /*brackets=*/1);
+  if (spec.algorithm == "hyperband") return std::make_unique<Asha>(spec, seed, /*brackets=*/0);
+  if (spec.algorithm == "pbt") return std::make_unique<Pbt>(spec, seed);
+  throw std::invalid_argument("unknown hpo algorithm '" + spec.algorithm + "'");
+}
+
+}  // namespace flow::hpo

@@ -1,0 +1,112 @@
+#pragma once
+// What an HPO node runs next. A Tuner is a pure function of the trials so far: given every
+// trial's parameters, progress and reported metrics it says which trial segment to run
+// next (a new trial, or an existing one continued to more epochs, possibly from another
+// trial's checkpoint). It keeps no state of its own, so after a crash the engine rebuilds
+// the same decisions from what the database recorded — nothing to persist, nothing to lose.
+//
+// Trials run in segments. A segment trains a trial up to `target_epochs`
+// (FLOW_TRIAL_EPOCHS), reading FLOW_CHECKPOINT_IN when it continues and writing
+// FLOW_CHECKPOINT_OUT, and reports `{"epoch": e, "<metric>": v}` lines. Algorithms
+// (hpo/asha.hpp, hpo/pbt.hpp, hpo/basic_search.hpp):
+//   random     `samples` trials, one segment each to max_epochs
+//   grid       every grid point (hpo/search_space.hpp), one segment each to max_epochs
+//   asha       asynchronous successive halving: rungs at grace, grace*rf, ... max_epochs;
+//              a trial is promoted from rung k when it is in the top 1/rf of those that
+//              finished rung k; others are stopped when nothing is left to do
+//   hyperband  several ASHA brackets, each starting at a higher rung, trials shared out
+//              in Hyperband's proportions (asynchronous Hyperband, as in Ray Tune)
+//   pbt        a population of `samples` trials trained perturbation_interval epochs at a
+//              time; after each segment a trial in the bottom quarter continues from a
+//              top-quarter trial's checkpoint with perturbed parameters (exploit+explore)
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/dag/dag.hpp"
+#include "hpo/search_space.hpp"
+
+namespace flow::hpo {
+
+enum class TrialStatus {
+  kRunning,    // a segment is queued or running
+  kPaused,     // between segments; the tuner may continue it
+  kCompleted,  // trained to max_epochs
+  kStopped,    // stopped early by the algorithm
+  kFailed,     // a segment failed (after its retries) or reported no metric
+};
+
+std::string_view to_string(TrialStatus s);
+std::optional<TrialStatus> trial_status_from(std::string_view s);
+
+struct TrialRecord {
+  int index = 0;  // trial-<index>
+  Params params = Params::object();
+  int bracket = 0;     // hyperband: which bracket
+  int rung = 0;        // asha/hyperband: rung of the current or last segment
+  int generation = 0;  // pbt: exploits so far
+  int parent = -1;     // pbt: the trial last exploited (-1: none)
+  int epochs = 0;      // epochs trained when the last segment finished
+  std::vector<std::pair<int, double>> history;  // (epochs, metric) per finished segment
+  TrialStatus status = TrialStatus::kRunning;
+
+  std::string id() const { return "trial-" + std::to_string(index); }
+  // The metric at the end of the last finished segment.
+  std::optional<double> metric() const;
+  // The metric recorded when the trial had trained exactly `epochs`, if it did.
+  std::optional<double> metric_at(int epochs) const;
+};
+
+// A segment to run: continue `trial` (or start it, when fresh) until target_epochs.
+struct Segment {
+  int trial = 0;
+  bool fresh = true;
+  Params params = Params::object();
+  int target_epochs = 0;
+  int resume_from = -1;  // trial whose latest checkpoint to start from (-1: from scratch)
+  int start_epochs = 0;  // epochs already trained in that checkpoint
+  int bracket = 0;
+  int rung = 0;
+  int generation = 0;
+  int parent = -1;
+};
+
+class Tuner {
+ public:
+  Tuner(const dag::HpoSpec& spec, uint64_t seed);
+  virtual ~Tuner() = default;
+
+  // The next segment, or nullopt when nothing should start now (`parallel` segments run,
+  // or the algorithm waits for results, or it is done). `trials` is indexed by trial
+  // index (trials[i].index == i).
+  virtual std::optional<Segment> next(const std::vector<TrialRecord>& trials) const = 0;
+
+  // What a trial is after a segment reported its metric: completed at max_epochs, else
+  // paused (the tuner decides later whether it continues).
+  TrialStatus after_segment(const TrialRecord& t) const;
+
+  // Nothing runs and nothing more will: paused trials are then stopped.
+  bool finished(const std::vector<TrialRecord>& trials) const;
+
+  // The best trial by its last metric (mode min or max); ties go to the lower index.
+  std::optional<int> best(const std::vector<TrialRecord>& trials) const;
+
+  bool better(double a, double b) const { return spec_.mode == "max" ? a > b : a < b; }
+  const dag::HpoSpec& spec() const { return spec_; }
+
+ protected:
+  int running(const std::vector<TrialRecord>& trials) const;
+  Params sample(int trial) const;  // the initial parameters of trial `trial`
+
+  dag::HpoSpec spec_;
+  SearchSpace space_;
+  uint64_t seed_;
+};
+
+// The tuner for spec.algorithm (random, grid, asha, hyperband, pbt).
+std::unique_ptr<Tuner> make_tuner(const dag::HpoSpec& spec, uint64_t seed);
+
+}  // namespace flow::hpo
