@@ -39,6 +39,7 @@ void register_query_commands(CLI::App& app, GlobalOptions& g,
                              Action& action);  // runs, status, logs
 void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action);  // sites
 void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action);  // lamec
+void register_hpo_commands(CLI::App& app, GlobalOptions& g, Action& action);    // hpo
 
 // Parses argv, runs the chosen command, prints errors; returns the process exit code.
 int run_cli(int argc, char** argv);

@@ -87,16 +87,6 @@ site::SiteCatalog load_sites() {
   return site::SiteCatalog::load(site::SiteCatalog::default_dirs());
 }
 
-void reject_unsupported(const dag::Dag& dag) {
-  for (const auto& t : dag.tasks) {
-    if (t.hpo) {
-      throw InputError(t.loc("hpo"), "task '" + t.id +
-                                         "' is an hpo sweep; this version of flow "
-                                         "validates hpo blocks but cannot run them yet");
-    }
-  }
-}
-
 std::string new_run_id(const std::string& dag) {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -266,7 +256,6 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
       action = [&]() -> int {
         auto sites = load_sites();
         dag::Dag dag = load_validated(file, params, &sites);
-        reject_unsupported(dag);
         if (dry) {
           print_dry_run(dag);
           return 0;

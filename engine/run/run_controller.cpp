@@ -11,6 +11,7 @@
 #include "engine/core/text_file.hpp"
 #include "engine/dag/template.hpp"
 #include "engine/run/process.hpp"
+#include "engine/run/sweep.hpp"
 #include "engine/run/trigger.hpp"
 
 namespace flow::run {
@@ -29,8 +30,12 @@ struct RunController::Node {
   const dag::Task* task = nullptr;
   std::vector<Node*> upstream;
   std::vector<Node*> downstream;
-  std::vector<std::string> children;  // mapped instances, in index order
+  std::vector<std::string> children;  // mapped instances or trials, in index order
   bool mapped() const { return task->foreach.has_value(); }
+  bool swept() const { return task->hpo.has_value(); }
+  // Its instance only summarises others (mapped instances or HPO trials).
+  bool fans_out() const { return mapped() || swept(); }
+  std::unique_ptr<Sweep> sweep;  // swept nodes, once they started
   const std::string& id() const { return task->id; }
   // Parsed once; rendering is per attempt.
   std::optional<dag::Template> run_tpl;
@@ -147,7 +152,7 @@ void RunController::start() {
     const Node* n = node_by_task_.at(r.task_id);
     if (!r.parent.empty() && r.state == TaskState::kQueued) {
       runnable_.push_back(id);
-    } else if (state::is_in_flight(r.state) && !(n->mapped() && r.parent.empty())) {
+    } else if (state::is_in_flight(r.state) && !(n->fans_out() && r.parent.empty())) {
       // Re-attach: the attempt may still be running from an engine that died.
       try {
         Executor& ex = executors_(r.site);
@@ -161,7 +166,7 @@ void RunController::start() {
     }
   }
   for (auto& n : nodes_) {
-    if (n->mapped()) update_mapped_parent(*n);
+    if (n->fans_out()) update_mapped_parent(*n);
   }
   run_dirty_ = true;
   store_.set_manual_checkpoints(true);  // see tick() and control_poll()
@@ -280,6 +285,12 @@ bool RunController::decide_node(Node& node) {
     case Decision::kRun:
       if (node.mapped()) {
         expand_foreach(node);
+      } else if (node.swept()) {
+        r.started = now_ms();
+        set_state(r, TaskState::kRunning,
+                  "hpo " + node.task->hpo->algorithm + " over " +
+                      std::to_string(node.task->hpo->space.size()) + " parameters");
+        advance_sweep(node);
       } else {
         runnable_.push_back(r.id);
       }
@@ -405,7 +416,10 @@ LaunchSpec RunController::make_spec(const InstanceRecord& inst, const dag::Task&
   s.env["FLOW_TASK_ID"] = inst.id;
   s.env["FLOW_TRY"] = std::to_string(inst.try_number);
   s.env["FLOW_RUN_DIR"] = ex.run_dir(run_.id);
-  if (inst.map_index >= 0) {
+  if (node.swept() && !inst.parent.empty()) {
+    for (auto& [k, v] : Sweep::env(inst))
+      s.env[k] = std::move(v);
+  } else if (inst.map_index >= 0) {
     s.env["FLOW_MAP_INDEX"] = std::to_string(inst.map_index);
     s.env["FLOW_ITEM"] = dag::value_text(inst.attrs.value("item", nlohmann::json()));
   }
@@ -442,6 +456,23 @@ nlohmann::json RunController::resolve(const dag::TemplateRef& ref, const Instanc
     }
     return v;
   }
+  if (p[0] == "trial") {
+    std::vector<std::string> rest(p.begin() + 1, p.end());
+    if (auto v = Sweep::lookup(inst, rest)) return *v;
+    return fail("not a trial of an hpo task, or no such trial field");
+  }
+  if (p[0] == "tasks" && p.size() >= 4 && p[2] == "best") {
+    auto nit = node_by_task_.find(p[1]);
+    if (nit == node_by_task_.end() || !nit->second->swept()) return fail("not an hpo task");
+    const auto& best = inst_.at(p[1]).attrs.value("best", nlohmann::json());
+    if (!best.is_object()) return fail("task '" + p[1] + "' has no best trial (did it succeed?)");
+    if (p[3] == "params_json" && p.size() == 4) return best["params"].dump();
+    if (p[3] == "params" && p.size() == 5 && best["params"].contains(p[4]))
+      return best["params"][p[4]];
+    if ((p[3] == "metric" || p[3] == "trial" || p[3] == "epochs") && p.size() == 4)
+      return best[p[3]];
+    return fail("use best.params.NAME, best.params_json, best.metric, best.trial or best.epochs");
+  }
   if (p[0] == "tasks" && p.size() == 4 && p[2] == "outputs") {
     auto nit = node_by_task_.find(p[1]);
     if (nit == node_by_task_.end()) return fail("no task '" + p[1] + "'");
@@ -461,6 +492,12 @@ nlohmann::json RunController::resolve(const dag::TemplateRef& ref, const Instanc
       return up.outputs[p[3]];
     };
     const Node& up = *nit->second;
+    if (up.swept()) {  // an hpo task's outputs are its best trial's
+      const auto& best = inst_.at(up.id()).attrs.value("best", nlohmann::json());
+      if (!best.is_object()) return fail("task '" + up.id() + "' has no best trial");
+      return value_of(inst_.at(Sweep::trial_instance_id(
+          up.id(), std::stoi(best["trial"].get<std::string>().substr(6)))));
+    }
     if (up.mapped()) {
       auto list = nlohmann::json::array();
       for (const auto& cid : up.children) {
@@ -470,9 +507,6 @@ nlohmann::json RunController::resolve(const dag::TemplateRef& ref, const Instanc
       return list;
     }
     return value_of(inst_.at(up.id()));
-  }
-  if (p[0] == "tasks" || p[0] == "trial") {
-    return fail("hyperparameter sweeps (hpo) are not available in this version of flow");
   }
   (void)task;
   return fail("unknown name");
@@ -551,6 +585,20 @@ void RunController::apply(ExecEvent e) {
           return;
         }
         r.outputs = std::move(j);
+      }
+      if (Node* n = node_by_task_.at(r.task_id); n->swept() && !r.parent.empty()) {
+        if (!n->sweep) n->sweep = std::make_unique<Sweep>(*n->task, run_.id);
+        if (auto err = n->sweep->end_segment(r, files.metrics)) {
+          r.failures++;
+          finish_instance(r, TaskState::kFailed, *err);
+          return;
+        }
+        const auto& trial = r.attrs["trial"];
+        finish_instance(r, TaskState::kSucceeded,
+                        n->task->hpo->metric + "=" + trial["history"].back()[1].dump() + " after " +
+                            std::to_string(trial.value("epochs", 0)) + " epochs (" +
+                            trial.value("status", "") + ")");
+        return;
       }
       finish_instance(r, TaskState::kSucceeded, "");
       return;
@@ -670,7 +718,7 @@ void RunController::set_state(InstanceRecord& inst, TaskState to, const std::str
 }
 
 void RunController::track(const InstanceRecord& inst, int delta) {
-  bool mapped_parent = inst.parent.empty() && node_by_task_.at(inst.task_id)->mapped();
+  bool mapped_parent = inst.parent.empty() && node_by_task_.at(inst.task_id)->fans_out();
   (mapped_parent ? parent_counts_ : counts_)[inst.state] += delta;
 }
 
@@ -690,6 +738,7 @@ void RunController::finish_instance(InstanceRecord& inst, TaskState to, const st
 }
 
 void RunController::update_mapped_parent(Node& node) {
+  if (node.swept()) return advance_sweep(node);
   auto& parent = inst_.at(node.id());
   if (parent.state != TaskState::kRunning || node.children.empty()) return;
   std::vector<std::string> failed;
@@ -707,6 +756,91 @@ void RunController::update_mapped_parent(Node& node) {
                     std::to_string(failed.size()) + " of " + std::to_string(node.children.size()) +
                         " mapped instances failed: " + join(failed));
   }
+}
+
+void RunController::advance_sweep(Node& node) {
+  auto& parent = inst_.at(node.id());
+  if (parent.state != TaskState::kRunning || stopping_) return;
+  if (!node.sweep) node.sweep = std::make_unique<Sweep>(*node.task, run_.id);
+  Sweep& sweep = *node.sweep;
+  // The instance state is the truth for whether a segment runs or failed for good; the
+  // trial record in its attrs follows it (a try that could not even start, a resume).
+  std::vector<const InstanceRecord*> kids;
+  for (const auto& cid : node.children) {
+    auto& c = inst_.at(cid);
+    const std::string status = c.attrs.value("trial", nlohmann::json::object()).value("status", "");
+    if (state::is_failure(c.state) && status != "failed") {
+      sweep.fail(c);
+      dirty_.insert(c.id);
+    } else if ((c.state == TaskState::kQueued || state::is_in_flight(c.state) ||
+                c.state == TaskState::kUpForRetry) &&
+               status != "running") {
+      c.attrs["trial"]["status"] = "running";
+      dirty_.insert(c.id);
+    }
+    kids.push_back(&c);
+  }
+  auto records = sweep.trials(kids);
+  std::string run_dir;
+  try {
+    run_dir = executors_(parent.site).run_dir(run_.id);
+  } catch (const Error& e) {
+    finish_instance(parent, TaskState::kFailed, e.what());
+    return;
+  }
+  const dag::Task& task = *node.task;
+  while (auto seg = sweep.next(records)) {
+    const std::string cid = Sweep::trial_instance_id(task.id, seg->trial);
+    const InstanceRecord* source =
+        seg->resume_from < 0 ? nullptr
+                             : &inst_.at(Sweep::trial_instance_id(task.id, seg->resume_from));
+    if (seg->fresh) {
+      InstanceRecord c;
+      c.run_id = run_.id;
+      c.id = cid;
+      c.task_id = task.id;
+      c.parent = task.id;
+      c.map_index = seg->trial;
+      c.site = parent.site;
+      sweep.begin_segment(c, *seg, records, run_dir, source);
+      node.children.push_back(c.id);
+      inst_order_.push_back(c.id);
+      dirty_.insert(c.id);
+      event_writes_.push_back(
+          {0, run_.id, c.id, 0, now_ms(), "queued", "trial " + c.attrs["trial"]["params"].dump()});
+      runnable_.push_back(c.id);
+      track(c, +1);
+      inst_.emplace(c.id, std::move(c));
+    } else {
+      auto& c = inst_.at(cid);
+      sweep.begin_segment(c, *seg, records, run_dir, source);
+      c.failures = 0;  // each segment has the task's full retry budget
+      set_state(c, TaskState::kQueued,
+                "continue to epoch " + std::to_string(seg->target_epochs) +
+                    (seg->resume_from >= 0 && seg->resume_from != seg->trial
+                         ? " from trial-" + std::to_string(seg->resume_from) + "'s checkpoint"
+                         : ""));
+      runnable_.push_back(cid);
+    }
+  }
+  if (!sweep.finished(records)) return;
+  std::vector<InstanceRecord*> all;
+  for (const auto& cid : node.children) {
+    all.push_back(&inst_.at(cid));
+    dirty_.insert(cid);
+  }
+  auto best = sweep.conclude(all);
+  if (best.is_null()) {
+    finish_instance(parent, TaskState::kFailed,
+                    "no trial reported '" + task.hpo->metric + "' (" +
+                        std::to_string(node.children.size()) + " trials)");
+    return;
+  }
+  parent.attrs["best"] = best;
+  finish_instance(parent, TaskState::kSucceeded,
+                  "best " + best["trial"].get<std::string>() + ": " + task.hpo->metric + "=" +
+                      best["metric"].dump() + " of " + std::to_string(node.children.size()) +
+                      " trials");
 }
 
 // ---- persistence -----------------------------------------------------------------------------
@@ -829,7 +963,7 @@ void RunController::stop_all(CancelReason reason) {
   for (const auto& id : inst_order_) {
     const auto& r = inst_.at(id);
     if (!state::is_in_flight(r.state)) continue;
-    if (r.parent.empty() && node_by_task_.at(r.task_id)->mapped()) continue;
+    if (r.parent.empty() && node_by_task_.at(r.task_id)->fans_out()) continue;
     try {
       executors_(r.site).cancel(AttemptKey{run_.id, r.id, r.try_number}, reason);
     } catch (const Error&) {

@@ -87,6 +87,8 @@ class RunController {
   bool try_launch(state::InstanceRecord& inst, const dag::Task& task,
                   std::map<Executor*, int>& budget);
   void expand_foreach(Node& node);
+  // An HPO node: start what its tuner says, or conclude it (engine/run/sweep.hpp).
+  void advance_sweep(Node& node);
   void finish_instance(state::InstanceRecord& inst, state::TaskState to, const std::string& msg);
   void update_mapped_parent(Node& node);
   // `at`: when it happened, for the event row (0 = now).

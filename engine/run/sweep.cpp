@@ -1,0 +1,233 @@
+#include "engine/run/sweep.hpp"
+
+#include <fstream>
+
+#include "engine/core/sha256.hpp"
+
+namespace flow::run {
+
+namespace {
+
+const char* kKey = "trial";  // the instance attrs key that holds the trial
+
+nlohmann::json to_json(const hpo::TrialRecord& t) {
+  auto history = nlohmann::json::array();
+  for (const auto& [e, m] : t.history)
+    history.push_back({e, m});
+  return {{"index", t.index},
+          {"params", t.params},
+          {"bracket", t.bracket},
+          {"rung", t.rung},
+          {"generation", t.generation},
+          {"parent", t.parent},
+          {"epochs", t.epochs},
+          {"history", history},
+          {"status", std::string(hpo::to_string(t.status))}};
+}
+
+hpo::TrialRecord from_json(const nlohmann::json& j) {
+  hpo::TrialRecord t;
+  t.index = j.value("index", 0);
+  t.params = j.value("params", nlohmann::json::object());
+  t.bracket = j.value("bracket", 0);
+  t.rung = j.value("rung", 0);
+  t.generation = j.value("generation", 0);
+  t.parent = j.value("parent", -1);
+  t.epochs = j.value("epochs", 0);
+  for (const auto& h : j.value("history", nlohmann::json::array()))
+    t.history.emplace_back(h.at(0).get<int>(), h.at(1).get<double>());
+  t.status =
+      hpo::trial_status_from(j.value("status", "running")).value_or(hpo::TrialStatus::kRunning);
+  return t;
+}
+
+void store(state::InstanceRecord& inst, const hpo::TrialRecord& t) {
+  auto& j = inst.attrs[kKey];
+  const auto keep = j.is_object() ? j : nlohmann::json::object();
+  j = to_json(t);
+  for (const char* k : {"target", "checkpoint", "checkpoint_in", "checkpoint_out"}) {
+    if (keep.contains(k)) j[k] = keep[k];
+  }
+}
+
+uint64_t seed_of(const dag::Task& task, const std::string& run_id) {
+  if (task.hpo->seed) return *task.hpo->seed;
+  return std::stoull(sha256_hex(run_id + "/" + task.id).substr(0, 15), nullptr, 16);
+}
+
+}  // namespace
+
+Sweep::Sweep(const dag::Task& task, const std::string& run_id)
+    : task_id_(task.id), tuner_(hpo::make_tuner(*task.hpo, seed_of(task, run_id))) {}
+
+std::string Sweep::trial_instance_id(const std::string& task, int trial) {
+  return task + "[trial-" + std::to_string(trial) + "]";
+}
+
+std::vector<hpo::TrialRecord> Sweep::trials(
+    const std::vector<const state::InstanceRecord*>& children) const {
+  std::vector<hpo::TrialRecord> out;
+  for (const auto* c : children) {
+    if (!c->attrs.contains(kKey)) continue;
+    auto t = from_json(c->attrs[kKey]);
+    if (t.index >= static_cast<int>(out.size())) out.resize(static_cast<size_t>(t.index) + 1);
+    out[static_cast<size_t>(t.index)] = std::move(t);
+  }
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i].index = static_cast<int>(i);
+  return out;
+}
+
+void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s,
+                          std::vector<hpo::TrialRecord>& records, const std::string& run_dir,
+                          const state::InstanceRecord* resume_source) const {
+  // Read the source's latest checkpoint first: it may be this very instance.
+  std::string checkpoint_in;
+  if (resume_source && resume_source->attrs.contains(kKey))
+    checkpoint_in = resume_source->attrs[kKey].value("checkpoint", "");
+  if (s.fresh) records.resize(std::max(records.size(), static_cast<size_t>(s.trial) + 1));
+  hpo::TrialRecord& t = records[static_cast<size_t>(s.trial)];
+  t.index = s.trial;
+  t.params = s.params;
+  t.bracket = s.bracket;
+  t.rung = s.rung;
+  t.generation = s.generation;
+  t.parent = s.parent;
+  t.epochs = s.start_epochs;
+  t.status = hpo::TrialStatus::kRunning;
+  store(inst, t);
+  auto& j = inst.attrs[kKey];
+  j["target"] = s.target_epochs;
+  j["checkpoint_in"] = checkpoint_in;
+  j["checkpoint_out"] = run_dir + "/hpo-" + task_id_ + "-trial-" + std::to_string(s.trial) + "-e" +
+                        std::to_string(s.target_epochs) + ".ckpt";
+}
+
+std::optional<std::string> Sweep::end_segment(state::InstanceRecord& inst,
+                                              const std::filesystem::path& metrics) const {
+  auto t = from_json(inst.attrs[kKey]);
+  const int target = inst.attrs[kKey].value("target", spec().max_epochs);
+  const std::string& name = spec().metric;
+  std::optional<double> value;
+  std::ifstream in(metrics, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains(name) || !j[name].is_number()) continue;
+    if (j.contains("epoch") && j["epoch"].is_number() && j["epoch"].get<double>() > target)
+      continue;
+    value = j[name].get<double>();
+  }
+  if (!value) {
+    t.status = hpo::TrialStatus::kFailed;
+    store(inst, t);
+    return "the trial reported no '" + name +
+           "' in $FLOW_METRICS_FILE (write JSON lines such as "
+           "{\"epoch\": 3, \"" +
+           name + "\": 0.42})";
+  }
+  t.epochs = target;
+  t.history.emplace_back(target, *value);
+  t.status = tuner_->after_segment(t);
+  store(inst, t);
+  inst.attrs[kKey]["checkpoint"] = inst.attrs[kKey].value("checkpoint_out", "");
+  return std::nullopt;
+}
+
+void Sweep::fail(state::InstanceRecord& inst) const {
+  auto t = from_json(inst.attrs[kKey]);
+  t.status = hpo::TrialStatus::kFailed;
+  store(inst, t);
+}
+
+nlohmann::json Sweep::conclude(const std::vector<state::InstanceRecord*>& insts) const {
+  std::vector<const state::InstanceRecord*> view(insts.begin(), insts.end());
+  auto records = trials(view);
+  for (auto* inst : insts) {
+    auto t = from_json(inst->attrs[kKey]);
+    if (t.status == hpo::TrialStatus::kPaused) {
+      t.status = hpo::TrialStatus::kStopped;
+      store(*inst, t);
+    }
+  }
+  auto best = tuner_->best(records);
+  if (!best) return nullptr;
+  const auto& b = records[static_cast<size_t>(*best)];
+  return {{"trial", b.id()}, {"params", b.params}, {"metric", *b.metric()}, {"epochs", b.epochs}};
+}
+
+std::map<std::string, std::string> Sweep::env(const state::InstanceRecord& inst) {
+  if (!inst.attrs.contains(kKey)) return {};
+  const auto& j = inst.attrs[kKey];
+  return {{"FLOW_TRIAL_ID", "trial-" + std::to_string(j.value("index", 0))},
+          {"FLOW_TRIAL_PARAMS", j.value("params", nlohmann::json::object()).dump()},
+          {"FLOW_TRIAL_EPOCHS", std::to_string(j.value("target", 0))},
+          {"FLOW_CHECKPOINT_IN", j.value("checkpoint_in", "")},
+          {"FLOW_CHECKPOINT_OUT", j.value("checkpoint_out", "")}};
+}
+
+std::optional<nlohmann::json> Sweep::lookup(const state::InstanceRecord& inst,
+                                            const std::vector<std::string>& path) {
+  if (!inst.attrs.contains(kKey) || path.empty()) return std::nullopt;
+  const auto& j = inst.attrs[kKey];
+  if (path[0] == "params_json" && path.size() == 1)
+    return j.value("params", nlohmann::json::object()).dump();
+  if (path[0] == "epochs" && path.size() == 1) return j.value("target", 0);
+  if (path[0] == "id" && path.size() == 1) return "trial-" + std::to_string(j.value("index", 0));
+  if (path[0] == "params" && path.size() == 2) {
+    const auto& p = j.value("params", nlohmann::json::object());
+    if (p.contains(path[1])) return p[path[1]];
+  }
+  return std::nullopt;
+}
+
+nlohmann::json Sweep::leaderboard(const dag::HpoSpec& spec, const state::InstanceRecord& parent,
+                                  const std::vector<state::InstanceRecord>& trials) {
+  auto rows = nlohmann::json::array();
+  for (const auto& inst : trials) {
+    if (!inst.attrs.contains(kKey)) continue;
+    const auto& j = inst.attrs[kKey];
+    auto t = from_json(j);
+    nlohmann::json row = {
+        {"id", t.id()},
+        {"instance", inst.id},
+        {"params", t.params},
+        {"metric", t.metric() ? nlohmann::json(*t.metric()) : nlohmann::json()},
+        {"epochs", t.epochs},
+        {"state", std::string(hpo::to_string(t.status))},
+        {"instance_state", std::string(state::to_string(inst.state))},
+        {"rung", t.rung},
+        {"bracket", t.bracket},
+        {"generation", t.generation},
+        {"parent",
+         t.parent < 0 ? nlohmann::json() : nlohmann::json("trial-" + std::to_string(t.parent))},
+        {"target_epochs", j.value("target", 0)},
+        {"tries", inst.try_number},
+        {"history", j.value("history", nlohmann::json::array())}};
+    rows.push_back(std::move(row));
+  }
+  const bool max = spec.mode == "max";
+  std::stable_sort(rows.begin(), rows.end(), [&](const nlohmann::json& a, const nlohmann::json& b) {
+    if (a["metric"].is_null() != b["metric"].is_null()) return b["metric"].is_null();
+    if (a["metric"].is_null()) return false;
+    const double x = a["metric"].get<double>(), y = b["metric"].get<double>();
+    return max ? x > y : x < y;
+  });
+  nlohmann::json best = nullptr;
+  if (const auto& b = parent.attrs.value("best", nlohmann::json()); b.is_object()) {
+    best = {{"trial", b["trial"]},
+            {"params", b["params"]},
+            {"metric", b["metric"]},
+            {"epochs", b.value("epochs", 0)}};
+  }
+  return {{"algorithm", spec.algorithm},
+          {"metric", spec.metric},
+          {"mode", spec.mode},
+          {"samples", spec.samples},
+          {"max_epochs", spec.max_epochs},
+          {"state", std::string(state::to_string(parent.state))},
+          {"best", best},
+          {"trials", rows}};
+}
+
+}  // namespace flow::run

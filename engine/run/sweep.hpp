@@ -1,0 +1,84 @@
+#pragma once
+// An HPO node of a run (a task with `hpo:`), between the run controller and the tuners of
+// hpo/. Trials are instances of the task, `tune[trial-7]`, each with its own state, tries
+// and logs; everything the tuner needs is kept in the instance's attrs ("trial": params,
+// rung, generation, epochs trained, the metric after each segment, checkpoint paths), so
+// the database holds the whole sweep and a resumed run makes the same decisions again.
+//
+// Per segment the controller asks next(), writes it into the trial (begin_segment), runs
+// the trial's command with the trial environment (env()), and when the try succeeds reads
+// the metric from the try's metrics file (end_segment). A trial between segments is
+// `succeeded` with trial status "paused"; when the tuner is finished, paused trials become
+// "stopped" and conclude() names the best trial.
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/dag/dag.hpp"
+#include "engine/state/records.hpp"
+#include "hpo/tuner.hpp"
+
+namespace flow::run {
+
+class Sweep {
+ public:
+  // `seed`: hpo.seed if set, else derived from the run and task ids (stable on resume).
+  Sweep(const dag::Task& task, const std::string& run_id);
+
+  static std::string trial_instance_id(const std::string& task, int trial);  // "tune[trial-7]"
+
+  // The trial records of the node's instances, indexed by trial number.
+  std::vector<hpo::TrialRecord> trials(
+      const std::vector<const state::InstanceRecord*>& children) const;
+  std::optional<hpo::Segment> next(const std::vector<hpo::TrialRecord>& trials) const {
+    return tuner_->next(trials);
+  }
+  bool finished(const std::vector<hpo::TrialRecord>& trials) const {
+    return tuner_->finished(trials);
+  }
+
+  // Records segment `s` in `trial` (a new instance when s.fresh): parameters, target
+  // epochs, where to write its checkpoint (in `run_dir`, the site's {{ run.dir }}) and
+  // where to read one: the latest checkpoint of `resume_source`, the instance of trial
+  // s.resume_from (null when the segment starts from scratch). Updates `records` so that
+  // further next() calls see the trial running.
+  void begin_segment(state::InstanceRecord& trial, const hpo::Segment& s,
+                     std::vector<hpo::TrialRecord>& records, const std::string& run_dir,
+                     const state::InstanceRecord* resume_source) const;
+
+  // The try of a segment succeeded: reads the metric from its metrics file (the last line
+  // that has the metric). Returns an error message when there is none.
+  std::optional<std::string> end_segment(state::InstanceRecord& trial,
+                                         const std::filesystem::path& metrics) const;
+  // The segment failed for good (after its retries).
+  void fail(state::InstanceRecord& trial) const;
+
+  // The sweep is over: paused trials become stopped. Returns {"trial", "params", "metric",
+  // "epochs"} of the best trial, or null when no trial reported a metric.
+  nlohmann::json conclude(const std::vector<state::InstanceRecord*>& trials) const;
+
+  // FLOW_TRIAL_ID, FLOW_TRIAL_PARAMS, FLOW_TRIAL_EPOCHS, FLOW_CHECKPOINT_IN/OUT.
+  static std::map<std::string, std::string> env(const state::InstanceRecord& trial);
+  // {{ trial.params.X }}, {{ trial.params_json }}, {{ trial.epochs }}; path without "trial".
+  static std::optional<nlohmann::json> lookup(const state::InstanceRecord& trial,
+                                              const std::vector<std::string>& path);
+
+  const dag::HpoSpec& spec() const { return tuner_->spec(); }
+
+  // SPEC §7 `flow hpo --json`: {"algorithm", "metric", "mode", "best": {"trial", "params",
+  // "metric"}, "trials": [{"id", "params", "metric", "epochs", "state", "rung",
+  // "generation", "parent"}]}, trials best first (those without a metric last). `parent`
+  // is the node's own instance, `trials` its trial instances.
+  static nlohmann::json leaderboard(const dag::HpoSpec& spec, const state::InstanceRecord& parent,
+                                    const std::vector<state::InstanceRecord>& trials);
+
+ private:
+  std::string task_id_;
+  std::unique_ptr<hpo::Tuner> tuner_;
+};
+
+}  // namespace flow::run

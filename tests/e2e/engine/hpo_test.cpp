@@ -1,0 +1,235 @@
+// HPO nodes end to end: trials as task instances, segments chained through checkpoints,
+// the leaderboard, best parameters downstream, and a sweep surviving kill -9.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "cli.hpp"
+#include "engine/state/store.hpp"
+
+using flow::test::Background;
+using flow::test::eventually;
+using flow::test::Project;
+using nlohmann::json;
+
+namespace {
+
+// A trial that "trains" x: loss = x + 1/epoch, resuming from the epoch in its checkpoint.
+// Each finished segment appends a line to seg/<trial>-<target> (its side effect).
+const char* kTrial = R"(import json, os, time
+p = json.loads(os.environ["FLOW_TRIAL_PARAMS"])
+target = int(os.environ["FLOW_TRIAL_EPOCHS"])
+start = 0
+ck_in = os.environ["FLOW_CHECKPOINT_IN"]
+if ck_in:
+    start = json.load(open(ck_in))["epoch"]
+time.sleep(float(os.environ.get("SEGMENT_SLEEP", "0")))
+with open(os.environ["FLOW_METRICS_FILE"], "a") as m:
+    for e in range(start + 1, target + 1):
+        m.write(json.dumps({"epoch": e, "loss": p["x"] + 1.0 / e}) + "\n")
+json.dump({"epoch": target}, open(os.environ["FLOW_CHECKPOINT_OUT"], "w"))
+with open("seg/%s-%d" % (os.environ["FLOW_TRIAL_ID"], target), "a") as f:
+    f.write("ran\n")
+print("segment", os.environ["FLOW_TRIAL_ID"], start, target, ck_in or "-", os.environ["FLOW_CHECKPOINT_OUT"])
+)";
+
+std::string sweep_dag(const std::string& algorithm, int samples, int parallel,
+                      const std::string& extra = "") {
+  return "dag: sweep\nparams: {sleep: 0.0}\ntasks:\n"
+         "  - id: tune\n"
+         "    env: {SEGMENT_SLEEP: '{{ params.sleep }}'}\n"
+         "    hpo:\n"
+         "      algorithm: " +
+         algorithm +
+         "\n"
+         "      metric: loss\n"
+         "      mode: min\n"
+         "      samples: " +
+         std::to_string(samples) +
+         "\n"
+         "      max_epochs: 18\n"
+         "      grace_epochs: 2\n"
+         "      reduction_factor: 3\n"
+         "      perturbation_interval: 4\n"
+         "      parallel: " +
+         std::to_string(parallel) + "\n" + extra +
+         "      space:\n"
+         "        x: {uniform: [0.0, 1.0]}\n"
+         "        opt: {choice: [adam, sgd]}\n"
+         "    run: python3 trial.py\n"
+         "  - id: report\n"
+         "    after: [tune]\n"
+         "    run: echo {{ tasks.tune.best.trial }} {{ tasks.tune.best.params.x }} "
+         "{{ tasks.tune.best.params_json }} > best.txt\n";
+}
+
+json hpo_json(const Project& p, const std::string& run) {
+  auto r = p.flow("hpo " + run + " tune --json");
+  EXPECT_EQ(r.code, 0) << r.err;
+  return json::parse(r.out, nullptr, false);
+}
+
+Project sweep_project(const std::string& dag) {
+  Project p;
+  p.write("trial.py", kTrial);
+  p.write("sweep.yaml", dag);
+  std::filesystem::create_directories(p.dir() / "seg");
+  return p;
+}
+
+}  // namespace
+
+TEST(Hpo, AshaPromotesTheTopThirdAndTheBestParamsReachDownstream) {
+  Project p = sweep_project(sweep_dag("asha", 9, 3));
+  auto r = p.flow("run sweep.yaml --run-id a1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto h = hpo_json(p, "a1");
+  for (const char* k : {"algorithm", "metric", "mode", "best", "trials"})
+    EXPECT_TRUE(h.contains(k)) << k;
+  EXPECT_EQ(h["algorithm"], "asha");
+  ASSERT_EQ(h["trials"].size(), 9u);
+  int at6 = 0, at18 = 0;
+  double best_x = 2;
+  std::string best_trial;
+  for (const auto& t : h["trials"]) {
+    for (const char* k :
+         {"id", "params", "metric", "epochs", "state", "rung", "generation", "parent"})
+      EXPECT_TRUE(t.contains(k)) << k;
+    at6 += t["epochs"] >= 6;
+    at18 += t["epochs"] == 18;
+    if (t["params"]["x"].get<double>() < best_x) {
+      best_x = t["params"]["x"];
+      best_trial = t["id"];
+    }
+    EXPECT_TRUE(t["state"] == "completed" || t["state"] == "stopped") << t;
+  }
+  EXPECT_EQ(at6, 3);   // 9 / 3 promoted to rung 1
+  EXPECT_EQ(at18, 1);  // 3 / 3 promoted to the last rung
+  EXPECT_EQ(h["best"]["trial"], best_trial);
+  EXPECT_DOUBLE_EQ(h["best"]["metric"].get<double>(), best_x + 1.0 / 18);
+  // Downstream: best trial, its x, its parameters as one JSON word.
+  auto line = flow::test::slurp(p.dir() / "best.txt");
+  auto j = json::parse(line.substr(line.find('{')));
+  EXPECT_EQ(line.substr(0, best_trial.size()), best_trial);
+  EXPECT_DOUBLE_EQ(j["x"].get<double>(), best_x);
+  // Trials are instances of the run: tune[trial-N] in flow status.
+  auto st = json::parse(p.flow("status a1 --json").out);
+  std::set<std::string> ids;
+  for (const auto& t : st["tasks"])
+    ids.insert(t["id"]);
+  EXPECT_TRUE(ids.count("tune[trial-0]"));
+  EXPECT_TRUE(ids.count("tune[trial-8]"));
+}
+
+TEST(Hpo, PromotedSegmentsResumeFromTheirOwnCheckpoint) {
+  Project p = sweep_project(sweep_dag("asha", 9, 3));
+  ASSERT_EQ(p.flow("run sweep.yaml --run-id c1").code, 0);
+  auto h = hpo_json(p, "c1");
+  std::string winner = h["best"]["trial"];
+  // Its three tries are its three segments: 0->2, 2->6 from the epoch-2 checkpoint, 6->18.
+  auto seg2 = p.flow("logs c1 tune[" + winner + "] --try 2").out;
+  auto seg3 = p.flow("logs c1 tune[" + winner + "] --try 3").out;
+  EXPECT_NE(seg2.find("segment " + winner + " 2 6 "), std::string::npos) << seg2;
+  EXPECT_NE(seg2.find("-e2.ckpt"), std::string::npos) << seg2;
+  EXPECT_NE(seg3.find("segment " + winner + " 6 18 "), std::string::npos) << seg3;
+  EXPECT_NE(seg3.find("-e6.ckpt"), std::string::npos) << seg3;
+}
+
+TEST(Hpo, PbtContinuesBottomTrialsFromTopTrialsWithPerturbedParams) {
+  Project p = sweep_project(sweep_dag("pbt", 8, 4));
+  ASSERT_EQ(p.flow("run sweep.yaml --run-id p1").code, 0);
+  auto h = hpo_json(p, "p1");
+  ASSERT_EQ(h["trials"].size(), 8u);
+  int exploited = 0;
+  for (const auto& t : h["trials"]) {
+    EXPECT_EQ(t["epochs"], 18);
+    EXPECT_EQ(t["state"], "completed");
+    if (t["generation"] > 0) {
+      ++exploited;
+      EXPECT_TRUE(t["parent"].is_string()) << t;
+    }
+  }
+  EXPECT_GT(exploited, 0);
+}
+
+TEST(Hpo, RandomAndHyperbandRunToTheirBudget) {
+  {
+    Project p = sweep_project(sweep_dag("random", 5, 2));
+    ASSERT_EQ(p.flow("run sweep.yaml --run-id r1").code, 0);
+    auto h = hpo_json(p, "r1");
+    ASSERT_EQ(h["trials"].size(), 5u);
+    for (const auto& t : h["trials"])
+      EXPECT_EQ(t["epochs"], 18);
+  }
+  {
+    Project p = sweep_project(sweep_dag("hyperband", 12, 3));
+    ASSERT_EQ(p.flow("run sweep.yaml --run-id h1").code, 0);
+    auto h = hpo_json(p, "h1");
+    ASSERT_EQ(h["trials"].size(), 12u);
+    std::set<int> brackets;
+    for (const auto& t : h["trials"])
+      brackets.insert(t["bracket"].get<int>());
+    EXPECT_GE(brackets.size(), 2u);
+  }
+}
+
+TEST(Hpo, TrialWithoutTheMetricFailsWithAClearMessage) {
+  Project p;
+  p.write("sweep.yaml", R"(dag: nometric
+tasks:
+  - id: tune
+    hpo:
+      algorithm: random
+      metric: val_mae
+      samples: 2
+      max_epochs: 3
+      space: {x: {uniform: [0, 1]}}
+    run: |
+      echo '{"epoch": 3, "loss": 1}' >> $FLOW_METRICS_FILE
+)");
+  auto r = p.flow("run sweep.yaml --run-id n1");
+  EXPECT_EQ(r.code, 1);
+  auto st = json::parse(p.flow("status n1 --json").out);
+  for (const auto& t : st["tasks"]) {
+    if (t["id"] == "tune[trial-0]") {
+      EXPECT_NE(t["message"].get<std::string>().find("reported no 'val_mae'"), std::string::npos);
+    }
+    if (t["id"] == "tune") {
+      EXPECT_EQ(t["state"], "failed");
+    }
+  }
+}
+
+TEST(Hpo, KilledDuringASweepResumesWithoutRepeatingFinishedSegments) {
+  Project p = sweep_project(sweep_dag("asha", 12, 2));
+  Background bg(p, "run sweep.yaml --run-id k1 -p sleep=0.3");
+  auto finished = [&] {
+    std::set<std::string> done;
+    for (const auto& e : std::filesystem::directory_iterator(p.dir() / "seg"))
+      done.insert(e.path().filename());
+    return done;
+  };
+  ASSERT_TRUE(eventually([&] { return finished().size() >= 5; }, 120)) << bg.err();
+  bg.signal(SIGKILL);
+  bg.wait();
+  // Segments the database recorded as finished must not run again.
+  std::set<std::string> recorded;
+  {
+    auto store = flow::state::Store::open(p.db());
+    for (const auto& i : store->instances("k1")) {
+      if (!i.attrs.contains("trial")) continue;
+      for (const auto& h : i.attrs["trial"]["history"])
+        recorded.insert("trial-" + std::to_string(i.attrs["trial"]["index"].get<int>()) + "-" +
+                        std::to_string(h[0].get<int>()));
+    }
+  }
+  ASSERT_FALSE(recorded.empty());
+  auto r = p.flow("resume k1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  for (const auto& seg : recorded)
+    EXPECT_EQ(flow::test::slurp(p.dir() / "seg" / seg), "ran\n") << seg << " ran again";
+  auto h = hpo_json(p, "k1");
+  EXPECT_EQ(h["trials"].size(), 12u);
+  EXPECT_TRUE(h["best"].is_object());
+  EXPECT_EQ(json::parse(p.flow("status k1 --json").out)["run"]["state"], "succeeded");
+}
