@@ -32,19 +32,27 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string sha256_file(const std::filesystem::path& path) {
+  return digest_file(path).sha256;
+}
+
+FileDigest digest_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw EnvironmentError("cannot read " + path.string());
   Ctx ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  FileDigest d;
   char buf[1 << 16];
   while (in) {
     in.read(buf, sizeof buf);
     EVP_DigestUpdate(ctx.get(), buf, static_cast<size_t>(in.gcount()));
+    d.size += static_cast<uint64_t>(in.gcount());
   }
+  if (in.bad()) throw EnvironmentError("read error in " + path.string());
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned n = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &n);
-  return hex(md, n);
+  d.sha256 = hex(md, n);
+  return d;
 }
 
 }  // namespace flow

@@ -1,6 +1,7 @@
 #pragma once
 // SHA-256 (OpenSSL) as lowercase hex: DAG text hashes, artifact checksums.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -10,5 +11,14 @@ namespace flow {
 std::string sha256_hex(std::string_view data);
 // Streams the file; throws EnvironmentError if it cannot be read.
 std::string sha256_file(const std::filesystem::path& path);
+
+// The hash and the size of one read of a file: both describe the same bytes even if the
+// file changes meanwhile.
+struct FileDigest {
+  std::string sha256;  // lowercase hex
+  uint64_t size = 0;   // bytes
+};
+// Streams the file once; throws EnvironmentError naming it if it cannot be read.
+FileDigest digest_file(const std::filesystem::path& path);
 
 }  // namespace flow

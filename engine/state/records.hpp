@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "engine/core/clock.hpp"
 #include "engine/state/task_state.hpp"
@@ -96,6 +97,33 @@ struct MetricRecord {
   int seq = 0;
   EpochMs ts = 0;
   nlohmann::json values;
+};
+
+// A file a task registered in the artifact registry (docs/ARTIFACTS.md). Written in the
+// same transaction as the try's success and never changed afterwards. Everything the JSON-LD
+// description needs is here, so a row stays meaningful after its run is long gone.
+struct ArtifactRecord {
+  std::string id;  // "a-<12 hex of sha256>-<8 hex of run/instance/try/path>"
+  std::string run_id;
+  std::string instance_id;  // "train", "tiles[3]"
+  std::string task_id;
+  int try_number = 0;
+  std::string dag;
+  std::string dag_hash;                              // sha256 of the run's DAG text
+  nlohmann::json params = nlohmann::json::object();  // the run's params
+  std::string site;                                  // where the task ran
+  std::string host;                                  // the engine host that read the file
+  std::string name;
+  std::string description;
+  std::string format;                     // "onnx", "csv", ... or a media type the task gave
+  std::string encoding_format;            // media type: "application/onnx"
+  std::string path;                       // absolute
+  std::string sha256;                     // lowercase hex
+  int64_t size = 0;                       // bytes
+  EpochMs started = 0;                    // the try's start
+  EpochMs created = 0;                    // registration: when the try succeeded
+  std::vector<std::string> derived_from;  // ids of upstream artifacts
+  nlohmann::json metadata = nlohmann::json::object();  // the task's own "metadata"
 };
 
 }  // namespace flow::state

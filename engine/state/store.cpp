@@ -102,6 +102,34 @@ CREATE TABLE metrics(
   PRIMARY KEY(run_id, instance_id, try, seq)
 ) WITHOUT ROWID;
 )sql",
+    // 2: the artifact registry (docs/ARTIFACTS.md).
+    R"sql(
+CREATE TABLE artifacts(
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  instance_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  try INTEGER NOT NULL,
+  dag TEXT NOT NULL,
+  dag_hash TEXT NOT NULL,
+  params_json TEXT NOT NULL DEFAULT '{}',
+  site TEXT NOT NULL DEFAULT '',
+  host TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  format TEXT NOT NULL DEFAULT '',
+  encoding_format TEXT NOT NULL DEFAULT '',
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  derived_from_json TEXT NOT NULL DEFAULT '[]',
+  metadata_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX artifacts_by_created ON artifacts(created_ms);
+CREATE INDEX artifacts_by_run ON artifacts(run_id, created_ms);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -266,6 +294,10 @@ std::unique_ptr<Store> Store::open_existing(const std::filesystem::path& path) {
                            " (run a DAG first, or pass --db PATH / set FLOW_HOME)");
   }
   return open(path);
+}
+
+int Store::latest_schema_version() {
+  return kSchemaVersion;
 }
 
 int Store::schema_version() {
@@ -614,6 +646,92 @@ std::map<std::string, int> Store::state_counts(const std::string& run_id) {
   std::map<std::string, int> out;
   while (st.step())
     out[st.text(0)] = st.i32(1);
+  return out;
+}
+
+// ---- artifacts ------------------------------------------------------------------------------
+
+namespace {
+constexpr const char* kArtifactColumns =
+    "id, run_id, instance_id, task_id, try, dag, dag_hash, params_json, site, host, name, "
+    "description, format, encoding_format, path, sha256, size, started_ms, created_ms, "
+    "derived_from_json, metadata_json";
+
+ArtifactRecord read_artifact(const Stmt& st) {
+  ArtifactRecord a;
+  a.id = st.text(0);
+  a.run_id = st.text(1);
+  a.instance_id = st.text(2);
+  a.task_id = st.text(3);
+  a.try_number = st.i32(4);
+  a.dag = st.text(5);
+  a.dag_hash = st.text(6);
+  a.params = st.json(7, nlohmann::json::object());
+  a.site = st.text(8);
+  a.host = st.text(9);
+  a.name = st.text(10);
+  a.description = st.text(11);
+  a.format = st.text(12);
+  a.encoding_format = st.text(13);
+  a.path = st.text(14);
+  a.sha256 = st.text(15);
+  a.size = st.i64(16);
+  a.started = st.i64(17);
+  a.created = st.i64(18);
+  for (const auto& id : st.json(19, nlohmann::json::array())) {
+    if (id.is_string()) a.derived_from.push_back(id.get<std::string>());
+  }
+  a.metadata = st.json(20, nlohmann::json::object());
+  return a;
+}
+
+std::vector<ArtifactRecord> read_artifacts(Stmt& st) {
+  std::vector<ArtifactRecord> out;
+  while (st.step())
+    out.push_back(read_artifact(st));
+  return out;
+}
+}  // namespace
+
+void Store::put_artifact(const ArtifactRecord& a) {
+  // Ids are derived from the run, instance, try and path, so writing the same registration
+  // again (an engine that re-applies a finished try after a crash) replaces it.
+  static const std::string sql = std::string("INSERT OR REPLACE INTO artifacts(") +
+                                 kArtifactColumns +
+                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  Stmt st(*this, sql.c_str());
+  st.bind(a.id).bind(a.run_id).bind(a.instance_id).bind(a.task_id).bind(a.try_number);
+  st.bind(a.dag).bind(a.dag_hash).bind(a.params.dump()).bind(a.site).bind(a.host).bind(a.name);
+  st.bind(a.description).bind(a.format).bind(a.encoding_format).bind(a.path).bind(a.sha256);
+  st.bind(a.size).bind(a.started).bind(a.created).bind(nlohmann::json(a.derived_from).dump());
+  st.bind(a.metadata.dump()).run();
+}
+
+std::optional<ArtifactRecord> Store::get_artifact(const std::string& id) {
+  static const std::string sql =
+      std::string("SELECT ") + kArtifactColumns + " FROM artifacts WHERE id=?";
+  Stmt st(*this, sql.c_str());
+  st.bind(id);
+  if (!st.step()) return std::nullopt;
+  return read_artifact(st);
+}
+
+std::vector<ArtifactRecord> Store::list_artifacts(const std::string& run_id) {
+  static const std::string all = std::string("SELECT ") + kArtifactColumns +
+                                 " FROM artifacts ORDER BY created_ms DESC, rowid DESC";
+  static const std::string by_run =
+      std::string("SELECT ") + kArtifactColumns +
+      " FROM artifacts WHERE run_id=? ORDER BY created_ms DESC, rowid DESC";
+  Stmt st(*this, run_id.empty() ? all.c_str() : by_run.c_str());
+  if (!run_id.empty()) st.bind(run_id);
+  return read_artifacts(st);
+}
+
+std::vector<std::string> Store::artifact_ids() {
+  Stmt st(*this, "SELECT id FROM artifacts ORDER BY created_ms DESC, rowid DESC");
+  std::vector<std::string> out;
+  while (st.step())
+    out.push_back(st.text(0));
   return out;
 }
 

@@ -41,6 +41,8 @@ class Store {
 
   const std::filesystem::path& path() const { return path_; }
   int schema_version();
+  // The version this flow creates and migrates to.
+  static int latest_schema_version();
 
   // A write transaction (BEGIN IMMEDIATE). Rolls back unless commit() is called.
   class Transaction {
@@ -65,6 +67,7 @@ class Store {
   void add_event(const EventRecord& e);
   void add_metric(const std::string& run_id, const MetricRecord& m);  // ignores duplicates
   void set_cancel_requested(const std::string& run_id, bool requested = true);
+  void put_artifact(const ArtifactRecord& a);  // insert, or replace the same id
 
   // WAL checkpoints. By default SQLite checkpoints (copying the WAL into the database and
   // fsyncing both) inside whichever commit takes the WAL past 1000 pages. With manual
@@ -86,6 +89,10 @@ class Store {
   std::vector<EventRecord> events(const std::string& run_id, int64_t after_seq = 0);
   std::vector<MetricRecord> metrics(const std::string& run_id, const std::string& instance_id);
   std::map<std::string, int> state_counts(const std::string& run_id);
+  std::optional<ArtifactRecord> get_artifact(const std::string& id);
+  // Newest first; all runs when `run_id` is empty.
+  std::vector<ArtifactRecord> list_artifacts(const std::string& run_id = "");
+  std::vector<std::string> artifact_ids();  // newest first
 
   // Raw access for the few tools that need it (benchmarks, tests).
   sqlite3* handle() { return db_; }

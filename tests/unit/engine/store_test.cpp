@@ -26,7 +26,7 @@ RunRecord sample_run(const std::string& id) {
 TEST(Store, CreatesSchemaAndRoundTripsRecords) {
   flow::test::TempDir dir;
   auto store = Store::open(dir / "sub" / "flow.db");
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), Store::latest_schema_version());
   store->insert_run(sample_run("r1"));
   InstanceRecord i;
   i.run_id = "r1";
