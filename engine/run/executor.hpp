@@ -116,6 +116,9 @@ class Executor {
 
   // Where the run directory of `run_id` is on this executor's side ({{ run.dir }}).
   virtual std::string run_dir(const std::string& run_id) const = 0;
+  // The directory an attempt's command runs in, on this executor's side ("" = the engine's
+  // own working directory). Relative artifact paths a task reports are taken from here.
+  virtual std::string workdir(const LaunchSpec& spec) const { return spec.workdir; }
   virtual Plan plan(const LaunchSpec& spec) = 0;
   virtual void launch(const LaunchSpec& spec, const Plan& plan) = 0;
   virtual void reattach(const LaunchSpec& spec, const AttemptHandle& handle) = 0;

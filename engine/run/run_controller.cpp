@@ -5,6 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <fstream>
 
+#include "engine/artifact/provenance.hpp"
+#include "engine/artifact/registration.hpp"
+#include "engine/artifact/registration_error.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
@@ -586,13 +589,24 @@ void RunController::apply(ExecEvent e) {
         }
         r.outputs = std::move(j);
       }
-      if (Node* n = node_by_task_.at(r.task_id); n->swept() && !r.parent.empty()) {
+      // A trial's segment first records its metric (the sweep trusts the instance state, so
+      // a registration failure below also fails the trial); then the try's artifacts.
+      Node* n = node_by_task_.at(r.task_id);
+      const bool is_trial = n->swept() && !r.parent.empty();
+      if (is_trial) {
         if (!n->sweep) n->sweep = std::make_unique<Sweep>(*n->task, run_.id);
         if (auto err = n->sweep->end_segment(r, files.metrics)) {
           r.failures++;
           finish_instance(r, TaskState::kFailed, *err);
           return;
         }
+      }
+      if (auto problem = register_artifacts(r); !problem.empty()) {
+        r.failures++;
+        finish_instance(r, TaskState::kFailed, problem);
+        return;
+      }
+      if (is_trial) {
         const auto& trial = r.attrs["trial"];
         finish_instance(r, TaskState::kSucceeded,
                         n->task->hpo->metric + "=" + trial["history"].back()[1].dump() + " after " +
@@ -669,6 +683,37 @@ void RunController::read_metrics(const InstanceRecord& inst, const AttemptFiles&
     metric_writes_.push_back({inst.id, inst.try_number, seq++, now_ms(), std::move(j)});
   }
   metrics_seq_[key] = seq;
+}
+
+std::string RunController::register_artifacts(const InstanceRecord& inst) {
+  if (!inst.outputs.is_object() || !inst.outputs.contains("artifacts")) return "";
+  artifact::TryContext ctx;
+  ctx.run = &run_;
+  ctx.instance_id = inst.id;
+  ctx.task_id = inst.task_id;
+  ctx.try_number = inst.try_number;
+  ctx.site = inst.site;
+  ctx.host = run_.owner_host;
+  LaunchSpec spec;
+  spec.key = AttemptKey{run_.id, inst.id, inst.try_number};
+  spec.workdir = run_.workdir;
+  spec.site = inst.site;
+  ctx.started = inst.started;
+  ctx.now = now_ms();
+  try {
+    std::string workdir = executors_(inst.site).workdir(spec);
+    ctx.workdir = std::filesystem::absolute(workdir.empty() ? "." : workdir);
+  } catch (const Error& e) {
+    return "task '" + inst.id + "': cannot register its artifacts: " + e.what();
+  }
+  try {
+    ctx.derived_from = artifact::upstream_artifacts(store_, dag_, run_.id, inst.task_id);
+    auto rows = artifact::register_artifacts(inst.outputs, ctx);
+    artifact_writes_.insert(artifact_writes_.end(), rows.begin(), rows.end());
+  } catch (const artifact::RegistrationError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 void RunController::start_timeout(const InstanceRecord& inst) {
@@ -847,7 +892,7 @@ void RunController::advance_sweep(Node& node) {
 
 void RunController::flush() {
   if (dirty_.empty() && try_writes_.empty() && event_writes_.empty() && metric_writes_.empty() &&
-      !run_dirty_) {
+      artifact_writes_.empty() && !run_dirty_) {
     return;
   }
   {
@@ -860,6 +905,8 @@ void RunController::flush() {
       store_.add_event(e);
     for (const auto& m : metric_writes_)
       store_.add_metric(run_.id, m);
+    for (const auto& a : artifact_writes_)
+      store_.put_artifact(a);
     if (run_dirty_) store_.update_run(run_);
     tx.commit();
   }
@@ -867,6 +914,7 @@ void RunController::flush() {
   try_writes_.clear();
   event_writes_.clear();
   metric_writes_.clear();
+  artifact_writes_.clear();
   run_dirty_ = false;
   auto changes = std::move(changes_);
   changes_.clear();

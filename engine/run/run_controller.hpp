@@ -103,6 +103,9 @@ class RunController {
   void arm_retry_timer();
   void read_metrics(const state::InstanceRecord& inst);
   void read_metrics(const state::InstanceRecord& inst, const AttemptFiles& files);
+  // Queues the artifacts a succeeded try declared for the next commit (docs/ARTIFACTS.md);
+  // returns "" or why they cannot be registered, which fails the try.
+  std::string register_artifacts(const state::InstanceRecord& inst);
 
   LaunchSpec make_spec(const state::InstanceRecord& inst, const dag::Task& task, Executor& ex,
                        bool render);
@@ -138,6 +141,7 @@ class RunController {
   std::vector<state::TryRecord> try_writes_;
   std::vector<state::EventRecord> event_writes_;
   std::vector<state::MetricRecord> metric_writes_;
+  std::vector<state::ArtifactRecord> artifact_writes_;
   bool run_dirty_ = false;
   struct Change {
     std::string id;

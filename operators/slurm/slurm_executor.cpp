@@ -162,6 +162,10 @@ std::string SlurmExecutor::run_dir(const std::string& run_id) const {
   return strip_slash(site_.workdir) + "/runs/" + run_id;
 }
 
+std::string SlurmExecutor::workdir(const run::LaunchSpec& spec) const {
+  return run_dir(spec.key.run_id);
+}
+
 std::string SlurmExecutor::remote_base(const site::Site& site, const AttemptKey& key) {
   return strip_slash(site.workdir) + "/logs/" + key.run_id + "/" + key.instance_id + "/" +
          std::to_string(key.try_number);

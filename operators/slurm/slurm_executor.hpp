@@ -77,6 +77,7 @@ class SlurmExecutor : public run::Executor {
   void preflight();
 
   std::string run_dir(const std::string& run_id) const override;
+  std::string workdir(const run::LaunchSpec& spec) const override;  // run_dir: the job's --chdir
   run::Plan plan(const run::LaunchSpec& spec) override;
   void launch(const run::LaunchSpec& spec, const run::Plan& plan) override;
   void reattach(const run::LaunchSpec& spec, const run::AttemptHandle& handle) override;

@@ -165,6 +165,8 @@ TEST(SlurmExecutor, PlanIsTheLamecScriptWithFlowFilesAndJobName) {
             std::string::npos);
   EXPECT_EQ(s.find("#SBATCH --error"), std::string::npos) << "stderr shares the log";
   EXPECT_EQ(h.ex->run_dir("r"), "/w/runs/r");
+  // Relative artifact paths are taken from the job's --chdir, not the engine's directory.
+  EXPECT_EQ(h.ex->workdir(h.spec("train")), "/w/runs/r");
 }
 
 TEST(SlurmExecutor, SubmitsPollsAndCopiesOutputsBackBeforeFinishing) {
