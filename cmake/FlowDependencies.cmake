@@ -12,3 +12,7 @@ pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh)
 set(CURSES_NEED_NCURSES TRUE)
 find_package(Curses REQUIRED)
+# ONNX models are checked with the ONNX protobuf library (operators/onnx); its CMake
+# package refers to protobuf::libprotobuf, so Protobuf comes first.
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
