@@ -38,6 +38,7 @@ int run_cli(int argc, char** argv) {
   register_sites_commands(app, g, action);
   register_lamec_commands(app, g, action);
   register_hpo_commands(app, g, action);
+  register_artifacts_commands(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -40,6 +40,8 @@ void register_query_commands(CLI::App& app, GlobalOptions& g,
 void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action);  // sites
 void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action);  // lamec
 void register_hpo_commands(CLI::App& app, GlobalOptions& g, Action& action);    // hpo
+void register_artifacts_commands(CLI::App& app, GlobalOptions& g,
+                                 Action& action);  // artifacts list, show, verify
 
 // Parses argv, runs the chosen command, prints errors; returns the process exit code.
 int run_cli(int argc, char** argv);

@@ -1,0 +1,131 @@
+// flow artifacts list | show | verify — the FAIR registry of produced files
+// (docs/ARTIFACTS.md). Read-only: tasks register artifacts through their outputs file.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "engine/cli/app.hpp"
+#include "engine/cli/artifact_verify.hpp"
+#include "engine/cli/artifact_view.hpp"
+#include "engine/cli/render.hpp"
+#include "engine/core/error.hpp"
+#include "engine/core/suggest.hpp"
+#include "engine/state/store.hpp"
+
+namespace flow::cli {
+
+namespace {
+
+std::string this_host() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+// An artifact by id, or by a prefix of exactly one id (like git). Unknown or ambiguous:
+// InputError (exit 2) with a hint.
+state::ArtifactRecord require_artifact(state::Store& store, const std::string& id) {
+  if (auto a = store.get_artifact(id)) return *a;
+  const auto ids = store.artifact_ids();
+  std::vector<std::string> prefixed;
+  for (const auto& x : ids) {
+    if (!id.empty() && x.compare(0, id.size(), id) == 0) prefixed.push_back(x);
+  }
+  if (prefixed.size() == 1) return *store.get_artifact(prefixed[0]);
+  if (prefixed.size() > 1) {
+    if (prefixed.size() > 5) prefixed.resize(5), prefixed.push_back("...");
+    throw InputError(SourceLocation{}, "'" + id + "' is the start of several artifact ids: " +
+                                           join(prefixed) + "; give more of the id");
+  }
+  std::string hint = did_you_mean(id, ids);
+  if (hint.empty()) {
+    // Perhaps a name: point at the newest artifact of that name.
+    for (const auto& a : store.list_artifacts()) {
+      if (a.name == id) {
+        hint = " (did you mean '" + a.id + "', the newest artifact named '" + id + "'?)";
+        break;
+      }
+    }
+  }
+  throw InputError(SourceLocation{}, "no artifact '" + id + "' in " + store.path().string() + hint +
+                                         " (list them with: flow artifacts list)");
+}
+
+}  // namespace
+
+void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto* artifacts = app.add_subcommand(
+      "artifacts", "FAIR registry of produced files: JSON-LD metadata, sha256, provenance");
+  artifacts->require_subcommand(1);
+
+  {
+    auto* cmd = artifacts->add_subcommand("list", "Registered artifacts, newest first");
+    add_global_options(*cmd, g);
+    static std::string run_id;
+    cmd->add_option("--run", run_id, "Only artifacts of this run");
+    cmd->callback([&] {
+      action = [&]() -> int {
+        auto store = state::Store::open_existing(g.db_path());
+        if (!run_id.empty()) require_run(*store, run_id);
+        auto list = store->list_artifacts(run_id);
+        if (g.json) {
+          auto out = nlohmann::json::array();
+          for (const auto& a : list)
+            out.push_back(artifact_json(a));
+          std::cout << out.dump(2) << "\n";
+        } else {
+          std::fputs(artifact_table(list).c_str(), stdout);
+        }
+        return 0;
+      };
+    });
+  }
+
+  {
+    auto* cmd = artifacts->add_subcommand(
+        "show", "One artifact: file, hash, run, task, provenance (--json: with JSON-LD)");
+    add_global_options(*cmd, g);
+    static std::string id;
+    cmd->add_option("id", id, "Artifact id (or a unique prefix of one)")->required();
+    cmd->callback([&] {
+      action = [&]() -> int {
+        auto store = state::Store::open_existing(g.db_path());
+        auto a = require_artifact(*store, id);
+        if (g.json) {
+          std::cout << artifact_json(a).dump(2) << "\n";
+        } else {
+          std::fputs(artifact_details(a).c_str(), stdout);
+        }
+        return 0;
+      };
+    });
+  }
+
+  {
+    auto* cmd = artifacts->add_subcommand(
+        "verify",
+        "Re-hash the file and compare with its registration; check ONNX models with the ONNX "
+        "checker (exit 0 all good, 1 changed/missing/invalid, 2 unknown id)");
+    add_global_options(*cmd, g);
+    static std::string id;
+    cmd->add_option("id", id, "Artifact id (or a unique prefix of one)")->required();
+    cmd->callback([&] {
+      action = [&]() -> int {
+        auto store = state::Store::open_existing(g.db_path());
+        auto a = require_artifact(*store, id);
+        auto report = verify_artifact(a, this_host());
+        if (g.json) {
+          std::cout << verify_json(report).dump(2) << "\n";
+        } else {
+          std::fputs(verify_text(report).c_str(), stdout);
+        }
+        for (const auto& p : report.problems)
+          std::fprintf(stderr, "flow: artifact %s: %s\n", a.id.c_str(), p.c_str());
+        return report.ok() ? 0 : static_cast<int>(ErrorKind::kFailure);
+      };
+    });
+  }
+}
+
+}  // namespace flow::cli
