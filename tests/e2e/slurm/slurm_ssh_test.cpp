@@ -280,3 +280,52 @@ tasks:
   EXPECT_EQ(c.code, 0) << c.out << c.err;
   EXPECT_EQ(flow::test::sacct_state("flow." + run + ".a.1").substr(0, 9), "CANCELLED");
 }
+
+TEST(SlurmSsh, HpoTrialsRunAsSlurmJobsAndChainCheckpointsOnTheSite) {
+  Project p;
+  // A shell-only trial: loss = x + 1/epoch; the checkpoint holds the epoch reached.
+  p.write("sweep.yaml", R"(dag: slurm_sweep
+tasks:
+  - id: tune
+    site: localslurm
+    hpo:
+      algorithm: asha
+      metric: loss
+      samples: 9
+      max_epochs: 12
+      grace_epochs: 2
+      reduction_factor: 3
+      parallel: 3
+      space:
+        x: {uniform: [0.0, 1.0]}
+    run: |
+      x={{ trial.params.x }}
+      e=0
+      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
+      echo "from epoch $e to $FLOW_TRIAL_EPOCHS on $SLURM_JOB_PARTITION"
+      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
+        e=$((e + 1))
+        awk -v x="$x" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"loss\": %.6f}\n", e, x + 1.0 / e }' >> "$FLOW_METRICS_FILE"
+      done
+      echo "$FLOW_TRIAL_EPOCHS" > "$FLOW_CHECKPOINT_OUT"
+)");
+  const std::string run = unique_run_id("sweep");
+  auto r = p.flow("run sweep.yaml --run-id " + run);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto h = json::parse(p.flow("hpo " + run + " tune --json").out);
+  ASSERT_EQ(h["trials"].size(), 9u);  // rungs at 2, 6 and 12 epochs
+  const std::string best = h["best"]["trial"];
+  EXPECT_EQ(h["trials"][0]["id"], best);
+  EXPECT_EQ(h["trials"][0]["epochs"], 12);
+  // The winner's last segment continued on the site from its own epoch-6 checkpoint.
+  auto log = p.flow("logs " + run + " 'tune[" + best + "]'").out;
+  EXPECT_EQ(log, "from epoch 6 to 12 on debug\n");
+  // One Slurm job per segment, none twice.
+  size_t segments = 0;
+  for (const auto& t : h["trials"])
+    segments += t["history"].size();
+  auto names = jobs_of_run(run, segments);
+  EXPECT_EQ(names.size(), segments);
+  for (const auto& [name, n] : names)
+    EXPECT_EQ(n, 1) << name;
+}
