@@ -547,7 +547,8 @@ void RunController::apply(ExecEvent e) {
       if (!e.handle.job_name.empty()) r.job_name = e.handle.job_name;
       t.job_id = r.job_id;
       t.job_name = r.job_name;
-      if (r.state != TaskState::kPending) set_state(r, TaskState::kPending, "job " + r.job_id);
+      // The job id is a column of its own (status, progress lines); no message repeats it.
+      if (r.state != TaskState::kPending) set_state(r, TaskState::kPending);
       dirty_.insert(r.id);
       return;
     case K::kRunning:
