@@ -32,7 +32,9 @@ std::optional<Segment> Pbt::next(const std::vector<TrialRecord>& trials) const {
     if (*a->metric() != *b->metric()) return better(*a->metric(), *b->metric());
     return a->index < b->index;
   });
-  size_t q = ranked.size() <= 1 ? 0 : static_cast<size_t>(std::ceil(ranked.size() * 0.25));
+  size_t q = ranked.size() <= 1
+                 ? 0
+                 : static_cast<size_t>(std::ceil(static_cast<double>(ranked.size()) * 0.25));
   q = std::min(q, ranked.size() / 2);
   const bool bottom =
       q > 0 && std::find(ranked.end() - static_cast<long>(q), ranked.end(), next) != ranked.end();

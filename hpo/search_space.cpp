@@ -76,9 +76,8 @@ Params SearchSpace::perturb(const Params& in, Rng& rng) const {
         i = std::clamp(i + (factor < 1 ? -1 : 1), 0LL, n - 1);
       }
       p[d.name] = d.args[static_cast<size_t>(i)];
-    } else if (d.kind == "uniform") {
-      p[d.name] = std::clamp(p[d.name].get<double>() * factor, lo_of(d), hi_of(d));
-    } else if (d.kind == "loguniform") {
+    } else if (d.kind == "uniform" || d.kind == "loguniform") {
+      // For loguniform a factor is a step in log space, as Ray Tune's PBT does it.
       p[d.name] = std::clamp(p[d.name].get<double>() * factor, lo_of(d), hi_of(d));
     } else if (d.kind == "randint") {
       auto v = static_cast<double>(p[d.name].get<long long>());
