@@ -25,6 +25,11 @@ SourceLocation Task::loc(const std::string& field) const {
   return where;
 }
 
+SourceLocation Dag::loc(const std::string& field) const {
+  auto it = field_where.find(field);
+  return it == field_where.end() ? SourceLocation{source_file} : it->second;
+}
+
 const Task* Dag::find(const std::string& id) const {
   auto it = std::find_if(tasks.begin(), tasks.end(), [&](const Task& t) { return t.id == id; });
   return it == tasks.end() ? nullptr : &*it;

@@ -98,8 +98,8 @@ struct Task {
 struct Dag {
   std::string name;
   std::string description;
-  std::optional<std::string> schedule;
-  std::string timezone = "UTC";
+  std::optional<std::string> schedule;  // cron text (engine/schedule/cron.hpp)
+  std::string timezone = "UTC";         // IANA zone the schedule's fields are read in
   bool catchup = false;
   int max_active_runs = 16;
   nlohmann::json params = nlohmann::json::object();
@@ -108,9 +108,11 @@ struct Dag {
 
   std::string source_file;                            // path as given by the user
   std::string source_text;                            // the YAML text, stored with each run
-  std::map<std::string, SourceLocation> field_where;  // top-level keys
+  std::map<std::string, SourceLocation> field_where;  // value of each top-level key
 
   const Task* find(const std::string& id) const;
+  // The location of top-level `field`'s value, or just the file when the key is absent.
+  SourceLocation loc(const std::string& field) const;
   const std::string& site_of(const Task& t) const { return t.site.empty() ? default_site : t.site; }
 };
 

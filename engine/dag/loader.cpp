@@ -632,8 +632,8 @@ Dag load_dag(std::string text, const std::string& file) {
                      "a DAG file must be a mapping with 'dag:' and 'tasks:' at the top");
   }
   r.check_keys(root, kTopKeys, "the DAG file");
-  for (const auto& [k, _] : root.pairs())
-    dag.field_where[k.Scalar()] = r.loc(k);
+  for (const auto& [k, v] : root.pairs())
+    dag.field_where[k.Scalar()] = r.loc(v);
 
   if (auto v = root["dag"]) {
     dag.name = r.str(v, "dag").value_or("");

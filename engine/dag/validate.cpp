@@ -6,6 +6,7 @@
 #include "engine/core/suggest.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/template.hpp"
+#include "engine/schedule/timetable.hpp"
 #include "engine/site/site.hpp"
 
 namespace flow::dag {
@@ -142,6 +143,28 @@ struct Checker {
   }
 };
 
+// `schedule` is a cron expression and `timezone` a zone of the tz database.
+void check_schedule(const Dag& dag, std::vector<Diagnostic>& out) {
+  auto add = [&](const InputError& e) {
+    out.insert(out.end(), e.diagnostics().begin(), e.diagnostics().end());
+  };
+  if (dag.schedule) {
+    try {
+      schedule::CronExpr::parse(*dag.schedule, dag.loc("schedule"));
+    } catch (const InputError& e) {
+      add(e);
+    }
+  }
+  // Only when it matters: reading the tz database costs a little.
+  if (dag.schedule || dag.field_where.count("timezone")) {
+    try {
+      schedule::find_zone(dag.timezone, dag.loc("timezone"));
+    } catch (const InputError& e) {
+      add(e);
+    }
+  }
+}
+
 }  // namespace
 
 bool is_run_field(const std::string& name) {
@@ -154,6 +177,7 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
   c.index.reserve(dag.tasks.size());
   for (size_t i = 0; i < dag.tasks.size(); ++i)
     c.index.emplace(dag.tasks[i].id, i);
+  check_schedule(dag, c.out);
   for (const auto& t : dag.tasks) {
     for (const auto& up : t.after) {
       if (!c.index.count(up)) {

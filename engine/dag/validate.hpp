@@ -1,7 +1,8 @@
 #pragma once
 // Whole-DAG checks after loading: `after` targets exist, no cycles (reported with their
 // path), every template parses and names something that will exist when the task runs,
-// sites exist, Slurm settings only on Slurm sites. Every problem is a located Diagnostic.
+// sites exist, Slurm settings only on Slurm sites, `schedule` is a cron expression and
+// `timezone` a known zone (engine/schedule). Every problem is a located Diagnostic.
 
 #include <vector>
 

@@ -96,3 +96,22 @@ TEST(Graph, TopologicalOrderKeepsFileOrderForTies) {
     ids.push_back(dag.tasks[i].id);
   EXPECT_EQ(ids, (std::vector<std::string>{"b", "a", "c"}));
 }
+
+TEST(Validate, ScheduleAndTimezoneAreCheckedAtTheirValues) {
+  std::string e = problems(R"(dag: s
+schedule: "0 61 * * *"
+timezone: Europe/Berln
+tasks:
+  - id: a
+    run: x
+)");
+  EXPECT_NE(e.find("v.yaml:2:11: schedule '0 61 * * *': hour 61 is out of range 0-23"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("v.yaml:3:11: unknown timezone 'Europe/Berln' (did you mean 'Europe/Berlin'?)"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(problems("dag: s\nschedule: '@daily'\ntimezone: Asia/Kolkata\ntasks:\n"
+                     "  - id: a\n    run: x\n"),
+            "");
+}
