@@ -22,6 +22,9 @@ struct RunRecord {
   nlohmann::json params = nlohmann::json::object();  // after -p overrides
   std::string run_dir;                               // local {{ run.dir }}
   std::string workdir;                               // cwd of tasks (where `flow run` was started)
+  // ISO 8601 UTC to the second ("2027-03-27T01:00:00Z"); docs/SCHEDULER.md. A scheduled or
+  // backfilled run covers [data_interval_start, data_interval_end) and its logical date is
+  // the start; a manual one (`flow run`, `flow trigger`) has the time it was started.
   std::string logical_date;
   std::string data_interval_start;
   std::string data_interval_end;
@@ -35,6 +38,18 @@ struct RunRecord {
   std::string owner_host;
   EpochMs heartbeat = 0;
   bool cancel_requested = false;
+};
+
+// What the scheduler knows of one DAG with a `schedule` (table `schedules`). Times are
+// instants in milliseconds; fire times are whole seconds.
+struct ScheduleRecord {
+  std::string dag;
+  std::string schedule;  // the cron text and zone this row was started with: a change
+  std::string timezone;  // of either starts the DAG afresh (first_seen = then)
+  std::string dag_file;
+  EpochMs first_seen = 0;  // when a scheduler first saw the DAG (with this schedule)
+  EpochMs last_fire = 0;   // end (fire time) of the last interval it started; 0 = none yet
+  EpochMs updated = 0;
 };
 
 struct InstanceRecord {

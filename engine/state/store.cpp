@@ -130,6 +130,19 @@ CREATE TABLE artifacts(
 CREATE INDEX artifacts_by_created ON artifacts(created_ms);
 CREATE INDEX artifacts_by_run ON artifacts(run_id, created_ms);
 )sql",
+    // 3: scheduler state (engine/schedule), and finding the runs of a data interval.
+    R"sql(
+CREATE TABLE schedules(
+  dag TEXT PRIMARY KEY,
+  schedule TEXT NOT NULL,
+  timezone TEXT NOT NULL,
+  dag_file TEXT NOT NULL DEFAULT '',
+  first_seen_ms INTEGER NOT NULL,
+  last_fire_ms INTEGER NOT NULL DEFAULT 0,
+  updated_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_interval ON runs(dag, data_interval_start);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -448,6 +461,30 @@ std::optional<RunRecord> Store::get_run(const std::string& run_id) {
   return read_run(st);
 }
 
+std::vector<RunRecord> Store::runs_in_state(const std::string& dag, RunState state) {
+  static const std::string sql = std::string("SELECT ") + kRunColumns +
+                                 " FROM runs WHERE dag=? AND state=? ORDER BY created_ms, rowid";
+  Stmt st(*this, sql.c_str());
+  st.bind(dag).bind(std::string(to_string(state)));
+  std::vector<RunRecord> out;
+  while (st.step())
+    out.push_back(read_run(st));
+  return out;
+}
+
+std::vector<RunRecord> Store::runs_for_interval(const std::string& dag,
+                                                const std::string& data_interval_start) {
+  static const std::string sql =
+      std::string("SELECT ") + kRunColumns +
+      " FROM runs WHERE dag=? AND data_interval_start=? ORDER BY created_ms, rowid";
+  Stmt st(*this, sql.c_str());
+  st.bind(dag).bind(data_interval_start);
+  std::vector<RunRecord> out;
+  while (st.step())
+    out.push_back(read_run(st));
+  return out;
+}
+
 std::vector<RunRecord> Store::list_runs(const std::string& dag, int limit) {
   static const std::string all = std::string("SELECT ") + kRunColumns +
                                  " FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?";
@@ -461,6 +498,29 @@ std::vector<RunRecord> Store::list_runs(const std::string& dag, int limit) {
   while (st.step())
     out.push_back(read_run(st));
   return out;
+}
+
+// ---- scheduler state ------------------------------------------------------------------
+
+std::optional<ScheduleRecord> Store::get_schedule(const std::string& dag) {
+  Stmt st(*this,
+          "SELECT dag, schedule, timezone, dag_file, first_seen_ms, last_fire_ms, updated_ms "
+          "FROM schedules WHERE dag=?");
+  st.bind(dag);
+  if (!st.step()) return std::nullopt;
+  return ScheduleRecord{st.text(0), st.text(1), st.text(2), st.text(3),
+                        st.i64(4),  st.i64(5),  st.i64(6)};
+}
+
+void Store::put_schedule(const ScheduleRecord& s) {
+  Stmt st(*this,
+          "INSERT INTO schedules(dag, schedule, timezone, dag_file, first_seen_ms, last_fire_ms, "
+          "updated_ms) VALUES(?,?,?,?,?,?,?) ON CONFLICT(dag) DO UPDATE SET "
+          "schedule=excluded.schedule, timezone=excluded.timezone, dag_file=excluded.dag_file, "
+          "first_seen_ms=excluded.first_seen_ms, last_fire_ms=excluded.last_fire_ms, "
+          "updated_ms=excluded.updated_ms");
+  st.bind(s.dag).bind(s.schedule).bind(s.timezone).bind(s.dag_file).bind(s.first_seen);
+  st.bind(s.last_fire).bind(s.updated).run();
 }
 
 // ---- instances ------------------------------------------------------------------------

@@ -83,6 +83,18 @@ class Store {
   // Reads.
   std::optional<RunRecord> get_run(const std::string& run_id);
   std::vector<RunRecord> list_runs(const std::string& dag, int limit);
+  // Runs of `dag` in `state`, oldest first.
+  std::vector<RunRecord> runs_in_state(const std::string& dag, RunState state);
+  // Runs of `dag` whose data interval starts at `data_interval_start` (as stored), oldest
+  // first: the scheduler and `flow backfill` check these before starting an interval.
+  std::vector<RunRecord> runs_for_interval(const std::string& dag,
+                                           const std::string& data_interval_start);
+
+  // Scheduler state, one row per DAG the scheduler has seen (engine/schedule). Callers
+  // read, decide and write inside one Transaction, so two schedulers on one database never
+  // start the same interval.
+  std::optional<ScheduleRecord> get_schedule(const std::string& dag);
+  void put_schedule(const ScheduleRecord& s);  // insert or replace
   std::vector<InstanceRecord> instances(const std::string& run_id);
   std::optional<InstanceRecord> get_instance(const std::string& run_id, const std::string& id);
   std::vector<TryRecord> tries(const std::string& run_id, const std::string& instance_id);

@@ -165,3 +165,49 @@ TEST(Store, NotADatabaseIsAnEnvironmentError) {
   { std::ofstream(dir / "junk.db") << "this is not sqlite, definitely not, no header here at all"; }
   EXPECT_THROW(Store::open(dir / "junk.db"), flow::EnvironmentError);
 }
+
+TEST(Store, KeepsSchedulerStateAndFindsRunsByInterval) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  EXPECT_FALSE(store->get_schedule("nightly"));
+  ScheduleRecord s{"nightly", "0 2 * * *", "Europe/Berlin", "dags/n.yaml", 1000, 0, 1000};
+  store->put_schedule(s);
+  s.last_fire = 5000;
+  store->put_schedule(s);  // upsert
+  auto got = store->get_schedule("nightly");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->timezone, "Europe/Berlin");
+  EXPECT_EQ(got->first_seen, 1000);
+  EXPECT_EQ(got->last_fire, 5000);
+
+  auto a = sample_run("a"), b = sample_run("b"), c = sample_run("c");
+  a.data_interval_start = b.data_interval_start = "2027-03-27T01:00:00Z";
+  c.data_interval_start = "2027-03-28T01:00:00Z";
+  b.state = RunState::kSucceeded;
+  for (const auto& r : {a, b, c})
+    store->insert_run(r);
+  auto runs = store->runs_for_interval("demo", "2027-03-27T01:00:00Z");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].id, "a");
+  EXPECT_EQ(runs[1].id, "b");
+  EXPECT_EQ(store->runs_in_state("demo", RunState::kRunning).size(), 2u);
+  EXPECT_EQ(store->runs_in_state("demo", RunState::kSucceeded).size(), 1u);
+  EXPECT_TRUE(store->runs_in_state("other", RunState::kRunning).empty());
+}
+
+TEST(Store, MigratesADatabaseFromBeforeTheScheduler) {
+  flow::test::TempDir dir;
+  {
+    auto store = Store::open(dir / "flow.db");
+    store->insert_run(sample_run("old"));
+    // Schema 2: what a flow before the scheduler (migration 3) left behind.
+    sqlite3_exec(store->handle(),
+                 "DROP TABLE schedules; DROP INDEX runs_by_interval; PRAGMA user_version=2",
+                 nullptr, nullptr, nullptr);
+  }
+  auto store = Store::open(dir / "flow.db");
+  EXPECT_EQ(store->schema_version(), Store::latest_schema_version());
+  EXPECT_TRUE(store->get_run("old"));
+  store->put_schedule({"d", "@daily", "UTC", "", 1, 0, 1});
+  EXPECT_TRUE(store->get_schedule("d"));
+}
