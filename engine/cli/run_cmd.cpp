@@ -1,219 +1,22 @@
 // flow run | validate | graph | resume | retry | cancel
-#include <unistd.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <iostream>
-#include <optional>
-#include <random>
 #include <thread>
 
 #include "engine/cli/app.hpp"
-#include "engine/cli/executor_pool.hpp"
-#include "engine/cli/progress.hpp"
+#include "engine/cli/new_run.hpp"
 #include "engine/cli/render.hpp"
+#include "engine/cli/run_driver.hpp"
 #include "engine/core/error.hpp"
-#include "engine/core/sha256.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/loader.hpp"
-#include "engine/dag/validate.hpp"
 #include "engine/run/resume.hpp"
-#include "engine/run/run_controller.hpp"
-#include "engine/site/site.hpp"
-#include "operators/lamec/lamec.hpp"
+#include "engine/schedule/clock.hpp"
 
 namespace flow::cli {
 
 namespace {
-
-// -p key=value, typed after the parameter's default: int, float, bool or string.
-void apply_param(dag::Dag& dag, const std::string& kv) {
-  auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    throw InputError(SourceLocation{}, "-p " + kv + ": expected key=value");
-  }
-  std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
-  if (!dag.params.contains(key)) {
-    std::vector<std::string> names;
-    for (const auto& [k, _] : dag.params.items())
-      names.push_back(k);
-    throw InputError(SourceLocation{dag.source_file},
-                     "-p " + key + ": the DAG has no parameter '" + key + "'" +
-                         did_you_mean(key, names) +
-                         (names.empty() ? "" : "; parameters: " + join(names)));
-  }
-  const auto& old = dag.params[key];
-  auto bad = [&](const char* type) {
-    throw InputError(SourceLocation{}, "-p " + key + "=" + value + ": parameter '" + key + "' is " +
-                                           type + " (default " + old.dump() + ")");
-  };
-  if (old.is_boolean()) {
-    if (value == "true" || value == "yes" || value == "1")
-      dag.params[key] = true;
-    else if (value == "false" || value == "no" || value == "0")
-      dag.params[key] = false;
-    else
-      bad("a boolean (true/false)");
-  } else if (old.is_number_integer()) {
-    try {
-      size_t used = 0;
-      long long v = std::stoll(value, &used);
-      if (used != value.size()) bad("an integer");
-      dag.params[key] = v;
-    } catch (const std::logic_error&) {
-      bad("an integer");
-    }
-  } else if (old.is_number()) {
-    try {
-      size_t used = 0;
-      double v = std::stod(value, &used);
-      if (used != value.size()) bad("a number");
-      dag.params[key] = v;
-    } catch (const std::logic_error&) {
-      bad("a number");
-    }
-  } else if (old.is_string()) {
-    dag.params[key] = value;
-  } else {
-    auto j = nlohmann::json::parse(value, nullptr, false);
-    dag.params[key] = j.is_discarded() ? nlohmann::json(value) : j;
-  }
-}
-
-site::SiteCatalog load_sites() {
-  return site::SiteCatalog::load(site::SiteCatalog::default_dirs());
-}
-
-std::string new_run_id(const std::string& dag) {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%Y%m%dT%H%M%S", &tm);
-  std::random_device rd;
-  char suffix[8];
-  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rd() & 0xffff));
-  return dag + "-" + ts + "-" + suffix;
-}
-
-// Drives one run to its end on this thread; returns the exit code. The Slurm sites the DAG
-// uses are checked first (connection, host key, sbatch); a new run (`insert`) is recorded
-// only once they answered, so an unreachable site leaves no half-started run behind.
-int execute(const GlobalOptions& g, state::Store& store, const dag::Dag& dag,
-            const state::RunRecord& record, int parallelism, bool print_result = true,
-            bool insert = false) {
-  auto sites = load_sites();
-  boost::asio::io_context io;
-  const bool tty = !g.json && ::isatty(STDOUT_FILENO);
-  ProgressPrinter progress(g.json ? stderr : stdout, tty);
-  // Site news goes to stderr; on a TTY the live line is cleared first and redrawn later.
-  ExecutorPool pool(io, sites, g.home(), parallelism, [tty](const std::string& text) {
-    std::fprintf(stderr, "%sflow: %s\n", tty ? "\r\x1b[K" : "", text.c_str());
-  });
-  pool.preflight(dag);
-  if (insert) {
-    store.insert_run(record);
-    if (!g.json)
-      std::printf("run %s of %s (%zu tasks)\n", record.id.c_str(), dag.name.c_str(),
-                  dag.tasks.size());
-    std::fflush(stdout);
-  }
-  run::ControllerOptions opts;
-  opts.home = g.home();
-  run::RunController controller(
-      io, store, dag, record,
-      [&pool](const std::string& s) -> run::Executor& { return pool.get(s); }, opts, &progress);
-  pool.set_route([&controller](run::ExecEvent e) { controller.on_event(std::move(e)); });
-
-  int interrupts = 0;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int sig) {
-        if (ec) return;
-        if (++interrupts == 1) {
-          std::fprintf(stderr, "\nflow: %s: stopping running tasks (again to quit at once)\n",
-                       sig == SIGINT ? "interrupted" : "terminated");
-          controller.interrupt();
-          signals.async_wait(on_signal);
-        } else {
-          std::fprintf(stderr,
-                       "flow: quitting; running tasks are left as they are "
-                       "(flow resume %s re-attaches them)\n",
-                       record.id.c_str());
-          std::_Exit(130);
-        }
-      };
-  signals.async_wait(on_signal);
-  // The io_context runs until the controller reports the end of the run.
-  boost::asio::steady_timer done_check(io);
-  std::function<void()> poll_done = [&] {
-    if (controller.done()) {
-      signals.cancel();
-      io.stop();
-      return;
-    }
-    done_check.expires_after(std::chrono::milliseconds(20));
-    done_check.async_wait([&](const boost::system::error_code& ec) {
-      if (!ec) poll_done();
-    });
-  };
-  controller.start();
-  poll_done();
-  io.run();
-  progress.finish();
-
-  const auto& run = controller.run();
-  auto instances = controller.instances();
-  if (!print_result) {
-  } else if (g.json) {
-    std::cout << status_json(run, instances).dump(2) << "\n";
-  } else {
-    print_summary(stdout, run, instances, g.home());
-  }
-  switch (run.state) {
-    case state::RunState::kSucceeded:
-      return 0;
-    case state::RunState::kInterrupted:
-      return 130;
-    default:
-      return 1;
-  }
-}
-
-// Every task on a Slurm site must yield a job script (LAMEC rules: software the site's
-// system has, combinations that share one launcher): found here, with the task's line,
-// rather than when the task is about to be submitted.
-void check_job_scripts(const dag::Dag& dag, const site::SiteCatalog& sites) {
-  std::vector<Diagnostic> problems;
-  std::optional<lamec::ModuleCatalog> modules;
-  for (const auto& t : dag.tasks) {
-    const site::Site* s = sites.find(dag.site_of(t));
-    if (!s || !s->is_slurm()) continue;
-    try {
-      if (!modules) modules = lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs());
-      lamec::make_request(*s, t.slurm, t.run, *modules);
-    } catch (const InputError& e) {
-      for (const auto& d : e.diagnostics()) {
-        problems.push_back({d.where.line ? d.where : t.loc(t.slurm.empty() ? "run" : "slurm"),
-                            "task '" + t.id + "' on site '" + s->name + "': " + d.message});
-      }
-    }
-  }
-  if (!problems.empty()) throw InputError(std::move(problems));
-}
-
-dag::Dag load_validated(const std::string& file, const std::vector<std::string>& params,
-                        const site::SiteCatalog* sites) {
-  dag::Dag dag = dag::load_dag_file(file);
-  for (const auto& p : params)
-    apply_param(dag, p);
-  dag::validate_or_throw(dag, {sites});
-  if (sites) check_job_scripts(dag, *sites);
-  return dag;
-}
 
 void print_dry_run(const dag::Dag& dag) {
   dag::TaskGraph g(dag);
@@ -266,23 +69,16 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
               "--run-id '" + run_id + "' is invalid: use letters, digits, '_', '.', '-'");
         }
         auto store = state::Store::open(g.db_path());
-        state::RunRecord r;
-        r.id = run_id.empty() ? new_run_id(dag.name) : run_id;
-        r.dag = dag.name;
-        r.dag_file = file;
-        r.dag_yaml = dag.source_text;
-        r.dag_hash = sha256_hex(dag.source_text);
-        r.params = dag.params;
-        r.run_dir = (std::filesystem::absolute(g.home()) / "runs" / r.id).string();
-        r.workdir = std::filesystem::current_path().string();
-        r.created = now_ms();
-        r.parallelism = jobs;
+        state::RunRecord r =
+            new_run_record(dag, run_id.empty() ? new_run_id(dag.name) : run_id, g.home(), jobs);
+        set_manual_dates(r, dag, schedule::now());
         if (store->get_run(r.id)) {
           throw InputError(
               SourceLocation{},
               "--run-id '" + r.id + "' is already taken; resume it with: flow resume " + r.id);
         }
-        return execute(g, *store, dag, r, jobs, /*print_result=*/true, /*insert=*/true);
+        return drive_in_foreground(g, *store, sites, dag, r, jobs, /*print_result=*/true,
+                                   /*insert=*/true);
       };
     });
   }
@@ -387,7 +183,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         if (jobs) run.parallelism = jobs;
         if (!g.json) std::printf("resuming run %s of %s\n", id.c_str(), dag.name.c_str());
         std::fflush(stdout);
-        return execute(g, *store, dag, run, run.parallelism);
+        return drive_in_foreground(g, *store, load_sites(), dag, run, run.parallelism);
       };
     });
   }
@@ -414,7 +210,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
           std::printf("retrying %s%s in run %s\n", task.c_str(),
                       downstream ? " and downstream" : "", id.c_str());
         std::fflush(stdout);
-        return execute(g, *store, dag, run, run.parallelism);
+        return drive_in_foreground(g, *store, load_sites(), dag, run, run.parallelism);
       };
     });
   }
@@ -449,7 +245,8 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         // No engine owns it: re-attach to whatever is left and stop it from here.
         dag::Dag dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
         dag.params = run.params;
-        execute(g, *store, dag, run, run.parallelism, /*print_result=*/false);
+        drive_in_foreground(g, *store, load_sites(), dag, run, run.parallelism,
+                            /*print_result=*/false);
         run = require_run(*store, id);
         std::printf("run %s %s\n", id.c_str(), std::string(state::to_string(run.state)).c_str());
         return 0;

@@ -1,0 +1,193 @@
+#include "engine/cli/new_run.hpp"
+
+#include <unistd.h>
+
+#include <ctime>
+#include <optional>
+#include <random>
+
+#include "engine/core/clock.hpp"
+#include "engine/core/sha256.hpp"
+#include "engine/core/suggest.hpp"
+#include "engine/dag/loader.hpp"
+#include "engine/dag/validate.hpp"
+#include "engine/run/resume.hpp"
+#include "engine/schedule/time_text.hpp"
+#include "operators/lamec/lamec.hpp"
+
+namespace flow::cli {
+
+site::SiteCatalog load_sites() {
+  return site::SiteCatalog::load(site::SiteCatalog::default_dirs());
+}
+
+void apply_param(dag::Dag& dag, const std::string& kv) {
+  auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError(SourceLocation{}, "-p " + kv + ": expected key=value");
+  }
+  std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+  if (!dag.params.contains(key)) {
+    std::vector<std::string> names;
+    for (const auto& [k, _] : dag.params.items())
+      names.push_back(k);
+    throw InputError(SourceLocation{dag.source_file},
+                     "-p " + key + ": the DAG has no parameter '" + key + "'" +
+                         did_you_mean(key, names) +
+                         (names.empty() ? "" : "; parameters: " + join(names)));
+  }
+  const auto& old = dag.params[key];
+  auto bad = [&](const char* type) {
+    throw InputError(SourceLocation{}, "-p " + key + "=" + value + ": parameter '" + key + "' is " +
+                                           type + " (default " + old.dump() + ")");
+  };
+  if (old.is_boolean()) {
+    if (value == "true" || value == "yes" || value == "1")
+      dag.params[key] = true;
+    else if (value == "false" || value == "no" || value == "0")
+      dag.params[key] = false;
+    else
+      bad("a boolean (true/false)");
+  } else if (old.is_number_integer()) {
+    try {
+      size_t used = 0;
+      long long v = std::stoll(value, &used);
+      if (used != value.size()) bad("an integer");
+      dag.params[key] = v;
+    } catch (const std::logic_error&) {
+      bad("an integer");
+    }
+  } else if (old.is_number()) {
+    try {
+      size_t used = 0;
+      double v = std::stod(value, &used);
+      if (used != value.size()) bad("a number");
+      dag.params[key] = v;
+    } catch (const std::logic_error&) {
+      bad("a number");
+    }
+  } else if (old.is_string()) {
+    dag.params[key] = value;
+  } else {
+    auto j = nlohmann::json::parse(value, nullptr, false);
+    dag.params[key] = j.is_discarded() ? nlohmann::json(value) : j;
+  }
+}
+
+namespace {
+
+// Every task on a Slurm site must yield a job script (LAMEC rules: software the site's
+// system has, combinations that share one launcher): found here, with the task's line,
+// rather than when the task is about to be submitted.
+void check_job_scripts(const dag::Dag& dag, const site::SiteCatalog& sites) {
+  std::vector<Diagnostic> problems;
+  std::optional<lamec::ModuleCatalog> modules;
+  for (const auto& t : dag.tasks) {
+    const site::Site* s = sites.find(dag.site_of(t));
+    if (!s || !s->is_slurm()) continue;
+    try {
+      if (!modules) modules = lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs());
+      lamec::make_request(*s, t.slurm, t.run, *modules);
+    } catch (const InputError& e) {
+      for (const auto& d : e.diagnostics()) {
+        problems.push_back({d.where.line ? d.where : t.loc(t.slurm.empty() ? "run" : "slurm"),
+                            "task '" + t.id + "' on site '" + s->name + "': " + d.message});
+      }
+    }
+  }
+  if (!problems.empty()) throw InputError(std::move(problems));
+}
+
+std::string random_suffix() {
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rd() & 0xffff));
+  return suffix;
+}
+
+}  // namespace
+
+void prepare_dag(dag::Dag& dag, const std::vector<std::string>& params,
+                 const site::SiteCatalog* sites) {
+  for (const auto& p : params)
+    apply_param(dag, p);
+  dag::validate_or_throw(dag, {sites});
+  if (sites) check_job_scripts(dag, *sites);
+}
+
+dag::Dag load_validated(const std::string& file, const std::vector<std::string>& params,
+                        const site::SiteCatalog* sites) {
+  dag::Dag dag = dag::load_dag_file(file);
+  prepare_dag(dag, params, sites);
+  return dag;
+}
+
+std::string new_run_id(const std::string& dag) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char ts[32];
+  std::strftime(ts, sizeof ts, "%Y%m%dT%H%M%S", &tm);
+  return dag + "-" + ts + "-" + random_suffix();
+}
+
+std::string scheduled_run_id(const std::string& dag, schedule::Instant interval_start) {
+  return dag + "-scheduled-" + schedule::compact_utc(interval_start);
+}
+
+std::string backfill_run_id(const std::string& dag, schedule::Instant interval_start) {
+  return dag + "-backfill-" + schedule::compact_utc(interval_start) + "-" + random_suffix();
+}
+
+state::RunRecord new_run_record(const dag::Dag& dag, const std::string& run_id,
+                                const std::filesystem::path& home, int parallelism) {
+  state::RunRecord r;
+  r.id = run_id;
+  r.dag = dag.name;
+  r.dag_file = dag.source_file;
+  r.dag_yaml = dag.source_text;
+  r.dag_hash = sha256_hex(dag.source_text);
+  r.params = dag.params;
+  r.run_dir = (std::filesystem::absolute(home) / "runs" / r.id).string();
+  r.workdir = std::filesystem::current_path().string();
+  r.created = now_ms();
+  r.parallelism = parallelism;
+  return r;
+}
+
+std::optional<schedule::Timetable> timetable_of(const dag::Dag& dag) {
+  if (!dag.schedule) return std::nullopt;
+  return schedule::Timetable(*dag.schedule, dag.timezone, dag.loc("schedule"), dag.loc("timezone"));
+}
+
+void set_interval(state::RunRecord& run, const schedule::DataInterval& iv) {
+  run.logical_date = schedule::format_utc(iv.start);
+  run.data_interval_start = schedule::format_utc(iv.start);
+  run.data_interval_end = schedule::format_utc(iv.end);
+}
+
+void set_manual_dates(state::RunRecord& run, const dag::Dag& dag, schedule::Instant now) {
+  schedule::DataInterval iv{now, now};
+  if (auto tt = timetable_of(dag)) {
+    if (auto last = tt->last_fire(now)) iv = tt->interval_ending(*last);
+  }
+  set_interval(run, iv);
+  run.logical_date = schedule::format_utc(now);
+}
+
+bool is_executing(const state::RunRecord& run) {
+  if (!run::owner_alive(run)) return false;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  if (run.owner_host == host) return true;
+  return now_ms() - run.heartbeat < 60'000;
+}
+
+int count_executing_runs(state::Store& store, const std::string& dag) {
+  int n = 0;
+  for (const auto& r : store.runs_in_state(dag, state::RunState::kRunning))
+    n += is_executing(r) ? 1 : 0;
+  return n;
+}
+
+}  // namespace flow::cli

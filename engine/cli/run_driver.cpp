@@ -1,0 +1,182 @@
+#include "engine/cli/run_driver.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include "engine/cli/progress.hpp"
+#include "engine/cli/render.hpp"
+#include "engine/core/error.hpp"
+#include "engine/core/suggest.hpp"
+
+namespace flow::cli {
+
+struct RunDriver::Entry {
+  std::unique_ptr<run::RunController> controller;
+  OnFinished on_finished;
+};
+
+RunDriver::RunDriver(boost::asio::io_context& io, state::Store& store,
+                     const site::SiteCatalog& sites, std::filesystem::path home, int parallelism,
+                     ExecutorPool::Notice notice)
+    : io_(io),
+      store_(store),
+      home_(home),
+      pool_(io, sites, home, parallelism, std::move(notice)),
+      watch_timer_(io),
+      signals_(io) {
+  pool_.set_route([this](run::ExecEvent e) {
+    // Events of a run that already ended (a late report) have no one to go to.
+    if (auto it = runs_.find(e.key.run_id); it != runs_.end()) {
+      it->second->controller->on_event(std::move(e));
+    }
+  });
+}
+
+RunDriver::~RunDriver() {
+  watch_timer_.cancel();
+  signals_.cancel();
+}
+
+void RunDriver::preflight(const dag::Dag& dag) {
+  pool_.preflight(dag);
+}
+
+void RunDriver::start(dag::Dag dag, const state::RunRecord& run, run::RunObserver* observer,
+                      OnFinished on_finished) {
+  auto entry = std::make_unique<Entry>();
+  run::ControllerOptions opts;
+  opts.home = home_;
+  entry->controller = std::make_unique<run::RunController>(
+      io_, store_, std::move(dag), run,
+      [this](const std::string& s) -> run::Executor& { return pool_.get(s); }, opts, observer);
+  entry->on_finished = std::move(on_finished);
+  run::RunController& controller = *entry->controller;
+  runs_[run.id] = std::move(entry);
+  try {
+    controller.start();
+  } catch (...) {
+    runs_.erase(run.id);
+    throw;
+  }
+  watch();
+}
+
+std::vector<std::string> RunDriver::active_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, _] : runs_)
+    ids.push_back(id);
+  return ids;
+}
+
+void RunDriver::interrupt() {
+  for (auto& [_, e] : runs_)
+    e->controller->interrupt();
+}
+
+void RunDriver::watch() {
+  if (watching_) return;
+  watching_ = true;
+  watch_timer_.expires_after(std::chrono::milliseconds(20));
+  watch_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: the driver may be gone
+    watching_ = false;
+    std::vector<std::string> done;
+    for (const auto& [id, e] : runs_) {
+      if (e->controller->done()) done.push_back(id);
+    }
+    for (const auto& id : done) {
+      auto it = runs_.find(id);
+      std::shared_ptr<Entry> entry(std::move(it->second));
+      runs_.erase(it);
+      Finished f{entry->controller->run(), entry->controller->instances()};
+      // The controller's cancelled timers may still have handlers queued that refer to
+      // it: release it only after everything queued so far has run.
+      boost::asio::post(io_, [entry] {});
+      if (entry->on_finished) entry->on_finished(f);
+    }
+    if (!runs_.empty()) watch();
+  });
+}
+
+void RunDriver::handle_signals(std::function<void(int)> on_first) {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  on_signal_ = [this, on_first = std::move(on_first)](const boost::system::error_code& ec,
+                                                      int sig) {
+    if (ec) return;
+    if (++interrupts_ == 1) {
+      std::fprintf(stderr, "\nflow: %s: stopping running tasks (again to quit at once)\n",
+                   sig == SIGINT ? "interrupted" : "terminated");
+      interrupt();
+      if (on_first) on_first(sig);
+      signals_.async_wait(on_signal_);
+      return;
+    }
+    std::string hint;
+    for (const auto& id : active_ids())
+      hint += (hint.empty() ? "" : "; ") + std::string("flow resume ") + id;
+    std::fprintf(stderr, "flow: quitting; running tasks are left as they are%s\n",
+                 hint.empty() ? "" : (" (" + hint + " re-attaches them)").c_str());
+    std::_Exit(130);
+  };
+  signals_.async_wait(on_signal_);
+}
+
+void RunDriver::stop_handling_signals() {
+  boost::system::error_code ec;
+  signals_.cancel(ec);
+  signals_.clear(ec);
+}
+
+int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
+                        const dag::Dag& dag, const state::RunRecord& record, int parallelism,
+                        bool print_result, bool insert) {
+  boost::asio::io_context io;
+  const bool tty = !g.json && ::isatty(STDOUT_FILENO);
+  ProgressPrinter progress(g.json ? stderr : stdout, tty);
+  // Site news goes to stderr; on a TTY the live line is cleared first and redrawn later.
+  RunDriver driver(io, store, sites, g.home(), parallelism, [tty](const std::string& text) {
+    std::fprintf(stderr, "%sflow: %s\n", tty ? "\r\x1b[K" : "", text.c_str());
+  });
+  driver.preflight(dag);
+  if (insert) {
+    store.insert_run(record);
+    if (!g.json)
+      std::printf("run %s of %s (%zu tasks)\n", record.id.c_str(), dag.name.c_str(),
+                  dag.tasks.size());
+    std::fflush(stdout);
+  }
+  std::optional<RunDriver::Finished> result;
+  driver.start(dag, record, &progress, [&](const RunDriver::Finished& f) {
+    result = f;
+    driver.stop_handling_signals();
+    io.stop();
+  });
+  driver.handle_signals();
+  io.run();
+  progress.finish();
+  if (!result) throw Error(ErrorKind::kFailure, "run " + record.id + " did not finish");
+
+  const auto& run = result->run;
+  if (!print_result) {
+  } else if (g.json) {
+    std::cout << status_json(run, result->instances).dump(2) << "\n";
+  } else {
+    print_summary(stdout, run, result->instances, g.home());
+  }
+  switch (run.state) {
+    case state::RunState::kSucceeded:
+      return 0;
+    case state::RunState::kInterrupted:
+      return 130;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace flow::cli

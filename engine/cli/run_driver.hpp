@@ -1,0 +1,91 @@
+#pragma once
+// Drives runs to their end on one io_context: one executor per site shared by every run
+// (ExecutorPool: one SSH session and one sacct poll per site, one local process limit),
+// one RunController per run, each executor event routed to the controller of its run.
+// `flow run`, `resume`, `retry` and `cancel` drive one run with it; the scheduler,
+// `backfill` and `trigger` drive several at once.
+//
+// The caller owns the io_context and runs it; the driver never stops it. A finished run
+// is reported through its callback, then its controller is released.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/cli/app.hpp"
+#include "engine/cli/executor_pool.hpp"
+#include "engine/run/run_controller.hpp"
+#include "engine/site/site.hpp"
+#include "engine/state/store.hpp"
+
+namespace flow::cli {
+
+class RunDriver {
+ public:
+  struct Finished {
+    state::RunRecord run;
+    std::vector<state::InstanceRecord> instances;
+  };
+  using OnFinished = std::function<void(const Finished&)>;
+
+  // `home` holds logs and run dirs; `parallelism` bounds local processes over all runs
+  // (0 = number of cores); `notice` receives site news (connection lost, ...).
+  RunDriver(boost::asio::io_context& io, state::Store& store, const site::SiteCatalog& sites,
+            std::filesystem::path home, int parallelism, ExecutorPool::Notice notice = {});
+  ~RunDriver();
+  RunDriver(const RunDriver&) = delete;
+  RunDriver& operator=(const RunDriver&) = delete;
+
+  // Connects to every Slurm site `dag` uses. Throws EnvironmentError naming the site.
+  // Call it before a new run is recorded, so an unreachable site leaves no run behind.
+  void preflight(const dag::Dag& dag);
+
+  // Starts executing `run`, which must be in the store. `observer` (may be null, must
+  // outlive the run) sees its state changes; `on_finished` runs once it has ended.
+  void start(dag::Dag dag, const state::RunRecord& run, run::RunObserver* observer,
+             OnFinished on_finished);
+
+  // Runs started and not yet finished.
+  size_t active() const { return runs_.size(); }
+  std::vector<std::string> active_ids() const;
+
+  // Stops every run (Ctrl-C): running attempts are stopped, each run ends `interrupted`
+  // and can be resumed. Runs started afterwards are not affected.
+  void interrupt();
+
+  // SIGINT/SIGTERM: the first calls interrupt() and then `on_first(signal)`; a second one
+  // quits at once (exit 130), leaving attempts running for `flow resume` to re-attach.
+  void handle_signals(std::function<void(int)> on_first = {});
+  void stop_handling_signals();
+
+ private:
+  struct Entry;
+  void watch();  // polls for finished runs while any is active
+
+  boost::asio::io_context& io_;
+  state::Store& store_;
+  std::filesystem::path home_;
+  ExecutorPool pool_;
+  std::map<std::string, std::unique_ptr<Entry>> runs_;  // by run id
+  boost::asio::steady_timer watch_timer_;
+  bool watching_ = false;
+  boost::asio::signal_set signals_;
+  std::function<void(const boost::system::error_code&, int)> on_signal_;
+  int interrupts_ = 0;
+};
+
+// `flow run` and friends: drives one run in the foreground with live progress (a status
+// line on a TTY, one line per state change otherwise) and prints its summary (or, with
+// --json, its status document). The DAG's Slurm sites are checked first; a new run
+// (`insert`) is recorded only once they answered. Returns the exit code: 0 succeeded,
+// 130 interrupted, 1 otherwise.
+int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
+                        const dag::Dag& dag, const state::RunRecord& record, int parallelism,
+                        bool print_result = true, bool insert = false);
+
+}  // namespace flow::cli
