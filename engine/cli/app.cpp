@@ -39,6 +39,7 @@ int run_cli(int argc, char** argv) {
   register_lamec_commands(app, g, action);
   register_hpo_commands(app, g, action);
   register_artifacts_commands(app, g, action);
+  register_schedule_commands(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

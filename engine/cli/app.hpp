@@ -42,6 +42,8 @@ void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action);  
 void register_hpo_commands(CLI::App& app, GlobalOptions& g, Action& action);    // hpo
 void register_artifacts_commands(CLI::App& app, GlobalOptions& g,
                                  Action& action);  // artifacts list, show, verify
+void register_schedule_commands(CLI::App& app, GlobalOptions& g,
+                                Action& action);  // schedule next, scheduler, backfill, trigger
 
 // Parses argv, runs the chosen command, prints errors; returns the process exit code.
 int run_cli(int argc, char** argv);
