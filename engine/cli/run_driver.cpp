@@ -30,9 +30,16 @@ RunDriver::RunDriver(boost::asio::io_context& io, state::Store& store,
       watch_timer_(io),
       signals_(io) {
   pool_.set_route([this](run::ExecEvent e) {
+    const bool ended = e.kind == run::ExecEvent::Kind::kFinished;
+    const std::string run_id = e.key.run_id;
     // Events of a run that already ended (a late report) have no one to go to.
-    if (auto it = runs_.find(e.key.run_id); it != runs_.end()) {
+    if (auto it = runs_.find(run_id); it != runs_.end()) {
       it->second->controller->on_event(std::move(e));
+    }
+    // The executors are shared: an attempt that ended may free a slot another run waits for.
+    if (ended) {
+      for (auto& [id, entry] : runs_)
+        if (id != run_id) entry->controller->poke();
     }
   });
 }

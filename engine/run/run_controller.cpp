@@ -213,6 +213,10 @@ void RunController::on_event(ExecEvent e) {
   }
 }
 
+void RunController::poke() {
+  if (!runnable_.empty()) schedule_tick();
+}
+
 void RunController::tick() {
   tick_scheduled_ = false;
   if (done_) return;

@@ -72,6 +72,9 @@ class RunController {
 
   // Executor events for this run; the CLI routes each executor's Sink here by run id.
   void on_event(ExecEvent e);
+  // An attempt of another run on the same executors ended: a slot may be free for what
+  // this run has waiting. (Its own attempts' ends start a tick anyway.)
+  void poke();
 
   bool done() const { return done_; }
   const state::RunRecord& run() const { return run_; }
