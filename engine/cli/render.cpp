@@ -30,7 +30,9 @@ nlohmann::json run_json(const state::RunRecord& r) {
           {"dag_file", r.dag_file},
           {"params", r.params},
           {"run_dir", r.run_dir},
-          {"logical_date", r.logical_date}};
+          {"logical_date", r.logical_date},
+          {"data_interval_start", r.data_interval_start},
+          {"data_interval_end", r.data_interval_end}};
 }
 
 nlohmann::json status_json(const state::RunRecord& run,

@@ -69,11 +69,13 @@ namespace flow::test {
 // it signals like a terminal would).
 class Background {
  public:
-  Background(const Project& p, const std::string& args, const std::string& tag = "bg") {
+  // `env`: assignments put before the command, like Project::flow's.
+  Background(const Project& p, const std::string& args, const std::string& tag = "bg",
+             const std::string& env = "") {
     out_ = p.dir() / ("." + tag + ".out");
     err_ = p.dir() / ("." + tag + ".err");
-    std::string cmd = "cd '" + p.dir().string() + "' && FLOW_HOME='" + p.home().string() +
-                      "' exec " FLOW_BINARY " " + args + " >'" + out_.string() + "' 2>'" +
+    std::string cmd = "cd '" + p.dir().string() + "' && FLOW_HOME='" + p.home().string() + "' " +
+                      env + " exec " FLOW_BINARY " " + args + " >'" + out_.string() + "' 2>'" +
                       err_.string() + "' </dev/null";
     pid_ = ::fork();
     if (pid_ == 0) {
