@@ -115,3 +115,27 @@ TEST(Run, ManualRunOfAnUnscheduledDagHasAnEmptyInterval) {
   EXPECT_EQ(j["run"]["data_interval_end"], "2027-01-02T03:04:05Z");
   EXPECT_EQ(p.flow("logs m1 a").out, "2027-01-02T03:04:05Z\n");
 }
+
+TEST(Example, LandcoverNightlyRunsFromTheScheduler) {
+  Project p;
+  std::filesystem::create_directories(p.dir() / "dags");
+  const std::filesystem::path src = FLOW_SOURCE_DIR "/dags";
+  std::filesystem::copy(src / "landcover_nightly.yaml", p.dir() / "dags");
+  std::filesystem::copy(src / "landcover", p.dir() / "dags" / "landcover",
+                        std::filesystem::copy_options::recursive);
+  // The night of the spring-forward change: 02:00 does not exist, the run fires at 03:00.
+  auto r = p.flow("scheduler --once --json", "FLOW_NOW=2027-03-28T05:00:00Z");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string id = "landcover_nightly-scheduled-20270327T010000Z";
+  auto st = json::parse(p.flow("status " + id + " --json").out);
+  EXPECT_EQ(st["run"]["state"], "succeeded");
+  EXPECT_EQ(st["run"]["data_interval_end"], "2027-03-28T01:00:00Z");
+  EXPECT_EQ(st["tasks"].size(), 9u);  // list_tiles, classify + 6 tiles, merge
+  auto merged = json::parse(flow::test::slurp(p.home() / "runs" / id / "landcover.json"));
+  EXPECT_EQ(merged["date"], "2027-03-27");
+  EXPECT_EQ(merged["tiles"].size(), 6u);
+  double sum = 0;
+  for (const auto& [_, f] : merged["fractions"].items())
+    sum += f.get<double>();
+  EXPECT_NEAR(sum, 1.0, 0.01);
+}
