@@ -68,7 +68,7 @@ std::string launcher_text(const ScriptRequest& r) {
       s += "  --rdzv_id=\"$SLURM_JOB_ID\" \\\n";
       s += "  --rdzv_backend=c10d \\\n";
       s += "  --rdzv_endpoint=\"$MASTER_ADDR:$MASTER_PORT\" \\\n";
-      s += "  --no-python \\\n";
+      s += "  --no_python \\\n";
       s += "  " + exe + "\n";
       break;
     case Launcher::kSrunPerGpu:

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/run/python_env.hpp"
 #include "operators/lamec/lamec.hpp"
 
 namespace fs = std::filesystem;
@@ -115,7 +116,7 @@ void require_cluster() {
 }  // namespace
 
 TEST(LamecCluster, PlainLocalslurmScriptCompletes) {
-  require_cluster();
+  ASSERT_NO_FATAL_FAILURE(require_cluster());
   JobDir dir;
   auto req = localslurm_request(
       {}, "echo \"$FLOW_E2E_MARK on $SLURM_JOB_PARTITION cpus=$SLURM_CPUS_PER_TASK\" > result.txt",
@@ -131,10 +132,13 @@ TEST(LamecCluster, PlainLocalslurmScriptCompletes) {
 }
 
 TEST(LamecCluster, DdpLocalslurmScriptRunsTorchrunWithGloo) {
-  require_cluster();
-  if (run("python3 -c 'import torch.distributed'").code != 0 ||
+  ASSERT_NO_FATAL_FAILURE(require_cluster());
+  // The interpreter flow gives tasks (FLOW_PYTHON, else Debian's /usr/bin/python3): the
+  // python3 first on PATH may be a build without Debian's modules.
+  const std::string python = flow::run::resolve_python("");
+  if (run("'" + python + "' -c 'import torch.distributed'").code != 0 ||
       run("command -v torchrun").code != 0)
-    GTEST_SKIP() << "python3 cannot import torch here, so torchrun cannot start ranks";
+    GTEST_SKIP() << python << " cannot import torch here, so torchrun cannot start ranks";
   JobDir dir;
   std::ofstream(dir.path() / "ddp.py") << R"(import os
 import torch
@@ -147,7 +151,7 @@ if dist.get_rank() == 0:
         f.write("world=%d sum=%d\n" % (dist.get_world_size(), int(t.item())))
 dist.destroy_process_group()
 )";
-  auto req = localslurm_request({"ddp"}, "python3 ddp.py", dir.path());
+  auto req = localslurm_request({"ddp"}, "'" + python + "' ddp.py", dir.path());
   req.gpus_per_node = 2;  // no GPUs here: two CPU ranks per node via nproc_per_node
   auto modules = lamec::ModuleCatalog::load({fs::path(FLOW_SOURCE_DIR) / "sites" / "modules"});
   std::string text = lamec::render(req, modules);
@@ -165,7 +169,7 @@ dist.destroy_process_group()
 // starts one torchrun per node, which gets the node count, ranks per node and a
 // rendezvous endpoint on the first allocated node (a stub torchrun records them).
 TEST(LamecCluster, DdpLaunchLineGivesTorchrunNodesRanksAndRendezvous) {
-  require_cluster();
+  ASSERT_NO_FATAL_FAILURE(require_cluster());
   JobDir dir;
   fs::create_directories(dir.path() / "bin");
   std::ofstream(dir.path() / "bin" / "torchrun") << R"(#!/bin/bash
@@ -175,7 +179,7 @@ for a in "$@"; do
     --nproc_per_node=*) nproc=${a#*=}; shift ;;
     --rdzv_endpoint=*) endpoint=${a#*=}; shift ;;
     --rdzv_id=*|--rdzv_backend=*) shift ;;
-    --no-python) shift; break ;;
+    --no_python) shift; break ;;
   esac
 done
 echo "nnodes=$nnodes nproc=$nproc endpoint=$endpoint cmd=$*" > torchrun.txt
