@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "engine/core/shell.hpp"
+#include "engine/core/shell_scanner.hpp"
 
 namespace flow::dag {
 
@@ -131,15 +132,50 @@ std::string value_text(const nlohmann::json& v) {
 
 std::string render(const Template& t, const Resolver& resolve, bool shell) {
   std::string out;
+  ShellScanner scanner;
+  const TemplateRef* last = nullptr;  // the value a here-document error is about
   for (const auto& s : t.segments()) {
     if (!s.is_ref) {
       out += s.literal;
+      if (shell) {
+        try {
+          scanner.feed(s.literal);
+        } catch (const std::invalid_argument& e) {
+          throw std::runtime_error("cannot fill " + (last ? last->text : std::string("a value")) +
+                                   ": " + e.what());
+        }
+      }
       continue;
     }
     std::string v = value_text(resolve(s.ref));
-    out += (shell && !s.ref.raw) ? shell_quote(v) : v;
+    if (shell) {
+      try {
+        if (!s.ref.raw) v = scanner.quote(v);
+        scanner.feed_value(v);
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error("cannot fill " + s.ref.text + ": " + e.what());
+      }
+      last = &s.ref;
+    }
+    out += v;
   }
   return out;
+}
+
+std::string check_shell_placement(const Template& t) {
+  ShellScanner scanner;
+  for (const auto& s : t.segments()) {
+    try {
+      if (!s.is_ref) {
+        scanner.feed(s.literal);
+      } else if (!s.ref.raw) {
+        scanner.feed_value(scanner.quote("x"));
+      }
+    } catch (const std::invalid_argument& e) {
+      return (s.is_ref ? s.ref.text + ": " : std::string()) + e.what();
+    }
+  }
+  return "";
 }
 
 }  // namespace flow::dag

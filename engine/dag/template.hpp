@@ -47,7 +47,14 @@ using Resolver = std::function<nlohmann::json(const TemplateRef&)>;
 // The text of a value as substituted: strings as-is, everything else as compact JSON.
 std::string value_text(const nlohmann::json& v);
 
-// Renders; `shell` quotes each substituted value (unless raw) for a shell command line.
+// Renders; `shell` quotes each substituted value (unless raw) for the place it has in the
+// shell command line (between words, inside '...' or "...", in a here-document: see
+// ShellScanner). Throws std::runtime_error ("cannot fill {{ x }}: ...") where no quoting is
+// safe.
 std::string render(const Template& t, const Resolver& resolve, bool shell);
+
+// Where a command template puts a value that cannot be quoted safely whatever the value
+// (inside `...`, right after a backslash or a `$`): the reason, or "" if every place is fine.
+std::string check_shell_placement(const Template& t);
 
 }  // namespace flow::dag

@@ -132,11 +132,15 @@ struct Checker {
   }
 
   void check_template(size_t ti, const std::string& text, const SourceLocation& where,
-                      const std::string& field, bool in_foreach = false) {
+                      const std::string& field, bool in_foreach = false, bool shell = false) {
     try {
       auto tpl = Template::parse(text);
       for (const auto& r : tpl.refs())
         check_ref(ti, r, where, field, in_foreach);
+      if (shell) {
+        if (auto why = check_shell_placement(tpl); !why.empty())
+          error(where, "task '" + dag.tasks[ti].id + "' " + field + ": cannot quote " + why);
+      }
     } catch (const std::invalid_argument& e) {
       error(where, "task '" + dag.tasks[ti].id + "' " + field + ": " + e.what());
     }
@@ -194,7 +198,7 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
   }
   for (size_t i = 0; i < dag.tasks.size(); ++i) {
     const Task& t = dag.tasks[i];
-    c.check_template(i, t.run, t.loc("run"), "run");
+    c.check_template(i, t.run, t.loc("run"), "run", false, /*shell=*/true);
     for (const auto& [k, v] : t.env)
       c.check_template(i, v, t.loc("env"), "env." + k);
     if (t.foreach) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "cli.hpp"
+#include "engine/core/shell.hpp"
 
 using flow::test::Project;
 
@@ -94,6 +95,37 @@ TEST(CliErrors, ParameterInjectionStaysOneLiteralArgument) {
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_FALSE(std::filesystem::exists(marker));
   EXPECT_EQ(flow::test::slurp(p.dir() / "arg.txt"), "['; touch " + marker.string() + "; ']");
+}
+
+TEST(CliErrors, ParameterInsideTheAuthorsQuotesOrAHereDocumentStaysLiteral) {
+  // Regression: values used to be single-quoted wherever they were, so inside "..." the
+  // quotes were literal and $(...) in the value ran.
+  Project p;
+  auto marker = p.dir() / "pwned";
+  p.write("q.yaml",
+          "dag: q\nparams: {v: x}\ntasks:\n"
+          "  - id: dq\n    run: printf '[%s]' \"{{ params.v }}\" > dq.txt\n"
+          "  - id: sq\n    run: printf '[%s]' 'v={{ params.v }}' > sq.txt\n"
+          "  - id: hd\n    run: |\n      cat > hd.txt <<EOF\n      [{{ params.v }}]\n      EOF\n");
+  const std::string evil = "$(touch " + marker.string() + ")\"'`touch " + marker.string() + "`";
+  auto r = p.flow("run q.yaml -p " + flow::shell_quote("v=" + evil));
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_EQ(flow::test::slurp(p.dir() / "dq.txt"), "[" + evil + "]");
+  EXPECT_EQ(flow::test::slurp(p.dir() / "sq.txt"), "[v=" + evil + "]");
+  EXPECT_EQ(flow::test::slurp(p.dir() / "hd.txt"), "[" + evil + "]\n");
+}
+
+TEST(CliErrors, TemplateInBackticksIsExit2WithLocation) {
+  Project p;
+  p.write("b.yaml",
+          "dag: b\nparams: {v: x}\ntasks:\n  - id: a\n    run: echo `ls {{ params.v }}`\n");
+  auto r = p.flow("validate b.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(
+      r.err.find("b.yaml:5:10: task 'a' run: cannot quote {{ params.v }}: it is inside `...`"),
+      std::string::npos)
+      << r.err;
 }
 
 TEST(CliErrors, UnknownRunIsAClearError) {
