@@ -2,6 +2,7 @@
 // the leaderboard, best parameters downstream, and a sweep surviving kill -9.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "cli.hpp"
@@ -88,23 +89,31 @@ TEST(Hpo, AshaPromotesTheTopThirdAndTheBestParamsReachDownstream) {
     EXPECT_TRUE(h.contains(k)) << k;
   EXPECT_EQ(h["algorithm"], "asha");
   ASSERT_EQ(h["trials"].size(), 9u);
-  int at6 = 0, at18 = 0;
+  // loss = x + 1/epoch ranks trials by x at every rung. Asynchronous ASHA promotes a trial
+  // that is in the top third of the trials finished at its rung *so far*, so how many are
+  // promoted depends on the order trials finish (as in Ray Tune); what does not: once all 9
+  // finished rung 0, the best 3 by x have been promoted, the best reaches the last rung, and
+  // the worst two are never in a top third (regression: this test used to expect exactly 3).
+  std::vector<std::pair<double, int>> by_x;  // (x, epochs)
   double best_x = 2;
   std::string best_trial;
   for (const auto& t : h["trials"]) {
     for (const char* k :
          {"id", "params", "metric", "epochs", "state", "rung", "generation", "parent"})
       EXPECT_TRUE(t.contains(k)) << k;
-    at6 += t["epochs"] >= 6;
-    at18 += t["epochs"] == 18;
+    by_x.emplace_back(t["params"]["x"].get<double>(), t["epochs"].get<int>());
     if (t["params"]["x"].get<double>() < best_x) {
       best_x = t["params"]["x"];
       best_trial = t["id"];
     }
     EXPECT_TRUE(t["state"] == "completed" || t["state"] == "stopped") << t;
   }
-  EXPECT_EQ(at6, 3);   // 9 / 3 promoted to rung 1
-  EXPECT_EQ(at18, 1);  // 3 / 3 promoted to the last rung
+  std::sort(by_x.begin(), by_x.end());
+  EXPECT_EQ(by_x[0].second, 18) << h.dump();
+  EXPECT_GE(by_x[1].second, 6) << h.dump();
+  EXPECT_GE(by_x[2].second, 6) << h.dump();
+  EXPECT_EQ(by_x[7].second, 2) << h.dump();
+  EXPECT_EQ(by_x[8].second, 2) << h.dump();
   EXPECT_EQ(h["best"]["trial"], best_trial);
   EXPECT_DOUBLE_EQ(h["best"]["metric"].get<double>(), best_x + 1.0 / 18);
   // Downstream: best trial, its x, its parameters as one JSON word.
