@@ -1,0 +1,86 @@
+#include "ui-tui/leaderboard.hpp"
+
+#include "engine/core/error.hpp"
+#include "engine/core/suggest.hpp"
+#include "engine/run/sweep.hpp"
+#include "ui-tui/format.hpp"
+
+namespace flow::tui {
+
+namespace {
+
+std::string str(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+int num(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<int>() : 0;
+}
+
+std::optional<double> optional_number(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+}  // namespace
+
+Leaderboard Leaderboard::from_json(const std::string& task, const nlohmann::json& board) {
+  Leaderboard b;
+  b.task = task;
+  b.algorithm = str(board, "algorithm");
+  b.metric = str(board, "metric");
+  b.mode = str(board, "mode");
+  b.state = str(board, "state");
+  b.samples = num(board, "samples");
+  b.max_epochs = num(board, "max_epochs");
+  if (auto it = board.find("best"); it != board.end() && it->is_object()) {
+    b.best_trial = str(*it, "trial");
+    b.best_metric = optional_number(*it, "metric");
+    b.best_params = it->value("params", nlohmann::json::object());
+  }
+  for (const auto& t : board.value("trials", nlohmann::json::array())) {
+    TrialRow r;
+    r.trial = str(t, "id");
+    r.instance = str(t, "instance");
+    r.metric = optional_number(t, "metric");
+    r.epochs = num(t, "epochs");
+    r.rung = num(t, "rung");
+    r.generation = num(t, "generation");
+    r.parent = str(t, "parent");
+    r.status = str(t, "state");
+    r.instance_state = str(t, "instance_state");
+    r.params = t.value("params", nlohmann::json::object());
+    b.trials.push_back(std::move(r));
+  }
+  return b;
+}
+
+Leaderboard Leaderboard::load(state::Store& store, const state::RunRecord& run, const dag::Dag& dag,
+                              const std::string& task) {
+  const dag::Task* t = dag.find(task);
+  if (!t || !t->hpo) {
+    std::vector<std::string> sweeps;
+    for (const auto& x : dag.tasks)
+      if (x.hpo) sweeps.push_back(x.id);
+    throw Error(ErrorKind::kInvalidInput,
+                "'" + task + "' is not an hpo task" +
+                    (sweeps.empty() ? "; this DAG has none" : "; hpo tasks: " + join(sweeps)));
+  }
+  auto parent = store.get_instance(run.id, task);
+  std::vector<state::InstanceRecord> trials;
+  for (auto& i : store.instances(run.id)) {
+    if (i.parent == task) trials.push_back(std::move(i));
+  }
+  return from_json(
+      task, run::Sweep::leaderboard(*t->hpo, parent.value_or(state::InstanceRecord{}), trials));
+}
+
+bool trial_matches(const TrialRow& t, std::string_view filter) {
+  const std::string params = params_text(t.params);
+  return matches(filter, {t.trial, t.status, params});
+}
+
+}  // namespace flow::tui
