@@ -1,0 +1,260 @@
+// Views drawn into a text canvas of a 80x24 terminal (22 rows between the title and the
+// status line) and driven by keys, without a terminal.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "../engine/test_util.hpp"
+#include "text_canvas.hpp"
+#include "ui-tui/help_view.hpp"
+#include "ui-tui/leaderboard_view.hpp"
+#include "ui-tui/log_view.hpp"
+#include "ui-tui/runs_view.hpp"
+#include "ui-tui/task_view.hpp"
+
+using namespace flow;
+using namespace flow::tui;
+using state::TaskState;
+using test::TextCanvas;
+
+namespace {
+
+struct FakeSession : Session {
+  std::vector<std::unique_ptr<View>> opened;
+  std::string question;
+  std::function<void(Session&)> on_yes;
+  std::vector<std::string> notes;
+  std::vector<ActionRequest> actions;
+
+  void open(std::unique_ptr<View> v) override { opened.push_back(std::move(v)); }
+  void ask(std::string q, std::function<void(Session&)> yes) override {
+    question = std::move(q);
+    on_yes = std::move(yes);
+  }
+  void notify(std::string m, Tone) override { notes.push_back(std::move(m)); }
+  void act(const ActionRequest& r) override { actions.push_back(r); }
+};
+
+constexpr EpochMs kT0 = 1'700'000'000'000;
+
+state::RunRecord run_record(const std::string& id, state::RunState st, EpochMs created) {
+  state::RunRecord r;
+  r.id = id;
+  r.dag = "pipeline";
+  r.state = st;
+  r.dag_yaml =
+      "dag: pipeline\ntasks:\n  - id: prep\n    run: 'true'\n  - id: tiles\n    foreach: [1]\n"
+      "    run: 'true'\n  - id: tune\n    hpo:\n      metric: loss\n      space:\n"
+      "        x: {uniform: [0, 1]}\n    run: 'true'\n";
+  r.dag_hash = "h";
+  r.run_dir = "/tmp/x";
+  r.created = r.started = created;
+  r.ended = st == state::RunState::kRunning ? 0 : created + 65'000;
+  return r;
+}
+
+void put(state::Store& s, const std::string& run, const std::string& id, TaskState st,
+         const std::string& parent = "", const std::string& message = "") {
+  state::InstanceRecord i;
+  i.run_id = run;
+  i.id = id;
+  i.task_id = parent.empty() ? id : parent;
+  i.parent = parent;
+  i.state = st;
+  i.site = "local";
+  i.try_number = 1;
+  i.started = kT0;
+  i.ended = kT0 + 3200;
+  i.message = message;
+  if (parent == "tune") i.attrs["trial"] = {{"status", "completed"}};
+  s.put_instance(i);
+}
+
+class TuiViews : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = state::Store::open(dir_ / "flow.db");
+    s->insert_run(run_record("pipeline-20250101T000000-aaaa", state::RunState::kSucceeded, kT0));
+    s->insert_run(run_record("pipeline-20250102T000000-bbbb", state::RunState::kFailed, kT0 + 1));
+    const std::string r = "pipeline-20250102T000000-bbbb";
+    put(*s, r, "prep", TaskState::kSucceeded);
+    put(*s, r, "tiles", TaskState::kFailed, "", "1 of 14 instances failed: tiles[4]");
+    for (int k = 0; k < 14; ++k)
+      put(*s, r, "tiles[" + std::to_string(k) + "]",
+          k == 4 ? TaskState::kFailed : TaskState::kSucceeded, "tiles",
+          k == 4 ? "exit code 1" : "");
+    put(*s, r, "tune", TaskState::kSucceeded);
+    for (int k = 0; k < 3; ++k)
+      put(*s, r, "tune[trial-" + std::to_string(k) + "]", TaskState::kSucceeded, "tune");
+    reader_ = std::make_unique<StoreReader>(dir_ / "flow.db");
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<StoreReader> reader_;
+  TextCanvas canvas_{22, 80};
+};
+
+}  // namespace
+
+TEST_F(TuiViews, RunsListFitsEightyColumnsNewestFirst) {
+  RunsView v("", 0);
+  v.reload(*reader_);
+  v.draw(canvas_, kT0 + 100'000);
+  const std::string text = canvas_.text();
+  EXPECT_NE(canvas_.line(0).find("RUN"), std::string::npos);
+  EXPECT_NE(canvas_.line(0).find("STATE"), std::string::npos);
+  // Whole ids, the newest first, with their states coloured.
+  EXPECT_NE(canvas_.line(1).find("pipeline-20250102T000000-bbbb"), std::string::npos) << text;
+  EXPECT_NE(canvas_.line(1).find("failed"), std::string::npos) << text;
+  EXPECT_EQ(canvas_.tone_of(1, "failed"), Tone::kBad);
+  EXPECT_NE(canvas_.line(2).find("pipeline-20250101T000000-aaaa"), std::string::npos) << text;
+  EXPECT_EQ(canvas_.tone_of(2, "succeeded"), Tone::kGood);
+  EXPECT_NE(canvas_.line(1).find("1m05s"), std::string::npos) << text;
+  EXPECT_NE(canvas_.line(1).find("18 ok 2 failed"), std::string::npos) << text;
+
+  FakeSession s;
+  EXPECT_TRUE(v.on_key(Key::of(Key::kEnter), s));
+  ASSERT_EQ(s.opened.size(), 1u);
+  EXPECT_EQ(s.opened[0]->title(), "run pipeline-20250102T000000-bbbb");
+  // c on a failed run asks first; y starts `flow cancel`.
+  EXPECT_TRUE(v.on_key(Key::of('c'), s));
+  EXPECT_NE(s.question.find("Cancel run pipeline-20250102T000000-bbbb"), std::string::npos);
+  s.on_yes(s);
+  ASSERT_EQ(s.actions.size(), 1u);
+  EXPECT_EQ(s.actions[0].kind, ActionRequest::Kind::kCancel);
+  // A succeeded run has nothing to cancel.
+  v.on_key(Key::of('j'), s);
+  v.on_key(Key::of('c'), s);
+  EXPECT_NE(s.notes.back().find("already succeeded"), std::string::npos);
+  // The filter keeps the selection on what matches.
+  v.set_filter("aaaa");
+  ASSERT_TRUE(v.selected());
+  EXPECT_EQ(v.selected()->id, "pipeline-20250101T000000-aaaa");
+}
+
+TEST_F(TuiViews, TaskGridGroupsItemsAndTrialsAndShowsProgress) {
+  TaskView v("pipeline-20250102T000000-bbbb");
+  v.reload(*reader_);
+  v.draw(canvas_, kT0 + 100'000);
+  const std::string text = canvas_.text();
+  EXPECT_NE(canvas_.line(0).find("failed"), std::string::npos) << text;
+  EXPECT_NE(canvas_.line(1).find("20/20 done"), std::string::npos) << text;
+  EXPECT_NE(canvas_.line(2).find("TASK"), std::string::npos) << text;
+  EXPECT_NE(canvas_.line(2).find("DURATION"), std::string::npos) << text;
+  EXPECT_NE(canvas_.line(3).find("prep"), std::string::npos) << text;
+  EXPECT_NE(canvas_.line(3).find("3.2s"), std::string::npos) << text;
+  // 14 items: collapsed; 3 trials: expanded.
+  EXPECT_NE(canvas_.line(4).find("+ tiles (14 items)"), std::string::npos) << text;
+  EXPECT_EQ(canvas_.tone_of(4, "failed"), Tone::kBad);
+  EXPECT_NE(canvas_.line(5).find("- tune (3 trials)"), std::string::npos) << text;
+  EXPECT_NE(canvas_.line(6).find("tune[trial-0]"), std::string::npos) << text;
+  EXPECT_NE(canvas_.line(6).find("trial completed"), std::string::npos) << text;
+
+  FakeSession s;
+  v.on_key(Key::of('j'), s);  // tiles
+  v.on_key(Key::of(Key::kEnter), s);
+  EXPECT_TRUE(s.opened.empty());  // Enter on a group toggles it
+  TextCanvas after(22, 80);
+  v.draw(after, kT0 + 100'000);
+  EXPECT_NE(after.line(4).find("- tiles (14 items)"), std::string::npos) << after.text();
+  EXPECT_NE(after.line(9).find("tiles[4]"), std::string::npos) << after.text();
+  EXPECT_NE(after.line(9).find("exit code 1"), std::string::npos) << after.text();
+  // H on a task that is not an hpo one says which are.
+  v.on_key(Key::of('H'), s);
+  EXPECT_NE(s.notes.back().find("hpo tasks: tune"), std::string::npos) << s.notes.back();
+  // Retry from an item retries its task.
+  for (int i = 0; i < 5; ++i)
+    v.on_key(Key::of(Key::kDown), s);
+  ASSERT_TRUE(v.selected());
+  EXPECT_EQ(v.selected()->id, "tiles[4]");
+  v.on_key(Key::of('R'), s);
+  EXPECT_NE(s.question.find("Retry task 'tiles' and everything downstream"), std::string::npos)
+      << s.question;
+  s.on_yes(s);
+  ASSERT_EQ(s.actions.size(), 1u);
+  EXPECT_EQ(s.actions[0].kind, ActionRequest::Kind::kRetryDownstream);
+  EXPECT_EQ(s.actions[0].task_id, "tiles");
+  // Left on an item collapses its group and selects the head.
+  EXPECT_TRUE(v.on_key(Key::of(Key::kLeft), s));
+  EXPECT_EQ(v.selected()->id, "tiles");
+  EXPECT_FALSE(v.on_key(Key::of(Key::kLeft), s));  // nothing left to collapse: back
+  // Enter on an instance opens its log; H on a trial opens the leaderboard.
+  v.on_key(Key::of('G'), s);
+  EXPECT_EQ(v.selected()->id, "tune[trial-2]");
+  v.on_key(Key::of('H'), s);
+  v.on_key(Key::of(Key::kEnter), s);
+  ASSERT_EQ(s.opened.size(), 2u);
+  EXPECT_EQ(s.opened[0]->title(), "hpo tune");
+  EXPECT_EQ(s.opened[1]->title(), "log tune[trial-2]");
+}
+
+TEST_F(TuiViews, LogViewFollowsTheEndAndExplainsAMissingLog) {
+  auto w = state::Store::open(dir_ / "flow.db");
+  const std::string r = "pipeline-20250102T000000-bbbb";
+  state::TryRecord t;
+  t.run_id = r;
+  t.instance_id = "prep";
+  t.try_number = 1;
+  t.state = TaskState::kSucceeded;
+  t.site = "local";
+  t.log_path = (dir_ / "prep.log").string();
+  w->put_try(t);
+  {
+    std::ofstream log(dir_ / "prep.log");
+    for (int i = 1; i <= 100; ++i)
+      log << "line " << i << "\n";
+  }
+  LogView v(r, "prep");
+  v.reload(*reader_);
+  v.draw(canvas_, kT0);
+  EXPECT_NE(canvas_.line(0).find("prep  try 1/1  succeeded"), std::string::npos) << canvas_.text();
+  EXPECT_NE(canvas_.line(21).find("line 100"), std::string::npos) << canvas_.text();
+  EXPECT_NE(canvas_.line(1).find("line 80"), std::string::npos) << canvas_.text();
+  FakeSession s;
+  v.on_key(Key::of('g'), s);
+  TextCanvas top(22, 80);
+  v.draw(top, kT0);
+  EXPECT_NE(top.line(1).find("line 1"), std::string::npos) << top.text();
+  EXPECT_FALSE(v.following());
+  v.set_filter("line 5");
+  v.on_key(Key::of('G'), s);
+  TextCanvas filtered(22, 80);
+  v.draw(filtered, kT0);
+  EXPECT_NE(filtered.line(1).find("line 5"), std::string::npos) << filtered.text();
+  EXPECT_NE(filtered.line(2).find("line 50"), std::string::npos) << filtered.text();
+
+  LogView missing(r, "tiles[4]");  // has no try record
+  missing.reload(*reader_);
+  TextCanvas m(22, 80);
+  missing.draw(m, kT0);
+  EXPECT_NE(m.text().find("tiles[4] never ran (failed)"), std::string::npos) << m.text();
+}
+
+TEST_F(TuiViews, LeaderboardOfATaskThatIsNotHpoSaysSo) {
+  LeaderboardView v("pipeline-20250102T000000-bbbb", "prep");
+  v.reload(*reader_);
+  v.draw(canvas_, kT0);
+  EXPECT_NE(canvas_.text().find("'prep' is not an hpo task; hpo tasks: tune"), std::string::npos)
+      << canvas_.text();
+}
+
+TEST(TuiHelpView, EveryKeyFitsOnAnEightyByTwentyFourScreen) {
+  TextCanvas c(24, 80);
+  draw_help(c);
+  const std::string text = c.text();
+  for (const char* k :
+       {"Enter", "Esc Backspace h", "PgUp PgDn", "/", "r ", "R ", "c ", "l ", "H ", "? q", "quit"})
+    EXPECT_NE(text.find(k), std::string::npos) << k << "\n" << text;
+  EXPECT_EQ(text.find('~'), std::string::npos) << "nothing cut:\n" << text;
+}
+
+TEST(TuiViewHints, FitAnEightyColumnStatusLineAndPointAtTheHelp) {
+  RunsView runs("", 0);
+  TaskView tasks("r");
+  LeaderboardView board("r", "tune");
+  LogView log("r", "prep");
+  for (const View* v : std::initializer_list<const View*>{&runs, &tasks, &board, &log}) {
+    EXPECT_LE(v->hints().size(), 80u) << v->title() << ": " << v->hints();
+    EXPECT_NE(v->hints().find("? help"), std::string::npos) << v->title() << ": " << v->hints();
+  }
+}
