@@ -11,6 +11,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh)
 set(CURSES_NEED_NCURSES TRUE)
+set(CURSES_NEED_WIDE TRUE)  # ncursesw: UTF-8 text in the TUI
 find_package(Curses REQUIRED)
 # ONNX models are checked with the ONNX protobuf library (operators/onnx); its CMake
 # package refers to protobuf::libprotobuf, so Protobuf comes first.

@@ -40,6 +40,7 @@ int run_cli(int argc, char** argv) {
   register_hpo_commands(app, g, action);
   register_artifacts_commands(app, g, action);
   register_schedule_commands(app, g, action);
+  register_tui_commands(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

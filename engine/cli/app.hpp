@@ -44,6 +44,7 @@ void register_artifacts_commands(CLI::App& app, GlobalOptions& g,
                                  Action& action);  // artifacts list, show, verify
 void register_schedule_commands(CLI::App& app, GlobalOptions& g,
                                 Action& action);  // schedule next, scheduler, backfill, trigger
+void register_tui_commands(CLI::App& app, GlobalOptions& g, Action& action);  // tui
 
 // Parses argv, runs the chosen command, prints errors; returns the process exit code.
 int run_cli(int argc, char** argv);
