@@ -34,14 +34,29 @@ int count_state(const Project& p, const std::string& run, const char* state) {
   return n;
 }
 
+// Tasks that have a Slurm job and have not ended yet (pending or running).
+int count_in_flight(const Project& p, const std::string& run) {
+  auto j = json::parse(p.flow("status " + run + " --json").out, nullptr, false);
+  if (j.is_discarded()) return -1;
+  int n = 0;
+  for (const auto& t : j["tasks"])
+    n += t["job_id"].is_string() && !t["job_id"].get<std::string>().empty() &&
+         (t["state"] == "running" || t["state"] == "pending");
+  return n;
+}
+
 }  // namespace
 
 TEST(SlurmOutage, SshdRestartedDuringARunTheRunContinuesAndSucceeds) {
   Project p;
-  p.write("d.yaml", sleepers("sshd_restart", 6, 6));
+  // Long enough that every job is still in flight when the last one is submitted (each
+  // submission is an upload plus sbatch over SSH; regression: with 6 s jobs on a loaded
+  // machine the first ended before the sixth started and "all 6 running" never came).
+  p.write("d.yaml", sleepers("sshd_restart", 6, 20));
   const std::string run = unique_run_id("sshd");
   Background bg(p, "run d.yaml --run-id " + run);
-  ASSERT_TRUE(eventually([&] { return count_state(p, run, "running") == 6; }, 60)) << bg.err();
+  ASSERT_TRUE(eventually([&] { return count_in_flight(p, run) == 6; }, 120))
+      << bg.out() << bg.err() << p.flow("status " + run).out;
   auto restart = cluster("restart-sshd");
   ASSERT_EQ(restart.code, 0) << restart.out;
   EXPECT_EQ(bg.wait(180), 0) << bg.out() << bg.err();
@@ -54,10 +69,11 @@ TEST(SlurmOutage, SshdRestartedDuringARunTheRunContinuesAndSucceeds) {
 
 TEST(SlurmOutage, SlurmdbdStoppedDuringARunStatusComesFromSqueueAndTheRunSucceeds) {
   Project p;
-  p.write("d.yaml", sleepers("dbd_down", 4, 8));
+  p.write("d.yaml", sleepers("dbd_down", 4, 15));
   const std::string run = unique_run_id("dbd");
   Background bg(p, "run d.yaml --run-id " + run);
-  ASSERT_TRUE(eventually([&] { return count_state(p, run, "running") == 4; }, 60)) << bg.err();
+  ASSERT_TRUE(eventually([&] { return count_in_flight(p, run) == 4; }, 120))
+      << bg.out() << bg.err() << p.flow("status " + run).out;
   Restore restore("start-slurmdbd");
   auto stop = cluster("stop-slurmdbd");
   ASSERT_EQ(stop.code, 0) << stop.out;

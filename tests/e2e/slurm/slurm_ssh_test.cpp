@@ -129,7 +129,7 @@ TEST(SlurmSsh, KilledEngineResumesAndNoJobIsSubmittedTwice) {
   Project p;
   std::string y = "dag: crash\ndefaults: {site: localslurm}\ntasks:\n";
   for (int i = 0; i < 10; ++i)
-    y += "  - id: j" + std::to_string(i) + "\n    run: sleep 8; echo done " + std::to_string(i) +
+    y += "  - id: j" + std::to_string(i) + "\n    run: sleep 20; echo done " + std::to_string(i) +
          "\n";
   y += "  - id: after_all\n    site: local\n    after: [j0, j1, j2, j3, j4, j5, j6, j7, j8, j9]\n"
        "    run: echo all done\n";
@@ -147,8 +147,8 @@ TEST(SlurmSsh, KilledEngineResumesAndNoJobIsSubmittedTwice) {
           in_slurm += t["state"] == "pending" || t["state"] == "running";
         return in_slurm == 10;
       },
-      60))
-      << bg.err();
+      120))  // 20 s jobs: all ten are in flight once the last is submitted, even when slow
+      << bg.out() << bg.err() << p.flow("status " + run).out;
   bg.signal(SIGKILL);
   EXPECT_EQ(bg.wait(), 128 + SIGKILL);
 
