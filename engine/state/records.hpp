@@ -32,10 +32,11 @@ struct RunRecord {
   EpochMs started = 0;
   EpochMs ended = 0;
   int parallelism = 0;  // -j
-  // The engine process executing the run (0 = none). A resume checks it is gone.
+  // The engine process executing the run (0 = none); engine/run/ownership.hpp.
   int owner_pid = 0;
   uint64_t owner_start = 0;
   std::string owner_host;
+  std::string owner_token;  // random per engine process: fences a displaced owner
   EpochMs heartbeat = 0;
   bool cancel_requested = false;
 };

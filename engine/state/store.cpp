@@ -143,6 +143,11 @@ CREATE TABLE schedules(
 );
 CREATE INDEX runs_by_interval ON runs(dag, data_interval_start);
 )sql",
+    // 4: the owning engine's random token (engine/run/ownership.hpp): taking a run over
+    // writes it, and the owner checks it in every commit, so a displaced engine is fenced.
+    R"sql(
+ALTER TABLE runs ADD COLUMN owner_token TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -336,17 +341,23 @@ void Store::migrate() {
 }
 
 // BEGIN and COMMIT are cached statements too: the engine runs one transaction per tick.
-Store::Transaction::Transaction(Store& store) : store_(store) {
-  Stmt(store_, "BEGIN IMMEDIATE").run();
+// A transaction opened inside another is a savepoint of it.
+Store::Transaction::Transaction(Store& store) : store_(store), nested_(store.tx_depth_ > 0) {
+  Stmt(store_, nested_ ? "SAVEPOINT flow_nested" : "BEGIN IMMEDIATE").run();
+  ++store_.tx_depth_;
 }
 
 Store::Transaction::~Transaction() {
-  if (!done_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (done_) return;
+  --store_.tx_depth_;
+  sqlite3_exec(store_.db_, nested_ ? "ROLLBACK TO flow_nested; RELEASE flow_nested" : "ROLLBACK",
+               nullptr, nullptr, nullptr);
 }
 
 void Store::Transaction::commit() {
-  Stmt(store_, "COMMIT").run();
+  Stmt(store_, nested_ ? "RELEASE flow_nested" : "COMMIT").run();
   done_ = true;
+  --store_.tx_depth_;
 }
 
 void Store::set_manual_checkpoints(bool on) {
@@ -382,7 +393,7 @@ namespace {
 constexpr const char* kRunColumns =
     "id, dag, state, dag_file, dag_yaml, dag_hash, params_json, run_dir, workdir, "
     "logical_date, data_interval_start, data_interval_end, created_ms, started_ms, ended_ms, "
-    "parallelism, owner_pid, owner_start, owner_host, heartbeat_ms, cancel_requested";
+    "parallelism, owner_pid, owner_start, owner_host, heartbeat_ms, cancel_requested, owner_token";
 
 RunRecord read_run(const Stmt& st) {
   RunRecord r;
@@ -407,6 +418,7 @@ RunRecord read_run(const Stmt& st) {
   r.owner_host = st.text(18);
   r.heartbeat = st.i64(19);
   r.cancel_requested = st.i64(20) != 0;
+  r.owner_token = st.text(21);
   return r;
 }
 
@@ -416,12 +428,13 @@ void bind_run(Stmt& st, const RunRecord& r) {
   st.bind(r.logical_date).bind(r.data_interval_start).bind(r.data_interval_end);
   st.bind(r.created).bind(r.started).bind(r.ended).bind(r.parallelism).bind(r.owner_pid);
   st.bind(r.owner_start).bind(r.owner_host).bind(r.heartbeat).bind(r.cancel_requested ? 1 : 0);
+  st.bind(r.owner_token);
 }
 }  // namespace
 
 void Store::insert_run(const RunRecord& r) {
   static const std::string sql = std::string("INSERT INTO runs(") + kRunColumns +
-                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt st(*this, sql.c_str());
   bind_run(st, r);
   try {
@@ -442,10 +455,17 @@ void Store::update_run(const RunRecord& r) {
   static const char* sql =
       "UPDATE runs SET state=?3, started_ms=?14, ended_ms=?15, owner_pid=?17, owner_start=?18, "
       "owner_host=?19, heartbeat_ms=?20, cancel_requested=max(cancel_requested, ?21), "
-      "parallelism=?16 WHERE id=?1";
+      "parallelism=?16, owner_token=?22 WHERE id=?1";
   Stmt st(*this, sql);
   bind_run(st, r);
   st.run();
+}
+
+std::optional<std::string> Store::owner_token(const std::string& run_id) {
+  Stmt st(*this, "SELECT owner_token FROM runs WHERE id=?");
+  st.bind(run_id);
+  if (!st.step()) return std::nullopt;
+  return st.text(0);
 }
 
 void Store::set_cancel_requested(const std::string& run_id, bool requested) {

@@ -44,7 +44,9 @@ class Store {
   // The version this flow creates and migrates to.
   static int latest_schema_version();
 
-  // A write transaction (BEGIN IMMEDIATE). Rolls back unless commit() is called.
+  // A write transaction (BEGIN IMMEDIATE). Rolls back unless commit() is called. Opened
+  // while another is open on this Store, it is a savepoint inside that one: its commit
+  // makes its writes part of the outer transaction, its rollback undoes only them.
   class Transaction {
    public:
     explicit Transaction(Store& store);
@@ -55,6 +57,7 @@ class Store {
 
    private:
     Store& store_;
+    bool nested_;
     bool done_ = false;
   };
 
@@ -67,6 +70,9 @@ class Store {
   void add_event(const EventRecord& e);
   void add_metric(const std::string& run_id, const MetricRecord& m);  // ignores duplicates
   void set_cancel_requested(const std::string& run_id, bool requested = true);
+  // The token of the engine that owns the run (engine/run/ownership.hpp); nullopt if there
+  // is no such run. Read inside the owner's transactions to fence a displaced owner.
+  std::optional<std::string> owner_token(const std::string& run_id);
   void put_artifact(const ArtifactRecord& a);  // insert, or replace the same id
 
   // WAL checkpoints. By default SQLite checkpoints (copying the WAL into the database and
@@ -122,6 +128,7 @@ class Store {
   std::map<const char*, sqlite3_stmt*> cache_;
   int wal_pages_ = 0;           // WAL size after the last commit (manual checkpoints)
   int checkpointed_pages_ = 0;  // ... of which the last checkpoint() covered
+  int tx_depth_ = 0;            // open Transactions (nested ones are savepoints)
 };
 
 }  // namespace flow::state

@@ -202,7 +202,8 @@ TEST(Store, MigratesADatabaseFromBeforeTheScheduler) {
     store->insert_run(sample_run("old"));
     // Schema 2: what a flow before the scheduler (migration 3) left behind.
     sqlite3_exec(store->handle(),
-                 "DROP TABLE schedules; DROP INDEX runs_by_interval; PRAGMA user_version=2",
+                 "DROP TABLE schedules; DROP INDEX runs_by_interval; "
+                 "ALTER TABLE runs DROP COLUMN owner_token; PRAGMA user_version=2",
                  nullptr, nullptr, nullptr);
   }
   auto store = Store::open(dir / "flow.db");
@@ -210,4 +211,35 @@ TEST(Store, MigratesADatabaseFromBeforeTheScheduler) {
   EXPECT_TRUE(store->get_run("old"));
   store->put_schedule({"d", "@daily", "UTC", "", 1, 0, 1});
   EXPECT_TRUE(store->get_schedule("d"));
+}
+
+TEST(Store, ANestedTransactionIsPartOfTheOuterOne) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  {
+    Store::Transaction outer(*store);
+    store->insert_run(sample_run("kept"));
+    {
+      Store::Transaction inner(*store);
+      store->insert_run(sample_run("undone"));
+    }  // rolled back alone
+    {
+      Store::Transaction inner(*store);
+      store->insert_run(sample_run("inner"));
+      inner.commit();
+    }
+    outer.commit();
+  }
+  EXPECT_TRUE(store->get_run("kept"));
+  EXPECT_TRUE(store->get_run("inner"));
+  EXPECT_FALSE(store->get_run("undone"));
+  {
+    Store::Transaction outer(*store);
+    {
+      Store::Transaction inner(*store);
+      store->insert_run(sample_run("gone"));
+      inner.commit();
+    }
+  }  // the outer one rolls back, and the inner one's commit with it
+  EXPECT_FALSE(store->get_run("gone"));
 }
