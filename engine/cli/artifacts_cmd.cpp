@@ -1,7 +1,5 @@
 // flow artifacts list | show | verify — the FAIR registry of produced files
 // (docs/ARTIFACTS.md). Read-only: tasks register artifacts through their outputs file.
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 
@@ -11,17 +9,12 @@
 #include "engine/cli/render.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
+#include "engine/run/ownership.hpp"
 #include "engine/state/store.hpp"
 
 namespace flow::cli {
 
 namespace {
-
-std::string this_host() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
-}
 
 // An artifact by id, or by a prefix of exactly one id (like git). Unknown or ambiguous:
 // InputError (exit 2) with a hint.
@@ -114,7 +107,7 @@ void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action
       action = [&]() -> int {
         auto store = state::Store::open_existing(g.db_path());
         auto a = require_artifact(*store, id);
-        auto report = verify_artifact(a, this_host());
+        auto report = verify_artifact(a, run::this_host());
         if (g.json) {
           std::cout << verify_json(report).dump(2) << "\n";
         } else {

@@ -1,7 +1,5 @@
 #include "engine/cli/new_run.hpp"
 
-#include <unistd.h>
-
 #include <ctime>
 #include <optional>
 #include <random>
@@ -11,7 +9,7 @@
 #include "engine/core/suggest.hpp"
 #include "engine/dag/loader.hpp"
 #include "engine/dag/validate.hpp"
-#include "engine/run/resume.hpp"
+#include "engine/run/ownership.hpp"
 #include "engine/schedule/time_text.hpp"
 #include "operators/lamec/lamec.hpp"
 
@@ -176,11 +174,9 @@ void set_manual_dates(state::RunRecord& run, const dag::Dag& dag, schedule::Inst
 }
 
 bool is_executing(const state::RunRecord& run) {
-  if (!run::owner_alive(run)) return false;
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  if (run.owner_host == host) return true;
-  return now_ms() - run.heartbeat < 60'000;
+  auto owner =
+      run::owner_of(run, run::EngineIdentity::self(), now_ms(), run::default_stale_after());
+  return owner.state == run::OwnerState::kLive || owner.state == run::OwnerState::kThisEngine;
 }
 
 int count_executing_runs(state::Store& store, const std::string& dag) {

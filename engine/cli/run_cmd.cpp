@@ -1,6 +1,8 @@
 // flow run | validate | graph | resume | retry | cancel
 #include <cstdio>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "engine/cli/app.hpp"
@@ -11,6 +13,7 @@
 #include "engine/core/suggest.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/loader.hpp"
+#include "engine/run/ownership.hpp"
 #include "engine/run/resume.hpp"
 #include "engine/schedule/clock.hpp"
 
@@ -29,14 +32,31 @@ void print_dry_run(const dag::Dag& dag) {
   }
 }
 
-void check_not_owned(const state::RunRecord& run) {
-  if (run.state == state::RunState::kRunning && run::owner_alive(run)) {
-    throw Error(ErrorKind::kEnvironment,
-                "run " + run.id + " is being executed by flow process " +
-                    std::to_string(run.owner_pid) + " on " + run.owner_host +
-                    "; wait for it, or stop it with: flow cancel " + run.id);
+// Takes run `id` over for this process and prepares it in the same transaction
+// (engine/run/ownership.hpp): of several commands racing for one run, exactly one gets
+// it; the others are refused with the owner's name. Says whose the run was when it was
+// taken from an engine that is gone (or, with --force, from a live one).
+run::Takeover take_over(state::Store& store, const std::string& id, bool force,
+                        const std::function<void(state::RunRecord&)>& prepare) {
+  run::TakeoverPolicy policy;
+  policy.force = force;
+  auto t = run::take_run(store, id, run::EngineIdentity::self(), policy, prepare);
+  if (t.previous.state == run::OwnerState::kLive) {
+    std::fprintf(stderr,
+                 "flow: warning: took run %s over from %s, which still looked alive (--force); "
+                 "it stops at its next commit without starting anything more\n",
+                 id.c_str(), t.previous.who.c_str());
+  } else if (t.previous.state == run::OwnerState::kGone) {
+    std::fprintf(stderr, "flow: run %s was owned by %s (gone); taking it over\n", id.c_str(),
+                 t.previous.who.c_str());
   }
+  return t;
 }
+
+// Thrown inside take_over's transaction to roll it back: there is nothing to do.
+struct NothingToDo {
+  std::string message;
+};
 
 }  // namespace
 
@@ -165,21 +185,29 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     add_global_options(*cmd, g);
     static std::string id;
     static int jobs = 0;
+    static bool force = false;
     cmd->add_option("run_id", id, "Run id")->required();
     cmd->add_option("-j,--jobs", jobs, "Concurrent local tasks")->check(CLI::Range(1, 100000));
+    cmd->add_flag(
+        "--force", force,
+        "Take the run over even from an engine that still looks alive (it is fenced out)");
     cmd->callback([&] {
       action = [&]() -> int {
         auto store = state::Store::open_existing(g.db_path());
         auto run = require_run(*store, id);
-        if (run.state == state::RunState::kSucceeded) {
-          std::printf("run %s already succeeded; nothing to resume\n", id.c_str());
-          return 0;
-        }
-        check_not_owned(run);
         dag::Dag dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
         dag.params = run.params;
-        run::prepare_resume(*store, id);
-        run = require_run(*store, id);
+        try {
+          run = take_over(*store, id, force, [&](state::RunRecord& r) {
+                  if (r.state == state::RunState::kSucceeded) {
+                    throw NothingToDo{"run " + id + " already succeeded; nothing to resume"};
+                  }
+                  run::prepare_resume(*store, id);
+                }).run;
+        } catch (const NothingToDo& n) {
+          std::printf("%s\n", n.message.c_str());
+          return 0;
+        }
         if (jobs) run.parallelism = jobs;
         if (!g.json) std::printf("resuming run %s of %s\n", id.c_str(), dag.name.c_str());
         std::fflush(stdout);
@@ -201,11 +229,11 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
       action = [&]() -> int {
         auto store = state::Store::open_existing(g.db_path());
         auto run = require_run(*store, id);
-        check_not_owned(run);
         dag::Dag dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
         dag.params = run.params;
-        run::prepare_retry(*store, dag, id, task, downstream);
-        run = require_run(*store, id);
+        run = take_over(*store, id, /*force=*/false, [&](state::RunRecord&) {
+                run::prepare_retry(*store, dag, id, task, downstream);
+              }).run;
         if (!g.json)
           std::printf("retrying %s%s in run %s\n", task.c_str(),
                       downstream ? " and downstream" : "", id.c_str());
@@ -232,7 +260,10 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
           return 0;
         }
         store->set_cancel_requested(id);
-        if (run.state == state::RunState::kRunning && run::owner_alive(run)) {
+        std::optional<run::Takeover> taken;
+        try {
+          taken = take_over(*store, id, /*force=*/false, {});
+        } catch (const run::RunOwnedElsewhere&) {
           // The owning engine sees the flag within a second and stops its attempts.
           for (int i = 0; i < 600; ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -242,7 +273,9 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
           std::printf("run %s %s\n", id.c_str(), std::string(state::to_string(run.state)).c_str());
           return run.state == state::RunState::kCancelled ? 0 : 1;
         }
-        // No engine owns it: re-attach to whatever is left and stop it from here.
+        // No engine owned it, and now this one does: re-attach to whatever is left and stop
+        // it from here.
+        run = taken->run;
         dag::Dag dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
         dag.params = run.params;
         drive_in_foreground(g, *store, load_sites(), dag, run, run.parallelism,

@@ -100,7 +100,8 @@ void RunDriver::watch() {
       auto it = runs_.find(id);
       std::shared_ptr<Entry> entry(std::move(it->second));
       runs_.erase(it);
-      Finished f{entry->controller->run(), entry->controller->instances()};
+      Finished f{entry->controller->run(), entry->controller->instances(),
+                 entry->controller->abandoned()};
       // The controller's cancelled timers may still have handlers queued that refer to
       // it: release it only after everything queued so far has run.
       boost::asio::post(io_, [entry] {});
@@ -152,7 +153,9 @@ int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site:
   });
   driver.preflight(dag);
   if (insert) {
-    store.insert_run(record);
+    state::RunRecord owned = record;
+    run::EngineIdentity::self().stamp(owned, now_ms());
+    store.insert_run(owned);
     if (!g.json)
       std::printf("run %s of %s (%zu tasks)\n", record.id.c_str(), dag.name.c_str(),
                   dag.tasks.size());
@@ -168,6 +171,10 @@ int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site:
   io.run();
   progress.finish();
   if (!result) throw Error(ErrorKind::kFailure, "run " + record.id + " did not finish");
+  if (!result->abandoned.empty()) {
+    throw EnvironmentError(result->abandoned +
+                           "; this engine stopped driving it and started nothing more");
+  }
 
   const auto& run = result->run;
   if (!print_result) {

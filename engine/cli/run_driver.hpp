@@ -30,6 +30,9 @@ class RunDriver {
   struct Finished {
     state::RunRecord run;
     std::vector<state::InstanceRecord> instances;
+    // Set when another engine took the run over: this one stopped driving it (the run
+    // goes on there). Why, in words.
+    std::string abandoned;
   };
   using OnFinished = std::function<void(const Finished&)>;
 

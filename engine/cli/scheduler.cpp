@@ -1,14 +1,12 @@
 #include "engine/cli/scheduler.hpp"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 
 #include "engine/cli/new_run.hpp"
 #include "engine/core/clock.hpp"
 #include "engine/core/duration.hpp"
-#include "engine/run/process.hpp"
+#include "engine/run/ownership.hpp"
 #include "engine/schedule/catchup.hpp"
 #include "engine/schedule/clock.hpp"
 #include "engine/schedule/time_text.hpp"
@@ -25,12 +23,6 @@ EpochMs to_ms(Instant t) {
 
 Instant from_ms(EpochMs ms) {
   return Instant(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(ms)));
-}
-
-std::string hostname() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
 }
 
 }  // namespace
@@ -164,10 +156,7 @@ void Scheduler::schedule_dag(const DagFile& file, Instant now) {
       state::RunRecord r = new_run_record(dag, id, home_, 0);
       set_interval(r, iv);
       // Owned from the start, so another scheduler counts it against max_active_runs.
-      r.owner_pid = static_cast<int>(::getpid());
-      r.owner_start = run::process_start_ticks(r.owner_pid);
-      r.owner_host = hostname();
-      r.heartbeat = now_ms();
+      run::EngineIdentity::self().stamp(r, now_ms());
       store_.insert_run(r);
       started.emplace_back(iv, std::move(r));
     }
@@ -203,6 +192,7 @@ void Scheduler::schedule_dag(const DagFile& file, Instant now) {
       r.state = state::RunState::kFailed;
       r.ended = now_ms();
       r.owner_pid = 0;
+      r.owner_token.clear();
       std::fprintf(stderr, "flow scheduler: run %s could not start: %s\n", r.id.c_str(), e.what());
       try {
         store_.update_run(r);
@@ -213,6 +203,11 @@ void Scheduler::schedule_dag(const DagFile& file, Instant now) {
 }
 
 void Scheduler::on_finished(const RunDriver::Finished& f) {
+  if (!f.abandoned.empty()) {
+    emit({{"event", "abandoned"}, {"run", f.run.id}, {"dag", f.run.dag}, {"reason", f.abandoned}},
+         "abandoned " + f.run.id + "  " + f.abandoned);
+    return;
+  }
   std::map<std::string, int> counts;
   for (const auto& i : f.instances)
     counts[std::string(state::to_string(i.state))]++;

@@ -1,24 +1,13 @@
 #include "engine/run/resume.hpp"
 
-#include <unistd.h>
-
 #include <set>
 
 #include "engine/core/suggest.hpp"
 #include "engine/dag/graph.hpp"
-#include "engine/run/process.hpp"
 
 namespace flow::run {
 
 using state::TaskState;
-
-bool owner_alive(const state::RunRecord& run) {
-  if (run.owner_pid <= 0) return false;
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  if (run.owner_host != host) return true;  // cannot tell from here: assume alive
-  return process_alive(run.owner_pid, run.owner_start);
-}
 
 namespace {
 

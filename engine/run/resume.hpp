@@ -1,6 +1,8 @@
 #pragma once
 // Preparing a stopped run to continue (`flow resume`, `flow retry`). Only the store is
-// touched; the RunController then re-attaches whatever is still in flight.
+// touched; the RunController then re-attaches whatever is still in flight. Call these
+// inside take_run (engine/run/ownership.hpp), so that taking the run over and preparing
+// it are one transaction.
 
 #include <string>
 
@@ -8,9 +10,6 @@
 #include "engine/state/store.hpp"
 
 namespace flow::run {
-
-// Is the engine that owns `run` still alive on this host?
-bool owner_alive(const state::RunRecord& run);
 
 // Failed, cancelled, timed-out, skipped and upstream-failed instances go back to queued
 // with a fresh retry budget; succeeded ones are kept; in-flight ones are left for

@@ -13,6 +13,7 @@
 #include "engine/core/suggest.hpp"
 #include "engine/core/text_file.hpp"
 #include "engine/dag/template.hpp"
+#include "engine/run/ownership.hpp"
 #include "engine/run/process.hpp"
 #include "engine/run/sweep.hpp"
 #include "engine/run/trigger.hpp"
@@ -109,6 +110,14 @@ AttemptFiles RunController::files_for(const std::string& instance_id, int try_nu
 // ---- start ------------------------------------------------------------------------------
 
 void RunController::start() {
+  // Take the run (atomically; a no-op re-stamp when the CLI already took it over for a
+  // resume): from here until it ends, every commit of this controller checks it still owns
+  // it (flush()).
+  TakeoverPolicy keep;
+  keep.stale_after = options_.stale_after;
+  const auto taken = take_run(store_, run_.id, engine(), keep).run;
+  engine().stamp(run_, now_ms());
+  run_.cancel_requested = taken.cancel_requested;
   for (auto& rec : store_.instances(run_.id)) {
     inst_order_.push_back(rec.id);
     if (rec.state == TaskState::kUpForRetry) retry_due_.insert({rec.next_try_at, rec.id});
@@ -139,12 +148,6 @@ void RunController::start() {
   run_.state = state::RunState::kRunning;
   if (run_.started == 0) run_.started = now_ms();
   run_.ended = 0;
-  run_.owner_pid = static_cast<int>(::getpid());
-  run_.owner_start = process_start_ticks(run_.owner_pid);
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  run_.owner_host = host;
-  run_.heartbeat = now_ms();
 
   for (auto& n : nodes_) {
     auto& r = inst_.at(n->id());
@@ -173,7 +176,7 @@ void RunController::start() {
   }
   run_dirty_ = true;
   store_.set_manual_checkpoints(true);  // see tick() and control_poll()
-  flush();
+  if (!flush()) return;
   if (run_.cancel_requested) cancel();  // `flow cancel` of a run with no live engine
   control_timer_.expires_after(options_.control_interval);
   control_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -254,7 +257,7 @@ void RunController::tick() {
     }
     runnable_ = std::move(keep);
   }
-  flush();
+  if (!flush()) return;  // not committed: launch nothing
   auto launches = std::move(to_launch_);
   to_launch_.clear();
   for (auto& [spec, plan, ex] : launches)
@@ -895,13 +898,23 @@ void RunController::advance_sweep(Node& node) {
 
 // ---- persistence -----------------------------------------------------------------------------
 
-void RunController::flush() {
+bool RunController::flush() {
+  if (done_) return false;
   if (dirty_.empty() && try_writes_.empty() && event_writes_.empty() && metric_writes_.empty() &&
       artifact_writes_.empty() && !run_dirty_) {
-    return;
+    return true;
   }
   {
     state::Store::Transaction tx(store_);
+    // The fence: another engine that took this run over (flow resume --force, or a
+    // heartbeat gone stale) owns it now, and nothing of this engine may be committed.
+    if (store_.owner_token(run_.id) != engine().token) {
+      auto now = store_.get_run(run_.id);
+      abandon(now ? "run " + run_.id + " was taken over by " +
+                        owner_of(*now, engine(), now_ms(), options_.stale_after).who
+                  : "run " + run_.id + " was deleted");
+      return false;
+    }
     for (const auto& id : dirty_)
       store_.put_instance(inst_.at(id));
     for (const auto& t : try_writes_)
@@ -937,6 +950,19 @@ void RunController::flush() {
       }
     }
   }
+  return true;
+}
+
+void RunController::abandon(const std::string& why) {
+  abandoned_ = why;
+  done_ = true;
+  to_launch_.clear();
+  store_.set_manual_checkpoints(false);
+  control_timer_.cancel();
+  retry_timer_.cancel();
+  lazy_timer_.cancel();
+  for (auto& [_, t] : timeouts_)
+    t->cancel();
 }
 
 void RunController::arm_retry_timer() {
@@ -984,8 +1010,9 @@ void RunController::check_finished() {
   run_.ended = now_ms();
   run_.owner_pid = 0;
   run_.owner_start = 0;
+  run_.owner_token.clear();
   run_dirty_ = true;
-  flush();
+  if (!flush()) return;
   done_ = true;
   store_.checkpoint();
   store_.set_manual_checkpoints(false);
@@ -1003,7 +1030,7 @@ void RunController::control_poll() {
   }
   run_.heartbeat = now_ms();
   run_dirty_ = true;
-  flush();
+  if (!flush()) return;
   store_.checkpoint();
   if (run_.cancel_requested) cancel();  // `flow cancel` of a run with no live engine
   control_timer_.expires_after(options_.control_interval);

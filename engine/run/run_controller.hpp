@@ -26,6 +26,7 @@
 #include "engine/dag/graph.hpp"
 #include "engine/dag/template.hpp"
 #include "engine/run/executor.hpp"
+#include "engine/run/ownership.hpp"
 #include "engine/state/store.hpp"
 
 namespace flow::run {
@@ -50,6 +51,10 @@ struct ControllerOptions {
   // The engine acts on nothing in it, so it need not cost a transaction of its own; this
   // bounds how long `flow status` can still show a started task as `starting`.
   std::chrono::milliseconds started_commit_delay{20};
+  // The engine this controller drives the run as (null = this process). The run must be
+  // free or already this engine's (engine/run/ownership.hpp); start() takes it.
+  const EngineIdentity* engine = nullptr;
+  std::chrono::milliseconds stale_after = default_stale_after();
 };
 
 class RunController {
@@ -59,7 +64,8 @@ class RunController {
                 RunObserver* observer = nullptr);
   ~RunController();
 
-  // Loads the run's instances from the store (creating the static ones on first start),
+  // Takes the run over (take_run: EnvironmentError if another live engine owns it),
+  // loads its instances from the store (creating the static ones on first start),
   // re-attaches in-flight attempts and starts scheduling. Returns immediately; the run
   // proceeds as the io_context runs, and done() turns true at the end.
   void start();
@@ -77,6 +83,9 @@ class RunController {
   void poke();
 
   bool done() const { return done_; }
+  // Why this engine stopped driving the run before its end ("" if it did not): another
+  // engine took it over, so nothing more was committed or launched from here.
+  const std::string& abandoned() const { return abandoned_; }
   const state::RunRecord& run() const { return run_; }
   std::vector<state::InstanceRecord> instances() const;
 
@@ -100,7 +109,13 @@ class RunController {
   void track(const state::InstanceRecord& inst, int delta);  // keeps counts_ current
   void start_timeout(const state::InstanceRecord& inst);
   void check_finished();
-  void flush();
+  // Commits everything pending in one transaction. False (nothing committed, the
+  // controller done) if this engine no longer owns the run.
+  bool flush();
+  void abandon(const std::string& why);
+  const EngineIdentity& engine() const {
+    return options_.engine ? *options_.engine : EngineIdentity::self();
+  }
   void control_poll();
   void stop_all(CancelReason reason);
   void arm_retry_timer();
@@ -163,6 +178,7 @@ class RunController {
   bool stopping_ = false;
   state::RunState stop_state_ = state::RunState::kInterrupted;
   bool done_ = false;
+  std::string abandoned_;
 };
 
 }  // namespace flow::run
