@@ -6,15 +6,13 @@
 #include "engine/core/suggest.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/template.hpp"
+#include "engine/dag/template_names.hpp"
 #include "engine/schedule/timetable.hpp"
 #include "engine/site/site.hpp"
 
 namespace flow::dag {
 
 namespace {
-
-const std::vector<std::string> kRunFields = {
-    "id", "dir", "logical_date", "data_interval_start", "data_interval_end", "dag"};
 
 struct Checker {
   const Dag& dag;
@@ -40,95 +38,98 @@ struct Checker {
   }
 
   // Checks one reference used by task `ti` in `field`; `in_foreach` = inside foreach:.
+  // Which names exist is engine/dag/template_names.hpp's table; here, where each may be
+  // used and what it must refer to.
   void check_ref(size_t ti, const TemplateRef& r, const SourceLocation& where,
                  const std::string& field, bool in_foreach) {
     const Task& t = dag.tasks[ti];
     const auto& p = r.path;
     const std::string ctx = "task '" + t.id + "' " + field + ": " + r.text + ": ";
+    const auto name = match_template_name(p);
+    if (!name) return unknown_name(where, ctx, r);
+    switch (name->kind) {
+      case NameKind::kParam:
+        if (!dag.params.contains(p[1])) {
+          auto names = param_names();
+          return error(where, ctx + "unknown parameter '" + p[1] + "'" + did_you_mean(p[1], names) +
+                                  (names.empty() ? "; this DAG has no params"
+                                                 : "; known parameters: " + join(names)));
+        }
+        return;
+      case NameKind::kRunField:
+        return;
+      case NameKind::kItem:
+      case NameKind::kItemField:
+        if (!t.foreach || in_foreach) {
+          return error(where,
+                       ctx + "{{ item }} is only defined in the command of a task with 'foreach'");
+        }
+        return;
+      case NameKind::kTrialParam:
+      case NameKind::kTrialField:
+        if (!t.hpo) return error(where, ctx + "{{ trial.* }} is only defined in a task with 'hpo'");
+        if (name->kind == NameKind::kTrialParam) check_space_name(where, ctx, t, p[2]);
+        return;
+      case NameKind::kTaskOutput:
+      case NameKind::kBestParam:
+      case NameKind::kBestField:
+        return check_upstream(ti, where, ctx, p, name->kind != NameKind::kTaskOutput);
+    }
+  }
+
+  void unknown_name(const SourceLocation& where, const std::string& ctx, const TemplateRef& r) {
+    const auto& p = r.path;
+    static const std::vector<std::string> heads = {"params", "run", "tasks", "trial", "item"};
     const std::string& head = p[0];
-    if (head == "params") {
-      if (p.size() < 2) return error(where, ctx + "say which parameter, e.g. {{ params.epochs }}");
-      if (!dag.params.contains(p[1])) {
-        auto names = param_names();
-        return error(where, ctx + "unknown parameter '" + p[1] + "'" + did_you_mean(p[1], names) +
-                                (names.empty() ? "; this DAG has no params"
-                                               : "; known parameters: " + join(names)));
-      }
-      return;
+    if (std::find(heads.begin(), heads.end(), head) == heads.end()) {
+      return error(where, ctx + "unknown name '" + r.dotted() + "'" + did_you_mean(head, heads) +
+                              "; names start with params., run., tasks., trial. or item");
     }
     if (head == "run") {
-      if (p.size() != 2 || !is_run_field(p[1])) {
-        std::string f = p.size() > 1 ? p[1] : "";
-        return error(where, ctx + "unknown run field '" + f + "'" + did_you_mean(f, kRunFields) +
-                                "; use run." + join(kRunFields, ", run."));
+      std::vector<std::string> fields;
+      for (const auto& n : template_names()) {
+        if (n.kind == NameKind::kRunField) fields.push_back(std::string(n.pattern.substr(4)));
       }
-      return;
+      std::string f = p.size() > 1 ? p[1] : "";
+      return error(where, ctx + "unknown run field '" + f + "'" + did_you_mean(f, fields) +
+                              "; use run." + join(fields, ", run."));
     }
-    if (head == "item") {
-      if (!t.foreach || in_foreach) {
-        return error(where,
-                     ctx + "{{ item }} is only defined in the command of a task with 'foreach'");
-      }
-      return;
+    if (head == "params") {
+      return error(where, ctx + "say which parameter, e.g. {{ params.epochs }}");
     }
-    if (head == "trial") {
-      static const std::vector<std::string> fields = {"params", "params_json", "epochs", "id"};
-      if (!t.hpo) return error(where, ctx + "{{ trial.* }} is only defined in a task with 'hpo'");
-      if (p.size() < 2 || std::find(fields.begin(), fields.end(), p[1]) == fields.end()) {
-        return error(where,
-                     ctx + "use trial.params.NAME, trial.params_json, trial.epochs or trial.id");
-      }
-      if (p[1] == "params") {
-        if (p.size() != 3) return error(where, ctx + "use trial.params.NAME");
-        bool found = false;
-        std::vector<std::string> dims;
-        for (const auto& d : t.hpo->space) {
-          dims.push_back(d.name);
-          found = found || d.name == p[2];
-        }
-        if (!found) {
-          return error(where, ctx + "'" + p[2] + "' is not in hpo.space" +
-                                  did_you_mean(p[2], dims) + "; space: " + join(dims));
-        }
-      }
-      return;
+    if (head == "tasks" && p.size() >= 3 && p[2] == "best" && index.count(p[1]) &&
+        !dag.tasks[index.at(p[1])].hpo) {
+      return error(where, ctx + "task '" + p[1] + "' is not an hpo task, it has no 'best'");
     }
-    if (head == "tasks") {
-      if (p.size() < 3) {
-        return error(
-            where,
-            ctx + "use tasks.TASK.outputs.KEY or tasks.TASK.best.(params.X|params_json|metric)");
-      }
-      auto it = index.find(p[1]);
-      if (it == index.end()) {
-        return error(where, ctx + "no task '" + p[1] + "'" + did_you_mean(p[1], task_ids()));
-      }
-      if (!graph.ancestors_of(ti)[it->second]) {
-        return error(where, ctx + "task '" + p[1] + "' is not upstream of '" + t.id +
-                                "', so its results are not available; add it to 'after'");
-      }
-      const Task& up = dag.tasks[it->second];
-      if (p[2] == "outputs") {
-        if (p.size() != 4) return error(where, ctx + "use tasks." + p[1] + ".outputs.KEY");
-        return;
-      }
-      if (p[2] == "best") {
-        if (!up.hpo)
-          return error(where, ctx + "task '" + p[1] + "' is not an hpo task, it has no 'best'");
-        bool ok =
-            (p.size() == 4 && (p[3] == "params_json" || p[3] == "metric" || p[3] == "trial")) ||
-            (p.size() == 5 && p[3] == "params");
-        if (!ok)
-          return error(where, ctx + "use tasks." + p[1] +
-                                  ".best.params.NAME, .best.params_json or .best.metric");
-        return;
-      }
-      return error(where, ctx + "use tasks." + p[1] + ".outputs.KEY" +
-                              (up.hpo ? " or tasks." + p[1] + ".best.*" : ""));
+    error(where, ctx + "use " + template_names_starting(head));
+  }
+
+  // trial.params.X: X must be a dimension of the task's search space.
+  void check_space_name(const SourceLocation& where, const std::string& ctx, const Task& t,
+                        const std::string& dim) {
+    std::vector<std::string> dims;
+    for (const auto& d : t.hpo->space) {
+      if (d.name == dim) return;
+      dims.push_back(d.name);
     }
-    static const std::vector<std::string> heads = {"params", "run", "tasks", "trial", "item"};
-    error(where, ctx + "unknown name '" + r.dotted() + "'" + did_you_mean(head, heads) +
-                     "; names start with params., run., tasks., trial. or item");
+    error(where, ctx + "'" + dim + "' is not in hpo.space" + did_you_mean(dim, dims) +
+                     "; space: " + join(dims));
+  }
+
+  // tasks.T.*: T exists and is upstream of task `ti`; `best` needs T to be an hpo task.
+  void check_upstream(size_t ti, const SourceLocation& where, const std::string& ctx,
+                      const std::vector<std::string>& p, bool best) {
+    auto it = index.find(p[1]);
+    if (it == index.end()) {
+      return error(where, ctx + "no task '" + p[1] + "'" + did_you_mean(p[1], task_ids()));
+    }
+    if (!graph.ancestors_of(ti)[it->second]) {
+      return error(where, ctx + "task '" + p[1] + "' is not upstream of '" + dag.tasks[ti].id +
+                              "', so its results are not available; add it to 'after'");
+    }
+    if (best && !dag.tasks[it->second].hpo) {
+      return error(where, ctx + "task '" + p[1] + "' is not an hpo task, it has no 'best'");
+    }
   }
 
   void check_template(size_t ti, const std::string& text, const SourceLocation& where,
@@ -170,10 +171,6 @@ void check_schedule(const Dag& dag, std::vector<Diagnostic>& out) {
 }
 
 }  // namespace
-
-bool is_run_field(const std::string& name) {
-  return std::find(kRunFields.begin(), kRunFields.end(), name) != kRunFields.end();
-}
 
 std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options) {
   TaskGraph graph(dag);

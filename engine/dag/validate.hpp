@@ -24,7 +24,4 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options 
 // validate() and throw InputError if anything is wrong.
 void validate_or_throw(const Dag& dag, const ValidateOptions& options = {});
 
-// Template names available to every task, and to tasks of a kind.
-bool is_run_field(const std::string& name);
-
 }  // namespace flow::dag

@@ -10,6 +10,12 @@
 //
 // The same controller starts a new run and resumes an old one: instances found in flight
 // are re-attached through their executor, never started twice.
+//
+// It delegates: the live instances and their counts (InstanceTable), the tick's writes
+// (WriteBatch), try rows (TryLog), commands and environments (AttemptSpecs, with template
+// names from engine/dag/template_names.hpp), foreach lists (foreach_expansion.hpp), HPO
+// steps (sweep_step.hpp), the end of a run (run_end.hpp). Its implementation is in two
+// files: run_controller.cpp (the loop) and attempt_events.cpp (executor reports).
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,8 +31,14 @@
 #include "engine/dag/dag.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/template.hpp"
+#include "engine/run/attempt_files.hpp"
+#include "engine/run/attempt_spec.hpp"
 #include "engine/run/executor.hpp"
+#include "engine/run/instance_table.hpp"
 #include "engine/run/ownership.hpp"
+#include "engine/run/sweep.hpp"
+#include "engine/run/try_log.hpp"
+#include "engine/run/write_batch.hpp"
 #include "engine/state/store.hpp"
 
 namespace flow::run {
@@ -90,46 +102,65 @@ class RunController {
   std::vector<state::InstanceRecord> instances() const;
 
  private:
-  struct Node;  // per task of the DAG
+  // A task of the DAG and its place in the graph.
+  struct Node {
+    size_t index = 0;
+    const dag::Task* task = nullptr;
+    std::vector<Node*> upstream;
+    std::vector<Node*> downstream;
+    bool mapped() const { return task->foreach.has_value(); }
+    bool swept() const { return task->hpo.has_value(); }
+    // Its instance only summarises others (mapped instances or HPO trials).
+    bool fans_out() const { return mapped() || swept(); }
+    std::unique_ptr<Sweep> sweep;  // swept nodes, once they started
+    const std::string& id() const { return task->id; }
+  };
+  class View;  // what template references may read (RunView)
   void schedule_tick();
   void schedule_lazy_tick();
   void tick();
-  void apply(ExecEvent e);
+  void launch_runnable();
   bool decide_node(Node& node);  // true once the node left the queued state
   bool try_launch(state::InstanceRecord& inst, const dag::Task& task,
                   std::map<Executor*, int>& budget);
+  void reattach(state::InstanceRecord& inst, const dag::Task& task);
   void expand_foreach(Node& node);
-  // An HPO node: start what its tuner says, or conclude it (engine/run/sweep.hpp).
+  // An HPO node: start what its tuner says, or conclude it (engine/run/sweep_step.hpp).
   void advance_sweep(Node& node);
+
+  void apply(ExecEvent e);
+  void on_finished(state::InstanceRecord& inst, state::TryRecord& t, const ExecEvent& e);
+  void on_succeeded(state::InstanceRecord& inst);
+  void on_failed(state::InstanceRecord& inst, state::TryRecord& t, const ExecEvent& e);
+  void read_metrics(const state::InstanceRecord& inst);
+  // Queues the artifacts a succeeded try declared for the next commit (docs/ARTIFACTS.md);
+  // returns "" or why they cannot be registered, which fails the try.
+  std::string register_artifacts(const state::InstanceRecord& inst);
+
   void finish_instance(state::InstanceRecord& inst, state::TaskState to, const std::string& msg);
   void update_mapped_parent(Node& node);
   // `at`: when it happened, for the event row (0 = now).
   void set_state(state::InstanceRecord& inst, state::TaskState to, const std::string& msg = "",
                  EpochMs at = 0);
-  void track(const state::InstanceRecord& inst, int delta);  // keeps counts_ current
   void start_timeout(const state::InstanceRecord& inst);
   void check_finished();
-  // Commits everything pending in one transaction. False (nothing committed, the
-  // controller done) if this engine no longer owns the run.
+  // Every instance not yet terminal ends in `to` (a cancel, or a run that cannot go on).
+  void end_unfinished(state::TaskState to, const std::string& message);
+  // Commits the tick's WriteBatch in one transaction and tells the observer. False
+  // (nothing committed, the controller done) if this engine no longer owns the run.
   bool flush();
   void abandon(const std::string& why);
-  const EngineIdentity& engine() const {
-    return options_.engine ? *options_.engine : EngineIdentity::self();
-  }
   void control_poll();
   void stop_all(CancelReason reason);
   void arm_retry_timer();
-  void read_metrics(const state::InstanceRecord& inst);
-  void read_metrics(const state::InstanceRecord& inst, const AttemptFiles& files);
-  // Queues the artifacts a succeeded try declared for the next commit (docs/ARTIFACTS.md);
-  // returns "" or why they cannot be registered, which fails the try.
-  std::string register_artifacts(const state::InstanceRecord& inst);
 
   LaunchSpec make_spec(const state::InstanceRecord& inst, const dag::Task& task, Executor& ex,
                        bool render);
   AttemptFiles files_for(const std::string& instance_id, int try_number) const;
-  nlohmann::json resolve(const dag::TemplateRef& ref, const state::InstanceRecord& inst,
-                         const dag::Task& task, Executor& ex) const;
+  nlohmann::json resolve(const dag::TemplateRef& ref, const state::InstanceRecord& inst);
+  const EngineIdentity& engine() const {
+    return options_.engine ? *options_.engine : EngineIdentity::self();
+  }
 
   boost::asio::io_context& io_;
   state::Store& store_;
@@ -141,36 +172,21 @@ class RunController {
   RunObserver* observer_;
 
   std::vector<std::unique_ptr<Node>> nodes_;  // by task index
-  // Hash maps: looked up several times per task per tick. References to elements stay
-  // valid when instances are added (foreach).
   std::unordered_map<std::string, Node*> node_by_task_;
-  std::unordered_map<std::string, state::InstanceRecord> inst_;  // by instance id
-  std::vector<std::string> inst_order_;
+  WriteBatch batch_;     // what this tick changed, committed by flush()
+  InstanceTable table_;  // the live instances (writes go through batch_)
+  TryLog tries_;         // try rows of the attempts in flight (writes go through batch_)
+  MetricsReader metrics_;
+  std::unique_ptr<View> view_;
+  AttemptSpecs specs_;
+
   std::set<Node*> undecided_;                            // nodes whose trigger may now decide
   std::deque<std::string> runnable_;                     // queued instances ready to launch
   std::set<std::pair<EpochMs, std::string>> retry_due_;  // up_for_retry, by due time
-  std::map<state::TaskState, int> counts_;               // instances per state (not mapped parents)
-  std::map<state::TaskState, int> parent_counts_;        // mapped parents per state
-  std::map<std::string, state::TryRecord> live_tries_;   // current try of in-flight instances
-
   std::vector<ExecEvent> events_;
   bool tick_scheduled_ = false;
-  std::set<std::string> dirty_;
-  std::vector<state::TryRecord> try_writes_;
-  std::vector<state::EventRecord> event_writes_;
-  std::vector<state::MetricRecord> metric_writes_;
-  std::vector<state::ArtifactRecord> artifact_writes_;
-  bool run_dirty_ = false;
-  struct Change {
-    std::string id;
-    state::TaskState from, to;
-    std::string message;
-  };
-  std::vector<Change> changes_;  // for the observer, in order
   std::vector<std::tuple<LaunchSpec, Plan, Executor*>> to_launch_;
   std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> timeouts_;
-  std::map<std::string, size_t> metrics_offset_;  // per "instance#try": bytes read
-  std::map<std::string, int> metrics_seq_;        // per "instance#try": lines stored
   boost::asio::steady_timer control_timer_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer lazy_timer_;  // started_commit_delay

@@ -64,6 +64,10 @@ std::string Sweep::trial_instance_id(const std::string& task, int trial) {
   return task + "[trial-" + std::to_string(trial) + "]";
 }
 
+std::string Sweep::best_trial_instance_id(const std::string& task, const nlohmann::json& best) {
+  return task + "[" + best.value("trial", std::string()) + "]";
+}
+
 std::vector<hpo::TrialRecord> Sweep::trials(
     const std::vector<const state::InstanceRecord*>& children) const {
   std::vector<hpo::TrialRecord> out;

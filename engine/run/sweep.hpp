@@ -30,6 +30,8 @@ class Sweep {
   Sweep(const dag::Task& task, const std::string& run_id);
 
   static std::string trial_instance_id(const std::string& task, int trial);  // "tune[trial-7]"
+  // The instance of the trial `best` names (conclude()'s {"trial": "trial-7", ...}).
+  static std::string best_trial_instance_id(const std::string& task, const nlohmann::json& best);
 
   // The trial records of the node's instances, indexed by trial number.
   std::vector<hpo::TrialRecord> trials(

@@ -342,3 +342,23 @@ TEST(RunController, ObserverSeesEachChangeOnceInOrder) {
   EXPECT_EQ(rec.seen, (std::vector<std::string>{"a:queued->starting", "a:starting->running",
                                                 "a:running->failed exit code 3"}));
 }
+
+// Regression: instances that failed before launch (a template that cannot be filled) used
+// up the tick's launch slots, and the instances left queued were never looked at again:
+// the run stayed `running` forever.
+TEST(RunController, InstancesThatCannotBeRenderedDoNotHoldLaunchSlots) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: m
+tasks:
+  - id: each
+    foreach: '[{"a": 1}, {"a": 2}, {"a": 3}, {"a": 4}, {"a": 5}]'
+    run: echo {{ item.b }}
+)",
+                     /*slots=*/2);
+  EXPECT_EQ(res.state, state::RunState::kFailed);
+  for (int i = 0; i < 5; ++i) {
+    const auto& t = res.tasks["each[" + std::to_string(i) + "]"];
+    EXPECT_EQ(t.state, TaskState::kFailed) << i;
+    EXPECT_NE(t.message.find("the item has no field 'b'"), std::string::npos) << t.message;
+  }
+}

@@ -39,6 +39,15 @@ TEST(Validate, SelfDependencyIsACycle) {
   EXPECT_NE(e.find("dependency cycle: a -> a"), std::string::npos) << e;
 }
 
+// Regression guard: a cycle of two tasks is the shortest one besides a self-dependency; a
+// detector that misses it makes `flow run` wait forever instead of refusing the DAG.
+TEST(Validate, TwoTaskCycleIsACycle) {
+  std::string e = problems(
+      "dag: s\ntasks:\n  - id: a\n    after: [b]\n    run: x\n  - id: b\n"
+      "    after: [a]\n    run: x\n  - id: c\n    run: x\n");
+  EXPECT_NE(e.find("dependency cycle: a -> b -> a"), std::string::npos) << e;
+}
+
 TEST(Validate, MissingDependencyNamesTheNearMiss) {
   std::string e = problems(
       "dag: m\ntasks:\n  - id: prep\n    run: x\n  - id: b\n    after: [perp]\n    run: x\n");

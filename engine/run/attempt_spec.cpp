@@ -1,0 +1,63 @@
+#include "engine/run/attempt_spec.hpp"
+
+#include "engine/run/attempt_files.hpp"
+#include "engine/run/sweep.hpp"
+
+namespace flow::run {
+
+AttemptSpecs::AttemptSpecs(const dag::Dag& dag, std::filesystem::path home)
+    : dag_(dag), home_(std::filesystem::absolute(home)) {
+  for (const auto& task : dag_.tasks) {
+    Templates& t = templates_[task.id];
+    try {
+      t.run = dag::Template::parse(task.run);
+      for (const auto& [k, v] : task.env)
+        t.env.emplace(k, dag::Template::parse(v));
+    } catch (const std::invalid_argument&) {
+      // validate() reported it before any run could start.
+    }
+  }
+}
+
+AttemptFiles AttemptSpecs::files(const std::string& run_id, const std::string& instance_id,
+                                 int try_number) const {
+  return attempt_files(home_, run_id, instance_id, try_number);
+}
+
+LaunchSpec AttemptSpecs::make(const state::InstanceRecord& inst, const dag::Task& task,
+                              const RunView& view, Executor& ex, bool render) const {
+  const state::RunRecord& run = view.run();
+  LaunchSpec s;
+  s.key = AttemptKey{run.id, inst.id, inst.try_number};
+  s.dag = dag_.name;
+  s.task_id = task.id;
+  s.files = files(run.id, inst.id, inst.try_number);
+  s.workdir = run.workdir;
+  s.site = inst.site;
+  s.slurm = task.slurm;
+  const Templates& tpl = templates_.at(task.id);
+  const std::string run_dir = ex.run_dir(run.id);
+  auto resolver = [&](const dag::TemplateRef& ref) {
+    return resolve_reference(ref, inst, view, run_dir);
+  };
+  if (render && tpl.run) s.command = dag::render(*tpl.run, resolver, /*shell=*/true);
+  s.env["FLOW_RUN_ID"] = run.id;
+  s.env["FLOW_DAG"] = dag_.name;
+  s.env["FLOW_TASK_ID"] = inst.id;
+  s.env["FLOW_TRY"] = std::to_string(inst.try_number);
+  s.env["FLOW_RUN_DIR"] = run_dir;
+  if (task.hpo && !inst.parent.empty()) {
+    for (auto& [k, v] : Sweep::env(inst))
+      s.env[k] = std::move(v);
+  } else if (inst.map_index >= 0) {
+    s.env["FLOW_MAP_INDEX"] = std::to_string(inst.map_index);
+    s.env["FLOW_ITEM"] = dag::value_text(inst.attrs.value("item", nlohmann::json()));
+  }
+  if (render) {
+    for (const auto& [k, t] : tpl.env)
+      s.env[k] = dag::render(t, resolver, false);
+  }
+  return s;
+}
+
+}  // namespace flow::run

@@ -1,0 +1,59 @@
+#include "engine/run/instance_table.hpp"
+
+namespace flow::run {
+
+using state::InstanceRecord;
+
+InstanceTable::InstanceTable(std::string run_id, WriteBatch& batch, IsSummary is_summary)
+    : run_id_(std::move(run_id)), batch_(batch), is_summary_(std::move(is_summary)) {}
+
+InstanceRecord& InstanceTable::insert(InstanceRecord r) {
+  order_.push_back(r.id);
+  if (!r.parent.empty()) children_[r.parent].push_back(r.id);
+  count(r, +1);
+  auto [it, _] = records_.emplace(r.id, std::move(r));
+  return it->second;
+}
+
+InstanceRecord& InstanceTable::load(InstanceRecord r) {
+  return insert(std::move(r));
+}
+
+InstanceRecord& InstanceTable::create(InstanceRecord r, const std::string& message) {
+  r.run_id = run_id_;
+  InstanceRecord& added = insert(std::move(r));
+  batch_.touch(added.id);
+  batch_.add(state::EventRecord{0, run_id_, added.id, added.try_number, now_ms(),
+                                std::string(state::to_string(added.state)), message});
+  return added;
+}
+
+const InstanceRecord* InstanceTable::find(const std::string& id) const {
+  auto it = records_.find(id);
+  return it == records_.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::string>& InstanceTable::children(const std::string& task_id) const {
+  static const std::vector<std::string> none;
+  auto it = children_.find(task_id);
+  return it == children_.end() ? none : it->second;
+}
+
+void InstanceTable::set_state(InstanceRecord& inst, state::TaskState to, const std::string& message,
+                              EpochMs at) {
+  const state::TaskState from = inst.state;
+  count(inst, -1);
+  inst.state = to;
+  count(inst, +1);
+  if (!message.empty() || state::is_terminal(to)) inst.message = message;
+  batch_.touch(inst.id);
+  batch_.add(state::EventRecord{0, run_id_, inst.id, inst.try_number, at ? at : now_ms(),
+                                std::string(state::to_string(to)), message});
+  batch_.add(StateChange{inst.id, from, to, message});
+}
+
+void InstanceTable::count(const InstanceRecord& inst, int delta) {
+  (is_summary_(inst) ? summary_counts_ : counts_)[inst.state] += delta;
+}
+
+}  // namespace flow::run

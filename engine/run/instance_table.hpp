@@ -1,0 +1,69 @@
+#pragma once
+// The live task instances of one run: one record per instance (static tasks, mapped
+// instances, HPO trials) in creation order, the children of every fan-out task, and the
+// number of instances per state. Every change of an instance goes through here, so the
+// counts stay right and the tick's WriteBatch records it (row, event, observer change).
+//
+// A "summary" instance is the task-level instance of a foreach or hpo task: its state
+// sums up its children's, so it is counted apart (it never runs a command itself).
+
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/run/write_batch.hpp"
+#include "engine/state/records.hpp"
+
+namespace flow::run {
+
+class InstanceTable {
+ public:
+  using IsSummary = std::function<bool(const state::InstanceRecord&)>;
+  InstanceTable(std::string run_id, WriteBatch& batch, IsSummary is_summary);
+
+  // An instance as stored (start or resume): no event is written.
+  state::InstanceRecord& load(state::InstanceRecord r);
+  // A new instance: its row and a `queued` event with `message` go into the batch.
+  state::InstanceRecord& create(state::InstanceRecord r, const std::string& message);
+
+  state::InstanceRecord& at(const std::string& id) { return records_.at(id); }
+  const state::InstanceRecord& at(const std::string& id) const { return records_.at(id); }
+  const state::InstanceRecord* find(const std::string& id) const;
+  bool empty() const { return records_.empty(); }
+  size_t size() const { return records_.size(); }
+  // Instance ids in creation order.
+  const std::vector<std::string>& order() const { return order_; }
+  // The mapped instances or trials of a fan-out task, in creation order.
+  const std::vector<std::string>& children(const std::string& task_id) const;
+
+  // Moves `inst` to `to`: counts, the row, an event at `at` (0 = now) with `message`, and
+  // the change for the observer. The message replaces the instance's message when it is
+  // not empty or the state is terminal.
+  void set_state(state::InstanceRecord& inst, state::TaskState to, const std::string& message,
+                 EpochMs at = 0);
+  // The row changed in some other way (outputs, attrs, pid): write it with the batch.
+  void touch(const std::string& id) { batch_.touch(id); }
+
+  // Instances per state, summary instances apart.
+  const std::map<state::TaskState, int>& counts() const { return counts_; }
+  const std::map<state::TaskState, int>& summary_counts() const { return summary_counts_; }
+
+ private:
+  void count(const state::InstanceRecord& inst, int delta);
+  state::InstanceRecord& insert(state::InstanceRecord r);
+
+  std::string run_id_;
+  WriteBatch& batch_;
+  IsSummary is_summary_;
+  // A hash map: looked up several times per instance per tick; references to elements
+  // stay valid when instances are added.
+  std::unordered_map<std::string, state::InstanceRecord> records_;
+  std::vector<std::string> order_;
+  std::unordered_map<std::string, std::vector<std::string>> children_;  // by task id
+  std::map<state::TaskState, int> counts_;
+  std::map<state::TaskState, int> summary_counts_;
+};
+
+}  // namespace flow::run

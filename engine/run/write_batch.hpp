@@ -1,0 +1,65 @@
+#pragma once
+// What one tick of a run changed, committed in ONE transaction. The engine's rule is that
+// every state change is committed before the engine acts on it; the controller collects a
+// tick's changes here and acts (launches, tells the observer) only after commit() said so.
+//
+// The batch also fences: commit() first checks, inside the transaction, that this engine
+// still owns the run (its token in the run row, engine/run/ownership.hpp). If another
+// engine took the run over, nothing is written and the caller must stop acting.
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/state/records.hpp"
+#include "engine/state/store.hpp"
+
+namespace flow::run {
+
+// One state change of an instance, for the observer (progress lines), in order.
+struct StateChange {
+  std::string id;
+  state::TaskState from, to;
+  std::string message;
+};
+
+class WriteBatch {
+ public:
+  // The instance's row changed (it is read back through the lookup at commit time, so
+  // several changes in one tick cost one row write).
+  void touch(const std::string& instance_id) { instances_.insert(instance_id); }
+  void add(state::TryRecord t) { tries_.push_back(std::move(t)); }
+  void add(state::EventRecord e) { events_.push_back(std::move(e)); }
+  void add(state::MetricRecord m) { metrics_.push_back(std::move(m)); }
+  void add(state::ArtifactRecord a) { artifacts_.push_back(std::move(a)); }
+  void add(StateChange c) { changes_.push_back(std::move(c)); }
+  void touch_run() { run_ = true; }
+
+  bool empty() const;
+
+  enum class Result {
+    kCommitted,    // everything is in the database
+    kNothingToDo,  // the batch was empty
+    kNotOwner,     // another engine owns the run: nothing was written, the batch is kept
+  };
+  using Lookup = std::function<const state::InstanceRecord&(const std::string& id)>;
+  // Writes the batch in one transaction if `owner_token` still owns `run`. After
+  // kCommitted the batch is empty except for the state changes, which the caller takes
+  // with take_changes() to tell the observer.
+  Result commit(state::Store& store, const state::RunRecord& run, const std::string& owner_token,
+                const Lookup& instance);
+
+  std::vector<StateChange> take_changes();
+
+ private:
+  std::set<std::string> instances_;
+  std::vector<state::TryRecord> tries_;
+  std::vector<state::EventRecord> events_;
+  std::vector<state::MetricRecord> metrics_;
+  std::vector<state::ArtifactRecord> artifacts_;
+  std::vector<StateChange> changes_;
+  bool run_ = false;
+};
+
+}  // namespace flow::run
