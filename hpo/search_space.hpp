@@ -1,5 +1,5 @@
 #pragma once
-// The search space of an HPO node (SPEC §3 `hpo.space`): named dimensions, each
+// The search space of an HPO node (docs/REFERENCE.md §3.5 `hpo.space`): named dimensions, each
 // uniform [lo, hi], loguniform [lo, hi], randint [lo, hi] (inclusive) or choice [a, b, ...].
 // Sampling is deterministic for a given random engine, so a trial's parameters can be
 // recomputed from (seed, trial index) after a crash instead of being remembered.

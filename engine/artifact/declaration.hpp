@@ -1,6 +1,6 @@
 #pragma once
 // What a task declares about the files it wants registered: the "artifacts" key of the JSON
-// object it writes to $FLOW_OUTPUTS_FILE (SPEC §4). Either a path or an object:
+// object it writes to $FLOW_OUTPUTS_FILE (docs/REFERENCE.md §4.7). Either a path or an object:
 //
 //   {"artifacts": ["report.csv",
 //                  {"path": "model.onnx", "name": "ards-mlp", "description": "...",

@@ -1,7 +1,7 @@
 #pragma once
 // The `flow` command line: CLI11 subcommands, each in its own *_cmd.cpp. Commands are
 // thin: parse, call the engine or an operator, print. Errors are thrown as flow::Error and
-// turned into a message and an exit code by run_cli() (SPEC §2 exit codes).
+// turned into a message and an exit code by run_cli() (exit codes: docs/REFERENCE.md §2.2).
 
 #include <CLI/CLI.hpp>
 #include <filesystem>

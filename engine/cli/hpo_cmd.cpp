@@ -1,4 +1,4 @@
-// flow hpo RUN TASK — the leaderboard of an HPO node (SPEC §2, §7).
+// flow hpo RUN TASK — the leaderboard of an HPO node (docs/REFERENCE.md §2.5, §7.2).
 #include <cstdio>
 #include <iostream>
 

@@ -1,5 +1,5 @@
-// flow lamec gen | eval — LAMEC-style job scripts (SPEC §6). Thin: resolve the system
-// (a LAMEC system name or a site name), call operators/lamec, print.
+// flow lamec gen | eval — LAMEC-style job scripts (docs/REFERENCE.md §6). Thin: resolve the
+// system (a LAMEC system name or a site name), call operators/lamec, print.
 #include <iostream>
 
 #include "engine/cli/app.hpp"

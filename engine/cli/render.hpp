@@ -1,6 +1,6 @@
 #pragma once
-// The JSON shapes of SPEC §7 and their table forms, shared by `flow status`, `flow runs`
-// and `flow run --json`.
+// The JSON shapes of docs/REFERENCE.md §7.2 and their table forms, shared by `flow status`,
+// `flow runs` and `flow run --json`.
 
 #include <nlohmann/json.hpp>
 #include <string>

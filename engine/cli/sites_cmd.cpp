@@ -1,5 +1,6 @@
-// flow sites list | show NAME — the site catalogue (SPEC §5); flow sites check NAME | trust
-// NAME — whether flow can use a site, and recording its SSH host key (operators/ssh/).
+// flow sites list | show NAME — the site catalogue (docs/REFERENCE.md §5); flow sites check
+// NAME | trust NAME — whether flow can use a site, and recording its SSH host key
+// (operators/ssh/).
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>

@@ -10,7 +10,7 @@
 
 namespace flow {
 
-// Exit codes of the CLI (SPEC §2).
+// Exit codes of the CLI (docs/REFERENCE.md §2.2).
 enum class ErrorKind {
   kFailure = 1,       // a run or command completed with failures
   kInvalidInput = 2,  // usage, YAML, validation

@@ -1,8 +1,8 @@
 #pragma once
-// Shell quoting for values substituted into commands (SPEC §3: every substituted value is
-// shell-quoted). Same rule as Python's shlex.quote: a value made only of safe characters
-// is left alone, anything else is wrapped in single quotes with embedded quotes escaped,
-// so the shell always sees exactly one literal word.
+// Shell quoting for values substituted into commands (docs/REFERENCE.md §3.10: every
+// substituted value is shell-quoted). Same rule as Python's shlex.quote: a value made only
+// of safe characters is left alone, anything else is wrapped in single quotes with embedded
+// quotes escaped, so the shell always sees exactly one literal word.
 
 #include <string>
 #include <string_view>

@@ -1,7 +1,7 @@
 #pragma once
-// The model of a DAG file (SPEC §3) after loading: plain values with the source location
-// of every field a user may get wrong. Loading is engine/dag/loader.hpp, checking is
-// engine/dag/validate.hpp; nothing here does I/O.
+// The model of a DAG file (docs/REFERENCE.md §3) after loading: plain values with the
+// source location of every field a user may get wrong. Loading is engine/dag/loader.hpp,
+// checking is engine/dag/validate.hpp; nothing here does I/O.
 
 #include <chrono>
 #include <map>
@@ -41,7 +41,7 @@ struct SpaceDim {
   SourceLocation where;
 };
 
-// The `hpo:` block (SPEC §3).
+// The `hpo:` block (docs/REFERENCE.md §3.5).
 struct HpoSpec {
   std::string algorithm = "random";  // random | grid | asha | hyperband | pbt
   std::string metric;

@@ -1,7 +1,7 @@
 #pragma once
-// `{{ name.path }}` templates in task commands (SPEC §3). Parsing is separate from
-// rendering so that validation can check every reference before anything runs: an
-// unknown name is a validation error, never an empty string. Rendered values are
+// `{{ name.path }}` templates in task commands (docs/REFERENCE.md §3.10). Parsing is
+// separate from rendering so that validation can check every reference before anything
+// runs: an unknown name is a validation error, never an empty string. Rendered values are
 // shell-quoted unless the reference says `| raw`.
 
 #include <functional>

@@ -71,9 +71,9 @@ class Sweep {
 
   const dag::HpoSpec& spec() const { return tuner_->spec(); }
 
-  // SPEC §7 `flow hpo --json`: {"algorithm", "metric", "mode", "best": {"trial", "params",
-  // "metric"}, "trials": [{"id", "params", "metric", "epochs", "state", "rung",
-  // "generation", "parent"}]}, trials best first (those without a metric last). `parent`
+  // docs/REFERENCE.md §7.2 `flow hpo --json`: {"algorithm", "metric", "mode", "best":
+  // {"trial", "params", "metric"}, "trials": [{"id", "params", "metric", "epochs", "state",
+  // "rung", "generation", "parent"}]}, trials best first (those without a metric last). `parent`
   // is the node's own instance, `trials` its trial instances.
   static nlohmann::json leaderboard(const dag::HpoSpec& spec, const state::InstanceRecord& parent,
                                     const std::vector<state::InstanceRecord>& trials);

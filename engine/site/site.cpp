@@ -1,5 +1,6 @@
 // The site catalogue: sites/NAME.yaml files, validated with file:line:col diagnostics,
-// `${VAR}` expanded at load time, later directories overriding earlier ones (SPEC §5).
+// `${VAR}` expanded at load time, later directories overriding earlier ones
+// (docs/REFERENCE.md §5).
 #include "engine/site/site.hpp"
 
 #include <unistd.h>

@@ -2,8 +2,8 @@
 // A site is where tasks run: this machine (transport none), a Slurm cluster reached by
 // calling sbatch here (transport local) or over SSH (transport ssh). Sites are data:
 // sites/NAME.yaml in the source tree, overridden by ~/.config/flow/sites/ and by the
-// directories in $FLOW_SITES_PATH (SPEC §5). This header is the model and the catalogue;
-// it knows nothing about SSH or Slurm, which live in operators/.
+// directories in $FLOW_SITES_PATH (docs/REFERENCE.md §5). This header is the model and the
+// catalogue; it knows nothing about SSH or Slurm, which live in operators/.
 
 #include <chrono>
 #include <filesystem>

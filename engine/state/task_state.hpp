@@ -1,5 +1,5 @@
 #pragma once
-// States of task instances and runs, exactly as SPEC §7 names them.
+// States of task instances and runs, exactly as docs/REFERENCE.md §7.1 names them.
 
 #include <optional>
 #include <string>

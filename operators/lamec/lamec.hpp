@@ -1,8 +1,8 @@
 #pragma once
-// LAMEC-style Slurm job scripts (SPEC §6). A script is an `#SBATCH` header computed from a
-// site, a task's `slurm:` block and the LAMEC rules, a module block read from
-// sites/modules/<system>.yaml (data, so admins update stacks without a rebuild), and the
-// launcher of the software (torchrun, srun per GPU, deepspeed, ray). The Slurm operator
+// LAMEC-style Slurm job scripts (docs/REFERENCE.md §6). A script is an `#SBATCH` header
+// computed from a site, a task's `slurm:` block and the LAMEC rules, a module block read
+// from sites/modules/<system>.yaml (data, so admins update stacks without a rebuild), and
+// the launcher of the software (torchrun, srun per GPU, deepspeed, ray). The Slurm operator
 // calls make_request() + render() for every Slurm task; `flow lamec gen|eval` wrap the same
 // functions.
 //

@@ -1,8 +1,8 @@
 #pragma once
-// The Transport of `transport: ssh` sites (SPEC §5). One authenticated SSH session per
-// SshTransport, opened on first use and shared by every call; calls may come from any
-// thread and are serialized by a mutex (libssh sessions are not thread-safe), so a long
-// command delays the others.
+// The Transport of `transport: ssh` sites (docs/REFERENCE.md §5). One authenticated SSH
+// session per SshTransport, opened on first use and shared by every call; calls may come
+// from any thread and are serialized by a mutex (libssh sessions are not thread-safe), so a
+// long command delays the others.
 //
 // Reconnects: when the link breaks (socket error, EOF, sshd restarted, idle session dropped
 // by a firewall) the session is thrown away and a new one is opened, waiting between

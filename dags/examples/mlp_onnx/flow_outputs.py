@@ -1,4 +1,5 @@
-"""Writes a task's outputs for flow: one JSON object to $FLOW_OUTPUTS_FILE (SPEC §4).
+"""Writes a task's outputs for flow: one JSON object to $FLOW_OUTPUTS_FILE
+(docs/REFERENCE.md §4.4).
 
 Its "artifacts" key registers files in flow's artifact registry (docs/ARTIFACTS.md). Run
 outside flow (no $FLOW_OUTPUTS_FILE), the object is printed instead.

@@ -58,7 +58,7 @@ TEST(ArtifactsCli, TrainedModelIsListedWithItsHashAndVerifies) {
   json model = train(*p);
   ASSERT_TRUE(model.is_object());
 
-  // SPEC §7 shape, newest first: card, model, data.
+  // docs/REFERENCE.md §7.2 shape, newest first: card, model, data.
   auto list = artifacts_of(*p);
   ASSERT_EQ(list.size(), 3u) << list.dump(2);
   for (const auto& a : list) {

@@ -1,4 +1,5 @@
-// `flow schedule next` through the real binary: the JSON shape of SPEC §7 and its values.
+// `flow schedule next` through the real binary: the JSON shape of docs/REFERENCE.md §7.2
+// and its values.
 #include <gtest/gtest.h>
 
 #include "../engine/cli.hpp"

@@ -1,4 +1,4 @@
-// The LAMEC rules (SPEC §6): GPUs, tasks and CPUs per node, support matrix, launchers,
+// The LAMEC rules (docs/REFERENCE.md §6): GPUs, tasks and CPUs per node, support matrix, launchers,
 // module blocks from data.
 #include <gtest/gtest.h>
 

@@ -50,7 +50,7 @@ TEST(Timetable, UtcByDefaultAndIntervalsAreContiguous) {
 }
 
 TEST(Timetable, SpringForwardFiresAtTheFirstInstantAfterTheGap) {
-  // Europe/Berlin, 2027-03-28: 02:00 CET becomes 03:00 CEST. SPEC's example.
+  // Europe/Berlin, 2027-03-28: 02:00 CET becomes 03:00 CEST. The example of docs/REFERENCE.md §8.
   Timetable tt("0 2 * * *", "Europe/Berlin");
   auto ivs = tt.next_intervals(utc("2027-03-27T12:00:00Z"), 2);
   ASSERT_EQ(ivs.size(), 2u);

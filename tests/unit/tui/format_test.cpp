@@ -34,7 +34,7 @@ TEST(TuiFormat, EveryStateHasATone) {
   EXPECT_EQ(tone_of(TaskState::kRunning), Tone::kBusy);
   EXPECT_EQ(tone_of(TaskState::kPending), Tone::kWaiting);
   EXPECT_EQ(tone_of(flow::state::RunState::kCancelled), Tone::kCancelled);
-  EXPECT_EQ(display_order().size(), 12u);  // all of SPEC §7
+  EXPECT_EQ(display_order().size(), 12u);  // all of docs/REFERENCE.md §7.1
 }
 
 TEST(TuiFormat, FilterMatchesAnyFieldInAnyCase) {
