@@ -127,9 +127,11 @@ struct Checker {
       return error(where, ctx + "task '" + p[1] + "' is not upstream of '" + dag.tasks[ti].id +
                               "', so its results are not available; add it to 'after'");
     }
-    if (best && !dag.tasks[it->second].hpo) {
+    const Task& up = dag.tasks[it->second];
+    if (best && !up.hpo) {
       return error(where, ctx + "task '" + p[1] + "' is not an hpo task, it has no 'best'");
     }
+    if (best && p[3] == "params" && p.size() == 5) check_space_name(where, ctx, up, p[4]);
   }
 
   void check_template(size_t ti, const std::string& text, const SourceLocation& where,

@@ -124,3 +124,20 @@ tasks:
                      "  - id: a\n    run: x\n"),
             "");
 }
+
+TEST(Validate, BestParamsMustBeInTheUpstreamSearchSpace) {
+  std::string e = problems(R"(dag: b
+tasks:
+  - id: tune
+    hpo: {algorithm: random, metric: m, samples: 2, max_epochs: 2, space: {lr: {uniform: [0, 1]}}}
+    run: x
+  - id: train
+    after: [tune]
+    run: echo {{ tasks.tune.best.params.lrr }} {{ tasks.tune.best.params.lr }}
+)");
+  EXPECT_NE(e.find("{{ tasks.tune.best.params.lrr }}: 'lrr' is not in hpo.space (did you mean "
+                   "'lr'?); space: lr"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("best.params.lr }}:"), std::string::npos) << e;
+}
