@@ -6,20 +6,27 @@
 #include <thread>
 
 #include "engine/cli/app.hpp"
-#include "engine/cli/new_run.hpp"
+#include "engine/cli/foreground.hpp"
 #include "engine/cli/render.hpp"
-#include "engine/cli/run_driver.hpp"
+#include "engine/cli/wiring.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/loader.hpp"
 #include "engine/run/ownership.hpp"
 #include "engine/run/resume.hpp"
+#include "engine/runtime/new_run.hpp"
 #include "engine/schedule/clock.hpp"
 
 namespace flow::cli {
 
 namespace {
+
+using runtime::load_sites;
+using runtime::load_validated;
+using runtime::new_run_id;
+using runtime::new_run_record;
+using runtime::set_manual_dates;
 
 void print_dry_run(const dag::Dag& dag) {
   dag::TaskGraph g(dag);
@@ -78,7 +85,8 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     cmd->callback([&] {
       action = [&]() -> int {
         auto sites = load_sites();
-        dag::Dag dag = load_validated(file, params, &sites);
+        const runtime::Services wired = services();
+        dag::Dag dag = load_validated(file, params, &sites, &wired);
         if (dry) {
           print_dry_run(dag);
           return 0;
@@ -118,7 +126,8 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
           nlohmann::json entry = {{"file", f}, {"ok", true}, {"errors", nlohmann::json::array()}};
           try {
             if (!sites) sites = std::make_unique<site::SiteCatalog>(load_sites());
-            load_validated(f, {}, sites.get());
+            const runtime::Services wired = services();
+            load_validated(f, {}, sites.get(), &wired);
             if (!g.json) std::printf(files.size() > 1 ? "%s: ok\n" : "ok\n", f.c_str());
           } catch (const InputError& e) {
             all_ok = false;

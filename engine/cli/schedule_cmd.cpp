@@ -4,13 +4,14 @@
 #include <thread>
 
 #include "engine/cli/app.hpp"
-#include "engine/cli/backfill.hpp"
-#include "engine/cli/dag_folder.hpp"
-#include "engine/cli/new_run.hpp"
-#include "engine/cli/run_driver.hpp"
-#include "engine/cli/scheduler.hpp"
+#include "engine/cli/foreground.hpp"
+#include "engine/cli/wiring.hpp"
 #include "engine/core/error.hpp"
 #include "engine/dag/loader.hpp"
+#include "engine/runtime/backfill.hpp"
+#include "engine/runtime/dag_folder.hpp"
+#include "engine/runtime/new_run.hpp"
+#include "engine/runtime/scheduler.hpp"
 #include "engine/schedule/clock.hpp"
 #include "engine/schedule/time_text.hpp"
 
@@ -18,6 +19,7 @@ namespace flow::cli {
 
 namespace {
 
+using namespace runtime;
 using schedule::Instant;
 
 // The timetable of a DAG that must have a schedule (`what` names the command).
@@ -33,7 +35,8 @@ schedule::Timetable require_schedule(const dag::Dag& dag, const std::string& wha
 
 // A valid DAG from the folder, found by its `dag:` name.
 dag::Dag find_dag(const std::string& dir, const std::string& name, const site::SiteCatalog& sites) {
-  DagFolder folder(dir, &sites);
+  const Services wired = services();
+  DagFolder folder(dir, &sites, &wired);
   folder.refresh();
   return *folder.find(name).dag;
 }
@@ -121,7 +124,7 @@ void register_scheduler(CLI::App& app, GlobalOptions& g, Action& action) {
       o.json = g.json;
       o.parallelism = jobs;
       o.poll = std::chrono::milliseconds(static_cast<long long>(poll_s * 1000));
-      Scheduler scheduler(*store, sites, g.home(), o);
+      Scheduler scheduler(*store, sites, services(), g.home(), o);
       return scheduler.run();
     };
   });
@@ -172,7 +175,7 @@ void register_backfill(CLI::App& app, GlobalOptions& g, Action& action) {
                     schedule::format_local(until, tt.zone()).c_str(), tt.zone().name().c_str());
         std::fflush(stdout);
       }
-      return run_backfill(g, *store, sites, dag, intervals, jobs);
+      return run_backfill({g.home(), g.json, jobs}, *store, sites, services(), dag, intervals);
     };
   });
 }
@@ -195,7 +198,8 @@ void register_trigger(CLI::App& app, GlobalOptions& g, Action& action) {
     action = [&]() -> int {
       auto sites = load_sites();
       dag::Dag dag = find_dag(dags, name, sites);
-      prepare_dag(dag, params, &sites);
+      const Services wired = services();
+      prepare_dag(dag, params, &sites, &wired);
       if (!run_id.empty() && !dag::is_valid_id(run_id)) {
         throw InputError(SourceLocation{}, "--run-id '" + run_id +
                                                "' is invalid: use letters, digits, '_', '.', '-'");

@@ -127,6 +127,10 @@ class Executor {
   virtual void cancel(const AttemptKey& key, CancelReason reason) = 0;
   // How many more attempts may be launched now (site max_jobs, -j); <0 = unlimited.
   virtual int free_slots() const { return -1; }
+  // Called once before a run that uses this executor starts: a remote one connects and
+  // checks that its tools answer, so an unreachable site stops the run before anything
+  // is recorded. Throws EnvironmentError naming the site. Local executors need nothing.
+  virtual void preflight() {}
   // Events are delivered by posting to the io_context given at construction.
   void set_sink(Sink sink) { sink_ = std::move(sink); }
 

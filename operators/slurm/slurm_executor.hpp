@@ -74,7 +74,7 @@ class SlurmExecutor : public run::Executor {
   // Blocking: `sbatch --version` on the site, which proves connection, host key,
   // authentication and that Slurm's commands are there. Throws EnvironmentError naming
   // the site. The CLI calls it before a run starts.
-  void preflight();
+  void preflight() override;
 
   std::string run_dir(const std::string& run_id) const override;
   std::string workdir(const run::LaunchSpec& spec) const override;  // run_dir: the job's --chdir

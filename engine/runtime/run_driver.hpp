@@ -17,13 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/cli/app.hpp"
-#include "engine/cli/executor_pool.hpp"
 #include "engine/run/run_controller.hpp"
+#include "engine/runtime/executor_pool.hpp"
 #include "engine/site/site.hpp"
 #include "engine/state/store.hpp"
 
-namespace flow::cli {
+namespace flow::runtime {
 
 class RunDriver {
  public:
@@ -39,7 +38,7 @@ class RunDriver {
   // `home` holds logs and run dirs; `parallelism` bounds local processes over all runs
   // (0 = number of cores); `notice` receives site news (connection lost, ...).
   RunDriver(boost::asio::io_context& io, state::Store& store, const site::SiteCatalog& sites,
-            std::filesystem::path home, int parallelism, ExecutorPool::Notice notice = {});
+            Services services, std::filesystem::path home, int parallelism, Notice notice = {});
   ~RunDriver();
   RunDriver(const RunDriver&) = delete;
   RunDriver& operator=(const RunDriver&) = delete;
@@ -82,13 +81,4 @@ class RunDriver {
   int interrupts_ = 0;
 };
 
-// `flow run` and friends: drives one run in the foreground with live progress (a status
-// line on a TTY, one line per state change otherwise) and prints its summary (or, with
-// --json, its status document). The DAG's Slurm sites are checked first; a new run
-// (`insert`) is recorded only once they answered. Returns the exit code: 0 succeeded,
-// 130 interrupted, 1 otherwise.
-int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
-                        const dag::Dag& dag, const state::RunRecord& record, int parallelism,
-                        bool print_result = true, bool insert = false);
-
-}  // namespace flow::cli
+}  // namespace flow::runtime

@@ -1,17 +1,17 @@
-#include "engine/cli/scheduler.hpp"
+#include "engine/runtime/scheduler.hpp"
 
 #include <cstdio>
 #include <iostream>
 
-#include "engine/cli/new_run.hpp"
 #include "engine/core/clock.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/run/ownership.hpp"
+#include "engine/runtime/new_run.hpp"
 #include "engine/schedule/catchup.hpp"
 #include "engine/schedule/clock.hpp"
 #include "engine/schedule/time_text.hpp"
 
-namespace flow::cli {
+namespace flow::runtime {
 
 namespace {
 
@@ -27,13 +27,14 @@ Instant from_ms(EpochMs ms) {
 
 }  // namespace
 
-Scheduler::Scheduler(state::Store& store, const site::SiteCatalog& sites,
+Scheduler::Scheduler(state::Store& store, const site::SiteCatalog& sites, Services services,
                      std::filesystem::path home, Options options)
     : store_(store),
       home_(std::move(home)),
       options_(std::move(options)),
-      folder_(options_.dags_dir, &sites),
-      driver_(io_, store, sites, home_, options_.parallelism,
+      services_(std::move(services)),
+      folder_(options_.dags_dir, &sites, &services_),
+      driver_(io_, store, sites, services_, home_, options_.parallelism,
               [](const std::string& text) { std::fprintf(stderr, "flow: %s\n", text.c_str()); }),
       timer_(io_) {}
 
@@ -259,4 +260,4 @@ void Scheduler::emit(nlohmann::json event, const std::string& text) {
   }
 }
 
-}  // namespace flow::cli
+}  // namespace flow::runtime

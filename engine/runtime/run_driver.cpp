@@ -1,4 +1,4 @@
-#include "engine/cli/run_driver.hpp"
+#include "engine/runtime/run_driver.hpp"
 
 #include <unistd.h>
 
@@ -8,12 +8,10 @@
 #include <iostream>
 #include <optional>
 
-#include "engine/cli/progress.hpp"
-#include "engine/cli/render.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
 
-namespace flow::cli {
+namespace flow::runtime {
 
 struct RunDriver::Entry {
   std::unique_ptr<run::RunController> controller;
@@ -21,12 +19,12 @@ struct RunDriver::Entry {
 };
 
 RunDriver::RunDriver(boost::asio::io_context& io, state::Store& store,
-                     const site::SiteCatalog& sites, std::filesystem::path home, int parallelism,
-                     ExecutorPool::Notice notice)
+                     const site::SiteCatalog& sites, Services services, std::filesystem::path home,
+                     int parallelism, Notice notice)
     : io_(io),
       store_(store),
       home_(home),
-      pool_(io, sites, home, parallelism, std::move(notice)),
+      pool_(io, sites, std::move(services), home, parallelism, std::move(notice)),
       watch_timer_(io),
       signals_(io) {
   pool_.set_route([this](run::ExecEvent e) {
@@ -141,56 +139,4 @@ void RunDriver::stop_handling_signals() {
   signals_.clear(ec);
 }
 
-int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
-                        const dag::Dag& dag, const state::RunRecord& record, int parallelism,
-                        bool print_result, bool insert) {
-  boost::asio::io_context io;
-  const bool tty = !g.json && ::isatty(STDOUT_FILENO);
-  ProgressPrinter progress(g.json ? stderr : stdout, tty);
-  // Site news goes to stderr; on a TTY the live line is cleared first and redrawn later.
-  RunDriver driver(io, store, sites, g.home(), parallelism, [tty](const std::string& text) {
-    std::fprintf(stderr, "%sflow: %s\n", tty ? "\r\x1b[K" : "", text.c_str());
-  });
-  driver.preflight(dag);
-  if (insert) {
-    state::RunRecord owned = record;
-    run::EngineIdentity::self().stamp(owned, now_ms());
-    store.insert_run(owned);
-    if (!g.json)
-      std::printf("run %s of %s (%zu tasks)\n", record.id.c_str(), dag.name.c_str(),
-                  dag.tasks.size());
-    std::fflush(stdout);
-  }
-  std::optional<RunDriver::Finished> result;
-  driver.start(dag, record, &progress, [&](const RunDriver::Finished& f) {
-    result = f;
-    driver.stop_handling_signals();
-    io.stop();
-  });
-  driver.handle_signals();
-  io.run();
-  progress.finish();
-  if (!result) throw Error(ErrorKind::kFailure, "run " + record.id + " did not finish");
-  if (!result->abandoned.empty()) {
-    throw EnvironmentError(result->abandoned +
-                           "; this engine stopped driving it and started nothing more");
-  }
-
-  const auto& run = result->run;
-  if (!print_result) {
-  } else if (g.json) {
-    std::cout << status_json(run, result->instances).dump(2) << "\n";
-  } else {
-    print_summary(stdout, run, result->instances, g.home());
-  }
-  switch (run.state) {
-    case state::RunState::kSucceeded:
-      return 0;
-    case state::RunState::kInterrupted:
-      return 130;
-    default:
-      return 1;
-  }
-}
-
-}  // namespace flow::cli
+}  // namespace flow::runtime

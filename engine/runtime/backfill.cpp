@@ -1,31 +1,32 @@
-#include "engine/cli/backfill.hpp"
+#include "engine/runtime/backfill.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <deque>
 #include <iostream>
 
-#include "engine/cli/new_run.hpp"
-#include "engine/cli/run_driver.hpp"
 #include "engine/core/clock.hpp"
 #include "engine/core/duration.hpp"
+#include "engine/run/ownership.hpp"
+#include "engine/runtime/new_run.hpp"
+#include "engine/runtime/run_driver.hpp"
 #include "engine/schedule/time_text.hpp"
 
-namespace flow::cli {
+namespace flow::runtime {
 
 namespace {
 
 // Drives the backfill's runs on one io_context.
 class Backfill {
  public:
-  Backfill(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
-           const dag::Dag& dag, int parallelism)
-      : g_(g),
+  Backfill(const BackfillOptions& o, state::Store& store, const site::SiteCatalog& sites,
+           Services services, const dag::Dag& dag)
+      : o_(o),
         store_(store),
         dag_(dag),
         tt_(*timetable_of(dag)),
-        out_(g.json ? stderr : stdout),
-        driver_(io_, store, sites, g.home(), parallelism,
+        out_(o.json ? stderr : stdout),
+        driver_(io_, store, sites, std::move(services), o.home, o.parallelism,
                 [](const std::string& text) { std::fprintf(stderr, "flow: %s\n", text.c_str()); }),
         retry_(io_) {}
 
@@ -77,8 +78,10 @@ class Backfill {
            count_executing_runs(store_, dag_.name) < dag_.max_active_runs) {
       const auto iv = pending_.front();
       pending_.pop_front();
-      state::RunRecord r = new_run_record(dag_, backfill_run_id(dag_.name, iv.start), g_.home(), 0);
+      state::RunRecord r = new_run_record(dag_, backfill_run_id(dag_.name, iv.start), o_.home, 0);
       set_interval(r, iv);
+      // Owned from the start, so another scheduler counts it against max_active_runs.
+      run::EngineIdentity::self().stamp(r, now_ms());
       store_.insert_run(r);
       line("started   " + r.id + "  " + span(iv));
       driver_.start(dag_, r, nullptr, [this](const RunDriver::Finished& f) { finished(f); });
@@ -130,7 +133,7 @@ class Backfill {
         line("  " + r.id + " " + std::string(state::to_string(r.state)) + ": flow status " + r.id +
              ", flow resume " + r.id);
     }
-    if (g_.json) {
+    if (o_.json) {
       std::cout << nlohmann::json{{"dag", dag_.name}, {"runs", runs}, {"skipped", skipped_}}.dump(2)
                 << "\n";
     }
@@ -138,7 +141,7 @@ class Backfill {
     return bad || !pending_.empty() ? 1 : 0;
   }
 
-  const GlobalOptions& g_;
+  const BackfillOptions& o_;
   state::Store& store_;
   const dag::Dag& dag_;
   schedule::Timetable tt_;
@@ -154,11 +157,11 @@ class Backfill {
 
 }  // namespace
 
-int run_backfill(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
-                 const dag::Dag& dag, const std::vector<schedule::DataInterval>& intervals,
-                 int parallelism) {
-  Backfill b(g, store, sites, dag, parallelism);
+int run_backfill(const BackfillOptions& options, state::Store& store,
+                 const site::SiteCatalog& sites, Services services, const dag::Dag& dag,
+                 const std::vector<schedule::DataInterval>& intervals) {
+  Backfill b(options, store, sites, std::move(services), dag);
   return b.run(intervals);
 }
 
-}  // namespace flow::cli
+}  // namespace flow::runtime

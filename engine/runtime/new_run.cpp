@@ -1,4 +1,4 @@
-#include "engine/cli/new_run.hpp"
+#include "engine/runtime/new_run.hpp"
 
 #include <ctime>
 #include <optional>
@@ -11,9 +11,8 @@
 #include "engine/dag/validate.hpp"
 #include "engine/run/ownership.hpp"
 #include "engine/schedule/time_text.hpp"
-#include "operators/lamec/lamec.hpp"
 
-namespace flow::cli {
+namespace flow::runtime {
 
 site::SiteCatalog load_sites() {
   return site::SiteCatalog::load(site::SiteCatalog::default_dirs());
@@ -74,23 +73,20 @@ void apply_param(dag::Dag& dag, const std::string& kv) {
 
 namespace {
 
-// Every task on a Slurm site must yield a job script (LAMEC rules: software the site's
+// Every task on a batch site must yield a job script (LAMEC rules: software the site's
 // system has, combinations that share one launcher): found here, with the task's line,
 // rather than when the task is about to be submitted.
-void check_job_scripts(const dag::Dag& dag, const site::SiteCatalog& sites) {
+void check_job_scripts(const dag::Dag& dag, const site::SiteCatalog& sites,
+                       const Services& services) {
+  if (!services.check_job_script) return;
   std::vector<Diagnostic> problems;
-  std::optional<lamec::ModuleCatalog> modules;
   for (const auto& t : dag.tasks) {
     const site::Site* s = sites.find(dag.site_of(t));
     if (!s || !s->is_slurm()) continue;
     try {
-      if (!modules) modules = lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs());
-      lamec::make_request(*s, t.slurm, t.run, *modules);
+      services.check_job_script(dag, t, *s);
     } catch (const InputError& e) {
-      for (const auto& d : e.diagnostics()) {
-        problems.push_back({d.where.line ? d.where : t.loc(t.slurm.empty() ? "run" : "slurm"),
-                            "task '" + t.id + "' on site '" + s->name + "': " + d.message});
-      }
+      problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
     }
   }
   if (!problems.empty()) throw InputError(std::move(problems));
@@ -106,17 +102,17 @@ std::string random_suffix() {
 }  // namespace
 
 void prepare_dag(dag::Dag& dag, const std::vector<std::string>& params,
-                 const site::SiteCatalog* sites) {
+                 const site::SiteCatalog* sites, const Services* services) {
   for (const auto& p : params)
     apply_param(dag, p);
   dag::validate_or_throw(dag, {sites});
-  if (sites) check_job_scripts(dag, *sites);
+  if (sites && services) check_job_scripts(dag, *sites, *services);
 }
 
 dag::Dag load_validated(const std::string& file, const std::vector<std::string>& params,
-                        const site::SiteCatalog* sites) {
+                        const site::SiteCatalog* sites, const Services* services) {
   dag::Dag dag = dag::load_dag_file(file);
-  prepare_dag(dag, params, sites);
+  prepare_dag(dag, params, sites, services);
   return dag;
 }
 
@@ -186,4 +182,4 @@ int count_executing_runs(state::Store& store, const std::string& dag) {
   return n;
 }
 
-}  // namespace flow::cli
+}  // namespace flow::runtime

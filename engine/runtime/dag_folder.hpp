@@ -15,9 +15,10 @@
 #include <vector>
 
 #include "engine/dag/dag.hpp"
+#include "engine/runtime/services.hpp"
 #include "engine/site/site.hpp"
 
-namespace flow::cli {
+namespace flow::runtime {
 
 struct DagFile {
   std::filesystem::path path;
@@ -30,8 +31,10 @@ struct DagFile {
 
 class DagFolder {
  public:
-  // `sites` (may be null: sites are not checked) must outlive the folder.
-  DagFolder(std::filesystem::path dir, const site::SiteCatalog* sites);
+  // `sites` (may be null: sites are not checked) and `services` (may be null: job scripts
+  // are not checked) must outlive the folder.
+  DagFolder(std::filesystem::path dir, const site::SiteCatalog* sites,
+            const Services* services = nullptr);
 
   // Re-reads new and changed files, forgets removed ones. Returns the paths it (re)read,
   // and those whose name clash changed, so a caller can report each problem once.
@@ -55,8 +58,9 @@ class DagFolder {
 
   std::filesystem::path dir_;
   const site::SiteCatalog* sites_;
+  const Services* services_;
   std::map<std::filesystem::path, DagFile> files_;
   std::map<std::string, std::vector<std::filesystem::path>> clashes_;  // name -> files
 };
 
-}  // namespace flow::cli
+}  // namespace flow::runtime

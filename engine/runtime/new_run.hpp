@@ -11,11 +11,12 @@
 #include <vector>
 
 #include "engine/dag/dag.hpp"
+#include "engine/runtime/services.hpp"
 #include "engine/schedule/timetable.hpp"
 #include "engine/site/site.hpp"
 #include "engine/state/store.hpp"
 
-namespace flow::cli {
+namespace flow::runtime {
 
 // The site catalogue: sites/ of the installation and ~/.config/flow/sites/.
 site::SiteCatalog load_sites();
@@ -24,13 +25,14 @@ site::SiteCatalog load_sites();
 // JSON for lists and objects). Throws InputError for an unknown parameter or a bad value.
 void apply_param(dag::Dag& dag, const std::string& kv);
 
-// Applies `params` and validates; with `sites`, also checks sites and that every task on
-// a Slurm site yields a LAMEC job script. Throws InputError listing every problem.
+// Applies `params` and validates; with `sites`, also checks sites, and with `services`
+// that every task on a batch site yields a job script (Services::check_job_script).
+// Throws InputError listing every problem.
 void prepare_dag(dag::Dag& dag, const std::vector<std::string>& params,
-                 const site::SiteCatalog* sites);
+                 const site::SiteCatalog* sites, const Services* services = nullptr);
 // Loads `file`, then prepare_dag().
 dag::Dag load_validated(const std::string& file, const std::vector<std::string>& params,
-                        const site::SiteCatalog* sites);
+                        const site::SiteCatalog* sites, const Services* services = nullptr);
 
 // "DAG-20261125T101500-3f9a": the DAG name, the UTC time and a random suffix.
 std::string new_run_id(const std::string& dag);
@@ -62,4 +64,4 @@ void set_manual_dates(state::RunRecord& run, const dag::Dag& dag, schedule::Inst
 int count_executing_runs(state::Store& store, const std::string& dag);
 bool is_executing(const state::RunRecord& run);
 
-}  // namespace flow::cli
+}  // namespace flow::runtime

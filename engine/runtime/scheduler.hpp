@@ -25,13 +25,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/cli/dag_folder.hpp"
-#include "engine/cli/run_driver.hpp"
+#include "engine/runtime/dag_folder.hpp"
+#include "engine/runtime/run_driver.hpp"
 #include "engine/schedule/timetable.hpp"
 #include "engine/site/site.hpp"
 #include "engine/state/store.hpp"
 
-namespace flow::cli {
+namespace flow::runtime {
 
 class Scheduler {
  public:
@@ -43,8 +43,8 @@ class Scheduler {
     std::chrono::milliseconds poll{5000};
   };
 
-  Scheduler(state::Store& store, const site::SiteCatalog& sites, std::filesystem::path home,
-            Options options);
+  Scheduler(state::Store& store, const site::SiteCatalog& sites, Services services,
+            std::filesystem::path home, Options options);
 
   // Runs until SIGINT/SIGTERM, or with `once` until the runs of its one tick ended.
   // Returns the exit code: 1 if a run it started did not succeed, 3 if a DAG could not be
@@ -65,6 +65,7 @@ class Scheduler {
   state::Store& store_;
   std::filesystem::path home_;
   Options options_;
+  Services services_;
   DagFolder folder_;
   RunDriver driver_;
   boost::asio::steady_timer timer_;
@@ -74,4 +75,4 @@ class Scheduler {
   bool interrupted_ = false;  // a run ended interrupted
 };
 
-}  // namespace flow::cli
+}  // namespace flow::runtime

@@ -1,13 +1,13 @@
-#include "engine/cli/dag_folder.hpp"
+#include "engine/runtime/dag_folder.hpp"
 
 #include <algorithm>
 
-#include "engine/cli/new_run.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/core/text_file.hpp"
 #include "engine/dag/loader.hpp"
+#include "engine/runtime/new_run.hpp"
 
-namespace flow::cli {
+namespace flow::runtime {
 
 namespace fs = std::filesystem;
 
@@ -49,8 +49,8 @@ bool is_yaml(const fs::path& p) {
 
 }  // namespace
 
-DagFolder::DagFolder(fs::path dir, const site::SiteCatalog* sites)
-    : dir_(std::move(dir)), sites_(sites) {}
+DagFolder::DagFolder(fs::path dir, const site::SiteCatalog* sites, const Services* services)
+    : dir_(std::move(dir)), sites_(sites), services_(services) {}
 
 std::vector<fs::path> DagFolder::refresh() {
   std::error_code ec;
@@ -90,7 +90,7 @@ std::vector<fs::path> DagFolder::refresh() {
     }
     try {
       dag::Dag d = dag::load_dag_text(*text, path.string());
-      prepare_dag(d, {}, sites_);
+      prepare_dag(d, {}, sites_, services_);
       f.dag = std::move(d);
     } catch (const InputError& e) {
       f.problems = e.diagnostics();
@@ -167,4 +167,4 @@ const DagFile& DagFolder::find(const std::string& name) const {
                        "; pass another folder with --dags DIR");
 }
 
-}  // namespace flow::cli
+}  // namespace flow::runtime

@@ -1,0 +1,71 @@
+#include "engine/cli/foreground.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include "engine/cli/progress.hpp"
+#include "engine/cli/render.hpp"
+#include "engine/cli/wiring.hpp"
+#include "engine/core/error.hpp"
+#include "engine/run/ownership.hpp"
+#include "engine/runtime/run_driver.hpp"
+
+namespace flow::cli {
+
+int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
+                        const dag::Dag& dag, const state::RunRecord& record, int parallelism,
+                        bool print_result, bool insert) {
+  boost::asio::io_context io;
+  const bool tty = !g.json && ::isatty(STDOUT_FILENO);
+  ProgressPrinter progress(g.json ? stderr : stdout, tty);
+  // Site news goes to stderr; on a TTY the live line is cleared first and redrawn later.
+  runtime::RunDriver driver(
+      io, store, sites, services(), g.home(), parallelism, [tty](const std::string& text) {
+        std::fprintf(stderr, "%sflow: %s\n", tty ? "\r\x1b[K" : "", text.c_str());
+      });
+  driver.preflight(dag);
+  if (insert) {
+    state::RunRecord owned = record;
+    run::EngineIdentity::self().stamp(owned, now_ms());
+    store.insert_run(owned);
+    if (!g.json)
+      std::printf("run %s of %s (%zu tasks)\n", record.id.c_str(), dag.name.c_str(),
+                  dag.tasks.size());
+    std::fflush(stdout);
+  }
+  std::optional<runtime::RunDriver::Finished> result;
+  driver.start(dag, record, &progress, [&](const runtime::RunDriver::Finished& f) {
+    result = f;
+    driver.stop_handling_signals();
+    io.stop();
+  });
+  driver.handle_signals();
+  io.run();
+  progress.finish();
+  if (!result) throw Error(ErrorKind::kFailure, "run " + record.id + " did not finish");
+  if (!result->abandoned.empty()) {
+    throw EnvironmentError(result->abandoned +
+                           "; this engine stopped driving it and started nothing more");
+  }
+
+  const auto& run = result->run;
+  if (!print_result) {
+  } else if (g.json) {
+    std::cout << status_json(run, result->instances).dump(2) << "\n";
+  } else {
+    print_summary(stdout, run, result->instances, g.home());
+  }
+  switch (run.state) {
+    case state::RunState::kSucceeded:
+      return 0;
+    case state::RunState::kInterrupted:
+      return 130;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace flow::cli

@@ -1,0 +1,48 @@
+#include "engine/cli/wiring.hpp"
+
+#include "engine/cli/site_transport.hpp"
+#include "operators/lamec/lamec.hpp"
+#include "operators/slurm/slurm_executor.hpp"
+
+namespace flow::cli {
+
+namespace {
+
+std::unique_ptr<run::Executor> slurm_executor(boost::asio::io_context& io, const site::Site& s,
+                                              runtime::Notice notice) {
+  slurm::SlurmExecutorOptions o;
+  o.interval = s.poll_interval;
+  o.notice = notice;
+  return std::make_unique<slurm::SlurmExecutor>(
+      io, s, open_transport(s, notice),
+      lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs()), std::move(o));
+}
+
+// Every task on a Slurm site must yield a job script (LAMEC rules: software the site's
+// system has, combinations that share one launcher): found at validation, with the
+// task's line, rather than when the task is about to be submitted.
+void check_job_script(const dag::Dag&, const dag::Task& t, const site::Site& s) {
+  static const lamec::ModuleCatalog modules =
+      lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs());
+  try {
+    lamec::make_request(s, t.slurm, t.run, modules);
+  } catch (const InputError& e) {
+    std::vector<Diagnostic> problems;
+    for (const auto& d : e.diagnostics()) {
+      problems.push_back({d.where.line ? d.where : t.loc(t.slurm.empty() ? "run" : "slurm"),
+                          "task '" + t.id + "' on site '" + s.name + "': " + d.message});
+    }
+    throw InputError(std::move(problems));
+  }
+}
+
+}  // namespace
+
+runtime::Services services() {
+  runtime::Services s;
+  s.batch_executor = slurm_executor;
+  s.check_job_script = check_job_script;
+  return s;
+}
+
+}  // namespace flow::cli
