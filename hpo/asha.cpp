@@ -5,7 +5,7 @@
 
 namespace flow::hpo {
 
-Asha::Asha(const dag::HpoSpec& spec, uint64_t seed, int brackets) : Tuner(spec, seed) {
+Asha::Asha(const Config& spec, uint64_t seed, int brackets) : Tuner(spec, seed) {
   const int rf = std::max(2, spec.reduction_factor);
   for (long long m = std::max(1, spec.grace_epochs); m < spec.max_epochs; m *= rf)
     milestones_.push_back(static_cast<int>(m));

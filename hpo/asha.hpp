@@ -20,7 +20,7 @@ namespace flow::hpo {
 class Asha : public Tuner {
  public:
   // brackets: 1 for plain ASHA; 0 for every bracket Hyperband has.
-  Asha(const dag::HpoSpec& spec, uint64_t seed, int brackets);
+  Asha(const Config& spec, uint64_t seed, int brackets);
   std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
 
   const std::vector<int>& milestones() const { return milestones_; }

@@ -21,7 +21,7 @@ std::optional<Segment> RandomSearch::next(const std::vector<TrialRecord>& trials
   return whole_run(n, sample(n), spec_.max_epochs);
 }
 
-GridSearch::GridSearch(const dag::HpoSpec& spec, uint64_t seed)
+GridSearch::GridSearch(const Config& spec, uint64_t seed)
     : Tuner(spec, seed), points_(space_.grid()) {}
 
 std::optional<Segment> GridSearch::next(const std::vector<TrialRecord>& trials) const {

@@ -14,7 +14,7 @@ class RandomSearch : public Tuner {
 // `samples` is ignored: a grid is run whole (hpo/search_space.hpp says which points).
 class GridSearch : public Tuner {
  public:
-  GridSearch(const dag::HpoSpec& spec, uint64_t seed);
+  GridSearch(const Config& spec, uint64_t seed);
   std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
   size_t size() const { return points_.size(); }
 

@@ -44,8 +44,7 @@ std::optional<double> TrialRecord::metric_at(int e) const {
   return std::nullopt;
 }
 
-Tuner::Tuner(const dag::HpoSpec& spec, uint64_t seed)
-    : spec_(spec), space_(spec.space), seed_(seed) {}
+Tuner::Tuner(const Config& spec, uint64_t seed) : spec_(spec), space_(spec.space), seed_(seed) {}
 
 TrialStatus Tuner::after_segment(const TrialRecord& t) const {
   return t.epochs >= spec_.max_epochs ? TrialStatus::kCompleted : TrialStatus::kPaused;
@@ -77,7 +76,13 @@ Params Tuner::sample(int trial) const {
   return space_.sample(rng);
 }
 
-std::unique_ptr<Tuner> make_tuner(const dag::HpoSpec& spec, uint64_t seed) {
+std::unique_ptr<Tuner> make_tuner(const Config& spec, uint64_t seed) {
+  if (auto problems = validate(spec); !problems.empty()) {
+    std::string all;
+    for (const auto& p : problems)
+      all += (all.empty() ? "" : "; ") + p;
+    throw std::invalid_argument("invalid hpo config: " + all);
+  }
   if (spec.algorithm == "random") return std::make_unique<RandomSearch>(spec, seed);
   if (spec.algorithm == "grid") return std::make_unique<GridSearch>(spec, seed);
   if (spec.algorithm == "asha") return std::make_unique<Asha>(spec, seed, /*brackets=*/1);

@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/dag/dag.hpp"
+#include "hpo/config.hpp"
 #include "hpo/search_space.hpp"
 
 namespace flow::hpo {
@@ -76,7 +76,7 @@ struct Segment {
 
 class Tuner {
  public:
-  Tuner(const dag::HpoSpec& spec, uint64_t seed);
+  Tuner(const Config& spec, uint64_t seed);
   virtual ~Tuner() = default;
 
   // The next segment, or nullopt when nothing should start now (`parallel` segments run,
@@ -95,18 +95,19 @@ class Tuner {
   std::optional<int> best(const std::vector<TrialRecord>& trials) const;
 
   bool better(double a, double b) const { return spec_.mode == "max" ? a > b : a < b; }
-  const dag::HpoSpec& spec() const { return spec_; }
+  const Config& spec() const { return spec_; }
 
  protected:
   int running(const std::vector<TrialRecord>& trials) const;
   Params sample(int trial) const;  // the initial parameters of trial `trial`
 
-  dag::HpoSpec spec_;
+  Config spec_;
   SearchSpace space_;
   uint64_t seed_;
 };
 
-// The tuner for spec.algorithm (random, grid, asha, hyperband, pbt).
-std::unique_ptr<Tuner> make_tuner(const dag::HpoSpec& spec, uint64_t seed);
+// The tuner for spec.algorithm (random, grid, asha, hyperband, pbt). Throws
+// std::invalid_argument naming every problem validate() finds.
+std::unique_ptr<Tuner> make_tuner(const Config& spec, uint64_t seed);
 
 }  // namespace flow::hpo

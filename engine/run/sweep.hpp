@@ -31,6 +31,9 @@ class Sweep {
 
   static std::string trial_instance_id(const std::string& task, int trial);  // "tune[trial-7]"
 
+  // The engine's `hpo:` block in hpo's own terms (the tuners see no engine type).
+  static hpo::Config config_of(const dag::HpoSpec& spec);
+
   // The trial records of the node's instances, indexed by trial number.
   std::vector<hpo::TrialRecord> trials(
       const std::vector<const state::InstanceRecord*>& children) const;
@@ -67,7 +70,7 @@ class Sweep {
   static std::optional<nlohmann::json> lookup(const state::InstanceRecord& trial,
                                               const std::vector<std::string>& path);
 
-  const dag::HpoSpec& spec() const { return tuner_->spec(); }
+  const hpo::Config& spec() const { return tuner_->spec(); }
 
   // SPEC §7 `flow hpo --json`: {"algorithm", "metric", "mode", "best": {"trial", "params",
   // "metric"}, "trials": [{"id", "params", "metric", "epochs", "state", "rung",

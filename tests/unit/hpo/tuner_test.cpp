@@ -14,8 +14,8 @@ using namespace flow::hpo;
 
 namespace {
 
-flow::dag::HpoSpec spec(const std::string& algo, int samples, int parallel) {
-  flow::dag::HpoSpec s;
+Config spec(const std::string& algo, int samples, int parallel) {
+  Config s;
   s.algorithm = algo;
   s.metric = "loss";
   s.mode = "min";
@@ -25,10 +25,11 @@ flow::dag::HpoSpec spec(const std::string& algo, int samples, int parallel) {
   s.grace_epochs = 2;
   s.reduction_factor = 3;
   s.perturbation_interval = 5;
-  flow::dag::SpaceDim x;
+  Dim x;
   x.name = "x";
-  x.kind = "uniform";
-  x.args = {0.0, 1.0};
+  x.kind = DimKind::kUniform;
+  x.lo = 0.0;
+  x.hi = 1.0;
   s.space = {x};
   return s;
 }
@@ -109,8 +110,8 @@ TEST(Tuner, RandomRunsSamplesTrialsToMaxEpochsWithinParallel) {
 
 TEST(Tuner, GridRunsEveryPoint) {
   auto s = spec("grid", 1, 2);
-  s.space[0].kind = "choice";
-  s.space[0].args = {0.1, 0.2, 0.3, 0.4};
+  s.space[0].kind = DimKind::kChoice;
+  s.space[0].choices = {0.1, 0.2, 0.3, 0.4};
   auto t = make_tuner(s, 1);
   Sim sim;
   sim.run(*t);
