@@ -1,5 +1,6 @@
 #pragma once
-// Random and grid search: every trial is one segment straight to max_epochs.
+// Random, TPE and grid search: every trial is one segment straight to max_epochs. TPE is
+// RandomSearch with a model-based config (Tuner::propose).
 
 #include "hpo/tuner.hpp"
 
