@@ -12,6 +12,12 @@
 // Hyperband: bracket b starts at rung b (b = 0 .. number of rungs - 1). New trials are
 // dealt to brackets in Hyperband's proportions n_s = ceil((s_max+1)/(s+1) * rf^s) with
 // s = s_max - b, interleaved smoothly; promotion is decided within a bracket.
+//
+// With sampler tpe, new trials are proposed by TPE fitted on the results at the highest
+// rung that has at least startup_trials of them, across brackets (Falkner et al., BOHB,
+// ICML 2018); trials stopped below that rung join the model's "bad" side (ranked after
+// every result of the rung, as Optuna's TPE ranks pruned trials). Before any rung has
+// startup_trials results, new trials are drawn at random.
 
 #include "hpo/tuner.hpp"
 
@@ -20,14 +26,21 @@ namespace flow::hpo {
 class Asha : public Tuner {
  public:
   // brackets: 1 for plain ASHA; 0 for every bracket Hyperband has.
-  Asha(const dag::HpoSpec& spec, uint64_t seed, int brackets);
+  Asha(const Config& spec, uint64_t seed, int brackets);
   std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
+  // BOHB-style: the results at the highest rung that has at least startup_trials of them,
+  // then (ranked after those) the trials that stopped below it; values are ranks.
+  std::vector<Observation> observations(const std::vector<TrialRecord>& trials) const override;
 
   const std::vector<int>& milestones() const { return milestones_; }
   int bracket_of(int trial) const;
 
  private:
   std::optional<Segment> promotion(const std::vector<TrialRecord>& trials) const;
+  // Paused at rung k and still possibly among the top 1/rf of rung k once every trial that
+  // may yet finish rung k has (assuming they all rank below it). Decided rung by rung
+  // upwards, since a paused trial below rung k may get there only if it may continue.
+  std::vector<bool> continuable(const std::vector<TrialRecord>& trials) const override;
 
   std::vector<int> milestones_;
   int brackets_ = 1;

@@ -18,10 +18,10 @@ std::optional<Segment> RandomSearch::next(const std::vector<TrialRecord>& trials
   if (running(trials) >= spec_.parallel) return std::nullopt;
   const int n = static_cast<int>(trials.size());
   if (n >= spec_.samples) return std::nullopt;
-  return whole_run(n, sample(n), spec_.max_epochs);
+  return whole_run(n, propose(n, trials), spec_.max_epochs);
 }
 
-GridSearch::GridSearch(const dag::HpoSpec& spec, uint64_t seed)
+GridSearch::GridSearch(const Config& spec, uint64_t seed)
     : Tuner(spec, seed), points_(space_.grid()) {}
 
 std::optional<Segment> GridSearch::next(const std::vector<TrialRecord>& trials) const {

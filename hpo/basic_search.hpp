@@ -1,5 +1,6 @@
 #pragma once
-// Random and grid search: every trial is one segment straight to max_epochs.
+// Random, TPE and grid search: every trial is one segment straight to max_epochs. TPE is
+// RandomSearch with a model-based config (Tuner::propose).
 
 #include "hpo/tuner.hpp"
 
@@ -14,7 +15,7 @@ class RandomSearch : public Tuner {
 // `samples` is ignored: a grid is run whole (hpo/search_space.hpp says which points).
 class GridSearch : public Tuner {
  public:
-  GridSearch(const dag::HpoSpec& spec, uint64_t seed);
+  GridSearch(const Config& spec, uint64_t seed);
   std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
   size_t size() const { return points_.size(); }
 

@@ -70,3 +70,14 @@ std::optional<Segment> Pbt::next(const std::vector<TrialRecord>& trials) const {
 }
 
 }  // namespace flow::hpo
+
+namespace flow::hpo {
+
+std::vector<bool> Pbt::continuable(const std::vector<TrialRecord>& trials) const {
+  std::vector<bool> out(trials.size());
+  for (size_t i = 0; i < trials.size(); ++i)
+    out[i] = trials[i].status == TrialStatus::kPaused && trials[i].epochs < spec_.max_epochs;
+  return out;
+}
+
+}  // namespace flow::hpo

@@ -17,6 +17,10 @@ class Pbt : public Tuner {
  public:
   using Tuner::Tuner;
   std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
+
+ protected:
+  // A paused trial with epochs left may continue, or be exploited by another.
+  std::vector<bool> continuable(const std::vector<TrialRecord>& trials) const override;
 };
 
 }  // namespace flow::hpo

@@ -7,11 +7,11 @@ namespace flow::hpo {
 
 namespace {
 
-double lo_of(const dag::SpaceDim& d) {
-  return d.args.at(0).get<double>();
+double lo_of(const Dim& d) {
+  return d.lo;
 }
-double hi_of(const dag::SpaceDim& d) {
-  return d.args.at(1).get<double>();
+double hi_of(const Dim& d) {
+  return d.hi;
 }
 
 // splitmix64: spreads (seed, trial, purpose) over the whole state space.
@@ -36,20 +36,20 @@ Rng rng_for(uint64_t seed, int trial, int purpose, int generation) {
   return Rng(s);
 }
 
-SearchSpace::SearchSpace(std::vector<dag::SpaceDim> dims) : dims_(std::move(dims)) {}
+SearchSpace::SearchSpace(std::vector<Dim> dims) : dims_(std::move(dims)) {}
 
 Params SearchSpace::sample(Rng& rng) const {
   Params p = Params::object();
   for (const auto& d : dims_) {
-    if (d.kind == "choice") {
-      auto i = std::uniform_int_distribution<size_t>(0, d.args.size() - 1)(rng);
-      p[d.name] = d.args[i];
-    } else if (d.kind == "uniform") {
+    if (d.kind == DimKind::kChoice) {
+      auto i = std::uniform_int_distribution<size_t>(0, d.choices.size() - 1)(rng);
+      p[d.name] = d.choices[i];
+    } else if (d.kind == DimKind::kUniform) {
       p[d.name] = lo_of(d) + (hi_of(d) - lo_of(d)) * uniform01(rng);
-    } else if (d.kind == "loguniform") {
+    } else if (d.kind == DimKind::kLogUniform) {
       double a = std::log(lo_of(d)), b = std::log(hi_of(d));
       p[d.name] = std::exp(a + (b - a) * uniform01(rng));
-    } else if (d.kind == "randint") {
+    } else if (d.kind == DimKind::kInt) {
       auto lo = static_cast<long long>(lo_of(d)), hi = static_cast<long long>(hi_of(d));
       p[d.name] = std::uniform_int_distribution<long long>(lo, hi)(rng);
     }
@@ -66,20 +66,20 @@ Params SearchSpace::perturb(const Params& in, Rng& rng) const {
       continue;
     }
     const double factor = uniform01(rng) < 0.5 ? 0.8 : 1.2;
-    if (d.kind == "choice") {
-      auto it = std::find(d.args.begin(), d.args.end(), p[d.name]);
-      long long i = it == d.args.end() ? 0 : it - d.args.begin();
-      const long long n = static_cast<long long>(d.args.size());
+    if (d.kind == DimKind::kChoice) {
+      auto it = std::find(d.choices.begin(), d.choices.end(), p[d.name]);
+      long long i = it == d.choices.end() ? 0 : it - d.choices.begin();
+      const long long n = static_cast<long long>(d.choices.size());
       if (uniform01(rng) < 0.25) {
         i = std::uniform_int_distribution<long long>(0, n - 1)(rng);
       } else if (n > 1) {
         i = std::clamp(i + (factor < 1 ? -1 : 1), 0LL, n - 1);
       }
-      p[d.name] = d.args[static_cast<size_t>(i)];
-    } else if (d.kind == "uniform" || d.kind == "loguniform") {
+      p[d.name] = d.choices[static_cast<size_t>(i)];
+    } else if (d.kind == DimKind::kUniform || d.kind == DimKind::kLogUniform) {
       // For loguniform a factor is a step in log space, as Ray Tune's PBT does it.
       p[d.name] = std::clamp(p[d.name].get<double>() * factor, lo_of(d), hi_of(d));
-    } else if (d.kind == "randint") {
+    } else if (d.kind == DimKind::kInt) {
       auto v = static_cast<double>(p[d.name].get<long long>());
       auto moved = static_cast<long long>(std::llround(v * factor));
       if (moved == static_cast<long long>(v)) moved += factor < 1 ? -1 : 1;
@@ -94,9 +94,9 @@ std::vector<Params> SearchSpace::grid(int points) const {
   std::vector<Params> out{Params::object()};
   for (const auto& d : dims_) {
     std::vector<nlohmann::json> values;
-    if (d.kind == "choice") {
-      values.assign(d.args.begin(), d.args.end());
-    } else if (d.kind == "randint") {
+    if (d.kind == DimKind::kChoice) {
+      values.assign(d.choices.begin(), d.choices.end());
+    } else if (d.kind == DimKind::kInt) {
       auto lo = static_cast<long long>(lo_of(d)), hi = static_cast<long long>(hi_of(d));
       if (hi - lo + 1 <= points) {
         for (long long v = lo; v <= hi; ++v)
@@ -106,7 +106,7 @@ std::vector<Params> SearchSpace::grid(int points) const {
           values.emplace_back(lo + (hi - lo) * i / std::max(1, points - 1));
       }
     } else {
-      const bool log = d.kind == "loguniform";
+      const bool log = d.kind == DimKind::kLogUniform;
       double a = log ? std::log(lo_of(d)) : lo_of(d), b = log ? std::log(hi_of(d)) : hi_of(d);
       for (int i = 0; i < points; ++i) {
         double x = points == 1 ? (a + b) / 2 : a + (b - a) * i / (points - 1);

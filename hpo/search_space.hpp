@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/dag/dag.hpp"
+#include "hpo/config.hpp"
 
 namespace flow::hpo {
 
@@ -21,7 +21,7 @@ Rng rng_for(uint64_t seed, int trial, int purpose, int generation = 0);
 
 class SearchSpace {
  public:
-  explicit SearchSpace(std::vector<dag::SpaceDim> dims);
+  explicit SearchSpace(std::vector<Dim> dims);
 
   Params sample(Rng& rng) const;
 
@@ -35,10 +35,10 @@ class SearchSpace {
   // values (geometric for loguniform).
   std::vector<Params> grid(int points = 3) const;
 
-  const std::vector<dag::SpaceDim>& dims() const { return dims_; }
+  const std::vector<Dim>& dims() const { return dims_; }
 
  private:
-  std::vector<dag::SpaceDim> dims_;
+  std::vector<Dim> dims_;
 };
 
 }  // namespace flow::hpo

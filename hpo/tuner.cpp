@@ -1,10 +1,13 @@
 #include "hpo/tuner.hpp"
 
+#include <cmath>
+#include <set>
 #include <stdexcept>
 
 #include "hpo/asha.hpp"
 #include "hpo/basic_search.hpp"
 #include "hpo/pbt.hpp"
+#include "hpo/tpe.hpp"
 
 namespace flow::hpo {
 
@@ -44,8 +47,7 @@ std::optional<double> TrialRecord::metric_at(int e) const {
   return std::nullopt;
 }
 
-Tuner::Tuner(const dag::HpoSpec& spec, uint64_t seed)
-    : spec_(spec), space_(spec.space), seed_(seed) {}
+Tuner::Tuner(const Config& spec, uint64_t seed) : spec_(spec), space_(spec.space), seed_(seed) {}
 
 TrialStatus Tuner::after_segment(const TrialRecord& t) const {
   return t.epochs >= spec_.max_epochs ? TrialStatus::kCompleted : TrialStatus::kPaused;
@@ -77,8 +79,67 @@ Params Tuner::sample(int trial) const {
   return space_.sample(rng);
 }
 
-std::unique_ptr<Tuner> make_tuner(const dag::HpoSpec& spec, uint64_t seed) {
-  if (spec.algorithm == "random") return std::make_unique<RandomSearch>(spec, seed);
+std::vector<Observation> Tuner::observations(const std::vector<TrialRecord>& trials) const {
+  std::vector<Observation> out;
+  for (const auto& t : trials) {
+    if (t.status == TrialStatus::kFailed) continue;
+    auto m = t.metric_at(spec_.max_epochs);
+    if (!m || !std::isfinite(*m)) continue;
+    out.push_back({t.index, t.params, spec_.mode == "max" ? -*m : *m});
+  }
+  return out;
+}
+
+Params Tuner::propose(int trial, const std::vector<TrialRecord>& trials) const {
+  if (!spec_.model_based()) return sample(trial);
+  auto obs = observations(trials);
+  if (static_cast<int>(obs.size()) < std::max(2, spec_.startup_trials)) return sample(trial);
+  Rng rng = rng_for(seed_, trial, /*purpose=*/3);
+  return Tpe(space_).propose(obs, rng);
+}
+
+std::vector<bool> Tuner::continuable(const std::vector<TrialRecord>& trials) const {
+  std::vector<bool> out(trials.size());
+  for (size_t i = 0; i < trials.size(); ++i)
+    out[i] = trials[i].status == TrialStatus::kPaused;
+  return out;
+}
+
+std::vector<std::pair<int, int>> Tuner::retired_checkpoints(
+    const std::vector<TrialRecord>& trials) const {
+  // Checkpoints a running segment starts from: its source's, at the epochs it starts at.
+  std::set<std::pair<int, int>> inputs;
+  for (const auto& t : trials) {
+    if (t.status == TrialStatus::kRunning && t.source >= 0) inputs.insert({t.source, t.epochs});
+  }
+  const auto b = best(trials);
+  const auto alive = continuable(trials);
+  std::vector<std::pair<int, int>> out;
+  for (const auto& t : trials) {
+    for (size_t i = 0; i < t.history.size(); ++i) {
+      const std::pair<int, int> ck{t.index, t.history[i].first};
+      if (inputs.count(ck)) continue;
+      const bool latest = i + 1 == t.history.size();
+      if (latest && t.status != TrialStatus::kFailed) {
+        if (t.status == TrialStatus::kRunning) continue;  // its segment may fail and retry
+        if (b && *b == t.index) continue;
+        if (alive[static_cast<size_t>(t.index)]) continue;
+      }
+      out.push_back(ck);
+    }
+  }
+  return out;
+}
+
+std::unique_ptr<Tuner> make_tuner(const Config& spec, uint64_t seed) {
+  if (auto problems = validate(spec); !problems.empty()) {
+    std::string all;
+    for (const auto& p : problems)
+      all += (all.empty() ? "" : "; ") + p;
+    throw std::invalid_argument("invalid hpo config: " + all);
+  }
+  if (spec.algorithm == "random" || spec.algorithm == "tpe")
+    return std::make_unique<RandomSearch>(spec, seed);
   if (spec.algorithm == "grid") return std::make_unique<GridSearch>(spec, seed);
   if (spec.algorithm == "asha") return std::make_unique<Asha>(spec, seed, /*brackets=*/1);
   if (spec.algorithm == "hyperband") return std::make_unique<Asha>(spec, seed, /*brackets=*/0);

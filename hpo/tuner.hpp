@@ -11,11 +11,15 @@
 // (hpo/asha.hpp, hpo/pbt.hpp, hpo/basic_search.hpp):
 //   random     `samples` trials, one segment each to max_epochs
 //   grid       every grid point (hpo/search_space.hpp), one segment each to max_epochs
+//   tpe        like random, but after `startup_trials` completed trials each new trial is
+//              proposed by TPE (hpo/tpe.hpp) from the completed trials' final metrics
 //   asha       asynchronous successive halving: rungs at grace, grace*rf, ... max_epochs;
 //              a trial is promoted from rung k when it is in the top 1/rf of those that
 //              finished rung k; others are stopped when nothing is left to do
 //   hyperband  several ASHA brackets, each starting at a higher rung, trials shared out
 //              in Hyperband's proportions (asynchronous Hyperband, as in Ray Tune)
+//   (asha and hyperband with sampler tpe: new trials proposed by TPE fitted on the
+//   highest rung with at least `startup_trials` results, as BOHB does)
 //   pbt        a population of `samples` trials trained perturbation_interval epochs at a
 //              time; after each segment a trial in the bottom quarter continues from a
 //              top-quarter trial's checkpoint with perturbed parameters (exploit+explore)
@@ -26,8 +30,9 @@
 #include <utility>
 #include <vector>
 
-#include "engine/dag/dag.hpp"
+#include "hpo/config.hpp"
 #include "hpo/search_space.hpp"
+#include "hpo/tpe.hpp"
 
 namespace flow::hpo {
 
@@ -50,7 +55,9 @@ struct TrialRecord {
   int generation = 0;  // pbt: exploits so far
   int parent = -1;     // pbt: the trial last exploited (-1: none)
   int epochs = 0;      // epochs trained when the last segment finished
+  int source = -1;     // whose checkpoint the current/last segment started from (-1: none)
   std::vector<std::pair<int, double>> history;  // (epochs, metric) per finished segment
+  std::vector<double> objectives;  // multi-objective: each objective after the last segment
   TrialStatus status = TrialStatus::kRunning;
 
   std::string id() const { return "trial-" + std::to_string(index); }
@@ -76,7 +83,7 @@ struct Segment {
 
 class Tuner {
  public:
-  Tuner(const dag::HpoSpec& spec, uint64_t seed);
+  Tuner(const Config& spec, uint64_t seed);
   virtual ~Tuner() = default;
 
   // The next segment, or nullopt when nothing should start now (`parallel` segments run,
@@ -92,21 +99,42 @@ class Tuner {
   bool finished(const std::vector<TrialRecord>& trials) const;
 
   // The best trial by its last metric (mode min or max); ties go to the lower index.
+  // Failed trials never count.
   std::optional<int> best(const std::vector<TrialRecord>& trials) const;
 
+  // Checkpoints no segment will read any more, as (trial, epochs) pairs from the trials'
+  // histories: every one but each trial's latest; the latest too when the trial can no
+  // longer continue (continuable) and no running segment starts from it, except the
+  // best trial's. Failed trials' checkpoints are all retired.
+  std::vector<std::pair<int, int>> retired_checkpoints(
+      const std::vector<TrialRecord>& trials) const;
+
+  // What the model of a model-based tuner is fitted on: (parameters, value) of the
+  // trials that did not fail, lower is better. Base: the final metric of trials that
+  // reached max_epochs.
+  virtual std::vector<Observation> observations(const std::vector<TrialRecord>& trials) const;
+
   bool better(double a, double b) const { return spec_.mode == "max" ? a > b : a < b; }
-  const dag::HpoSpec& spec() const { return spec_; }
+  const Config& spec() const { return spec_; }
 
  protected:
   int running(const std::vector<TrialRecord>& trials) const;
-  Params sample(int trial) const;  // the initial parameters of trial `trial`
+  Params sample(int trial) const;  // random initial parameters of trial `trial`
+  // The initial parameters of new trial `trial`: sampled at random, or, for a model-based
+  // tuner with at least startup_trials observations, proposed by TPE. A pure function of
+  // (seed, trial, the observations).
+  Params propose(int trial, const std::vector<TrialRecord>& trials) const;
+  // Per trial: whether it is paused and may still be continued (or, in PBT, exploited).
+  // Base: every paused trial.
+  virtual std::vector<bool> continuable(const std::vector<TrialRecord>& trials) const;
 
-  dag::HpoSpec spec_;
+  Config spec_;
   SearchSpace space_;
   uint64_t seed_;
 };
 
-// The tuner for spec.algorithm (random, grid, asha, hyperband, pbt).
-std::unique_ptr<Tuner> make_tuner(const dag::HpoSpec& spec, uint64_t seed);
+// The tuner for spec.algorithm (random, grid, tpe, asha, hyperband, pbt). Throws
+// std::invalid_argument naming every problem validate() finds.
+std::unique_ptr<Tuner> make_tuner(const Config& spec, uint64_t seed);
 
 }  // namespace flow::hpo

@@ -41,6 +41,9 @@ Leaderboard Leaderboard::from_json(const std::string& task, const nlohmann::json
     b.best_metric = optional_number(*it, "metric");
     b.best_params = it->value("params", nlohmann::json::object());
   }
+  for (const auto& id : board.value("pareto", nlohmann::json::array())) {
+    if (id.is_string()) b.pareto.push_back(id.get<std::string>());
+  }
   for (const auto& t : board.value("trials", nlohmann::json::array())) {
     TrialRow r;
     r.trial = str(t, "id");
@@ -53,6 +56,8 @@ Leaderboard Leaderboard::from_json(const std::string& task, const nlohmann::json
     r.status = str(t, "state");
     r.instance_state = str(t, "instance_state");
     r.params = t.value("params", nlohmann::json::object());
+    r.objectives = t.value("objectives", nlohmann::json());
+    r.pareto = t.value("pareto", false);
     b.trials.push_back(std::move(r));
   }
   return b;

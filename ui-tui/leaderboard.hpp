@@ -2,7 +2,8 @@
 // The leaderboard of an HPO task as the TUI shows it. It is built from
 // run::Sweep::leaderboard(), the same document `flow hpo RUN TASK --json` prints, so the
 // two always agree: trials best first (those without a metric last), each with its
-// metric, epochs trained, rung, generation, parent (PBT) and parameters.
+// metric, epochs trained, rung, generation, parent (PBT) and parameters; for a
+// multi-objective sweep also each trial's objectives and the Pareto front.
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -26,6 +27,8 @@ struct TrialRow {
   std::string status;  // running | paused | completed | stopped | failed
   std::string instance_state;
   nlohmann::json params;
+  nlohmann::json objectives;  // multi-objective: {name: value}; null otherwise
+  bool pareto = false;        // multi-objective: on the Pareto front
 };
 
 struct Leaderboard {
@@ -39,7 +42,8 @@ struct Leaderboard {
   std::string best_trial;  // "" until the sweep named one
   std::optional<double> best_metric;
   nlohmann::json best_params;
-  std::vector<TrialRow> trials;  // best first
+  std::vector<std::string> pareto;  // multi-objective: the trials on the Pareto front
+  std::vector<TrialRow> trials;     // best first
 
   // From the JSON of run::Sweep::leaderboard().
   static Leaderboard from_json(const std::string& task, const nlohmann::json& board);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/core/error.hpp"
+#include "engine/core/suggest.hpp"
 #include "engine/dag/loader.hpp"
 #include "ui-tui/cells.hpp"
 #include "ui-tui/log_view.hpp"
@@ -87,6 +88,7 @@ void LeaderboardView::draw(Canvas& canvas, EpochMs /*now*/) {
   } else {
     best.add("no trial has reported " + b.metric + " yet", Style{Tone::kDim});
   }
+  if (!b.pareto.empty()) best.add("   pareto front: " + join(b.pareto, " "), Style{Tone::kAccent});
   if (!filter_.empty()) best.add("   filter: " + filter_, Style{Tone::kAccent});
 
   if (visible_.empty()) {
@@ -113,15 +115,18 @@ void LeaderboardView::draw(Canvas& canvas, EpochMs /*now*/) {
   };
   draw_table(canvas, 2, canvas.rows() - 2, columns, cursor_, [&](size_t index) {
     const TrialRow& t = b.trials[visible_[index]];
-    return TableRow{{std::to_string(visible_[index] + 1)},
-                    {t.trial},
-                    {t.status, tone_of_trial(t.status)},
-                    {metric_text(t.metric)},
-                    {std::to_string(t.epochs)},
-                    {std::to_string(t.rung)},
-                    {std::to_string(t.generation)},
-                    {t.parent.empty() ? "-" : t.parent},
-                    {params_text(t.params)}};
+    return TableRow{
+        {std::to_string(visible_[index] + 1)},
+        {t.trial},
+        {t.status, tone_of_trial(t.status)},
+        {metric_text(t.metric)},
+        {std::to_string(t.epochs)},
+        {std::to_string(t.rung)},
+        {std::to_string(t.generation)},
+        {t.parent.empty() ? "-" : t.parent},
+        {(t.objectives.is_object() ? (t.pareto ? "* " : "  ") + params_text(t.objectives) + " | "
+                                   : std::string()) +
+         params_text(t.params)}};
   });
 }
 

@@ -37,6 +37,16 @@ void print_table(const nlohmann::json& board) {
                 board["metric"].get<std::string>().c_str(), board["best"]["metric"].dump().c_str(),
                 short_params(board["best"]["params"]).c_str());
   }
+  if (board.contains("objectives")) {
+    std::string objectives, front;
+    for (const auto& o : board["objectives"])
+      objectives += (objectives.empty() ? "" : ", ") + o["metric"].get<std::string>() + " (" +
+                    o["mode"].get<std::string>() + ")";
+    for (const auto& id : board["pareto"])
+      front += " " + id.get<std::string>();
+    std::printf("objectives: %s; best by %s\npareto front:%s\n", objectives.c_str(),
+                board["best_rule"].dump().c_str(), front.empty() ? " -" : front.c_str());
+  }
   std::printf("\n%-10s %-10s %12s %6s %4s %4s %-10s %s\n", "TRIAL", "STATE", "METRIC", "EPOCHS",
               "RUNG", "GEN", "PARENT", "PARAMS");
   for (const auto& t : board["trials"]) {
@@ -47,7 +57,12 @@ void print_table(const nlohmann::json& board) {
                 t["state"].get<std::string>().c_str(), metric, t["epochs"].get<int>(),
                 t["rung"].get<int>(), t["generation"].get<int>(),
                 t["parent"].is_string() ? t["parent"].get<std::string>().c_str() : "-",
-                short_params(t["params"]).c_str());
+                ((t.value("objectives", nlohmann::json()).is_object()
+                      ? std::string(t.value("pareto", false) ? "* " : "  ") +
+                            short_params(t["objectives"]) + " | "
+                      : std::string()) +
+                 short_params(t["params"]))
+                    .c_str());
   }
 }
 

@@ -43,9 +43,18 @@ struct SpaceDim {
 
 // The `hpo:` block (docs/REFERENCE.md §3.5).
 struct HpoSpec {
-  std::string algorithm = "random";  // random | grid | asha | hyperband | pbt
+  std::string algorithm = "random";  // random | grid | tpe | asha | hyperband | pbt
+  std::string sampler = "random";    // asha/hyperband: random | tpe
+  // The metric the tuner ranks by: the one metric, or with objectives the scalar `best`
+  // defines (best_metric with its mode, or "weighted", min).
   std::string metric;
   std::string mode = "min";  // min | max
+  // Multi-objective: every objective, in order (metric, min|max), and the rule for the
+  // best trial: best_metric, or else best_weights (objective -> weight).
+  std::vector<std::pair<std::string, std::string>> objectives;
+  std::string best_metric;
+  std::map<std::string, double> best_weights;
+  int startup_trials = 10;
   int samples = 8;
   int max_epochs = 10;
   int grace_epochs = 1;

@@ -3,6 +3,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -380,7 +381,11 @@ const std::vector<std::string> kHpoKeys = {"algorithm",
                                            "perturbation_interval",
                                            "parallel",
                                            "space",
-                                           "seed"};
+                                           "seed",
+                                           "sampler",
+                                           "startup_trials",
+                                           "objectives",
+                                           "best"};
 const std::vector<std::string> kSlurmStates = {
     "TIMEOUT",   "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE",
     "CANCELLED", "FAILED",    "REQUEUED",  "SUSPENDED", "REVOKED",       "SPECIAL_EXIT"};
@@ -472,11 +477,67 @@ void read_env(Reader& r, const YNode& n, std::map<std::string, std::string>& env
   }
 }
 
+// hpo.objectives: {metric: min|max, ...} (two or more) and hpo.best: the rule that picks
+// the best trial of such a sweep, an objective's name or {weights: {objective: w, ...}}.
+void read_objectives(Reader& r, const YNode& hpo, const YNode& n, HpoSpec& h) {
+  if (!n.IsMap() || n.size() < 2) {
+    r.error(n,
+            "hpo.objectives must map two or more metrics to min or max, e.g. "
+            "{val_mae: min, latency_ms: min}; for one metric use metric and mode");
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& [k, v] : n.pairs()) {
+    const std::string mode = v.IsScalar() ? v.Scalar() : "";
+    if (mode != "min" && mode != "max") {
+      r.error(v, "hpo.objectives." + k.Scalar() + " must be min or max");
+      continue;
+    }
+    h.objectives.emplace_back(k.Scalar(), mode);
+    names.push_back(k.Scalar());
+  }
+  auto best = hpo["best"];
+  if (!best) {
+    r.error(n, "a sweep with several objectives (" + join(names) +
+                   ") needs a rule for its best trial, which downstream tasks get: "
+                   "best: <objective> (the trial best on it) or best: {weights: {" +
+                   names[0] +
+                   ": 1.0, ...}} (the lowest weighted sum; max objectives count "
+                   "negated)");
+    return;
+  }
+  auto known = [&](const std::string& m, const YNode& at, const std::string& what) {
+    if (std::find(names.begin(), names.end(), m) != names.end()) return true;
+    r.error(at, what + " '" + m + "' is not an objective" + did_you_mean(m, names) +
+                    "; objectives: " + join(names));
+    return false;
+  };
+  if (best.IsScalar()) {
+    if (known(best.Scalar(), best, "hpo.best")) h.best_metric = best.Scalar();
+    return;
+  }
+  auto weights = best.IsMap() && best.size() == 1 ? best["weights"] : YNode();
+  if (!weights || !weights.IsMap() || weights.size() == 0) {
+    r.error(best, "hpo.best must be an objective's name or {weights: {objective: weight, ...}}");
+    return;
+  }
+  for (const auto& [k, v] : weights.pairs()) {
+    if (!known(k.Scalar(), k, "hpo.best.weights:")) continue;
+    auto w = r.number(v, "hpo.best.weights." + k.Scalar());
+    if (w && (*w < 0 || !std::isfinite(*w))) {
+      r.error(v, "hpo.best.weights." + k.Scalar() + " must be a number >= 0");
+      continue;
+    }
+    if (w) h.best_weights[k.Scalar()] = *w;
+  }
+}
+
 void read_hpo(Reader& r, const YNode& n, HpoSpec& h) {
   h.where = r.loc(n);
   if (!r.is_map(n, "hpo")) return;
   r.check_keys(n, kHpoKeys, "hpo");
-  static const std::vector<std::string> algos = {"random", "grid", "asha", "hyperband", "pbt"};
+  static const std::vector<std::string> algos = {"random", "grid",      "tpe",
+                                                 "asha",   "hyperband", "pbt"};
   if (auto v = n["algorithm"]) {
     auto a = r.str(v, "hpo.algorithm").value_or("");
     if (std::find(algos.begin(), algos.end(), a) == algos.end()) {
@@ -485,11 +546,33 @@ void read_hpo(Reader& r, const YNode& n, HpoSpec& h) {
     }
     h.algorithm = a;
   }
-  if (auto v = n["metric"]) h.metric = r.str(v, "hpo.metric").value_or("");
-  if (h.metric.empty()) r.error(n, "hpo needs 'metric': the name of the metric trials report");
+  if (auto v = n["sampler"]) {
+    h.sampler = r.str(v, "hpo.sampler").value_or("random");
+    if (h.sampler != "random" && h.sampler != "tpe") {
+      r.error(v, "hpo.sampler '" + h.sampler + "' is not known; use random or tpe");
+    } else if (h.sampler == "tpe" && h.algorithm != "asha" && h.algorithm != "hyperband" &&
+               h.algorithm != "tpe") {
+      r.error(v,
+              "hpo.sampler tpe works with algorithm asha or hyperband (for plain TPE use "
+              "algorithm: tpe), not " +
+                  h.algorithm);
+    }
+  }
+  if (auto v = n["objectives"]) read_objectives(r, n, v, h);
+  if (auto v = n["metric"]) {
+    h.metric = r.str(v, "hpo.metric").value_or("");
+    if (!h.objectives.empty())
+      r.error(v,
+              "hpo has both 'metric' and 'objectives'; a multi-objective sweep lists every "
+              "metric under objectives (and picks its best trial with 'best')");
+  }
+  if (h.metric.empty() && h.objectives.empty())
+    r.error(n, "hpo needs 'metric': the name of the metric trials report");
   if (auto v = n["mode"]) {
     h.mode = r.str(v, "hpo.mode").value_or("min");
     if (h.mode != "min" && h.mode != "max") r.error(v, "hpo.mode must be 'min' or 'max'");
+    if (!h.objectives.empty())
+      r.error(v, "hpo.mode is for a single metric; give each objective its mode under objectives");
   }
   auto int_field = [&](const char* key, int& out, long long lo, long long hi) {
     if (auto v = n[key]) {
@@ -502,6 +585,7 @@ void read_hpo(Reader& r, const YNode& n, HpoSpec& h) {
   int_field("reduction_factor", h.reduction_factor, 2, 100);
   int_field("perturbation_interval", h.perturbation_interval, 1, 1000000);
   int_field("parallel", h.parallel, 1, 10000);
+  int_field("startup_trials", h.startup_trials, 1, 100000);
   if (auto v = n["seed"]) {
     if (auto i = r.integer(v, "hpo.seed", 0, (1LL << 62))) h.seed = static_cast<uint64_t>(*i);
   }
@@ -509,9 +593,21 @@ void read_hpo(Reader& r, const YNode& n, HpoSpec& h) {
     r.error(n, "hpo.grace_epochs (" + std::to_string(h.grace_epochs) +
                    ") must not exceed hpo.max_epochs (" + std::to_string(h.max_epochs) + ")");
   }
+  if (!h.objectives.empty()) {  // the scalar the tuner ranks by: the best rule's
+    h.metric = h.best_metric.empty() ? "weighted" : h.best_metric;
+    for (const auto& [m, mode] : h.objectives) {
+      if (m == h.best_metric) h.mode = mode;
+    }
+  }
+  if (auto v = n["best"]; v && h.objectives.empty())
+    r.error(v,
+            "hpo.best is the rule of a multi-objective sweep; with one metric the best trial "
+            "is the one best on it (remove best, or list the metrics under objectives)");
   auto space = n["space"];
   if (!space || !space.IsMap() || space.size() == 0) {
-    r.error(space ? space : n, "hpo needs 'space': a mapping of parameter -> distribution");
+    r.error(space ? space : n,
+            "hpo needs 'space' with at least one dimension: a mapping of parameter -> "
+            "distribution, e.g. space: {lr: {loguniform: [1.0e-5, 1.0e-1]}}");
     return;
   }
   static const std::vector<std::string> kinds = {"uniform", "loguniform", "randint", "choice"};
@@ -544,7 +640,9 @@ void read_hpo(Reader& r, const YNode& n, HpoSpec& h) {
         continue;
       }
       if (d.kind == "loguniform" && d.args[0].get<double>() <= 0) {
-        r.error(args, "hpo.space." + d.name + ": loguniform needs lo > 0");
+        r.error(args, "hpo.space." + d.name + ": loguniform needs lo > 0 (its range is " +
+                          "sampled in log space and log(" + d.args[0].dump() +
+                          ") is undefined); use a small positive lo such as 1.0e-6, or uniform");
         continue;
       }
     }

@@ -1,8 +1,13 @@
 #include "engine/run/sweep.hpp"
 
+#include <cmath>
 #include <fstream>
+#include <regex>
+#include <set>
 
 #include "engine/core/sha256.hpp"
+#include "engine/core/suggest.hpp"
+#include "hpo/pareto.hpp"
 
 namespace flow::run {
 
@@ -21,7 +26,9 @@ nlohmann::json to_json(const hpo::TrialRecord& t) {
           {"generation", t.generation},
           {"parent", t.parent},
           {"epochs", t.epochs},
+          {"source", t.source},
           {"history", history},
+          {"objectives", t.objectives},
           {"status", std::string(hpo::to_string(t.status))}};
 }
 
@@ -34,8 +41,11 @@ hpo::TrialRecord from_json(const nlohmann::json& j) {
   t.generation = j.value("generation", 0);
   t.parent = j.value("parent", -1);
   t.epochs = j.value("epochs", 0);
+  t.source = j.value("source", -1);
   for (const auto& h : j.value("history", nlohmann::json::array()))
     t.history.emplace_back(h.at(0).get<int>(), h.at(1).get<double>());
+  for (const auto& v : j.value("objectives", nlohmann::json::array()))
+    t.objectives.push_back(v.is_number() ? v.get<double>() : NAN);
   t.status =
       hpo::trial_status_from(j.value("status", "running")).value_or(hpo::TrialStatus::kRunning);
   return t;
@@ -58,7 +68,40 @@ uint64_t seed_of(const dag::Task& task, const std::string& run_id) {
 }  // namespace
 
 Sweep::Sweep(const dag::Task& task, const std::string& run_id)
-    : task_id_(task.id), tuner_(hpo::make_tuner(*task.hpo, seed_of(task, run_id))) {}
+    : task_id_(task.id), tuner_(hpo::make_tuner(config_of(*task.hpo), seed_of(task, run_id))) {}
+
+hpo::Config Sweep::config_of(const dag::HpoSpec& spec) {
+  hpo::Config c;
+  c.algorithm = spec.algorithm;
+  c.metric = spec.metric;
+  c.mode = spec.mode;
+  c.samples = spec.samples;
+  c.max_epochs = spec.max_epochs;
+  c.grace_epochs = spec.grace_epochs;
+  c.reduction_factor = spec.reduction_factor;
+  c.perturbation_interval = spec.perturbation_interval;
+  c.parallel = spec.parallel;
+  c.sampler = spec.sampler;
+  c.startup_trials = spec.startup_trials;
+  for (const auto& [m, mode] : spec.objectives)
+    c.objectives.push_back({m, mode});
+  c.best.metric = spec.best_metric;
+  c.best.weights = spec.best_weights;
+  for (const auto& d : spec.space) {
+    hpo::Dim dim;
+    dim.name = d.name;
+    dim.kind = hpo::dim_kind_from(d.kind).value_or(hpo::DimKind::kUniform);
+    if (dim.kind == hpo::DimKind::kChoice) {
+      dim.choices.assign(d.args.begin(), d.args.end());
+    } else if (d.args.is_array() && d.args.size() == 2 && d.args[0].is_number() &&
+               d.args[1].is_number()) {
+      dim.lo = d.args[0].get<double>();
+      dim.hi = d.args[1].get<double>();
+    }
+    c.space.push_back(std::move(dim));
+  }
+  return c;
+}
 
 std::string Sweep::trial_instance_id(const std::string& task, int trial) {
   return task + "[trial-" + std::to_string(trial) + "]";
@@ -97,41 +140,92 @@ void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s,
   t.rung = s.rung;
   t.generation = s.generation;
   t.parent = s.parent;
+  t.source = s.resume_from;
   t.epochs = s.start_epochs;
   t.status = hpo::TrialStatus::kRunning;
   store(inst, t);
   auto& j = inst.attrs[kKey];
   j["target"] = s.target_epochs;
   j["checkpoint_in"] = checkpoint_in;
-  j["checkpoint_out"] = run_dir + "/hpo-" + task_id_ + "-trial-" + std::to_string(s.trial) + "-e" +
-                        std::to_string(s.target_epochs) + ".ckpt";
+  j["checkpoint_out"] = checkpoint_path(run_dir, s.trial, s.target_epochs);
+  prune(records, run_dir);
 }
+
+std::string Sweep::checkpoint_path(const std::string& run_dir, int trial, int epochs) const {
+  return run_dir + "/hpo-" + task_id_ + "-trial-" + std::to_string(trial) + "-e" +
+         std::to_string(epochs) + ".ckpt";
+}
+
+void Sweep::prune(const std::vector<hpo::TrialRecord>& records, const std::string& run_dir) const {
+  if (run_dir.empty()) return;
+  for (const auto& [trial, epochs] : tuner_->retired_checkpoints(records)) {
+    std::error_code ec;  // absent (deleted before, never written, or not on this machine)
+    std::filesystem::remove(checkpoint_path(run_dir, trial, epochs), ec);
+  }
+}
+
+namespace {
+
+// One metrics line as JSON. Python's json module writes NaN, Infinity and -Infinity, which
+// are not JSON: they are read as null here, so that a diverged trial is seen, not skipped.
+nlohmann::json parse_metrics_line(const std::string& line) {
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_discarded()) return j;
+  static const std::regex non_finite(R"((:\s*)(-?Infinity|NaN)\b)");
+  return nlohmann::json::parse(std::regex_replace(line, non_finite, "$1null"), nullptr, false);
+}
+
+}  // namespace
 
 std::optional<std::string> Sweep::end_segment(state::InstanceRecord& inst,
                                               const std::filesystem::path& metrics) const {
   auto t = from_json(inst.attrs[kKey]);
   const int target = inst.attrs[kKey].value("target", spec().max_epochs);
-  const std::string& name = spec().metric;
-  std::optional<double> value;
+  const hpo::Config& c = spec();
+  std::vector<std::string> names;
+  for (const auto& o : c.objectives)
+    names.push_back(o.metric);
+  if (names.empty()) names.push_back(c.metric);
+  // The last line (at an epoch no later than the target) that has every objective.
+  std::optional<std::vector<double>> values;
   std::ifstream in(metrics, std::ios::binary);
   std::string line;
   while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains(name) || !j[name].is_number()) continue;
+    auto j = parse_metrics_line(line);
+    if (!j.is_object()) continue;
     if (j.contains("epoch") && j["epoch"].is_number() && j["epoch"].get<double>() > target)
       continue;
-    value = j[name].get<double>();
+    std::vector<double> row;
+    for (const auto& n : names) {
+      if (!j.contains(n) || !(j[n].is_number() || j[n].is_null())) break;
+      row.push_back(j[n].is_number() ? j[n].get<double>() : NAN);
+    }
+    if (row.size() == names.size()) values = std::move(row);
   }
-  if (!value) {
+  auto failed = [&](std::string why) {
     t.status = hpo::TrialStatus::kFailed;
     store(inst, t);
-    return "the trial reported no '" + name +
-           "' in $FLOW_METRICS_FILE (write JSON lines such as "
-           "{\"epoch\": 3, \"" +
-           name + "\": 0.42})";
+    return why;
+  };
+  if (!values) {
+    std::string example;
+    for (const auto& n : names)
+      example += ", \"" + n + "\": 0.42";
+    return failed("the trial reported no " +
+                  (names.size() == 1 ? "'" + names[0] + "'"
+                                     : "line with all of its objectives (" + join(names) + ")") +
+                  " in $FLOW_METRICS_FILE (write JSON lines such as {\"epoch\": 3" + example +
+                  "})");
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!std::isfinite((*values)[i]))
+      return failed("the trial reported " + names[i] +
+                    " = NaN or infinite (epoch <= " + std::to_string(target) +
+                    "); it is recorded as failed and left out of the tuner's model");
   }
   t.epochs = target;
-  t.history.emplace_back(target, *value);
+  t.history.emplace_back(target, hpo::scalarize(c, *values));
+  if (c.multi_objective()) t.objectives = *values;
   t.status = tuner_->after_segment(t);
   store(inst, t);
   inst.attrs[kKey]["checkpoint"] = inst.attrs[kKey].value("checkpoint_out", "");
@@ -145,19 +239,40 @@ void Sweep::fail(state::InstanceRecord& inst) const {
 }
 
 nlohmann::json Sweep::conclude(const std::vector<state::InstanceRecord*>& insts) const {
-  std::vector<const state::InstanceRecord*> view(insts.begin(), insts.end());
-  auto records = trials(view);
+  std::string run_dir;
   for (auto* inst : insts) {
     auto t = from_json(inst->attrs[kKey]);
     if (t.status == hpo::TrialStatus::kPaused) {
       t.status = hpo::TrialStatus::kStopped;
       store(*inst, t);
     }
+    const std::string out = inst->attrs[kKey].value("checkpoint_out", "");
+    if (run_dir.empty() && !out.empty()) run_dir = std::filesystem::path(out).parent_path();
   }
+  std::vector<const state::InstanceRecord*> view(insts.begin(), insts.end());
+  auto records = trials(view);
+  prune(records, run_dir);  // every checkpoint but the best trial's latest
   auto best = tuner_->best(records);
   if (!best) return nullptr;
   const auto& b = records[static_cast<size_t>(*best)];
-  return {{"trial", b.id()}, {"params", b.params}, {"metric", *b.metric()}, {"epochs", b.epochs}};
+  nlohmann::json out = {
+      {"trial", b.id()}, {"params", b.params}, {"metric", *b.metric()}, {"epochs", b.epochs}};
+  if (spec().multi_objective()) {
+    out["objectives"] = objectives_json(spec(), b);
+    auto front = nlohmann::json::array();
+    for (int i : hpo::pareto_front(spec(), records))
+      front.push_back(records[static_cast<size_t>(i)].id());
+    out["pareto"] = front;
+  }
+  return out;
+}
+
+nlohmann::json Sweep::objectives_json(const hpo::Config& c, const hpo::TrialRecord& t) {
+  if (t.objectives.size() != c.objectives.size()) return nullptr;
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t i = 0; i < c.objectives.size(); ++i)
+    j[c.objectives[i].metric] = t.objectives[i];
+  return j;
 }
 
 std::map<std::string, std::string> Sweep::env(const state::InstanceRecord& inst) {
@@ -187,6 +302,22 @@ std::optional<nlohmann::json> Sweep::lookup(const state::InstanceRecord& inst,
 
 nlohmann::json Sweep::leaderboard(const dag::HpoSpec& spec, const state::InstanceRecord& parent,
                                   const std::vector<state::InstanceRecord>& trials) {
+  const hpo::Config config = config_of(spec);
+  std::vector<const state::InstanceRecord*> view;
+  for (const auto& inst : trials)
+    view.push_back(&inst);
+  std::vector<hpo::TrialRecord> records;
+  for (const auto* inst : view) {
+    if (!inst->attrs.contains(kKey)) continue;
+    auto t = from_json(inst->attrs[kKey]);
+    if (t.index >= static_cast<int>(records.size()))
+      records.resize(static_cast<size_t>(t.index) + 1);
+    records[static_cast<size_t>(t.index)] = std::move(t);
+  }
+  std::set<int> front;
+  for (int i : hpo::pareto_front(config, records))
+    front.insert(i);
+  int failed = 0;
   auto rows = nlohmann::json::array();
   for (const auto& inst : trials) {
     if (!inst.attrs.contains(kKey)) continue;
@@ -208,6 +339,11 @@ nlohmann::json Sweep::leaderboard(const dag::HpoSpec& spec, const state::Instanc
         {"target_epochs", j.value("target", 0)},
         {"tries", inst.try_number},
         {"history", j.value("history", nlohmann::json::array())}};
+    if (config.multi_objective()) {
+      row["objectives"] = objectives_json(config, t);
+      row["pareto"] = front.count(t.index) > 0;
+    }
+    failed += t.status == hpo::TrialStatus::kFailed;
     rows.push_back(std::move(row));
   }
   const bool max = spec.mode == "max";
@@ -223,15 +359,32 @@ nlohmann::json Sweep::leaderboard(const dag::HpoSpec& spec, const state::Instanc
             {"params", b["params"]},
             {"metric", b["metric"]},
             {"epochs", b.value("epochs", 0)}};
+    if (b.contains("objectives")) best["objectives"] = b["objectives"];
   }
-  return {{"algorithm", spec.algorithm},
-          {"metric", spec.metric},
-          {"mode", spec.mode},
-          {"samples", spec.samples},
-          {"max_epochs", spec.max_epochs},
-          {"state", std::string(state::to_string(parent.state))},
-          {"best", best},
-          {"trials", rows}};
+  nlohmann::json board = {{"algorithm", spec.algorithm},
+                          {"metric", spec.metric},
+                          {"mode", spec.mode},
+                          {"samples", spec.samples},
+                          {"max_epochs", spec.max_epochs},
+                          {"state", std::string(state::to_string(parent.state))},
+                          {"best", best},
+                          {"sampler", config.model_based() ? "tpe" : "random"},
+                          {"failed", failed},
+                          {"trials", rows}};
+  if (config.multi_objective()) {
+    auto objectives = nlohmann::json::array();
+    for (const auto& o : config.objectives)
+      objectives.push_back({{"metric", o.metric}, {"mode", o.mode}});
+    board["objectives"] = objectives;
+    board["best_rule"] = config.best.metric.empty()
+                             ? nlohmann::json{{"weights", config.best.weights}}
+                             : nlohmann::json(config.best.metric);
+    auto ids = nlohmann::json::array();
+    for (int i : front)
+      ids.push_back("trial-" + std::to_string(i));
+    board["pareto"] = ids;
+  }
+  return board;
 }
 
 }  // namespace flow::run

@@ -33,6 +33,9 @@ class Sweep {
   // The instance of the trial `best` names (conclude()'s {"trial": "trial-7", ...}).
   static std::string best_trial_instance_id(const std::string& task, const nlohmann::json& best);
 
+  // The engine's `hpo:` block in hpo's own terms (the tuners see no engine type).
+  static hpo::Config config_of(const dag::HpoSpec& spec);
+
   // The trial records of the node's instances, indexed by trial number.
   std::vector<hpo::TrialRecord> trials(
       const std::vector<const state::InstanceRecord*>& children) const;
@@ -47,20 +50,26 @@ class Sweep {
   // epochs, where to write its checkpoint (in `run_dir`, the site's {{ run.dir }}) and
   // where to read one: the latest checkpoint of `resume_source`, the instance of trial
   // s.resume_from (null when the segment starts from scratch). Updates `records` so that
-  // further next() calls see the trial running.
+  // further next() calls see the trial running. Then deletes the checkpoints no segment
+  // will read any more (hpo::Tuner::retired_checkpoints) where they are reachable from
+  // this machine at their path (local sites, shared file systems).
   void begin_segment(state::InstanceRecord& trial, const hpo::Segment& s,
                      std::vector<hpo::TrialRecord>& records, const std::string& run_dir,
                      const state::InstanceRecord* resume_source) const;
 
-  // The try of a segment succeeded: reads the metric from its metrics file (the last line
-  // that has the metric). Returns an error message when there is none.
+  // The try of a segment succeeded: reads the metric (multi-objective: every objective)
+  // from its metrics file, the last line at an epoch <= the target that has it. Returns an
+  // error message, and marks the trial failed (so the tuner's model leaves it out), when
+  // there is none or it is NaN or infinite.
   std::optional<std::string> end_segment(state::InstanceRecord& trial,
                                          const std::filesystem::path& metrics) const;
   // The segment failed for good (after its retries).
   void fail(state::InstanceRecord& trial) const;
 
-  // The sweep is over: paused trials become stopped. Returns {"trial", "params", "metric",
-  // "epochs"} of the best trial, or null when no trial reported a metric.
+  // The sweep is over: paused trials become stopped, and every checkpoint but the best
+  // trial's latest is deleted. Returns {"trial", "params", "metric", "epochs"} of the best
+  // trial (multi-objective: also "objectives" {name: value} and "pareto" [trial ids]), or
+  // null when no trial reported a metric.
   nlohmann::json conclude(const std::vector<state::InstanceRecord*>& trials) const;
 
   // FLOW_TRIAL_ID, FLOW_TRIAL_PARAMS, FLOW_TRIAL_EPOCHS, FLOW_CHECKPOINT_IN/OUT.
@@ -69,16 +78,23 @@ class Sweep {
   static std::optional<nlohmann::json> lookup(const state::InstanceRecord& trial,
                                               const std::vector<std::string>& path);
 
-  const dag::HpoSpec& spec() const { return tuner_->spec(); }
+  const hpo::Config& spec() const { return tuner_->spec(); }
 
   // docs/REFERENCE.md §7.2 `flow hpo --json`: {"algorithm", "metric", "mode", "best":
   // {"trial", "params", "metric"}, "trials": [{"id", "params", "metric", "epochs", "state",
-  // "rung", "generation", "parent"}]}, trials best first (those without a metric last). `parent`
-  // is the node's own instance, `trials` its trial instances.
+  // "rung", "generation", "parent"}]}, trials best first (those without a metric last).
+  // `parent` is the node's own instance, `trials` its trial instances. Added keys:
+  // "sampler", "failed" (trials that failed); multi-objective sweeps also "objectives"
+  // [{"metric", "mode"}], "best_rule", "pareto" [trial ids] and per trial "objectives" and
+  // "pareto".
   static nlohmann::json leaderboard(const dag::HpoSpec& spec, const state::InstanceRecord& parent,
                                     const std::vector<state::InstanceRecord>& trials);
 
  private:
+  std::string checkpoint_path(const std::string& run_dir, int trial, int epochs) const;
+  void prune(const std::vector<hpo::TrialRecord>& records, const std::string& run_dir) const;
+  static nlohmann::json objectives_json(const hpo::Config& c, const hpo::TrialRecord& t);
+
   std::string task_id_;
   std::unique_ptr<hpo::Tuner> tuner_;
 };

@@ -1,10 +1,17 @@
-// dags/ards_pipeline.yaml exactly as the README runs it: preprocess -> ASHA sweep -> train
-// with the best parameters -> evaluate -> ONNX export, then the exported model checked in
-// C++ by `flow artifacts verify` (the ONNX library's checker).
+// dags/ards_pipeline.yaml exactly as the README runs it: preprocess -> model-based ASHA
+// sweep (TPE) -> train with the best parameters -> evaluate -> ONNX export, then the exported
+// model checked in C++ by `flow artifacts verify` (the ONNX library's checker). And the same
+// sweep killed with SIGKILL and resumed, against an uninterrupted run with the same seed.
 #include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <regex>
 
 #include "../engine/cli.hpp"
 
+using flow::test::Background;
+using flow::test::eventually;
 using flow::test::Project;
 using nlohmann::json;
 
@@ -17,6 +24,8 @@ TEST(ArdsPipeline, TunesTrainsEvaluatesAndExportsAValidOnnxModel) {
 
   auto h = json::parse(p.flow("hpo ards1 tune --json").out);
   EXPECT_EQ(h["algorithm"], "asha");
+  EXPECT_EQ(h["sampler"], "tpe");
+  EXPECT_EQ(h["failed"], 0);
   EXPECT_EQ(h["metric"], "val_mae");
   ASSERT_EQ(h["trials"].size(), 12u);
   EXPECT_TRUE(h["best"].is_object());
@@ -33,4 +42,95 @@ TEST(ArdsPipeline, TunesTrainsEvaluatesAndExportsAValidOnnxModel) {
   auto v = p.flow("artifacts verify " + list[0]["id"].get<std::string>() + " --json");
   EXPECT_EQ(v.code, 0) << v.out << v.err;
   EXPECT_NE(v.out.find("pf_ratio"), std::string::npos) << v.out;
+}
+
+namespace {
+
+// The ARDS sweep of dags/ards_pipeline.yaml (preprocess + model-based ASHA), small enough
+// to run twice: a fixed seed, one segment at a time (so the trial sequence is a function
+// of the seed alone), the TPE model from the 4th trial on.
+std::string ards_sweep_dag() {
+  std::ifstream in(FLOW_SOURCE_DIR "/dags/ards_pipeline.yaml");
+  std::string dag((std::istreambuf_iterator<char>(in)), {});
+  auto set = [&](const std::string& key, const std::string& value) {
+    dag = std::regex_replace(dag, std::regex("(\\n      " + key + ": )[^\\n]*"), "$1" + value);
+  };
+  set("samples", "7");
+  set("max_epochs", "9");
+  set("grace_epochs", "1");
+  set("parallel", "1");
+  set("startup_trials", "3");
+  dag = std::regex_replace(dag, std::regex("\\n      space:"), "\n      seed: 11\n      space:");
+  // Only preprocess and the sweep, with the scripts found from any directory.
+  dag = dag.substr(0, dag.find("  - id: train"));
+  dag = std::regex_replace(dag, std::regex("python3 dags/"), "python3 " FLOW_SOURCE_DIR "/dags/");
+  return dag;
+}
+
+// Every trial's parameters, segment ends and metrics, in trial order: with one segment at a
+// time this is the whole sequence of decisions.
+json sequence(const json& board) {
+  json out = json::array();
+  for (const auto& t : board["trials"])
+    out.push_back({t["id"], t["params"], t["history"], t["state"]});
+  std::sort(out.begin(), out.end(), [](const json& a, const json& b) {
+    return std::stoi(a[0].get<std::string>().substr(6)) <
+           std::stoi(b[0].get<std::string>().substr(6));
+  });
+  return out;
+}
+
+int finished_segments(const Project& p, const std::string& run) {
+  auto r = p.flow("hpo " + run + " tune --json");
+  auto j = json::parse(r.out, nullptr, false);
+  if (!j.is_object()) return 0;
+  int n = 0;
+  for (const auto& t : j["trials"])
+    n += static_cast<int>(t["history"].size());
+  return n;
+}
+
+}  // namespace
+
+TEST(ArdsPipeline, ModelBasedSweepKilledAndResumedRepeatsTheUninterruptedTrialSequence) {
+  const std::string dag = ards_sweep_dag();
+  ASSERT_NE(dag.find("sampler: tpe"), std::string::npos) << dag;
+  ASSERT_NE(dag.find("seed: 11"), std::string::npos) << dag;
+  // No ards.csv in the project: preprocess makes its seeded synthetic cohort.
+  const std::string run = "run ards_sweep.yaml -p rows=512 -p data=cohort";
+
+  Project straight;
+  straight.write("ards_sweep.yaml", dag);
+  auto r = straight.flow(run + " --run-id s1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const json expected = sequence(json::parse(straight.flow("hpo s1 tune --json").out));
+  ASSERT_EQ(expected.size(), 7u) << expected.dump();
+
+  Project killed;
+  killed.write("ards_sweep.yaml", dag);
+  {
+    Background bg(killed, run + " --run-id k1");
+    // Past the random start-up trials, so that the resumed run's proposals come from the
+    // model: kill -9 once 5 segments are recorded.
+    ASSERT_TRUE(eventually([&] { return finished_segments(killed, "k1") >= 5; }, 600)) << bg.err();
+    bg.signal(SIGKILL);
+    bg.wait();
+  }
+  int all_segments = 0;
+  for (const auto& t : expected)
+    all_segments += static_cast<int>(t[2].size());
+  ASSERT_LT(finished_segments(killed, "k1"), all_segments) << "the sweep had already ended";
+  r = killed.flow("resume k1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto board = json::parse(killed.flow("hpo k1 tune --json").out);
+  EXPECT_EQ(sequence(board), expected)
+      << "resumed:  " << sequence(board).dump() << "\nstraight: " << expected.dump();
+  EXPECT_EQ(board["best"], json::parse(straight.flow("hpo s1 tune --json").out)["best"]);
+  // Retired checkpoints are gone, in both runs: only the best trial's latest is left.
+  for (const Project* p : {&straight, &killed}) {
+    int left = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(p->home()))
+      left += e.path().extension() == ".ckpt";
+    EXPECT_EQ(left, 1);
+  }
 }

@@ -242,3 +242,146 @@ TEST(Hpo, KilledDuringASweepResumesWithoutRepeatingFinishedSegments) {
   EXPECT_TRUE(h["best"].is_object());
   EXPECT_EQ(json::parse(p.flow("status k1 --json").out)["run"]["state"], "succeeded");
 }
+
+TEST(Hpo, CheckpointsOfTrialsThatCanNoLongerContinueAreDeletedAsTheSweepGoes) {
+  Project p = sweep_project(sweep_dag("asha", 9, 3));
+  ASSERT_EQ(p.flow("run sweep.yaml --run-id d1").code, 0);
+  auto h = hpo_json(p, "d1");
+  // Every segment wrote a checkpoint; only the best trial's latest is left.
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(p.home())) {
+    if (e.path().extension() == ".ckpt") left.push_back(e.path().filename());
+  }
+  ASSERT_EQ(left.size(), 1u) << h.dump();
+  EXPECT_EQ(left[0], "hpo-tune-" + h["best"]["trial"].get<std::string>() + "-e18.ckpt");
+}
+
+TEST(Hpo, ModelBasedAshaAndTpeRunAndRecordTheirSampler) {
+  for (const auto& [algo, extra] : std::vector<std::pair<std::string, std::string>>{
+           {"asha", "      sampler: tpe\n      startup_trials: 3\n"},
+           {"tpe", "      startup_trials: 3\n"}}) {
+    Project p = sweep_project(sweep_dag(algo, 8, 2, extra));
+    auto r = p.flow("run sweep.yaml --run-id m1");
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    auto h = hpo_json(p, "m1");
+    EXPECT_EQ(h["sampler"], "tpe");
+    EXPECT_EQ(h["trials"].size(), 8u);
+    EXPECT_EQ(h["failed"], 0);
+    EXPECT_TRUE(h["best"].is_object());
+  }
+}
+
+TEST(Hpo, ATrialReportingNaNFailsIsListedAndTheSweepGoesOn) {
+  Project p;
+  p.write("sweep.yaml", R"(dag: nan
+tasks:
+  - id: tune
+    hpo:
+      algorithm: tpe
+      startup_trials: 2
+      metric: loss
+      samples: 6
+      parallel: 1
+      max_epochs: 2
+      seed: 3
+      space: {x: {uniform: [0, 1]}}
+    run: |
+      python3 -c '
+      import json, os
+      x = json.loads(os.environ["FLOW_TRIAL_PARAMS"])["x"]
+      with open(os.environ["FLOW_METRICS_FILE"], "a") as m:
+          m.write(json.dumps({"epoch": 1, "loss": 5.0}) + "\n")
+          m.write(json.dumps({"epoch": 2, "loss": float("nan") if x > 0.5 else x}) + "\n")
+      '
+)");
+  auto r = p.flow("run sweep.yaml --run-id n2");
+  auto h = hpo_json(p, "n2");
+  ASSERT_EQ(h["trials"].size(), 6u) << h.dump();
+  int failed = 0;
+  for (const auto& t : h["trials"]) {
+    if (t["params"]["x"].get<double>() > 0.5) {
+      EXPECT_EQ(t["state"], "failed") << t;  // not the epoch-1 value
+      EXPECT_TRUE(t["metric"].is_null()) << t;
+      ++failed;
+    } else {
+      EXPECT_EQ(t["state"], "completed") << t;
+    }
+  }
+  EXPECT_EQ(h["failed"], failed);
+  auto st = json::parse(p.flow("status n2 --json").out);
+  bool said = false;
+  for (const auto& t : st["tasks"]) {
+    if (t["message"].is_string() &&
+        t["message"].get<std::string>().find("NaN") != std::string::npos)
+      said = true;
+  }
+  EXPECT_EQ(said, failed > 0) << st.dump();
+  if (failed < 6) {
+    EXPECT_TRUE(h["best"].is_object());
+    EXPECT_LE(h["best"]["params"]["x"].get<double>(), 0.5);
+  }
+}
+
+TEST(Hpo, MultiObjectiveSweepShowsTheParetoFrontAndPassesTheRulesBest) {
+  Project p;
+  p.write("sweep.yaml", R"(dag: multi
+tasks:
+  - id: tune
+    hpo:
+      algorithm: random
+      objectives: {err: min, size: min}
+      best: {weights: {err: 1.0, size: 0.5}}
+      samples: 8
+      max_epochs: 1
+      seed: 5
+      space: {x: {uniform: [0, 1]}}
+    run: |
+      python3 -c '
+      import json, os
+      x = json.loads(os.environ["FLOW_TRIAL_PARAMS"])["x"]
+      open(os.environ["FLOW_METRICS_FILE"], "a").write(json.dumps({"epoch": 1, "err": x, "size": 1 - x}) + "\n")
+      '
+  - id: report
+    after: [tune]
+    run: echo {{ tasks.tune.best.trial }} > best.txt
+)");
+  auto r = p.flow("run sweep.yaml --run-id mo");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto h = hpo_json(p, "mo");
+  ASSERT_EQ(h["objectives"].size(), 2u);
+  EXPECT_EQ(h["metric"], "weighted");
+  // err = x and size = 1 - x: no trial dominates another, so all 8 are on the front.
+  EXPECT_EQ(h["pareto"].size(), 8u) << h.dump();
+  // Best by err + 0.5 size = 0.5 + 0.5 x: the smallest x.
+  double min_x = 2;
+  std::string best;
+  for (const auto& t : h["trials"]) {
+    EXPECT_TRUE(t["pareto"].get<bool>());
+    EXPECT_DOUBLE_EQ(t["objectives"]["err"].get<double>(), t["params"]["x"].get<double>());
+    if (t["params"]["x"].get<double>() < min_x) {
+      min_x = t["params"]["x"];
+      best = t["id"];
+    }
+  }
+  EXPECT_EQ(h["best"]["trial"], best);
+  EXPECT_EQ(flow::test::slurp(p.dir() / "best.txt"), best + "\n");
+  auto table = p.flow("hpo mo tune").out;
+  EXPECT_NE(table.find("pareto front: trial-"), std::string::npos) << table;
+  EXPECT_NE(table.find("* err="), std::string::npos) << table;
+}
+
+TEST(Hpo, AMultiObjectiveSweepWithoutARuleForBestIsRefused) {
+  Project p;
+  p.write("sweep.yaml", R"(dag: multi
+tasks:
+  - id: tune
+    hpo:
+      objectives: {err: min, size: min}
+      space: {x: {uniform: [0, 1]}}
+    run: echo
+)");
+  auto r = p.flow("validate sweep.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("sweep.yaml:5:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("needs a rule for its best trial"), std::string::npos) << r.err;
+}

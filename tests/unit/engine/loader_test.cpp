@@ -110,6 +110,79 @@ tasks:
   EXPECT_EQ(dag.tasks[0].hpo->space.size(), 2u);
 }
 
+TEST(Loader, ReadsModelBasedAndMultiObjectiveHpo) {
+  auto dag = load_dag_text(R"(dag: h
+tasks:
+  - id: tune
+    run: train
+    hpo:
+      algorithm: hyperband
+      sampler: tpe
+      startup_trials: 6
+      objectives: {val_mae: min, latency_ms: min, accuracy: max}
+      best: {weights: {val_mae: 1.0, latency_ms: 0.01}}
+      space: {x: {uniform: [0, 1]}}
+  - id: tune2
+    run: train
+    hpo:
+      algorithm: tpe
+      objectives: {val_mae: min, size: min}
+      best: val_mae
+      space: {x: {randint: [1, 4]}}
+)",
+                           "h.yaml");
+  const auto& h = *dag.tasks[0].hpo;
+  EXPECT_EQ(h.sampler, "tpe");
+  EXPECT_EQ(h.startup_trials, 6);
+  ASSERT_EQ(h.objectives.size(), 3u);
+  EXPECT_EQ(h.objectives[2], (std::pair<std::string, std::string>{"accuracy", "max"}));
+  EXPECT_EQ(h.metric, "weighted");
+  EXPECT_EQ(h.mode, "min");
+  EXPECT_DOUBLE_EQ(h.best_weights.at("latency_ms"), 0.01);
+  EXPECT_EQ(dag.tasks[1].hpo->best_metric, "val_mae");
+  EXPECT_EQ(dag.tasks[1].hpo->metric, "val_mae");
+  EXPECT_EQ(dag.tasks[1].hpo->algorithm, "tpe");
+}
+
+TEST(Loader, HpoBadInputIsRefusedWithItsLocationAndWhatToDo) {
+  auto hpo = [](const std::string& block) {
+    return errors_of("dag: h\ntasks:\n  - id: tune\n    run: train\n    hpo:\n" + block);
+  };
+  // A space with no dimension.
+  auto e = hpo("      metric: loss\n      space: {}\n");
+  EXPECT_NE(e.find("x.yaml:7:"), std::string::npos) << e;
+  EXPECT_NE(e.find("at least one dimension"), std::string::npos) << e;
+  // A log-uniform range touching 0.
+  e = hpo("      metric: loss\n      space: {lr: {loguniform: [0, 0.1]}}\n");
+  EXPECT_NE(e.find("x.yaml:7:"), std::string::npos) << e;
+  EXPECT_NE(e.find("loguniform needs lo > 0"), std::string::npos) << e;
+  EXPECT_NE(e.find("1.0e-6"), std::string::npos) << e;
+  // A multi-objective sweep without a rule for "best".
+  e = hpo("      objectives: {val_mae: min, size: min}\n      space: {x: {uniform: [0, 1]}}\n");
+  EXPECT_NE(e.find("x.yaml:6:"), std::string::npos) << e;
+  EXPECT_NE(e.find("needs a rule for its best trial"), std::string::npos) << e;
+  EXPECT_NE(e.find("val_mae, size"), std::string::npos) << e;
+  // A rule naming no objective; best without objectives; metric and objectives together.
+  e =
+      hpo("      objectives: {val_mae: min, size: min}\n      best: val_ma\n"
+          "      space: {x: {uniform: [0, 1]}}\n");
+  EXPECT_NE(e.find("'val_ma' is not an objective"), std::string::npos) << e;
+  EXPECT_NE(e.find("val_mae"), std::string::npos) << e;
+  e = hpo("      metric: loss\n      best: loss\n      space: {x: {uniform: [0, 1]}}\n");
+  EXPECT_NE(e.find("hpo.best is the rule of a multi-objective sweep"), std::string::npos) << e;
+  e =
+      hpo("      metric: loss\n      objectives: {a: min, b: max}\n      best: a\n"
+          "      space: {x: {uniform: [0, 1]}}\n");
+  EXPECT_NE(e.find("both 'metric' and 'objectives'"), std::string::npos) << e;
+  e = hpo("      objectives: {a: min}\n      best: a\n      space: {x: {uniform: [0, 1]}}\n");
+  EXPECT_NE(e.find("two or more metrics"), std::string::npos) << e;
+  // The TPE sampler only where new trials are drawn.
+  e =
+      hpo("      algorithm: pbt\n      sampler: tpe\n      metric: loss\n"
+          "      space: {x: {uniform: [0, 1]}}\n");
+  EXPECT_NE(e.find("sampler tpe works with algorithm asha or hyperband"), std::string::npos) << e;
+}
+
 // The loader reads YAML through its own compact tree (not YAML::Load): these pin down that
 // it means the same as yaml-cpp's nodes did.
 TEST(Loader, QuotedScalarsStayStringsAndPlainOnesAreTyped) {

@@ -9,11 +9,16 @@ using namespace flow::hpo;
 
 namespace {
 
-flow::dag::SpaceDim dim(const std::string& name, const std::string& kind, nlohmann::json args) {
-  flow::dag::SpaceDim d;
+Dim dim(const std::string& name, const std::string& kind, nlohmann::json args) {
+  Dim d;
   d.name = name;
-  d.kind = kind;
-  d.args = std::move(args);
+  d.kind = *dim_kind_from(kind);
+  if (d.kind == DimKind::kChoice) {
+    d.choices.assign(args.begin(), args.end());
+  } else {
+    d.lo = args[0].get<double>();
+    d.hi = args[1].get<double>();
+  }
   return d;
 }
 
