@@ -1,9 +1,10 @@
 #include "engine/run/sweep.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
-#include <regex>
 #include <set>
+#include <string_view>
 
 #include "engine/core/sha256.hpp"
 #include "engine/core/suggest.hpp"
@@ -171,8 +172,33 @@ namespace {
 nlohmann::json parse_metrics_line(const std::string& line) {
   auto j = nlohmann::json::parse(line, nullptr, false);
   if (!j.is_discarded()) return j;
-  static const std::regex non_finite(R"((:\s*)(-?Infinity|NaN)\b)");
-  return nlohmann::json::parse(std::regex_replace(line, non_finite, "$1null"), nullptr, false);
+  // NaN, Infinity and -Infinity outside strings become null.
+  std::string fixed;
+  fixed.reserve(line.size());
+  bool in_string = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      fixed += c;
+      if (c == '\\' && i + 1 < line.size()) fixed += line[++i];
+      if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (std::string_view word : {"-Infinity", "Infinity", "NaN"}) {
+      const size_t end = i + word.size();
+      if (line.compare(i, word.size(), word) == 0 &&
+          (end == line.size() || !std::isalnum(static_cast<unsigned char>(line[end])))) {
+        fixed += "null";
+        i = end - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) fixed += c;
+  }
+  return nlohmann::json::parse(fixed, nullptr, false);
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 
 #include <csignal>
 #include <fstream>
-#include <regex>
 
 #include "../engine/cli.hpp"
 
@@ -52,18 +51,27 @@ namespace {
 std::string ards_sweep_dag() {
   std::ifstream in(FLOW_SOURCE_DIR "/dags/ards_pipeline.yaml");
   std::string dag((std::istreambuf_iterator<char>(in)), {});
+  // Replaces the value of `key` on its line of the sweep's block ("      key: value").
   auto set = [&](const std::string& key, const std::string& value) {
-    dag = std::regex_replace(dag, std::regex("(\\n      " + key + ": )[^\\n]*"), "$1" + value);
+    const std::string at = "\n      " + key + ": ";
+    const auto pos = dag.find(at);
+    ASSERT_NE(pos, std::string::npos) << key;
+    const auto start = pos + at.size();
+    dag.replace(start, dag.find('\n', start) - start, value);
+  };
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (auto pos = dag.find(from); pos != std::string::npos; pos = dag.find(from, pos + to.size()))
+      dag.replace(pos, from.size(), to);
   };
   set("samples", "7");
   set("max_epochs", "9");
   set("grace_epochs", "1");
   set("parallel", "1");
   set("startup_trials", "3");
-  dag = std::regex_replace(dag, std::regex("\\n      space:"), "\n      seed: 11\n      space:");
+  replace_all("\n      space:", "\n      seed: 11\n      space:");
   // Only preprocess and the sweep, with the scripts found from any directory.
   dag = dag.substr(0, dag.find("  - id: train"));
-  dag = std::regex_replace(dag, std::regex("python3 dags/"), "python3 " FLOW_SOURCE_DIR "/dags/");
+  replace_all("python3 dags/", "python3 " FLOW_SOURCE_DIR "/dags/");
   return dag;
 }
 
