@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "engine/core/error.hpp"
-#include "test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow::state;
 
