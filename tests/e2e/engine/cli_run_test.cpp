@@ -210,11 +210,7 @@ tasks:
   std::filesystem::remove(mnt / "filler");
   {
     auto store = flow::state::Store::open(db);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(store->handle(), "PRAGMA integrity_check", -1, &st, nullptr);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "ok");
-    sqlite3_finalize(st);
+    EXPECT_EQ(store->integrity_check(), "ok");
     EXPECT_TRUE(store->get_run("full1"));
   }
   auto resumed = outer.flow("resume full1 --db '" + db.string() + "'",
