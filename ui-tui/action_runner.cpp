@@ -1,7 +1,5 @@
 #include "ui-tui/action_runner.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -1,7 +1,6 @@
 #include "engine/run/local_executor.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
