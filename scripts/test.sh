@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The test command: install dependencies, build with -Werror under ASan+UBSan, run every
-# test through CTest (unit, end-to-end, and the real Slurm/SSH test cluster, which the
-# CTest fixture starts and stops). Usage: scripts/test.sh [extra ctest args]
+# test through CTest (unit, end-to-end, the real Slurm/SSH test cluster, which the CTest
+# fixture starts and stops, and the install/package checks).
+# Usage: scripts/test.sh [extra ctest args, e.g. -L unit]
+#
+# It builds in its own tree, build-test/ ($FLOW_TEST_BUILD_DIR), apart from the example's
+# build/, and says every setting explicitly (tests on, sanitizers on), so whatever was run
+# before it, it builds and runs the tests. CTest fails when it finds no test to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-BUILD=${FLOW_TEST_BUILD_DIR:-build}
+BUILD=${FLOW_TEST_BUILD_DIR:-build-test}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DFLOW_WERROR=ON -DFLOW_SANITIZE=ON
+  -DFLOW_BUILD_TESTS=ON -DFLOW_WERROR=ON -DFLOW_SANITIZE=ON
 cmake --build "$BUILD" -j "${FLOW_JOBS:-2}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$BUILD" --output-on-failure --timeout 900 "$@"
+ctest --test-dir "$BUILD" --no-tests=error --output-on-failure --timeout 900 "$@"

@@ -1,8 +1,5 @@
 #include "ui-tui/action_runner.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,8 +9,7 @@
 #include <fstream>
 
 #include "engine/core/error.hpp"
-
-extern char** environ;
+#include "engine/core/spawn.hpp"
 
 namespace flow::tui {
 
@@ -110,36 +106,22 @@ const ActionOutcome& ActionRunner::start(const ActionRequest& request) {
 
   std::vector<std::string> args = request.args(db_);
   args.insert(args.begin(), flow_binary_.string());
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out.log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  // Signals the TUI handles go back to their default action (handled ones always do;
-  // this also covers any the TUI ignores).
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, flow_binary_.c_str(), &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
+  SpawnOptions o;
+  o.program = flow_binary_;
+  o.argv = std::move(args);
+  // Its own session: the terminal's Ctrl-C and the TUI quitting do not reach it.
+  o.group = SpawnOptions::Group::kNewSession;
+  o.in = ChildStream::null();
+  o.out = ChildStream::append(out.log);
+  o.err = ChildStream::same_as_stdout();
+  o.close_other_fds = true;
+  // Signals the TUI handles or ignores go back to their default action (reset_signals).
+  const SpawnResult child = spawn(o);
+  if (!child.ok()) {
     throw EnvironmentError("cannot start " + flow_binary_.string() + " for " + request.describe() +
-                           ": " + std::strerror(rc));
+                           ": " + std::strerror(child.error));
   }
+  const pid_t pid = child.pid;
   out.pid = pid;
   running_.push_back(std::move(out));
   return running_.back();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/core/clock.hpp"
+#include "engine/core/natural_order.hpp"
 #include "engine/state/task_state.hpp"
 
 namespace flow::tui {
@@ -60,7 +61,7 @@ std::string_view first_line(std::string_view text);
 // matches everything.
 bool matches(std::string_view filter, std::initializer_list<std::string_view> fields);
 
-// "tiles[2]" < "tiles[10]", "trial-9" < "trial-10": digit runs compare as numbers.
-bool natural_less(std::string_view a, std::string_view b);
+// "tiles[2]" < "tiles[10]", "trial-9" < "trial-10" (engine/core/natural_order.hpp).
+using flow::natural_less;
 
 }  // namespace flow::tui

@@ -1,13 +1,14 @@
 #pragma once
-// The TUI's connection to the state database. It only reads: the connection is switched
-// to `PRAGMA query_only` right after opening (opening an older database migrates it, as
-// every flow command does), and each refresh reads inside one short read transaction, so
-// a view shows one consistent moment of a run (instances and their tries agree) and the
-// engine's writers are never blocked (WAL readers do not take the write lock).
+// The TUI's connection to the state database. It only reads: the connection is query-only
+// (Store::Access::kQueryOnly; opening an older database migrates it first, as every flow
+// command does), and each refresh reads inside one Store::ReadSnapshot, so a view shows one
+// consistent moment of a run (instances and their tries agree) and the engine's writers are
+// never blocked (WAL readers do not take the write lock).
 //
-// changed() is how the TUI avoids re-reading an idle database: SQLite's data_version
+// changed() is how the TUI avoids re-reading an idle database: Store::data_version()
 // changes whenever another connection commits.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <utility>
@@ -26,31 +27,17 @@ class StoreReader {
   // True when another connection committed since the last call (the first call: true).
   bool changed();
 
-  // Runs `fn(state::Store&)` inside one read transaction and returns its result.
+  // Runs `fn(state::Store&)` inside one read snapshot and returns its result. Nested
+  // read() calls share the outer snapshot.
   template <class Fn>
   decltype(auto) read(Fn&& fn) {
-    Snapshot snapshot(*this);
+    state::Store::ReadSnapshot snapshot(*store_);
     return std::forward<Fn>(fn)(*store_);
   }
 
  private:
-  // BEGIN (deferred: becomes a read transaction at the first SELECT) ... COMMIT.
-  class Snapshot {
-   public:
-    explicit Snapshot(StoreReader& r);
-    ~Snapshot();
-    Snapshot(const Snapshot&) = delete;
-    Snapshot& operator=(const Snapshot&) = delete;
-
-   private:
-    StoreReader& reader_;
-  };
-
-  void exec(const char* sql);
-
   std::unique_ptr<state::Store> store_;
-  long long data_version_ = -1;
-  int depth_ = 0;  // nested read() calls share the outer transaction
+  int64_t data_version_ = -1;
 };
 
 }  // namespace flow::tui

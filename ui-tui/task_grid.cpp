@@ -13,11 +13,9 @@ GridShape grid_shape(const dag::Dag& dag) {
     if (t.hpo) shape.kinds[t.id] = GroupKind::kHpo;
     if (t.foreach) shape.kinds[t.id] = GroupKind::kForeach;
   }
-  const dag::TaskGraph graph(dag);
-  if (graph.find_cycle()) return shape;  // not from a run this engine executed
   size_t position = 0;
-  for (size_t i : graph.topo_order())
-    shape.order[dag.tasks[i].id] = position++;
+  for (const auto& id : dag::reading_order(dag))
+    shape.order[id] = position++;
   return shape;
 }
 

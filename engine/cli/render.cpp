@@ -4,6 +4,9 @@
 
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
+#include "engine/dag/graph.hpp"
+#include "engine/dag/loader.hpp"
+#include "engine/state/reading_order.hpp"
 
 namespace flow::cli {
 
@@ -35,10 +38,21 @@ nlohmann::json run_json(const state::RunRecord& r) {
           {"data_interval_end", r.data_interval_end}};
 }
 
+std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
+                                                std::vector<state::InstanceRecord> instances) {
+  std::vector<std::string> order;
+  try {
+    order = dag::reading_order(dag::load_dag_text(run.dag_yaml, run.dag_file));
+  } catch (const std::exception&) {
+    // Not readable by this version: the store's order (creation) is all there is.
+  }
+  return state::in_reading_order(std::move(instances), order);
+}
+
 nlohmann::json status_json(const state::RunRecord& run,
                            const std::vector<state::InstanceRecord>& instances) {
   auto tasks = nlohmann::json::array();
-  for (const auto& i : instances) {
+  for (const auto& i : in_dag_order(run, instances)) {
     nlohmann::json t = {{"id", i.id},
                         {"task", i.task_id},
                         {"state", state::to_string(i.state)},
@@ -72,7 +86,7 @@ std::string status_table(const state::RunRecord& run,
   std::snprintf(buf, sizeof buf, "%-*s  %-15s  %3s  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
                 "TASK", "STATE", "TRY", "SITE", "JOB", "DURATION", "MESSAGE");
   out += buf;
-  for (const auto& i : instances) {
+  for (const auto& i : in_dag_order(run, instances)) {
     std::string dur =
         i.started
             ? human_duration(Millis(static_cast<long long>(duration_s(i.started, i.ended) * 1000)))

@@ -12,10 +12,15 @@ namespace flow::cli {
 
 // {"id","dag","state","started","ended", ...}
 nlohmann::json run_json(const state::RunRecord& run);
-// {"run": {...}, "tasks": [...]}
+// The run's instances in reading order (state::in_reading_order) by the DAG text the run
+// recorded: upstream tasks first, ties in file order, foreach items and trials under their
+// task in index order. Store order when that text cannot be read.
+std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
+                                                std::vector<state::InstanceRecord> instances);
+// {"run": {...}, "tasks": [...]}, tasks in_dag_order.
 nlohmann::json status_json(const state::RunRecord& run,
                            const std::vector<state::InstanceRecord>& instances);
-// Human table of `flow status`.
+// Human table of `flow status`, tasks in_dag_order.
 std::string status_table(const state::RunRecord& run,
                          const std::vector<state::InstanceRecord>& instances);
 // Loads a run or throws InputError("no run 'x'") with a hint.

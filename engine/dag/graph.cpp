@@ -138,4 +138,18 @@ std::string format_cycle(const std::vector<std::string>& cycle) {
   return s;
 }
 
+std::vector<std::string> reading_order(const Dag& dag) {
+  std::vector<std::string> out;
+  out.reserve(dag.tasks.size());
+  const TaskGraph graph(dag);
+  if (graph.find_cycle()) {
+    for (const auto& t : dag.tasks)
+      out.push_back(t.id);
+    return out;
+  }
+  for (size_t i : graph.topo_order())
+    out.push_back(dag.tasks[i].id);
+  return out;
+}
+
 }  // namespace flow::dag

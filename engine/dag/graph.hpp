@@ -39,6 +39,11 @@ class TaskGraph {
   Graph g_;
 };
 
+// Task ids in the order people read a DAG in (flow status, the TUI's task grid): upstream
+// tasks first, ties in file order, so a file written upstream-first reads in file order.
+// A cyclic DAG (never one that ran) is listed in file order.
+std::vector<std::string> reading_order(const Dag& dag);
+
 // "a -> b -> c -> a"
 std::string format_cycle(const std::vector<std::string>& cycle);
 

@@ -1,9 +1,7 @@
 #include "engine/run/local_executor.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -17,6 +15,7 @@
 #include <thread>
 
 #include "engine/core/error.hpp"
+#include "engine/core/spawn.hpp"
 #include "engine/core/text_file.hpp"
 
 extern char** environ;
@@ -167,34 +166,21 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
     envp.push_back(kv.data());
   envp.push_back(nullptr);
 
-  std::string sh = "/bin/sh", dash_c = "-c", wrapper = kWrapper, name = "flow-task";
-  std::string cmd = spec.command, exit_file = spec.files.exit_status.string();
-  char* argv[] = {sh.data(),  dash_c.data(),    wrapper.data(), name.data(),
-                  cmd.data(), exit_file.data(), nullptr};
-
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, spec.files.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  SpawnOptions o;
+  o.program = "/bin/sh";
+  o.argv = {"/bin/sh", "-c", kWrapper, "flow-task", spec.command, spec.files.exit_status.string()};
+  o.env = envp.data();
   const std::string& cwd = spec.workdir;
-  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigfillset(&defaults);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = 0;
+  o.workdir = cwd;
+  o.group = SpawnOptions::Group::kNewSession;
+  o.in = ChildStream::null();
+  o.out = ChildStream::truncate(spec.files.log);
+  o.err = ChildStream::same_as_stdout();
   const uint64_t ticks_before = boot_ticks_now();
-  int rc = ::posix_spawn(&pid, sh.c_str(), &fa, &attr, argv, envp.data());
+  const SpawnResult child = spawn(o);
   const uint64_t ticks_after = boot_ticks_now();
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  const int rc = child.error;
+  const pid_t pid = child.pid;
   if (rc != 0) {
     ExecEvent e;
     e.key = spec.key;

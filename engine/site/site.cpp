@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "engine/core/data_dir.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/core/suggest.hpp"
 
@@ -294,14 +295,8 @@ SiteCatalog SiteCatalog::load(const std::vector<std::filesystem::path>& dirs) {
 
 std::vector<std::filesystem::path> SiteCatalog::default_dirs() {
   namespace fs = std::filesystem;
-  std::vector<fs::path> dirs{fs::path(FLOW_SOURCE_DIR) / "sites"};
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    fs::path installed = exe.parent_path().parent_path() / "sites";
-    if (fs::is_directory(installed, ec) && !fs::equivalent(installed, dirs.front(), ec))
-      dirs.push_back(installed);
-  }
+  std::vector<fs::path> dirs;
+  if (auto data = data_dir()) dirs.push_back(*data / "sites");
   if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
     dirs.push_back(fs::path(xdg) / "flow" / "sites");
   else if (const char* home = std::getenv("HOME"); home && *home)

@@ -57,9 +57,10 @@ class SiteCatalog {
   // a malformed site.
   static SiteCatalog load(const std::vector<std::filesystem::path>& dirs);
 
-  // The search path: built-in sites/ of the source tree (and <dir of the flow binary>/../sites
-  // when that exists, for installed copies), ~/.config/flow/sites ($XDG_CONFIG_HOME if set),
-  // then each entry of $FLOW_SITES_PATH (colon-separated, later entries win).
+  // The search path: the built-in sites/ of flow's data directory (engine/core/data_dir.hpp:
+  // <prefix>/share/flow/sites installed, the source tree's sites/ in a build tree), then
+  // ~/.config/flow/sites ($XDG_CONFIG_HOME if set), then each entry of $FLOW_SITES_PATH
+  // (colon-separated, later entries win).
   static std::vector<std::filesystem::path> default_dirs();
 
   // Parses one site file. `${VAR}` / `${VAR:-default}` are expanded from the environment

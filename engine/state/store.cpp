@@ -1,228 +1,20 @@
 #include "engine/state/store.hpp"
 
-#include <cstring>
+#include <sqlite3.h>
+
+#include <stdexcept>
 #include <thread>
 
 #include "engine/core/error.hpp"
+#include "engine/state/migrations.hpp"
+#include "engine/state/store_impl.hpp"
 
 namespace flow::state {
 
-namespace {
-
-// Schema migrations, applied in order; the index+1 is the schema version they produce.
-// Never edit a released entry: append a new one.
-const char* const kMigrations[] = {
-    R"sql(
-CREATE TABLE runs(
-  id TEXT PRIMARY KEY,
-  dag TEXT NOT NULL,
-  state TEXT NOT NULL,
-  dag_file TEXT NOT NULL DEFAULT '',
-  dag_yaml TEXT NOT NULL,
-  dag_hash TEXT NOT NULL,
-  params_json TEXT NOT NULL DEFAULT '{}',
-  run_dir TEXT NOT NULL,
-  workdir TEXT NOT NULL DEFAULT '',
-  logical_date TEXT NOT NULL DEFAULT '',
-  data_interval_start TEXT NOT NULL DEFAULT '',
-  data_interval_end TEXT NOT NULL DEFAULT '',
-  created_ms INTEGER NOT NULL DEFAULT 0,
-  started_ms INTEGER NOT NULL DEFAULT 0,
-  ended_ms INTEGER NOT NULL DEFAULT 0,
-  parallelism INTEGER NOT NULL DEFAULT 0,
-  owner_pid INTEGER NOT NULL DEFAULT 0,
-  owner_start INTEGER NOT NULL DEFAULT 0,
-  owner_host TEXT NOT NULL DEFAULT '',
-  heartbeat_ms INTEGER NOT NULL DEFAULT 0,
-  cancel_requested INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX runs_by_dag ON runs(dag, created_ms);
-CREATE INDEX runs_by_created ON runs(created_ms);
-CREATE TABLE instances(
-  run_id TEXT NOT NULL REFERENCES runs(id),
-  id TEXT NOT NULL,
-  task_id TEXT NOT NULL,
-  parent TEXT NOT NULL DEFAULT '',
-  map_index INTEGER NOT NULL DEFAULT -1,
-  state TEXT NOT NULL,
-  try INTEGER NOT NULL DEFAULT 0,
-  failures INTEGER NOT NULL DEFAULT 0,
-  site TEXT NOT NULL DEFAULT '',
-  pid INTEGER NOT NULL DEFAULT 0,
-  pid_start INTEGER NOT NULL DEFAULT 0,
-  job_id TEXT NOT NULL DEFAULT '',
-  job_name TEXT NOT NULL DEFAULT '',
-  started_ms INTEGER NOT NULL DEFAULT 0,
-  ended_ms INTEGER NOT NULL DEFAULT 0,
-  next_try_ms INTEGER NOT NULL DEFAULT 0,
-  exit_code INTEGER NOT NULL DEFAULT 0,
-  signal INTEGER NOT NULL DEFAULT 0,
-  native_state TEXT NOT NULL DEFAULT '',
-  message TEXT NOT NULL DEFAULT '',
-  outputs_json TEXT,
-  attrs_json TEXT NOT NULL DEFAULT '{}',
-  UNIQUE(run_id, id)
-);
-CREATE TABLE tries(
-  run_id TEXT NOT NULL,
-  instance_id TEXT NOT NULL,
-  try INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  site TEXT NOT NULL DEFAULT '',
-  pid INTEGER NOT NULL DEFAULT 0,
-  job_id TEXT NOT NULL DEFAULT '',
-  job_name TEXT NOT NULL DEFAULT '',
-  script TEXT NOT NULL DEFAULT '',
-  log_path TEXT NOT NULL DEFAULT '',
-  started_ms INTEGER NOT NULL DEFAULT 0,
-  ended_ms INTEGER NOT NULL DEFAULT 0,
-  exit_code INTEGER NOT NULL DEFAULT 0,
-  signal INTEGER NOT NULL DEFAULT 0,
-  native_state TEXT NOT NULL DEFAULT '',
-  message TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY(run_id, instance_id, try)
-) WITHOUT ROWID;
-CREATE TABLE events(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL,
-  instance_id TEXT NOT NULL,
-  try INTEGER NOT NULL DEFAULT 0,
-  ts_ms INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  message TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX events_by_run ON events(run_id, seq);
-CREATE TABLE metrics(
-  run_id TEXT NOT NULL,
-  instance_id TEXT NOT NULL,
-  try INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  ts_ms INTEGER NOT NULL,
-  json TEXT NOT NULL,
-  PRIMARY KEY(run_id, instance_id, try, seq)
-) WITHOUT ROWID;
-)sql",
-    // 2: the artifact registry (docs/ARTIFACTS.md).
-    R"sql(
-CREATE TABLE artifacts(
-  id TEXT PRIMARY KEY,
-  run_id TEXT NOT NULL REFERENCES runs(id),
-  instance_id TEXT NOT NULL,
-  task_id TEXT NOT NULL,
-  try INTEGER NOT NULL,
-  dag TEXT NOT NULL,
-  dag_hash TEXT NOT NULL,
-  params_json TEXT NOT NULL DEFAULT '{}',
-  site TEXT NOT NULL DEFAULT '',
-  host TEXT NOT NULL DEFAULT '',
-  name TEXT NOT NULL,
-  description TEXT NOT NULL DEFAULT '',
-  format TEXT NOT NULL DEFAULT '',
-  encoding_format TEXT NOT NULL DEFAULT '',
-  path TEXT NOT NULL,
-  sha256 TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  started_ms INTEGER NOT NULL DEFAULT 0,
-  created_ms INTEGER NOT NULL,
-  derived_from_json TEXT NOT NULL DEFAULT '[]',
-  metadata_json TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX artifacts_by_created ON artifacts(created_ms);
-CREATE INDEX artifacts_by_run ON artifacts(run_id, created_ms);
-)sql",
-    // 3: scheduler state (engine/schedule), and finding the runs of a data interval.
-    R"sql(
-CREATE TABLE schedules(
-  dag TEXT PRIMARY KEY,
-  schedule TEXT NOT NULL,
-  timezone TEXT NOT NULL,
-  dag_file TEXT NOT NULL DEFAULT '',
-  first_seen_ms INTEGER NOT NULL,
-  last_fire_ms INTEGER NOT NULL DEFAULT 0,
-  updated_ms INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX runs_by_interval ON runs(dag, data_interval_start);
-)sql",
-    // 4: the owning engine's random token (engine/run/ownership.hpp): taking a run over
-    // writes it, and the owner checks it in every commit, so a displaced engine is fenced.
-    R"sql(
-ALTER TABLE runs ADD COLUMN owner_token TEXT NOT NULL DEFAULT '';
-)sql",
-};
-constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
-
-}  // namespace
-
-// A cached prepared statement in use: binds by position, resets when done.
-class Stmt {
- public:
-  Stmt(Store& store, const char* sql) : store_(store), st_(store.prepare(sql)) {}
-  ~Stmt() {
-    sqlite3_reset(st_);
-    sqlite3_clear_bindings(st_);
-  }
-  Stmt& bind(const std::string& v) {
-    check(sqlite3_bind_text(st_, ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-  Stmt& bind(const char* v) { return bind(std::string(v)); }
-  Stmt& bind(int64_t v) {
-    check(sqlite3_bind_int64(st_, ++n_, v));
-    return *this;
-  }
-  Stmt& bind(int v) { return bind(static_cast<int64_t>(v)); }
-  Stmt& bind(uint64_t v) { return bind(static_cast<int64_t>(v)); }
-  Stmt& bind_json_or_null(const nlohmann::json& j) {
-    if (j.is_null()) {
-      check(sqlite3_bind_null(st_, ++n_));
-      return *this;
-    }
-    return bind(j.dump());
-  }
-  bool step() {
-    int rc = sqlite3_step(st_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    store_.fail(rc, "query");
-  }
-  void run() {
-    while (step()) {
-    }
-  }
-  std::string text(int col) const {
-    auto p = sqlite3_column_text(st_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(st_, col)) : "";
-  }
-  int64_t i64(int col) const { return sqlite3_column_int64(st_, col); }
-  int i32(int col) const { return sqlite3_column_int(st_, col); }
-  bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
-  nlohmann::json json(int col, nlohmann::json fallback) const {
-    if (is_null(col)) return fallback;
-    auto j = nlohmann::json::parse(text(col), nullptr, false);
-    return j.is_discarded() ? fallback : j;
-  }
-
- private:
-  void check(int rc) {
-    if (rc != SQLITE_OK) store_.fail(rc, "bind");
-  }
-  Store& store_;
-  sqlite3_stmt* st_;
-  int n_ = 0;
-};
-
-Store::Store(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
-
-Store::~Store() {
-  for (auto& [_, st] : cache_)
-    sqlite3_finalize(st);
-  sqlite3_close_v2(db_);
-}
-
-void Store::fail(int rc, const std::string& what) {
+void Store::Impl::fail(int rc, const std::string& what) const {
   int base = rc & 0xff;
-  std::string detail = sqlite3_errmsg(db_);
-  std::string file = path_.string();
+  std::string detail = sqlite3_errmsg(db);
+  std::string file = path.string();
   if (base == SQLITE_BUSY || base == SQLITE_LOCKED) {
     throw EnvironmentError("database " + file +
                            " is locked by another flow process past the "
@@ -245,21 +37,26 @@ void Store::fail(int rc, const std::string& what) {
   throw Error(ErrorKind::kFailure, "database " + file + ": " + what + " failed: " + detail);
 }
 
-void Store::exec(const std::string& sql) {
+void Store::Impl::exec(const std::string& sql) {
   char* err = nullptr;
-  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
   if (err) sqlite3_free(err);
   if (rc != SQLITE_OK) fail(rc, "statement");
 }
 
-sqlite3_stmt* Store::prepare(const char* sql) {
-  auto it = cache_.find(sql);
-  if (it != cache_.end()) return it->second;
-  sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
-  if (rc != SQLITE_OK) fail(rc, "prepare");
-  cache_.emplace(sql, st);
+sqlite3_stmt* Store::Impl::prepare(std::string_view sql) {
+  int rc = SQLITE_OK;
+  sqlite3_stmt* st = statements.get(sql, rc);
+  if (!st) fail(rc, "prepare");
   return st;
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() = default;
+
+const std::filesystem::path& Store::path() const {
+  return impl_->path;
 }
 
 namespace {
@@ -283,7 +80,7 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& path,
     throw EnvironmentError("cannot create " + path.parent_path().string() + ": " + ec.message());
   }
   sqlite3* db = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  std::unique_ptr<Store> s(new Store(db, path));
+  std::unique_ptr<Store> s(new Store(std::make_unique<Impl>(db, path)));
   sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
   // Switching a new file to WAL and creating the schema can race with another process
   // doing the same; SQLite reports that as BUSY without calling the busy handler, so
@@ -291,9 +88,9 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& path,
   auto deadline = std::chrono::steady_clock::now() + busy_timeout;
   for (int attempt = 0;; ++attempt) {
     try {
-      s->exec("PRAGMA journal_mode=WAL");
-      s->exec("PRAGMA synchronous=NORMAL");
-      s->exec("PRAGMA foreign_keys=ON");
+      s->impl_->exec("PRAGMA journal_mode=WAL");
+      s->impl_->exec("PRAGMA synchronous=NORMAL");
+      s->impl_->exec("PRAGMA foreign_keys=ON");
       s->migrate();
       return s;
     } catch (const EnvironmentError&) {
@@ -305,514 +102,141 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& path,
   }
 }
 
-std::unique_ptr<Store> Store::open_existing(const std::filesystem::path& path) {
+std::unique_ptr<Store> Store::open_existing(const std::filesystem::path& path, Access access) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     throw EnvironmentError("no flow database at " + path.string() +
                            " (run a DAG first, or pass --db PATH / set FLOW_HOME)");
   }
-  return open(path);
+  auto store = open(path);
+  if (access == Access::kQueryOnly) store->impl_->exec("PRAGMA query_only=1");
+  return store;
 }
 
 int Store::latest_schema_version() {
-  return kSchemaVersion;
+  return state::latest_schema_version();
 }
 
 int Store::schema_version() {
-  Stmt st(*this, "PRAGMA user_version");
+  Stmt st(*impl_, "PRAGMA user_version");
   return st.step() ? st.i32(0) : 0;
 }
 
+int64_t Store::data_version() {
+  Stmt st(*impl_, "PRAGMA data_version");
+  return st.step() ? st.i64(0) : 0;
+}
+
+std::string Store::integrity_check() {
+  Stmt st(*impl_, "PRAGMA integrity_check");
+  std::string out;
+  while (st.step())
+    out += (out.empty() ? "" : "\n") + st.text(0);
+  return out;
+}
+
 void Store::migrate() {
+  const int latest = state::latest_schema_version();
+  auto refuse_newer = [&](int v) {
+    if (v <= latest) return;
+    throw EnvironmentError("database " + impl_->path.string() + " has schema version " +
+                           std::to_string(v) + ", newer than this flow understands (" +
+                           std::to_string(latest) +
+                           ", flow " FLOW_VERSION
+                           "): a newer flow wrote it. Upgrade flow to use it, or pass "
+                           "--db / set FLOW_HOME to use another database");
+  };
   int v = schema_version();
-  if (v > kSchemaVersion) {
-    throw EnvironmentError("database " + path_.string() + " has schema version " +
-                           std::to_string(v) + ", newer than this flow (" +
-                           std::to_string(kSchemaVersion) + "); upgrade flow");
-  }
-  if (v == kSchemaVersion) return;
+  refuse_newer(v);
+  if (v == latest) return;
   Transaction tx(*this);
   // Re-check under the write lock: another process may have migrated meanwhile.
   v = schema_version();
-  for (int i = v; i < kSchemaVersion; ++i)
-    exec(kMigrations[i]);
-  exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+  refuse_newer(v);
+  for (const Migration& m : migrations()) {
+    if (m.version > v) impl_->exec(m.sql);
+  }
+  impl_->exec("PRAGMA user_version=" + std::to_string(latest));
   tx.commit();
 }
 
 // BEGIN and COMMIT are cached statements too: the engine runs one transaction per tick.
 // A transaction opened inside another is a savepoint of it.
-Store::Transaction::Transaction(Store& store) : store_(store), nested_(store.tx_depth_ > 0) {
-  Stmt(store_, nested_ ? "SAVEPOINT flow_nested" : "BEGIN IMMEDIATE").run();
-  ++store_.tx_depth_;
+Store::Transaction::Transaction(Store& store) : store_(store), nested_(store.impl_->tx_depth > 0) {
+  if (store.impl_->read_depth > 0) {
+    throw std::logic_error("a Store::Transaction cannot start inside a Store::ReadSnapshot");
+  }
+  Stmt(*store_.impl_, nested_ ? "SAVEPOINT flow_nested" : "BEGIN IMMEDIATE").run();
+  ++store_.impl_->tx_depth;
 }
 
 Store::Transaction::~Transaction() {
   if (done_) return;
-  --store_.tx_depth_;
-  sqlite3_exec(store_.db_, nested_ ? "ROLLBACK TO flow_nested; RELEASE flow_nested" : "ROLLBACK",
-               nullptr, nullptr, nullptr);
+  --store_.impl_->tx_depth;
+  sqlite3_exec(store_.impl_->db,
+               nested_ ? "ROLLBACK TO flow_nested; RELEASE flow_nested" : "ROLLBACK", nullptr,
+               nullptr, nullptr);
 }
 
 void Store::Transaction::commit() {
-  Stmt(store_, nested_ ? "RELEASE flow_nested" : "COMMIT").run();
+  Stmt(*store_.impl_, nested_ ? "RELEASE flow_nested" : "COMMIT").run();
   done_ = true;
-  --store_.tx_depth_;
+  --store_.impl_->tx_depth;
+}
+
+// BEGIN DEFERRED takes no lock; the first read does. Reading the schema table right away
+// pins the snapshot to the moment the ReadSnapshot is made, not to its first query.
+Store::ReadSnapshot::ReadSnapshot(Store& store)
+    : store_(store), counted_(store.impl_->tx_depth == 0) {
+  if (!counted_) return;  // part of the write transaction around it
+  Impl& impl = *store_.impl_;
+  if (impl.read_depth++ > 0) return;  // part of the snapshot around it
+  try {
+    Stmt(impl, "BEGIN DEFERRED").run();
+    Stmt(impl, "SELECT count(*) FROM sqlite_schema").run();
+  } catch (...) {
+    --impl.read_depth;
+    if (!sqlite3_get_autocommit(impl.db))
+      sqlite3_exec(impl.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+Store::ReadSnapshot::~ReadSnapshot() {
+  // Ending a read transaction cannot fail for want of a lock; COMMIT only releases it.
+  if (counted_ && --store_.impl_->read_depth == 0)
+    sqlite3_exec(store_.impl_->db, "COMMIT", nullptr, nullptr, nullptr);
 }
 
 void Store::set_manual_checkpoints(bool on) {
-  wal_pages_ = checkpointed_pages_ = 0;
+  impl_->wal_pages = impl_->checkpointed_pages = 0;
   if (!on) {
-    sqlite3_wal_autocheckpoint(db_, 1000);  // SQLite's default hook and size
+    sqlite3_wal_autocheckpoint(impl_->db, 1000);  // SQLite's default hook and size
     return;
   }
   // A WAL hook replaces SQLite's automatic checkpoint (which is one); this one only counts.
   sqlite3_wal_hook(
-      db_,
+      impl_->db,
       [](void* self, sqlite3*, const char*, int pages) {
-        static_cast<Store*>(self)->wal_pages_ = pages;
+        static_cast<Impl*>(self)->wal_pages = pages;
         return SQLITE_OK;
       },
-      this);
+      impl_.get());
+}
+
+int Store::wal_pages() const {
+  return impl_->wal_pages - impl_->checkpointed_pages;
 }
 
 void Store::checkpoint() {
   int log = 0, done = 0;
   // Best effort: a busy database (another writer, a long reader) just means later.
-  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
+  if (sqlite3_wal_checkpoint_v2(impl_->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
       SQLITE_OK) {
     // All of it copied: the next commit starts the WAL over (its page count restarts).
-    checkpointed_pages_ = done == log ? 0 : done;
-    if (done == log) wal_pages_ = 0;
+    impl_->checkpointed_pages = done == log ? 0 : done;
+    if (done == log) impl_->wal_pages = 0;
   }
-}
-
-// ---- runs -----------------------------------------------------------------------------
-
-namespace {
-constexpr const char* kRunColumns =
-    "id, dag, state, dag_file, dag_yaml, dag_hash, params_json, run_dir, workdir, "
-    "logical_date, data_interval_start, data_interval_end, created_ms, started_ms, ended_ms, "
-    "parallelism, owner_pid, owner_start, owner_host, heartbeat_ms, cancel_requested, owner_token";
-
-RunRecord read_run(const Stmt& st) {
-  RunRecord r;
-  r.id = st.text(0);
-  r.dag = st.text(1);
-  r.state = run_state_from(st.text(2)).value_or(RunState::kFailed);
-  r.dag_file = st.text(3);
-  r.dag_yaml = st.text(4);
-  r.dag_hash = st.text(5);
-  r.params = st.json(6, nlohmann::json::object());
-  r.run_dir = st.text(7);
-  r.workdir = st.text(8);
-  r.logical_date = st.text(9);
-  r.data_interval_start = st.text(10);
-  r.data_interval_end = st.text(11);
-  r.created = st.i64(12);
-  r.started = st.i64(13);
-  r.ended = st.i64(14);
-  r.parallelism = st.i32(15);
-  r.owner_pid = st.i32(16);
-  r.owner_start = static_cast<uint64_t>(st.i64(17));
-  r.owner_host = st.text(18);
-  r.heartbeat = st.i64(19);
-  r.cancel_requested = st.i64(20) != 0;
-  r.owner_token = st.text(21);
-  return r;
-}
-
-void bind_run(Stmt& st, const RunRecord& r) {
-  st.bind(r.id).bind(r.dag).bind(std::string(to_string(r.state))).bind(r.dag_file);
-  st.bind(r.dag_yaml).bind(r.dag_hash).bind(r.params.dump()).bind(r.run_dir).bind(r.workdir);
-  st.bind(r.logical_date).bind(r.data_interval_start).bind(r.data_interval_end);
-  st.bind(r.created).bind(r.started).bind(r.ended).bind(r.parallelism).bind(r.owner_pid);
-  st.bind(r.owner_start).bind(r.owner_host).bind(r.heartbeat).bind(r.cancel_requested ? 1 : 0);
-  st.bind(r.owner_token);
-}
-}  // namespace
-
-void Store::insert_run(const RunRecord& r) {
-  static const std::string sql = std::string("INSERT INTO runs(") + kRunColumns +
-                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  Stmt st(*this, sql.c_str());
-  bind_run(st, r);
-  try {
-    st.run();
-  } catch (const Error&) {
-    if (get_run(r.id)) {
-      throw InputError(SourceLocation{}, "a run with id '" + r.id +
-                                             "' already exists; choose "
-                                             "another --run-id or use 'flow resume " +
-                                             r.id + "'");
-    }
-    throw;
-  }
-}
-
-void Store::update_run(const RunRecord& r) {
-  // cancel_requested is only ever set (by another process), never cleared by the owner.
-  static const char* sql =
-      "UPDATE runs SET state=?3, started_ms=?14, ended_ms=?15, owner_pid=?17, owner_start=?18, "
-      "owner_host=?19, heartbeat_ms=?20, cancel_requested=max(cancel_requested, ?21), "
-      "parallelism=?16, owner_token=?22 WHERE id=?1";
-  Stmt st(*this, sql);
-  bind_run(st, r);
-  st.run();
-}
-
-std::optional<std::string> Store::owner_token(const std::string& run_id) {
-  Stmt st(*this, "SELECT owner_token FROM runs WHERE id=?");
-  st.bind(run_id);
-  if (!st.step()) return std::nullopt;
-  return st.text(0);
-}
-
-void Store::set_cancel_requested(const std::string& run_id, bool requested) {
-  Stmt st(*this, "UPDATE runs SET cancel_requested=? WHERE id=?");
-  st.bind(requested ? 1 : 0).bind(run_id).run();
-}
-
-std::optional<RunRecord> Store::get_run(const std::string& run_id) {
-  static const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id=?";
-  Stmt st(*this, sql.c_str());
-  st.bind(run_id);
-  if (!st.step()) return std::nullopt;
-  return read_run(st);
-}
-
-std::vector<RunRecord> Store::runs_in_state(const std::string& dag, RunState state) {
-  static const std::string sql = std::string("SELECT ") + kRunColumns +
-                                 " FROM runs WHERE dag=? AND state=? ORDER BY created_ms, rowid";
-  Stmt st(*this, sql.c_str());
-  st.bind(dag).bind(std::string(to_string(state)));
-  std::vector<RunRecord> out;
-  while (st.step())
-    out.push_back(read_run(st));
-  return out;
-}
-
-std::vector<RunRecord> Store::runs_for_interval(const std::string& dag,
-                                                const std::string& data_interval_start) {
-  static const std::string sql =
-      std::string("SELECT ") + kRunColumns +
-      " FROM runs WHERE dag=? AND data_interval_start=? ORDER BY created_ms, rowid";
-  Stmt st(*this, sql.c_str());
-  st.bind(dag).bind(data_interval_start);
-  std::vector<RunRecord> out;
-  while (st.step())
-    out.push_back(read_run(st));
-  return out;
-}
-
-std::vector<RunRecord> Store::list_runs(const std::string& dag, int limit) {
-  static const std::string all = std::string("SELECT ") + kRunColumns +
-                                 " FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?";
-  static const std::string by_dag =
-      std::string("SELECT ") + kRunColumns +
-      " FROM runs WHERE dag=? ORDER BY created_ms DESC, rowid DESC LIMIT ?";
-  Stmt st(*this, dag.empty() ? all.c_str() : by_dag.c_str());
-  if (!dag.empty()) st.bind(dag);
-  st.bind(limit <= 0 ? int64_t{-1} : int64_t{limit});
-  std::vector<RunRecord> out;
-  while (st.step())
-    out.push_back(read_run(st));
-  return out;
-}
-
-// ---- scheduler state ------------------------------------------------------------------
-
-std::optional<ScheduleRecord> Store::get_schedule(const std::string& dag) {
-  Stmt st(*this,
-          "SELECT dag, schedule, timezone, dag_file, first_seen_ms, last_fire_ms, updated_ms "
-          "FROM schedules WHERE dag=?");
-  st.bind(dag);
-  if (!st.step()) return std::nullopt;
-  return ScheduleRecord{st.text(0), st.text(1), st.text(2), st.text(3),
-                        st.i64(4),  st.i64(5),  st.i64(6)};
-}
-
-void Store::put_schedule(const ScheduleRecord& s) {
-  Stmt st(*this,
-          "INSERT INTO schedules(dag, schedule, timezone, dag_file, first_seen_ms, last_fire_ms, "
-          "updated_ms) VALUES(?,?,?,?,?,?,?) ON CONFLICT(dag) DO UPDATE SET "
-          "schedule=excluded.schedule, timezone=excluded.timezone, dag_file=excluded.dag_file, "
-          "first_seen_ms=excluded.first_seen_ms, last_fire_ms=excluded.last_fire_ms, "
-          "updated_ms=excluded.updated_ms");
-  st.bind(s.dag).bind(s.schedule).bind(s.timezone).bind(s.dag_file).bind(s.first_seen);
-  st.bind(s.last_fire).bind(s.updated).run();
-}
-
-// ---- instances ------------------------------------------------------------------------
-
-namespace {
-constexpr const char* kInstanceColumns =
-    "run_id, id, task_id, parent, map_index, state, try, failures, site, pid, pid_start, "
-    "job_id, job_name, started_ms, ended_ms, next_try_ms, exit_code, signal, native_state, "
-    "message, outputs_json, attrs_json";
-
-InstanceRecord read_instance(const Stmt& st) {
-  InstanceRecord r;
-  r.run_id = st.text(0);
-  r.id = st.text(1);
-  r.task_id = st.text(2);
-  r.parent = st.text(3);
-  r.map_index = st.i32(4);
-  r.state = task_state_from(st.text(5)).value_or(TaskState::kFailed);
-  r.try_number = st.i32(6);
-  r.failures = st.i32(7);
-  r.site = st.text(8);
-  r.pid = st.i32(9);
-  r.pid_start = static_cast<uint64_t>(st.i64(10));
-  r.job_id = st.text(11);
-  r.job_name = st.text(12);
-  r.started = st.i64(13);
-  r.ended = st.i64(14);
-  r.next_try_at = st.i64(15);
-  r.exit_code = st.i32(16);
-  r.signal = st.i32(17);
-  r.native_state = st.text(18);
-  r.message = st.text(19);
-  r.outputs = st.json(20, nullptr);
-  r.attrs = st.json(21, nlohmann::json::object());
-  return r;
-}
-}  // namespace
-
-void Store::put_instance(const InstanceRecord& r) {
-  // An upsert keeps the rowid, which orders instances by creation.
-  static const std::string sql =
-      std::string("INSERT INTO instances(") + kInstanceColumns +
-      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, id) DO UPDATE "
-      "SET task_id=excluded.task_id, parent=excluded.parent, map_index=excluded.map_index, "
-      "state=excluded.state, try=excluded.try, failures=excluded.failures, site=excluded.site, "
-      "pid=excluded.pid, pid_start=excluded.pid_start, job_id=excluded.job_id, "
-      "job_name=excluded.job_name, started_ms=excluded.started_ms, ended_ms=excluded.ended_ms, "
-      "next_try_ms=excluded.next_try_ms, exit_code=excluded.exit_code, signal=excluded.signal, "
-      "native_state=excluded.native_state, message=excluded.message, "
-      "outputs_json=excluded.outputs_json, attrs_json=excluded.attrs_json";
-  Stmt st(*this, sql.c_str());
-  st.bind(r.run_id).bind(r.id).bind(r.task_id).bind(r.parent).bind(r.map_index);
-  st.bind(std::string(to_string(r.state))).bind(r.try_number).bind(r.failures).bind(r.site);
-  st.bind(r.pid).bind(r.pid_start).bind(r.job_id).bind(r.job_name).bind(r.started);
-  st.bind(r.ended).bind(r.next_try_at).bind(r.exit_code).bind(r.signal).bind(r.native_state);
-  st.bind(r.message).bind_json_or_null(r.outputs).bind(r.attrs.dump());
-  st.run();
-}
-
-void Store::delete_instance(const std::string& run_id, const std::string& instance_id) {
-  Stmt st(*this, "DELETE FROM instances WHERE run_id=? AND id=?");
-  st.bind(run_id).bind(instance_id).run();
-}
-
-std::vector<InstanceRecord> Store::instances(const std::string& run_id) {
-  static const std::string sql =
-      std::string("SELECT ") + kInstanceColumns + " FROM instances WHERE run_id=? ORDER BY rowid";
-  Stmt st(*this, sql.c_str());
-  st.bind(run_id);
-  std::vector<InstanceRecord> out;
-  while (st.step())
-    out.push_back(read_instance(st));
-  return out;
-}
-
-std::optional<InstanceRecord> Store::get_instance(const std::string& run_id,
-                                                  const std::string& id) {
-  static const std::string sql =
-      std::string("SELECT ") + kInstanceColumns + " FROM instances WHERE run_id=? AND id=?";
-  Stmt st(*this, sql.c_str());
-  st.bind(run_id).bind(id);
-  if (!st.step()) return std::nullopt;
-  return read_instance(st);
-}
-
-// ---- tries, events, metrics -----------------------------------------------------------
-
-void Store::put_try(const TryRecord& t) {
-  // An upsert, not INSERT OR REPLACE: REPLACE deletes and re-inserts the row, which made
-  // this the most expensive statement of a tick (a try row is written at every state
-  // change of its instance).
-  static const char* sql =
-      "INSERT INTO tries(run_id, instance_id, try, state, site, pid, job_id, job_name, script, "
-      "log_path, started_ms, ended_ms, exit_code, signal, native_state, message) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, instance_id, try) DO UPDATE "
-      "SET state=excluded.state, site=excluded.site, pid=excluded.pid, job_id=excluded.job_id, "
-      "job_name=excluded.job_name, script=excluded.script, log_path=excluded.log_path, "
-      "started_ms=excluded.started_ms, ended_ms=excluded.ended_ms, exit_code=excluded.exit_code, "
-      "signal=excluded.signal, native_state=excluded.native_state, message=excluded.message";
-  Stmt st(*this, sql);
-  st.bind(t.run_id).bind(t.instance_id).bind(t.try_number).bind(std::string(to_string(t.state)));
-  st.bind(t.site).bind(t.pid).bind(t.job_id).bind(t.job_name).bind(t.script).bind(t.log_path);
-  st.bind(t.started).bind(t.ended).bind(t.exit_code).bind(t.signal).bind(t.native_state);
-  st.bind(t.message).run();
-}
-
-std::vector<TryRecord> Store::tries(const std::string& run_id, const std::string& instance_id) {
-  static const char* sql =
-      "SELECT run_id, instance_id, try, state, site, pid, job_id, job_name, script, log_path, "
-      "started_ms, ended_ms, exit_code, signal, native_state, message FROM tries "
-      "WHERE run_id=? AND instance_id=? ORDER BY try";
-  Stmt st(*this, sql);
-  st.bind(run_id).bind(instance_id);
-  std::vector<TryRecord> out;
-  while (st.step()) {
-    TryRecord t;
-    t.run_id = st.text(0);
-    t.instance_id = st.text(1);
-    t.try_number = st.i32(2);
-    t.state = task_state_from(st.text(3)).value_or(TaskState::kFailed);
-    t.site = st.text(4);
-    t.pid = st.i32(5);
-    t.job_id = st.text(6);
-    t.job_name = st.text(7);
-    t.script = st.text(8);
-    t.log_path = st.text(9);
-    t.started = st.i64(10);
-    t.ended = st.i64(11);
-    t.exit_code = st.i32(12);
-    t.signal = st.i32(13);
-    t.native_state = st.text(14);
-    t.message = st.text(15);
-    out.push_back(std::move(t));
-  }
-  return out;
-}
-
-void Store::add_event(const EventRecord& e) {
-  Stmt st(
-      *this,
-      "INSERT INTO events(run_id, instance_id, try, ts_ms, state, message) VALUES(?,?,?,?,?,?)");
-  st.bind(e.run_id).bind(e.instance_id).bind(e.try_number).bind(e.ts).bind(e.state);
-  st.bind(e.message).run();
-}
-
-std::vector<EventRecord> Store::events(const std::string& run_id, int64_t after_seq) {
-  Stmt st(*this,
-          "SELECT seq, run_id, instance_id, try, ts_ms, state, message FROM events "
-          "WHERE run_id=? AND seq>? ORDER BY seq");
-  st.bind(run_id).bind(after_seq);
-  std::vector<EventRecord> out;
-  while (st.step()) {
-    out.push_back(
-        {st.i64(0), st.text(1), st.text(2), st.i32(3), st.i64(4), st.text(5), st.text(6)});
-  }
-  return out;
-}
-
-void Store::add_metric(const std::string& run_id, const MetricRecord& m) {
-  Stmt st(*this,
-          "INSERT OR IGNORE INTO metrics(run_id, instance_id, try, seq, ts_ms, json) "
-          "VALUES(?,?,?,?,?,?)");
-  st.bind(run_id).bind(m.instance_id).bind(m.try_number).bind(m.seq).bind(m.ts);
-  st.bind(m.values.dump()).run();
-}
-
-std::vector<MetricRecord> Store::metrics(const std::string& run_id,
-                                         const std::string& instance_id) {
-  Stmt st(*this,
-          "SELECT instance_id, try, seq, ts_ms, json FROM metrics WHERE run_id=? AND "
-          "instance_id=? ORDER BY try, seq");
-  st.bind(run_id).bind(instance_id);
-  std::vector<MetricRecord> out;
-  while (st.step()) {
-    out.push_back({st.text(0), st.i32(1), st.i32(2), st.i64(3), st.json(4, nullptr)});
-  }
-  return out;
-}
-
-std::map<std::string, int> Store::state_counts(const std::string& run_id) {
-  Stmt st(*this, "SELECT state, count(*) FROM instances WHERE run_id=? GROUP BY state");
-  st.bind(run_id);
-  std::map<std::string, int> out;
-  while (st.step())
-    out[st.text(0)] = st.i32(1);
-  return out;
-}
-
-// ---- artifacts ------------------------------------------------------------------------------
-
-namespace {
-constexpr const char* kArtifactColumns =
-    "id, run_id, instance_id, task_id, try, dag, dag_hash, params_json, site, host, name, "
-    "description, format, encoding_format, path, sha256, size, started_ms, created_ms, "
-    "derived_from_json, metadata_json";
-
-ArtifactRecord read_artifact(const Stmt& st) {
-  ArtifactRecord a;
-  a.id = st.text(0);
-  a.run_id = st.text(1);
-  a.instance_id = st.text(2);
-  a.task_id = st.text(3);
-  a.try_number = st.i32(4);
-  a.dag = st.text(5);
-  a.dag_hash = st.text(6);
-  a.params = st.json(7, nlohmann::json::object());
-  a.site = st.text(8);
-  a.host = st.text(9);
-  a.name = st.text(10);
-  a.description = st.text(11);
-  a.format = st.text(12);
-  a.encoding_format = st.text(13);
-  a.path = st.text(14);
-  a.sha256 = st.text(15);
-  a.size = st.i64(16);
-  a.started = st.i64(17);
-  a.created = st.i64(18);
-  for (const auto& id : st.json(19, nlohmann::json::array())) {
-    if (id.is_string()) a.derived_from.push_back(id.get<std::string>());
-  }
-  a.metadata = st.json(20, nlohmann::json::object());
-  return a;
-}
-
-std::vector<ArtifactRecord> read_artifacts(Stmt& st) {
-  std::vector<ArtifactRecord> out;
-  while (st.step())
-    out.push_back(read_artifact(st));
-  return out;
-}
-}  // namespace
-
-void Store::put_artifact(const ArtifactRecord& a) {
-  // Ids are derived from the run, instance, try and path, so writing the same registration
-  // again (an engine that re-applies a finished try after a crash) replaces it.
-  static const std::string sql = std::string("INSERT OR REPLACE INTO artifacts(") +
-                                 kArtifactColumns +
-                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  Stmt st(*this, sql.c_str());
-  st.bind(a.id).bind(a.run_id).bind(a.instance_id).bind(a.task_id).bind(a.try_number);
-  st.bind(a.dag).bind(a.dag_hash).bind(a.params.dump()).bind(a.site).bind(a.host).bind(a.name);
-  st.bind(a.description).bind(a.format).bind(a.encoding_format).bind(a.path).bind(a.sha256);
-  st.bind(a.size).bind(a.started).bind(a.created).bind(nlohmann::json(a.derived_from).dump());
-  st.bind(a.metadata.dump()).run();
-}
-
-std::optional<ArtifactRecord> Store::get_artifact(const std::string& id) {
-  static const std::string sql =
-      std::string("SELECT ") + kArtifactColumns + " FROM artifacts WHERE id=?";
-  Stmt st(*this, sql.c_str());
-  st.bind(id);
-  if (!st.step()) return std::nullopt;
-  return read_artifact(st);
-}
-
-std::vector<ArtifactRecord> Store::list_artifacts(const std::string& run_id) {
-  static const std::string all = std::string("SELECT ") + kArtifactColumns +
-                                 " FROM artifacts ORDER BY created_ms DESC, rowid DESC";
-  static const std::string by_run =
-      std::string("SELECT ") + kArtifactColumns +
-      " FROM artifacts WHERE run_id=? ORDER BY created_ms DESC, rowid DESC";
-  Stmt st(*this, run_id.empty() ? all.c_str() : by_run.c_str());
-  if (!run_id.empty()) st.bind(run_id);
-  return read_artifacts(st);
-}
-
-std::vector<std::string> Store::artifact_ids() {
-  Stmt st(*this, "SELECT id FROM artifacts ORDER BY created_ms DESC, rowid DESC");
-  std::vector<std::string> out;
-  while (st.step())
-    out.push_back(st.text(0));
-  return out;
 }
 
 }  // namespace flow::state

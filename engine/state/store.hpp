@@ -12,10 +12,17 @@
 // Errors: a locked database past the timeout or a full disk is an EnvironmentError (exit
 // 3) whose message names the file and what to do; a failed write rolls back the whole
 // transaction, so the database is never left half-updated.
-
-#include <sqlite3.h>
+//
+// Schema: engine/state/migrations.hpp. Opening migrates an older database; one newer than
+// this flow knows is refused (EnvironmentError naming the file and both versions).
+//
+// Readers (flow status, the TUI) read a screenful inside one ReadSnapshot and poll
+// data_version() to learn whether another connection committed since.
+//
+// SQLite stays behind this class: no caller sees a connection or a statement.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -33,16 +40,29 @@ class Store {
   static std::unique_ptr<Store> open(
       const std::filesystem::path& path,
       std::chrono::milliseconds busy_timeout = std::chrono::seconds(30));
-  // Opens an existing database read-only; EnvironmentError if there is none.
-  static std::unique_ptr<Store> open_existing(const std::filesystem::path& path);
+  // What a connection may do. kQueryOnly refuses every write (SQLite's query_only), for
+  // readers that must never change the database, like the TUI.
+  enum class Access { kReadWrite, kQueryOnly };
+  // Opens an existing database (migrating it like open()); EnvironmentError if there is
+  // none, so a typo in --db never leaves an empty database behind.
+  static std::unique_ptr<Store> open_existing(const std::filesystem::path& path,
+                                              Access access = Access::kReadWrite);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& path() const;
   int schema_version();
   // The version this flow creates and migrates to.
   static int latest_schema_version();
+
+  // A number that changes whenever another connection commits to the database (SQLite's
+  // PRAGMA data_version; this connection's own commits do not change it). Comparing it
+  // with the last value tells a reader whether to read again.
+  int64_t data_version();
+
+  // SQLite's own consistency check of the whole file: "ok", or what is damaged.
+  std::string integrity_check();
 
   // A write transaction (BEGIN IMMEDIATE). Rolls back unless commit() is called. Opened
   // while another is open on this Store, it is a savepoint inside that one: its commit
@@ -59,6 +79,23 @@ class Store {
     Store& store_;
     bool nested_;
     bool done_ = false;
+  };
+
+  // A read transaction (BEGIN DEFERRED, pinned at construction): every read while it lives
+  // sees the database as it was when it was made, however many commits other connections
+  // make meanwhile, and it blocks none of them (WAL). Keep it short: a checkpoint cannot
+  // pass a snapshot that is still open. Made inside another ReadSnapshot or inside a
+  // Transaction it is part of that one. A Transaction cannot be opened inside it.
+  class ReadSnapshot {
+   public:
+    explicit ReadSnapshot(Store& store);
+    ~ReadSnapshot();
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+   private:
+    Store& store_;
+    bool counted_;  // false inside a Transaction: nothing to end
   };
 
   // Writes (call inside a Transaction for atomicity; alone each is its own transaction).
@@ -83,7 +120,7 @@ class Store {
   // written since the last checkpoint(). checkpoint() is PASSIVE: it never waits for
   // other connections (a busy database just means it happens later).
   void set_manual_checkpoints(bool on);
-  int wal_pages() const { return wal_pages_ - checkpointed_pages_; }
+  int wal_pages() const;
   void checkpoint();
 
   // Reads.
@@ -112,23 +149,13 @@ class Store {
   std::vector<ArtifactRecord> list_artifacts(const std::string& run_id = "");
   std::vector<std::string> artifact_ids();  // newest first
 
-  // Raw access for the few tools that need it (benchmarks, tests).
-  sqlite3* handle() { return db_; }
+  struct Impl;  // the connection, its statements and transaction depth (store.cpp)
 
  private:
-  Store(sqlite3* db, std::filesystem::path path);
+  explicit Store(std::unique_ptr<Impl> impl);
   void migrate();
-  void exec(const std::string& sql);
-  sqlite3_stmt* prepare(const char* sql);  // cached
-  [[noreturn]] void fail(int rc, const std::string& what);
-  friend class Stmt;
 
-  sqlite3* db_;
-  std::filesystem::path path_;
-  std::map<const char*, sqlite3_stmt*> cache_;
-  int wal_pages_ = 0;           // WAL size after the last commit (manual checkpoints)
-  int checkpointed_pages_ = 0;  // ... of which the last checkpoint() covered
-  int tx_depth_ = 0;            // open Transactions (nested ones are savepoints)
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace flow::state

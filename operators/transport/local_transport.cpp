@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,9 +13,8 @@
 #include <fstream>
 
 #include "engine/core/error.hpp"
+#include "engine/core/spawn.hpp"
 #include "engine/core/text_file.hpp"
-
-extern char** environ;
 
 namespace flow::transport {
 
@@ -43,21 +41,17 @@ struct Pipe {
 
 CommandResult LocalTransport::run(const std::string& command, std::chrono::milliseconds timeout) {
   Pipe out, err;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out.fd[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err.fd[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, "/bin/sh", &fa, &attr, const_cast<char* const*>(argv), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw EnvironmentError(std::string("cannot start /bin/sh: ") + std::strerror(rc));
+  SpawnOptions o;
+  o.program = "/bin/sh";
+  o.argv = {"/bin/sh", "-c", command};
+  o.group = SpawnOptions::Group::kNewProcessGroup;  // a timeout kills the whole command
+  o.in = ChildStream::null();
+  o.out = ChildStream::descriptor(out.fd[1]);
+  o.err = ChildStream::descriptor(err.fd[1]);
+  const SpawnResult child = spawn(o);
+  if (!child.ok())
+    throw EnvironmentError(std::string("cannot start /bin/sh: ") + std::strerror(child.error));
+  const pid_t pid = child.pid;
   out.close_end(1);
   err.close_end(1);
 

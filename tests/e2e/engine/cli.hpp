@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include "../../unit/engine/test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace flow::test {
 

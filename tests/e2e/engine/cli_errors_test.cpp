@@ -3,6 +3,7 @@
 
 #include "cli.hpp"
 #include "engine/core/shell.hpp"
+#include "engine/state/store.hpp"
 
 using flow::test::Project;
 
@@ -135,4 +136,39 @@ TEST(CliErrors, UnknownRunIsAClearError) {
   auto r = p.flow("status nope");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("no run 'nope'"), std::string::npos) << r.err;
+}
+
+TEST(CliErrors, ADatabaseOfANewerFlowIsExit3NamingTheFileBothVersionsAndWhatToDo) {
+  Project p;
+  flow::state::Store::open(p.db());  // a database of this flow's schema
+  const auto db = p.db().string();
+  const int latest = flow::state::Store::latest_schema_version();
+  ASSERT_EQ(
+      std::system(("sqlite3 '" + db + "' 'PRAGMA user_version=" + std::to_string(latest + 1) + "'")
+                      .c_str()),
+      0);
+  for (const char* cmd : {"runs", "status r1", "artifacts list"}) {
+    auto r = p.flow(cmd);
+    EXPECT_EQ(r.code, 3) << cmd << ": " << r.err;
+    EXPECT_NE(r.err.find("database " + db + " has schema version " + std::to_string(latest + 1) +
+                         ", newer than this flow understands (" + std::to_string(latest)),
+              std::string::npos)
+        << cmd << ": " << r.err;
+    EXPECT_NE(r.err.find("Upgrade flow"), std::string::npos) << r.err;
+  }
+}
+
+TEST(CliErrors, ADatabaseOfTheFirstSchemaIsMigratedAndItsRunsListed) {
+  Project p;
+  std::filesystem::copy_file(std::filesystem::path(FLOW_TEST_FIXTURES) / "db" / "schema-1.db",
+                             p.db());
+  auto r = p.flow("runs --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto runs = nlohmann::json::parse(r.out);
+  ASSERT_EQ(runs.size(), 2u) << r.out;
+  EXPECT_EQ(runs[0]["id"], "fixture-run-2");  // newest first
+  EXPECT_EQ(runs[1]["id"], "fixture-run-1");
+  auto st = p.flow("status fixture-run-1 --json");
+  ASSERT_EQ(st.code, 0) << st.err;
+  EXPECT_EQ(nlohmann::json::parse(st.out)["tasks"].size(), 3u);
 }

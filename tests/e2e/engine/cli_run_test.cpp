@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
+#include <sstream>
+
 #include "cli.hpp"
 #include "engine/run/process.hpp"
 #include "engine/state/store.hpp"
@@ -63,6 +65,52 @@ TEST(CliRun, RunSucceedsAndStatusRunsLogsSpeakJson) {
   EXPECT_EQ(logs.code, 0);
   EXPECT_EQ(logs.out, "training on data.npz n=5\n");
   EXPECT_NE(p.flow("logs r1 train --try 2").err.find("has no try 2"), std::string::npos);
+}
+
+// Regression: flow status listed instances in the store's order, which was alphabetical.
+// Users read a run in the DAG's order (as the TUI shows it): upstream first, ties in file
+// order, foreach items under their task by index (2 before 10).
+TEST(CliRun, StatusListsTasksInDagOrderWithItemsInIndexOrder) {
+  Project p;
+  p.write("order.yaml", R"(dag: order
+tasks:
+  - id: zebra
+    run: echo '{"items": [0,1,2,3,4,5,6,7,8,9,10,11]}' > $FLOW_OUTPUTS_FILE
+  - id: tiles
+    after: [zebra]
+    foreach: "{{ tasks.zebra.outputs.items }}"
+    run: echo {{ item }}
+  - id: apple
+    after: [tiles]
+    run: echo a
+  - id: mango
+    run: echo m
+)");
+  auto r = p.flow("run order.yaml --run-id o1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::vector<std::string> want{"zebra", "tiles"};
+  for (int i = 0; i < 12; ++i)
+    want.push_back("tiles[" + std::to_string(i) + "]");
+  want.push_back("apple");
+  want.push_back("mango");
+
+  auto st = p.flow("status o1 --json");
+  ASSERT_EQ(st.code, 0) << st.err;
+  std::vector<std::string> got;
+  for (const auto& t : json::parse(st.out)["tasks"])
+    got.push_back(t["id"]);
+  EXPECT_EQ(got, want);
+
+  auto table = p.flow("status o1");
+  ASSERT_EQ(table.code, 0) << table.err;
+  std::vector<std::string> rows;
+  std::istringstream lines(table.out);
+  std::string line;
+  std::getline(lines, line);  // run ...
+  std::getline(lines, line);  // TASK STATE ...
+  while (std::getline(lines, line))
+    rows.push_back(line.substr(0, line.find(' ')));
+  EXPECT_EQ(rows, want) << table.out;
 }
 
 TEST(CliRun, FailedRunExitsOneWithSummaryAndRetryDownstreamFixesIt) {
@@ -210,11 +258,7 @@ tasks:
   std::filesystem::remove(mnt / "filler");
   {
     auto store = flow::state::Store::open(db);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(store->handle(), "PRAGMA integrity_check", -1, &st, nullptr);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "ok");
-    sqlite3_finalize(st);
+    EXPECT_EQ(store->integrity_check(), "ok");
     EXPECT_TRUE(store->get_run("full1"));
   }
   auto resumed = outer.flow("resume full1 --db '" + db.string() + "'",

@@ -16,6 +16,7 @@
 
 #include "engine/run/python_env.hpp"
 #include "operators/lamec/lamec.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 namespace lamec = flow::lamec;
@@ -54,18 +55,8 @@ std::string slurp(const fs::path& p) {
 }
 
 // A job directory readable by slurmd's job (root here) that is removed afterwards.
-class JobDir {
- public:
-  JobDir() {
-    std::string tmpl = (fs::temp_directory_path() / "flow-lamec-e2e-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-    fs::permissions(path_, fs::perms::all);
-  }
-  ~JobDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+struct JobDir : flow::test::TempDir {
+  JobDir() : TempDir("flow-lamec-e2e") { share_with_everyone(); }
 };
 
 // The localslurm site with the built-in module stacks, as the Slurm operator sees them.

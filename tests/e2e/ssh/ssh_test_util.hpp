@@ -14,6 +14,7 @@
 #include <string>
 
 #include "engine/site/site.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace ssh_test {
 
@@ -83,20 +84,7 @@ inline std::string random_name() {
   return o.str();
 }
 
-class TempDir {
- public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("flow-ssh-test-" + random_name())) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using flow::test::TempDir;
 
 inline std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -7,8 +7,8 @@
 
 #include <fstream>
 
-#include "../engine/test_util.hpp"
 #include "engine/artifact/registration_error.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using flow::artifact::RegistrationError;
 using flow::artifact::resolve_artifact_path;

@@ -1,9 +1,9 @@
 // The artifacts table: schema migration, round trip, order, run filter.
 #include <gtest/gtest.h>
 
-#include "../engine/test_util.hpp"
 #include "engine/core/error.hpp"
 #include "engine/state/store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow::state;
 

@@ -5,12 +5,12 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "../engine/test_util.hpp"
 #include "engine/core/sha256.hpp"
 #include "engine/dag/loader.hpp"
 #include "engine/dag/validate.hpp"
 #include "engine/run/local_executor.hpp"
 #include "engine/run/run_controller.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow;
 using state::TaskState;

@@ -7,7 +7,7 @@
 
 #include <fstream>
 
-#include "../engine/test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using flow::onnx_check::check_model_file;
 using flow::onnx_check::ModelReport;

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "../engine/test_util.hpp"
 #include "engine/dag/loader.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow;
 using state::TaskState;

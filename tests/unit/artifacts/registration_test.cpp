@@ -4,10 +4,10 @@
 
 #include <fstream>
 
-#include "../engine/test_util.hpp"
 #include "engine/artifact/artifact_id.hpp"
 #include "engine/artifact/registration_error.hpp"
 #include "engine/core/sha256.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using flow::artifact::register_artifacts;
 using flow::artifact::RegistrationError;

@@ -6,7 +6,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/dag/validate.hpp"
-#include "test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using flow::InputError;
 using flow::dag::load_dag_text;

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "engine/core/text_file.hpp"
-#include "test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow::run;
 

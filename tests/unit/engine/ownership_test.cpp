@@ -15,7 +15,7 @@
 #include "engine/dag/loader.hpp"
 #include "engine/run/process.hpp"
 #include "engine/run/run_controller.hpp"
-#include "test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow;
 using run::EngineIdentity;

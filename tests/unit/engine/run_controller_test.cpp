@@ -11,7 +11,7 @@
 #include "engine/dag/loader.hpp"
 #include "engine/dag/validate.hpp"
 #include "engine/run/local_executor.hpp"
-#include "test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow;
 using state::TaskState;

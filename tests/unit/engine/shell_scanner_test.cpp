@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "engine/dag/template.hpp"
-#include "test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using flow::ShellScanner;
 

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "engine/core/error.hpp"
-#include "test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow::state;
 
@@ -195,24 +195,6 @@ TEST(Store, KeepsSchedulerStateAndFindsRunsByInterval) {
   EXPECT_TRUE(store->runs_in_state("other", RunState::kRunning).empty());
 }
 
-TEST(Store, MigratesADatabaseFromBeforeTheScheduler) {
-  flow::test::TempDir dir;
-  {
-    auto store = Store::open(dir / "flow.db");
-    store->insert_run(sample_run("old"));
-    // Schema 2: what a flow before the scheduler (migration 3) left behind.
-    sqlite3_exec(store->handle(),
-                 "DROP TABLE schedules; DROP INDEX runs_by_interval; "
-                 "ALTER TABLE runs DROP COLUMN owner_token; PRAGMA user_version=2",
-                 nullptr, nullptr, nullptr);
-  }
-  auto store = Store::open(dir / "flow.db");
-  EXPECT_EQ(store->schema_version(), Store::latest_schema_version());
-  EXPECT_TRUE(store->get_run("old"));
-  store->put_schedule({"d", "@daily", "UTC", "", 1, 0, 1});
-  EXPECT_TRUE(store->get_schedule("d"));
-}
-
 TEST(Store, ANestedTransactionIsPartOfTheOuterOne) {
   flow::test::TempDir dir;
   auto store = Store::open(dir / "flow.db");
@@ -242,4 +224,99 @@ TEST(Store, ANestedTransactionIsPartOfTheOuterOne) {
     }
   }  // the outer one rolls back, and the inner one's commit with it
   EXPECT_FALSE(store->get_run("gone"));
+}
+
+TEST(Store, DataVersionChangesOnlyWhenAnotherConnectionCommits) {
+  flow::test::TempDir dir;
+  auto reader = Store::open(dir / "flow.db");
+  auto writer = Store::open(dir / "flow.db");
+  const auto v0 = reader->data_version();
+  EXPECT_EQ(reader->data_version(), v0) << "reading changes nothing";
+  reader->insert_run(sample_run("own"));
+  EXPECT_EQ(reader->data_version(), v0) << "a connection's own commits do not count";
+  {
+    Store::Transaction tx(*writer);
+    writer->insert_run(sample_run("other"));
+    EXPECT_EQ(reader->data_version(), v0) << "nothing committed yet";
+    tx.commit();
+  }
+  const auto v1 = reader->data_version();
+  EXPECT_NE(v1, v0);
+  EXPECT_EQ(reader->data_version(), v1);
+}
+
+TEST(Store, AReadSnapshotSeesTheMomentItWasMadeWhileAnotherConnectionCommits) {
+  flow::test::TempDir dir;
+  auto reader = Store::open(dir / "flow.db");
+  auto writer = Store::open(dir / "flow.db");
+  writer->insert_run(sample_run("before"));
+  {
+    Store::ReadSnapshot snapshot(*reader);
+    // Committed after the snapshot was made but before its first read: still invisible.
+    writer->insert_run(sample_run("during"));
+    EXPECT_TRUE(reader->get_run("before"));
+    EXPECT_FALSE(reader->get_run("during"));
+    {
+      Store::ReadSnapshot nested(*reader);  // part of the outer one
+      EXPECT_EQ(reader->list_runs("", 0).size(), 1u);
+    }
+    writer->insert_run(sample_run("later"));  // the writer is never blocked
+    EXPECT_EQ(reader->list_runs("", 0).size(), 1u);
+  }
+  EXPECT_EQ(reader->list_runs("", 0).size(), 3u) << "a new read sees every commit";
+}
+
+TEST(Store, AReadSnapshotInsideATransactionSeesItsWrites) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  Store::Transaction tx(*store);
+  store->insert_run(sample_run("r1"));
+  {
+    Store::ReadSnapshot snapshot(*store);
+    EXPECT_TRUE(store->get_run("r1"));
+  }
+  store->insert_run(sample_run("r2"));  // the transaction is still open and writable
+  tx.commit();
+  EXPECT_EQ(store->list_runs("", 0).size(), 2u);
+}
+
+TEST(Store, ATransactionCannotStartInsideAReadSnapshot) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  {
+    Store::ReadSnapshot snapshot(*store);
+    EXPECT_THROW(Store::Transaction tx(*store), std::logic_error);
+  }
+  Store::Transaction tx(*store);  // and the snapshot's end left the connection usable
+  store->insert_run(sample_run("r1"));
+  tx.commit();
+  EXPECT_TRUE(store->get_run("r1"));
+}
+
+TEST(Store, AQueryOnlyConnectionReadsButRefusesWrites) {
+  flow::test::TempDir dir;
+  Store::open(dir / "flow.db")->insert_run(sample_run("r1"));
+  auto store = Store::open_existing(dir / "flow.db", Store::Access::kQueryOnly);
+  EXPECT_TRUE(store->get_run("r1"));
+  EXPECT_THROW(store->insert_run(sample_run("r2")), flow::Error);
+  EXPECT_EQ(Store::open(dir / "flow.db")->list_runs("", 0).size(), 1u);
+}
+
+TEST(Store, OpenExistingRefusesAMissingFileAndCreatesNothing) {
+  flow::test::TempDir dir;
+  try {
+    Store::open_existing(dir / "typo.db");
+    FAIL();
+  } catch (const flow::EnvironmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("no flow database at " + (dir / "typo.db").string()),
+              std::string::npos);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "typo.db"));
+}
+
+TEST(Store, IntegrityCheckOfASoundDatabaseSaysOk) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  store->insert_run(sample_run("r1"));
+  EXPECT_EQ(store->integrity_check(), "ok");
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "operators/lamec/lamec.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace lamec_test {
 
@@ -23,24 +24,7 @@ inline flow::lamec::ModuleCatalog builtin_modules() {
   return flow::lamec::ModuleCatalog::load({kBuiltInModules});
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "flow-lamec-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& name, const std::string& text) const {
-    fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
+using flow::test::TempDir;
 
 inline std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -7,9 +7,9 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 
-#include "../engine/test_util.hpp"
 #include "engine/core/text_file.hpp"
 #include "fake_transport.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow;
 using namespace flow::slurm;

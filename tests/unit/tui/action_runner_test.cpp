@@ -7,8 +7,8 @@
 #include <sstream>
 #include <thread>
 
-#include "../engine/test_util.hpp"
 #include "engine/core/error.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace flow::tui;
 

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "../engine/test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using flow::tui::LogTail;
 

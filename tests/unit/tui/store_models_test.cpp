@@ -2,13 +2,12 @@
 // the task grid (groups, order, expansion, filter), log sources, and the read-only
 // connection.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <fstream>
 
-#include "../engine/test_util.hpp"
 #include "engine/core/error.hpp"
 #include "engine/dag/loader.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "ui-tui/log_tail.hpp"
 #include "ui-tui/runs_model.hpp"
 #include "ui-tui/store_reader.hpp"

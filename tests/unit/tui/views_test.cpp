@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "../engine/test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "text_canvas.hpp"
 #include "ui-tui/help_view.hpp"
 #include "ui-tui/leaderboard_view.hpp"

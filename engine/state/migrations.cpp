@@ -1,0 +1,162 @@
+#include "engine/state/migrations.hpp"
+
+#include <iterator>
+
+namespace flow::state {
+
+namespace {
+
+// Never edit a released entry: append a new one (and a fixture of the version before it,
+// tests/fixtures/db/make-fixtures.sh).
+constexpr Migration kMigrations[] = {
+    {1, "runs, task instances, tries, events and metrics",
+     R"sql(
+CREATE TABLE runs(
+  id TEXT PRIMARY KEY,
+  dag TEXT NOT NULL,
+  state TEXT NOT NULL,
+  dag_file TEXT NOT NULL DEFAULT '',
+  dag_yaml TEXT NOT NULL,
+  dag_hash TEXT NOT NULL,
+  params_json TEXT NOT NULL DEFAULT '{}',
+  run_dir TEXT NOT NULL,
+  workdir TEXT NOT NULL DEFAULT '',
+  logical_date TEXT NOT NULL DEFAULT '',
+  data_interval_start TEXT NOT NULL DEFAULT '',
+  data_interval_end TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL DEFAULT 0,
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  ended_ms INTEGER NOT NULL DEFAULT 0,
+  parallelism INTEGER NOT NULL DEFAULT 0,
+  owner_pid INTEGER NOT NULL DEFAULT 0,
+  owner_start INTEGER NOT NULL DEFAULT 0,
+  owner_host TEXT NOT NULL DEFAULT '',
+  heartbeat_ms INTEGER NOT NULL DEFAULT 0,
+  cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_dag ON runs(dag, created_ms);
+CREATE INDEX runs_by_created ON runs(created_ms);
+CREATE TABLE instances(
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  parent TEXT NOT NULL DEFAULT '',
+  map_index INTEGER NOT NULL DEFAULT -1,
+  state TEXT NOT NULL,
+  try INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  site TEXT NOT NULL DEFAULT '',
+  pid INTEGER NOT NULL DEFAULT 0,
+  pid_start INTEGER NOT NULL DEFAULT 0,
+  job_id TEXT NOT NULL DEFAULT '',
+  job_name TEXT NOT NULL DEFAULT '',
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  ended_ms INTEGER NOT NULL DEFAULT 0,
+  next_try_ms INTEGER NOT NULL DEFAULT 0,
+  exit_code INTEGER NOT NULL DEFAULT 0,
+  signal INTEGER NOT NULL DEFAULT 0,
+  native_state TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  outputs_json TEXT,
+  attrs_json TEXT NOT NULL DEFAULT '{}',
+  UNIQUE(run_id, id)
+);
+CREATE TABLE tries(
+  run_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  try INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  site TEXT NOT NULL DEFAULT '',
+  pid INTEGER NOT NULL DEFAULT 0,
+  job_id TEXT NOT NULL DEFAULT '',
+  job_name TEXT NOT NULL DEFAULT '',
+  script TEXT NOT NULL DEFAULT '',
+  log_path TEXT NOT NULL DEFAULT '',
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  ended_ms INTEGER NOT NULL DEFAULT 0,
+  exit_code INTEGER NOT NULL DEFAULT 0,
+  signal INTEGER NOT NULL DEFAULT 0,
+  native_state TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(run_id, instance_id, try)
+) WITHOUT ROWID;
+CREATE TABLE events(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  try INTEGER NOT NULL DEFAULT 0,
+  ts_ms INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_by_run ON events(run_id, seq);
+CREATE TABLE metrics(
+  run_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  try INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY(run_id, instance_id, try, seq)
+) WITHOUT ROWID;
+)sql"},
+    {2, "the artifact registry (docs/ARTIFACTS.md)",
+     R"sql(
+CREATE TABLE artifacts(
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  instance_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  try INTEGER NOT NULL,
+  dag TEXT NOT NULL,
+  dag_hash TEXT NOT NULL,
+  params_json TEXT NOT NULL DEFAULT '{}',
+  site TEXT NOT NULL DEFAULT '',
+  host TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  format TEXT NOT NULL DEFAULT '',
+  encoding_format TEXT NOT NULL DEFAULT '',
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  derived_from_json TEXT NOT NULL DEFAULT '[]',
+  metadata_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX artifacts_by_created ON artifacts(created_ms);
+CREATE INDEX artifacts_by_run ON artifacts(run_id, created_ms);
+)sql"},
+    {3, "scheduler state (engine/schedule) and runs by data interval",
+     R"sql(
+CREATE TABLE schedules(
+  dag TEXT PRIMARY KEY,
+  schedule TEXT NOT NULL,
+  timezone TEXT NOT NULL,
+  dag_file TEXT NOT NULL DEFAULT '',
+  first_seen_ms INTEGER NOT NULL,
+  last_fire_ms INTEGER NOT NULL DEFAULT 0,
+  updated_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_interval ON runs(dag, data_interval_start);
+)sql"},
+    {4, "runs.owner_token: the owning engine's random token (engine/run/ownership.hpp)",
+     // Taking a run over writes it, and the owner checks it in every commit, so a
+     // displaced engine is fenced.
+     R"sql(
+ALTER TABLE runs ADD COLUMN owner_token TEXT NOT NULL DEFAULT '';
+)sql"},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
+
+int latest_schema_version() {
+  return static_cast<int>(std::size(kMigrations));
+}
+
+}  // namespace flow::state
