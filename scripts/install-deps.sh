@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian package flow needs to build, test and benchmark. Idempotent:
-# packages already present are skipped by apt, and apt-get update runs only when a
-# package is missing.
+# Installs every Debian package flow needs to build, test and benchmark (clang-14 and
+# libclang-rt-14-dev, which holds libclang_rt.fuzzer, build the fuzz targets:
+# docs/FUZZING.md). Idempotent: packages already present are skipped by apt, and
+# apt-get update runs only when a package is missing.
 set -euo pipefail
 
 BUILD_PKGS=(
@@ -10,6 +11,7 @@ BUILD_PKGS=(
   libspdlog-dev libgtest-dev libgmock-dev libncurses-dev libcli11-dev nlohmann-json3-dev
   libhowardhinnant-date-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libssl-dev sqlite3 tzdata
+  clang-14 libclang-rt-14-dev
 )
 # Python side of the pipelines: Debian's interpreter at /usr/bin/python3 with its modules.
 PY_PKGS=(python3 python3-numpy python3-torch python3-sklearn python3-optuna)

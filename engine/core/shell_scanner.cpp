@@ -31,6 +31,13 @@ ShellScanner::Context ShellScanner::context() const {
 
 std::string ShellScanner::quote(std::string_view value) const {
   const Context ctx = context();
+  // In `<<WORD` the delimiter's own quotes are not on the stack (a quoted delimiter can
+  // even span lines), so no quoting is reliable there; and a value has no business
+  // deciding where a here-document ends.
+  if (heredoc_state_ == 2)
+    throw std::invalid_argument(
+        "it is part of a here-document's delimiter (<<WORD); put the value in the "
+        "document instead");
   if (escaped_ && ctx != Context::kSingle && ctx != Context::kLiteralHeredoc &&
       ctx != Context::kComment)
     throw std::invalid_argument(

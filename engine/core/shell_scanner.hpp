@@ -15,8 +15,10 @@
 //
 // Refused, with std::invalid_argument: values inside `...` (backslashes there are processed
 // twice, so no quoting is reliable: use $(...)), right after a backslash or a `$` (either
-// would change the value's first character), and a substituted value that produces a line
-// equal to a here-document's delimiter (it would end the document early; feed() throws).
+// would change the value's first character), in a here-document's delimiter word (`<<WORD`:
+// its quotes may span lines and would pair with the value's), and a substituted value that
+// produces a line equal to a here-document's delimiter (it would end the document early;
+// feed() throws).
 //
 // Usage: feed() the literal text before a value, quote() the value, feed_value() what was
 // inserted, and so on.

@@ -3,6 +3,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -26,6 +27,38 @@ bool is_valid_id(std::string_view id) {
 }
 
 namespace {
+
+// Is `s` valid UTF-8 (RFC 3629: shortest forms only, no surrogates, at most U+10FFFF)?
+// Values go into JSON (params, outputs, the run's record), which must be UTF-8.
+bool is_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    uint32_t cp = 0, min = 0;
+    if ((c & 0xe0) == 0xc0) {
+      n = 1, cp = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2, cp = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
 
 // ---- a compact YAML tree ---------------------------------------------------------------
 //
@@ -51,8 +84,11 @@ class YamlTree : public YAML::EventHandler {
     std::string scalar;
   };
 
-  // Parses the first document of `text` (none: a Null root). Throws YAML::Exception.
-  explicit YamlTree(const std::string& text) {
+  // Parses the first document of `text` (none: a Null root). Throws YAML::Exception,
+  // also for an alias inside the node it names, and for aliases that expand the document
+  // past kExtraExpansion + kExpansionFactor × its size (see expanded_).
+  explicit YamlTree(const std::string& text)
+      : max_expansion_(kExtraExpansion + kExpansionFactor * static_cast<uint64_t>(text.size())) {
     std::istringstream in(text);
     YAML::Parser parser(in);
     if (!parser.HandleNextDocument(*this) || items_.empty()) {
@@ -89,29 +125,64 @@ class YamlTree : public YAML::EventHandler {
     return i;
   }
   void open(const YAML::Mark& m, Kind kind, YAML::anchor_t anchor) {
-    open_.push_back({add(m, kind, anchor), kNone, 0});
+    open_.push_back({add(m, kind, anchor), kNone, 0, 1, anchor});
   }
   void close() {
     Open o = open_.back();
     open_.pop_back();
     Item& it = items_[o.index];
     it.size = it.kind == Kind::kMap ? o.children / 2 : o.children;
+    completed(o.weight, o.anchor);
+  }
+  // A node is complete: `weight` is its size with aliases expanded (one per node plus the
+  // bytes of its scalars); its parent's grows by as much.
+  void completed(uint64_t weight, YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) {
+      if (weights_.size() <= anchor) weights_.resize(anchor + 1, 1);
+      weights_[anchor] = weight;
+    }
+    if (!open_.empty()) open_.back().weight += weight;
   }
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override { add(m, Kind::kNull, anchor); }
+  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    add(m, Kind::kNull, anchor);
+    completed(1, anchor);
+  }
   void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
-    uint32_t i = add(m, Kind::kAlias, YAML::NullAnchor);
-    items_[i].first =
+    const uint32_t target =
         anchor < anchors_.size() && anchors_[anchor] != kNone ? resolve(anchors_[anchor]) : kNone;
+    // `&a [*a]`: a node that contains itself would make every walk of the tree endless.
+    for (const Open& o : open_) {
+      if (o.index == target)
+        throw YAML::ParserException(m,
+                                    "an alias inside the node its anchor names (a node "
+                                    "cannot contain itself)");
+    }
+    // Every walk of the tree reads an alias as a copy of its target, so ten aliases of ten
+    // aliases of ... ("billion laughs") would make a small file enormous.
+    const uint64_t weight = anchor < weights_.size() ? weights_[anchor] : 1;
+    expanded_ += weight;
+    if (expanded_ > max_expansion_)
+      throw YAML::ParserException(m,
+                                  "aliases (*name) expand this file to far more than it holds "
+                                  "(over " +
+                                      std::to_string(kExpansionFactor) +
+                                      " times its size); write the values out instead");
+    uint32_t i = add(m, Kind::kAlias, YAML::NullAnchor);
+    items_[i].first = target;
     if (items_[i].first == kNone) items_[i].kind = Kind::kNull;
+    completed(weight, YAML::NullAnchor);
   }
   void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
+    if (!is_utf8(value))
+      throw YAML::ParserException(m, "this value is not valid UTF-8; save the file as UTF-8");
     uint32_t i = add(m, Kind::kScalar, anchor);
     items_[i].quoted = tag == "!";
     items_[i].scalar = value;
+    completed(1 + value.size(), anchor);
   }
   void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
@@ -126,10 +197,19 @@ class YamlTree : public YAML::EventHandler {
 
   struct Open {
     uint32_t index, last, children;
+    uint64_t weight;  // of the node so far, aliases expanded (see completed())
+    YAML::anchor_t anchor;
   };
+  // What aliases may add to a document: a generous margin over its own size. A DAG that
+  // shares `env:` or `slurm:` blocks through aliases stays far below it.
+  static constexpr uint64_t kExtraExpansion = 1u << 20;
+  static constexpr uint64_t kExpansionFactor = 16;
   std::vector<Item> items_;
   std::vector<Open> open_;
   std::vector<uint32_t> anchors_;  // yaml-cpp anchor id -> item
+  std::vector<uint64_t> weights_;  // yaml-cpp anchor id -> weight of its node
+  uint64_t expanded_ = 0;          // sum of the weights of all aliases so far
+  uint64_t max_expansion_;
 };
 
 // A node of a YamlTree, or no node (false) when a key is missing.
@@ -639,14 +719,46 @@ void read_hpo(Reader& r, const YNode& n, HpoSpec& h) {
         r.error(args, "hpo.space." + d.name + ": " + d.kind + " needs [lo, hi] with lo < hi");
         continue;
       }
-      if (d.kind == "loguniform" && d.args[0].get<double>() <= 0) {
+      const double lo = d.args[0].get<double>(), hi = d.args[1].get<double>();
+      if (!std::isfinite(lo) || !std::isfinite(hi)) {
+        r.error(args, "hpo.space." + d.name + ": " + d.kind + " needs finite bounds");
+        continue;
+      }
+      if (d.kind == "loguniform" && lo <= 0) {
         r.error(args, "hpo.space." + d.name + ": loguniform needs lo > 0 (its range is " +
                           "sampled in log space and log(" + d.args[0].dump() +
                           ") is undefined); use a small positive lo such as 1.0e-6, or uniform");
         continue;
       }
+      // Integers a double holds exactly: sampling and the grid compute with them.
+      constexpr double kMaxInt = 9007199254740992.0;  // 2^53
+      if (d.kind == "randint" && (std::trunc(lo) != lo || std::trunc(hi) != hi ||
+                                  std::fabs(lo) > kMaxInt || std::fabs(hi) > kMaxInt)) {
+        r.error(args,
+                "hpo.space." + d.name + ": randint needs whole numbers [lo, hi] within ±2^53");
+        continue;
+      }
     }
     h.space.push_back(std::move(d));
+  }
+  if (h.algorithm == "grid") {
+    // As hpo/search_space.cpp's grid(): every choice; randint every integer up to 3 of
+    // them, else 3; uniform and loguniform 3 points.
+    constexpr uint64_t kMaxGridPoints = 100'000;
+    uint64_t points = 1;
+    for (const auto& d : h.space) {
+      uint64_t values = 3;
+      if (d.kind == "choice") values = d.args.size();
+      if (d.kind == "randint")
+        values = std::min<uint64_t>(
+            3, static_cast<uint64_t>(d.args[1].get<double>() - d.args[0].get<double>()) + 1);
+      points = std::min(points * std::max<uint64_t>(values, 1), kMaxGridPoints + 1);
+    }
+    if (points > kMaxGridPoints) {
+      r.error(space, "hpo.space: a grid over these dimensions has more than " +
+                         std::to_string(kMaxGridPoints) +
+                         " points; use fewer choices, or algorithm random with samples");
+    }
   }
 }
 

@@ -166,10 +166,12 @@ std::string check_shell_placement(const Template& t) {
   ShellScanner scanner;
   for (const auto& s : t.segments()) {
     try {
+      // A value is taken to be a plain word ("x"), raw or quoted, as render() would put
+      // it: raw text counts for where later values are.
       if (!s.is_ref) {
         scanner.feed(s.literal);
-      } else if (!s.ref.raw) {
-        scanner.feed_value(scanner.quote("x"));
+      } else {
+        scanner.feed_value(s.ref.raw ? std::string("x") : scanner.quote("x"));
       }
     } catch (const std::invalid_argument& e) {
       return (s.is_ref ? s.ref.text + ": " : std::string()) + e.what();

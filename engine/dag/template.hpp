@@ -54,7 +54,8 @@ std::string value_text(const nlohmann::json& v);
 std::string render(const Template& t, const Resolver& resolve, bool shell);
 
 // Where a command template puts a value that cannot be quoted safely whatever the value
-// (inside `...`, right after a backslash or a `$`): the reason, or "" if every place is fine.
+// (inside `...`, right after a backslash or a `$`, in a here-document's `<<WORD`): the
+// reason, or "" if every place is fine. Raw values are taken to be a plain word.
 std::string check_shell_placement(const Template& t);
 
 }  // namespace flow::dag

@@ -62,12 +62,14 @@ std::optional<long> parse_int(const std::string& s) {
 // first, so `flow validate` / `flow sites list` show them all at once.
 class SiteParser {
  public:
-  explicit SiteParser(std::filesystem::path file) : file_(std::move(file)), name_(file_.string()) {}
+  // `text`: the file's contents when already read; nullopt reads `file`.
+  SiteParser(std::filesystem::path file, std::optional<std::string> text)
+      : file_(std::move(file)), name_(file_.string()), text_(std::move(text)) {}
 
   Site parse() {
     YAML::Node root;
     try {
-      root = YAML::LoadFile(name_);
+      root = text_ ? YAML::Load(*text_) : YAML::LoadFile(name_);
     } catch (const YAML::BadFile&) {
       throw InputError(SourceLocation{name_}, "cannot read site file");
     } catch (const YAML::ParserException& e) {
@@ -82,6 +84,10 @@ class SiteParser {
     s.where = SourceLocation{name_, 1, 1};
     s.name = file_.stem().string();
     for (const auto& kv : root) {
+      if (!kv.first.IsScalar()) {
+        problem(kv.first, "a key must be a plain name, not a list or a mapping");
+        continue;
+      }
       auto key = kv.first.as<std::string>();
       const YAML::Node& v = kv.second;
       if (std::find(known_keys().begin(), known_keys().end(), key) == known_keys().end()) {
@@ -186,6 +192,7 @@ class SiteParser {
 
   std::filesystem::path file_;
   std::string name_;
+  std::optional<std::string> text_;
   std::map<std::string, YAML::Node> seen_;
   std::vector<Diagnostic> problems_;
 };
@@ -262,7 +269,11 @@ std::optional<std::string> expand_env(std::string_view text, const SourceLocatio
 }
 
 Site SiteCatalog::load_file(const std::filesystem::path& file) {
-  return SiteParser(file).parse();
+  return SiteParser(file, std::nullopt).parse();
+}
+
+Site SiteCatalog::load_text(const std::string& text, const std::filesystem::path& file) {
+  return SiteParser(file, text).parse();
 }
 
 SiteCatalog SiteCatalog::load(const std::vector<std::filesystem::path>& dirs) {

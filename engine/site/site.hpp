@@ -67,6 +67,9 @@ class SiteCatalog {
   // and `~` in identity/known_hosts (and workdir of non-ssh sites) becomes $HOME. Throws
   // InputError with every problem found, each as file:line:col.
   static Site load_file(const std::filesystem::path& file);
+  // Parses the text of a site file; `file` names it in messages and gives the default
+  // site name (its stem). Same rules and errors as load_file().
+  static Site load_text(const std::string& text, const std::filesystem::path& file);
 
   const Site* find(std::string_view name) const;
   std::vector<std::string> names() const;

@@ -70,6 +70,9 @@ class ModuleCatalog {
   static std::vector<std::filesystem::path> default_dirs();
   // Parses one file; throws InputError (file:line:col) on unknown keys or software names.
   static SystemModules load_file(const std::filesystem::path& file);
+  // Parses the text of a module file; `file` names it in messages and gives the default
+  // system name (its stem). Same rules and errors as load_file().
+  static SystemModules load_text(const std::string& text, const std::filesystem::path& file);
 
   const SystemModules* find(std::string_view system) const;
   // Like find() but throws InputError listing the known systems.

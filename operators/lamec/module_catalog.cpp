@@ -78,6 +78,12 @@ std::vector<std::string> SystemModules::supported() const {
   return out;
 }
 
+namespace {
+
+SystemModules parse_modules(const YAML::Node& root, const std::filesystem::path& path);
+
+}  // namespace
+
 SystemModules ModuleCatalog::load_file(const std::filesystem::path& path) {
   const std::string file = path.string();
   YAML::Node root;
@@ -89,6 +95,25 @@ SystemModules ModuleCatalog::load_file(const std::filesystem::path& path) {
     throw InputError(SourceLocation{file, e.mark.line + 1, e.mark.column + 1},
                      "invalid YAML: " + e.msg);
   }
+  return parse_modules(root, path);
+}
+
+SystemModules ModuleCatalog::load_text(const std::string& text, const std::filesystem::path& path) {
+  const std::string file = path.string();
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(SourceLocation{file, e.mark.line + 1, e.mark.column + 1},
+                     "invalid YAML: " + e.msg);
+  }
+  return parse_modules(root, path);
+}
+
+namespace {
+
+SystemModules parse_modules(const YAML::Node& root, const std::filesystem::path& path) {
+  const std::string file = path.string();
   std::vector<Diagnostic> problems;
   auto problem = [&](const YAML::Node& n, std::string msg) {
     problems.push_back({at(file, n), std::move(msg)});
@@ -124,7 +149,12 @@ SystemModules ModuleCatalog::load_file(const std::filesystem::path& path) {
   SystemModules s;
   s.name = path.stem().string();
   s.where = SourceLocation{file, 1, 1};
+  const std::string not_a_name = "a key must be a plain name, not a list or a mapping";
   for (const auto& kv : root) {
+    if (!kv.first.IsScalar()) {
+      problem(kv.first, not_a_name);
+      continue;
+    }
     const auto key = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
     if (std::find(kTopKeys.begin(), kTopKeys.end(), key) == kTopKeys.end()) {
@@ -151,6 +181,10 @@ SystemModules ModuleCatalog::load_file(const std::filesystem::path& path) {
         continue;
       }
       for (const auto& sw : v) {
+        if (!sw.first.IsScalar()) {
+          problem(sw.first, not_a_name);
+          continue;
+        }
         const auto name = sw.first.as<std::string>();
         std::string canonical;
         try {
@@ -165,6 +199,10 @@ SystemModules ModuleCatalog::load_file(const std::filesystem::path& path) {
           continue;
         }
         for (const auto& bk : body) {
+          if (!bk.first.IsScalar()) {
+            problem(bk.first, not_a_name);
+            continue;
+          }
           const auto k = bk.first.as<std::string>();
           if (k != "modules")
             problem(bk.first, "unknown key '" + k + "' in software '" + name + "'" +
@@ -178,6 +216,8 @@ SystemModules ModuleCatalog::load_file(const std::filesystem::path& path) {
   if (!problems.empty()) throw InputError(problems);
   return s;
 }
+
+}  // namespace
 
 ModuleCatalog ModuleCatalog::load(const std::vector<std::filesystem::path>& dirs) {
   ModuleCatalog c;

@@ -145,3 +145,34 @@ TEST(ShellScanner, ContextFollowsTheAuthorsQuoting) {
   s.feed("\" 'it''s ");
   EXPECT_EQ(s.context(), ShellScanner::Context::kSingle);
 }
+
+// Found by the `template` fuzz target. Inside a quoted here-document delimiter the
+// scanner said "between words", so the value's first quote closed the author's and the
+// rest ran: `cat <<'EO{{ v }}F'` with v = "x; echo ran" ran `echo ranF`.
+TEST(ShellScanner, ValueInAHereDocumentDelimiterIsRefused) {
+  using flow::dag::check_shell_placement;
+  using flow::dag::Template;
+  EXPECT_THROW(render("cat <<'EO{{ v }}F'\nbody\nEOF\n", "x; echo ran"), std::runtime_error);
+  for (const char* cmd : {"cat <<'EO{{ v }}F'\nb\n", "cat <<{{ v }}\nb\n", "cat <<-EOF{{ v }}\n",
+                          "cat << \"{{ v }}\"\n"}) {
+    EXPECT_NE(check_shell_placement(Template::parse(cmd)).find("here-document's delimiter"),
+              std::string::npos)
+        << cmd;
+  }
+  // After the delimiter word, in the document and after it, values are fine.
+  EXPECT_EQ(
+      check_shell_placement(Template::parse("cat <<'EOF' {{ v }}\n{{ v }}\nEOF\necho {{ v }}")),
+      "");
+  EXPECT_EQ(sh(render("cat <<'EOF' -\n{{ v }}\nEOF\n", "$(echo ran)")), "$(echo ran)\n");
+}
+
+// Found by the `template` fuzz target: validation skipped raw values, so `{{ a | raw }}#`
+// looked like the start of a comment and hid a later `{{ b }}` inside `...`, which only
+// failed when the task ran. A raw value now counts as a plain word there too.
+TEST(ShellScanner, ValidationReadsRawValuesAsAWord) {
+  using flow::dag::check_shell_placement;
+  using flow::dag::Template;
+  auto tpl = Template::parse("echo {{ a | raw }}# `echo {{ b }}`");
+  EXPECT_NE(check_shell_placement(tpl).find("$(...)"), std::string::npos);
+  EXPECT_EQ(check_shell_placement(Template::parse("echo {{ a | raw }} # `{{ b }}`")), "");
+}

@@ -272,3 +272,29 @@ TEST(ModuleData, BadModuleFileIsReportedWithLineCol) {
               f.string() + ":8:1: unknown key 'stages' (did you mean 'stage'?)");
   }
 }
+
+// Found by the `modules` fuzz target: a list or mapping used as a key made yaml-cpp throw
+// BadConversion, which reached the CLI as an "internal error".
+TEST(ModuleData, KeysThatAreNotNamesAreReportedWithLineCol) {
+  const std::string text =
+      "system: x\n[a, b]: 1\nsoftware:\n  ? [ddp]\n  : {modules: []}\n  heat:\n    {k: 1}: [a]\n";
+  try {
+    lamec::ModuleCatalog::load_text(text, "/m/x.yaml");
+    FAIL() << "loaded";
+  } catch (const InputError& e) {
+    std::string all;
+    for (const auto& d : e.diagnostics())
+      all += d.str() + "\n";
+    EXPECT_NE(all.find("/m/x.yaml:2:1: a key must be a plain name"), std::string::npos) << all;
+    EXPECT_NE(all.find("/m/x.yaml:4:5: a key must be a plain name"), std::string::npos) << all;
+    EXPECT_NE(all.find("/m/x.yaml:7:5: a key must be a plain name"), std::string::npos) << all;
+  }
+}
+
+TEST(ModuleData, LoadTextReadsAModuleFileLikeLoadFile) {
+  auto s = lamec::ModuleCatalog::load_text(
+      "common: [module purge]\nsoftware:\n  ddp: {modules: [module load PyTorch]}\n",
+      "/m/tiny.yaml");
+  EXPECT_EQ(s.name, "tiny");
+  EXPECT_EQ(s.supported(), std::vector<std::string>{"ddp"});
+}

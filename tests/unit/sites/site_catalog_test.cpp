@@ -228,3 +228,25 @@ TEST(SiteOverrides, FlowSitesPathOverridesBuiltInSite) {
   EXPECT_EQ(c.find("jureca-dc-gpu")->partition, "dc-gpu-devel");
   EXPECT_EQ(c.find("jureca-dc-gpu")->transport, Transport::kLocal);
 }
+
+// Found by the `site` fuzz target: a list or mapping used as a key made yaml-cpp throw
+// BadConversion, which reached the CLI as an "internal error".
+TEST(SiteCatalog, KeysThatAreNotNamesAreReportedWithLineCol) {
+  try {
+    SiteCatalog::load_text("site: x\n? [a, b]\n: 1\n{c: 1}: 2\ntransport: local\n", "/s/x.yaml");
+    FAIL() << "loaded";
+  } catch (const InputError& e) {
+    std::string all;
+    for (const auto& d : e.diagnostics())
+      all += d.str() + "\n";
+    EXPECT_NE(all.find("/s/x.yaml:2:3: a key must be a plain name"), std::string::npos) << all;
+    EXPECT_NE(all.find("/s/x.yaml:4:1: a key must be a plain name"), std::string::npos) << all;
+  }
+}
+
+TEST(SiteCatalog, LoadTextNamesTheSiteAfterTheFile) {
+  Site s = SiteCatalog::load_text("transport: local\npartition: gpu\n", "/s/mine.yaml");
+  EXPECT_EQ(s.name, "mine");
+  EXPECT_EQ(s.transport, Transport::kLocal);
+  EXPECT_EQ(s.partition, "gpu");
+}
