@@ -94,8 +94,12 @@ std::string submit_and_wait(const fs::path& script, std::string& job_id,
       if (state.rfind(final_state, 0) == 0) return state;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
+  // Say why Slurm kept it waiting (the reason, and which jobs hold the node).
+  const std::string why = trim(run("squeue -h -o %r -j " + job_id).out);
+  const std::string others = trim(run("squeue -h -o '%i %j %T %C'").out);
   run("scancel " + job_id);
-  return "still '" + state + "' after " + std::to_string(limit.count()) + "s";
+  return "still '" + state + "' after " + std::to_string(limit.count()) + "s (reason: " + why +
+         "; queue: " + others + ")";
 }
 
 void require_cluster() {
@@ -144,6 +148,9 @@ dist.destroy_process_group()
 )";
   auto req = localslurm_request({"ddp"}, "'" + python + "' ddp.py", dir.path());
   req.gpus_per_node = 2;  // no GPUs here: two CPU ranks per node via nproc_per_node
+  // The rule gives a DDP task the whole node; two CPUs are enough here and let the job
+  // start while other tests' jobs hold some of the node's CPUs.
+  req.cpus_per_task = 2;
   auto modules = lamec::ModuleCatalog::load({fs::path(FLOW_SOURCE_DIR) / "sites" / "modules"});
   std::string text = lamec::render(req, modules);
   // --gpus-per-node would ask Slurm for GPUs the test node does not have.
@@ -179,6 +186,7 @@ for ((r = 0; r < nproc; r++)); do LOCAL_RANK=$r "$@"; done
   fs::permissions(dir.path() / "bin" / "torchrun", fs::perms::all);
   auto req =
       localslurm_request({"pytorch-ddp"}, "sh -c 'echo rank $LOCAL_RANK >> ranks.txt'", dir.path());
+  req.cpus_per_task = 2;  // not the whole node: other tests' jobs may hold some of it
   auto modules = lamec::ModuleCatalog::load({fs::path(FLOW_SOURCE_DIR) / "sites" / "modules"});
   auto script = dir.path() / "job.sh";
   std::ofstream(script) << lamec::render(req, modules);
