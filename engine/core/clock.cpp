@@ -5,9 +5,27 @@
 
 namespace flow {
 
+namespace {
+std::atomic<const Clock*> g_clock{nullptr};
+}  // namespace
+
+void set_clock(const Clock* clock) {
+  g_clock.store(clock);
+}
+
+const Clock* installed_clock() {
+  return g_clock.load(std::memory_order_relaxed);
+}
+
 EpochMs now_ms() {
+  if (const Clock* c = installed_clock()) return c->wall_ms();
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::chrono::steady_clock::duration monotonic_now() {
+  if (const Clock* c = installed_clock()) return c->monotonic();
+  return std::chrono::steady_clock::now().time_since_epoch();
 }
 
 std::string iso_utc(EpochMs t) {

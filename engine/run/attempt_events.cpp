@@ -185,7 +185,7 @@ std::string RunController::register_artifacts(const InstanceRecord& inst) {
 void RunController::start_timeout(const InstanceRecord& inst) {
   const dag::Task& task = *node_by_task_.at(inst.task_id)->task;
   if (!task.timeout || timeouts_.count(inst.id)) return;
-  auto timer = std::make_unique<boost::asio::steady_timer>(io_);
+  auto timer = std::make_unique<EngineTimer>(io_);
   EpochMs elapsed = std::max<EpochMs>(0, now_ms() - inst.started);
   auto left = std::max<long long>(0, task.timeout->count() - elapsed);
   timer->expires_after(std::chrono::milliseconds(left));

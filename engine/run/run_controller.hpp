@@ -18,7 +18,6 @@
 // files: run_controller.cpp (the loop) and attempt_events.cpp (executor reports).
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <functional>
 #include <map>
@@ -28,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/core/engine_timer.hpp"
 #include "engine/dag/dag.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/template.hpp"
@@ -186,10 +186,10 @@ class RunController {
   std::vector<ExecEvent> events_;
   bool tick_scheduled_ = false;
   std::vector<std::tuple<LaunchSpec, Plan, Executor*>> to_launch_;
-  std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> timeouts_;
-  boost::asio::steady_timer control_timer_;
-  boost::asio::steady_timer retry_timer_;
-  boost::asio::steady_timer lazy_timer_;  // started_commit_delay
+  std::map<std::string, std::unique_ptr<EngineTimer>> timeouts_;
+  EngineTimer control_timer_;
+  EngineTimer retry_timer_;
+  EngineTimer lazy_timer_;  // started_commit_delay
   bool lazy_armed_ = false;
   bool stopping_ = false;
   state::RunState stop_state_ = state::RunState::kInterrupted;

@@ -1,12 +1,12 @@
 #include "engine/runtime/backfill.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <deque>
 #include <iostream>
 
 #include "engine/core/clock.hpp"
 #include "engine/core/duration.hpp"
+#include "engine/core/engine_timer.hpp"
 #include "engine/run/ownership.hpp"
 #include "engine/runtime/new_run.hpp"
 #include "engine/runtime/run_driver.hpp"
@@ -148,7 +148,7 @@ class Backfill {
   std::FILE* out_;
   boost::asio::io_context io_;
   RunDriver driver_;
-  boost::asio::steady_timer retry_;
+  EngineTimer retry_;
   std::deque<schedule::DataInterval> pending_;
   std::vector<state::RunRecord> runs_;
   nlohmann::json skipped_ = nlohmann::json::array();

@@ -117,7 +117,7 @@ dag::Dag load_validated(const std::string& file, const std::vector<std::string>&
 }
 
 std::string new_run_id(const std::string& dag) {
-  std::time_t t = std::time(nullptr);
+  std::time_t t = static_cast<std::time_t>(now_ms() / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char ts[32];

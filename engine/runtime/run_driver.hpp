@@ -10,13 +10,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/core/engine_timer.hpp"
 #include "engine/run/run_controller.hpp"
 #include "engine/runtime/executor_pool.hpp"
 #include "engine/site/site.hpp"
@@ -74,7 +74,7 @@ class RunDriver {
   std::filesystem::path home_;
   ExecutorPool pool_;
   std::map<std::string, std::unique_ptr<Entry>> runs_;  // by run id
-  boost::asio::steady_timer watch_timer_;
+  EngineTimer watch_timer_;
   bool watching_ = false;
   boost::asio::signal_set signals_;
   std::function<void(const boost::system::error_code&, int)> on_signal_;

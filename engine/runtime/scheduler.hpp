@@ -19,12 +19,12 @@
 // --json) on stdout; problems on stderr.
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/core/engine_timer.hpp"
 #include "engine/runtime/dag_folder.hpp"
 #include "engine/runtime/run_driver.hpp"
 #include "engine/schedule/timetable.hpp"
@@ -68,7 +68,7 @@ class Scheduler {
   Services services_;
   DagFolder folder_;
   RunDriver driver_;
-  boost::asio::steady_timer timer_;
+  EngineTimer timer_;
   bool stopping_ = false;
   bool failed_ = false;       // a run did not succeed
   bool env_error_ = false;    // a DAG could not be scheduled

@@ -2,11 +2,19 @@
 
 #include <cstdlib>
 
+#include "engine/core/clock.hpp"
 #include "engine/schedule/time_text.hpp"
 
 namespace flow::schedule {
 
 namespace {
+
+// The process's clock (engine/core/clock.hpp: the system clock, or a test's ManualClock),
+// to the second.
+Instant clock_now() {
+  return date::floor<std::chrono::seconds>(
+      std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(now_ms())));
+}
 
 // FLOW_NOW minus the system clock, read once per process.
 std::chrono::seconds skew() {
@@ -14,7 +22,7 @@ std::chrono::seconds skew() {
     const char* text = std::getenv("FLOW_NOW");
     if (!text || !*text) return std::chrono::seconds(0);
     Instant wanted = parse_time(text, find_zone("UTC"), "FLOW_NOW").instant;
-    return wanted - date::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    return wanted - clock_now();
   }();
   return value;
 }
@@ -22,7 +30,7 @@ std::chrono::seconds skew() {
 }  // namespace
 
 Instant now() {
-  return date::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + skew();
+  return clock_now() + skew();
 }
 
 }  // namespace flow::schedule
