@@ -1,0 +1,98 @@
+// The scheduler daemon on a clock that moves only when the test says so: what is due when,
+// what is started once and never twice, catchup. Fake executors, real SQLite and files.
+#include "engine/runtime/scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/support/manual_clock.hpp"
+#include "runtime_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace flow;
+using namespace std::chrono_literals;
+
+namespace {
+
+// 2027-03-01T10:30:00Z
+constexpr EpochMs kHalfPastTen = 1'803'897'000'000;
+
+struct Daemon {
+  test::TempDir dir;
+  test::FakeSites sites;
+  std::unique_ptr<state::Store> store = state::Store::open(dir / "flow.db");
+
+  explicit Daemon(bool catchup) {
+    sites.auto_finish = true;
+    std::filesystem::create_directories(dir / "dags");
+    std::ofstream(dir / "dags" / "hourly.yaml")
+        << "dag: hourly\nschedule: \"0 * * * *\"\ncatchup: " << (catchup ? "true" : "false")
+        << "\ndefaults: {site: cluster}\ntasks:\n  - id: a\n    run: \"true\"\n";
+  }
+  // One `flow scheduler --once`.
+  int once() {
+    runtime::Scheduler::Options o;
+    o.dags_dir = dir / "dags";
+    o.once = true;
+    runtime::Scheduler s(*store, sites.catalog, sites.services(), dir.path(), o);
+    return s.run();
+  }
+  std::vector<std::string> runs() {
+    std::vector<std::string> out;
+    for (const auto& r : store->list_runs("hourly", 100))
+      out.push_back(r.data_interval_start + ".." + r.data_interval_end + " " +
+                    std::string(state::to_string(r.state)));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST(Scheduler, AnIntervalIsDueWhenItEndsAfterTheDagWasFirstSeen) {
+  test::ManualTime time(kHalfPastTen);
+  Daemon d(/*catchup=*/false);
+  EXPECT_EQ(d.once(), 0);
+  EXPECT_TRUE(d.runs().empty()) << "nothing ended since the DAG was first seen";
+  time.advance(29min);  // 10:59
+  EXPECT_EQ(d.once(), 0);
+  EXPECT_TRUE(d.runs().empty());
+  time.advance(1min);  // 11:00: the 10:00-11:00 interval ends
+  EXPECT_EQ(d.once(), 0);
+  EXPECT_EQ(d.runs(),
+            (std::vector<std::string>{"2027-03-01T10:00:00Z..2027-03-01T11:00:00Z succeeded"}));
+}
+
+TEST(Scheduler, AnIntervalIsStartedOnceHoweverOftenTheSchedulerLooks) {
+  test::ManualTime time(kHalfPastTen);
+  Daemon d(/*catchup=*/false);
+  d.once();
+  time.advance(1h);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(d.once(), 0);
+  EXPECT_EQ(d.runs().size(), 1u);
+  EXPECT_EQ(d.sites.made.at("cluster")->launched.size(), 1u);
+}
+
+TEST(Scheduler, WithoutCatchupOnlyTheLatestMissedIntervalRuns) {
+  test::ManualTime time(kHalfPastTen);
+  Daemon d(/*catchup=*/false);
+  d.once();
+  time.advance(4h);  // 14:30: 11:00, 12:00, 13:00 and 14:00 passed
+  d.once();
+  EXPECT_EQ(d.runs(),
+            (std::vector<std::string>{"2027-03-01T13:00:00Z..2027-03-01T14:00:00Z succeeded"}));
+}
+
+TEST(Scheduler, WithCatchupEveryMissedIntervalRunsOldestFirst) {
+  test::ManualTime time(kHalfPastTen);
+  Daemon d(/*catchup=*/true);
+  d.once();
+  time.advance(3h);  // 13:30
+  d.once();
+  EXPECT_EQ(d.runs(),
+            (std::vector<std::string>{"2027-03-01T10:00:00Z..2027-03-01T11:00:00Z succeeded",
+                                      "2027-03-01T11:00:00Z..2027-03-01T12:00:00Z succeeded",
+                                      "2027-03-01T12:00:00Z..2027-03-01T13:00:00Z succeeded"}));
+}
