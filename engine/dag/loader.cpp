@@ -1,431 +1,29 @@
 #include "engine/dag/loader.hpp"
 
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 
 #include "engine/core/duration.hpp"
 #include "engine/core/suggest.hpp"
+#include "engine/core/yaml_reader.hpp"
 
 namespace flow::dag {
 
 bool is_valid_id(std::string_view id) {
-  if (id.empty() || id == "." || id == ".." || id.size() > 200) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  return yaml::is_valid_name(id);
 }
 
 namespace {
 
-// Is `s` valid UTF-8 (RFC 3629: shortest forms only, no surrogates, at most U+10FFFF)?
-// Values go into JSON (params, outputs, the run's record), which must be UTF-8.
-bool is_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n = 0;
-    uint32_t cp = 0, min = 0;
-    if ((c & 0xe0) == 0xc0) {
-      n = 1, cp = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2, cp = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3, cp = c & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
-// ---- a compact YAML tree ---------------------------------------------------------------
-//
-// The loader reads the document through yaml-cpp's event parser into this tree instead of
-// YAML::Load's tree of reference-counted YAML::Node objects: for a 100,000-task file that
-// tree took ~450 MB and most of the load time (`flow validate` must stay under 2 s and
-// 300 MB there; see docs/BENCHMARKS.md). The view class YNode offers the small part of the
-// YAML::Node interface the loader uses, with the same meaning: a quoted scalar has tag
-// "!", `~`/`null`/empty values are Null, aliases read as the node they name (but report
-// where they are used, not where the anchor is), and a map lookup returns the first pair
-// whose key is that string. Key scalars read as Scalar() ("" for a null key).
-class YamlTree : public YAML::EventHandler {
- public:
-  enum class Kind : uint8_t { kNull, kScalar, kSequence, kMap, kAlias };
-  static constexpr uint32_t kNone = UINT32_MAX;
-  struct Item {
-    Kind kind = Kind::kNull;
-    bool quoted = false;     // scalar written in quotes (yaml-cpp tag "!"): always a string
-    int line = 0, col = 0;   // 0-based, as YAML::Mark
-    uint32_t first = kNone;  // first child (maps: key, value, key, value, ...); alias target
-    uint32_t next = kNone;   // next sibling
-    uint32_t size = 0;       // sequence items or map pairs
-    std::string scalar;
-  };
-
-  // Parses the first document of `text` (none: a Null root). Throws YAML::Exception,
-  // also for an alias inside the node it names, and for aliases that expand the document
-  // past kExtraExpansion + kExpansionFactor × its size (see expanded_).
-  explicit YamlTree(const std::string& text)
-      : max_expansion_(kExtraExpansion + kExpansionFactor * static_cast<uint64_t>(text.size())) {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    if (!parser.HandleNextDocument(*this) || items_.empty()) {
-      items_.clear();
-      items_.emplace_back();
-    }
-  }
-  const Item& at(uint32_t i) const { return items_[i]; }
-  uint32_t resolve(uint32_t i) const {
-    return items_[i].kind == Kind::kAlias ? items_[i].first : i;
-  }
-
- private:
-  uint32_t add(const YAML::Mark& m, Kind kind, YAML::anchor_t anchor) {
-    auto i = static_cast<uint32_t>(items_.size());
-    Item& it = items_.emplace_back();
-    it.kind = kind;
-    it.line = m.line;
-    it.col = m.column;
-    if (!open_.empty()) {
-      Open& parent = open_.back();
-      if (parent.last == kNone) {
-        items_[parent.index].first = i;
-      } else {
-        items_[parent.last].next = i;
-      }
-      parent.last = i;
-      parent.children++;
-    }
-    if (anchor != YAML::NullAnchor) {
-      if (anchors_.size() <= anchor) anchors_.resize(anchor + 1, kNone);
-      anchors_[anchor] = i;
-    }
-    return i;
-  }
-  void open(const YAML::Mark& m, Kind kind, YAML::anchor_t anchor) {
-    open_.push_back({add(m, kind, anchor), kNone, 0, 1, anchor});
-  }
-  void close() {
-    Open o = open_.back();
-    open_.pop_back();
-    Item& it = items_[o.index];
-    it.size = it.kind == Kind::kMap ? o.children / 2 : o.children;
-    completed(o.weight, o.anchor);
-  }
-  // A node is complete: `weight` is its size with aliases expanded (one per node plus the
-  // bytes of its scalars); its parent's grows by as much.
-  void completed(uint64_t weight, YAML::anchor_t anchor) {
-    if (anchor != YAML::NullAnchor) {
-      if (weights_.size() <= anchor) weights_.resize(anchor + 1, 1);
-      weights_[anchor] = weight;
-    }
-    if (!open_.empty()) open_.back().weight += weight;
-  }
-
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override {
-    add(m, Kind::kNull, anchor);
-    completed(1, anchor);
-  }
-  void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
-    const uint32_t target =
-        anchor < anchors_.size() && anchors_[anchor] != kNone ? resolve(anchors_[anchor]) : kNone;
-    // `&a [*a]`: a node that contains itself would make every walk of the tree endless.
-    for (const Open& o : open_) {
-      if (o.index == target)
-        throw YAML::ParserException(m,
-                                    "an alias inside the node its anchor names (a node "
-                                    "cannot contain itself)");
-    }
-    // Every walk of the tree reads an alias as a copy of its target, so ten aliases of ten
-    // aliases of ... ("billion laughs") would make a small file enormous.
-    const uint64_t weight = anchor < weights_.size() ? weights_[anchor] : 1;
-    expanded_ += weight;
-    if (expanded_ > max_expansion_)
-      throw YAML::ParserException(m,
-                                  "aliases (*name) expand this file to far more than it holds "
-                                  "(over " +
-                                      std::to_string(kExpansionFactor) +
-                                      " times its size); write the values out instead");
-    uint32_t i = add(m, Kind::kAlias, YAML::NullAnchor);
-    items_[i].first = target;
-    if (items_[i].first == kNone) items_[i].kind = Kind::kNull;
-    completed(weight, YAML::NullAnchor);
-  }
-  void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    if (!is_utf8(value))
-      throw YAML::ParserException(m, "this value is not valid UTF-8; save the file as UTF-8");
-    uint32_t i = add(m, Kind::kScalar, anchor);
-    items_[i].quoted = tag == "!";
-    items_[i].scalar = value;
-    completed(1 + value.size(), anchor);
-  }
-  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(m, Kind::kSequence, anchor);
-  }
-  void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(m, Kind::kMap, anchor);
-  }
-  void OnMapEnd() override { close(); }
-
-  struct Open {
-    uint32_t index, last, children;
-    uint64_t weight;  // of the node so far, aliases expanded (see completed())
-    YAML::anchor_t anchor;
-  };
-  // What aliases may add to a document: a generous margin over its own size. A DAG that
-  // shares `env:` or `slurm:` blocks through aliases stays far below it.
-  static constexpr uint64_t kExtraExpansion = 1u << 20;
-  static constexpr uint64_t kExpansionFactor = 16;
-  std::vector<Item> items_;
-  std::vector<Open> open_;
-  std::vector<uint32_t> anchors_;  // yaml-cpp anchor id -> item
-  std::vector<uint64_t> weights_;  // yaml-cpp anchor id -> weight of its node
-  uint64_t expanded_ = 0;          // sum of the weights of all aliases so far
-  uint64_t max_expansion_;
-};
-
-// A node of a YamlTree, or no node (false) when a key is missing.
-class YNode {
- public:
-  YNode() = default;
-  YNode(const YamlTree* tree, uint32_t slot) : tree_(tree), slot_(slot) {}
-
-  explicit operator bool() const { return tree_ != nullptr; }
-  bool IsNull() const { return !tree_ || item().kind == YamlTree::Kind::kNull; }
-  bool IsScalar() const { return tree_ && item().kind == YamlTree::Kind::kScalar; }
-  bool IsSequence() const { return tree_ && item().kind == YamlTree::Kind::kSequence; }
-  bool IsMap() const { return tree_ && item().kind == YamlTree::Kind::kMap; }
-  bool quoted() const { return IsScalar() && item().quoted; }
-  const std::string& Scalar() const {
-    static const std::string empty;
-    return IsScalar() ? item().scalar : empty;
-  }
-  size_t size() const { return IsMap() || IsSequence() ? item().size : 0; }
-  int line() const { return tree_ ? tree_->at(slot_).line : -1; }
-  int col() const { return tree_ ? tree_->at(slot_).col : -1; }
-
-  // Map lookup: the value of the first key that is exactly `key`; no node if none.
-  YNode operator[](std::string_view key) const {
-    if (!IsMap()) return {};
-    for (uint32_t k = item().first; k != YamlTree::kNone;) {
-      uint32_t v = tree_->at(k).next;
-      if (v == YamlTree::kNone) break;
-      const auto& key_item = tree_->at(tree_->resolve(k));
-      if (key_item.kind == YamlTree::Kind::kScalar && key_item.scalar == key) return {tree_, v};
-      k = tree_->at(v).next;
-    }
-    return {};
-  }
-
-  // Children in order: items of a sequence; for a map keys and values alternate.
-  class Iterator {
-   public:
-    Iterator(const YamlTree* t, uint32_t s) : tree_(t), slot_(s) {}
-    YNode operator*() const { return {tree_, slot_}; }
-    Iterator& operator++() {
-      slot_ = tree_->at(slot_).next;
-      return *this;
-    }
-    bool operator!=(const Iterator& o) const { return slot_ != o.slot_; }
-
-   private:
-    const YamlTree* tree_;
-    uint32_t slot_;
-  };
-  Iterator begin() const {
-    return {tree_, IsMap() || IsSequence() ? item().first : YamlTree::kNone};
-  }
-  Iterator end() const { return {tree_, YamlTree::kNone}; }
-
-  // (key, value) pairs of a map.
-  std::vector<std::pair<YNode, YNode>> pairs() const {
-    std::vector<std::pair<YNode, YNode>> out;
-    out.reserve(size());
-    for (uint32_t k = IsMap() ? item().first : YamlTree::kNone; k != YamlTree::kNone;) {
-      uint32_t v = tree_->at(k).next;
-      if (v == YamlTree::kNone) break;
-      out.emplace_back(YNode{tree_, k}, YNode{tree_, v});
-      k = tree_->at(v).next;
-    }
-    return out;
-  }
-
- private:
-  const YamlTree::Item& item() const { return tree_->at(tree_->resolve(slot_)); }
-  const YamlTree* tree_ = nullptr;
-  uint32_t slot_ = 0;
-};
-
-// yaml-cpp's own scalar conversions (YAML::convert<T>), so numbers, booleans and special
-// values (0x1f, .inf, yes/no, ...) read exactly as they did with YAML::Load.
-template <class T>
-bool decode(const YNode& n, T& out) {
-  return n.IsScalar() && YAML::convert<T>::decode(YAML::Node(n.Scalar()), out);
-}
-
-// Collects diagnostics while walking the YAML tree.
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  SourceLocation loc(const YNode& n) const {
-    if (n.line() < 0) return {file_, 0, 0};
-    return {file_, n.line() + 1, n.col() + 1};
-  }
-  void error(const YNode& n, const std::string& msg) { diags_.push_back({loc(n), msg}); }
-  void error(const SourceLocation& l, const std::string& msg) { diags_.push_back({l, msg}); }
-  std::vector<Diagnostic>& diagnostics() { return diags_; }
-
-  // Reports keys of `map` not in `allowed`. `what` names the mapping ("task 'x'").
-  void check_keys(const YNode& map, const std::vector<std::string>& allowed,
-                  const std::string& what) {
-    for (const auto& [k, v] : map.pairs()) {
-      const std::string& key = k.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        error(k, "unknown key '" + key + "' in " + what + did_you_mean(key, allowed) +
-                     "; allowed keys: " + join(allowed));
-      }
-    }
-  }
-
-  bool is_map(const YNode& n, const std::string& what) {
-    if (n.IsMap()) return true;
-    error(n, what + " must be a mapping (key: value)");
-    return false;
-  }
-
-  std::optional<std::string> str(const YNode& n, const std::string& what) {
-    if (!n.IsScalar()) {
-      error(n, what + " must be a string");
-      return std::nullopt;
-    }
-    return n.Scalar();
-  }
-
-  std::optional<long long> integer(const YNode& n, const std::string& what, long long lo,
-                                   long long hi) {
-    long long v = 0;
-    if (!decode(n, v)) {
-      error(n, what + " must be a whole number, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
-      return std::nullopt;
-    }
-    if (v < lo || v > hi) {
-      error(n, what + " must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                   ", got " + std::to_string(v));
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<double> number(const YNode& n, const std::string& what) {
-    double v = 0;
-    if (!decode(n, v)) {
-      error(n, what + " must be a number");
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<bool> boolean(const YNode& n, const std::string& what) {
-    bool v = false;
-    if (!decode(n, v)) {
-      error(n, what + " must be true or false");
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<Duration> duration(const YNode& n, const std::string& what) {
-    if (!n.IsScalar()) {
-      error(n, what + " must be a duration like 30s, 5m, 2h");
-      return std::nullopt;
-    }
-    auto d = parse_duration(n.Scalar());
-    if (!d || d->count() < 0) {
-      error(n, what + ": '" + n.Scalar() + "' is not a duration (use e.g. 500ms, 30s, 5m, 2h, 1d)");
-      return std::nullopt;
-    }
-    return *d;
-  }
-
-  std::vector<std::string> str_list(const YNode& n, const std::string& what) {
-    std::vector<std::string> out;
-    if (n.IsScalar()) {
-      out.push_back(n.Scalar());
-    } else if (n.IsSequence()) {
-      out.reserve(n.size());
-      const std::string entry = what + " entry";
-      for (YNode item : n) {
-        if (auto s = str(item, entry)) out.push_back(*s);
-      }
-    } else if (!n.IsNull()) {
-      error(n, what + " must be a list of strings");
-    }
-    return out;
-  }
-
- private:
-  std::string file_;
-  std::vector<Diagnostic> diags_;
-};
-
-// Scalars become JSON with YAML 1.2 core typing: ints, floats, bools, null, strings.
-nlohmann::json to_json(const YNode& n) {
-  if (n.IsSequence()) {
-    auto a = nlohmann::json::array();
-    for (YNode x : n)
-      a.push_back(to_json(x));
-    return a;
-  }
-  if (n.IsMap()) {
-    auto o = nlohmann::json::object();
-    for (const auto& [k, v] : n.pairs())
-      o[k.Scalar()] = to_json(v);
-    return o;
-  }
-  if (!n.IsScalar()) return nullptr;
-  if (n.quoted()) return n.Scalar();  // quoted: always a string
-  const std::string& s = n.Scalar();
-  long long i = 0;
-  double d = 0;
-  bool b = false;
-  if (decode(n, i) && s.find_first_of(".eE") == std::string::npos) return i;
-  if (decode(n, d)) return d;
-  if (s == "true" || s == "false" || s == "True" || s == "False") {
-    decode(n, b);
-    return b;
-  }
-  if (s == "null" || s == "~") return nullptr;
-  return s;
-}
+using yaml::decode;
+using yaml::Reader;
+using yaml::to_json;
+using YNode = yaml::Node;
 
 std::optional<TriggerRule> parse_trigger(const std::string& s) {
   if (s == "all_success") return TriggerRule::kAllSuccess;
@@ -466,9 +64,20 @@ const std::vector<std::string> kHpoKeys = {"algorithm",
                                            "startup_trials",
                                            "objectives",
                                            "best"};
-const std::vector<std::string> kSlurmStates = {
-    "TIMEOUT",   "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE",
-    "CANCELLED", "FAILED",    "REQUEUED",  "SUSPENDED", "REVOKED",       "SPECIAL_EXIT"};
+// The Slurm end states a try may be retried on (retry_on:).
+const std::vector<std::string> kSlurmStates = {"TIMEOUT",   "NODE_FAIL",     "PREEMPTED",
+                                               "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE",
+                                               "FAILED",    "REVOKED",       "SPECIAL_EXIT"};
+
+// States that look like candidates but cannot be retried on, and why.
+std::optional<std::string> why_not_retryable(const std::string& state) {
+  if (state == "CANCELLED")
+    return "a cancelled job is never retried: `flow cancel` and `scancel` mean stop";
+  if (state == "REQUEUED" || state == "SUSPENDED" || state == "PENDING" || state == "RUNNING")
+    return "it is not an end state: Slurm resumes or requeues the job itself and flow keeps "
+           "following it";
+  return std::nullopt;
+}
 
 void read_slurm(Reader& r, const YNode& n, SlurmSpec& s, const std::string& what) {
   if (!r.is_map(n, what)) return;
@@ -524,7 +133,9 @@ void read_retry_fields(Reader& r, const YNode& n, RetryPolicy& p) {
   if (auto v = n["retry_on"]) {
     p.retry_on.clear();
     for (const auto& s : r.str_list(v, "retry_on")) {
-      if (std::find(kSlurmStates.begin(), kSlurmStates.end(), s) == kSlurmStates.end()) {
+      if (auto why = why_not_retryable(s)) {
+        r.error(v, "retry_on: '" + s + "' cannot be retried on: " + *why);
+      } else if (std::find(kSlurmStates.begin(), kSlurmStates.end(), s) == kSlurmStates.end()) {
         r.error(v, "retry_on: '" + s + "' is not a Slurm end state" +
                        did_you_mean(s, kSlurmStates) + "; use some of " + join(kSlurmStates));
       } else {
@@ -825,15 +436,8 @@ namespace {
 
 Dag load_dag(std::string text, const std::string& file) {
   Reader r(file);
-  std::optional<YamlTree> tree;
-  try {
-    tree.emplace(text);
-  } catch (const YAML::Exception& e) {
-    SourceLocation l{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
-                     e.mark.column >= 0 ? e.mark.column + 1 : 0};
-    throw InputError(l, "invalid YAML: " + e.msg);
-  }
-  const YNode root(&*tree, 0);
+  const yaml::Tree tree = yaml::parse(text, file);
+  const YNode root(tree);
   Dag dag;
   dag.source_file = file;
   dag.source_text = std::move(text);
@@ -922,20 +526,7 @@ Dag load_dag_text(const std::string& text, const std::string& file) {
 }
 
 Dag load_dag_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      throw InputError(SourceLocation{path.string()}, "no such file");
-    }
-    throw EnvironmentError(path.string() + ": cannot read the file");
-  }
-  std::string text;
-  char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0)
-    text.append(buf, static_cast<size_t>(in.gcount()));
-  if (in.bad()) throw EnvironmentError(path.string() + ": cannot read the file");
-  return load_dag(std::move(text), path.string());
+  return load_dag(yaml::read_file(path), path.string());
 }
 
 }  // namespace flow::dag

@@ -4,7 +4,6 @@
 #include "engine/site/site.hpp"
 
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -14,6 +13,7 @@
 #include "engine/core/data_dir.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/core/suggest.hpp"
+#include "engine/core/yaml_reader.hpp"
 
 namespace flow::site {
 
@@ -25,17 +25,6 @@ const std::vector<std::string>& known_keys() {
       "identity",       "known_hosts", "scheduler",     "partition", "account", "gpus_per_node",
       "cores_per_node", "workdir",     "poll_interval", "max_jobs",  "system",  "python"};
   return keys;
-}
-
-SourceLocation at(const std::string& file, const YAML::Node& n) {
-  const YAML::Mark m = n.Mark();
-  return {file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
-}
-
-bool valid_name(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  });
 }
 
 std::optional<Transport> parse_transport(std::string_view s) {
@@ -67,37 +56,35 @@ class SiteParser {
       : file_(std::move(file)), name_(file_.string()), text_(std::move(text)) {}
 
   Site parse() {
-    YAML::Node root;
-    try {
-      root = text_ ? YAML::Load(*text_) : YAML::LoadFile(name_);
-    } catch (const YAML::BadFile&) {
-      throw InputError(SourceLocation{name_}, "cannot read site file");
-    } catch (const YAML::ParserException& e) {
-      throw InputError(SourceLocation{name_, e.mark.line + 1, e.mark.column + 1},
-                       "invalid YAML: " + e.msg);
+    if (!text_) {
+      try {
+        text_ = yaml::read_file(file_);
+      } catch (const Error&) {
+        throw InputError(SourceLocation{name_}, "cannot read site file");
+      }
     }
+    tree_.emplace(yaml::parse(*text_, name_));
+    const yaml::Node root(*tree_);
     if (!root.IsMap()) {
-      throw InputError(at(name_, root),
-                       "a site file is a mapping of keys (site, transport, host, ...)");
+      throw InputError(at(root), "a site file is a mapping of keys (site, transport, host, ...)");
     }
     Site s;
     s.where = SourceLocation{name_, 1, 1};
     s.name = file_.stem().string();
-    for (const auto& kv : root) {
-      if (!kv.first.IsScalar()) {
-        problem(kv.first, "a key must be a plain name, not a list or a mapping");
+    for (const auto& [k, v] : root.pairs()) {
+      if (!k.IsScalar()) {
+        problem(k, "a key must be a plain name, not a list or a mapping");
         continue;
       }
-      auto key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string& key = k.Scalar();
       if (std::find(known_keys().begin(), known_keys().end(), key) == known_keys().end()) {
-        problem(kv.first, "unknown key '" + key + "'" + did_you_mean(key, known_keys()));
+        problem(k, "unknown key '" + key + "'" + did_you_mean(key, known_keys()));
         continue;
       }
-      seen_[key] = v;
+      seen_.insert_or_assign(key, v);
     }
     s.name = text("site").value_or(s.name);
-    if (!valid_name(s.name))
+    if (!yaml::is_valid_name(s.name))
       problem(seen_.count("site") ? seen_["site"] : root,
               "site name '" + s.name + "' may only use letters, digits, '_', '.' and '-'");
     s.description = text("description").value_or("");
@@ -144,22 +131,26 @@ class SiteParser {
   }
 
  private:
-  void problem(const YAML::Node& n, std::string message) {
-    problems_.push_back({at(name_, n), std::move(message)});
+  SourceLocation at(const yaml::Node& n) const {
+    if (n.line() < 0) return {name_, 0, 0};
+    return {name_, n.line() + 1, n.col() + 1};
+  }
+  void problem(const yaml::Node& n, std::string message) {
+    problems_.push_back({at(n), std::move(message)});
   }
 
   // The expanded scalar value of `key`, or nullopt if absent or broken (then reported).
   std::optional<std::string> text(const std::string& key) {
     auto it = seen_.find(key);
     if (it == seen_.end() || it->second.IsNull()) return std::nullopt;
-    const YAML::Node& n = it->second;
+    const yaml::Node& n = it->second;
     if (!n.IsScalar()) {
       problem(n, key + " must be a single value, not a list or mapping");
       return std::nullopt;
     }
-    SourceLocation where = at(name_, n);
+    SourceLocation where = at(n);
     // Quoted scalars start one column before their text.
-    if (n.Tag() == "!") where.col += 1;
+    if (n.quoted()) where.col += 1;
     return expand_env(n.Scalar(), where, problems_);
   }
 
@@ -193,7 +184,8 @@ class SiteParser {
   std::filesystem::path file_;
   std::string name_;
   std::optional<std::string> text_;
-  std::map<std::string, YAML::Node> seen_;
+  std::optional<yaml::Tree> tree_;  // what the nodes in seen_ point into
+  std::map<std::string, yaml::Node> seen_;
   std::vector<Diagnostic> problems_;
 };
 

@@ -1,11 +1,10 @@
 // sites/modules/<system>.yaml: the module stacks of one system, one list of lines per
 // software. Validated with file:line:col diagnostics like site files.
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cctype>
 
 #include "engine/core/suggest.hpp"
+#include "engine/core/yaml_reader.hpp"
 #include "operators/lamec/lamec.hpp"
 
 namespace flow::lamec {
@@ -23,11 +22,6 @@ constexpr SoftwareName kSoftware[] = {
     {"heat", "", Launcher::kSrunPerGpu},         {"deepspeed", "", Launcher::kDeepspeed},
     {"raytune", "ray-tune", Launcher::kRay},     {"tensorflow", "", Launcher::kSrun},
 };
-
-SourceLocation at(const std::string& file, const YAML::Node& n) {
-  const YAML::Mark m = n.Mark();
-  return {file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
-}
 
 const std::vector<std::string> kTopKeys = {"system",         "description", "source",
                                            "stage",          "partition",   "gpus_per_node",
@@ -80,55 +74,43 @@ std::vector<std::string> SystemModules::supported() const {
 
 namespace {
 
-SystemModules parse_modules(const YAML::Node& root, const std::filesystem::path& path);
+SystemModules parse_modules(const std::string& text, const std::filesystem::path& path);
 
 }  // namespace
 
 SystemModules ModuleCatalog::load_file(const std::filesystem::path& path) {
-  const std::string file = path.string();
-  YAML::Node root;
+  std::string text;
   try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    throw InputError(SourceLocation{file}, "cannot read module file");
-  } catch (const YAML::ParserException& e) {
-    throw InputError(SourceLocation{file, e.mark.line + 1, e.mark.column + 1},
-                     "invalid YAML: " + e.msg);
+    text = yaml::read_file(path);
+  } catch (const Error&) {
+    throw InputError(SourceLocation{path.string()}, "cannot read module file");
   }
-  return parse_modules(root, path);
+  return parse_modules(text, path);
 }
 
 SystemModules ModuleCatalog::load_text(const std::string& text, const std::filesystem::path& path) {
-  const std::string file = path.string();
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw InputError(SourceLocation{file, e.mark.line + 1, e.mark.column + 1},
-                     "invalid YAML: " + e.msg);
-  }
-  return parse_modules(root, path);
+  return parse_modules(text, path);
 }
 
 namespace {
 
-SystemModules parse_modules(const YAML::Node& root, const std::filesystem::path& path) {
+SystemModules parse_modules(const std::string& text, const std::filesystem::path& path) {
   const std::string file = path.string();
-  std::vector<Diagnostic> problems;
-  auto problem = [&](const YAML::Node& n, std::string msg) {
-    problems.push_back({at(file, n), std::move(msg)});
-  };
+  const yaml::Tree tree = yaml::parse(text, file);
+  const yaml::Node root(tree);
+  yaml::Reader r(file);
+  auto problem = [&](const yaml::Node& n, std::string msg) { r.error(n, std::move(msg)); };
   if (!root.IsMap())
-    throw InputError(at(file, root), "a module file is a mapping (system, common, software)");
+    throw InputError(r.loc(root), "a module file is a mapping (system, common, software)");
 
-  auto lines = [&](const YAML::Node& n, const std::string& what) {
+  auto lines = [&](const yaml::Node& n, const std::string& what) {
     std::vector<std::string> out;
     if (!n || n.IsNull()) return out;
     if (!n.IsSequence()) {
       problem(n, what + " must be a list of shell lines");
       return out;
     }
-    for (const auto& l : n) {
+    for (yaml::Node l : n) {
       if (!l.IsScalar())
         problem(l, what + " entries must be single shell lines");
       else
@@ -136,39 +118,46 @@ SystemModules parse_modules(const YAML::Node& root, const std::filesystem::path&
     }
     return out;
   };
-  auto number = [&](const YAML::Node& n, const std::string& key) {
-    try {
-      int v = n.as<int>();
-      if (v >= 0) return v;
-    } catch (const YAML::Exception&) {
-    }
+  auto number = [&](const yaml::Node& n, const std::string& key) {
+    int v = 0;
+    if (yaml::decode(n, v) && v >= 0) return v;
     problem(n, key + " must be a whole number >= 0");
     return 0;
+  };
+  // A scalar's text; "" for null; a list or mapping is a problem.
+  auto text_of = [&](const yaml::Node& n, const std::string& key) -> std::string {
+    if (n.IsNull()) return "";
+    if (!n.IsScalar()) {
+      problem(n, key + " must be a single value, not a list or mapping");
+      return "";
+    }
+    return n.Scalar();
   };
 
   SystemModules s;
   s.name = path.stem().string();
   s.where = SourceLocation{file, 1, 1};
   const std::string not_a_name = "a key must be a plain name, not a list or a mapping";
-  for (const auto& kv : root) {
-    if (!kv.first.IsScalar()) {
-      problem(kv.first, not_a_name);
+  for (const auto& [kn, v] : root.pairs()) {
+    if (!kn.IsScalar()) {
+      problem(kn, not_a_name);
       continue;
     }
-    const auto key = kv.first.as<std::string>();
-    const YAML::Node& v = kv.second;
+    const std::string& key = kn.Scalar();
     if (std::find(kTopKeys.begin(), kTopKeys.end(), key) == kTopKeys.end()) {
-      problem(kv.first, "unknown key '" + key + "'" + did_you_mean(key, kTopKeys));
+      problem(kn, "unknown key '" + key + "'" + did_you_mean(key, kTopKeys));
     } else if (key == "system") {
-      s.name = v.as<std::string>("");
+      s.name = text_of(v, key);
+      if (!s.name.empty() && !yaml::is_valid_name(s.name))
+        problem(v, "system name '" + s.name + "' may only use letters, digits, '_', '.' and '-'");
     } else if (key == "description") {
-      s.description = v.as<std::string>("");
+      s.description = text_of(v, key);
     } else if (key == "source") {
-      s.source = v.as<std::string>("");
+      s.source = text_of(v, key);
     } else if (key == "stage") {
-      s.stage = v.as<std::string>("");
+      s.stage = text_of(v, key);
     } else if (key == "partition") {
-      s.partition = v.as<std::string>("");
+      s.partition = text_of(v, key);
     } else if (key == "gpus_per_node") {
       s.gpus_per_node = number(v, key);
     } else if (key == "cores_per_node") {
@@ -180,40 +169,39 @@ SystemModules parse_modules(const YAML::Node& root, const std::filesystem::path&
         problem(v, "software must map software names to {modules: [...]}");
         continue;
       }
-      for (const auto& sw : v) {
-        if (!sw.first.IsScalar()) {
-          problem(sw.first, not_a_name);
+      for (const auto& [sk, body] : v.pairs()) {
+        if (!sk.IsScalar()) {
+          problem(sk, not_a_name);
           continue;
         }
-        const auto name = sw.first.as<std::string>();
+        const std::string& name = sk.Scalar();
         std::string canonical;
         try {
           canonical = canonical_software(name);
         } catch (const InputError& e) {
-          problem(sw.first, e.diagnostics().front().message);
+          problem(sk, e.diagnostics().front().message);
           continue;
         }
-        const YAML::Node& body = sw.second;
         if (!body.IsMap()) {
           problem(body, "software '" + name + "' must be a mapping with modules: [...]");
           continue;
         }
-        for (const auto& bk : body) {
-          if (!bk.first.IsScalar()) {
-            problem(bk.first, not_a_name);
+        for ([[maybe_unused]] const auto& [bk, bv] : body.pairs()) {
+          if (!bk.IsScalar()) {
+            problem(bk, not_a_name);
             continue;
           }
-          const auto k = bk.first.as<std::string>();
+          const std::string& k = bk.Scalar();
           if (k != "modules")
-            problem(bk.first, "unknown key '" + k + "' in software '" + name + "'" +
-                                  did_you_mean(k, {"modules"}));
+            problem(bk, "unknown key '" + k + "' in software '" + name + "'" +
+                            did_you_mean(k, {"modules"}));
         }
         s.software[canonical] = lines(body["modules"], "modules of " + name);
       }
     }
   }
   if (s.name.empty()) problem(root, "system: must name the system");
-  if (!problems.empty()) throw InputError(problems);
+  r.throw_if_errors();
   return s;
 }
 

@@ -280,3 +280,28 @@ TEST(Loader, ReadsALargeDagFile) {
                 std::to_string(2 + 2 * width + 3 * width * (layers - 1)) + ":10");
   EXPECT_TRUE(flow::dag::validate(dag).empty());
 }
+
+// Regression: retry_on accepted CANCELLED (never retried) and REQUEUED / SUSPENDED (not end
+// states), so a policy written with them silently did nothing.
+TEST(Loader, RetryOnRefusesStatesThatAreNeverRetried) {
+  auto e = errors_of("dag: r\ntasks:\n  - id: t\n    run: x\n    retry_on: [CANCELLED]\n");
+  EXPECT_NE(e.find("x.yaml:5:"), std::string::npos) << e;
+  EXPECT_NE(e.find("'CANCELLED' cannot be retried on: a cancelled job is never retried"),
+            std::string::npos)
+      << e;
+  e = errors_of("dag: r\ntasks:\n  - id: t\n    run: x\n    retry_on: [TIMEOUT, SUSPENDED]\n");
+  EXPECT_NE(e.find("'SUSPENDED' cannot be retried on: it is not an end state"), std::string::npos)
+      << e;
+  e = errors_of("dag: r\ntasks:\n  - id: t\n    run: x\n    retry_on: REQUEUED\n");
+  EXPECT_NE(e.find("'REQUEUED' cannot be retried on"), std::string::npos) << e;
+  EXPECT_EQ(errors_of("dag: r\ntasks:\n  - id: t\n    run: x\n    retry_on: [TIMEOUT, "
+                      "NODE_FAIL, OUT_OF_MEMORY]\n"),
+            "");
+}
+
+// The DAG loader, site files and module stacks share one YAML reader: a key that is a list
+// or a mapping is a located error in a DAG too.
+TEST(Loader, KeysThatAreNotNamesAreLocatedErrors) {
+  auto e = errors_of("dag: k\n[a, b]: 1\ntasks:\n  - id: t\n    run: x\n");
+  EXPECT_NE(e.find("x.yaml:2:1: a key must be a plain name"), std::string::npos) << e;
+}
