@@ -1,6 +1,7 @@
 // RunController, part 1: the loop — start and re-attach, ticks that decide what may run
-// and launch it after one commit, the end of the run, stopping. Part 2,
-// engine/run/attempt_events.cpp, applies what executors report about attempts.
+// and launch it after one commit. Part 2, engine/run/attempt_events.cpp, applies what
+// executors report about attempts; part 3, engine/run/run_stopping.cpp, ends the run and
+// stops it (cancel, interrupt, a takeover by another engine).
 #include "engine/run/run_controller.hpp"
 
 #include <boost/asio/post.hpp>
@@ -9,7 +10,6 @@
 #include "engine/core/suggest.hpp"
 #include "engine/run/attempt_files.hpp"
 #include "engine/run/foreach_expansion.hpp"
-#include "engine/run/run_end.hpp"
 #include "engine/run/sweep_step.hpp"
 #include "engine/run/template_resolver.hpp"
 #include "engine/run/trigger.hpp"
@@ -73,6 +73,9 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
       control_timer_(io),
       retry_timer_(io),
       lazy_timer_(io) {
+  if (!run_.run_dir.empty())
+    run_log_ =
+        std::make_unique<log::RunLog>(run_.id, std::filesystem::path(run_.run_dir) / "engine.log");
   for (size_t i = 0; i < dag_.tasks.size(); ++i) {
     auto n = std::make_unique<Node>();
     n->index = i;
@@ -135,6 +138,11 @@ void RunController::start() {
       table_.touch(table_.load(std::move(r)).id);
     }
   }
+  log::info("run " + run_.id + " of " + dag_.name + ": engine pid " +
+                std::to_string(run_.owner_pid) + " on " +
+                (run_.owner_host.empty() ? std::string("this host") : run_.owner_host) +
+                (run_.started ? " resumes it" : " starts it"),
+            run_.id);
   run_.state = state::RunState::kRunning;
   if (run_.started == 0) run_.started = now_ms();
   run_.ended = 0;
@@ -362,6 +370,9 @@ bool RunController::try_launch(InstanceRecord& inst, const dag::Task& task,
   inst.native_state.clear();
   inst.message.clear();
   tries_.begin(inst, plan, spec);
+  log::info(inst.id + ": try " + std::to_string(inst.try_number) + " on site " + inst.site +
+                (plan.handle.job_name.empty() ? "" : " as " + plan.handle.job_name),
+            run_.id);
   set_state(inst,
             plan.intent == IntentState::kStarting ? TaskState::kStarting : TaskState::kSubmitting);
   to_launch_.emplace_back(std::move(spec), std::move(plan), ex);
@@ -381,6 +392,19 @@ nlohmann::json RunController::resolve(const dag::TemplateRef& ref, const Instanc
 
 void RunController::set_state(InstanceRecord& inst, TaskState to, const std::string& msg,
                               EpochMs at) {
+  if (inst.state != to) {
+    // The first line of the message only: a failure's message carries the log's last lines.
+    const std::string first = msg.substr(0, msg.find('\n'));
+    // Failures and retries with -v (the progress lines already show them), the rest -vv.
+    const log::Level level =
+        to == TaskState::kFailed || to == TaskState::kTimedOut || to == TaskState::kUpForRetry
+            ? log::Level::kInfo
+            : log::Level::kDebug;
+    log::write(level,
+               inst.id + ": " + std::string(state::to_string(inst.state)) + " -> " +
+                   std::string(state::to_string(to)) + (first.empty() ? "" : " (" + first + ")"),
+               run_.id);
+  }
   if (inst.state == TaskState::kUpForRetry) retry_due_.erase({inst.next_try_at, inst.id});
   table_.set_state(inst, to, msg, at);
   if (to == TaskState::kUpForRetry) retry_due_.insert({inst.next_try_at, inst.id});
@@ -485,18 +509,6 @@ bool RunController::flush() {
   return true;
 }
 
-void RunController::abandon(const std::string& why) {
-  abandoned_ = why;
-  done_ = true;
-  to_launch_.clear();
-  store_.set_manual_checkpoints(false);
-  control_timer_.cancel();
-  retry_timer_.cancel();
-  lazy_timer_.cancel();
-  for (auto& [_, t] : timeouts_)
-    t->cancel();
-}
-
 void RunController::arm_retry_timer() {
   if (done_ || stopping_) return;
   if (retry_due_.empty()) return;
@@ -506,103 +518,6 @@ void RunController::arm_retry_timer() {
   retry_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) schedule_tick();
   });
-}
-
-void RunController::check_finished() {
-  RunActivity activity{&table_.counts(), &table_.summary_counts(), !to_launch_.empty(),
-                       !runnable_.empty() || !retry_due_.empty(), stopping_};
-  switch (run_end(activity)) {
-    case RunEnd::kGoesOn:
-      return;
-    case RunEnd::kStopped:
-      if (stop_state_ == state::RunState::kCancelled) {
-        end_unfinished(TaskState::kCancelled, "run cancelled");
-      }
-      run_.state = stop_state_;
-      break;
-    case RunEnd::kSucceeded:
-      run_.state = state::RunState::kSucceeded;
-      break;
-    case RunEnd::kFailed:
-      run_.state = state::RunState::kFailed;
-      break;
-    case RunEnd::kStuck:
-      end_unfinished(TaskState::kFailed,
-                     "can never run: nothing is in flight or due, and what it waits for cannot "
-                     "finish (an engine bug; please report it with this run's DAG)");
-      run_.state = state::RunState::kFailed;
-      break;
-  }
-  run_.ended = now_ms();
-  run_.owner_pid = 0;
-  run_.owner_start = 0;
-  run_.owner_token.clear();
-  batch_.touch_run();
-  if (!flush()) return;
-  done_ = true;
-  store_.checkpoint();
-  store_.set_manual_checkpoints(false);
-  control_timer_.cancel();
-  retry_timer_.cancel();
-  lazy_timer_.cancel();
-  for (auto& [_, t] : timeouts_)
-    t->cancel();
-}
-
-void RunController::end_unfinished(TaskState to, const std::string& message) {
-  for (const auto& id : table_.order()) {
-    auto& r = table_.at(id);
-    if (!state::is_terminal(r.state)) {
-      r.ended = now_ms();
-      set_state(r, to, message);
-    }
-  }
-}
-
-void RunController::control_poll() {
-  if (done_) return;
-  if (auto stored = store_.get_run(run_.id); stored && stored->cancel_requested && !stopping_) {
-    cancel();
-  }
-  run_.heartbeat = now_ms();
-  batch_.touch_run();
-  if (!flush()) return;
-  store_.checkpoint();
-  if (run_.cancel_requested) cancel();  // `flow cancel` of a run with no live engine
-  control_timer_.expires_after(options_.control_interval);
-  control_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) control_poll();
-  });
-}
-
-void RunController::stop_all(CancelReason reason) {
-  for (const auto& id : table_.order()) {
-    const auto& r = table_.at(id);
-    if (!state::is_in_flight(r.state)) continue;
-    if (r.parent.empty() && node_by_task_.at(r.task_id)->fans_out()) continue;
-    try {
-      executors_(r.site).cancel(AttemptKey{run_.id, r.id, r.try_number}, reason);
-    } catch (const Error&) {
-    }
-  }
-}
-
-void RunController::interrupt() {
-  if (stopping_ || done_) return;
-  stopping_ = true;
-  stop_state_ = state::RunState::kInterrupted;
-  runnable_.clear();
-  stop_all(CancelReason::kShutdown);
-  schedule_tick();
-}
-
-void RunController::cancel() {
-  if (done_) return;
-  stopping_ = true;
-  stop_state_ = state::RunState::kCancelled;
-  runnable_.clear();
-  stop_all(CancelReason::kUser);
-  schedule_tick();
 }
 
 }  // namespace flow::run

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "engine/core/engine_timer.hpp"
+#include "engine/core/log.hpp"
 #include "engine/dag/dag.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/template.hpp"
@@ -170,6 +171,7 @@ class RunController {
   ExecutorLookup executors_;
   ControllerOptions options_;
   RunObserver* observer_;
+  std::unique_ptr<log::RunLog> run_log_;  // <run_dir>/engine.log while this controller lives
 
   std::vector<std::unique_ptr<Node>> nodes_;  // by task index
   std::unordered_map<std::string, Node*> node_by_task_;

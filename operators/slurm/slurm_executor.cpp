@@ -8,6 +8,7 @@
 
 #include "engine/core/clock.hpp"
 #include "engine/core/error.hpp"
+#include "engine/core/log.hpp"
 #include "engine/core/text_file.hpp"
 
 namespace flow::slurm {
@@ -284,6 +285,9 @@ void SlurmExecutor::on_submitted(const std::shared_ptr<Job>& job, std::string jo
   job->since = Clock::now();
   job->since_wall = now_ms();
   last_activity_ = Clock::now();
+  log::info(job->spec.key.instance_id + ": Slurm job " + job->job_id + " (" + job->name +
+                ") submitted on site " + site_.name,
+            job->spec.key.run_id);
   ExecEvent e;
   e.key = job->spec.key;
   e.kind = ExecEvent::Kind::kSubmitted;
@@ -341,6 +345,9 @@ void SlurmExecutor::look_up(std::shared_ptr<Job> job, int attempt) {
           return after(options_.submit_retry, [this, job, attempt] { look_up(job, attempt); });
         }
         if (r.found) {
+          log::info(job->spec.key.instance_id + ": found Slurm job " + r.found->job_id + " (" +
+                        job->name + ") on site " + site_.name + "; not submitting it again",
+                    job->spec.key.run_id);
           job->job_id = r.found->job_id;
           job->stage = Job::Stage::kInSlurm;
           job->since = Clock::now();
@@ -452,6 +459,8 @@ void SlurmExecutor::poll() {
     snap.push_back(std::move(s));
   }
   if (snap.empty()) return;
+  log::debug("site '" + site_.name + "': polling " + std::to_string(snap.size()) +
+             " job(s) in one round trip");
   poll_in_flight_ = true;
   // Relative to the site's clock: "now-N" seconds, with an hour's margin.
   const long long back_s = (now_ms() - since) / 1000 + 3600;

@@ -2,6 +2,7 @@
 
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
+#include "engine/core/log.hpp"
 #include "operators/ssh/errors.hpp"
 
 namespace flow::ssh {
@@ -57,6 +58,9 @@ auto SshTransport::with_session(Repeat repeat, Op&& op)
         ++attempts;
         session_ = SshSession::open(site_, options_.session);
         ++sessions_opened_;
+        log::debug("site '" + site_.name + "': SSH session " +
+                   std::to_string(sessions_opened_.load()) + " to " + site_.user + "@" +
+                   site_.host + ":" + std::to_string(site_.port) + " is open");
       }
       last_used_ = steady_clock::now();
       auto result = op(*session_);
