@@ -48,6 +48,11 @@ void RunController::apply(ExecEvent e) {
     case K::kRunning:
       if (!e.handle.job_id.empty()) r.job_id = e.handle.job_id;
       if (r.state != TaskState::kRunning) {
+        // A queued try (a Slurm job) starts its clock when it leaves the queue: `started`,
+        // the duration and the task's `timeout` do not count the queue wait. Stored, so a
+        // restarted engine times it out at the same moment.
+        r.started = e.at > 0 ? e.at : now_ms();
+        t.started = r.started;
         set_state(r, TaskState::kRunning);
         start_timeout(r);
       }

@@ -24,7 +24,7 @@ class FakeExecutor : public run::Executor {
   void launch(const run::LaunchSpec& spec, const run::Plan&) override {
     launched.push_back(spec);
     in_flight.push_back(spec.key);
-    post(spec.key, run::ExecEvent::Kind::kStarted);
+    post(spec.key, queue_first ? run::ExecEvent::Kind::kSubmitted : run::ExecEvent::Kind::kStarted);
     if (auto_finish) finish(spec.key);
   }
   void reattach(const run::LaunchSpec& spec, const run::AttemptHandle&) override {
@@ -42,7 +42,8 @@ class FakeExecutor : public run::Executor {
   void preflight() override { ++preflights; }
 
   // Ends an attempt in flight with `outcome` (a failure exits 1).
-  void finish(const run::AttemptKey& key, run::Outcome outcome = run::Outcome::kSucceeded) {
+  // `key` by value: finish_oldest() passes an element of in_flight, which erase() moves.
+  void finish(run::AttemptKey key, run::Outcome outcome = run::Outcome::kSucceeded) {
     std::erase(in_flight, key);
     run::ExecEvent e;
     e.key = key;
@@ -52,6 +53,9 @@ class FakeExecutor : public run::Executor {
     if (outcome == run::Outcome::kFailed) e.message = "exit code 1";
     boost::asio::post(io_, [this, e] { emit(e); });
   }
+  // A queued attempt (queue_first) leaves the queue and runs, like a Slurm job starting.
+  void start_running(const run::AttemptKey& key) { post(key, run::ExecEvent::Kind::kRunning); }
+
   // Ends the oldest attempt in flight.
   void finish_oldest(run::Outcome outcome = run::Outcome::kSucceeded) {
     finish(in_flight.front(), outcome);
@@ -63,13 +67,15 @@ class FakeExecutor : public run::Executor {
   std::vector<std::pair<run::AttemptKey, run::CancelReason>> cancels;
   int preflights = 0;
   bool auto_finish = false;  // every attempt succeeds as soon as it is launched
+  bool queue_first = false;  // attempts are submitted (queued) first, like Slurm jobs
 
  private:
   void post(const run::AttemptKey& key, run::ExecEvent::Kind kind) {
     run::ExecEvent e;
     e.key = key;
     e.kind = kind;
-    e.handle.pid = 4242;
+    if (kind == run::ExecEvent::Kind::kStarted) e.handle.pid = 4242;
+    if (kind != run::ExecEvent::Kind::kStarted) e.handle.job_id = "77";
     boost::asio::post(io_, [this, e] { emit(e); });
   }
   boost::asio::io_context& io_;

@@ -5,10 +5,10 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "tests/support/fake_executor.hpp"
-#include "tests/support/manual_clock.hpp"
 #include "engine/dag/loader.hpp"
 #include "engine/run/run_controller.hpp"
+#include "tests/support/fake_executor.hpp"
+#include "tests/support/manual_clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace flow;
@@ -25,7 +25,8 @@ struct Controlled {
   test::FakeExecutor ex{io, "local"};
   std::unique_ptr<run::RunController> c;
 
-  explicit Controlled(const std::string& yaml) {
+  explicit Controlled(const std::string& yaml, bool queue_first = false) {
+    ex.queue_first = queue_first;
     auto dag = dag::load_dag_text(yaml, "t.yaml");
     state::RunRecord r;
     r.id = "r1";
@@ -42,10 +43,14 @@ struct Controlled {
     c->start();
     settle();
   }
-  // Lets the engine do everything it can without the clock moving.
+  // Lets the engine do everything it can without the clock moving. Timers look at the
+  // manual clock at least every millisecond (engine/core/engine_timer.hpp), so this runs
+  // the loop for a few real milliseconds, not just what is ready now.
   void settle() {
-    for (int i = 0; i < 50; ++i)
-      io.poll();
+    for (int i = 0; i < 10; ++i) {
+      io.restart();
+      io.run_for(std::chrono::milliseconds(3));
+    }
   }
   TaskState state(const std::string& id) { return store->get_instance("r1", id)->state; }
 };
@@ -130,4 +135,32 @@ tasks:
   r.time.advance(5s);
   r.settle();
   EXPECT_EQ(r.store->get_run("r1")->heartbeat, before + 5000);
+}
+
+// Regression: a Slurm task's `timeout` counted from the submission, so a job that waited
+// in the queue longer than its timeout was cancelled as soon as it started (or before).
+TEST(ControllerClock, ATimeoutCountsFromWhenTheJobStartsRunningNotFromTheQueue) {
+  Controlled r(R"(dag: r
+tasks:
+  - id: a
+    timeout: 10m
+    run: train
+)",
+               /*queue_first=*/true);
+  ASSERT_EQ(r.ex.launched.size(), 1u);
+  EXPECT_EQ(r.state("a"), TaskState::kPending);
+  r.time.advance(3h);  // a long queue wait
+  r.settle();
+  EXPECT_TRUE(r.ex.cancels.empty()) << "the queue wait counted against the timeout";
+  r.ex.start_running(r.ex.launched[0].key);
+  r.settle();
+  EXPECT_EQ(r.state("a"), TaskState::kRunning);
+  EXPECT_EQ(r.store->get_instance("r1", "a")->started, now_ms()) << "started = left the queue";
+  r.time.advance(9min + 59s);
+  r.settle();
+  EXPECT_TRUE(r.ex.cancels.empty());
+  r.time.advance(1s);
+  r.settle();
+  ASSERT_EQ(r.ex.cancels.size(), 1u);
+  EXPECT_EQ(r.ex.cancels[0].second, run::CancelReason::kTimeout);
 }
