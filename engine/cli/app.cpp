@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "engine/core/error.hpp"
+#include "engine/core/log.hpp"
 
 namespace flow::cli {
 
@@ -24,7 +25,9 @@ std::filesystem::path GlobalOptions::home() const {
 void add_global_options(CLI::App& cmd, GlobalOptions& g) {
   cmd.add_option("--db", g.db, "SQLite database (default $FLOW_HOME/flow.db, FLOW_HOME=./.flow)");
   cmd.add_flag("--json", g.json, "Print one JSON document on stdout");
-  cmd.add_flag("-v,--verbose", g.verbose, "More diagnostics on stderr");
+  cmd.add_flag("-v,--verbose", g.verbose,
+               "More diagnostics on stderr: -v what the engine does, -vv every state change "
+               "and poll (every run also keeps them in $FLOW_HOME/runs/RUN/engine.log)");
 }
 
 int run_cli(int argc, char** argv) {
@@ -33,14 +36,15 @@ int run_cli(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions g;
   Action action;
-  register_run_commands(app, g, action);
-  register_query_commands(app, g, action);
-  register_sites_commands(app, g, action);
-  register_lamec_commands(app, g, action);
-  register_hpo_commands(app, g, action);
-  register_artifacts_commands(app, g, action);
-  register_schedule_commands(app, g, action);
-  register_tui_commands(app, g, action);
+  OptionValues ov;
+  register_run_commands(app, g, action, ov);
+  register_query_commands(app, g, action, ov);
+  register_sites_commands(app, g, action, ov);
+  register_lamec_commands(app, g, action, ov);
+  register_hpo_commands(app, g, action, ov);
+  register_artifacts_commands(app, g, action, ov);
+  register_schedule_commands(app, g, action, ov);
+  register_tui_commands(app, g, action, ov);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -54,6 +58,7 @@ int run_cli(int argc, char** argv) {
     return static_cast<int>(ErrorKind::kInvalidInput);
   }
   if (!action) return static_cast<int>(ErrorKind::kInvalidInput);
+  log::set_verbosity(g.verbose);
   try {
     return action();
   } catch (const InputError& e) {

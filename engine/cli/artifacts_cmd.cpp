@@ -47,7 +47,8 @@ state::ArtifactRecord require_artifact(state::Store& store, const std::string& i
 
 }  // namespace
 
-void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action,
+                                 OptionValues& ov) {
   auto* artifacts = app.add_subcommand(
       "artifacts", "FAIR registry of produced files: JSON-LD metadata, sha256, provenance");
   artifacts->require_subcommand(1);
@@ -55,7 +56,7 @@ void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action
   {
     auto* cmd = artifacts->add_subcommand("list", "Registered artifacts, newest first");
     add_global_options(*cmd, g);
-    static std::string run_id;
+    auto& run_id = ov.add<std::string>();
     cmd->add_option("--run", run_id, "Only artifacts of this run");
     cmd->callback([&] {
       action = [&]() -> int {
@@ -79,7 +80,7 @@ void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action
     auto* cmd = artifacts->add_subcommand(
         "show", "One artifact: file, hash, run, task, provenance (--json: with JSON-LD)");
     add_global_options(*cmd, g);
-    static std::string id;
+    auto& id = ov.add<std::string>();
     cmd->add_option("id", id, "Artifact id (or a unique prefix of one)")->required();
     cmd->callback([&] {
       action = [&]() -> int {
@@ -101,7 +102,7 @@ void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action
         "Re-hash the file and compare with its registration; check ONNX models with the ONNX "
         "checker (exit 0 all good, 1 changed/missing/invalid, 2 unknown id)");
     add_global_options(*cmd, g);
-    static std::string id;
+    auto& id = ov.add<std::string>();
     cmd->add_option("id", id, "Artifact id (or a unique prefix of one)")->required();
     cmd->callback([&] {
       action = [&]() -> int {

@@ -68,10 +68,11 @@ void print_table(const nlohmann::json& board) {
 
 }  // namespace
 
-void register_hpo_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_hpo_commands(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   auto* cmd = app.add_subcommand("hpo", "Leaderboard of an HPO node: trials, params, metric");
   add_global_options(*cmd, g);
-  static std::string id, task;
+  auto& id = ov.add<std::string>();
+  auto& task = ov.add<std::string>();
   cmd->add_option("run_id", id, "Run id")->required();
   cmd->add_option("task", task, "The hpo task, e.g. tune")->required();
   cmd->callback([&] {

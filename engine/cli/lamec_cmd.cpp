@@ -1,6 +1,7 @@
 // flow lamec gen | eval — LAMEC-style job scripts (docs/REFERENCE.md §6). Thin: resolve the
 // system (a LAMEC system name or a site name), call operators/lamec, print.
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "engine/cli/app.hpp"
 #include "engine/core/error.hpp"
@@ -48,7 +49,7 @@ void emit(const std::string& text, const std::string& out_file) {
 
 }  // namespace
 
-void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   auto* lamec = app.add_subcommand("lamec", "LAMEC-style Slurm job scripts");
   lamec->require_subcommand(1);
 
@@ -56,9 +57,19 @@ void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     auto* cmd = lamec->add_subcommand("gen", "Print a complete job script for SYSTEM");
     add_global_options(*cmd, g);
-    static std::string system, time, account, partition, job_name, executable, out_file;
-    static std::vector<std::string> software, extra;
-    static int nodes = 1, ntasks = 0, gpus = 0, cpus = 0;
+    auto& system = ov.add<std::string>();
+    auto& time = ov.add<std::string>();
+    auto& account = ov.add<std::string>();
+    auto& partition = ov.add<std::string>();
+    auto& job_name = ov.add<std::string>();
+    auto& executable = ov.add<std::string>();
+    auto& out_file = ov.add<std::string>();
+    auto& software = ov.add<std::vector<std::string>>();
+    auto& extra = ov.add<std::vector<std::string>>();
+    auto& nodes = ov.add<int>(1);
+    auto& ntasks = ov.add<int>(0);
+    auto& gpus = ov.add<int>(0);
+    auto& cpus = ov.add<int>(0);
     cmd->add_option("system", system, "LAMEC system (juwels, jureca, deep, ...) or site name")
         ->required();
     cmd->add_option("software", software,
@@ -74,7 +85,8 @@ void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     cmd->add_option("--partition", partition, "Slurm partition (default: the system's)");
     cmd->add_option("--job-name", job_name, "Job name (default flow)");
     cmd->add_option("--executable", executable, "The command to launch (default python3 train.py)");
-    cmd->add_option("--sbatch", extra, "Extra #SBATCH option, e.g. --sbatch=--mem=4G");
+    cmd->add_option("--sbatch", extra, "Extra #SBATCH option, e.g. --sbatch=--mem=4G (repeatable)")
+        ->allow_extra_args(false);
     cmd->add_option("-o,--output", out_file, "Write the script here instead of stdout");
     cmd->callback([&] {
       action = [&]() -> int {
@@ -93,7 +105,23 @@ void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         auto req = lamec::make_request(s, spec, executable, modules);
         if (!job_name.empty()) req.job_name = job_name;
         std::string script = lamec::render(req, modules);
+        if (g.json && out_file.empty()) {
+          std::cout << nlohmann::json{{"system", req.system},
+                                      {"software", req.software},
+                                      {"nodes", req.nodes},
+                                      {"script", script}}
+                           .dump(2)
+                    << "\n";
+          return 0;
+        }
         emit(script, out_file);
+        if (!out_file.empty() && g.json)
+          std::cout << nlohmann::json{{"system", req.system},
+                                      {"software", req.software},
+                                      {"nodes", req.nodes},
+                                      {"written", out_file}}
+                           .dump(2)
+                    << "\n";
         if (!out_file.empty() && g.verbose) std::cerr << "wrote " << out_file << "\n";
         return 0;
       };
@@ -105,8 +133,11 @@ void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* cmd = lamec->add_subcommand(
         "eval", "Re-render a script's module block (and system lines) for another system/software");
     add_global_options(*cmd, g);
-    static std::string script_file, system, out_file;
-    static std::vector<std::string> add, remove;
+    auto& script_file = ov.add<std::string>();
+    auto& system = ov.add<std::string>();
+    auto& out_file = ov.add<std::string>();
+    auto& add = ov.add<std::vector<std::string>>();
+    auto& remove = ov.add<std::vector<std::string>>();
     cmd->add_option("script", script_file, "The job script")->required();
     cmd->add_option("--system", system, "Move the script to this system (or site)");
     cmd->add_option("--add", add, "Add software to the module block")->allow_extra_args(false);
@@ -132,6 +163,16 @@ void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action) {
             if (d.where.file.empty() || d.where.file == "script") d.where.file = script_file;
           }
           throw InputError(ds);
+        }
+        if (g.json) {
+          nlohmann::json j{{"changes", r.changes}};
+          if (out_file.empty())
+            j["script"] = r.script;
+          else
+            j["written"] = out_file;
+          if (!out_file.empty()) emit(r.script, out_file);
+          std::cout << j.dump(2) << "\n";
+          return 0;
         }
         emit(r.script, out_file);
         if (r.changes.empty()) std::cerr << "no changes\n";

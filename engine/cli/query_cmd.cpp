@@ -71,13 +71,13 @@ class RemoteLog {
 
 }  // namespace
 
-void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   // flow runs
   {
     auto* cmd = app.add_subcommand("runs", "List runs, newest first");
     add_global_options(*cmd, g);
-    static std::string dag;
-    static int limit = 20;
+    auto& dag = ov.add<std::string>();
+    auto& limit = ov.add<int>(20);
     cmd->add_option("--dag", dag, "Only runs of this DAG");
     cmd->add_option("--limit", limit, "At most this many runs (0 = all)")
         ->check(CLI::NonNegativeNumber);
@@ -118,7 +118,7 @@ void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* cmd = app.add_subcommand("status",
                                    "Every task instance of a run: state, try, site, job, duration");
     add_global_options(*cmd, g);
-    static std::string id;
+    auto& id = ov.add<std::string>();
     cmd->add_option("run_id", id, "Run id")->required();
     cmd->callback([&] {
       action = [&]() -> int {
@@ -139,9 +139,10 @@ void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* cmd =
         app.add_subcommand("logs", "Print a task's log (for Slurm tasks, fetched from the site)");
     add_global_options(*cmd, g);
-    static std::string id, task;
-    static int try_number = 0;
-    static bool follow = false;
+    auto& id = ov.add<std::string>();
+    auto& task = ov.add<std::string>();
+    auto& try_number = ov.add<int>(0);
+    auto& follow = ov.add<bool>(false);
     cmd->add_option("run_id", id, "Run id")->required();
     cmd->add_option("task", task, "Task instance id, e.g. train or tiles[3]")->required();
     cmd->add_option("--try", try_number, "Which try (default: the latest)");

@@ -28,6 +28,23 @@ using runtime::new_run_id;
 using runtime::new_run_record;
 using runtime::set_manual_dates;
 
+// The plan `run --dry-run --json` prints: the tasks in dependency order.
+nlohmann::json dry_run_json(const dag::Dag& dag) {
+  dag::TaskGraph g(dag);
+  auto tasks = nlohmann::json::array();
+  for (size_t i : g.topo_order()) {
+    const auto& t = dag.tasks[i];
+    tasks.push_back({{"id", t.id},
+                     {"after", t.after},
+                     {"site", dag.site_of(t)},
+                     {"kind", t.hpo       ? "hpo"
+                              : t.foreach ? "foreach"
+                                          : "task"},
+                     {"run", t.run}});
+  }
+  return {{"dag", dag.name}, {"dry_run", true}, {"tasks", tasks}};
+}
+
 void print_dry_run(const dag::Dag& dag) {
   dag::TaskGraph g(dag);
   std::printf("dag %s: %zu tasks, in this order:\n", dag.name.c_str(), dag.tasks.size());
@@ -67,17 +84,19 @@ struct NothingToDo {
 
 }  // namespace
 
-void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   // flow run
   {
     auto* cmd = app.add_subcommand("run", "Validate a DAG, create a run and execute it to the end");
     add_global_options(*cmd, g);
-    static std::string file, run_id;
-    static std::vector<std::string> params;
-    static int jobs = 0;
-    static bool dry = false;
+    auto& file = ov.add<std::string>();
+    auto& run_id = ov.add<std::string>();
+    auto& params = ov.add<std::vector<std::string>>();
+    auto& jobs = ov.add<int>(0);
+    auto& dry = ov.add<bool>(false);
     cmd->add_option("file", file, "DAG file (YAML)")->required();
-    cmd->add_option("-p,--param", params, "Override a parameter: key=value (repeatable)");
+    cmd->add_option("-p,--param", params, "Override a parameter: key=value (repeatable)")
+        ->allow_extra_args(false);
     cmd->add_option("-j,--jobs", jobs, "Concurrent local tasks (default: number of cores)")
         ->check(CLI::Range(1, 100000));
     cmd->add_option("--run-id", run_id, "Run id (default: DAG-TIMESTAMP-XXXX)");
@@ -88,7 +107,10 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         const runtime::Services wired = services();
         dag::Dag dag = load_validated(file, params, &sites, &wired);
         if (dry) {
-          print_dry_run(dag);
+          if (g.json)
+            std::cout << dry_run_json(dag).dump(2) << "\n";
+          else
+            print_dry_run(dag);
           return 0;
         }
         if (!run_id.empty() && !dag::is_valid_id(run_id)) {
@@ -115,7 +137,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* cmd = app.add_subcommand("validate",
                                    "Check DAG files: schema, references, cycles, templates, sites");
     add_global_options(*cmd, g);
-    static std::vector<std::string> files;
+    auto& files = ov.add<std::vector<std::string>>();
     cmd->add_option("files", files, "DAG files")->required();
     cmd->callback([&] {
       action = [&]() -> int {
@@ -151,7 +173,8 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     auto* cmd = app.add_subcommand("graph", "Print the DAG as Graphviz DOT or text");
     add_global_options(*cmd, g);
-    static std::string file, format = "text";
+    auto& file = ov.add<std::string>();
+    auto& format = ov.add<std::string>("text");
     cmd->add_option("file", file, "DAG file")->required();
     cmd->add_option("--format", format, "dot or text")->check(CLI::IsMember({"dot", "text"}));
     cmd->callback([&] {
@@ -192,9 +215,9 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     auto* cmd = app.add_subcommand("resume", "Continue a failed or interrupted run");
     add_global_options(*cmd, g);
-    static std::string id;
-    static int jobs = 0;
-    static bool force = false;
+    auto& id = ov.add<std::string>();
+    auto& jobs = ov.add<int>(0);
+    auto& force = ov.add<bool>(false);
     cmd->add_option("run_id", id, "Run id")->required();
     cmd->add_option("-j,--jobs", jobs, "Concurrent local tasks")->check(CLI::Range(1, 100000));
     cmd->add_flag(
@@ -214,7 +237,10 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
                   run::prepare_resume(*store, id);
                 }).run;
         } catch (const NothingToDo& n) {
-          std::printf("%s\n", n.message.c_str());
+          if (g.json)  // the final document of a resume, as if it had run
+            std::cout << status_json(run, store->instances(id)).dump(2) << "\n";
+          else
+            std::printf("%s\n", n.message.c_str());
           return 0;
         }
         if (jobs) run.parallelism = jobs;
@@ -229,8 +255,9 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* cmd =
         app.add_subcommand("retry", "Clear one task (and optionally its downstream) and run again");
     add_global_options(*cmd, g);
-    static std::string id, task;
-    static bool downstream = false;
+    auto& id = ov.add<std::string>();
+    auto& task = ov.add<std::string>();
+    auto& downstream = ov.add<bool>(false);
     cmd->add_option("run_id", id, "Run id")->required();
     cmd->add_option("task", task, "Task id")->required();
     cmd->add_flag("--downstream", downstream, "Also clear every task downstream of it");
@@ -256,7 +283,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* cmd = app.add_subcommand("cancel",
                                    "Stop a run: kill its local processes, scancel its Slurm jobs");
     add_global_options(*cmd, g);
-    static std::string id;
+    auto& id = ov.add<std::string>();
     cmd->add_option("run_id", id, "Run id")->required();
     cmd->callback([&] {
       action = [&]() -> int {
@@ -264,10 +291,25 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         auto run = require_run(*store, id);
         if (run.state != state::RunState::kRunning && run.state != state::RunState::kInterrupted &&
             run.state != state::RunState::kFailed) {
-          std::printf("run %s is already %s\n", id.c_str(),
-                      std::string(state::to_string(run.state)).c_str());
+          if (g.json)
+            std::cout << nlohmann::json{{"run", run_json(run)}, {"cancelled", false}}.dump(2)
+                      << "\n";
+          else
+            std::printf("run %s is already %s\n", id.c_str(),
+                        std::string(state::to_string(run.state)).c_str());
           return 0;
         }
+        // What cancel prints at the end: the run as it is now.
+        auto report = [&](const state::RunRecord& now) {
+          if (g.json)
+            std::cout << nlohmann::json{{"run", run_json(now)},
+                                        {"cancelled", now.state == state::RunState::kCancelled}}
+                             .dump(2)
+                      << "\n";
+          else
+            std::printf("run %s %s\n", id.c_str(),
+                        std::string(state::to_string(now.state)).c_str());
+        };
         store->set_cancel_requested(id);
         std::optional<run::Takeover> taken;
         try {
@@ -279,7 +321,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
             run = require_run(*store, id);
             if (run.state != state::RunState::kRunning) break;
           }
-          std::printf("run %s %s\n", id.c_str(), std::string(state::to_string(run.state)).c_str());
+          report(run);
           return run.state == state::RunState::kCancelled ? 0 : 1;
         }
         // No engine owned it, and now this one does: re-attach to whatever is left and stop
@@ -290,7 +332,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         drive_in_foreground(g, *store, load_sites(), dag, run, run.parallelism,
                             /*print_result=*/false);
         run = require_run(*store, id);
-        std::printf("run %s %s\n", id.c_str(), std::string(state::to_string(run.state)).c_str());
+        report(run);
         return 0;
       };
     });

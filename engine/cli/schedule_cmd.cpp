@@ -55,14 +55,15 @@ nlohmann::json fire_json(const schedule::Timetable& tt, const schedule::DataInte
 }
 
 // `flow schedule next`
-void register_schedule_next(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_schedule_next(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   auto* group = app.add_subcommand("schedule", "Look at a DAG's schedule");
   group->require_subcommand(1);
   auto* cmd = group->add_subcommand(
       "next", "The next fire times of a DAG, in UTC and in its zone, with their data intervals");
   add_global_options(*cmd, g);
-  static std::string file, after;
-  static int n = 5;
+  auto& file = ov.add<std::string>();
+  auto& after = ov.add<std::string>();
+  auto& n = ov.add<int>(5);
   cmd->add_option("file", file, "DAG file (YAML)")->required();
   cmd->add_option("-n", n, "How many fire times (default 5)")->check(CLI::Range(1, 100000));
   cmd->add_option("--after", after,
@@ -100,14 +101,14 @@ void register_schedule_next(CLI::App& app, GlobalOptions& g, Action& action) {
 }
 
 // `flow scheduler`
-void register_scheduler(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_scheduler(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   auto* cmd = app.add_subcommand(
       "scheduler", "Daemon: start a run of each DAG with a schedule for every due interval");
   add_global_options(*cmd, g);
-  static std::string dags = "dags";
-  static bool once = false;
-  static int jobs = 0;
-  static double poll_s = 5;
+  auto& dags = ov.add<std::string>("dags");
+  auto& once = ov.add<bool>(false);
+  auto& jobs = ov.add<int>(0);
+  auto& poll_s = ov.add<double>(5);
   cmd->add_option("--dags", dags, "Folder with the DAG files (default dags/)");
   cmd->add_flag("--once", once, "One tick: start what is due, run it to the end, exit");
   cmd->add_option("-j,--jobs", jobs, "Concurrent local tasks over all runs (default: cores)")
@@ -131,12 +132,15 @@ void register_scheduler(CLI::App& app, GlobalOptions& g, Action& action) {
 }
 
 // `flow backfill`
-void register_backfill(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_backfill(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   auto* cmd = app.add_subcommand(
       "backfill", "Run a scheduled DAG once for every interval that starts in a date range");
   add_global_options(*cmd, g);
-  static std::string name, from, to, dags = "dags";
-  static int jobs = 0;
+  auto& name = ov.add<std::string>();
+  auto& from = ov.add<std::string>();
+  auto& to = ov.add<std::string>();
+  auto& dags = ov.add<std::string>("dags");
+  auto& jobs = ov.add<int>(0);
   cmd->add_option("name", name, "The DAG's name (its dag: value)")->required();
   cmd->add_option("--from", from, "First interval start: YYYY-MM-DD[THH:MM[:SS]] (DAG's zone)")
       ->required();
@@ -181,15 +185,18 @@ void register_backfill(CLI::App& app, GlobalOptions& g, Action& action) {
 }
 
 // `flow trigger`
-void register_trigger(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_trigger(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   auto* cmd =
       app.add_subcommand("trigger", "Start a run of a DAG (by name) now and run it to the end");
   add_global_options(*cmd, g);
-  static std::string name, dags = "dags", run_id;
-  static std::vector<std::string> params;
-  static int jobs = 0;
+  auto& name = ov.add<std::string>();
+  auto& dags = ov.add<std::string>("dags");
+  auto& run_id = ov.add<std::string>();
+  auto& params = ov.add<std::vector<std::string>>();
+  auto& jobs = ov.add<int>(0);
   cmd->add_option("name", name, "The DAG's name (its dag: value)")->required();
-  cmd->add_option("-p,--param", params, "Override a parameter: key=value (repeatable)");
+  cmd->add_option("-p,--param", params, "Override a parameter: key=value (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--dags", dags, "Folder with the DAG files (default dags/)");
   cmd->add_option("-j,--jobs", jobs, "Concurrent local tasks (default: number of cores)")
       ->check(CLI::Range(1, 100000));
@@ -233,11 +240,11 @@ void register_trigger(CLI::App& app, GlobalOptions& g, Action& action) {
 
 }  // namespace
 
-void register_schedule_commands(CLI::App& app, GlobalOptions& g, Action& action) {
-  register_schedule_next(app, g, action);
-  register_scheduler(app, g, action);
-  register_backfill(app, g, action);
-  register_trigger(app, g, action);
+void register_schedule_commands(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
+  register_schedule_next(app, g, action, ov);
+  register_scheduler(app, g, action, ov);
+  register_backfill(app, g, action, ov);
+  register_trigger(app, g, action, ov);
 }
 
 }  // namespace flow::cli

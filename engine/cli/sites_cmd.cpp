@@ -157,7 +157,7 @@ int sites_trust(const GlobalOptions& g, const std::string& name, bool replace) {
 
 }  // namespace
 
-void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   auto* sites = app.add_subcommand("sites", "The site catalogue");
   sites->require_subcommand(1);
 
@@ -191,7 +191,7 @@ void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     auto* cmd = sites->add_subcommand("show", "Show one site, after ${VAR} expansion");
     add_global_options(*cmd, g);
-    static std::string name;
+    auto& name = ov.add<std::string>();
     cmd->add_option("name", name, "Site name")->required();
     cmd->callback([&] {
       action = [&]() -> int {
@@ -222,7 +222,7 @@ void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         "Check that flow can use a site: connection, host key, login, sbatch, sacct, "
         "partition, account (exit 0 when all pass, 3 otherwise)");
     add_global_options(*cmd, g);
-    static std::string name;
+    auto& name = ov.add<std::string>();
     cmd->add_option("name", name, "Site name")->required();
     cmd->callback([&] { action = [&]() -> int { return sites_check(g, name); }; });
   }
@@ -231,8 +231,8 @@ void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* cmd = sites->add_subcommand(
         "trust", "Record the SSH host key a site offers now in its known_hosts file");
     add_global_options(*cmd, g);
-    static std::string name;
-    static bool replace = false;
+    auto& name = ov.add<std::string>();
+    auto& replace = ov.add<bool>(false);
     cmd->add_option("name", name, "Site name")->required();
     cmd->add_flag("--replace", replace,
                   "Replace a different key already recorded for the host (after you have "

@@ -6,12 +6,12 @@
 
 namespace flow::cli {
 
-void register_tui_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+void register_tui_commands(CLI::App& app, GlobalOptions& g, Action& action, OptionValues& ov) {
   auto* cmd = app.add_subcommand(
       "tui", "Terminal UI: runs, task grid, HPO leaderboard, log tail, retry/cancel (? for keys)");
   add_global_options(*cmd, g);
-  static std::string dag;
-  static int limit = 200;
+  auto& dag = ov.add<std::string>();
+  auto& limit = ov.add<int>(200);
   cmd->add_option("--dag", dag, "Only runs of this DAG");
   cmd->add_option("--limit", limit, "At most this many runs in the list (0 = all)")
       ->check(CLI::NonNegativeNumber);

@@ -22,6 +22,16 @@ std::unique_ptr<run::Executor> slurm_executor(boost::asio::io_context& io, const
 // system has, combinations that share one launcher): found at validation, with the
 // task's line, rather than when the task is about to be submitted.
 void check_job_script(const dag::Dag&, const dag::Task& t, const site::Site& s) {
+  // Without a workdir, job scripts, logs and run directories would go to /runs and /logs
+  // at the root of the cluster's file system.
+  if (s.workdir.empty()) {
+    throw InputError(t.loc("site"),
+                     "task '" + t.id + "' on site '" + s.name +
+                         "': the site has no workdir: " + "add one to " + s.where.file +
+                         " (a directory on the cluster's shared file system where flow keeps "
+                         "job scripts, logs and run directories, e.g. /p/scratch/PROJECT/$USER/"
+                         "flow)");
+  }
   static const lamec::ModuleCatalog modules =
       lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs());
   try {

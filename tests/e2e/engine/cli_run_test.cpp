@@ -30,6 +30,16 @@ tasks:
 
 }  // namespace
 
+// Regression: -p took every word after it, so `flow run -p n=5 pipe.yaml` read the DAG
+// file as a second parameter and complained that the file was missing.
+TEST(CliRun, ParamBeforeTheDagFileTakesOneValue) {
+  Project p;
+  p.write("pipe.yaml", kPipeline);
+  auto r = p.flow("run -p n=6 -p n=7 pipe.yaml --run-id r7");  // the last -p wins
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(p.flow("logs r7 train").out.find("n=7"), std::string::npos);
+}
+
 TEST(CliRun, RunSucceedsAndStatusRunsLogsSpeakJson) {
   Project p;
   p.write("pipe.yaml", kPipeline);
@@ -75,7 +85,8 @@ TEST(CliRun, StatusListsTasksInDagOrderWithItemsInIndexOrder) {
   p.write("order.yaml", R"(dag: order
 tasks:
   - id: zebra
-    run: echo '{"items": [0,1,2,3,4,5,6,7,8,9,10,11]}' > $FLOW_OUTPUTS_FILE
+    run: |
+      echo '{"items": [0,1,2,3,4,5,6,7,8,9,10,11]}' > $FLOW_OUTPUTS_FILE
   - id: tiles
     after: [zebra]
     foreach: "{{ tasks.zebra.outputs.items }}"
@@ -97,7 +108,8 @@ tasks:
   auto st = p.flow("status o1 --json");
   ASSERT_EQ(st.code, 0) << st.err;
   std::vector<std::string> got;
-  for (const auto& t : json::parse(st.out)["tasks"])
+  const auto status = json::parse(st.out);  // a range-for over a temporary's member dangles
+  for (const auto& t : status["tasks"])
     got.push_back(t["id"]);
   EXPECT_EQ(got, want);
 
@@ -264,4 +276,61 @@ tasks:
   auto resumed = outer.flow("resume full1 --db '" + db.string() + "'",
                             "FLOW_HOME='" + (outer.dir() / "home").string() + "'");
   EXPECT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+}
+
+// Regression: --json printed text for a dry run, a cancel of an ended run and a resume of
+// a succeeded one; scripts that parse stdout broke on them.
+TEST(CliRun, DryRunCancelAndNothingToResumeSpeakJson) {
+  Project p;
+  p.write("pipe.yaml", kPipeline);
+  auto dry = p.flow("run pipe.yaml --dry-run --json");
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  auto d = json::parse(dry.out);
+  EXPECT_EQ(d["dag"], "pipe");
+  EXPECT_EQ(d["dry_run"], true);
+  ASSERT_EQ(d["tasks"].size(), 3u);
+  EXPECT_EQ(d["tasks"][0]["id"], "prepare");
+  EXPECT_EQ(d["tasks"][2]["after"], json::array({"train"}));
+  EXPECT_EQ(d["tasks"][1]["kind"], "task");
+  EXPECT_EQ(p.flow("runs --json").out.find("pipe"), std::string::npos)
+      << "a dry run recorded a run";
+
+  ASSERT_EQ(p.flow("run pipe.yaml --run-id done1").code, 0);
+  auto c = p.flow("cancel done1 --json");
+  ASSERT_EQ(c.code, 0) << c.err;
+  auto cj = json::parse(c.out);
+  EXPECT_EQ(cj["run"]["id"], "done1");
+  EXPECT_EQ(cj["run"]["state"], "succeeded");
+  EXPECT_EQ(cj["cancelled"], false);
+
+  auto r = p.flow("resume done1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rj = json::parse(r.out);
+  EXPECT_EQ(rj["run"]["state"], "succeeded");
+  EXPECT_EQ(rj["tasks"].size(), 3u);
+}
+
+// Diagnostics: silent by default, -v says what the engine does, -vv every state change;
+// every run keeps all of it in $FLOW_HOME/runs/RUN/engine.log, also without -v.
+TEST(CliRun, VerbosityLevelsAndTheRunsEngineLog) {
+  Project p;
+  p.write("pipe.yaml", kPipeline);
+  auto quiet = p.flow("run pipe.yaml --run-id q");
+  ASSERT_EQ(quiet.code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("->"), std::string::npos) << quiet.err;
+  const std::string log = flow::test::slurp(p.home() / "runs" / "q" / "engine.log");
+  EXPECT_NE(log.find("run q of pipe: engine pid"), std::string::npos) << log;
+  EXPECT_NE(log.find("train: try 1 on site local"), std::string::npos) << log;
+  EXPECT_NE(log.find("train: running -> succeeded"), std::string::npos) << log;
+  EXPECT_NE(log.find("run q succeeded"), std::string::npos) << log;
+  EXPECT_NE(log.find("Z debug "), std::string::npos) << "time stamp and level: " << log;
+
+  auto v = p.flow("run pipe.yaml --run-id v1 -v");
+  ASSERT_EQ(v.code, 0) << v.err;
+  EXPECT_NE(v.err.find("flow: v1: train: try 1 on site local"), std::string::npos) << v.err;
+  EXPECT_EQ(v.err.find("running -> succeeded"), std::string::npos) << "debug shown at -v";
+
+  auto vv = p.flow("run pipe.yaml --run-id v2 -vv");
+  ASSERT_EQ(vv.code, 0) << vv.err;
+  EXPECT_NE(vv.err.find("flow: v2: train: running -> succeeded"), std::string::npos) << vv.err;
 }

@@ -31,6 +31,20 @@ TEST(LamecCli, GenPrintsACompleteScriptWithTheRequestedOptions) {
   EXPECT_EQ(bash_syntax_errors(r.out), "");
 }
 
+// Regression: --sbatch took every word after it (the system and the software too), and
+// --json printed the bare script.
+TEST(LamecCli, GenSbatchTakesOneValueAndJsonWrapsTheScript) {
+  auto r = flow_cli("lamec gen --sbatch=--mem=4G --sbatch=--exclusive jureca ddp --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["system"], "jureca");
+  EXPECT_EQ(j["software"], nlohmann::json::array({"ddp"}));
+  const std::string script = j["script"];
+  EXPECT_NE(script.find("#SBATCH --mem=4G\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("#SBATCH --exclusive\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("# MODULES BEGIN jureca ddp\n"), std::string::npos) << script;
+}
+
 TEST(LamecCli, GenAcceptsASiteNameAndUsesItsSystem) {
   auto r = flow_cli("lamec gen jureca-dc-gpu horovod");
   ASSERT_EQ(r.code, 0);
@@ -144,6 +158,29 @@ TEST(LamecCli, ValidateRejectsSoftwareTheTasksSiteDoesNotHaveWithItsLine) {
   EXPECT_NE(text.find("dag.yaml:5:"), std::string::npos) << text;
   EXPECT_NE(text.find("task 'train' on site 'juwels-booster': software 'horovod' is not "
                       "supported on system 'juwels'; supported there: ddp"),
+            std::string::npos)
+      << text;
+}
+
+// Regression: a Slurm site without workdir: put job scripts and logs under /runs and /logs
+// at the root of the cluster's file system (and failed there with "permission denied").
+TEST(LamecCli, ValidateRefusesASlurmSiteWithoutWorkdir) {
+  TempDir d;
+  d.write("sites/bare.yaml", "transport: local\nscheduler: slurm\npartition: debug\n");
+  d.write("dag.yaml",
+          "dag: x\n"
+          "tasks:\n"
+          "  - id: train\n"
+          "    site: bare\n"
+          "    run: python3 train.py\n");
+  auto err = d.path() / "err";
+  auto r = flow_cli("validate '" + (d.path() / "dag.yaml").string() + "'",
+                    "FLOW_SITES_PATH='" + (d.path() / "sites").string() + "'", err.string());
+  EXPECT_EQ(r.code, 2);
+  std::ifstream in(err);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("dag.yaml:4:"), std::string::npos) << text;
+  EXPECT_NE(text.find("task 'train' on site 'bare': the site has no workdir: add one to"),
             std::string::npos)
       << text;
 }
