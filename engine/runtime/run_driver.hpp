@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <map>
 #include <memory>
@@ -74,7 +75,10 @@ class RunDriver {
   std::filesystem::path home_;
   ExecutorPool pool_;
   std::map<std::string, std::unique_ptr<Entry>> runs_;  // by run id
-  EngineTimer watch_timer_;
+  // How often the driver looks for controllers that are done: real time, not the engine's
+  // clock (it is how the loop works, not a time the run is about), so a run on a manual
+  // clock ends as soon as its last attempt does.
+  boost::asio::steady_timer watch_timer_;
   bool watching_ = false;
   boost::asio::signal_set signals_;
   std::function<void(const boost::system::error_code&, int)> on_signal_;

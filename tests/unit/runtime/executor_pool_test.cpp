@@ -27,7 +27,8 @@ TEST(ExecutorPool, BatchSitesGetTheRegisteredExecutorAndOthersRunLocalProcesses)
   boost::asio::io_context io;
   test::FakeSites sites;
   runtime::ExecutorPool pool(io, sites.catalog, sites.services(), d.path(), 2);
-  EXPECT_EQ(&pool.get("cluster"), sites.made.at("cluster"));
+  run::Executor& cluster = pool.get("cluster");  // makes it
+  EXPECT_EQ(&cluster, sites.made.at("cluster"));
   EXPECT_NE(dynamic_cast<run::LocalExecutor*>(&pool.get("local")), nullptr);
 }
 

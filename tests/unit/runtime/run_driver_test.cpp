@@ -45,11 +45,19 @@ struct Runs {
 // Runs the io_context until `done` or nothing is left to do, ending one attempt of `ex`
 // whenever it has one in flight.
 template <class Done>
-void drive(boost::asio::io_context& io, test::FakeExecutor* const& ex, Done done) {
+void drive(boost::asio::io_context& io, test::FakeExecutor* ex, Done done) {
   for (int i = 0; i < 5000 && !done(); ++i) {
     io.run_one_for(std::chrono::milliseconds(2));
     if (ex && !ex->in_flight.empty()) ex->finish_oldest();
   }
+}
+
+// The site's executor, made by the pool when the first attempt is launched: runs the loop
+// until then.
+test::FakeExecutor* executor(boost::asio::io_context& io, test::FakeSites& sites) {
+  for (int i = 0; i < 500 && !sites.made.count("cluster"); ++i)
+    io.run_one_for(std::chrono::milliseconds(2));
+  return sites.made.count("cluster") ? sites.made.at("cluster") : nullptr;
 }
 
 }  // namespace
@@ -64,15 +72,19 @@ TEST(RunDriver, DrivesTwoRunsOverOneSharedExecutorToTheirEnd) {
     driver.start(runs.dag, runs.add(id), nullptr,
                  [&](const runtime::RunDriver::Finished& f) { ended[f.run.id] = f.run.state; });
   }
-  EXPECT_EQ(sites.made.size(), 1u) << "one executor per site, shared by both runs";
-  test::FakeExecutor* const& ex = sites.made.at("cluster");
+  test::FakeExecutor* const ex = executor(io, sites);
+  ASSERT_NE(ex, nullptr);
   drive(io, ex, [&] { return ended.size() == 2; });
+  EXPECT_EQ(sites.made.size(), 1u) << "one executor per site, shared by both runs";
   EXPECT_EQ(ended, (std::map<std::string, RunState>{{"r1", RunState::kSucceeded},
                                                     {"r2", RunState::kSucceeded}}));
   EXPECT_EQ(ex->launched.size(), 4u);
   EXPECT_EQ(driver.active(), 0u);
-  for (const char* id : {"r1", "r2"})
+  for (const char* id : {"r1", "r2"}) {
     EXPECT_EQ(runs.store->get_run(id)->state, RunState::kSucceeded);
+    for (const auto& i : runs.store->instances(id))
+      EXPECT_EQ(i.state, state::TaskState::kSucceeded) << id << " " << i.id << " " << i.message;
+  }
 }
 
 TEST(RunDriver, ASlotFreedByOneRunIsUsedByTheOther) {
@@ -83,7 +95,8 @@ TEST(RunDriver, ASlotFreedByOneRunIsUsedByTheOther) {
   int finished = 0;
   for (const char* id : {"r1", "r2"})
     driver.start(runs.dag, runs.add(id), nullptr, [&](const auto&) { ++finished; });
-  auto* ex = sites.made.at("cluster");
+  auto* ex = executor(io, sites);
+  ASSERT_NE(ex, nullptr);
   for (int i = 0; i < 200; ++i)
     io.run_one_for(std::chrono::milliseconds(2));
   ASSERT_EQ(ex->launched.size(), 1u) << "one slot: only one attempt may run";
@@ -94,7 +107,7 @@ TEST(RunDriver, ASlotFreedByOneRunIsUsedByTheOther) {
   for (int i = 0; i < 200 && ex->launched.size() < 2; ++i)
     io.run_one_for(std::chrono::milliseconds(2));
   ASSERT_EQ(ex->launched.size(), 2u);
-  drive(io, sites.made.at("cluster"), [&] { return finished == 2; });
+  drive(io, ex, [&] { return finished == 2; });
   EXPECT_EQ(finished, 2);
   std::set<std::string> runs_launched;
   for (const auto& s : ex->launched)
@@ -112,7 +125,8 @@ TEST(RunDriver, InterruptStopsTheAttemptsOfEveryRunAndEndsThemInterrupted) {
     driver.start(runs.dag, runs.add(id), nullptr,
                  [&](const runtime::RunDriver::Finished& f) { ended[f.run.id] = f.run.state; });
   }
-  auto* ex = sites.made.at("cluster");
+  auto* ex = executor(io, sites);
+  ASSERT_NE(ex, nullptr);
   for (int i = 0; i < 500 && ex->launched.size() < 2; ++i)
     io.run_one_for(std::chrono::milliseconds(2));
   ASSERT_EQ(ex->launched.size(), 2u);

@@ -5,14 +5,14 @@
 #include <map>
 #include <memory>
 
-#include "tests/support/fake_executor.hpp"
 #include "engine/runtime/services.hpp"
 #include "engine/site/site.hpp"
+#include "tests/support/fake_executor.hpp"
 
 namespace flow::test {
 
 struct FakeSites {
-  FakeSites(int slots = -1) : slots(slots) {
+  explicit FakeSites(int slot_count = -1) : slots(slot_count) {
     catalog = site::SiteCatalog::load({});
     site::Site s;
     s.name = "cluster";
