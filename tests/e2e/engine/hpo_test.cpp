@@ -70,18 +70,18 @@ json hpo_json(const Project& p, const std::string& run) {
   return json::parse(r.out, nullptr, false);
 }
 
-Project sweep_project(const std::string& dag) {
-  Project p;
+// Fills `p` with the trial script and a sweep DAG (a Project owns a directory: not movable).
+void sweep_project(Project& p, const std::string& dag) {
   p.write("trial.py", kTrial);
   p.write("sweep.yaml", dag);
   std::filesystem::create_directories(p.dir() / "seg");
-  return p;
 }
 
 }  // namespace
 
 TEST(Hpo, AshaPromotesTheTopThirdAndTheBestParamsReachDownstream) {
-  Project p = sweep_project(sweep_dag("asha", 9, 3));
+  Project p;
+  sweep_project(p, sweep_dag("asha", 9, 3));
   auto r = p.flow("run sweep.yaml --run-id a1");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   auto h = hpo_json(p, "a1");
@@ -131,7 +131,8 @@ TEST(Hpo, AshaPromotesTheTopThirdAndTheBestParamsReachDownstream) {
 }
 
 TEST(Hpo, PromotedSegmentsResumeFromTheirOwnCheckpoint) {
-  Project p = sweep_project(sweep_dag("asha", 9, 3));
+  Project p;
+  sweep_project(p, sweep_dag("asha", 9, 3));
   ASSERT_EQ(p.flow("run sweep.yaml --run-id c1").code, 0);
   auto h = hpo_json(p, "c1");
   std::string winner = h["best"]["trial"];
@@ -145,7 +146,8 @@ TEST(Hpo, PromotedSegmentsResumeFromTheirOwnCheckpoint) {
 }
 
 TEST(Hpo, PbtContinuesBottomTrialsFromTopTrialsWithPerturbedParams) {
-  Project p = sweep_project(sweep_dag("pbt", 8, 4));
+  Project p;
+  sweep_project(p, sweep_dag("pbt", 8, 4));
   ASSERT_EQ(p.flow("run sweep.yaml --run-id p1").code, 0);
   auto h = hpo_json(p, "p1");
   ASSERT_EQ(h["trials"].size(), 8u);
@@ -163,7 +165,8 @@ TEST(Hpo, PbtContinuesBottomTrialsFromTopTrialsWithPerturbedParams) {
 
 TEST(Hpo, RandomAndHyperbandRunToTheirBudget) {
   {
-    Project p = sweep_project(sweep_dag("random", 5, 2));
+    Project p;
+    sweep_project(p, sweep_dag("random", 5, 2));
     ASSERT_EQ(p.flow("run sweep.yaml --run-id r1").code, 0);
     auto h = hpo_json(p, "r1");
     ASSERT_EQ(h["trials"].size(), 5u);
@@ -171,7 +174,8 @@ TEST(Hpo, RandomAndHyperbandRunToTheirBudget) {
       EXPECT_EQ(t["epochs"], 18);
   }
   {
-    Project p = sweep_project(sweep_dag("hyperband", 12, 3));
+    Project p;
+    sweep_project(p, sweep_dag("hyperband", 12, 3));
     ASSERT_EQ(p.flow("run sweep.yaml --run-id h1").code, 0);
     auto h = hpo_json(p, "h1");
     ASSERT_EQ(h["trials"].size(), 12u);
@@ -210,7 +214,8 @@ tasks:
 }
 
 TEST(Hpo, KilledDuringASweepResumesWithoutRepeatingFinishedSegments) {
-  Project p = sweep_project(sweep_dag("asha", 12, 2));
+  Project p;
+  sweep_project(p, sweep_dag("asha", 12, 2));
   Background bg(p, "run sweep.yaml --run-id k1 -p sleep=0.3");
   auto finished = [&] {
     std::set<std::string> done;
@@ -244,7 +249,8 @@ TEST(Hpo, KilledDuringASweepResumesWithoutRepeatingFinishedSegments) {
 }
 
 TEST(Hpo, CheckpointsOfTrialsThatCanNoLongerContinueAreDeletedAsTheSweepGoes) {
-  Project p = sweep_project(sweep_dag("asha", 9, 3));
+  Project p;
+  sweep_project(p, sweep_dag("asha", 9, 3));
   ASSERT_EQ(p.flow("run sweep.yaml --run-id d1").code, 0);
   auto h = hpo_json(p, "d1");
   // Every segment wrote a checkpoint; only the best trial's latest is left.
@@ -260,7 +266,8 @@ TEST(Hpo, ModelBasedAshaAndTpeRunAndRecordTheirSampler) {
   for (const auto& [algo, extra] : std::vector<std::pair<std::string, std::string>>{
            {"asha", "      sampler: tpe\n      startup_trials: 3\n"},
            {"tpe", "      startup_trials: 3\n"}}) {
-    Project p = sweep_project(sweep_dag(algo, 8, 2, extra));
+    Project p;
+    sweep_project(p, sweep_dag(algo, 8, 2, extra));
     auto r = p.flow("run sweep.yaml --run-id m1");
     ASSERT_EQ(r.code, 0) << r.out << r.err;
     auto h = hpo_json(p, "m1");

@@ -110,7 +110,8 @@ TEST_F(Install, RunsADagFromAnUnrelatedDirectory) {
   work_.write("pipe.yaml", R"(dag: installed
 tasks:
   - id: hello
-    run: echo '{"items": [0, 1, 2]}' > $FLOW_OUTPUTS_FILE
+    run: |
+      echo '{"items": [0, 1, 2]}' > $FLOW_OUTPUTS_FILE
   - id: items
     after: [hello]
     foreach: "{{ tasks.hello.outputs.items }}"

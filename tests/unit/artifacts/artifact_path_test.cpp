@@ -97,7 +97,9 @@ TEST_F(ArtifactPath, UnreadableFilesAreRefused) {
     EXPECT_TRUE(check());
     return;
   }
-  // Root reads everything: check as an unprivileged user in a child process.
+  // Root reads everything: check as an unprivileged user in a child process, who must be
+  // able to reach the file (the scratch directory is 0700) to find it unreadable.
+  dir_.share_with_everyone();
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
