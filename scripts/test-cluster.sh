@@ -9,6 +9,15 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
+# Daemons started here must not inherit the caller's descriptors: under
+# `flock /tmp/LOCK scripts/test-cluster.sh ...` a restarted slurmdbd would hold the lock
+# for as long as it lives.
+for _fd in /proc/$$/fd/*; do
+  _fd=${_fd##*/}
+  if ((_fd > 2 && _fd < 255)); then eval "exec ${_fd}>&-" 2>/dev/null || true; fi
+done
+unset _fd
+
 VAR=/var/lib/flow-test-cluster        # persistent: keys, sshd_config, known_hosts, wrappers
 RUN=/run/flow-test-cluster            # runtime: pid files of what WE started, logs
 WRAP=$VAR/bin

@@ -4,6 +4,7 @@
 // Slurm task (LAMEC), the first trial of every hpo task, the schedule's fire times.
 #include <chrono>
 
+#include "engine/dag/hpo_config.hpp"
 #include "engine/dag/loader.hpp"
 #include "engine/dag/validate.hpp"
 #include "engine/schedule/timetable.hpp"
@@ -34,7 +35,7 @@ void use(const flow::dag::Dag& dag) {
       (void)lamec::render(request, modules());
     }
     if (t.hpo) {
-      auto tuner = hpo::make_tuner(*t.hpo, t.hpo->seed.value_or(1));
+      auto tuner = hpo::make_tuner(dag::hpo_config(*t.hpo), t.hpo->seed.value_or(1));
       (void)tuner->next({});
     }
   }
