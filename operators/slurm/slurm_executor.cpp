@@ -1,3 +1,7 @@
+// SlurmExecutor: one site's jobs — submit, find again after a lost connection or restart,
+// one batched poll for all of them, cancel. Over 600 lines on purpose: these four share
+// the Job records and their stage transitions, and read best as one state machine; the
+// parsing and the remote commands live in slurm_client.cpp, the scripts in operators/lamec.
 #include "operators/slurm/slurm_executor.hpp"
 
 #include <algorithm>
