@@ -30,6 +30,50 @@ SourceLocation Dag::loc(const std::string& field) const {
   return it == field_where.end() ? SourceLocation{source_file} : it->second;
 }
 
+std::string_view to_string(PathBase b) {
+  switch (b) {
+    case PathBase::kRun:
+      return "run";
+    case PathBase::kWorkdir:
+      return "workdir";
+    case PathBase::kSite:
+      return "site";
+  }
+  return "run";
+}
+
+std::string staged_path_problem(const std::string& path, std::string* normal) {
+  if (path.empty()) return "the path is empty";
+  for (unsigned char c : path) {
+    if (c < 0x20 || c == 0x7f) return "the path contains a control character";
+    if (c == '\\') return "the path contains a backslash";
+  }
+  if (path.find("{{") != std::string::npos)
+    return "templates are not expanded in staged paths; write the path itself";
+  if (path[0] == '/' || path[0] == '~')
+    return "the path must be relative (to the run directory, the working directory or the "
+           "site's workdir, see 'base'), not absolute";
+  std::string out;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    const size_t slash = path.find('/', pos);
+    const std::string part =
+        path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+    if (part == "..") return "the path climbs out of its base directory with '..'";
+    if (!part.empty() && part != ".") out += (out.empty() ? "" : "/") + part;
+    if (slash == std::string::npos) break;
+    pos = slash + 1;
+  }
+  if (out.empty())
+    return "the path names the base directory itself; name a file or directory in it";
+  if (normal) *normal = out;
+  return "";
+}
+
+std::string StagedPath::label() const {
+  return base == PathBase::kRun ? path : std::string(to_string(base)) + ":" + path;
+}
+
 const Task* Dag::find(const std::string& id) const {
   auto it = std::find_if(tasks.begin(), tasks.end(), [&](const Task& t) { return t.id == id; });
   return it == tasks.end() ? nullptr : &*it;

@@ -78,6 +78,28 @@ struct RetryPolicy {
   Duration delay_before(int next_try) const;
 };
 
+// Where a staged path lives (docs/STAGING.md): relative to the run directory (on each side:
+// `{{ run.dir }}`), to the working directory `flow run` was started in (on a Slurm site: the
+// job's working directory, which is its run directory), or to the site's workdir (files that
+// live on the cluster and are never copied).
+enum class PathBase { kRun, kWorkdir, kSite };
+
+std::string_view to_string(PathBase b);
+
+// The path rules of staged paths and `code:` entries: relative, no `..` component, no
+// template, no control characters or backslashes, not the base itself. Returns "" or what is
+// wrong; `normal` gets the lexically normal form ("a//b/./c/" -> "a/b/c").
+std::string staged_path_problem(const std::string& path, std::string* normal = nullptr);
+
+// One entry of a task's `inputs:` or `outputs:`.
+struct StagedPath {
+  std::string path;  // relative, lexically normal, no `..`, no template
+  PathBase base = PathBase::kRun;
+  SourceLocation where;
+  // "data.npz", "workdir:data/ards.csv", "site:datasets/x.h5": for messages.
+  std::string label() const;
+};
+
 struct Task {
   std::string id;
   std::string run;                 // shell command template
@@ -90,6 +112,8 @@ struct Task {
   std::map<std::string, std::string> env;  // values are templates
   std::optional<std::string> foreach;      // template yielding a list
   std::optional<HpoSpec> hpo;
+  std::vector<StagedPath> inputs;   // uploaded to the task's Slurm site before each try
+  std::vector<StagedPath> outputs;  // brought back to this side after a succeeded try
 
   SourceLocation where;  // the task's `- id:` entry
   // Where the value of each key of the task starts ("run", "after", ...). A short vector,
@@ -113,6 +137,9 @@ struct Dag {
   int max_active_runs = 16;
   nlohmann::json params = nlohmann::json::object();
   std::string default_site = "local";
+  // `code:`: files and directories, relative to the working directory, that the tasks'
+  // commands use (scripts, modules). Synced to each Slurm site once per run.
+  std::vector<std::string> code;
   std::vector<Task> tasks;  // in file order
 
   std::string source_file;                            // path as given by the user

@@ -34,15 +34,15 @@ std::optional<TriggerRule> parse_trigger(const std::string& s) {
   return std::nullopt;
 }
 
-const std::vector<std::string> kTopKeys = {"dag",      "description", "schedule",
-                                           "timezone", "catchup",     "max_active_runs",
-                                           "params",   "defaults",    "tasks"};
+const std::vector<std::string> kTopKeys = {
+    "dag",    "description", "schedule", "timezone", "catchup", "max_active_runs",
+    "params", "defaults",    "code",     "tasks"};
 const std::vector<std::string> kTaskKeys = {"id",          "run",           "after",
                                             "site",        "slurm",         "retries",
                                             "retry_delay", "retry_backoff", "retry_max_delay",
                                             "retry_on",    "timeout",       "trigger",
                                             "env",         "foreach",       "hpo",
-                                            "description"};
+                                            "inputs",      "outputs",       "description"};
 const std::vector<std::string> kDefaultKeys = {
     "site",     "retries", "retry_delay", "retry_backoff", "retry_max_delay",
     "retry_on", "timeout", "trigger",     "env",           "slurm"};
@@ -373,6 +373,72 @@ void read_hpo(Reader& r, const YNode& n, HpoSpec& h) {
   }
 }
 
+const std::vector<std::string> kStagedKeys = {"path", "base"};
+const std::vector<std::string> kBases = {"run", "workdir", "site"};
+
+// One `inputs:`/`outputs:` entry: "path" or {path, base} (docs/STAGING.md).
+std::optional<StagedPath> read_staged(Reader& r, const YNode& n, const std::string& what) {
+  StagedPath sp;
+  YNode path_node = n;
+  if (n.IsMap()) {
+    r.check_keys(n, kStagedKeys, what);
+    path_node = n["path"];
+    if (!path_node) {
+      r.error(n, what + " needs 'path'");
+      return std::nullopt;
+    }
+    if (auto b = n["base"]) {
+      const auto base = r.str(b, what + ".base").value_or("");
+      if (base == "run") {
+        sp.base = PathBase::kRun;
+      } else if (base == "workdir") {
+        sp.base = PathBase::kWorkdir;
+      } else if (base == "site") {
+        sp.base = PathBase::kSite;
+      } else if (b.IsScalar()) {
+        r.error(b, what + ".base '" + base + "' is not known" + did_you_mean(base, kBases) +
+                       "; use run (the run directory, default), workdir (where `flow run` was "
+                       "started) or site (the site's workdir)");
+      }
+    }
+  } else if (!n.IsScalar()) {
+    r.error(n, what + " must be a path or a mapping with 'path' and 'base'");
+    return std::nullopt;
+  }
+  auto text = r.str(path_node, what + ".path");
+  if (!text) return std::nullopt;
+  std::string normal;
+  if (auto why = staged_path_problem(*text, &normal); !why.empty()) {
+    r.error(path_node, what + " '" + *text + "': " + why);
+    return std::nullopt;
+  }
+  sp.path = normal;
+  sp.where = r.loc(path_node);
+  return sp;
+}
+
+std::vector<StagedPath> read_staged_list(Reader& r, const YNode& n, const std::string& what) {
+  std::vector<StagedPath> out;
+  if (n.IsNull()) return out;
+  if (!n.IsSequence()) {
+    if (auto one = read_staged(r, n, what)) out.push_back(std::move(*one));
+    return out;
+  }
+  std::set<std::string> seen;
+  size_t i = 0;
+  for (YNode item : n) {
+    if (auto sp = read_staged(r, item, what + "[" + std::to_string(i) + "]")) {
+      if (!seen.insert(sp->label()).second) {
+        r.error(item, what + ": '" + sp->label() + "' is listed twice");
+      } else {
+        out.push_back(std::move(*sp));
+      }
+    }
+    ++i;
+  }
+  return out;
+}
+
 void read_task_fields(Reader& r, const YNode& n, Task& t) {
   t.field_where.reserve(n.size());
   for (const auto& [k, v] : n.pairs())
@@ -412,6 +478,8 @@ void read_task_fields(Reader& r, const YNode& n, Task& t) {
     t.hpo.emplace();
     read_hpo(r, v, *t.hpo);
   }
+  if (auto v = n["inputs"]) t.inputs = read_staged_list(r, v, "inputs");
+  if (auto v = n["outputs"]) t.outputs = read_staged_list(r, v, "outputs");
 }
 
 void read_defaults(Reader& r, const YNode& n, Dag& dag, Task& proto) {
@@ -466,6 +534,20 @@ Dag load_dag(std::string text, const std::string& file) {
   }
   if (auto v = root["params"]) {
     if (r.is_map(v, "params")) dag.params = to_json(v);
+  }
+  if (auto v = root["code"]) {
+    std::set<std::string> seen;
+    for (const auto& entry : r.str_list(v, "code")) {
+      std::string normal;
+      if (auto why = staged_path_problem(entry, &normal); !why.empty()) {
+        r.error(v, "code '" + entry + "': " + why +
+                       " (code paths are relative to the directory `flow run` starts in)");
+      } else if (!seen.insert(normal).second) {
+        r.error(v, "code: '" + normal + "' is listed twice");
+      } else {
+        dag.code.push_back(normal);
+      }
+    }
   }
   Task proto;
   if (auto v = root["defaults"]) read_defaults(r, v, dag, proto);

@@ -1,5 +1,6 @@
 #include "engine/dag/validate.hpp"
 
+#include <filesystem>
 #include <set>
 #include <unordered_map>
 
@@ -150,6 +151,69 @@ struct Checker {
   }
 };
 
+// `inputs:` and `outputs:` across tasks (docs/STAGING.md).
+void check_staging(Checker& c, const ValidateOptions& options) {
+  const Dag& dag = c.dag;
+  for (size_t i = 0; i < dag.tasks.size(); ++i) {
+    const Task& t = dag.tasks[i];
+    if (t.inputs.empty() && t.outputs.empty()) continue;
+    const std::string& site_name = dag.site_of(t);
+    const site::Site* s = options.sites ? options.sites->find(site_name) : nullptr;
+    auto check_site_base = [&](const StagedPath& p, const char* what) {
+      if (p.base != PathBase::kSite || !s || s->is_slurm()) return;
+      c.error(p.where, "task '" + t.id + "' " + what + " '" + p.label() +
+                           "': base: site names a file in a Slurm site's workdir, but site '" +
+                           site_name + "' runs plain processes here and has none");
+    };
+    std::vector<bool> ancestors;
+    for (const auto& in : t.inputs) {
+      check_site_base(in, "input");
+      if (in.base != PathBase::kRun) continue;
+      // The run directory starts empty: a file in it must come from an upstream task.
+      if (ancestors.empty()) ancestors = c.graph.ancestors_of(i);
+      bool produced = false;
+      for (size_t u = 0; u < dag.tasks.size() && !produced; ++u) {
+        if (!ancestors[u]) continue;
+        for (const auto& out : dag.tasks[u].outputs) {
+          if (out.base != PathBase::kRun) continue;
+          if (out.path == in.path || out.path.rfind(in.path + "/", 0) == 0) produced = true;
+        }
+      }
+      if (!produced) {
+        c.error(in.where,
+                "task '" + t.id + "' input '" + in.path +
+                    "' is relative to the run directory, which starts empty, and no upstream "
+                    "task lists it in 'outputs'; declare it there, or use {path: " +
+                    in.path + ", base: workdir} for a file in the directory `flow run` starts in");
+      }
+    }
+    for (const auto& out : t.outputs)
+      check_site_base(out, "output");
+  }
+}
+
+// `code:` and the inputs in the working directory must exist when a run starts.
+void check_local_files(Checker& c, const std::filesystem::path& workdir) {
+  const Dag& dag = c.dag;
+  std::error_code ec;
+  for (const auto& p : dag.code) {
+    if (!std::filesystem::exists(workdir / p, ec)) {
+      c.error(dag.loc("code"), "code '" + p + "': no such file or directory in " +
+                                   workdir.string() +
+                                   " (code paths are relative to the directory `flow run` "
+                                   "starts in)");
+    }
+  }
+  for (const auto& t : dag.tasks) {
+    for (const auto& in : t.inputs) {
+      if (in.base != PathBase::kWorkdir) continue;
+      if (!std::filesystem::exists(workdir / in.path, ec)) {
+        c.error(in.where, "task '" + t.id + "' input '" + in.label() + "' does not exist: no " +
+                              (workdir / in.path).string() + "; create it, or fix the path");
+      }
+    }
+  }
+}
 // `schedule` is a cron expression and `timezone` a zone of the tz database.
 void check_schedule(const Dag& dag, std::vector<Diagnostic>& out) {
   auto add = [&](const InputError& e) {
@@ -229,6 +293,8 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
       }
     }
   }
+  check_staging(c, options);
+  if (options.workdir) check_local_files(c, *options.workdir);
   return c.out;
 }
 

@@ -1,6 +1,7 @@
 #include "engine/runtime/new_run.hpp"
 
 #include <ctime>
+#include <filesystem>
 #include <optional>
 #include <random>
 
@@ -105,7 +106,11 @@ void prepare_dag(dag::Dag& dag, const std::vector<std::string>& params,
                  const site::SiteCatalog* sites, const Services* services) {
   for (const auto& p : params)
     apply_param(dag, p);
-  dag::validate_or_throw(dag, {sites});
+  // With the sites known this is a run about to start (or `flow validate` of one): its
+  // code and working-directory inputs must exist now, before any job is submitted
+  // (docs/STAGING.md).
+  const std::filesystem::path workdir = std::filesystem::current_path();
+  dag::validate_or_throw(dag, {sites, sites ? &workdir : nullptr});
   if (sites && services) check_job_scripts(dag, *sites, *services);
 }
 
