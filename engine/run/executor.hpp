@@ -27,6 +27,7 @@
 
 #include "engine/core/clock.hpp"
 #include "engine/dag/dag.hpp"
+#include "engine/run/staging.hpp"
 
 namespace flow::run {
 
@@ -61,6 +62,10 @@ struct LaunchSpec {
   std::string workdir;  // local processes start here ("" = inherit the engine's cwd)
   std::string site;
   dag::SlurmSpec slurm;
+  // The DAG's code and the task's declared inputs/outputs (engine/run/staging.hpp). The
+  // local executor checks them; the Slurm executor uploads code and inputs before a try is
+  // submitted and brings outputs back after it succeeded, before it reports kFinished.
+  StagePlan staging;
 };
 
 // What the controller stores to find an attempt again after a crash.

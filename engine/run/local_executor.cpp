@@ -114,6 +114,15 @@ int LocalExecutor::free_slots() const {
   return std::max(0, options_.slots - static_cast<int>(procs_.size()));
 }
 
+void LocalExecutor::check_outputs(const LaunchSpec& spec, ExecEvent& e) {
+  if (e.outcome != Outcome::kSucceeded || spec.staging.outputs.empty()) return;
+  if (auto gone = missing_outputs(spec.staging); !gone.empty()) {
+    e.outcome = Outcome::kFailed;
+    e.native_state = kStageOutFailed;
+    e.message = gone;
+  }
+}
+
 void LocalExecutor::post(ExecEvent e) {
   boost::asio::post(io_, [this, e = std::move(e)]() mutable { emit(std::move(e)); });
 }
@@ -132,6 +141,21 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   if (made_run_dirs_.insert(spec.key.run_id).second) {
     std::error_code ec;
     std::filesystem::create_directories(run_dir(spec.key.run_id), ec);
+  }
+  // Declared inputs are read in place here; one that is missing fails the try before it
+  // starts (docs/STAGING.md).
+  if (!spec.staging.inputs.empty()) {
+    if (auto gone = missing_inputs(spec.staging); !gone.empty()) {
+      ExecEvent e;
+      e.key = spec.key;
+      e.kind = ExecEvent::Kind::kFinished;
+      e.outcome = Outcome::kFailed;
+      e.exit_code = -1;
+      e.native_state = kStageInFailed;
+      e.message = gone;
+      post(std::move(e));
+      return;
+    }
   }
 
   // The engine's environment (read once) with the task's variables on top. Only the few
@@ -232,6 +256,7 @@ void LocalExecutor::reattach(const LaunchSpec& spec, const AttemptHandle& handle
     e.outcome = *status == 0 ? Outcome::kSucceeded : Outcome::kFailed;
     if (*status != 0)
       e.message = with_log_tail("exit code " + std::to_string(*status), spec.files.log);
+    check_outputs(spec, e);
   } else if (handle.pid > 0 || std::filesystem::exists(spec.files.log)) {
     e.outcome = Outcome::kFailed;
     e.exit_code = -1;
@@ -301,6 +326,7 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
   const auto& log = p->spec.files.log;
   if (code && *code == 0) {
     e.outcome = Outcome::kSucceeded;
+    check_outputs(p->spec, e);
   } else if (p->cancel_reason) {
     e.outcome =
         *p->cancel_reason == CancelReason::kTimeout ? Outcome::kTimedOut : Outcome::kCancelled;

@@ -49,6 +49,8 @@ class LocalExecutor : public Executor {
   void watch(const AttemptKey& key, std::shared_ptr<Proc> proc);
   void on_exit(const AttemptKey& key);
   void post(ExecEvent e);
+  // A succeeded attempt that did not write a declared output fails (native state STAGE_OUT).
+  static void check_outputs(const LaunchSpec& spec, ExecEvent& e);
   // KEY=VALUE strings of the engine's environment, read at the first launch.
   const std::vector<std::string>& base_env();
 

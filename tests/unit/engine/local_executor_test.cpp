@@ -160,3 +160,35 @@ TEST(LocalExecutor, StartTicksOfLaunchedProcessesMatchProc) {
   for (const auto& s : specs)
     h.run_until_finished(s.key.instance_id);
 }
+
+TEST(LocalExecutor, AMissingDeclaredInputFailsTheTryBeforeItStarts) {
+  Harness h;
+  auto s = h.spec("needs", "touch " + (h.dir / "ran").string());
+  s.staging.local_run_dir = h.dir / "runs" / "run1";
+  s.staging.inputs.push_back(
+      {flow::dag::PathBase::kRun, "data.npz", h.dir / "runs" / "run1" / "data.npz"});
+  h.ex.launch(s, h.ex.plan(s));
+  h.run_until_finished("needs");
+  const auto* e = h.finished("needs");
+  EXPECT_EQ(e->outcome, Outcome::kFailed);
+  EXPECT_EQ(e->native_state, kStageInFailed) << "not retried: the file will not appear";
+  EXPECT_NE(e->message.find("declared input missing: 'data.npz'"), std::string::npos) << e->message;
+  EXPECT_FALSE(std::filesystem::exists(h.dir / "ran")) << "the command never ran";
+}
+
+TEST(LocalExecutor, ASucceededTryThatDidNotWriteADeclaredOutputFails) {
+  Harness h;
+  auto out = h.dir / "runs" / "run1";
+  auto s =
+      h.spec("writes", "mkdir -p " + out.string() + " && echo x > " + (out / "a.txt").string());
+  s.staging.outputs.push_back({flow::dag::PathBase::kRun, "a.txt", out / "a.txt"});
+  s.staging.outputs.push_back({flow::dag::PathBase::kRun, "b.txt", out / "b.txt"});
+  h.ex.launch(s, h.ex.plan(s));
+  h.run_until_finished("writes");
+  const auto* e = h.finished("writes");
+  EXPECT_EQ(e->outcome, Outcome::kFailed);
+  EXPECT_EQ(e->native_state, kStageOutFailed);
+  EXPECT_NE(e->message.find("did not write its declared output 'b.txt'"), std::string::npos)
+      << e->message;
+  EXPECT_EQ(e->message.find("a.txt"), std::string::npos) << e->message;
+}
