@@ -9,16 +9,17 @@
 #include <utility>
 
 #include "engine/core/error.hpp"
+#include "operators/transport/transport.hpp"
 
 namespace flow::ssh {
 
 // The link could not be made, or broke before a command was started: trying again is safe.
 // `detail()` is the cause without the site prefix ("cannot connect to 127.0.0.1:2222:
 // Connection refused"), for messages that wrap it.
-class ConnectionError : public EnvironmentError {
+class ConnectionError : public transport::Unreachable {
  public:
   ConnectionError(const std::string& message, std::string detail)
-      : EnvironmentError(message), detail_(std::move(detail)) {}
+      : transport::Unreachable(message), detail_(std::move(detail)) {}
   const std::string& detail() const { return detail_; }
 
  private:
@@ -28,10 +29,10 @@ class ConnectionError : public EnvironmentError {
 // The link broke after a command had been sent: it may or may not have run. SshTransport
 // throws this for commands not marked idempotent (e.g. sbatch) instead of running them
 // again; the caller should look up the effect (squeue/sacct by job name) first.
-class ConnectionLost : public EnvironmentError {
+class ConnectionLost : public transport::Unreachable {
  public:
   ConnectionLost(const std::string& message, std::string detail)
-      : EnvironmentError(message), detail_(std::move(detail)) {}
+      : transport::Unreachable(message), detail_(std::move(detail)) {}
   const std::string& detail() const { return detail_; }
 
  private:

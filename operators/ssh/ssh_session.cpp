@@ -1,14 +1,20 @@
+// Longer than our usual 600 lines: the session's commands, its SFTP file calls and the
+// streamed calls staging uses share the private helpers here (sftp_path, fail_sftp).
 #include "operators/ssh/ssh_session.hpp"
 
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
+#include <vector>
 
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
@@ -362,8 +368,8 @@ sftp_session_struct* SshSession::sftp() {
 }
 
 void SshSession::fail_sftp(const std::string& what, const std::string& path,
-                           const std::string& remove) const {
-  int code = sftp_ ? sftp_get_error(sftp_.get()) : SSH_FX_OK;
+                           const std::string& remove, int code) const {
+  if (code < 0) code = sftp_ ? sftp_get_error(sftp_.get()) : SSH_FX_OK;
   bool server_said_no = alive() && code != SSH_FX_OK && code != SSH_FX_NO_CONNECTION &&
                         code != SSH_FX_CONNECTION_LOST && code != SSH_FX_BAD_MESSAGE;
   std::string hp = site_.host + ":" + std::to_string(site_.port);
@@ -433,10 +439,12 @@ void SshSession::make_parent_dirs(const std::string& path) {
   }
   make_parent_dirs(dir);
   if (sftp_mkdir(sf, dir.c_str(), 0755) == 0) return;
-  // Someone else may have created it meanwhile; that is fine.
+  // Someone else may have created it meanwhile; that is fine. Otherwise report why mkdir
+  // failed (e.g. permission denied), not what the stat after it said.
+  const int mkdir_code = sftp_get_error(sf);
   SftpAttributesPtr a(sftp_stat(sf, dir.c_str()));
   if (a && a->type == SSH_FILEXFER_TYPE_DIRECTORY) return;
-  fail_sftp("create directory", dir);
+  fail_sftp("create directory", dir, "", mkdir_code);
 }
 
 void SshSession::rename_over(const std::string& from, const std::string& to) {
@@ -483,6 +491,134 @@ void SshSession::put_file(const std::string& path, const std::string& content, i
   // The server applies its umask to the mode given at open; set it exactly.
   if (sftp_chmod(sf, tmp.c_str(), perms) != 0) fail_sftp("chmod", tmp, tmp);
   rename_over(tmp, p);
+}
+
+// ---- streamed transfers (staging) ------------------------------------------------------
+
+namespace {
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+// Bytes per SFTP read/write request of a streamed transfer. OpenSSH's sftp-server accepts
+// up to 256 KiB; libssh 0.10 waits for each reply, so fewer, larger requests go faster.
+constexpr size_t kStreamChunk = 128 * 1024;
+
+}  // namespace
+
+void SshSession::fail_write(const std::string& path) {
+  const int code = sftp_ ? sftp_get_error(sftp_.get()) : SSH_FX_OK;
+  if (code == SSH_FX_FAILURE && alive()) {
+    // OpenSSH's sftp-server reports ENOSPC and EDQUOT as a bare "failure": say what ran out.
+    std::string dir = parent_of(sftp_path(path));
+    if (dir.empty()) dir = ".";
+    sftp_statvfs_t st = sftp_statvfs(sftp_.get(), dir.c_str());
+    if (st) {
+      const uint64_t avail = st->f_bavail * st->f_frsize;
+      const uint64_t size = st->f_blocks * st->f_frsize;
+      sftp_statvfs_free(st);
+      if (avail < 1024 * 1024) {
+        throw EnvironmentError("site '" + site_.name + "': cannot write " + quote(path) + " on " +
+                               site_.host + ":" + std::to_string(site_.port) +
+                               ": no space left on device: the file system of " + dir + " has " +
+                               human_bytes(avail) + " free of " + human_bytes(size));
+      }
+    }
+  }
+  fail_sftp("write", path, "", code);
+}
+
+uint64_t SshSession::send_file(const std::filesystem::path& local, uint64_t offset,
+                               const std::string& path, int mode,
+                               const transport::ChunkSink& sent) {
+  const int in = ::open(local.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) throw EnvironmentError("cannot read " + local.string() + ": " + std::strerror(errno));
+  struct CloseIn {
+    int fd;
+    ~CloseIn() { ::close(fd); }
+  } close_in{in};
+  sftp_session sf = sftp();
+  const std::string p = sftp_path(path);
+  SftpFilePtr file(sftp_open(sf, p.c_str(), O_WRONLY | O_CREAT, static_cast<mode_t>(mode) & 07777));
+  if (!file) fail_write(path);
+  if (offset > 0 && sftp_seek64(file.get(), offset) < 0) fail_sftp("seek in", path);
+  std::vector<char> buf(kStreamChunk);
+  uint64_t pos = offset, total = 0;
+  for (;;) {
+    const ssize_t n = ::pread(in, buf.data(), buf.size(), static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      throw EnvironmentError("cannot read " + local.string() + ": " + std::strerror(errno));
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = sftp_write(file.get(), buf.data() + done, static_cast<size_t>(n - done));
+      if (w <= 0) fail_write(path);
+      done += w;
+    }
+    if (sent) sent(buf.data(), static_cast<size_t>(n));
+    pos += static_cast<uint64_t>(n);
+    total += static_cast<uint64_t>(n);
+  }
+  if (sftp_close(file.release()) != SSH_NO_ERROR) fail_write(path);
+  return total;
+}
+
+uint64_t SshSession::receive_file(const std::string& path, uint64_t offset,
+                                  const transport::ChunkSink& sink) {
+  sftp_session sf = sftp();
+  const std::string p = sftp_path(path);
+  SftpFilePtr file(sftp_open(sf, p.c_str(), O_RDONLY, 0));
+  if (!file) fail_sftp("read", path);
+  if (offset > 0 && sftp_seek64(file.get(), offset) < 0) fail_sftp("seek in", path);
+  std::vector<char> buf(kStreamChunk);
+  uint64_t total = 0;
+  for (;;) {
+    const ssize_t n = sftp_read(file.get(), buf.data(), buf.size());
+    if (n < 0) fail_sftp("read", path);
+    if (n == 0) break;
+    sink(buf.data(), static_cast<size_t>(n));
+    total += static_cast<uint64_t>(n);
+  }
+  return total;
+}
+
+void SshSession::rename(const std::string& from, const std::string& to) {
+  rename_over(sftp_path(from), sftp_path(to));
+}
+
+void SshSession::remove(const std::string& path) {
+  sftp_session sf = sftp();
+  const std::string p = sftp_path(path);
+  if (sftp_unlink(sf, p.c_str()) == 0) return;
+  const int code = sftp_get_error(sf);
+  if (alive() && (code == SSH_FX_NO_SUCH_FILE || code == SSH_FX_NO_SUCH_PATH)) return;
+  fail_sftp("remove", path);
+}
+
+void SshSession::make_dirs(const std::string& dir) {
+  std::string p = sftp_path(dir);
+  while (p.size() > 1 && p.back() == '/')
+    p.pop_back();
+  if (p.empty() || p == "." || p == "/") return;
+  make_parent_dirs(p + "/.");  // creates parent_of(p + "/.") == p and its parents
+}
+
+std::optional<transport::SpaceInfo> SshSession::space(const std::string& path) {
+  sftp_statvfs_t st = sftp_statvfs(sftp(), sftp_path(path).c_str());
+  if (!st) return std::nullopt;
+  transport::SpaceInfo info{st->f_bavail * st->f_frsize, st->f_blocks * st->f_frsize};
+  sftp_statvfs_free(st);
+  return info;
 }
 
 }  // namespace flow::ssh

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,18 @@ class SshSession {
   std::optional<std::string> get_file(const std::string& path, uint64_t offset);
   std::optional<transport::RemoteStat> stat(const std::string& path);
 
+  // Streamed transfers for staging (see transport::Transport for what each does), on this
+  // session's SFTP channel; memory use does not depend on the file's size. A refusal names
+  // the site, the path and the server's reason; a write the server failed with a bare
+  // "failure" is explained with the file system's free space when that is what ran out.
+  uint64_t send_file(const std::filesystem::path& local, uint64_t offset, const std::string& path,
+                     int mode, const transport::ChunkSink& sent);
+  uint64_t receive_file(const std::string& path, uint64_t offset, const transport::ChunkSink& sink);
+  void rename(const std::string& from, const std::string& to);
+  void remove(const std::string& path);
+  void make_dirs(const std::string& dir);
+  std::optional<transport::SpaceInfo> space(const std::string& path);
+
   const site::Site& site() const { return site_; }
   // "flowuser@127.0.0.1:2222"
   std::string endpoint() const;
@@ -83,10 +96,13 @@ class SshSession {
   sftp_session_struct* sftp();
   [[noreturn]] void fail(const std::string& what) const;
   // Throws for a failed SFTP call on `path`; removes `remove` first when the link is up.
+  // `code` is the call's SFTP status when other calls were made since (-1: ask libssh).
   [[noreturn]] void fail_sftp(const std::string& what, const std::string& path,
-                              const std::string& remove = "") const;
+                              const std::string& remove = "", int code = -1) const;
   void make_parent_dirs(const std::string& path);
   void rename_over(const std::string& from, const std::string& to);
+  // fail_sftp() for a failed write of `path`, naming the free space when the disk is full.
+  [[noreturn]] void fail_write(const std::string& path);
 
   struct SessionFree {
     void operator()(ssh_session_struct* s) const;

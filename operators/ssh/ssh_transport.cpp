@@ -123,6 +123,58 @@ std::optional<transport::RemoteStat> SshTransport::stat(const std::string& path)
   return with_session(Repeat::kSafe, [&](SshSession& s) { return s.stat(path); });
 }
 
+uint64_t SshTransport::send_file(const std::filesystem::path& local, uint64_t offset,
+                                 const std::string& remote, int mode,
+                                 const transport::ChunkSink& sent) {
+  // A repeat after a reconnect sends from `offset` again: `sent` sees those bytes twice.
+  return with_session(
+      Repeat::kSafe, [&](SshSession& s) { return s.send_file(local, offset, remote, mode, sent); });
+}
+
+uint64_t SshTransport::receive_file(const std::string& remote, uint64_t offset,
+                                    const transport::ChunkSink& sink) {
+  // After a reconnect, go on where the sink stopped: it never sees a byte twice.
+  uint64_t delivered = 0;
+  return with_session(Repeat::kSafe, [&](SshSession& s) {
+    s.receive_file(remote, offset + delivered, [&](const char* d, size_t n) {
+      sink(d, n);
+      delivered += n;
+    });
+    return delivered;
+  });
+}
+
+void SshTransport::rename(const std::string& from, const std::string& to) {
+  with_session(Repeat::kSafe, [&](SshSession& s) {
+    s.rename(from, to);
+    return 0;
+  });
+}
+
+void SshTransport::remove(const std::string& path) {
+  with_session(Repeat::kSafe, [&](SshSession& s) {
+    s.remove(path);
+    return 0;
+  });
+}
+
+void SshTransport::make_dirs(const std::string& dir) {
+  with_session(Repeat::kSafe, [&](SshSession& s) {
+    s.make_dirs(dir);
+    return 0;
+  });
+}
+
+std::optional<transport::SpaceInfo> SshTransport::space(const std::string& path) {
+  return with_session(Repeat::kSafe, [&](SshSession& s) { return s.space(path); });
+}
+
+std::unique_ptr<transport::Transport> SshTransport::open_another() const {
+  SshTransportOptions o = options_;
+  o.keepalive_interval = std::chrono::milliseconds(0);  // used in bursts, reconnects on demand
+  return std::make_unique<SshTransport>(site_, std::move(o));
+}
+
 void SshTransport::keepalive_loop(std::stop_token stop) {
   const auto interval = options_.keepalive_interval;
   while (!stop.stop_requested()) {

@@ -60,6 +60,18 @@ class SshTransport : public transport::Transport {
   std::optional<transport::RemoteStat> stat(const std::string& path) override;
   std::string describe() const override;  // "ssh flowuser@127.0.0.1:2222"
 
+  // Streamed transfers are repeated after a reconnect like the other file calls: each
+  // writes (or reads) at explicit offsets, so doing it again from the same offset is safe.
+  uint64_t send_file(const std::filesystem::path& local, uint64_t offset, const std::string& remote,
+                     int mode, const transport::ChunkSink& sent) override;
+  uint64_t receive_file(const std::string& remote, uint64_t offset,
+                        const transport::ChunkSink& sink) override;
+  void rename(const std::string& from, const std::string& to) override;
+  void remove(const std::string& path) override;
+  void make_dirs(const std::string& dir) override;
+  std::optional<transport::SpaceInfo> space(const std::string& path) override;
+  std::unique_ptr<transport::Transport> open_another() const override;
+
   // Sessions opened so far: 1 after the first call, +1 per reconnect. For tests and
   // diagnostics.
   int sessions_opened() const { return sessions_opened_.load(); }

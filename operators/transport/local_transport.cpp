@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,6 +118,96 @@ std::optional<RemoteStat> LocalTransport::stat(const std::string& path) {
   struct ::stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
   return RemoteStat{static_cast<uint64_t>(st.st_size), static_cast<int64_t>(st.st_mtime)};
+}
+
+namespace {
+
+// An fd closed on scope exit.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+[[noreturn]] void fail(const std::string& what, const std::string& path) {
+  throw EnvironmentError("cannot " + what + " " + path + ": " + std::strerror(errno));
+}
+
+constexpr size_t kChunk = 1 << 20;
+
+}  // namespace
+
+uint64_t LocalTransport::send_file(const std::filesystem::path& local, uint64_t offset,
+                                   const std::string& remote, int mode, const ChunkSink& sent) {
+  Fd in(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.fd < 0) fail("read", local.string());
+  Fd out(::open(remote.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, static_cast<mode_t>(mode)));
+  if (out.fd < 0) fail("write", remote);
+  std::string buf(kChunk, '\0');
+  uint64_t pos = offset, total = 0;
+  for (;;) {
+    ssize_t n = ::pread(in.fd, buf.data(), buf.size(), static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("read", local.string());
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::pwrite(out.fd, buf.data() + done, static_cast<size_t>(n - done),
+                           static_cast<off_t>(pos + static_cast<uint64_t>(done)));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) fail("write", remote);
+      done += w;
+    }
+    if (sent) sent(buf.data(), static_cast<size_t>(n));
+    pos += static_cast<uint64_t>(n);
+    total += static_cast<uint64_t>(n);
+  }
+  if (::fsync(out.fd) != 0) fail("write", remote);
+  return total;
+}
+
+uint64_t LocalTransport::receive_file(const std::string& remote, uint64_t offset,
+                                      const ChunkSink& sink) {
+  Fd in(::open(remote.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.fd < 0) fail("read", remote);
+  std::string buf(kChunk, '\0');
+  uint64_t pos = offset, total = 0;
+  for (;;) {
+    ssize_t n = ::pread(in.fd, buf.data(), buf.size(), static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("read", remote);
+    if (n == 0) break;
+    sink(buf.data(), static_cast<size_t>(n));
+    pos += static_cast<uint64_t>(n);
+    total += static_cast<uint64_t>(n);
+  }
+  return total;
+}
+
+void LocalTransport::rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) fail("rename " + from + " to", to);
+}
+
+void LocalTransport::remove(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("remove", path);
+}
+
+void LocalTransport::make_dirs(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw EnvironmentError("cannot create directory " + dir + ": " + ec.message());
+}
+
+std::optional<SpaceInfo> LocalTransport::space(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return std::nullopt;
+  return SpaceInfo{static_cast<uint64_t>(st.f_bavail) * st.f_frsize,
+                   static_cast<uint64_t>(st.f_blocks) * st.f_frsize};
+}
+
+std::unique_ptr<Transport> LocalTransport::open_another() const {
+  return std::make_unique<LocalTransport>();
 }
 
 }  // namespace flow::transport

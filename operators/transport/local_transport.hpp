@@ -17,6 +17,15 @@ class LocalTransport : public Transport {
   std::optional<std::string> get_file(const std::string& path, uint64_t offset) override;
   std::optional<RemoteStat> stat(const std::string& path) override;
   std::string describe() const override { return "local"; }
+
+  uint64_t send_file(const std::filesystem::path& local, uint64_t offset, const std::string& remote,
+                     int mode, const ChunkSink& sent) override;
+  uint64_t receive_file(const std::string& remote, uint64_t offset, const ChunkSink& sink) override;
+  void rename(const std::string& from, const std::string& to) override;
+  void remove(const std::string& path) override;
+  void make_dirs(const std::string& dir) override;
+  std::optional<SpaceInfo> space(const std::string& path) override;
+  std::unique_ptr<Transport> open_another() const override;
 };
 
 }  // namespace flow::transport
