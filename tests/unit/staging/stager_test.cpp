@@ -1,0 +1,258 @@
+// The Stager's protocol (checked, atomic, resumable transfers) over LocalTransport: the
+// "site" is a second directory on this machine, so every byte, hash and rename is real;
+// a decorator injects a lost link or a refusing site where a test needs one.
+#include "operators/staging/stager.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "engine/core/sha256.hpp"
+#include "operators/staging/code_files.hpp"
+#include "operators/transport/local_transport.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using flow::staging::FileCopy;
+using flow::staging::StageError;
+using flow::staging::Stager;
+using flow::test::TempDir;
+
+namespace {
+
+void spit(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string big(size_t n, char seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i)
+    s[i] = static_cast<char>(seed + static_cast<char>(i * 7 % 251));
+  return s;
+}
+
+// LocalTransport whose send_file/receive_file fail after `budget` bytes: with a lost link
+// (what was written stays) or, `refuse`, with the site's own error (like a full disk).
+class Flaky : public flow::transport::LocalTransport {
+ public:
+  int64_t budget = -1;  // bytes before failing; -1: never
+  bool refuse = false;
+  uint64_t send_file(const fs::path& local, uint64_t offset, const std::string& remote, int mode,
+                     const flow::transport::ChunkSink& sent) override {
+    if (budget < 0) return LocalTransport::send_file(local, offset, remote, mode, sent);
+    // Write only the first `budget` bytes, then fail.
+    std::string data = slurp(local).substr(offset);
+    std::string part = data.substr(0, static_cast<size_t>(budget));
+    spit_at(remote, offset, part);
+    budget = -1;
+    if (refuse) throw flow::EnvironmentError("No space left on device");
+    throw flow::transport::Unreachable("connection lost");
+  }
+
+ private:
+  static void spit_at(const std::string& path, uint64_t offset, const std::string& data) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    if (!f) {
+      std::ofstream(path, std::ios::binary).close();
+      f.open(path, std::ios::in | std::ios::out | std::ios::binary);
+    }
+    f.seekp(static_cast<std::streamoff>(offset));
+    f << data;
+  }
+};
+
+class StagerTest : public ::testing::Test {
+ protected:
+  TempDir here_, site_;
+  flow::transport::LocalTransport t_;
+  fs::path local(const std::string& rel) { return here_.path() / rel; }
+  std::string remote(const std::string& rel) { return (site_.path() / rel).string(); }
+  std::vector<std::string> parts_in(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+      if (e.path().filename().string().rfind(".flow-part.", 0) == 0) out.push_back(e.path());
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_F(StagerTest, UploadSendsOnlyFilesThatAreMissingOrDifferOnTheSite) {
+  spit(local("a.txt"), "alpha");
+  spit(local("d/b.bin"), big(300000, 'b'));
+  spit(local("c.txt"), "gamma");
+  std::vector<FileCopy> files = {{local("a.txt"), remote("run/a.txt")},
+                                 {local("d/b.bin"), remote("run/d/b.bin")},
+                                 {local("c.txt"), remote("run/c.txt")}};
+  Stager s(t_);
+  auto first = s.upload(files);
+  EXPECT_EQ(first.files, 3);
+  EXPECT_EQ(first.sent, 3);
+  EXPECT_EQ(first.bytes, 5u + 300000u + 5u);
+  EXPECT_EQ(slurp(remote("run/d/b.bin")), big(300000, 'b'));
+
+  auto again = s.upload(files);
+  EXPECT_EQ(again.sent, 0);
+  EXPECT_EQ(again.unchanged, 3);
+  EXPECT_EQ(again.bytes, 0u);
+
+  spit(local("c.txt"), "GAMMA!");
+  auto changed = s.upload(files);
+  EXPECT_EQ(changed.sent, 1);
+  EXPECT_EQ(changed.bytes, 6u);
+  EXPECT_EQ(slurp(remote("run/c.txt")), "GAMMA!");
+  EXPECT_TRUE(parts_in(site_.path()).empty());
+}
+
+TEST_F(StagerTest, ALostLinkLeavesAPartThatTheNextUploadContinues) {
+  const std::string content = big(1 << 20, 'x');
+  spit(local("big.bin"), content);
+  Flaky flaky;
+  flaky.budget = 300000;
+  Stager s(flaky);
+  EXPECT_THROW(s.upload({{local("big.bin"), remote("big.bin")}}), flow::transport::Unreachable);
+  EXPECT_FALSE(fs::exists(remote("big.bin"))) << "a partial copy must never be in place";
+  auto parts = parts_in(site_.path());
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(fs::file_size(parts[0]), 300000u);
+
+  auto r = s.upload({{local("big.bin"), remote("big.bin")}});
+  EXPECT_EQ(r.sent, 1);
+  EXPECT_EQ(r.resumed, 1);
+  EXPECT_EQ(r.bytes, content.size() - 300000u) << "only the rest is sent";
+  EXPECT_EQ(slurp(remote("big.bin")), content);
+  EXPECT_TRUE(parts_in(site_.path()).empty());
+}
+
+TEST_F(StagerTest, APartThatIsNotAPrefixOfTheFileIsDetectedAndSentAgainWhole) {
+  const std::string content = big(200000, 'k');
+  spit(local("f.bin"), content);
+  Stager s(t_);
+  // A stale partial copy with the right name but wrong bytes (e.g. a disk that lied).
+  spit(Stager::part_name(remote("f.bin"), s.local_sha256(local("f.bin"))), std::string(50000, 'Z'));
+  auto r = s.upload({{local("f.bin"), remote("f.bin")}});
+  EXPECT_EQ(slurp(remote("f.bin")), content);
+  EXPECT_EQ(r.bytes, (200000u - 50000u) + 200000u) << "the resume, then the whole file again";
+  EXPECT_TRUE(parts_in(site_.path()).empty());
+}
+
+TEST_F(StagerTest, ASiteThatRefusesGetsItsPartRemovedAndTheErrorNamesTheFile) {
+  spit(local("f.bin"), big(100000, 'r'));
+  Flaky flaky;
+  flaky.budget = 4096;
+  flaky.refuse = true;
+  Stager s(flaky);
+  try {
+    s.upload({{local("f.bin"), remote("dir/f.bin")}});
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find(local("f.bin").string()), std::string::npos) << m;
+    EXPECT_NE(m.find("No space left on device"), std::string::npos) << m;
+  }
+  EXPECT_TRUE(parts_in(site_.path()).empty()) << "nothing half-written stays";
+  EXPECT_FALSE(fs::exists(remote("dir/f.bin")));
+}
+
+TEST_F(StagerTest, AMissingLocalFileIsNamedAndNothingIsSent) {
+  spit(local("here.txt"), "x");
+  Stager s(t_);
+  try {
+    s.upload({{local("here.txt"), remote("here.txt")}, {local("gone.txt"), remote("gone.txt")}});
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    EXPECT_NE(std::string(e.what()).find(local("gone.txt").string()), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(remote("here.txt")));
+}
+
+TEST_F(StagerTest, TheStopFlagStopsBetweenChunksAndKeepsThePart) {
+  spit(local("big.bin"), big(3 << 20, 's'));
+  std::atomic<bool> stop{true};
+  Stager s(t_);
+  s.set_stop(&stop);
+  EXPECT_THROW(s.upload({{local("big.bin"), remote("big.bin")}}), flow::staging::Stopped);
+  EXPECT_FALSE(fs::exists(remote("big.bin")));
+  stop = false;
+  auto r = s.upload({{local("big.bin"), remote("big.bin")}});
+  EXPECT_EQ(slurp(remote("big.bin")), big(3 << 20, 's'));
+  EXPECT_EQ(r.sent, 1);
+}
+
+TEST_F(StagerTest, DownloadChecksTheSitesHashAndContinuesAPartialCopy) {
+  const std::string content = big(700000, 'd');
+  spit(remote("out/model.pt"), content);
+  Stager s(t_);
+  const std::string sha = flow::sha256_hex(content);
+  // A download that died earlier left the first 100000 bytes.
+  spit(Stager::part_name(local("model.pt").string(), sha), content.substr(0, 100000));
+  std::map<std::string, std::string> shas;
+  auto r = s.download({{local("model.pt"), remote("out/model.pt")}}, &shas);
+  EXPECT_EQ(slurp(local("model.pt")), content);
+  EXPECT_EQ(r.resumed, 1);
+  EXPECT_EQ(r.bytes, 600000u);
+  EXPECT_EQ(shas[remote("out/model.pt")], sha);
+  auto again = s.download({{local("model.pt"), remote("out/model.pt")}});
+  EXPECT_EQ(again.unchanged, 1);
+  EXPECT_EQ(again.bytes, 0u);
+  EXPECT_TRUE(parts_in(here_.path()).empty());
+}
+
+TEST_F(StagerTest, DownloadOfFilesMissingOnTheSiteNamesThemAndCopiesNothing) {
+  spit(remote("a.txt"), "a");
+  Stager s(t_);
+  try {
+    s.download({{local("a.txt"), remote("a.txt")}, {local("b.txt"), remote("b.txt")}});
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    EXPECT_NE(std::string(e.what()).find(remote("b.txt")), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(local("a.txt")));
+}
+
+TEST_F(StagerTest, CodeGoesThroughTheContentCacheAndOnlyChangedContentIsSent) {
+  spit(local("code/a.py"), "print('a')\n");
+  spit(local("code/lib/b.py"), "print('b')\n");
+  spit(local("code/same.py"), "print('a')\n");  // same content as a.py: one object
+  spit(local("code/__pycache__/a.cpython-311.pyc"), "cache");
+  ::chmod(local("code/lib/b.py").c_str(), 0755);
+  auto files = flow::staging::code_files(here_.path(), {"code"});
+  ASSERT_EQ(files.size(), 3u) << "__pycache__ is skipped";
+  auto copies = [&](const std::string& run) {
+    std::vector<FileCopy> out;
+    for (const auto& f : files)
+      out.push_back({f.local, remote("runs/" + run + "/" + f.relative)});
+    return out;
+  };
+  Stager s(t_);
+  auto first = s.sync_tree(copies("r1"), remote("cache"));
+  EXPECT_EQ(first.files, 3);
+  EXPECT_EQ(first.sent, 2) << "two distinct contents";
+  EXPECT_EQ(slurp(remote("runs/r1/code/lib/b.py")), "print('b')\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(remote("runs/r1/code/lib/b.py").c_str(), &st), 0);
+  EXPECT_TRUE(st.st_mode & S_IXUSR) << "executable files stay executable";
+  EXPECT_FALSE(st.st_mode & S_IWUSR) << "staged code is read-only";
+  EXPECT_GE(st.st_nlink, 2u) << "a hard link to the cache object";
+
+  spit(local("code/lib/b.py"), "print('B')\n");
+  files = flow::staging::code_files(here_.path(), {"code"});
+  auto second = s.sync_tree(copies("r2"), remote("cache"));
+  EXPECT_EQ(second.sent, 1);
+  EXPECT_EQ(second.unchanged, 2);
+  EXPECT_EQ(second.bytes, 11u);
+  EXPECT_EQ(slurp(remote("runs/r2/code/lib/b.py")), "print('B')\n");
+  EXPECT_EQ(slurp(remote("runs/r1/code/lib/b.py")), "print('b')\n") << "run r1 keeps its code";
+}
