@@ -1,7 +1,8 @@
-// SlurmExecutor: one site's jobs — submit, find again after a lost connection or restart,
-// one batched poll for all of them, cancel. Over 600 lines on purpose: these four share
-// the Job records and their stage transitions, and read best as one state machine; the
-// parsing and the remote commands live in slurm_client.cpp, the scripts in operators/lamec.
+// SlurmExecutor: one site's jobs — stage their files in, submit, find again after a lost
+// connection or restart, one batched poll for all of them, stage outputs out, cancel. Over
+// 600 lines on purpose: these share the Job records and their stage transitions, and read
+// best as one state machine; the parsing and the remote commands live in slurm_client.cpp,
+// the transfers in job_staging.cpp, the scripts in operators/lamec.
 #include "operators/slurm/slurm_executor.hpp"
 
 #include <algorithm>
@@ -66,7 +67,7 @@ std::string strip_slash(std::string s) {
 }  // namespace
 
 struct SlurmExecutor::Job {
-  enum class Stage { kSubmitting, kLookingUp, kInSlurm };
+  enum class Stage { kStagingIn, kSubmitting, kLookingUp, kInSlurm, kStagingOut };
   run::LaunchSpec spec;
   std::string name;
   std::string script;
@@ -79,6 +80,7 @@ struct SlurmExecutor::Job {
   std::optional<run::CancelReason> cancel_reason;
   bool cancel_sent = false;
   Mirror log, metrics, outputs;
+  std::shared_ptr<std::atomic<bool>> stop_staging = std::make_shared<std::atomic<bool>>(false);
 };
 
 // What a poll asks about one job, and what it learned (worker thread).
@@ -110,9 +112,11 @@ SlurmExecutor::SlurmExecutor(boost::asio::io_context& io, site::Site site,
       modules_(std::move(modules)),
       options_(std::move(options)),
       poll_timer_(io),
-      alive_(std::make_shared<bool>(true)) {}
+      alive_(std::make_shared<bool>(true)),
+      staging_(std::make_unique<JobStaging>(io, site_, *transport_)) {}
 
 SlurmExecutor::~SlurmExecutor() {
+  staging_.reset();  // joins its thread, which may be using the transport
   alive_.reset();
   poll_timer_.cancel();
   // Work not yet started is dropped: an sbatch that never ran leaves its attempt in
@@ -229,7 +233,69 @@ void SlurmExecutor::launch(const run::LaunchSpec& spec, const run::Plan& plan) {
     plan_errors_.erase(err);
     return finish(job, std::move(e));
   }
+  if (JobStaging::has_inputs(spec)) return stage_in(job);
   submit(job);
+}
+
+void SlurmExecutor::stage_in(std::shared_ptr<Job> job) {
+  job->stage = Job::Stage::kStagingIn;
+  staging_->stage_in(job->spec, job->stop_staging,
+                     [this, job](StageResult r) { on_staged_in(job, std::move(r)); });
+}
+
+void SlurmExecutor::on_staged_in(const std::shared_ptr<Job>& job, StageResult r) {
+  if (jobs_.count(job->spec.key) == 0) return;
+  if (job->cancel_reason) return submit(job);  // reports it cancelled
+  switch (r.status) {
+    case StageResult::Status::kDone:
+      if (!r.message.empty()) say(job->spec.key.instance_id + ": staged in: " + r.message);
+      return submit(job);
+    case StageResult::Status::kUnreachable:
+      say("cannot stage in " + job->spec.key.instance_id + ": " + r.message +
+          "; will continue the transfer in " +
+          std::to_string(options_.submit_retry.count() / 1000) + " s");
+      return after(options_.submit_retry, [this, job] { stage_in(job); });
+    case StageResult::Status::kFailed:
+      break;
+  }
+  ExecEvent e;
+  e.key = job->spec.key;
+  e.kind = ExecEvent::Kind::kFinished;
+  e.outcome = Outcome::kFailed;
+  e.exit_code = -1;
+  e.native_state = run::kStageInFailed;
+  e.message = "site '" + site_.name + "': cannot stage in: " + r.message;
+  finish(job, std::move(e));
+}
+
+void SlurmExecutor::complete(const std::shared_ptr<Job>& job, ExecEvent e) {
+  if (e.outcome == Outcome::kSucceeded && JobStaging::has_outputs(job->spec))
+    return stage_out(job, std::move(e));
+  finish(job, std::move(e));
+}
+
+void SlurmExecutor::stage_out(std::shared_ptr<Job> job, ExecEvent e) {
+  job->stage = Job::Stage::kStagingOut;
+  staging_->stage_out(job->spec, job->job_id, [this, job, e](StageResult r) mutable {
+    if (jobs_.count(job->spec.key) == 0) return;
+    switch (r.status) {
+      case StageResult::Status::kDone:
+        if (!r.message.empty()) say(job->spec.key.instance_id + ": staged out: " + r.message);
+        return finish(job, std::move(e));
+      case StageResult::Status::kUnreachable:
+        say("cannot stage out " + job->spec.key.instance_id + ": " + r.message +
+            "; will continue the transfer in " +
+            std::to_string(options_.submit_retry.count() / 1000) + " s");
+        return after(options_.submit_retry, [this, job, e] { stage_out(job, e); });
+      case StageResult::Status::kFailed:
+        break;
+    }
+    e.outcome = Outcome::kFailed;
+    e.exit_code = -1;
+    e.native_state = run::kStageOutFailed;
+    e.message = "site '" + site_.name + "': job " + job->job_id + " completed, but " + r.message;
+    finish(job, std::move(e));
+  });
 }
 
 void SlurmExecutor::submit(std::shared_ptr<Job> job) {
@@ -384,6 +450,7 @@ void SlurmExecutor::cancel(const AttemptKey& key, run::CancelReason reason) {
   if (it == jobs_.end()) return;
   auto job = it->second;
   if (!job->cancel_reason) job->cancel_reason = reason;
+  if (job->stage == Job::Stage::kStagingIn) job->stop_staging->store(true);
   if (job->stage == Job::Stage::kInSlurm && !job->cancel_sent) send_cancel(job);
   // kSubmitting / kLookingUp: cancelled as soon as the job id is known.
 }
@@ -603,7 +670,7 @@ void SlurmExecutor::on_poll(PollOutcome o) {
         if (!tail.empty()) msg += "; last lines of " + job->spec.files.log.string() + ":\n" + tail;
         e.message = std::move(msg);
       }
-      finish(job, std::move(e));
+      complete(job, std::move(e));
     }
   }
   arm_poll();

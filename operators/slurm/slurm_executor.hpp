@@ -7,13 +7,18 @@
 //  plan()      renders the job script with the LAMEC generator (site + task `slurm:` block
 //              -> exactly what `flow lamec gen` prints) and names the job
 //              flow.<run>.<instance>.<try>; the controller commits both as `submitting`.
-//  launch()    uploads the script to <workdir>/logs/RUN/INSTANCE/TRY.sbatch and calls
-//              sbatch; reports kSubmitted with the job id.
+//  launch()    stages the run's code and the task's inputs in (job_staging.hpp: checked,
+//              resumable, on a second connection), then uploads the script to
+//              <workdir>/logs/RUN/INSTANCE/TRY.sbatch and calls sbatch; reports kSubmitted
+//              with the job id. A staging failure that would not change fails the attempt
+//              (native state STAGE_IN); a lost link is retried, continuing the transfer.
 //  poll        one `sacct` for all jobs (squeue/scontrol when slurmdbd is down) plus a
 //              `stat` of the files mirrored back here: the log, FLOW_METRICS_FILE and
 //              FLOW_OUTPUTS_FILE. Changed files are fetched (appended from the last offset)
 //              and reported as kProgress; a state change as kRunning; an end state as
-//              kFinished, after the final log, metrics and outputs were copied back.
+//              kFinished, after the final log, metrics and outputs were copied back and,
+//              for a COMPLETED job, its declared outputs were staged out (a missing
+//              declared output fails it: native state STAGE_OUT).
 //  reattach()  with a job id: tracks it. Without one (the engine died between committing
 //              `submitting` and learning the id): looks the job up by name in squeue and
 //              sacct; only if it is in neither, twice, is the attempt reported kLost (never
@@ -36,6 +41,7 @@
 #include "engine/run/executor.hpp"
 #include "engine/site/site.hpp"
 #include "operators/lamec/lamec.hpp"
+#include "operators/slurm/job_staging.hpp"
 #include "operators/slurm/slurm_client.hpp"
 #include "operators/transport/transport.hpp"
 
@@ -108,6 +114,11 @@ class SlurmExecutor : public run::Executor {
 
   std::string remote_base(const run::AttemptKey& key) const { return remote_base(site_, key); }
   run::Plan make_plan(const run::LaunchSpec& spec) const;  // throws InputError
+  void stage_in(std::shared_ptr<Job> job);
+  void on_staged_in(const std::shared_ptr<Job>& job, StageResult r);
+  // A job Slurm says ended: stage its outputs out first if it succeeded, then finish().
+  void complete(const std::shared_ptr<Job>& job, run::ExecEvent e);
+  void stage_out(std::shared_ptr<Job> job, run::ExecEvent e);
   void submit(std::shared_ptr<Job> job);
   void on_submitted(const std::shared_ptr<Job>& job, std::string job_id, std::string error,
                     bool refused);
@@ -140,6 +151,7 @@ class SlurmExecutor : public run::Executor {
   Stats stats_;
   std::shared_ptr<bool> alive_;  // results posted after destruction are dropped
   boost::asio::thread_pool worker_{1};
+  std::unique_ptr<JobStaging> staging_;  // its own thread and connection
 };
 
 }  // namespace flow::slurm

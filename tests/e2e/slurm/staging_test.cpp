@@ -1,0 +1,245 @@
+// Staging on the real test cluster (docs/STAGING.md): the real `flow` binary, Slurm jobs over
+// SSH as flowuser. A job's working directory is the site's run directory
+// (/home/flowuser/flow/runs/RUN), and the engine's $FLOW_HOME lies in a 0700 directory of
+// another user (mkdtemp, as root): a job cannot read the engine's files, so every byte it
+// reads was uploaded by flow over SFTP and every byte that comes back here was downloaded
+// and checked. The test process itself (root, same machine) looks at the site's copies
+// directly to check what is there.
+#include <gtest/gtest.h>
+
+#include "../engine/cli.hpp"
+#include "cluster.hpp"
+
+using flow::test::jobs_of_run;
+using flow::test::Project;
+using flow::test::sh;
+using flow::test::slurp;
+using flow::test::unique_run_id;
+using nlohmann::json;
+
+namespace {
+
+const std::string kSiteRuns = "/home/flowuser/flow/runs/";
+
+json status_of(const Project& p, const std::string& run) {
+  auto st = p.flow("status " + run + " --json");
+  EXPECT_EQ(st.code, 0) << st.err;
+  return json::parse(st.out, nullptr, false);
+}
+
+const json* task(const json& st, const std::string& id) {
+  for (const auto& t : st["tasks"])
+    if (t["id"] == id) return &t;
+  return nullptr;
+}
+
+// What staging reported for one try ({} if it wrote nothing).
+json staging_report(const Project& p, const std::string& run, const std::string& instance,
+                    int try_number = 1) {
+  auto text =
+      slurp(p.home() / "logs" / run / instance / (std::to_string(try_number) + ".staging.json"));
+  auto j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? json::object() : j;
+}
+
+std::string sha256_of(const std::string& file) {
+  return sh("sha256sum '" + file + "'").out.substr(0, 64);
+}
+
+}  // namespace
+
+TEST(Staging, DataCrossesFromHereToTheClusterAndBackUnchanged) {
+  Project p;
+  const std::string run = unique_run_id("cross");
+  const std::string local_in = (p.home() / "runs" / run / "in.bin").string();
+  p.write("cross.yaml",
+          R"Y(dag: cross
+tasks:
+  - id: make
+    run: head -c 3000000 /dev/urandom > {{ run.dir }}/in.bin
+    outputs: [in.bin]
+  - id: transform
+    after: [make]
+    site: localslurm
+    inputs: [in.bin]
+    outputs: [sum.txt, sub/copy.bin]
+    run: |
+      test -r )Y" +
+              local_in +
+              R"Y( && echo "sees the engine's run dir" || echo "cannot see the engine's files"
+      sha256sum in.bin | cut -d' ' -f1 > sum.txt
+      mkdir -p sub && cp in.bin sub/copy.bin
+  - id: check
+    after: [transform]
+    inputs: [sum.txt, sub/copy.bin]
+    run: |
+      test "$(sha256sum {{ run.dir }}/in.bin | cut -d' ' -f1)" = "$(cat {{ run.dir }}/sum.txt)"
+      cmp {{ run.dir }}/in.bin {{ run.dir }}/sub/copy.bin && echo identical
+)Y");
+  auto r = p.flow("run cross.yaml --run-id " + run);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(p.flow("logs " + run + " transform").out, "cannot see the engine's files\n")
+      << "the job read only what was staged";
+  EXPECT_EQ(p.flow("logs " + run + " check").out, "identical\n");
+  const std::string sha = sha256_of(local_in);
+  EXPECT_EQ(sha256_of(kSiteRuns + run + "/in.bin"), sha) << "the site's copy is the same bytes";
+  EXPECT_EQ(slurp(p.home() / "runs" / run / "sum.txt"), sha + "\n");
+  auto rep = staging_report(p, run, "transform");
+  EXPECT_EQ(rep["site"], "localslurm") << rep;
+  EXPECT_EQ(rep["stage_in"]["inputs"]["sent"], 1) << rep;
+  EXPECT_EQ(rep["stage_in"]["inputs"]["bytes"], 3000000) << rep;
+  EXPECT_EQ(rep["stage_out"]["outputs"]["files"], 2) << rep;
+  EXPECT_EQ(rep["stage_out"]["outputs"]["sent"], 2) << rep;
+  EXPECT_EQ(rep["stage_out"]["outputs"]["bytes"], 3000000 + 65) << rep;
+  EXPECT_EQ(
+      sh("find " + kSiteRuns + run + " " + p.home().string() + " -name '.flow-part.*' | wc -l").out,
+      "0\n")
+      << "no temporary file is left on either side";
+  auto names = jobs_of_run(run, 1);
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names.begin()->second, 1);
+}
+
+TEST(Staging, OnlyTheChangedCodeFileIsSentOnTheNextRun) {
+  Project p;
+  p.write("code/run.sh", "echo version 1\n");
+  p.write("code/lib/util.sh", "echo util\n");
+  p.write("code/data/table.txt", std::string(200000, 't'));
+  p.write("code/README", "helpers\n");
+  p.write("code.yaml", R"(dag: codesync
+code: [code]
+tasks:
+  - id: job
+    site: localslurm
+    run: sh code/run.sh && sh code/lib/util.sh && wc -c < code/data/table.txt
+)");
+  const std::string run1 = unique_run_id("code1");
+  auto r1 = p.flow("run code.yaml --run-id " + run1);
+  ASSERT_EQ(r1.code, 0) << r1.out << r1.err;
+  EXPECT_EQ(p.flow("logs " + run1 + " job").out, "version 1\nutil\n200000\n");
+  auto first = staging_report(p, run1, "job")["stage_in"]["code"];
+  EXPECT_EQ(first["files"], 4) << first;
+  // Earlier runs of this test may have left the same contents in the site's cache.
+  EXPECT_EQ(first["sent"].get<int>() + first["unchanged"].get<int>(), 4) << first;
+
+  // Content the site's cache cannot have seen before (earlier runs of this test).
+  const std::string run2 = unique_run_id("code2");
+  const std::string v2 = "echo version 2 # " + run2 + "\n";
+  p.write("code/run.sh", v2);
+  auto r2 = p.flow("run code.yaml --run-id " + run2);
+  ASSERT_EQ(r2.code, 0) << r2.out << r2.err;
+  EXPECT_EQ(p.flow("logs " + run2 + " job").out, "version 2\nutil\n200000\n");
+  auto second = staging_report(p, run2, "job")["stage_in"]["code"];
+  EXPECT_EQ(second["files"], 4) << second;
+  EXPECT_EQ(second["sent"], 1) << second;
+  EXPECT_EQ(second["unchanged"], 3) << second;
+  EXPECT_EQ(second["bytes"], v2.size()) << "only the bytes of the changed file: " << second;
+  EXPECT_NE((r2.out + r2.err).find("code 4 files: 1 sent"), std::string::npos) << r2.out << r2.err;
+  EXPECT_EQ(slurp(kSiteRuns + run1 + "/code/run.sh"), "echo version 1\n")
+      << "the first run's snapshot is untouched";
+}
+
+TEST(Staging, AMissingDeclaredInputStopsTheRunBeforeAnythingStarts) {
+  Project p;
+  p.write("missing.yaml", R"(dag: missing
+tasks:
+  - id: use
+    site: localslurm
+    inputs:
+      - {path: data/nothere.csv, base: workdir}
+    run: cat data/nothere.csv
+)");
+  const std::string run = unique_run_id("missing");
+  auto r = p.flow("run missing.yaml --run-id " + run);
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("missing.yaml:6:16"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("data/nothere.csv"), std::string::npos) << r.err;
+  EXPECT_NE(p.flow("status " + run).code, 0) << "no run was created";
+  EXPECT_EQ(jobs_of_run(run, 0).size(), 0u);
+}
+
+TEST(Staging, AnOutputPathEscapingTheRunDirIsAValidationError) {
+  Project p;
+  p.write("escape.yaml", R"(dag: escape
+tasks:
+  - id: a
+    site: localslurm
+    outputs: [results/../../secret.txt]
+    run: "true"
+)");
+  auto r = p.flow("validate escape.yaml");
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("escape.yaml:5:15"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("climbs out"), std::string::npos) << r.err;
+}
+
+TEST(Staging, AMissingDeclaredOutputFailsTheTryNamingTheFile) {
+  Project p;
+  p.write("noout.yaml", R"(dag: noout
+tasks:
+  - id: lazy
+    site: localslurm
+    retries: 2
+    retry_delay: 1s
+    outputs: [made.txt, forgotten.txt]
+    run: echo made > made.txt
+)");
+  const std::string run = unique_run_id("noout");
+  auto r = p.flow("run noout.yaml --run-id " + run);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const json st = status_of(p, run);
+  const json* t = task(st, "lazy");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ((*t)["state"], "failed");
+  EXPECT_EQ((*t)["try"], 1) << "a missing output is not retried";
+  EXPECT_EQ((*t)["native_state"], "STAGE_OUT");
+  const std::string msg = (*t)["message"];
+  EXPECT_NE(msg.find("did not write its declared output"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("forgotten.txt"), std::string::npos) << msg;
+  EXPECT_FALSE(std::filesystem::exists(p.home() / "runs" / run / "forgotten.txt"));
+}
+
+TEST(Staging, PermissionDeniedOnTheSiteFailsTheTaskWithItsWordsBeforeAnyJob) {
+  Project p;
+  // A workdir flowuser may not write into (root's, mode 0755).
+  ASSERT_EQ(sh("mkdir -p /home/flowuser/locked && chown root:root /home/flowuser/locked && "
+               "chmod 0755 /home/flowuser/locked")
+                .code,
+            0);
+  p.write("sites/locked.yaml", R"(site: locked
+transport: ssh
+host: 127.0.0.1
+port: 2222
+user: flowuser
+identity: /var/lib/flow-test-cluster/id_ed25519
+known_hosts: /var/lib/flow-test-cluster/known_hosts
+scheduler: slurm
+partition: debug
+workdir: /home/flowuser/locked/flow
+poll_interval: 1s
+system: localslurm
+)");
+  p.write("in.txt", "hello\n");
+  p.write("locked.yaml", R"(dag: locked
+tasks:
+  - id: use
+    site: locked
+    retries: 2
+    inputs: [{path: in.txt, base: workdir}]
+    run: cat in.txt
+)");
+  const std::string run = unique_run_id("locked");
+  auto r = p.flow("run locked.yaml --run-id " + run,
+                  "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const json st = status_of(p, run);
+  const json* t = task(st, "use");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ((*t)["try"], 1) << "not retried: the site would refuse again";
+  EXPECT_EQ((*t)["native_state"], "STAGE_IN");
+  const std::string msg = (*t)["message"];
+  EXPECT_NE(msg.find("permission denied"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("/home/flowuser/locked/flow"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("in.txt"), std::string::npos) << msg;
+  EXPECT_EQ(jobs_of_run(run, 0).size(), 0u) << "no job was submitted";
+}
