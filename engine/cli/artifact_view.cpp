@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "engine/artifact/jsonld.hpp"
+#include "engine/core/byte_size.hpp"
 #include "engine/core/clock.hpp"
 #include "engine/core/suggest.hpp"
 
@@ -31,23 +32,6 @@ nlohmann::json artifact_json(const state::ArtifactRecord& a) {
           {"derived_from", a.derived_from}};
 }
 
-std::string human_size(int64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  if (u == 0) {
-    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
-  }
-  return buf;
-}
-
 std::string artifact_table(const std::vector<state::ArtifactRecord>& artifacts) {
   if (artifacts.empty()) return "no artifacts\n";
   size_t wn = 4, wr = 3;
@@ -67,8 +51,8 @@ std::string artifact_table(const std::vector<state::ArtifactRecord>& artifacts) 
   };
   line("ID", "NAME", "FORMAT", "SIZE", "CREATED", "RUN", "TASK");
   for (const auto& a : artifacts) {
-    line(a.id, a.name, a.format.empty() ? "-" : a.format, human_size(a.size),
-         iso_utc(a.created).substr(0, 19), a.run_id,
+    line(a.id, a.name, a.format.empty() ? "-" : a.format,
+         human_bytes(static_cast<uint64_t>(a.size)), iso_utc(a.created).substr(0, 19), a.run_id,
          a.instance_id + (a.try_number > 1 ? " (try " + std::to_string(a.try_number) + ")" : ""));
   }
   return out;
@@ -86,7 +70,8 @@ std::string artifact_details(const state::ArtifactRecord& a) {
   field("description", a.description);
   field("path", a.path);
   field("format", a.format.empty() ? a.encoding_format : a.format + " (" + a.encoding_format + ")");
-  field("size", std::to_string(a.size) + " bytes (" + human_size(a.size) + ")");
+  field("size",
+        std::to_string(a.size) + " bytes (" + human_bytes(static_cast<uint64_t>(a.size)) + ")");
   field("sha256", a.sha256);
   field("created", iso_utc(a.created));
   field("run", a.run_id);

@@ -19,7 +19,4 @@ std::string artifact_table(const std::vector<state::ArtifactRecord>& artifacts);
 // `flow artifacts show ID`: every field, one per line.
 std::string artifact_details(const state::ArtifactRecord& a);
 
-// "12.3 KiB"
-std::string human_size(int64_t bytes);
-
 }  // namespace flow::cli

@@ -3,7 +3,8 @@
 //
 // Two destinations:
 //  - stderr, filtered by the verbosity the command line asked for: by default warnings and
-//    errors only (lines about a run start with its id); `-v` adds what the engine does (submissions, takeovers, reconnects);
+//    errors only (lines about a run start with its id); `-v` adds what the engine does
+//    (submissions, takeovers, reconnects);
 //    `-vv` adds debugging detail (every state change, every poll). Written as
 //    "flow: MESSAGE", like the rest of flow's stderr.
 //  - the engine log of a run, $FLOW_HOME/runs/RUN/engine.log, while a RunLog for it is

@@ -16,6 +16,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/core/byte_size.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/shell.hpp"
@@ -496,19 +497,6 @@ void SshSession::put_file(const std::string& path, const std::string& content, i
 // ---- streamed transfers (staging) ------------------------------------------------------
 
 namespace {
-
-std::string human_bytes(uint64_t n) {
-  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
 
 // Bytes per SFTP read/write request of a streamed transfer. OpenSSH's sftp-server accepts
 // up to 256 KiB; libssh 0.10 waits for each reply, so fewer, larger requests go faster.

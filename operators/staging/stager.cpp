@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/core/byte_size.hpp"
 #include "engine/core/sha256.hpp"
 #include "engine/core/shell.hpp"
 #include "engine/core/suggest.hpp"
@@ -30,19 +31,6 @@ std::string parent_of(const std::string& path) {
 std::string base_of(const std::string& path) {
   auto slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string human_bytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
 }
 
 // Splits `items` into runs of at most `n`.

@@ -6,8 +6,8 @@
 
 #include <fstream>
 
-#include "tests/support/manual_clock.hpp"
 #include "runtime_fixture.hpp"
+#include "tests/support/manual_clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace flow;
