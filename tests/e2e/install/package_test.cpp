@@ -50,9 +50,23 @@ std::vector<std::vector<std::string>> dependency_groups(const std::string& depen
   return out;
 }
 
+// Installed under its own name, or provided by an installed package: dpkg-shlibdeps takes
+// names from the library's symbols file, and Debian renames runtime packages on ABI
+// transitions (libspdlog1.10 provides libspdlog1.10-fmt9 on an up-to-date bookworm), so
+// the Depends field may name a virtual package that only an installed one provides.
 bool installed(const std::string& package) {
-  return sh("dpkg-query -W -f='${Status}' " + package + " | grep -q 'install ok installed'").code ==
-         0;
+  if (sh("dpkg-query -W -f='${Status}' " + package + " | grep -q 'install ok installed'").code == 0)
+    return true;
+  auto provides = sh("dpkg-query -W -f='${Status}\\t${Provides}\\n'");
+  std::istringstream lines(provides.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto tab = line.find('\t');
+    if (tab == std::string::npos || line.compare(0, tab, "install ok installed") != 0) continue;
+    for (const auto& group : dependency_groups(line.substr(tab + 1)))
+      for (const auto& name : group)
+        if (name == package) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -108,4 +122,12 @@ TEST(Package, CpackMakesADebOfFlowItsSitesAndModulesThatWorksUnpacked) {
   auto gen = sh(in_clean_env(root.path(), quoted(flow) + " lamec gen jureca pytorch-ddp"));
   EXPECT_EQ(gen.code, 0) << gen.err;
   EXPECT_NE(gen.out.find("module load PyTorch/"), std::string::npos) << gen.out;
+}
+
+// Regression: CI's up-to-date bookworm named libspdlog1.10-fmt9 in Depends, a name only
+// Provides of the installed libspdlog1.10 carries, and the check above called it missing.
+// g++ (which builds this test) provides the virtual c++-compiler in the same way.
+TEST(Package, AVirtualPackageProvidedByAnInstalledOneSatisfiesADependency) {
+  EXPECT_TRUE(installed("c++-compiler"));
+  EXPECT_FALSE(installed("flow-no-such-package-or-provide"));
 }
