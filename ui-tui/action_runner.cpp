@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "engine/core/error.hpp"
+#include "engine/core/private_files.hpp"
 #include "engine/core/spawn.hpp"
 
 namespace flow::tui {
@@ -85,7 +86,7 @@ ActionRunner::~ActionRunner() = default;
 
 const ActionOutcome& ActionRunner::start(const ActionRequest& request) {
   std::error_code ec;
-  std::filesystem::create_directories(log_dir_, ec);
+  create_private_directories(log_dir_, ec);
   if (ec) {
     throw EnvironmentError("cannot create " + log_dir_.string() +
                            " for the action's output: " + ec.message());

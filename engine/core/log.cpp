@@ -8,6 +8,8 @@
 #include <map>
 #include <mutex>
 
+#include "engine/core/private_files.hpp"
+
 namespace flow::log {
 
 namespace {
@@ -98,8 +100,11 @@ RunLog::RunLog(std::string run_id, const std::filesystem::path& file)
   auto& entry = run_logs()[run_id_];
   if (!entry.logger) {
     try {
+      // Private to the user, like every file flow writes (engine/core/private_files.hpp):
+      // created 0600 here, then appended to by spdlog.
       std::error_code ec;
-      std::filesystem::create_directories(file_.parent_path(), ec);
+      create_private_directories(file_.parent_path(), ec);
+      create_private_file(file_, ec);
       auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file_.string(),
                                                                       /*truncate=*/false);
       entry.logger = std::make_shared<spdlog::logger>("run " + run_id_, std::move(sink));

@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include "engine/core/private_files.hpp"
+
 extern char** environ;
 
 namespace flow {
@@ -55,10 +57,10 @@ int redirect(posix_spawn_file_actions_t* fa, int target, const ChildStream& s) {
                                               target == 0 ? O_RDONLY : O_WRONLY, 0);
     case ChildStream::Kind::kTruncate:
       return posix_spawn_file_actions_addopen(fa, target, s.file().c_str(),
-                                              O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                                              O_WRONLY | O_CREAT | O_TRUNC, kPrivateFileMode);
     case ChildStream::Kind::kAppend:
       return posix_spawn_file_actions_addopen(fa, target, s.file().c_str(),
-                                              O_WRONLY | O_CREAT | O_APPEND, 0644);
+                                              O_WRONLY | O_CREAT | O_APPEND, kPrivateFileMode);
     case ChildStream::Kind::kDescriptor:
       return posix_spawn_file_actions_adddup2(fa, s.fd(), target);
     case ChildStream::Kind::kStdout:

@@ -25,9 +25,10 @@ class ChildStream {
  public:
   static ChildStream inherit() { return ChildStream(Kind::kInherit); }  // the parent's
   static ChildStream null() { return ChildStream(Kind::kNull); }        // /dev/null
-  // The file, created with mode 0644 (less the umask) if missing, else emptied.
+  // The file, created with mode 0600 if missing (flow's logs are private to the user,
+  // engine/core/private_files.hpp), else emptied.
   static ChildStream truncate(std::filesystem::path file);
-  // The file, created with mode 0644 (less the umask) if missing; writes go to its end.
+  // The file, created with mode 0600 if missing; writes go to its end.
   static ChildStream append(std::filesystem::path file);
   // A descriptor of the parent, duplicated into place (e.g. the write end of a pipe). It
   // may be close-on-exec: the child's copy is not.

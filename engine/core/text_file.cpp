@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/core/error.hpp"
+#include "engine/core/private_files.hpp"
 
 namespace flow {
 
@@ -51,12 +52,12 @@ std::string tail_lines(const std::filesystem::path& path, int n) {
   return data.substr(pos + 1);
 }
 
-void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
+void write_file_atomic(const std::filesystem::path& path, const std::string& content, int mode) {
   std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (path.has_parent_path()) create_private_directories(path.parent_path(), ec);
   auto tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
   auto fail = [&](const char* what) {
     int err = errno;
     if (fd >= 0) ::close(fd);

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "engine/core/error.hpp"
+#include "engine/core/private_files.hpp"
 #include "engine/core/spawn.hpp"
 #include "engine/core/text_file.hpp"
 
@@ -29,7 +30,7 @@ namespace {
 // reads, since it cannot wait() for a process it did not start.
 constexpr const char* kWrapper =
     "__flow_cmd=$1; __flow_exit=$2; shift 2; "
-    "trap 'echo $? > \"$__flow_exit\"' EXIT; "
+    "trap '__flow_s=$?; umask 077; echo $__flow_s > \"$__flow_exit\"' EXIT; "
     "eval \"$__flow_cmd\"";
 
 int pidfd_open(int pid) {
@@ -131,16 +132,19 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   // One mkdir per attempt in the common case (a new instance's log directory); the parents
   // and the run directory are made once per run. A directory this call created cannot
   // hold a stale exit-status file, so only an existing one is cleaned.
+  // Both are private to the user (engine/core/private_files.hpp), whatever the umask.
   const auto& log_dir = spec.files.log.parent_path();
-  bool fresh_dir = ::mkdir(log_dir.c_str(), 0777) == 0;
-  if (!fresh_dir && errno == ENOENT) {
+  bool fresh_dir = ::mkdir(log_dir.c_str(), kPrivateDirMode) == 0;
+  if (fresh_dir) {
+    ::chmod(log_dir.c_str(), kPrivateDirMode);
+  } else if (errno == ENOENT) {
     std::error_code ec;
-    fresh_dir = std::filesystem::create_directories(log_dir, ec);
+    fresh_dir = create_private_directories(log_dir, ec);
   }
   if (!fresh_dir) ::unlink(spec.files.exit_status.c_str());
   if (made_run_dirs_.insert(spec.key.run_id).second) {
     std::error_code ec;
-    std::filesystem::create_directories(run_dir(spec.key.run_id), ec);
+    create_private_directories(run_dir(spec.key.run_id), ec);
   }
   // Declared inputs are read in place here; one that is missing fails the try before it
   // starts (docs/STAGING.md).

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "engine/core/error.hpp"
+#include "engine/core/private_files.hpp"
 
 namespace flow::run {
 
@@ -38,7 +39,7 @@ std::string resolve_python(const std::string& setting) {
 std::filesystem::path make_python_shims(const std::filesystem::path& dir,
                                         const std::string& interpreter) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  create_private_directories(dir, ec);
   if (ec) throw EnvironmentError("cannot create " + dir.string() + ": " + ec.message());
   std::string target = interpreter;
   if (target.find('/') == std::string::npos) target = on_path(target);

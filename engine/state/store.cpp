@@ -1,20 +1,53 @@
 #include "engine/state/store.hpp"
 
 #include <sqlite3.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
 #include "engine/core/error.hpp"
+#include "engine/core/private_files.hpp"
 #include "engine/state/migrations.hpp"
 #include "engine/state/store_impl.hpp"
 
 namespace flow::state {
 
+namespace {
+
+// Why flow cannot write the database at `db` (its directory or the file is read-only), or
+// "" when nothing says so. SQLite's write-ahead log needs both even to read.
+std::string read_only_reason(const std::filesystem::path& db) {
+  const std::filesystem::path dir = db.has_parent_path() ? db.parent_path() : ".";
+  struct ::statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+    return dir.string() + " is on a read-only file system";
+  if (::access(dir.c_str(), W_OK) != 0 && errno != ENOENT)
+    return dir.string() + " is read-only for this user (" + std::strerror(errno) + ")";
+  if (::access(db.c_str(), W_OK) != 0 && errno != ENOENT)
+    return db.string() + " is read-only for this user (" + std::strerror(errno) + ")";
+  return "";
+}
+
+[[noreturn]] void throw_read_only(const std::filesystem::path& db, const std::string& reason,
+                                  const std::string& detail) {
+  throw EnvironmentError("database " + db.string() + ": cannot write it: " + reason +
+                         "; flow writes its database (and SQLite's write-ahead log beside it) "
+                         "even to read it: make it writable, or point FLOW_HOME or --db at a "
+                         "writable place (" +
+                         detail + ")");
+}
+
+}  // namespace
+
 void Store::Impl::fail(int rc, const std::string& what) const {
   int base = rc & 0xff;
   std::string detail = sqlite3_errmsg(db);
   std::string file = path.string();
+  if (base == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC) base = SQLITE_FULL;
   if (base == SQLITE_BUSY || base == SQLITE_LOCKED) {
     throw EnvironmentError("database " + file +
                            " is locked by another flow process past the "
@@ -29,10 +62,14 @@ void Store::Impl::fail(int rc, const std::string& what) const {
   }
   if (base == SQLITE_READONLY || base == SQLITE_CANTOPEN || base == SQLITE_IOERR ||
       base == SQLITE_PERM) {
+    if (auto reason = read_only_reason(path); !reason.empty())
+      throw_read_only(path, reason, detail);
     throw EnvironmentError("database " + file + ": " + detail + " (" + what + ")");
   }
   if (base == SQLITE_CORRUPT || base == SQLITE_NOTADB) {
-    throw EnvironmentError("database " + file + " is not a flow database or is damaged: " + detail);
+    throw EnvironmentError("database " + file + " is not a flow database or is damaged (" + detail +
+                           "); restore it from a backup, or move it aside and flow starts a "
+                           "new one (its runs are then gone)");
   }
   throw Error(ErrorKind::kFailure, "database " + file + ": " + what + " failed: " + detail);
 }
@@ -66,6 +103,7 @@ sqlite3* open_db(const std::filesystem::path& path, int flags) {
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);
+    if (auto reason = read_only_reason(path); !reason.empty()) throw_read_only(path, reason, msg);
     throw EnvironmentError("cannot open database " + path.string() + ": " + msg);
   }
   return db;
@@ -74,10 +112,17 @@ sqlite3* open_db(const std::filesystem::path& path, int flags) {
 
 std::unique_ptr<Store> Store::open(const std::filesystem::path& path,
                                    std::chrono::milliseconds busy_timeout) {
+  // $FLOW_HOME and the database are private to the user (engine/core/private_files.hpp);
+  // SQLite creates the -wal and -shm files with the database's mode.
   std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (path.has_parent_path()) create_private_directories(path.parent_path(), ec);
   if (ec) {
     throw EnvironmentError("cannot create " + path.parent_path().string() + ": " + ec.message());
+  }
+  if (!create_private_file(path, ec)) {
+    if (auto reason = read_only_reason(path); !reason.empty())
+      throw_read_only(path, reason, ec.message());
+    throw EnvironmentError("cannot create database " + path.string() + ": " + ec.message());
   }
   sqlite3* db = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   std::unique_ptr<Store> s(new Store(std::make_unique<Impl>(db, path)));

@@ -34,7 +34,9 @@ std::string SlurmClient::submit(const std::string& script_path,
                                 const std::vector<std::string>& dirs) {
   std::string cmd;
   if (!dirs.empty()) {
-    cmd = "mkdir -p";
+    // Private to the user (0700) like the engine's own directories; sbatch itself keeps
+    // the login's umask, so the job's files follow the user's choice inside them.
+    cmd = "(umask 077 && mkdir -p --";
     for (const auto& d : dirs)
       cmd += " " + shell_quote(d);
     cmd += " && ";

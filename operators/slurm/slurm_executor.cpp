@@ -14,6 +14,7 @@
 #include "engine/core/clock.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/log.hpp"
+#include "engine/core/private_files.hpp"
 #include "engine/core/text_file.hpp"
 
 namespace flow::slurm {
@@ -42,7 +43,7 @@ bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::Re
     if (now && now->size == m.seen.size && now->mtime == m.seen.mtime) return false;
     auto text = t.get_file(m.remote, 0);
     if (!text) return false;
-    write_file_atomic(m.local, *text);
+    write_file_atomic(m.local, *text, kPrivateFileMode);
     m.seen = now.value_or(transport::RemoteStat{text->size(), 0});
     return true;
   }
@@ -50,7 +51,9 @@ bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::Re
   auto text = t.get_file(m.remote, m.offset);
   if (!text || text->empty()) return false;
   std::error_code ec;
-  std::filesystem::create_directories(m.local.parent_path(), ec);
+  create_private_directories(m.local.parent_path(), ec);
+  create_private_file(m.local, ec);
+  // Copies of logs are private like the engine's own (engine/core/private_files.hpp).
   std::ofstream out(m.local, std::ios::binary | (m.offset == 0 ? std::ios::trunc : std::ios::app));
   out.write(text->data(), static_cast<std::streamsize>(text->size()));
   if (!out) throw EnvironmentError("cannot write " + m.local.string() + " (disk full?)");
@@ -319,7 +322,7 @@ void SlurmExecutor::submit(std::shared_ptr<Job> job) {
   offload(
       [this, script_path, dirs, script = job->script]() -> Result {
         try {
-          transport_->put_file(script_path, script, 0644);
+          transport_->put_file(script_path, script, kPrivateFileMode);
           return {client_.submit(script_path, dirs), "", false};
         } catch (const SubmitRefused& e) {
           return {"", e.what(), true};

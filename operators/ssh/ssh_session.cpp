@@ -439,7 +439,9 @@ void SshSession::make_parent_dirs(const std::string& path) {
       fail_sftp("stat", dir);
   }
   make_parent_dirs(dir);
-  if (sftp_mkdir(sf, dir.c_str(), 0755) == 0) return;
+  // Directories flow makes on a site are private to the user (engine/core/private_files.hpp);
+  // the server's umask can only narrow 0700.
+  if (sftp_mkdir(sf, dir.c_str(), 0700) == 0) return;
   // Someone else may have created it meanwhile; that is fine. Otherwise report why mkdir
   // failed (e.g. permission denied), not what the stat after it said.
   const int mkdir_code = sftp_get_error(sf);

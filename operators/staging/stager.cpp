@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "engine/core/byte_size.hpp"
+#include "engine/core/private_files.hpp"
 #include "engine/core/sha256.hpp"
 #include "engine/core/shell.hpp"
 #include "engine/core/suggest.hpp"
@@ -148,9 +149,8 @@ void Stager::save_cache() {
   }
   for (const auto& line : other_sites_)
     text += line + "\n";
-  std::error_code ec;
-  std::filesystem::create_directories(options_.digest_cache.parent_path(), ec);
-  write_file_atomic(options_.digest_cache, text);
+  // Under $FLOW_HOME: private like the rest of it (engine/core/private_files.hpp).
+  write_file_atomic(options_.digest_cache, text, kPrivateFileMode);
   cache_dirty_ = false;
 }
 

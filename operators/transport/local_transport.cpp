@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "engine/core/error.hpp"
+#include "engine/core/private_files.hpp"
 #include "engine/core/spawn.hpp"
 #include "engine/core/text_file.hpp"
 
@@ -100,7 +101,7 @@ CommandResult LocalTransport::run(const std::string& command, std::chrono::milli
 }
 
 void LocalTransport::put_file(const std::string& path, const std::string& content, int mode) {
-  write_file_atomic(path, content);
+  write_file_atomic(path, content, mode);
   if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) {
     throw EnvironmentError("cannot chmod " + path + ": " + std::strerror(errno));
   }
@@ -194,8 +195,9 @@ void LocalTransport::remove(const std::string& path) {
 }
 
 void LocalTransport::make_dirs(const std::string& dir) {
+  // Private to the user, as over SFTP (engine/core/private_files.hpp).
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  create_private_directories(dir, ec);
   if (ec) throw EnvironmentError("cannot create directory " + dir + ": " + ec.message());
 }
 

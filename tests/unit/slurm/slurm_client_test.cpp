@@ -8,14 +8,15 @@ using namespace flow::slurm;
 using flow::test::FakeTransport;
 using flow::transport::CommandResult;
 
-TEST(SlurmClient, SubmitCreatesDirectoriesAndReturnsTheJobId) {
+TEST(SlurmClient, SubmitCreatesPrivateDirectoriesAndReturnsTheJobId) {
   FakeTransport t;
   t.on_run([](const std::string&) { return CommandResult{0, "42\n", ""}; });
   SlurmClient c(t);
   EXPECT_EQ(c.submit("/w/logs/r/a/1.sbatch", {"/w/logs/r/a", "/w/runs/r"}), "42");
   ASSERT_EQ(t.commands().size(), 1u);
   EXPECT_EQ(t.commands()[0],
-            "mkdir -p /w/logs/r/a /w/runs/r && sbatch --parsable /w/logs/r/a/1.sbatch");
+            "(umask 077 && mkdir -p -- /w/logs/r/a /w/runs/r) && sbatch --parsable "
+            "/w/logs/r/a/1.sbatch");
 }
 
 TEST(SlurmClient, RefusedSubmissionSaysWhatSbatchSaid) {
