@@ -15,6 +15,7 @@
 #include "engine/dag/loader.hpp"
 #include "engine/run/ownership.hpp"
 #include "engine/run/resume.hpp"
+#include "engine/run/secrets.hpp"
 #include "engine/runtime/new_run.hpp"
 #include "engine/schedule/clock.hpp"
 
@@ -118,6 +119,8 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
               SourceLocation{},
               "--run-id '" + run_id + "' is invalid: use letters, digits, '_', '.', '-'");
         }
+        // A secret that cannot be read stops here, before any run is created.
+        (void)run::read_secrets(dag);
         auto store = state::Store::open(g.db_path());
         state::RunRecord r =
             new_run_record(dag, run_id.empty() ? new_run_id(dag.name) : run_id, g.home(), jobs);
@@ -234,6 +237,8 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
                   if (r.state == state::RunState::kSucceeded) {
                     throw NothingToDo{"run " + id + " already succeeded; nothing to resume"};
                   }
+                  // A secret that cannot be read rolls the takeover back: nothing changes.
+                  (void)run::read_secrets(dag);
                   run::prepare_resume(*store, id);
                 }).run;
         } catch (const NothingToDo& n) {
@@ -268,6 +273,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
         dag::Dag dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
         dag.params = run.params;
         run = take_over(*store, id, /*force=*/false, [&](state::RunRecord&) {
+                (void)run::read_secrets(dag);  // unreadable: the takeover rolls back
                 run::prepare_retry(*store, dag, id, task, downstream);
               }).run;
         if (!g.json)

@@ -8,6 +8,7 @@
 #include "engine/cli/wiring.hpp"
 #include "engine/core/error.hpp"
 #include "engine/dag/loader.hpp"
+#include "engine/run/secrets.hpp"
 #include "engine/runtime/backfill.hpp"
 #include "engine/runtime/dag_folder.hpp"
 #include "engine/runtime/new_run.hpp"
@@ -211,6 +212,8 @@ void register_trigger(CLI::App& app, GlobalOptions& g, Action& action, OptionVal
         throw InputError(SourceLocation{}, "--run-id '" + run_id +
                                                "' is invalid: use letters, digits, '_', '.', '-'");
       }
+      // A secret that cannot be read stops here, before any run is created.
+      (void)run::read_secrets(dag);
       auto store = state::Store::open(g.db_path());
       state::RunRecord r =
           new_run_record(dag, run_id.empty() ? new_run_id(dag.name) : run_id, g.home(), jobs);

@@ -128,6 +128,17 @@ struct Task {
   SourceLocation loc(const std::string& field) const;
 };
 
+// One entry of `secrets:`: where its value comes from. Only this is in the DAG (and so in
+// the database); the value is read by the engine that starts or resumes a run
+// (engine/run/secrets.hpp) and reaches a task only through its `env:`
+// (`{{ secrets.NAME }}`), never through its command, the job script or the database.
+struct SecretSource {
+  enum class From { kEnv, kFile };
+  From from = From::kEnv;
+  std::string ref;  // the environment variable's name, or the file's path (~/ allowed)
+  SourceLocation where;
+};
+
 struct Dag {
   std::string name;
   std::string description;
@@ -140,7 +151,8 @@ struct Dag {
   // `code:`: files and directories, relative to the working directory, that the tasks'
   // commands use (scripts, modules). Synced to each Slurm site once per run.
   std::vector<std::string> code;
-  std::vector<Task> tasks;  // in file order
+  std::map<std::string, SecretSource> secrets;  // `secrets:` NAME -> where its value is
+  std::vector<Task> tasks;                      // in file order
 
   std::string source_file;                            // path as given by the user
   std::string source_text;                            // the YAML text, stored with each run

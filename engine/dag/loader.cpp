@@ -34,9 +34,9 @@ std::optional<TriggerRule> parse_trigger(const std::string& s) {
   return std::nullopt;
 }
 
-const std::vector<std::string> kTopKeys = {
-    "dag",    "description", "schedule", "timezone", "catchup", "max_active_runs",
-    "params", "defaults",    "code",     "tasks"};
+const std::vector<std::string> kTopKeys = {"dag",     "description",     "schedule", "timezone",
+                                           "catchup", "max_active_runs", "params",   "defaults",
+                                           "code",    "secrets",         "tasks"};
 const std::vector<std::string> kTaskKeys = {"id",          "run",           "after",
                                             "site",        "slurm",         "retries",
                                             "retry_delay", "retry_backoff", "retry_max_delay",
@@ -145,14 +145,56 @@ void read_retry_fields(Reader& r, const YNode& n, RetryPolicy& p) {
   }
 }
 
+bool is_env_name(const std::string& key) {
+  bool ok = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0]));
+  for (char c : key)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  return ok;
+}
+
+// `secrets:` NAME: {env: VAR} | {file: PATH} (docs/REFERENCE.md §3.11).
+void read_secrets(Reader& r, const YNode& n, Dag& dag) {
+  if (!r.is_map(n, "secrets")) return;
+  for (const auto& [k, v] : n.pairs()) {
+    const std::string& name = k.Scalar();
+    const std::string what = "secret '" + name + "'";
+    if (!is_valid_id(name) || name.find('.') != std::string::npos) {
+      r.error(k, what + ": a secret's name uses letters, digits, '_' and '-'");
+      continue;
+    }
+    if (!v.IsMap() || v.size() != 1) {
+      r.error(v, what + ": say where its value is: {env: VARIABLE} or {file: PATH}");
+      continue;
+    }
+    r.check_keys(v, {"env", "file"}, what);
+    SecretSource src;
+    src.where = r.loc(k);
+    if (auto e = v["env"]) {
+      src.from = SecretSource::From::kEnv;
+      src.ref = r.str(e, what + " env").value_or("");
+      if (!is_env_name(src.ref)) {
+        r.error(e, what + ": '" + src.ref + "' is not an environment variable name");
+        continue;
+      }
+    } else if (auto f = v["file"]) {
+      src.from = SecretSource::From::kFile;
+      src.ref = r.str(f, what + " file").value_or("");
+      if (src.ref.empty()) {
+        r.error(f, what + ": the file's path is empty");
+        continue;
+      }
+    } else {
+      continue;  // check_keys reported the unknown key
+    }
+    dag.secrets[name] = std::move(src);
+  }
+}
+
 void read_env(Reader& r, const YNode& n, std::map<std::string, std::string>& env) {
   if (!r.is_map(n, "env")) return;
   for (const auto& [k, v] : n.pairs()) {
     const std::string& key = k.Scalar();
-    bool ok = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0]));
-    for (char c : key)
-      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
-    if (!ok) {
+    if (!is_env_name(key)) {
       r.error(k, "env: '" + key + "' is not a valid environment variable name");
       continue;
     }
@@ -549,6 +591,7 @@ Dag load_dag(std::string text, const std::string& file) {
       }
     }
   }
+  if (auto v = root["secrets"]) read_secrets(r, v, dag);
   Task proto;
   if (auto v = root["defaults"]) read_defaults(r, v, dag, proto);
 

@@ -37,6 +37,8 @@ constexpr std::array kNames = {
     TemplateName{"item", NameKind::kItem, "the element of a foreach instance"},
     TemplateName{"item.F", NameKind::kItemField,
                  "field F of the element (item.a.b for nested fields)"},
+    TemplateName{"secrets.X", NameKind::kSecret,
+                 "the value of secret X (secrets:), read when the run starts or resumes"},
 };
 
 bool is_placeholder(std::string_view seg) {

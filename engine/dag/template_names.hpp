@@ -24,6 +24,7 @@ enum class NameKind {
   kTrialField,  // trial.params_json | epochs | id
   kItem,        // item
   kItemField,   // item.F (one or more fields: item.a.b)
+  kSecret,      // secrets.X
 };
 
 struct TemplateName {

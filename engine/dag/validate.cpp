@@ -75,16 +75,41 @@ struct Checker {
       case NameKind::kBestParam:
       case NameKind::kBestField:
         return check_upstream(ti, where, ctx, p, name->kind != NameKind::kTaskOutput);
+      case NameKind::kSecret:
+        return check_secret(where, ctx, field, p[1]);
+    }
+  }
+
+  // secrets.X: X is declared under `secrets:`, and the reference is an `env:` value. In a
+  // command or a foreach list the value would be written where others can read it: the
+  // process's command line, the Slurm job script, the database's copy of that script.
+  void check_secret(const SourceLocation& where, const std::string& ctx, const std::string& field,
+                    const std::string& secret) {
+    if (!dag.secrets.count(secret)) {
+      std::vector<std::string> names;
+      for (const auto& [k, _] : dag.secrets)
+        names.push_back(k);
+      return error(where, ctx + "unknown secret '" + secret + "'" + did_you_mean(secret, names) +
+                              (names.empty() ? "; declare it under 'secrets:'"
+                                             : "; declared secrets: " + join(names)));
+    }
+    if (field.rfind("env.", 0) != 0) {
+      return error(where, ctx +
+                              "a secret may only be used in an env: value, where it reaches "
+                              "the task without being written into its command, job script "
+                              "or the database; write env: {VAR: '{{ secrets." +
+                              secret + " }}'} and use $VAR in '" + field + "'");
     }
   }
 
   void unknown_name(const SourceLocation& where, const std::string& ctx, const TemplateRef& r) {
     const auto& p = r.path;
-    static const std::vector<std::string> heads = {"params", "run", "tasks", "trial", "item"};
+    static const std::vector<std::string> heads = {"params", "run",  "tasks",
+                                                   "trial",  "item", "secrets"};
     const std::string& head = p[0];
     if (std::find(heads.begin(), heads.end(), head) == heads.end()) {
       return error(where, ctx + "unknown name '" + r.dotted() + "'" + did_you_mean(head, heads) +
-                              "; names start with params., run., tasks., trial. or item");
+                              "; names start with params., run., tasks., trial., secrets. or item");
     }
     if (head == "run") {
       std::vector<std::string> fields;

@@ -1,6 +1,7 @@
 #include "engine/run/attempt_spec.hpp"
 
 #include "engine/run/attempt_files.hpp"
+#include "engine/run/secrets.hpp"
 #include "engine/run/sweep.hpp"
 
 namespace flow::run {
@@ -13,6 +14,7 @@ AttemptSpecs::AttemptSpecs(const dag::Dag& dag, std::filesystem::path home)
       t.run = dag::Template::parse(task.run);
       for (const auto& [k, v] : task.env)
         t.env.emplace(k, dag::Template::parse(v));
+      t.secret_env = secret_env_names(task);
     } catch (const std::invalid_argument&) {
       // validate() reported it before any run could start.
     }
@@ -57,6 +59,7 @@ LaunchSpec AttemptSpecs::make(const state::InstanceRecord& inst, const dag::Task
   if (render) {
     for (const auto& [k, t] : tpl.env)
       s.env[k] = dag::render(t, resolver, false);
+    s.secret_env = tpl.secret_env;
   }
   return s;
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "engine/dag/dag.hpp"
@@ -34,6 +35,7 @@ class AttemptSpecs {
   struct Templates {
     std::optional<dag::Template> run;
     std::map<std::string, dag::Template> env;
+    std::set<std::string> secret_env;  // env names whose value uses a secret
   };
   const dag::Dag& dag_;
   std::filesystem::path home_;

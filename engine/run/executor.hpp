@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "engine/core/clock.hpp"
@@ -58,6 +59,9 @@ struct LaunchSpec {
   // variables and the task's env:. The executor adds FLOW_OUTPUTS_FILE and
   // FLOW_METRICS_FILE pointing at wherever the files live on its side.
   std::map<std::string, std::string> env;
+  // The names in `env` whose value uses a secret (engine/run/secrets.hpp): an executor
+  // passes them to the task without writing them into anything it keeps or shows.
+  std::set<std::string> secret_env;
   AttemptFiles files;
   std::string workdir;  // local processes start here ("" = inherit the engine's cwd)
   std::string site;

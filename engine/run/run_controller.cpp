@@ -10,6 +10,7 @@
 #include "engine/core/suggest.hpp"
 #include "engine/run/attempt_files.hpp"
 #include "engine/run/foreach_expansion.hpp"
+#include "engine/run/secrets.hpp"
 #include "engine/run/sweep_step.hpp"
 #include "engine/run/template_resolver.hpp"
 #include "engine/run/trigger.hpp"
@@ -47,9 +48,15 @@ class RunController::View : public RunView {
       out.push_back(&c_.table_.at(id));
     return out;
   }
+  const std::string* secret(const std::string& name) const override {
+    auto it = secrets_.find(name);
+    return it == secrets_.end() ? nullptr : &it->second;
+  }
+  void set_secrets(SecretValues values) { secrets_ = std::move(values); }
 
  private:
   const RunController& c_;
+  SecretValues secrets_;  // read at start(), in memory only (engine/run/secrets.hpp)
 };
 
 RunController::RunController(boost::asio::io_context& io, state::Store& store, dag::Dag dag,
@@ -116,6 +123,8 @@ AttemptFiles RunController::files_for(const std::string& instance_id, int try_nu
 // ---- start ------------------------------------------------------------------------------
 
 void RunController::start() {
+  // Secrets first: one that cannot be read stops the start before the run is taken.
+  view_->set_secrets(read_secrets(dag_));
   // Take the run (atomically; a no-op re-stamp when the CLI already took it over for a
   // resume): from here until it ends, every commit of this controller checks it still owns
   // it (flush()).

@@ -126,6 +126,9 @@ nlohmann::json resolve_reference(const dag::TemplateRef& ref, const InstanceReco
       return f.best();
     case NameKind::kTaskOutput:
       return f.task_output();
+    case NameKind::kSecret:
+      if (const std::string* v = view.secret(ref.path[1])) return *v;
+      f.fail("secret '" + ref.path[1] + "' was not read when the run started");
   }
   f.fail("unknown name");
 }

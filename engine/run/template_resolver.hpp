@@ -24,6 +24,11 @@ class RunView {
   virtual bool is_swept(const std::string& task_id) const = 0;   // has hpo
   // The mapped instances of a foreach task, in index order.
   virtual std::vector<const state::InstanceRecord*> children(const std::string& task_id) const = 0;
+  // The value of secret `name` (engine/run/secrets.hpp), or null when it was not read.
+  virtual const std::string* secret(const std::string& name) const {
+    (void)name;
+    return nullptr;
+  }
 };
 
 // The value of `ref` for instance `inst`; `run_dir` is {{ run.dir }} on the instance's

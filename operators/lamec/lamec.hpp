@@ -104,6 +104,9 @@ struct ScriptRequest {
   std::vector<std::string> extra_sbatch;  // "--mem=4G" or "#SBATCH --mem=4G"
   std::string workdir;                    // --chdir; empty: sbatch's working directory
   std::vector<std::pair<std::string, std::string>> env;  // exported before the launcher
+  // A file of `export NAME=value` lines the script sources after `env` (flow's secrets:
+  // their values stay out of the script); empty: none.
+  std::string env_file;
 };
 
 // Applies the LAMEC defaults. Precedence for each value: the task's `slurm:` block, then

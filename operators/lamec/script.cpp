@@ -237,6 +237,7 @@ std::string render(const ScriptRequest& r, const ModuleCatalog& modules) {
   }
   for (const auto& [k, v] : r.env)
     s += "export " + k + "=" + shell_quote(v) + "\n";
+  if (!r.env_file.empty()) s += ". " + shell_quote(r.env_file) + "\n";
   s += "\n" + launcher_text(r);
   return s;
 }

@@ -15,6 +15,7 @@
 #include "engine/core/error.hpp"
 #include "engine/core/log.hpp"
 #include "engine/core/private_files.hpp"
+#include "engine/core/shell.hpp"
 #include "engine/core/text_file.hpp"
 
 namespace flow::slurm {
@@ -194,7 +195,10 @@ run::Plan SlurmExecutor::make_plan(const run::LaunchSpec& spec) const {
   req.error.clear();  // stderr goes to the same log, as for local tasks
   req.workdir = run_dir(spec.key.run_id);
   for (const auto& [k, v] : spec.env)
-    req.env.emplace_back(k, v);
+    if (!spec.secret_env.count(k)) req.env.emplace_back(k, v);
+  // Secret values go to a 0600 file of their own (submit() writes it), so the script, which
+  // the database and Slurm keep, names the file and not the values (engine/run/secrets.hpp).
+  if (!spec.secret_env.empty()) req.env_file = base + ".env";
   req.env.emplace_back("FLOW_OUTPUTS_FILE", base + ".outputs.json");
   req.env.emplace_back("FLOW_METRICS_FILE", base + ".metrics.jsonl");
   p.handle.script = lamec::render(req, modules_);
@@ -320,9 +324,15 @@ void SlurmExecutor::submit(std::shared_ptr<Job> job) {
     bool refused = false;
   };
   offload(
-      [this, script_path, dirs, script = job->script]() -> Result {
+  std::string secret_env;  // `export NAME=value` lines of the task's secret env values
+  for (const auto& k : job->spec.secret_env)
+    if (auto it = job->spec.env.find(k); it != job->spec.env.end())
+      secret_env += "export " + k + "=" + shell_quote(it->second) + "\n";
+  const std::string env_path = remote_base(job->spec.key) + ".env";
+      [this, script_path, dirs, script = job->script, secret_env, env_path]() -> Result {
         try {
           transport_->put_file(script_path, script, kPrivateFileMode);
+          if (!secret_env.empty()) transport_->put_file(env_path, secret_env, kPrivateFileMode);
           return {client_.submit(script_path, dirs), "", false};
         } catch (const SubmitRefused& e) {
           return {"", e.what(), true};

@@ -9,6 +9,7 @@
 
 #include "../engine/cli.hpp"
 #include "cluster.hpp"
+#include "engine/core/sha256.hpp"
 
 using flow::test::Project;
 using flow::test::unique_run_id;
@@ -71,4 +72,40 @@ system: localslurm
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   expect_private_workdir(p.dir() / "slurm-work", run);
   EXPECT_EQ(mode_of(p.dir() / "slurm-work"), "0700") << "flow created the workdir itself";
+}
+
+// A secret reaches a Slurm job through a 0600 file the job script sources; the job script
+// (on the cluster, and its copy in the database) names that file, not the value.
+TEST(SlurmPrivateFiles, ASecretReachesTheJobButNotItsScript) {
+  Project p;
+  const std::string token = "slurm-tok-5e1d-NEVER-IN-A-SCRIPT";
+  p.write("secret.yaml", R"DAG(dag: secretjob
+secrets:
+  token: {env: FLOW_TEST_TOKEN}
+tasks:
+  - id: a
+    site: localslurm
+    env: {TOKEN: "{{ secrets.token }}"}
+    run: |
+      printf '{"sha": "%s"}' "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)" > $FLOW_OUTPUTS_FILE
+)DAG");
+  const std::string run = unique_run_id("secret");
+  auto r = p.flow("run secret.yaml --run-id " + run, "FLOW_TEST_TOKEN='" + token + "'");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto status = p.flow("status " + run + " --json");
+  ASSERT_EQ(status.code, 0) << status.err;
+  EXPECT_NE(status.out.find(flow::sha256_hex(token)), std::string::npos)
+      << "the job did not get the secret: " << status.out;
+  EXPECT_EQ(status.out.find(token), std::string::npos);
+
+  const fs::path base = fs::path("/home/flowuser/flow/logs") / run / "a" / "1";
+  const std::string script = flow::test::slurp(base.string() + ".sbatch");
+  ASSERT_FALSE(script.empty()) << base;
+  EXPECT_EQ(script.find(token), std::string::npos) << script;
+  EXPECT_NE(script.find(". " + base.string() + ".env"), std::string::npos) << script;
+  EXPECT_EQ(mode_of(base.string() + ".env"), "0600");
+  for (const auto& e : fs::recursive_directory_iterator(p.home())) {
+    if (!e.is_regular_file()) continue;
+    EXPECT_EQ(flow::test::slurp(e.path()).find(token), std::string::npos) << e.path();
+  }
 }

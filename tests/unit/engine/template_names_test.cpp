@@ -37,7 +37,7 @@ std::string instantiate(std::string_view pattern, NameKind kind) {
 // A DAG in which every name of the table is used where it may be: trial names in the hpo
 // task, item names in the foreach task, everything else downstream of both.
 std::string dag_using_every_name() {
-  std::string trial, item, other;
+  std::string trial, item, other, secret;
   for (const auto& n : dag::template_names()) {
     const std::string ref = " {{ " + instantiate(n.pattern, n.kind) + " }}";
     switch (n.kind) {
@@ -49,11 +49,14 @@ std::string dag_using_every_name() {
       case NameKind::kItemField:
         item += ref;
         break;
+      case NameKind::kSecret:  // only in env: values
+        secret += ref;
+        break;
       default:
         other += ref;
     }
   }
-  return "dag: names\nparams: {x: 1}\ntasks:\n"
+  return "dag: names\nparams: {x: 1}\nsecrets: {x: {env: FLOW_TEST_SECRET}}\ntasks:\n"
          "  - id: prep\n    run: \"true\"\n"
          "  - id: tune\n    hpo: {algorithm: random, metric: m, samples: 1, max_epochs: 1,\n"
          "          space: {x: {uniform: [0, 1]}}}\n    run: echo" +
@@ -62,8 +65,8 @@ std::string dag_using_every_name() {
          "  - id: items\n    foreach: '[{\"f\": 1}]'\n    run: echo" +
          item +
          "\n"
-         "  - id: use\n    after: [prep, tune]\n    run: echo" +
-         other + "\n";
+         "  - id: use\n    after: [prep, tune]\n    env: {S: \"" +
+         secret + "\"}\n    run: echo" + other + "\n";
 }
 
 // A run in which every name has a value.
@@ -90,6 +93,10 @@ class FilledRun : public run::RunView {
     return it == inst_.end() ? nullptr : &it->second;
   }
   bool is_mapped(const std::string& t) const override { return t == "items"; }
+  const std::string* secret(const std::string& name) const override {
+    static const std::string value = "s3cret";
+    return name == "x" ? &value : nullptr;
+  }
   bool is_swept(const std::string& t) const override { return t == "tune"; }
   std::vector<const state::InstanceRecord*> children(const std::string& t) const override {
     std::vector<const state::InstanceRecord*> out;
@@ -148,9 +155,10 @@ TEST(TemplateNames, EveryNameOfTheTableIsFilledByTheResolver) {
 
 TEST(TemplateNames, NamesOutsideTheTableAreRefusedByBoth) {
   FilledRun run;
-  for (const std::string name : {"params", "run", "run.foo", "tasks.prep", "tasks.prep.outputs",
-                                 "tasks.tune.best", "tasks.tune.best.params", "tasks.tune.best.foo",
-                                 "trial", "trial.foo", "trial.params", "itm", "item2"}) {
+  for (const std::string name :
+       {"params", "run", "run.foo", "tasks.prep", "tasks.prep.outputs", "tasks.tune.best",
+        "tasks.tune.best.params", "tasks.tune.best.foo", "trial", "trial.foo", "trial.params",
+        "itm", "item2", "secrets", "secrets.x.y"}) {
     std::vector<std::string> path;
     std::stringstream ss(name);
     for (std::string seg; std::getline(ss, seg, '.');)
