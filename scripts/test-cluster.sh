@@ -116,6 +116,9 @@ SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=1,bf_interval=1
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
+# Limits are enforced so that a test can set MaxSubmitJobs and see sbatch refuse (flow
+# defers such a submission, docs/SLURM.md); root and the test user have associations.
+AccountingStorageEnforce=limits
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 KillWait=2
@@ -305,6 +308,8 @@ start_slurm() {
   if ! sacctmgr -n -P list assoc user="$TUSER" account=root format=user </dev/null 2>/dev/null | grep -qx "$TUSER"; then
     sacctmgr -i add user "$TUSER" account=root </dev/null >/dev/null || die "sacctmgr add user $TUSER failed" "$RUN/slurmdbd.log"
   fi
+  # No submit limit unless a test sets one (and one that died before resetting it is undone).
+  sacctmgr -i modify user "$TUSER" set MaxSubmitJobs=-1 </dev/null >/dev/null 2>&1 || true
   if ((SLURM_CONF_CHANGED)); then
     # node definitions are only read at slurmctld start: restart what we run
     ours slurmd && stop_daemon slurmd

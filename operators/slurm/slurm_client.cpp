@@ -1,6 +1,7 @@
 #include "operators/slurm/slurm_client.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -23,6 +24,29 @@ bool newer_id(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+std::string passing_refusal(std::string_view sbatch_output) {
+  // Slurm's reason names (job_reason_codes) for submit limits, and sbatch's words when the
+  // controller is at MaxJobCount.
+  for (std::string_view token : {std::string_view("MaxSubmitJob"), std::string_view("GrpSubmitJob"),
+                                 std::string_view("temporarily unable to accept job")}) {
+    auto at = sbatch_output.find(token);
+    if (at == std::string_view::npos) continue;
+    if (token.front() == 't') return std::string(token);
+    // The whole reason word around the token: "AssocMaxSubmitJobLimit".
+    auto begin = at, end = at + token.size();
+    auto word = [&](size_t i) {
+      const char c = sbatch_output[i];
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    };
+    while (begin > 0 && word(begin - 1))
+      --begin;
+    while (end < sbatch_output.size() && word(end))
+      ++end;
+    return std::string(sbatch_output.substr(begin, end - begin));
+  }
+  return "";
+}
+
 SlurmClient::SlurmClient(transport::Transport& transport, ClientOptions options)
     : transport_(transport), options_(std::move(options)), where_(transport.describe()) {}
 
@@ -39,13 +63,23 @@ std::string SlurmClient::submit(const std::string& script_path,
     cmd = "(umask 077 && mkdir -p --";
     for (const auto& d : dirs)
       cmd += " " + shell_quote(d);
-    cmd += " && ";
+    cmd += ") && ";
   }
   cmd += "sbatch --parsable " + shell_quote(script_path);
   auto r = transport_.run(cmd, options_.command_timeout);
   if (r.exit_status != 0) {
+    const std::string& said = r.err.empty() ? r.out : r.err;
+    if (auto why = passing_refusal(said); !why.empty())
+      throw SubmitDeferred("sbatch did not take the job yet: " + why);
+    // The controller did not answer in time: sbatch cannot tell whether the job was
+    // created, so neither can flow. Treated like a lost connection: look it up by name.
+    for (const char* uncertain : {"Socket timed out", "Unable to contact slurm controller",
+                                  "Zero Bytes were transmitted or received"}) {
+      if (said.find(uncertain) != std::string::npos)
+        throw EnvironmentError("sbatch could not reach the controller: " + first_line(said));
+    }
     throw SubmitRefused("sbatch refused the job (exit " + std::to_string(r.exit_status) +
-                        "): " + first_line(r.err.empty() ? r.out : r.err));
+                        "): " + first_line(said));
   }
   std::string id = parse_sbatch_job_id(r.out);
   if (id.empty()) throw SubmitRefused("sbatch printed no job id: " + first_line(r.out));

@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/error.hpp"
@@ -28,6 +29,19 @@ class SubmitRefused : public Error {
  public:
   explicit SubmitRefused(const std::string& message) : Error(ErrorKind::kFailure, message) {}
 };
+
+// sbatch said no for a reason that passes with time: a limit on how many jobs the user,
+// account or QOS may have in the queue (MaxSubmitJobs, GrpSubmitJobs: "AssocMaxSubmitJobLimit",
+// "QOSMaxSubmitJobPerUserLimit", ...), or a controller that takes no more jobs for now
+// (MaxJobCount). Slurm did not create the job; the same script may be submitted later.
+class SubmitDeferred : public SubmitRefused {
+ public:
+  using SubmitRefused::SubmitRefused;
+};
+
+// The passing reason in what sbatch printed ("AssocMaxSubmitJobLimit"), or "" when its
+// refusal will not pass by waiting (bad partition, invalid option, over a time limit).
+std::string passing_refusal(std::string_view sbatch_output);
 
 struct ClientOptions {
   std::chrono::milliseconds command_timeout{std::chrono::seconds(120)};
@@ -48,8 +62,9 @@ class SlurmClient {
   SlurmClient(transport::Transport& transport, ClientOptions options = {});
 
   // Creates `dirs`, then `sbatch --parsable SCRIPT`; returns the job id. Throws
-  // SubmitRefused when sbatch exits non-zero, EnvironmentError when the site is
-  // unreachable (the job may or may not exist then: look it up by name).
+  // SubmitDeferred when sbatch refused for a passing reason (passing_refusal), SubmitRefused
+  // when it refused for good, EnvironmentError when the site or the controller could not be
+  // reached (the job may or may not exist then: look it up by name).
   std::string submit(const std::string& script_path, const std::vector<std::string>& dirs);
 
   // The state of `job_ids` and the size/mtime of `files`, in one command when slurmdbd is

@@ -51,10 +51,10 @@ bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::Re
   if (now && now->size <= m.offset) return false;
   auto text = t.get_file(m.remote, m.offset);
   if (!text || text->empty()) return false;
+  // Copies of logs are private like the engine's own (engine/core/private_files.hpp).
   std::error_code ec;
   create_private_directories(m.local.parent_path(), ec);
   create_private_file(m.local, ec);
-  // Copies of logs are private like the engine's own (engine/core/private_files.hpp).
   std::ofstream out(m.local, std::ios::binary | (m.offset == 0 ? std::ios::trunc : std::ios::app));
   out.write(text->data(), static_cast<std::streamsize>(text->size()));
   if (!out) throw EnvironmentError("cannot write " + m.local.string() + " (disk full?)");
@@ -71,13 +71,14 @@ std::string strip_slash(std::string s) {
 }  // namespace
 
 struct SlurmExecutor::Job {
-  enum class Stage { kStagingIn, kSubmitting, kLookingUp, kInSlurm, kStagingOut };
+  enum class Stage { kStagingIn, kSubmitting, kDeferred, kLookingUp, kInSlurm, kStagingOut };
   run::LaunchSpec spec;
   std::string name;
   std::string script;
   std::string job_id;
   Stage stage = Stage::kSubmitting;
   bool reattached = false;
+  int deferrals = 0;                       // times sbatch put this submission off (SubmitDeferred)
   Phase reported = Phase::kPending;        // the phase last reported to the controller
   Clock::time_point since = Clock::now();  // submitted or re-attached
   EpochMs since_wall = now_ms();
@@ -321,34 +322,53 @@ void SlurmExecutor::submit(std::shared_ptr<Job> job) {
                                          run_dir(job->spec.key.run_id)};
   struct Result {
     std::string job_id, error;
-    bool refused = false;
+    bool refused = false, deferred = false;
   };
-  offload(
   std::string secret_env;  // `export NAME=value` lines of the task's secret env values
   for (const auto& k : job->spec.secret_env)
     if (auto it = job->spec.env.find(k); it != job->spec.env.end())
       secret_env += "export " + k + "=" + shell_quote(it->second) + "\n";
   const std::string env_path = remote_base(job->spec.key) + ".env";
+  offload(
       [this, script_path, dirs, script = job->script, secret_env, env_path]() -> Result {
         try {
-          transport_->put_file(script_path, script, kPrivateFileMode);
           if (!secret_env.empty()) transport_->put_file(env_path, secret_env, kPrivateFileMode);
-          return {client_.submit(script_path, dirs), "", false};
+          transport_->put_file(script_path, script, kPrivateFileMode);
+          return {client_.submit(script_path, dirs), "", false, false};
+        } catch (const SubmitDeferred& e) {
+          return {"", e.what(), false, true};
         } catch (const SubmitRefused& e) {
-          return {"", e.what(), true};
+          return {"", e.what(), true, false};
         } catch (const std::exception& e) {
-          return {"", e.what(), false};
+          return {"", e.what(), false, false};
         }
       },
       [this, job](Result r) {
-        on_submitted(job, std::move(r.job_id), std::move(r.error), r.refused);
+        on_submitted(job, std::move(r.job_id), std::move(r.error), r.refused, r.deferred);
       });
 }
 
 void SlurmExecutor::on_submitted(const std::shared_ptr<Job>& job, std::string job_id,
-                                 std::string error, bool refused) {
+                                 std::string error, bool refused, bool deferred) {
   stats_.submits++;
   if (jobs_.count(job->spec.key) == 0) return;
+  if (deferred) {
+    // A submit limit or a full controller: Slurm made no job. Wait (doubling, capped) and
+    // submit the same script again; a cancel meanwhile ends it at once (cancel()).
+    stats_.deferrals++;
+    auto delay = options_.defer_first;
+    for (int i = 0; i < job->deferrals && delay < options_.defer_cap; ++i)
+      delay *= 2;
+    delay = std::min(delay, options_.defer_cap);
+    job->deferrals++;
+    job->stage = Job::Stage::kDeferred;
+    say(job->name + ": " + error + "; submitting again in " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) + " s");
+    return after(delay, [this, job] {
+      if (jobs_.count(job->spec.key) == 0 || job->stage != Job::Stage::kDeferred) return;
+      submit(job);
+    });
+  }
   if (refused) {
     ExecEvent e;
     e.key = job->spec.key;
@@ -465,6 +485,7 @@ void SlurmExecutor::cancel(const AttemptKey& key, run::CancelReason reason) {
   if (!job->cancel_reason) job->cancel_reason = reason;
   if (job->stage == Job::Stage::kStagingIn) job->stop_staging->store(true);
   if (job->stage == Job::Stage::kInSlurm && !job->cancel_sent) send_cancel(job);
+  if (job->stage == Job::Stage::kDeferred) return submit(job);  // ends it: nothing in Slurm
   // kSubmitting / kLookingUp: cancelled as soon as the job id is known.
 }
 

@@ -62,6 +62,11 @@ struct SlurmExecutorOptions {
   // Submission retries when the site cannot be reached (the transport reconnects inside
   // each call; this is the pause between whole calls).
   std::chrono::milliseconds submit_retry{std::chrono::seconds(5)};
+  // A submission sbatch refused for a passing reason (a MaxSubmitJobs limit, SubmitDeferred)
+  // waits and is tried again: first after `defer_first`, then twice as long each time, at
+  // most `defer_cap`. It never fails the try.
+  std::chrono::milliseconds defer_first{std::chrono::seconds(15)};
+  std::chrono::milliseconds defer_cap{std::chrono::minutes(5)};
   int log_tail_lines = 20;
   ClientOptions client;
   // Site-level news (connection lost/back, accounting down/back), called on the io thread.
@@ -101,7 +106,8 @@ class SlurmExecutor : public run::Executor {
     int polls = 0;           // poll round trips
     int fallback_polls = 0;  // of which sacct failed and squeue/scontrol answered
     int submits = 0;
-    int lookups = 0;  // re-attach by name
+    int deferrals = 0;  // submissions sbatch put off (SubmitDeferred)
+    int lookups = 0;    // re-attach by name
     int cancels = 0;
     int fetches = 0;  // files copied back
   };
@@ -121,7 +127,7 @@ class SlurmExecutor : public run::Executor {
   void stage_out(std::shared_ptr<Job> job, run::ExecEvent e);
   void submit(std::shared_ptr<Job> job);
   void on_submitted(const std::shared_ptr<Job>& job, std::string job_id, std::string error,
-                    bool refused);
+                    bool refused, bool deferred);
   void look_up(std::shared_ptr<Job> job, int attempt);
   void send_cancel(const std::shared_ptr<Job>& job);
   void arm_poll();

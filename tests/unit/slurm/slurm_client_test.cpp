@@ -97,3 +97,42 @@ TEST(SlurmClient, FindByNamesPrefersTheNewestJob) {
   EXPECT_EQ(found["flow.r.a.1"].job_id, "11");
   EXPECT_EQ(t.commands().size(), 1u);
 }
+
+TEST(SlurmClient, SubmitLimitsAndAFullControllerArePassingRefusals) {
+  EXPECT_EQ(passing_refusal("sbatch: error: AssocMaxSubmitJobLimit\nsbatch: error: Batch job "
+                            "submission failed: Job violates accounting/QOS policy"),
+            "AssocMaxSubmitJobLimit");
+  EXPECT_EQ(passing_refusal("sbatch: error: QOSMaxSubmitJobPerUserLimit\n"),
+            "QOSMaxSubmitJobPerUserLimit");
+  EXPECT_EQ(passing_refusal("sbatch: error: AssocGrpSubmitJobsLimit"), "AssocGrpSubmitJobsLimit");
+  EXPECT_EQ(passing_refusal("sbatch: error: Slurm temporarily unable to accept job, sleeping"),
+            "temporarily unable to accept job");
+  EXPECT_EQ(passing_refusal("sbatch: error: invalid partition specified: gpu"), "");
+  EXPECT_EQ(passing_refusal("sbatch: error: QOSMaxWallDurationPerJobLimit"), "");
+}
+
+TEST(SlurmClient, ASubmitLimitIsDeferredAndATimeoutIsUncertainNotRefused) {
+  FakeTransport t;
+  std::string err = "sbatch: error: QOSMaxSubmitJobPerUserLimit\n";
+  t.on_run([&](const std::string&) { return CommandResult{1, "", err}; });
+  SlurmClient c(t);
+  EXPECT_THROW(c.submit("/w/1.sbatch", {}), SubmitDeferred);
+  err = "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation\n";
+  try {
+    c.submit("/w/1.sbatch", {});
+    FAIL() << "no exception";
+  } catch (const SubmitRefused&) {
+    FAIL() << "a timeout may have created the job: it must be looked up, not refused";
+  } catch (const flow::EnvironmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("Socket timed out"), std::string::npos);
+  }
+  err = "sbatch: error: invalid partition specified: gpu\n";
+  try {
+    c.submit("/w/1.sbatch", {});
+    FAIL() << "no exception";
+  } catch (const SubmitDeferred&) {
+    FAIL() << "a bad partition does not pass by waiting";
+  } catch (const SubmitRefused& e) {
+    EXPECT_NE(std::string(e.what()).find("invalid partition"), std::string::npos);
+  }
+}

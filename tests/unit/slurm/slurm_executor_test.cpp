@@ -29,6 +29,7 @@ struct FakeSlurm {
   int next_id = 100;
   bool sacct_down = false;
   bool drop_next_sbatch_reply = false;  // sbatch runs, then the connection dies
+  int refuse_sbatch = 0;                // the next N sbatch calls hit a submit limit
 
   void set(int id, const std::string& state, const std::string& exit = "0:0") {
     std::lock_guard lock(mu);
@@ -38,7 +39,14 @@ struct FakeSlurm {
   CommandResult operator()(const std::string& cmd) {
     std::lock_guard lock(mu);
     CommandResult r;
-    if (auto p = cmd.find("sbatch --parsable "); p != std::string::npos) {
+    if (auto p = cmd.find("sbatch --parsable "); p != std::string::npos && refuse_sbatch > 0) {
+      --refuse_sbatch;  // what Slurm 22.05 prints with MaxSubmitJobs reached
+      r.exit_status = 1;
+      r.err =
+          "sbatch: error: AssocMaxSubmitJobLimit\nsbatch: error: Batch job submission failed: "
+          "Job violates accounting/QOS policy (job submit limit, user's size and/or time "
+          "limits)\n";
+    } else if (p != std::string::npos) {
       int id = next_id++;
       // the script path is .../logs/RUN/INSTANCE/TRY.sbatch; the job name is in the script,
       // but the path is enough to rebuild it here
@@ -111,6 +119,8 @@ struct Harness {
     o.fast = std::chrono::milliseconds(10);
     o.submit_retry = std::chrono::milliseconds(10);
     o.lookup_recheck = std::chrono::milliseconds(10);
+    o.defer_first = std::chrono::milliseconds(10);
+    o.defer_cap = std::chrono::milliseconds(40);
     ex = std::make_unique<SlurmExecutor>(
         io, site, std::move(fake),
         lamec::ModuleCatalog::load({std::filesystem::path(FLOW_SOURCE_DIR) / "sites/modules"}), o);
@@ -277,6 +287,36 @@ TEST(SlurmExecutor, ConnectionLostAroundSbatchLooksTheJobUpInsteadOfSubmittingTw
   ASSERT_TRUE(h.until([&] { return h.id_of("a") > 0; }));
   EXPECT_EQ(h.t->count("sbatch --parsable"), 1);
   EXPECT_EQ(h.id_of("a"), 100);
+}
+
+TEST(SlurmExecutor, ASubmitLimitDefersTheSubmissionInsteadOfFailingTheTry) {
+  Harness h;
+  h.slurm->refuse_sbatch = 3;
+  h.launch(h.spec("a"));
+  ASSERT_TRUE(h.until([&] { return h.id_of("a") > 0; }));
+  EXPECT_EQ(h.t->count("sbatch --parsable"), 4);
+  EXPECT_EQ(h.ex->stats().deferrals, 3);
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished), nullptr) << "a deferral ended the try";
+  h.slurm->set(h.id_of("a"), "COMPLETED");
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kSucceeded);
+}
+
+TEST(SlurmExecutor, CancelWhileDeferredEndsTheTryAtOnceAndSubmitsNothing) {
+  Harness h;
+  h.slurm->refuse_sbatch = 1000;
+  h.launch(h.spec("a"));
+  ASSERT_TRUE(h.until([&] { return h.ex->stats().deferrals >= 1; }));
+  h.ex->cancel(h.spec("a").key, run::CancelReason::kUser);
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kCancelled);
+  const int sbatches = h.t->count("sbatch --parsable");
+  // Longer than the deferral cap: a timer left behind would submit again here.
+  for (auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+       std::chrono::steady_clock::now() < end;)
+    h.io.run_one_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(h.t->count("sbatch --parsable"), sbatches);
+  EXPECT_EQ(h.id_of("a"), -1);
 }
 
 TEST(SlurmExecutor, SacctDownFallsBackToSqueueAndScontrol) {
