@@ -6,12 +6,14 @@
 #include <set>
 
 #include "engine/core/shell.hpp"
+#include "engine/core/suggest.hpp"
 
 namespace flow::slurm {
 
 namespace {
 
 constexpr std::string_view kSacctExit = "@@flow sacct-exit ";
+constexpr std::string_view kSqueueExit = "@@flow squeue-exit ";
 
 std::string first_line(const std::string& s) {
   auto text = s.substr(0, s.find('\n'));
@@ -178,17 +180,38 @@ std::map<std::string, JobRecord> SlurmClient::find_by_names(const std::vector<st
     auto it = by_name.find(rec.name);
     if (it == by_name.end() || newer_id(rec.job_id, it->second.job_id)) by_name[rec.name] = rec;
   };
-  // squeue knows a job the moment sbatch returns; sacct may lag but remembers longer.
-  auto q = query(squeue_by_names(names) + "; echo \"" + std::string(kSacctExit) + "0\"; " +
-                 sacct_by_names(names, options_.lookup_since));
+  // squeue knows a job the moment sbatch returns; sacct may lag but remembers longer. A
+  // name is "not found" only when both answered: squeue forgets an ended job after
+  // MinJobAge, so with sacct down a job that ran while the engine was away would look
+  // never submitted, and be submitted again.
+  auto q = query(squeue_by_names(names) + "; echo \"" + std::string(kSqueueExit) + "$?\"; " +
+                 sacct_by_names(names, options_.lookup_since) + "; echo \"" +
+                 std::string(kSacctExit) + "$?\"");
   std::string_view out = q.out;
-  auto m = out.find(kSacctExit);
-  std::string_view squeue_part = m == std::string_view::npos ? out : out.substr(0, m);
-  std::string_view sacct_part;
-  if (m != std::string_view::npos) {
-    auto nl = out.find('\n', m);
-    if (nl != std::string_view::npos) sacct_part = out.substr(nl + 1);
+  auto exit_after = [&](size_t marker, std::string_view tag) {
+    int code = -1;
+    if (marker == std::string_view::npos) return code;
+    auto digits = out.substr(marker + tag.size());
+    std::from_chars(digits.data(), digits.data() + digits.size(), code);
+    return code;
+  };
+  const auto sq = out.find(kSqueueExit);
+  const auto sa = sq == std::string_view::npos ? sq : out.find(kSacctExit, sq);
+  const int squeue_exit = exit_after(sq, kSqueueExit);
+  const int sacct_exit = exit_after(sa, kSacctExit);
+  if (squeue_exit != 0 || sacct_exit != 0) {
+    const std::string which = squeue_exit != 0 && sacct_exit != 0 ? "squeue and sacct"
+                              : squeue_exit != 0                  ? "squeue"
+                                                                  : "sacct";
+    throw EnvironmentError("cannot tell whether job " + join(names, ", ") + " exists on " + where_ +
+                           ": " + which + " failed" +
+                           (q.err.empty() ? std::string() : ": " + first_line(q.err)) +
+                           "; not submitting it again until Slurm can say");
   }
+  std::string_view squeue_part = out.substr(0, sq);
+  std::string_view sacct_part;
+  if (auto nl = out.find('\n', sq); nl != std::string_view::npos && nl < sa)
+    sacct_part = out.substr(nl + 1, sa - nl - 1);
   for (auto& rec : parse_squeue(squeue_part))
     keep(std::move(rec));
   for (auto& rec : parse_sacct(sacct_part)) {

@@ -4,6 +4,8 @@
 
 #include "../engine/cli.hpp"
 #include "cluster.hpp"
+#include "operators/slurm/slurm_client.hpp"
+#include "operators/transport/local_transport.hpp"
 
 using flow::test::Background;
 using flow::test::cluster;
@@ -118,4 +120,31 @@ system: localslurm
   EXPECT_NE(r.err.find("127.0.0.1"), std::string::npos) << r.err;
   auto runs = p.flow("runs --json");
   EXPECT_EQ(json::parse(runs.out, nullptr, false), json::array()) << runs.out << runs.err;
+}
+
+// The look-up by name that decides whether a job must be submitted again, against the real
+// Slurm: with slurmdbd stopped, sacct fails, and an ended job is soon in neither answer
+// (squeue forgets it after MinJobAge). The look-up must then say "cannot tell", never "no
+// such job": it needs both answers, whatever squeue still remembers.
+TEST(SlurmOutage, LookUpByNameWithAccountingDownIsAnErrorNotNoSuchJob) {
+  const std::string name = "flow." + unique_run_id("lookup") + ".a.1";
+  auto submitted = flow::test::sh("sbatch --parsable -J " + name + " -o /dev/null --wrap true");
+  ASSERT_EQ(submitted.code, 0) << submitted.out;
+  ASSERT_EQ(flow::test::sacct_state(name), "COMPLETED\n");
+
+  flow::transport::LocalTransport local;
+  flow::slurm::SlurmClient client(local);
+  ASSERT_EQ(client.find_by_names({name}).count(name), 1u) << "sacct knows the job";
+
+  Restore restore("start-slurmdbd");
+  auto stop = cluster("stop-slurmdbd");
+  ASSERT_EQ(stop.code, 0) << stop.out;
+  try {
+    (void)client.find_by_names({name});
+    FAIL() << "sacct failed and the look-up answered anyway: a job gone from squeue would be "
+              "submitted again";
+  } catch (const flow::EnvironmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("sacct failed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+  }
 }

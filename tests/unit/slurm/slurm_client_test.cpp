@@ -87,8 +87,9 @@ TEST(SlurmClient, FindByNamesPrefersTheNewestJob) {
   FakeTransport t;
   t.on_run([](const std::string&) {
     return CommandResult{0,
-                         "11|flow.r.a.1|PENDING|Priority\n@@flow sacct-exit 0\n"
-                         "10|flow.r.a.1|CANCELLED by 0|0:15|x|y\n11|flow.r.a.1|PENDING|0:0|x|y\n",
+                         "11|flow.r.a.1|PENDING|Priority\n@@flow squeue-exit 0\n"
+                         "10|flow.r.a.1|CANCELLED by 0|0:15|x|y\n11|flow.r.a.1|PENDING|0:0|x|y\n"
+                         "@@flow sacct-exit 0\n",
                          ""};
   });
   SlurmClient c(t);
@@ -135,4 +136,33 @@ TEST(SlurmClient, ASubmitLimitIsDeferredAndATimeoutIsUncertainNotRefused) {
   } catch (const SubmitRefused& e) {
     EXPECT_NE(std::string(e.what()).find("invalid partition"), std::string::npos);
   }
+}
+
+// Regression (issue 15): with slurmdbd down, sacct's failure was read as "no such job";
+// squeue forgets ended jobs after MinJobAge, so a job that ran while the engine was away
+// looked never submitted and was submitted again.
+TEST(SlurmClient, FindByNamesIsAnErrorNotNothingFoundWhenSacctOrSqueueFails) {
+  FakeTransport t;
+  std::string out;
+  std::string err;
+  t.on_run([&](const std::string&) { return CommandResult{0, out, err}; });
+  SlurmClient c(t);
+  out = "@@flow squeue-exit 0\n@@flow sacct-exit 1\n";
+  err = "sacct: error: Problem talking to the database: Connection refused\n";
+  try {
+    c.find_by_names({"flow.r.a.1"});
+    FAIL() << "a failed sacct counted as an answer";
+  } catch (const flow::EnvironmentError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("cannot tell whether job flow.r.a.1 exists"), std::string::npos) << m;
+    EXPECT_NE(m.find("sacct failed: sacct: error: Problem talking"), std::string::npos) << m;
+  }
+  out = "@@flow squeue-exit 1\n@@flow sacct-exit 0\n";
+  err = "squeue: error: Unable to contact slurm controller (connect failure)\n";
+  EXPECT_THROW(c.find_by_names({"flow.r.a.1"}), flow::EnvironmentError);
+  out = "";  // the shell died before either marker
+  EXPECT_THROW(c.find_by_names({"flow.r.a.1"}), flow::EnvironmentError);
+  out = "@@flow squeue-exit 0\n@@flow sacct-exit 0\n";
+  err = "";
+  EXPECT_TRUE(c.find_by_names({"flow.r.a.1"}).empty());
 }

@@ -30,6 +30,7 @@ struct FakeSlurm {
   bool sacct_down = false;
   bool drop_next_sbatch_reply = false;  // sbatch runs, then the connection dies
   int refuse_sbatch = 0;                // the next N sbatch calls hit a submit limit
+  bool squeue_forgets_ended = false;    // as after MinJobAge: ended jobs only in sacct
 
   void set(int id, const std::string& state, const std::string& exit = "0:0") {
     std::lock_guard lock(mu);
@@ -71,6 +72,21 @@ struct FakeSlurm {
           r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|" + j.exit + "|x|y\n";
         r.out += "@@flow sacct-exit 0\n";
       }
+    } else if (cmd.rfind("squeue", 0) == 0 && cmd.find("sacct") != std::string::npos) {
+      // Look-up by name: squeue, then sacct, each followed by its exit status.
+      for (const auto& [id, j] : jobs) {
+        const bool ended = j.state != "PENDING" && j.state != "RUNNING";
+        if (cmd.find(j.name) != std::string::npos && !(ended && squeue_forgets_ended))
+          r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|None\n";
+      }
+      r.out += "@@flow squeue-exit 0\n";
+      if (!sacct_down) {
+        for (const auto& [id, j] : jobs)
+          if (cmd.find(j.name) != std::string::npos)
+            r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|" + j.exit + "|x|y\n";
+      }
+      r.out += "@@flow sacct-exit " + std::string(sacct_down ? "1" : "0") + "\n";
+      if (sacct_down) r.err = "sacct: error: Connection refused\n";
     } else if (cmd.rfind("squeue", 0) == 0) {
       for (const auto& [id, j] : jobs) {
         if (cmd.find("--name=") == std::string::npos || cmd.find(j.name) != std::string::npos)
@@ -264,6 +280,30 @@ TEST(SlurmExecutor, ReattachWithNothingInSlurmIsLostAfterLookingTwice) {
   ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
   EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kLost);
   EXPECT_EQ(h.ex->stats().lookups, 2);
+  EXPECT_EQ(h.t->count("sbatch"), 0);
+}
+
+// Regression (issue 15): a job that ran while the engine was away, with accounting down
+// and the job gone from squeue, was declared never submitted and submitted again.
+TEST(SlurmExecutor, ReattachWhileAccountingIsDownWaitsForItInsteadOfSubmittingAgain) {
+  Harness h;
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->jobs[7] = {"flow.r.a.1", "COMPLETED", "0:0"};
+    h.slurm->sacct_down = true;
+    h.slurm->squeue_forgets_ended = true;
+  }
+  h.ex->reattach(h.spec("a"), run::AttemptHandle{0, 0, "", "flow.r.a.1", ""});
+  ASSERT_TRUE(h.until([&] { return h.ex->stats().lookups >= 4; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished), nullptr) << "declared lost while unsure";
+  EXPECT_EQ(h.t->count("sbatch"), 0);
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->sacct_down = false;
+  }
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kSucceeded);
+  EXPECT_EQ(h.id_of("a"), 7);
   EXPECT_EQ(h.t->count("sbatch"), 0);
 }
 
