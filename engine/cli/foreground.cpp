@@ -17,7 +17,7 @@ namespace flow::cli {
 
 int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
                         const dag::Dag& dag, const state::RunRecord& record, int parallelism,
-                        bool print_result, bool insert) {
+                        bool print_result, bool insert, const std::function<void()>& on_recorded) {
   boost::asio::io_context io;
   const bool tty = !g.json && ::isatty(STDOUT_FILENO);
   ProgressPrinter progress(g.json ? stderr : stdout, tty);
@@ -36,6 +36,7 @@ int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site:
                   dag.tasks.size());
     std::fflush(stdout);
   }
+  if (on_recorded) on_recorded();
   std::optional<runtime::RunDriver::Finished> result;
   driver.start(dag, record, &progress, [&](const runtime::RunDriver::Finished& f) {
     result = f;

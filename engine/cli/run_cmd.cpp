@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "engine/cli/app.hpp"
+#include "engine/cli/detach.hpp"
 #include "engine/cli/foreground.hpp"
 #include "engine/cli/render.hpp"
 #include "engine/cli/wiring.hpp"
@@ -102,6 +103,10 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
         ->check(CLI::Range(1, 100000));
     cmd->add_option("--run-id", run_id, "Run id (default: DAG-TIMESTAMP-XXXX)");
     cmd->add_flag("--dry-run", dry, "Validate and print the plan; run nothing");
+    auto& detach_flag = ov.add<bool>(false);
+    cmd->add_flag("--detach", detach_flag,
+                  "Go on in the background once the run is recorded; print its id and return "
+                  "(output in $FLOW_HOME/runs/RUN/console.log)");
     cmd->callback([&] {
       action = [&]() -> int {
         auto sites = load_sites();
@@ -121,17 +126,28 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
         }
         // A secret that cannot be read stops here, before any run is created.
         (void)run::read_secrets(dag);
-        auto store = state::Store::open(g.db_path());
-        state::RunRecord r =
-            new_run_record(dag, run_id.empty() ? new_run_id(dag.name) : run_id, g.home(), jobs);
-        set_manual_dates(r, dag, schedule::now());
-        if (store->get_run(r.id)) {
-          throw InputError(
-              SourceLocation{},
-              "--run-id '" + r.id + "' is already taken; resume it with: flow resume " + r.id);
+        const std::string id = run_id.empty() ? new_run_id(dag.name) : run_id;
+        auto taken = [&](state::Store& store) {
+          if (store.get_run(id)) {
+            throw InputError(SourceLocation{}, "--run-id '" + id +
+                                                   "' is already taken; resume it with: flow "
+                                                   "resume " +
+                                                   id);
+          }
+        };
+        std::optional<Detached> background;
+        if (detach_flag) {
+          taken(*state::Store::open(g.db_path()));  // closed again: no connection across fork
+          background = detach(g.home() / "runs" / id / "console.log", id, g.json);
         }
+        auto store = state::Store::open(g.db_path());
+        state::RunRecord r = new_run_record(dag, id, g.home(), jobs);
+        set_manual_dates(r, dag, schedule::now());
+        taken(*store);
         return drive_in_foreground(g, *store, sites, dag, r, jobs, /*print_result=*/true,
-                                   /*insert=*/true);
+                                   /*insert=*/true, [&] {
+                                     if (background) background->started();
+                                   });
       };
     });
   }
@@ -226,12 +242,24 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
     cmd->add_flag(
         "--force", force,
         "Take the run over even from an engine that still looks alive (it is fenced out)");
+    auto& detach_flag = ov.add<bool>(false);
+    cmd->add_flag("--detach", detach_flag,
+                  "Go on in the background once the run is taken over; print its id and "
+                  "return (output in $FLOW_HOME/runs/RUN/console.log)");
     cmd->callback([&] {
       action = [&]() -> int {
         auto store = state::Store::open_existing(g.db_path());
         auto run = require_run(*store, id);
         dag::Dag dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
         dag.params = run.params;
+        std::optional<Detached> background;
+        if (detach_flag && run.state != state::RunState::kSucceeded) {
+          (void)run::read_secrets(dag);  // as below, but while the user still sees the error
+          store.reset();                 // no connection across fork
+          background = detach(g.home() / "runs" / id / "console.log", id, g.json);
+          store = state::Store::open_existing(g.db_path());
+          run = require_run(*store, id);
+        }
         try {
           run = take_over(*store, id, force, [&](state::RunRecord& r) {
                   if (r.state == state::RunState::kSucceeded) {
@@ -251,6 +279,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
         if (jobs) run.parallelism = jobs;
         if (!g.json) std::printf("resuming run %s of %s\n", id.c_str(), dag.name.c_str());
         std::fflush(stdout);
+        if (background) background->started();
         return drive_in_foreground(g, *store, load_sites(), dag, run, run.parallelism);
       };
     });
