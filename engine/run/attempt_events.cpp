@@ -41,8 +41,18 @@ void RunController::apply(ExecEvent e) {
       if (!e.handle.job_name.empty()) r.job_name = e.handle.job_name;
       t.job_id = r.job_id;
       t.job_name = r.job_name;
-      // The job id is a column of its own (status, progress lines); no message repeats it.
-      if (r.state != TaskState::kPending) set_state(r, TaskState::kPending);
+      if (r.state == TaskState::kRunning) {
+        // The scheduler requeued a job that ran: it waits in the queue again, and its
+        // `timeout` counts from when it runs again (kRunning), not through the wait.
+        if (auto tt = timeouts_.find(r.id); tt != timeouts_.end()) {
+          tt->second->cancel();
+          timeouts_.erase(tt);
+        }
+        set_state(r, TaskState::kPending, e.message);
+      } else if (r.state != TaskState::kPending) {
+        // The job id is a column of its own (status, progress lines); no message repeats it.
+        set_state(r, TaskState::kPending);
+      }
       table_.touch(r.id);
       return;
     case K::kRunning:

@@ -113,7 +113,9 @@ struct ExecEvent {
   int exit_code = 0;
   int signal = 0;
   std::string native_state;  // e.g. Slurm "OUT_OF_MEMORY"; decides retry_on
-  std::string message;       // human-readable reason, e.g. "exit code 3" + log tail
+  // Human-readable reason, e.g. "exit code 3" + log tail. Also on kSubmitted for a job the
+  // scheduler put back in its queue after it ran ("requeued by Slurm (...)").
+  std::string message;
 };
 
 enum class CancelReason { kUser, kTimeout, kShutdown };

@@ -135,12 +135,34 @@ PollResult SlurmClient::poll(const std::vector<std::string>& job_ids,
   if (job_ids.empty()) return result;
   if (sacct_exit == 0) {
     result.source = "sacct";
+    confirm_requeues(result.jobs);
     return result;
   }
   result.accounting_error = first_line(r.err);
   result.source = "squeue+scontrol";
   result.jobs = query_controller(job_ids);
   return result;
+}
+
+void SlurmClient::confirm_requeues(std::map<std::string, JobRecord>& jobs) {
+  std::vector<std::string> maybe;
+  for (const auto& [id, rec] : jobs)
+    if (rec.status.state == "NODE_FAIL" || rec.status.state == "PREEMPTED") maybe.push_back(id);
+  if (maybe.empty()) return;
+  // sacct shows NODE_FAIL or PREEMPTED for a few seconds after slurmctld has already put
+  // the job back in the queue (JobRequeue, PreemptMode=REQUEUE): the controller knows.
+  auto r = query(squeue_all());
+  if (r.exit_status != 0) {  // cannot tell yet: not final this time, ask again next poll
+    for (const auto& id : maybe)
+      jobs.erase(id);
+    return;
+  }
+  std::set<std::string> wanted(maybe.begin(), maybe.end());
+  for (auto& rec : parse_squeue(r.out)) {
+    if (!wanted.count(rec.job_id) || rec.status.phase == Phase::kFinished) continue;
+    rec.reason = "requeued after " + jobs[rec.job_id].status.state;
+    jobs[rec.job_id] = std::move(rec);
+  }
 }
 
 std::map<std::string, JobRecord> SlurmClient::query_controller(

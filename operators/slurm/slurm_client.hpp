@@ -68,7 +68,8 @@ class SlurmClient {
   std::string submit(const std::string& script_path, const std::vector<std::string>& dirs);
 
   // The state of `job_ids` and the size/mtime of `files`, in one command when slurmdbd is
-  // up. `since` is sacct's --starttime (e.g. the earliest submit time, minus a margin).
+  // up (plus one squeue when sacct says NODE_FAIL or PREEMPTED: confirm_requeues). `since`
+  // is sacct's --starttime (e.g. the earliest submit time, minus a margin).
   PollResult poll(const std::vector<std::string>& job_ids, const std::vector<std::string>& files,
                   const std::string& since);
 
@@ -78,6 +79,11 @@ class SlurmClient {
 
   // scancel; an already finished job is not an error.
   void cancel(const std::vector<std::string>& job_ids);
+
+  // Jobs sacct reports NODE_FAIL or PREEMPTED that slurmctld has requeued: replaced by
+  // squeue's record (pending, reason "requeued after NODE_FAIL"). If squeue fails they are
+  // dropped from `jobs` for this poll (not final until the controller can say).
+  void confirm_requeues(std::map<std::string, JobRecord>& jobs);
 
   // squeue, then scontrol for what squeue does not show; used by poll() when sacct fails.
   std::map<std::string, JobRecord> query_controller(const std::vector<std::string>& job_ids);

@@ -677,6 +677,23 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       e.kind = ExecEvent::Kind::kRunning;
       e.handle.job_id = s.job_id;
       emit(std::move(e));
+    } else if (st.phase == Phase::kPending && job->reported == Phase::kRunning) {
+      // Slurm put the job back in the queue (scontrol requeue, preemption, a failed node):
+      // the same job runs again later. Follow it; its log starts over.
+      job->reported = Phase::kPending;
+      job->log = Mirror{job->log.remote, job->log.local};
+      log::info(s.key.instance_id + ": Slurm job " + s.job_id + " requeued (" +
+                    (rec->second.reason.empty() ? st.state : rec->second.reason) + ")",
+                s.key.run_id);
+      ExecEvent e;
+      e.key = s.key;
+      e.kind = ExecEvent::Kind::kSubmitted;
+      e.handle.job_id = s.job_id;
+      e.handle.job_name = job->name;
+      e.message = "requeued by Slurm (" +
+                  (rec->second.reason.empty() ? st.state : rec->second.reason) +
+                  "); waits in the queue to run again";
+      emit(std::move(e));
     } else if (st.phase == Phase::kPending && job->reported == Phase::kUnknown) {
       job->reported = Phase::kPending;
     } else if (st.phase == Phase::kFinished) {

@@ -55,6 +55,10 @@ class FakeExecutor : public run::Executor {
   }
   // A queued attempt (queue_first) leaves the queue and runs, like a Slurm job starting.
   void start_running(const run::AttemptKey& key) { post(key, run::ExecEvent::Kind::kRunning); }
+  // The scheduler put a running job back in its queue (a Slurm requeue).
+  void requeue(const run::AttemptKey& key, const std::string& why) {
+    post(key, run::ExecEvent::Kind::kSubmitted, "requeued by Slurm (" + why + ")");
+  }
 
   // Ends the oldest attempt in flight.
   void finish_oldest(run::Outcome outcome = run::Outcome::kSucceeded) {
@@ -70,10 +74,11 @@ class FakeExecutor : public run::Executor {
   bool queue_first = false;  // attempts are submitted (queued) first, like Slurm jobs
 
  private:
-  void post(const run::AttemptKey& key, run::ExecEvent::Kind kind) {
+  void post(const run::AttemptKey& key, run::ExecEvent::Kind kind, std::string message = "") {
     run::ExecEvent e;
     e.key = key;
     e.kind = kind;
+    e.message = std::move(message);
     if (kind == run::ExecEvent::Kind::kStarted) e.handle.pid = 4242;
     if (kind != run::ExecEvent::Kind::kStarted) e.handle.job_id = "77";
     boost::asio::post(io_, [this, e] { emit(e); });

@@ -164,3 +164,38 @@ tasks:
   ASSERT_EQ(r.ex.cancels.size(), 1u);
   EXPECT_EQ(r.ex.cancels[0].second, run::CancelReason::kTimeout);
 }
+
+// A Slurm requeue puts a running try back in the queue: it shows `pending` with why, and its
+// timeout counts again from when it runs again, not through the second queue wait.
+TEST(ControllerClock, ARequeuedJobWaitsPendingAndItsTimeoutStartsOverWhenItRunsAgain) {
+  Controlled r(R"(dag: r
+tasks:
+  - id: a
+    timeout: 10m
+    run: train
+)",
+               /*queue_first=*/true);
+  const auto key = r.ex.launched[0].key;
+  r.ex.start_running(key);
+  r.settle();
+  r.time.advance(8min);
+  r.settle();
+  r.ex.requeue(key, "NODE_FAIL");
+  r.settle();
+  EXPECT_EQ(r.state("a"), TaskState::kPending);
+  EXPECT_EQ(r.store->get_instance("r1", "a")->message, "requeued by Slurm (NODE_FAIL)");
+  r.time.advance(1h);  // waits in the queue again
+  r.settle();
+  EXPECT_TRUE(r.ex.cancels.empty()) << "the timeout ran on through the requeue";
+  r.ex.start_running(key);
+  r.settle();
+  EXPECT_EQ(r.state("a"), TaskState::kRunning);
+  EXPECT_EQ(r.store->get_instance("r1", "a")->try_number, 1);
+  r.time.advance(9min + 59s);
+  r.settle();
+  EXPECT_TRUE(r.ex.cancels.empty());
+  r.time.advance(1s);
+  r.settle();
+  ASSERT_EQ(r.ex.cancels.size(), 1u);
+  EXPECT_EQ(r.ex.cancels[0].second, run::CancelReason::kTimeout);
+}

@@ -166,3 +166,29 @@ TEST(SlurmClient, FindByNamesIsAnErrorNotNothingFoundWhenSacctOrSqueueFails) {
   err = "";
   EXPECT_TRUE(c.find_by_names({"flow.r.a.1"}).empty());
 }
+
+// sacct says NODE_FAIL or PREEMPTED for a few seconds after slurmctld has requeued the job
+// (measured on the test cluster: 4 s); squeue then already has it pending.
+TEST(SlurmClient, ANodeFailureThatSlurmRequeuedIsPendingNotFinished) {
+  FakeTransport t;
+  std::string queue = "5|flow.r.a.1|PENDING|BeginTime\n6|flow.r.b.1|NODE_FAIL|None\n";
+  int squeue_exit = 0;
+  t.on_run([&](const std::string& cmd) {
+    if (cmd.rfind("sacct", 0) == 0)
+      return CommandResult{0,
+                           "5|flow.r.a.1|NODE_FAIL|0:0|x|y\n6|flow.r.b.1|NODE_FAIL|0:0|x|y\n"
+                           "7|flow.r.c.1|PREEMPTED|0:0|x|y\n@@flow sacct-exit 0\n",
+                           ""};
+    return CommandResult{squeue_exit, queue, ""};
+  });
+  SlurmClient c(t);
+  auto p = c.poll({"5", "6", "7"}, {}, "now-1days");
+  EXPECT_EQ(p.jobs["5"].status.phase, Phase::kPending);
+  EXPECT_EQ(p.jobs["5"].reason, "requeued after NODE_FAIL");
+  EXPECT_EQ(p.jobs["6"].status.state, "NODE_FAIL");  // the controller says it ended
+  EXPECT_EQ(p.jobs["7"].status.state, "PREEMPTED");  // forgotten by the controller: ended
+  EXPECT_EQ(t.count("squeue"), 1);
+  squeue_exit = 1;  // the controller cannot say: not final this time
+  p = c.poll({"5", "6", "7"}, {}, "now-1days");
+  EXPECT_EQ(p.jobs.count("5") + p.jobs.count("6") + p.jobs.count("7"), 0u);
+}

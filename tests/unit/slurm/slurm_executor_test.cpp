@@ -23,6 +23,7 @@ namespace {
 struct FakeSlurm {
   struct Job {
     std::string name, state = "PENDING", exit = "0:0";
+    std::string queue_state;  // what squeue says, when it differs from sacct (a requeue)
   };
   std::mutex mu;
   std::map<int, Job> jobs;
@@ -89,8 +90,9 @@ struct FakeSlurm {
       if (sacct_down) r.err = "sacct: error: Connection refused\n";
     } else if (cmd.rfind("squeue", 0) == 0) {
       for (const auto& [id, j] : jobs) {
+        const std::string& st = j.queue_state.empty() ? j.state : j.queue_state;
         if (cmd.find("--name=") == std::string::npos || cmd.find(j.name) != std::string::npos)
-          r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|None\n";
+          r.out += std::to_string(id) + "|" + j.name + "|" + st + "|None\n";
       }
       r.out += "@@flow sacct-exit 0\n";
     } else if (cmd.rfind("scancel", 0) == 0) {
@@ -289,7 +291,7 @@ TEST(SlurmExecutor, ReattachWhileAccountingIsDownWaitsForItInsteadOfSubmittingAg
   Harness h;
   {
     std::lock_guard lock(h.slurm->mu);
-    h.slurm->jobs[7] = {"flow.r.a.1", "COMPLETED", "0:0"};
+    h.slurm->jobs[7] = {"flow.r.a.1", "COMPLETED", "0:0", ""};
     h.slurm->sacct_down = true;
     h.slurm->squeue_forgets_ended = true;
   }
@@ -307,11 +309,58 @@ TEST(SlurmExecutor, ReattachWhileAccountingIsDownWaitsForItInsteadOfSubmittingAg
   EXPECT_EQ(h.t->count("sbatch"), 0);
 }
 
+// A running job that Slurm requeues (sacct still says NODE_FAIL while squeue has it pending
+// again) is followed: reported pending again with why, then running, then its end; never a
+// failure, never a second sbatch.
+TEST(SlurmExecutor, ARequeuedJobIsFollowedAsTheSameTry) {
+  Harness h;
+  h.launch(h.spec("a"));
+  ASSERT_TRUE(h.until([&] { return h.id_of("a") > 0; }));
+  const int id = h.id_of("a");
+  h.slurm->set(id, "RUNNING");
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kRunning) != nullptr; }));
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->jobs[id].state = "NODE_FAIL";
+    h.slurm->jobs[id].exit = "0:0";
+    h.slurm->jobs[id].queue_state = "PENDING";
+  }
+  auto requeued = [&] {
+    int n = 0;
+    for (const auto& e : h.events)
+      n += e.kind == ExecEvent::Kind::kSubmitted;
+    return n == 2;
+  };
+  ASSERT_TRUE(h.until(requeued));
+  const auto* again = h.last("a", ExecEvent::Kind::kSubmitted);
+  EXPECT_NE(again->message.find("requeued by Slurm (requeued after NODE_FAIL)"), std::string::npos)
+      << again->message;
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished), nullptr);
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->jobs[id].queue_state.clear();
+  }
+  h.slurm->set(id, "COMPLETED");
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kSucceeded);
+  EXPECT_EQ(h.t->count("sbatch --parsable"), 1);
+}
+
+TEST(SlurmExecutor, ANodeFailureSlurmDidNotRequeueIsAFailure) {
+  Harness h;
+  h.launch(h.spec("a"));
+  ASSERT_TRUE(h.until([&] { return h.id_of("a") > 0; }));
+  h.slurm->set(h.id_of("a"), "NODE_FAIL");  // squeue says the same: it ended
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished)->native_state, "NODE_FAIL");
+  EXPECT_NE(h.last("a", ExecEvent::Kind::kFinished)->outcome, Outcome::kSucceeded);
+}
+
 TEST(SlurmExecutor, ReattachWithJobIdFollowsTheJob) {
   Harness h;
   {
     std::lock_guard lock(h.slurm->mu);
-    h.slurm->jobs[9] = {"flow.r.a.1", "COMPLETED", "0:0"};
+    h.slurm->jobs[9] = {"flow.r.a.1", "COMPLETED", "0:0", ""};
   }
   h.ex->reattach(h.spec("a"), run::AttemptHandle{0, 0, "9", "flow.r.a.1", ""});
   ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
