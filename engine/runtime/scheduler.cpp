@@ -1,11 +1,14 @@
 #include "engine/runtime/scheduler.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include "engine/core/clock.hpp"
 #include "engine/core/duration.hpp"
+#include "engine/dag/loader.hpp"
 #include "engine/run/ownership.hpp"
+#include "engine/run/resume.hpp"
 #include "engine/runtime/new_run.hpp"
 #include "engine/schedule/catchup.hpp"
 #include "engine/schedule/clock.hpp"
@@ -81,6 +84,7 @@ void Scheduler::tick() {
   for (const auto& [_, f] : folder_.files()) {
     if (!folder_.usable(f) || !f.dag->schedule) continue;
     try {
+      resume_orphans(*f.dag);
       schedule_dag(f, now);
       if (auto n = timetable_of(*f.dag)->next_fire(now); n && (!next || *n < *next)) next = n;
     } catch (const Error& e) {
@@ -88,6 +92,7 @@ void Scheduler::tick() {
       std::fprintf(stderr, "flow scheduler: dag %s: %s\n", f.dag->name.c_str(), e.what());
     }
   }
+  first_tick_ = false;
   std::fflush(stdout);
   if (options_.once) return;
   auto delay = options_.poll;
@@ -199,6 +204,46 @@ void Scheduler::schedule_dag(const DagFile& file, Instant now) {
         store_.update_run(r);
       } catch (const Error&) {
       }
+    }
+  }
+}
+
+void Scheduler::resume_orphans(const dag::Dag& dag) {
+  std::vector<state::RunRecord> candidates =
+      store_.runs_in_state(dag.name, state::RunState::kRunning);
+  if (first_tick_) {
+    for (auto& r : store_.runs_in_state(dag.name, state::RunState::kInterrupted))
+      candidates.push_back(std::move(r));
+  }
+  const auto active = driver_.active_ids();
+  const run::EngineIdentity& me = run::EngineIdentity::self();
+  for (const auto& r : candidates) {
+    if (r.id.rfind(dag.name + "-scheduled-", 0) != 0) continue;  // not a scheduled run
+    if (std::find(active.begin(), active.end(), r.id) != active.end()) continue;
+    const auto owner = run::owner_of(r, me, now_ms(), run::default_stale_after());
+    if (owner.state == run::OwnerState::kLive || owner.state == run::OwnerState::kThisEngine)
+      continue;
+    run::Takeover t;
+    try {
+      t = run::take_run(store_, r.id, me, {},
+                        [&](state::RunRecord&) { run::prepare_resume(store_, r.id); });
+    } catch (const run::RunOwnedElsewhere&) {
+      continue;  // another scheduler got there first
+    }
+    dag::Dag stored = dag::load_dag_text(t.run.dag_yaml, t.run.dag_file);
+    stored.params = t.run.params;
+    const std::string was = owner.state == run::OwnerState::kGone
+                                ? "its engine is gone: " + owner.who
+                                : std::string("it was interrupted");
+    emit({{"event", "resumed"}, {"run", r.id}, {"dag", dag.name}, {"reason", was}},
+         "resumed   " + r.id + "  (" + was + ")");
+    try {
+      driver_.start(stored, t.run, nullptr,
+                    [this](const RunDriver::Finished& f) { on_finished(f); });
+    } catch (const Error& e) {
+      failed_ = true;
+      std::fprintf(stderr, "flow scheduler: run %s could not be resumed: %s\n", r.id.c_str(),
+                   e.what());
     }
   }
 }

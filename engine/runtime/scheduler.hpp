@@ -12,6 +12,12 @@
 // that already has a succeeded run, or one a live engine is executing (a backfill), is
 // skipped. max_active_runs counts the DAG's runs that a live engine is executing.
 //
+// A scheduled run that nobody drives any more is resumed, as `flow resume` would (taking it
+// over is one transaction, so of two schedulers only one does): at every tick one whose
+// engine died (state running, owner gone: a killed scheduler, a rebooted login node), and
+// at the first tick also one that was interrupted (a scheduler stopped with Ctrl-C or
+// SIGTERM). Runs of `flow trigger` and `flow backfill` are left to their commands.
+//
 // Ticks happen every `poll`, at the next fire time of any DAG, and when a run ends (a slot
 // may have freed). SIGINT/SIGTERM: nothing more is started, running runs are interrupted
 // (they end `interrupted`; `flow resume` continues them) and the scheduler exits once they
@@ -55,6 +61,8 @@ class Scheduler {
  private:
   void tick();
   void schedule_dag(const DagFile& file, schedule::Instant now);
+  // Resumes the scheduled runs of `dag` nobody drives (see above).
+  void resume_orphans(const dag::Dag& dag);
   void on_finished(const RunDriver::Finished& f);
   void arm(std::chrono::milliseconds delay);
   void report_folder_changes(const std::vector<std::filesystem::path>& changed);
@@ -70,6 +78,7 @@ class Scheduler {
   RunDriver driver_;
   EngineTimer timer_;
   bool stopping_ = false;
+  bool first_tick_ = true;
   bool failed_ = false;       // a run did not succeed
   bool env_error_ = false;    // a DAG could not be scheduled
   bool interrupted_ = false;  // a run ended interrupted

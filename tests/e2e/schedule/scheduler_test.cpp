@@ -237,3 +237,42 @@ TEST(Scheduler, SigtermInterruptsRunningRunsAndARestartDoesNotRepeatThem) {
   EXPECT_TRUE(events(again.out, "started").empty()) << again.out;
   EXPECT_EQ(runs(p).size(), 1u);
 }
+
+// A scheduler killed (kill -9) while its run is in flight: the next `flow scheduler`
+// resumes that run, re-attaching the task that is still running (it runs once), and does
+// not start the interval again.
+TEST(Scheduler, TheNextSchedulerResumesTheRunAKilledOneLeftBehind) {
+  Project p;
+  const auto go = p.dir() / "go";
+  const auto ledger = p.dir() / "ledger";
+  p.write("dags/hourly.yaml",
+          "dag: hourly\nschedule: \"0 * * * *\"\ntasks:\n  - id: work\n"
+          "    run: |\n      echo \"$FLOW_RUN_ID\" >> " +
+              ledger.string() + "\n      while [ ! -e " + go.string() + " ]; do sleep 0.1; done\n");
+  const std::string now = at("2027-05-01T10:37:00Z");
+  std::string run;
+  {
+    Background first(p, "scheduler --once --json", "first", now);
+    ASSERT_TRUE(eventually([&] {
+      if (flow::test::slurp(ledger).empty()) return false;  // the task runs: the run exists
+      auto rs = runs(p);
+      if (rs.size() != 1) return false;
+      run = rs[0]["id"].get<std::string>();
+      return true;
+    })) << first.out()
+        << first.err();
+    first.signal(SIGKILL);
+    EXPECT_EQ(first.wait(), 128 + SIGKILL);
+  }
+  Background second(p, "scheduler --once --json", "second", now);
+  ASSERT_TRUE(eventually([&] { return !events(second.out(), "resumed").empty(); }))
+      << second.out() << second.err();
+  EXPECT_EQ(events(second.out(), "resumed")[0]["run"], run);
+  EXPECT_TRUE(events(second.out(), "started").empty()) << "the interval was started again";
+  std::ofstream(go) << "";
+  EXPECT_EQ(second.wait(), 0) << second.out() << second.err();
+  auto rs = runs(p);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0]["state"], "succeeded");
+  EXPECT_EQ(flow::test::slurp(ledger), run + "\n") << "the task ran again";
+}

@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "engine/run/ownership.hpp"
 #include "runtime_fixture.hpp"
 #include "tests/support/manual_clock.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -105,4 +106,71 @@ TEST(Scheduler, WithCatchupEveryMissedIntervalRunsOldestFirst) {
                                       "2027-03-01T10:00:00Z..2027-03-01T11:00:00Z succeeded",
                                       "2027-03-01T11:00:00Z..2027-03-01T12:00:00Z succeeded",
                                       "2027-03-01T12:00:00Z..2027-03-01T13:00:00Z succeeded"}));
+}
+
+namespace {
+
+// A run of the 09:00-10:00 interval as an earlier scheduler left it.
+state::RunRecord left_behind(Daemon& d, const std::string& id, state::RunState st) {
+  const std::string yaml =
+      "dag: hourly\nschedule: \"0 * * * *\"\ndefaults: {site: cluster}\ntasks:\n"
+      "  - id: a\n    run: \"true\"\n";
+  state::RunRecord r;
+  r.id = id;
+  r.dag = "hourly";
+  r.state = st;
+  r.dag_yaml = yaml;
+  r.dag_hash = "h";
+  r.run_dir = (d.dir / "runs" / id).string();
+  r.created = now_ms();
+  r.started = now_ms();
+  r.logical_date = r.data_interval_start = "2027-03-01T09:00:00Z";
+  r.data_interval_end = "2027-03-01T10:00:00Z";
+  d.store->insert_run(r);
+  return r;
+}
+
+}  // namespace
+
+// A scheduler killed with its runs in flight, or stopped with Ctrl-C: the next one resumes
+// those runs (and does not start their intervals again); runs of `flow trigger` it leaves.
+TEST(Scheduler, ResumesTheScheduledRunsAnEarlierSchedulerLeftBehind) {
+  test::ManualTime time(kHalfPastTen);
+  Daemon d(/*catchup=*/false);
+  auto dead = left_behind(d, "hourly-scheduled-20270301T0900Z", state::RunState::kRunning);
+  dead.owner_pid = 9'999'999;  // no such process on this host: the engine is gone
+  dead.owner_start = 1;
+  dead.owner_host = run::this_host();
+  dead.owner_token = "gone";
+  dead.heartbeat = now_ms();
+  d.store->update_run(dead);
+  left_behind(d, "hourly-20270301T093000-abcd", state::RunState::kInterrupted);  // a trigger's
+  EXPECT_EQ(d.once(), 0);
+  EXPECT_EQ(d.store->get_run("hourly-scheduled-20270301T0900Z")->state,
+            state::RunState::kSucceeded);
+  EXPECT_EQ(d.store->get_run("hourly-20270301T093000-abcd")->state, state::RunState::kInterrupted);
+  EXPECT_EQ(d.store->list_runs("hourly", 100).size(), 2u) << "09:00-10:00 was not started again";
+}
+
+TEST(Scheduler, ResumesAnInterruptedScheduledRunWhenItStarts) {
+  test::ManualTime time(kHalfPastTen);
+  Daemon d(/*catchup=*/false);
+  left_behind(d, "hourly-scheduled-20270301T0900Z", state::RunState::kInterrupted);
+  EXPECT_EQ(d.once(), 0);
+  EXPECT_EQ(d.store->get_run("hourly-scheduled-20270301T0900Z")->state,
+            state::RunState::kSucceeded);
+}
+
+TEST(Scheduler, LeavesARunThatALiveEngineDrives) {
+  test::ManualTime time(kHalfPastTen);
+  Daemon d(/*catchup=*/false);
+  auto live = left_behind(d, "hourly-scheduled-20270301T0900Z", state::RunState::kRunning);
+  live.owner_host = "another-login-node";  // beating now: alive for FLOW_TAKEOVER_AFTER
+  live.owner_pid = 1;
+  live.owner_token = "theirs";
+  live.heartbeat = now_ms();
+  d.store->update_run(live);
+  EXPECT_EQ(d.once(), 0);
+  EXPECT_EQ(d.store->get_run("hourly-scheduled-20270301T0900Z")->owner_token, "theirs");
+  EXPECT_EQ(d.store->get_run("hourly-scheduled-20270301T0900Z")->state, state::RunState::kRunning);
 }
