@@ -2,8 +2,10 @@
 // commands, SFTP, sharing one session between threads, keepalive.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
+#include "idle_proxy.hpp"
 #include "operators/ssh/errors.hpp"
 #include "operators/ssh/ssh_transport.hpp"
 #include "ssh_test_util.hpp"
@@ -164,14 +166,52 @@ TEST_F(SshTransportCluster, ThreadsShareOneSession) {
   EXPECT_EQ(t.sessions_opened(), 1);
 }
 
-TEST_F(SshTransportCluster, KeepaliveKeepsAnIdleSessionUsable) {
+// Keepalives against what they are for: a NAT gateway or firewall that drops connections
+// idle for a while. Through a proxy that drops them after 1.5 s without a byte, a session
+// sending keepalives every 100 ms survives 3.5 s of idleness; without keepalives the same
+// session is dropped and a new one has to be opened (the control: the proxy really drops
+// idle sessions, so the first test means something).
+class SshKeepaliveCluster : public SshTransportCluster {
+ protected:
+  // The cluster site, reached through `proxy`, with the cluster's host key recorded for
+  // the proxy's port in a known_hosts file of its own.
+  flow::site::Site through(const IdleProxy& proxy) {
+    flow::site::Site s = cluster_site();
+    std::ifstream in(s.known_hosts);
+    std::string line, out;
+    const std::string was = "[" + s.host + "]:" + std::to_string(s.port) + " ";
+    while (std::getline(in, line))
+      if (line.rfind(was, 0) == 0)
+        out += "[" + s.host + "]:" + std::to_string(proxy.port()) + " " + line.substr(was.size()) +
+               "\n";
+    EXPECT_FALSE(out.empty()) << "no host key for " << was << "in " << s.known_hosts;
+    s.known_hosts = tmp_.write("known_hosts", out).string();
+    s.port = proxy.port();
+    return s;
+  }
+  flow::test::TempDir tmp_;
+};
+
+TEST_F(SshKeepaliveCluster, KeepalivesCarryAnIdleSessionThroughAnIdleTimeout) {
+  IdleProxy proxy(cluster_site().port, 1500ms);
   options_.keepalive_interval = 100ms;
-  SshTransport t(cluster_site(), options_);
+  SshTransport t(through(proxy), options_);
   EXPECT_EQ(t.run("echo a", 60s).out, "a\n");
-  std::this_thread::sleep_for(800ms);  // several keepalives while idle
-  EXPECT_EQ(t.run("echo b", 60s).out, "b\n");
+  std::this_thread::sleep_for(3500ms);
+  EXPECT_EQ(t.run_idempotent("echo b", 60s).out, "b\n");
+  EXPECT_EQ(proxy.dropped(), 0);
   EXPECT_EQ(t.sessions_opened(), 1);
-  EXPECT_EQ(events_, 0);
+}
+
+TEST_F(SshKeepaliveCluster, WithoutKeepalivesTheIdleTimeoutDropsTheSession) {
+  IdleProxy proxy(cluster_site().port, 1500ms);
+  options_.keepalive_interval = 0ms;
+  SshTransport t(through(proxy), options_);
+  EXPECT_EQ(t.run("echo a", 60s).out, "a\n");
+  std::this_thread::sleep_for(3500ms);
+  EXPECT_EQ(t.run_idempotent("echo b", 60s).out, "b\n");  // after reconnecting
+  EXPECT_GE(proxy.dropped(), 1);
+  EXPECT_EQ(t.sessions_opened(), 2);
 }
 
 }  // namespace
