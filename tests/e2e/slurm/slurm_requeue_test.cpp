@@ -49,9 +49,17 @@ std::string run_dir(const std::string& run) {
   return "/home/flowuser/flow/runs/" + run;
 }
 
+// The test cluster's one node (named after the machine: scripts/test-cluster.sh).
+std::string node() {
+  std::string n = sh("sinfo -h -o %N").out;
+  while (!n.empty() && (n.back() == '\n' || n.back() == ' '))
+    n.pop_back();
+  return n;
+}
+
 class NodeBack {
  public:
-  ~NodeBack() { sh("scontrol update nodename=vm state=resume"); }
+  ~NodeBack() { sh("scontrol update nodename=" + node() + " state=resume"); }
 };
 
 // Runs the DAG in the background until task `a` runs, applies `requeue` to its job, and
@@ -110,14 +118,16 @@ TEST(SlurmRequeue, ScontrolRequeueIsFollowedAsTheSameTry) {
 TEST(SlurmRequeue, ANodeThatFailsRequeuesTheJobAndFlowFollowsIt) {
   NodeBack back;
   follows_requeue(
-      [](const std::string&) { sh("scontrol update nodename=vm state=down reason=flowtest"); },
+      [](const std::string&) {
+        sh("scontrol update nodename=" + node() + " state=down reason=flowtest");
+      },
       [] {
         // Resumed here, or already back by itself (ReturnToService=2 returns a DOWN node
         // once its slurmd registers again; then scontrol refuses the resume).
-        sh("scontrol update nodename=vm state=resume");
+        sh("scontrol update nodename=" + node() + " state=resume");
         ASSERT_TRUE(eventually(
             [] {
-              const auto st = sh("sinfo -h -n vm -o %T").out;
+              const auto st = sh("sinfo -h -n " + node() + " -o %T").out;
               return st.find("down") == std::string::npos && st.find("drain") == std::string::npos;
             },
             60));
