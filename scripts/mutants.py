@@ -85,7 +85,7 @@ MUTANTS = [
         "engine/run/ownership.cpp",
         "if (result.previous.state == OwnerState::kLive && !policy.force) {",
         "if (result.previous.state == OwnerState::kLive && policy.force) {",
-        r"^(Ownership|Takeover)\.",
+        r"^(Ownership|Takeover|Chaos)\.",
         "two engines drive one run",
     ),
     Mutant(

@@ -4,7 +4,8 @@
 # See docs/TEST-CLUSTER.md.
 #
 # Verbs: start | stop | status | env | calls [--reset]
-#        restart-sshd | stop-slurmdbd | start-slurmdbd | rotate-hostkey | restore-hostkey
+#        restart-sshd | stop-slurmdbd | start-slurmdbd | restart-slurmctld | rotate-hostkey |
+#        restore-hostkey
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -298,6 +299,17 @@ start_slurmdbd() {
   waitfor 30 dbd_ok || die "slurmdbd does not answer sacctmgr" "$RUN/slurmdbd.log"
 }
 
+# slurmctld recovers its jobs from StateSaveLocation when it starts again (no -c).
+start_slurmctld() {
+  if ! ours slurmctld && ! pidfile_alive /run/slurm/slurmctld.pid; then
+    rm -f /run/slurm/slurmctld.pid
+    /usr/sbin/slurmctld </dev/null || die "slurmctld failed to start" "$RUN/slurmctld.log"
+    waitfor 10 test -s /run/slurm/slurmctld.pid || die "slurmctld wrote no pid file" "$RUN/slurmctld.log"
+    cp /run/slurm/slurmctld.pid "$RUN/slurmctld.pid"
+  fi
+  waitfor 30 scontrol ping || die "slurmctld does not answer scontrol ping" "$RUN/slurmctld.log"
+}
+
 node_ready() { sinfo -h -o %T </dev/null 2>/dev/null | grep -Eqx 'idle|mixed|allocated|completing'; }
 start_slurm() {
   if ! dbd_ok 2>/dev/null | grep -qx "$CLUSTER"; then
@@ -315,13 +327,7 @@ start_slurm() {
     ours slurmd && stop_daemon slurmd
     ours slurmctld && stop_daemon slurmctld
   fi
-  if ! ours slurmctld && ! pidfile_alive /run/slurm/slurmctld.pid; then
-    rm -f /run/slurm/slurmctld.pid
-    /usr/sbin/slurmctld </dev/null || die "slurmctld failed to start" "$RUN/slurmctld.log"
-    waitfor 10 test -s /run/slurm/slurmctld.pid || die "slurmctld wrote no pid file" "$RUN/slurmctld.log"
-    cp /run/slurm/slurmctld.pid "$RUN/slurmctld.pid"
-  fi
-  waitfor 30 scontrol ping || die "slurmctld does not answer scontrol ping" "$RUN/slurmctld.log"
+  start_slurmctld
   if ! ours slurmd && ! pidfile_alive /run/slurm/slurmd.pid; then
     rm -f /run/slurm/slurmd.pid
     /usr/sbin/slurmd </dev/null || die "slurmd failed to start" "$RUN/slurmd.log"
@@ -459,10 +465,12 @@ case ${1:-} in
   restart-sshd) stop_daemon sshd; pkill -f "^sshd: $TUSER" || true; start_sshd ;;
   stop-slurmdbd) stop_daemon slurmdbd; pidfile_alive /run/slurm/slurmdbd.pid && log "warning: a slurmdbd not started by us is still running" || true ;;
   start-slurmdbd) start_slurmdbd ;;
+  # Like a controller failover or restart: running jobs go on on slurmd meanwhile.
+  restart-slurmctld) stop_daemon slurmctld; start_slurmctld ;;
   rotate-hostkey) cmd_rotate_hostkey ;;
   restore-hostkey) cmd_restore_hostkey ;;
   *)
-    echo "usage: $0 start|stop|status|env|calls [--reset]|restart-sshd|stop-slurmdbd|start-slurmdbd|rotate-hostkey|restore-hostkey" >&2
+    echo "usage: $0 start|stop|status|env|calls [--reset]|restart-sshd|stop-slurmdbd|start-slurmdbd|restart-slurmctld|rotate-hostkey|restore-hostkey" >&2
     exit 2
     ;;
 esac

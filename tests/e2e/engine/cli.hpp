@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -96,14 +97,25 @@ class Background {
   int wait(int timeout_s = 300) {
     for (int i = 0; i < timeout_s * 20; ++i) {
       int status = 0;
+      if (reaped_) return code_;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return code_;
       }
       ::usleep(50'000);
     }
     ADD_FAILURE() << "flow did not exit within " << timeout_s << "s";
     return -1;
+  }
+  // The exit code if the process has ended (reaping it), nothing while it runs.
+  std::optional<int> poll() {
+    if (reaped_) return code_;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+    reaped_ = true;
+    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code_;
   }
   std::string out() const { return slurp(out_); }
   std::string err() const { return slurp(err_); }
@@ -111,6 +123,7 @@ class Background {
  private:
   int pid_ = -1;
   bool reaped_ = false;
+  int code_ = -1;
   std::filesystem::path out_, err_;
 };
 
