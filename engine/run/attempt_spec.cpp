@@ -60,6 +60,17 @@ LaunchSpec AttemptSpecs::make(const state::InstanceRecord& inst, const dag::Task
     for (const auto& [k, t] : tpl.env)
       s.env[k] = dag::render(t, resolver, false);
     s.secret_env = tpl.secret_env;
+  } else {
+    // Re-attaching runs nothing, but the executor masks what the try printed when it ends
+    // (engine/run/secret_mask.hpp): it needs the secret values, and only those.
+    for (const auto& name : tpl.secret_env) {
+      try {
+        s.env[name] = dag::render(tpl.env.at(name), resolver, false);
+        s.secret_env.insert(name);
+      } catch (const std::exception&) {
+        // A value that also names something not available now: nothing to mask with.
+      }
+    }
   }
   return s;
 }

@@ -18,6 +18,7 @@
 #include "engine/core/private_files.hpp"
 #include "engine/core/spawn.hpp"
 #include "engine/core/text_file.hpp"
+#include "engine/run/secret_mask.hpp"
 
 extern char** environ;
 
@@ -255,6 +256,7 @@ void LocalExecutor::reattach(const LaunchSpec& spec, const AttemptHandle& handle
     return;
   }
   e.kind = ExecEvent::Kind::kFinished;
+  SecretMask(spec.env, spec.secret_env).apply_to_file(spec.files.log);
   if (auto status = read_exit_status(spec.files.exit_status)) {
     e.exit_code = *status;
     e.outcome = *status == 0 ? Outcome::kSucceeded : Outcome::kFailed;
@@ -328,6 +330,7 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
     code = read_exit_status(p->spec.files.exit_status);
   }
   const auto& log = p->spec.files.log;
+  SecretMask(p->spec.env, p->spec.secret_env).apply_to_file(log);
   if (code && *code == 0) {
     e.outcome = Outcome::kSucceeded;
     check_outputs(p->spec, e);

@@ -20,6 +20,7 @@
 #include "engine/core/private_files.hpp"
 #include "engine/core/shell.hpp"
 #include "engine/core/text_file.hpp"
+#include "engine/run/secret_mask.hpp"
 
 namespace flow::slurm {
 
@@ -37,7 +38,15 @@ struct Mirror {
   uint64_t offset = 0;      // append-only files (log, metrics): bytes copied so far
   bool whole_file = false;  // outputs: copied whole whenever it changes
   transport::RemoteStat seen{};
+  run::SecretMask mask{};  // the log: secrets masked as copied (engine/run/secret_mask.hpp)
 };
+
+// A log mirror of `spec`'s try: its secrets masked.
+Mirror log_mirror(const std::string& remote, const run::LaunchSpec& spec) {
+  Mirror m{remote, spec.files.log};
+  m.mask = run::SecretMask(spec.env, spec.secret_env);
+  return m;
+}
 
 // Copies what is new in `m` from the site; returns true if anything was copied. `now` is
 // the file's stat from the poll; without one (a job that just ended) the file is read
@@ -54,6 +63,19 @@ bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::Re
   if (now && now->size <= m.offset) return false;
   auto text = t.get_file(m.remote, m.offset);
   if (!text || text->empty()) return false;
+  if (!m.mask.empty()) {
+    // Whole lines only while the job runs, so that no value is split across two copies
+    // and copied half in clear (a line over 64 KiB is copied as it is).
+    if (now) {
+      const size_t nl = text->rfind('\n');
+      if (nl != std::string::npos)
+        text->resize(nl + 1);
+      else if (text->size() < 64 * 1024)
+        return false;
+    }
+  }
+  const uint64_t read = text->size();
+  if (!m.mask.empty()) *text = m.mask.apply(std::move(*text));
   // Copies of logs are private like the engine's own (engine/core/private_files.hpp).
   std::error_code ec;
   create_private_directories(m.local.parent_path(), ec);
@@ -61,7 +83,7 @@ bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::Re
   std::ofstream out(m.local, std::ios::binary | (m.offset == 0 ? std::ios::trunc : std::ios::app));
   out.write(text->data(), static_cast<std::streamsize>(text->size()));
   if (!out) throw EnvironmentError("cannot write " + m.local.string() + " (disk full?)");
-  m.offset += text->size();
+  m.offset += read;
   return true;
 }
 
@@ -229,7 +251,7 @@ void SlurmExecutor::launch(const run::LaunchSpec& spec, const run::Plan& plan) {
   job->name = plan.handle.job_name;
   job->script = plan.handle.script;
   const std::string base = remote_base(spec.key);
-  job->log = Mirror{base + ".log", spec.files.log};
+  job->log = log_mirror(base + ".log", spec);
   job->metrics = Mirror{base + ".metrics.jsonl", spec.files.metrics};
   job->outputs = Mirror{base + ".outputs.json", spec.files.outputs, 0, true};
   jobs_[spec.key] = job;
@@ -410,7 +432,7 @@ void SlurmExecutor::reattach(const run::LaunchSpec& spec, const run::AttemptHand
   job->name = handle.job_name.empty() ? job_name(spec.key) : handle.job_name;
   job->reattached = true;
   const std::string base = remote_base(spec.key);
-  job->log = Mirror{base + ".log", spec.files.log};
+  job->log = log_mirror(base + ".log", spec);
   job->metrics = Mirror{base + ".metrics.jsonl", spec.files.metrics};
   job->outputs = Mirror{base + ".outputs.json", spec.files.outputs, 0, true};
   // The job may have ended while no engine watched it: ask sacct about the last 14 days.
@@ -684,7 +706,7 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       // Slurm put the job back in the queue (scontrol requeue, preemption, a failed node):
       // the same job runs again later. Follow it; its log starts over.
       job->reported = Phase::kPending;
-      job->log = Mirror{job->log.remote, job->log.local};
+      job->log = log_mirror(job->log.remote, job->spec);
       const std::string why = rec->second.reason.empty() ? st.state : rec->second.reason;
       log::info(s.key.instance_id + ": Slurm job " + s.job_id + " requeued (" + why + ")",
                 s.key.run_id);

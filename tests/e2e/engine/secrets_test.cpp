@@ -132,3 +132,58 @@ TEST(Secrets, ResumeReadsThemAgainAndRefusesWithoutThemLeavingTheRunAsItWas) {
             std::string::npos);
   EXPECT_EQ(files_containing(s.p.home(), kToken), std::vector<std::string>{});
 }
+
+// What a task prints is its own business, but flow keeps it: the log, the failure message
+// with the log's last lines (in the database and on the terminal), `flow logs`. Each shows
+// `***` where a secret's value was printed.
+TEST(Secrets, WhatATaskPrintsIsMaskedInItsLogItsMessageAndTheDatabase) {
+  Project p;
+  p.write("leaky.yaml", R"(dag: leaky
+secrets:
+  token: {env: FLOW_TEST_TOKEN}
+tasks:
+  - id: leak
+    env: {TOKEN: "{{ secrets.token }}"}
+    run: |
+      echo "token is $TOKEN, twice: $TOKEN"
+      echo "$TOKEN" >&2
+      exit 4
+)");
+  CmdResult r = p.flow("run leaky.yaml --run-id leak1", "FLOW_TEST_TOKEN='" + kToken + "'");
+  ASSERT_EQ(r.code, 1) << r.out << r.err;
+  CmdResult logs = p.flow("logs leak1 leak");
+  EXPECT_EQ(logs.out, "token is ***, twice: ***\n***\n");
+  CmdResult status = p.flow("status leak1 --json");
+  EXPECT_NE(status.out.find("token is ***"), std::string::npos) << status.out;
+  for (const std::string& where : {r.out, r.err, logs.out, status.out})
+    EXPECT_EQ(where.find(kToken), std::string::npos) << where;
+  EXPECT_EQ(files_containing(p.home(), kToken), std::vector<std::string>{});
+}
+
+// A local task goes on when its engine is killed; the engine that resumes the run masks
+// the log when the task ends.
+TEST(Secrets, ATaskThatOutlivesItsEngineHasItsLogMaskedByTheResume) {
+  Project p;
+  p.write("leaky.yaml", R"(dag: leaky
+secrets:
+  token: {env: FLOW_TEST_TOKEN}
+tasks:
+  - id: leak
+    env: {TOKEN: "{{ secrets.token }}"}
+    run: |
+      echo "token is $TOKEN"
+      while [ ! -e go ]; do sleep 0.1; done
+)");
+  const std::string env = "FLOW_TEST_TOKEN='" + kToken + "'";
+  flow::test::Background bg(p, "run leaky.yaml --run-id leak2", "bg", env);
+  const fs::path log = p.home() / "logs" / "leak2" / "leak" / "1.log";
+  ASSERT_TRUE(flow::test::eventually([&] { return !flow::test::slurp(log).empty(); }, 60))
+      << bg.err();
+  bg.signal(SIGKILL);
+  ASSERT_EQ(bg.wait(), 128 + SIGKILL);
+  std::ofstream(p.dir() / "go") << "";
+  CmdResult r = p.flow("resume leak2", env);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(flow::test::slurp(log), "token is ***\n");
+  EXPECT_EQ(files_containing(p.home(), kToken), std::vector<std::string>{});
+}

@@ -76,7 +76,7 @@ system: localslurm
 
 // A secret reaches a Slurm job through a 0600 file the job script sources; the job script
 // (on the cluster, and its copy in the database) names that file, not the value.
-TEST(SlurmPrivateFiles, ASecretReachesTheJobButNotItsScript) {
+TEST(SlurmPrivateFiles, ASecretReachesTheJobButNotItsScriptAndIsMaskedInItsLog) {
   Project p;
   const std::string token = "slurm-tok-5e1d-NEVER-IN-A-SCRIPT";
   p.write("secret.yaml", R"DAG(dag: secretjob
@@ -88,6 +88,10 @@ tasks:
     env: {TOKEN: "{{ secrets.token }}"}
     run: |
       printf '{"sha": "%s"}' "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)" > $FLOW_OUTPUTS_FILE
+      echo "token is $TOKEN"
+      printf 'half a line, then %s' "$TOKEN"
+      sleep 5
+      echo " and the rest"
 )DAG");
   const std::string run = unique_run_id("secret");
   auto r = p.flow("run secret.yaml --run-id " + run, "FLOW_TEST_TOKEN='" + token + "'");
@@ -97,6 +101,9 @@ tasks:
   EXPECT_NE(status.out.find(flow::sha256_hex(token)), std::string::npos)
       << "the job did not get the secret: " << status.out;
   EXPECT_EQ(status.out.find(token), std::string::npos);
+  // What the job printed is copied masked, also while it runs (the log is copied at each
+  // poll, whole lines only, so the half line with the secret waits for its end).
+  EXPECT_EQ(p.flow("logs " + run + " a").out, "token is ***\nhalf a line, then *** and the rest\n");
 
   const fs::path base = fs::path("/home/flowuser/flow/logs") / run / "a" / "1";
   const std::string script = flow::test::slurp(base.string() + ".sbatch");
