@@ -141,7 +141,24 @@ void RunController::on_succeeded(InstanceRecord& r) {
 }
 
 void RunController::on_failed(InstanceRecord& r, state::TryRecord& t, const ExecEvent& e) {
-  const dag::Task& task = *node_by_task_.at(r.task_id)->task;
+  Node* n = node_by_task_.at(r.task_id);
+  const dag::Task& task = *n->task;
+  // A trial stopped by a time limit after it saved a checkpoint goes on from there: a
+  // continuation, not a failure (no retry used, no delay).
+  const bool time_limit = e.outcome == Outcome::kTimedOut || e.native_state == "TIMEOUT";
+  if (time_limit && !stopping_ && n->swept() && !r.parent.empty()) {
+    if (!n->sweep) n->sweep = std::make_unique<Sweep>(task, run_.id);
+    if (auto epoch =
+            n->sweep->continue_after_time_limit(r, files_for(r.id, r.try_number).metrics)) {
+      const std::string why = "stopped by its time limit; continues from its checkpoint at epoch " +
+                              std::to_string(*epoch) + ": " + e.message;
+      tries_.end_attempt(t, TaskState::kTimedOut, why);
+      r.next_try_at = now_ms();
+      r.ended = now_ms();
+      set_state(r, TaskState::kUpForRetry, why);
+      return;
+    }
+  }
   r.failures++;
   const auto& on = task.retry.retry_on;
   const bool retriable = e.native_state.empty() || e.native_state == "FAILED" ||

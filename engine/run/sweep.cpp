@@ -118,6 +118,7 @@ void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s,
   t.status = hpo::TrialStatus::kRunning;
   store(inst, t);
   auto& j = inst.attrs[kKey];
+  j.erase("continued_from");  // a new segment: no continuation yet
   j["target"] = s.target_epochs;
   j["checkpoint_in"] = checkpoint_in;
   j["checkpoint_out"] = checkpoint_path(run_dir, s.trial, s.target_epochs);
@@ -228,6 +229,31 @@ std::optional<std::string> Sweep::end_segment(state::InstanceRecord& inst,
   store(inst, t);
   inst.attrs[kKey]["checkpoint"] = inst.attrs[kKey].value("checkpoint_out", "");
   return std::nullopt;
+}
+
+std::optional<int> Sweep::continue_after_time_limit(state::InstanceRecord& inst,
+                                                    const std::filesystem::path& metrics) const {
+  if (!inst.attrs.contains(kKey)) return std::nullopt;
+  auto& j = inst.attrs[kKey];
+  const std::string out = j.value("checkpoint_out", "");
+  if (out.empty()) return std::nullopt;
+  const int target = j.value("target", spec().max_epochs);
+  const int from = j.value("continued_from", from_json(j).epochs);
+  std::optional<int> saved;
+  std::ifstream in(metrics, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto m = parse_metrics_line(line);
+    if (!m.is_object() || !m.contains("checkpoint") || m["checkpoint"] != true ||
+        !m.contains("epoch") || !m["epoch"].is_number_integer())
+      continue;
+    const int e = m["epoch"].get<int>();
+    if (e > from && e <= target) saved = e;
+  }
+  if (!saved) return std::nullopt;
+  j["checkpoint_in"] = out;
+  j["continued_from"] = *saved;
+  return saved;
 }
 
 void Sweep::fail(state::InstanceRecord& inst) const {

@@ -63,6 +63,15 @@ class Sweep {
   // there is none or it is NaN or infinite.
   std::optional<std::string> end_segment(state::InstanceRecord& trial,
                                          const std::filesystem::path& metrics) const;
+  // The try of a segment was stopped by a time limit (Slurm's TIMEOUT or the task's
+  // `timeout`). If its metrics file has a line with "checkpoint": true at an epoch past
+  // where the segment (or its last continuation) started, and not past the target, the
+  // task saved FLOW_CHECKPOINT_OUT there: the trial continues from it in its next try
+  // (FLOW_CHECKPOINT_IN names that file, FLOW_TRIAL_EPOCHS stays), and that epoch is
+  // returned. Otherwise nothing changes and nullopt is returned (the try failed: the retry
+  // policy decides).
+  std::optional<int> continue_after_time_limit(state::InstanceRecord& trial,
+                                               const std::filesystem::path& metrics) const;
   // The segment failed for good (after its retries).
   void fail(state::InstanceRecord& trial) const;
 

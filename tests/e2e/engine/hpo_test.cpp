@@ -392,3 +392,49 @@ tasks:
   EXPECT_NE(r.err.find("sweep.yaml:5:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("needs a rule for its best trial"), std::string::npos) << r.err;
 }
+
+// A trial's segment stopped by a time limit (here the task's `timeout`; on Slurm its
+// TIMEOUT) after it saved and reported a checkpoint continues from there in its next try:
+// not a failure (retries: 0), not a restart from the segment's beginning.
+TEST(Hpo, ASegmentStoppedByItsTimeLimitContinuesFromTheCheckpointItReported) {
+  Project p;
+  p.write("sweep.yaml", R"(dag: limited
+tasks:
+  - id: tune
+    timeout: 3s
+    retries: 0
+    hpo:
+      algorithm: random
+      metric: loss
+      samples: 1
+      max_epochs: 5
+      space:
+        x: {uniform: [0.0, 1.0]}
+    run: |
+      e=0
+      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
+      echo "try $FLOW_TRY from epoch $e" >> starts
+      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
+        e=$((e + 1))
+        echo "$e" > "$FLOW_CHECKPOINT_OUT"
+        echo "{\"epoch\": $e, \"loss\": $((10 - e)), \"checkpoint\": true}" >> "$FLOW_METRICS_FILE"
+        # The first try stalls after epoch 2, as a job would run into its time limit.
+        if [ "$FLOW_TRY" = 1 ] && [ "$e" = 2 ]; then sleep 300; fi
+      done
+)");
+  auto r = p.flow("run sweep.yaml --run-id tl1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(flow::test::slurp(p.dir() / "starts"), "try 1 from epoch 0\ntry 2 from epoch 2\n");
+  EXPECT_NE(r.out.find("continues from its checkpoint at epoch 2"), std::string::npos) << r.out;
+  auto h = hpo_json(p, "tl1");
+  ASSERT_EQ(h["trials"].size(), 1u);
+  EXPECT_EQ(h["trials"][0]["epochs"], 5);
+  EXPECT_EQ(h["trials"][0]["metric"], 5);
+  auto st = json::parse(p.flow("status tl1 --json").out);
+  for (const auto& t : st["tasks"]) {
+    if (t["id"] == "tune[trial-0]") {
+      EXPECT_EQ(t["state"], "succeeded") << t;
+      EXPECT_EQ(t["try"], 2) << t;
+    }
+  }
+}

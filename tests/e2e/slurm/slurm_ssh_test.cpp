@@ -98,10 +98,12 @@ tasks:
   EXPECT_EQ(first.out, "about to fail on try 1\n");
 }
 
-TEST(SlurmSsh, JobOverItsTimeLimitEndsAsTimeoutAndIsRetried) {
+// Slurm's limits are whole minutes, so one test waits for one: both kinds of task run
+// into it side by side. `slow` is killed as TIMEOUT and retried (TIMEOUT is in retry_on by
+// default). The trial `tune[trial-0]` saved and reported a checkpoint at epoch 2 before its
+// job was killed: its next job continues from that checkpoint, with no retry used.
+TEST(SlurmSsh, AJobOverItsTimeLimitIsRetriedAndATrialContinuesFromItsCheckpoint) {
   Project p;
-  // Slurm's limits are whole minutes: try 1 sleeps past one minute and is killed as
-  // TIMEOUT; try 2 (TIMEOUT is in retry_on by default) finishes at once.
   p.write("slow.yaml", R"(dag: slow
 tasks:
   - id: slow
@@ -112,6 +114,27 @@ tasks:
     run: |
       if [ "$FLOW_TRY" = 1 ]; then echo sleeping; sleep 600; fi
       echo finished on try $FLOW_TRY
+  - id: tune
+    site: localslurm
+    retries: 0
+    slurm: {time: "00:01:00"}
+    hpo:
+      algorithm: random
+      metric: loss
+      samples: 1
+      max_epochs: 5
+      space:
+        x: {uniform: [0.0, 1.0]}
+    run: |
+      e=0
+      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
+      echo "try $FLOW_TRY from epoch $e" >> starts
+      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
+        e=$((e + 1))
+        echo "$e" > "$FLOW_CHECKPOINT_OUT"
+        echo "{\"epoch\": $e, \"loss\": $((10 - e)), \"checkpoint\": true}" >> "$FLOW_METRICS_FILE"
+        if [ "$FLOW_TRY" = 1 ] && [ "$e" = 2 ]; then sleep 600; fi
+      done
 )");
   const std::string run = unique_run_id("slow");
   auto r = p.flow("run slow.yaml --run-id " + run);
@@ -123,6 +146,17 @@ tasks:
   EXPECT_EQ((*t)["try"], 2);
   EXPECT_NE(r.out.find("TIMEOUT"), std::string::npos) << r.out;
   EXPECT_EQ(flow::test::sacct_state("flow." + run + ".slow.1"), "TIMEOUT\n");
+
+  const json* trial = task(st, "tune[trial-0]");
+  ASSERT_NE(trial, nullptr) << st.dump();
+  EXPECT_EQ((*trial)["state"], "succeeded") << *trial;
+  EXPECT_EQ((*trial)["try"], 2) << *trial;
+  EXPECT_EQ(flow::test::slurp("/home/flowuser/flow/runs/" + run + "/starts"),
+            "try 1 from epoch 0\ntry 2 from epoch 2\n");
+  EXPECT_NE(r.out.find("continues from its checkpoint at epoch 2"), std::string::npos) << r.out;
+  auto h = json::parse(p.flow("hpo " + run + " tune --json").out);
+  EXPECT_EQ(h["trials"][0]["epochs"], 5);
+  EXPECT_EQ(h["trials"][0]["metric"], 5);
 }
 
 TEST(SlurmSsh, KilledEngineResumesAndNoJobIsSubmittedTwice) {
