@@ -237,6 +237,22 @@ tasks:
   EXPECT_GE(forwards_logged(), before + 1);
 }
 
+TEST(SshJump, AGatewayThatDropsTheSessionIsReconnectedThrough) {
+  SshTransport t(jumped_site());
+  ASSERT_EQ(t.run("true", 60s).exit_status, 0);
+  const size_t before = forwards_logged();
+  // The gateway goes down with every session through it, and comes back.
+  ASSERT_EQ(
+      sh("'" + cluster_script() + "' stop-gateway && '" + cluster_script() + "' start-gateway")
+          .code,
+      0);
+  // stat is safe to repeat: the transport opens a new session, through the gateway again.
+  EXPECT_TRUE(t.stat(".").has_value());
+  EXPECT_EQ(t.run("echo again", 60s).out, "again\n");
+  EXPECT_EQ(t.sessions_opened(), 2);
+  EXPECT_EQ(forwards_logged(), before + 1);
+}
+
 TEST(SshJump, GatewayDownOrRefusingTheForwardIsReportedNamingTheGateway) {
   // The gateway only forwards to 127.0.0.1:2222 (PermitOpen): another port is refused.
   site::Site s = jumped_site();
