@@ -37,6 +37,10 @@ nlohmann::json site_json(const site::Site& s) {
           {"max_jobs", s.max_jobs},
           {"system", s.lamec_system()},
           {"python", s.python},
+          {"jump", s.jump ? s.jump->spec() : ""},
+          {"jump_identity", s.jump ? s.jump->identity : ""},
+          {"ssh_config", s.ssh_config},
+          {"origin", s.origin},
           {"file", s.where.file}};
 }
 
@@ -47,7 +51,8 @@ std::string endpoint(const site::Site& s) {
     case site::Transport::kLocal:
       return "sbatch on this machine";
     case site::Transport::kSsh:
-      return (s.user.empty() ? "" : s.user + "@") + s.host + ":" + std::to_string(s.port);
+      return (s.user.empty() ? "" : s.user + "@") + s.host + ":" + std::to_string(s.port) +
+             (s.jump ? " via " + s.jump->spec() : "");
   }
   return "";
 }
@@ -116,42 +121,55 @@ int sites_check(const GlobalOptions& g, const std::string& name) {
 int sites_trust(const GlobalOptions& g, const std::string& name, bool replace) {
   auto catalog = site::SiteCatalog::load(site::SiteCatalog::default_dirs());
   const site::Site& s = lookup_site(catalog, name);
-  auto t = ssh::trust(s, replace);
+  // Every hop: the gateway (jump host) first when the site has one, then the site.
+  auto outcomes = ssh::trust_all(s, replace);
   if (g.json) {
-    nlohmann::json j = {{"site", s.name},
-                        {"host", s.host},
-                        {"port", s.port},
-                        {"known_hosts", t.file.string()},
-                        {"action", std::string(ssh::to_string(t.action))},
-                        {"key_type", t.key.type},
-                        {"fingerprint", t.key.fingerprint},
-                        {"line", t.line},
-                        {"removed", t.removed}};
+    auto hop_json = [](const ssh::TrustOutcome& t) {
+      return nlohmann::json{{"host", t.host},
+                            {"port", t.port},
+                            {"gateway", t.gateway},
+                            {"known_hosts", t.file.string()},
+                            {"action", std::string(ssh::to_string(t.action))},
+                            {"key_type", t.key.type},
+                            {"fingerprint", t.key.fingerprint},
+                            {"line", t.line},
+                            {"removed", t.removed}};
+    };
+    // The site's own hop at the top level, as before jump hosts; every hop under "hops".
+    nlohmann::json j = hop_json(outcomes.back());
+    j.erase("gateway");
+    j["site"] = s.name;
+    j["hops"] = nlohmann::json::array();
+    for (const auto& t : outcomes)
+      j["hops"].push_back(hop_json(t));
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  const std::string who = ssh::known_hosts_name(s.host, s.port);
-  switch (t.action) {
-    case ssh::TrustOutcome::Action::kAlreadyTrusted:
-      std::printf("%s: the host key of %s is already trusted in %s\n  %s %s\n", s.name.c_str(),
-                  who.c_str(), t.file.string().c_str(), t.key.type.c_str(),
-                  t.key.fingerprint.c_str());
-      return 0;
-    case ssh::TrustOutcome::Action::kReplaced:
-      std::printf("%s: replaced %d old entr%s for %s in %s with the key the server offers now\n",
-                  s.name.c_str(), t.removed, t.removed == 1 ? "y" : "ies", who.c_str(),
-                  t.file.string().c_str());
-      break;
-    case ssh::TrustOutcome::Action::kAdded:
-      std::printf("%s: added the host key of %s to %s\n", s.name.c_str(), who.c_str(),
-                  t.file.string().c_str());
-      break;
+  for (const auto& t : outcomes) {
+    const std::string who = ssh::known_hosts_name(t.host, t.port);
+    const std::string what =
+        (t.gateway ? "the host key of the gateway (jump host) " : "the host key of ") + who;
+    switch (t.action) {
+      case ssh::TrustOutcome::Action::kAlreadyTrusted:
+        std::printf("%s: %s is already trusted in %s\n  %s %s\n", s.name.c_str(), what.c_str(),
+                    t.file.string().c_str(), t.key.type.c_str(), t.key.fingerprint.c_str());
+        continue;
+      case ssh::TrustOutcome::Action::kReplaced:
+        std::printf(
+            "%s: replaced %d old entr%s for %s%s in %s with the key the server offers now\n",
+            s.name.c_str(), t.removed, t.removed == 1 ? "y" : "ies",
+            t.gateway ? "the gateway " : "", who.c_str(), t.file.string().c_str());
+        break;
+      case ssh::TrustOutcome::Action::kAdded:
+        std::printf("%s: added %s to %s\n", s.name.c_str(), what.c_str(), t.file.string().c_str());
+        break;
+    }
+    std::printf("  %s %s\n", t.key.type.c_str(), t.key.fingerprint.c_str());
+    std::printf(
+        "  Compare this fingerprint with the one your site publishes; if they differ, remove "
+        "the line again (ssh-keygen -R '%s' -f %s).\n",
+        who.c_str(), t.file.string().c_str());
   }
-  std::printf("  %s %s\n", t.key.type.c_str(), t.key.fingerprint.c_str());
-  std::printf(
-      "  Compare this fingerprint with the one your site publishes; if they differ, remove the "
-      "line again (ssh-keygen -R '%s' -f %s).\n",
-      who.c_str(), t.file.string().c_str());
   return 0;
 }
 
@@ -206,10 +224,17 @@ void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action, Op
           std::cout << j.dump(2) << "\n";
           return 0;
         }
+        // Connection settings say where their value came from (site file, default, or
+        // the line of ~/.ssh/config).
         for (const auto& [k, v] : j.items()) {
-          if (k == "poll_interval_ms") continue;
+          if (k == "poll_interval_ms" || k == "origin") continue;
+          if (k == "jump_identity" && v.get<std::string>().empty()) continue;
           std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-          std::printf("%-15s %s\n", (k + ":").c_str(), text.empty() ? "-" : text.c_str());
+          if (text.empty()) text = "-";
+          auto from = s->origin.find(k);
+          if (from != s->origin.end() && s->transport == site::Transport::kSsh)
+            text += "  (" + from->second + ")";
+          std::printf("%-15s %s\n", (k + ":").c_str(), text.c_str());
         }
         return 0;
       };

@@ -13,7 +13,9 @@
 #include "engine/core/data_dir.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/core/suggest.hpp"
+#include "engine/core/text_file.hpp"
 #include "engine/core/yaml_reader.hpp"
+#include "engine/site/ssh_config.hpp"
 
 namespace flow::site {
 
@@ -21,10 +23,98 @@ namespace {
 
 const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
-      "site",           "description", "transport",     "host",      "port",    "user",
-      "identity",       "known_hosts", "scheduler",     "partition", "account", "gpus_per_node",
-      "cores_per_node", "workdir",     "poll_interval", "max_jobs",  "system",  "python"};
+      "site",     "description",   "transport",      "host",      "port",
+      "user",     "identity",      "known_hosts",    "scheduler", "partition",
+      "account",  "gpus_per_node", "cores_per_node", "workdir",   "poll_interval",
+      "max_jobs", "system",        "python",         "jump",      "ssh_config"};
   return keys;
+}
+
+// parse_jump(), and whether the spec named a port (a gateway's ssh_config entry may then
+// supply one).
+std::optional<JumpHost> parse_jump_spec(std::string_view spec, std::string& error,
+                                        bool* port_given) {
+  if (port_given) *port_given = false;
+  std::string_view s = spec;
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  if (s.rfind("ssh://", 0) == 0) s.remove_prefix(6);
+  if (s.empty()) {
+    error = "is empty; write [user@]host[:port]";
+    return std::nullopt;
+  }
+  if (s.find(',') != std::string_view::npos) {
+    error = "'" + std::string(s) +
+            "' names several gateways; flow goes through one jump host ([user@]host[:port])";
+    return std::nullopt;
+  }
+  if (s.find_first_of(" \t/") != std::string_view::npos) {
+    error = "'" + std::string(s) + "' is not [user@]host[:port]";
+    return std::nullopt;
+  }
+  JumpHost j;
+  if (auto at = s.rfind('@'); at != std::string_view::npos) {
+    j.user = std::string(s.substr(0, at));
+    s.remove_prefix(at + 1);
+    if (j.user.empty() || j.user.find('@') != std::string::npos) {
+      error = "'" + std::string(spec) + "' has an empty or malformed user before '@'";
+      return std::nullopt;
+    }
+  }
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos) {
+      error = "'" + std::string(spec) + "' has '[' without ']' (write [address]:port)";
+      return std::nullopt;
+    }
+    j.host = std::string(s.substr(1, close - 1));
+    std::string_view rest = s.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        error = "'" + std::string(spec) + "' has text after ']' that is not :port";
+        return std::nullopt;
+      }
+      port = rest.substr(1);
+      if (port.empty()) {
+        error = "'" + std::string(spec) + "' ends in ':' without a port";
+        return std::nullopt;
+      }
+    }
+  } else if (auto colon = s.find(':'); colon != std::string_view::npos) {
+    if (s.find(':', colon + 1) != std::string_view::npos) {
+      error = "'" + std::string(spec) + "': write an IPv6 address in brackets, [address]:port";
+      return std::nullopt;
+    }
+    j.host = std::string(s.substr(0, colon));
+    port = s.substr(colon + 1);
+    if (port.empty()) {
+      error = "'" + std::string(spec) + "' ends in ':' without a port";
+      return std::nullopt;
+    }
+  } else {
+    j.host = std::string(s);
+  }
+  if (j.host.empty()) {
+    error = "'" + std::string(spec) + "' has no host";
+    return std::nullopt;
+  }
+  if (!port.empty()) {
+    bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
+                    return std::isdigit(static_cast<unsigned char>(c));
+                  });
+    long n = digits ? std::stol(std::string(port)) : 0;
+    if (!digits || n < 1 || n > 65535) {
+      error = "port '" + std::string(port) + "' of '" + std::string(spec) +
+              "' is not a number from 1 to 65535";
+      return std::nullopt;
+    }
+    j.port = static_cast<int>(n);
+    if (port_given) *port_given = true;
+  }
+  return j;
 }
 
 std::optional<Transport> parse_transport(std::string_view s) {
@@ -124,13 +214,223 @@ class SiteParser {
       else
         s.poll_interval = *d;
     }
+    parse_jump_key(s);
+    apply_ssh_config(s);
+    for (const char* key : {"host", "port", "user", "identity", "jump"})
+      if (!s.origin.count(key)) s.origin[key] = present(key) ? "site file" : "default";
+    if (s.transport != Transport::kSsh) {
+      for (const char* key : {"jump", "ssh_config"})
+        if (present(key))
+          problem(seen_[key], std::string(key) + " only applies to sites with transport ssh");
+    }
     if (s.transport == Transport::kSsh && s.host.empty())
-      problem(root, "site '" + s.name + "' uses transport ssh but has no host:");
+      problem(root, "site '" + s.name + "' uses transport ssh but has no host:" +
+                        (present("ssh_config") ? " (nor a HostName in its ssh_config entry)" : ""));
     if (!problems_.empty()) throw InputError(problems_);
     return s;
   }
 
  private:
+  bool present(const std::string& key) const {
+    auto it = seen_.find(key);
+    return it != seen_.end() && !it->second.IsNull();
+  }
+
+  static std::optional<std::string> home_path(const std::string& v) {
+    if (v != "~" && v.rfind("~/", 0) != 0) return v;
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) return std::nullopt;
+    return std::string(home) + v.substr(1);
+  }
+
+  // `jump: [user@]host[:port]` or a mapping with host, port, user, identity.
+  void parse_jump_key(Site& s) {
+    if (!present("jump")) return;
+    const yaml::Node n = seen_["jump"];
+    std::string error;
+    if (n.IsScalar()) {
+      auto spec = text("jump");
+      if (!spec) return;
+      auto j = parse_jump_spec(*spec, error, &jump_port_given_);
+      if (!j) {
+        problem(n, "jump " + error);
+        return;
+      }
+      s.jump = *j;
+      return;
+    }
+    if (!n.IsMap()) {
+      problem(n, "jump is [user@]host[:port] or a mapping with host, port, user, identity");
+      return;
+    }
+    static const std::vector<std::string> keys = {"host", "port", "user", "identity"};
+    JumpHost j;
+    bool ok = true;
+    for (const auto& [k, v] : n.pairs()) {
+      const std::string& key = k.Scalar();
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        problem(k, "unknown key '" + key + "' in jump" + did_you_mean(key, keys) +
+                       " (jump has host, port, user, identity)");
+        ok = false;
+        continue;
+      }
+      if (!v.IsScalar()) {
+        problem(v, "jump." + key + " must be a single value");
+        ok = false;
+        continue;
+      }
+      SourceLocation where = at(v);
+      if (v.quoted()) where.col += 1;
+      auto value = expand_env(v.Scalar(), where, problems_);
+      if (!value) {
+        ok = false;
+        continue;
+      }
+      if (key == "host") {
+        j.host = *value;
+      } else if (key == "user") {
+        j.user = *value;
+      } else if (key == "identity") {
+        auto p = home_path(*value);
+        if (!p) {
+          problem(v, "jump.identity starts with ~ but $HOME is not set; write the full path");
+          ok = false;
+        } else {
+          j.identity = *p;
+        }
+      } else {
+        auto i = parse_int(*value);
+        if (!i || *i < 1 || *i > 65535) {
+          problem(v, "jump.port must be a whole number from 1 to 65535, got '" + *value + "'");
+          ok = false;
+        } else {
+          j.port = static_cast<int>(*i);
+          jump_port_given_ = true;
+        }
+      }
+    }
+    if (ok && j.host.empty()) {
+      problem(n, "jump needs a host:");
+      ok = false;
+    }
+    if (ok && j.host.find_first_of(" \t@/,") != std::string::npos) {
+      problem(n, "jump host '" + j.host + "' is not a host name");
+      ok = false;
+    }
+    if (ok) s.jump = j;
+  }
+
+  // `ssh_config: true|ALIAS`: host, port, user, identity and jump from the user's
+  // ~/.ssh/config where the site file does not set them.
+  void apply_ssh_config(Site& s) {
+    if (!present("ssh_config")) return;
+    const yaml::Node node = seen_["ssh_config"];
+    auto v = text("ssh_config");
+    if (!v) return;
+    bool by_host = false;
+    std::string alias;
+    if (*v == "false" || *v == "no") return;
+    if (*v == "true" || *v == "yes") {
+      by_host = true;
+      alias = s.host.empty() ? s.name : s.host;
+    } else {
+      alias = *v;
+    }
+    if (alias.empty() || alias.find_first_of(" \t*?!,") != std::string::npos) {
+      problem(node,
+              "ssh_config is true, false or one Host alias of ~/.ssh/config, got '" + *v + "'");
+      return;
+    }
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) {
+      problem(node, "ssh_config needs $HOME to find ~/.ssh/config");
+      return;
+    }
+    const std::string file = std::string(home) + "/.ssh/config";
+    auto config = read_file(file);
+    if (!config) {
+      problem(node, "ssh_config: cannot read " + file);
+      return;
+    }
+    SshConfigEntry e = ssh_config_lookup(*config, alias);
+    if (!e.named) {
+      problem(node, "ssh_config: no Host entry in " + file + " matches '" + alias + "'");
+      return;
+    }
+    s.ssh_config = alias;
+    auto from = [&](const SshConfigValue& cv) {
+      return file + ":" + std::to_string(cv.line) + " (Host " + alias + ")";
+    };
+    auto config_problem = [&](const SshConfigValue& cv, const std::string& message) {
+      problems_.push_back({SourceLocation{file, cv.line, 0}, message});
+    };
+    // host: with `ssh_config: true` the site's host: is the alias and HostName replaces it;
+    // with `ssh_config: ALIAS` an explicit host: wins.
+    if (e.hostname && (by_host || !present("host"))) {
+      s.host = e.hostname->value;
+      s.origin["host"] = from(*e.hostname);
+    } else if (!present("host")) {
+      s.host = alias;
+      s.origin["host"] = "ssh_config alias";
+    }
+    if (e.port && !present("port")) {
+      auto p = parse_int(e.port->value);
+      if (!p || *p < 1 || *p > 65535)
+        config_problem(*e.port, "Port must be a number from 1 to 65535, got '" + e.port->value +
+                                    "' (used by site '" + s.name + "')");
+      else {
+        s.port = static_cast<int>(*p);
+        s.origin["port"] = from(*e.port);
+      }
+    }
+    if (e.user && !present("user")) {
+      s.user = e.user->value;
+      s.origin["user"] = from(*e.user);
+    }
+    if (e.identity_file && !present("identity")) {
+      if (auto p = home_path(e.identity_file->value)) {
+        s.identity = *p;
+        s.origin["identity"] = from(*e.identity_file);
+      }
+    }
+    if (e.proxy_jump && !present("jump") && e.proxy_jump->value != "none") {
+      std::string error;
+      auto j = parse_jump_spec(e.proxy_jump->value, error, &jump_port_given_);
+      if (!j) {
+        config_problem(*e.proxy_jump, "ProxyJump " + error + " (used by site '" + s.name + "')");
+        return;
+      }
+      s.jump = *j;
+      s.origin["jump"] = from(*e.proxy_jump);
+    }
+    // The gateway may itself be an alias of the same file, as OpenSSH resolves it.
+    if (s.jump) {
+      SshConfigEntry g = ssh_config_lookup(*config, s.jump->host);
+      if (!g.named) return;
+      const std::string gw_alias = s.jump->host;
+      if (g.proxy_jump && g.proxy_jump->value != "none") {
+        config_problem(*g.proxy_jump, "the gateway '" + gw_alias + "' of site '" + s.name +
+                                          "' has a ProxyJump of its own; flow goes through "
+                                          "one jump host, not a chain");
+        return;
+      }
+      if (g.hostname) s.jump->host = g.hostname->value;
+      if (g.port && !jump_port_given_) {
+        auto p = parse_int(g.port->value);
+        if (!p || *p < 1 || *p > 65535)
+          config_problem(*g.port,
+                         "Port must be a number from 1 to 65535, got '" + g.port->value + "'");
+        else
+          s.jump->port = static_cast<int>(*p);
+      }
+      if (g.user && s.jump->user.empty()) s.jump->user = g.user->value;
+      if (g.identity_file && s.jump->identity.empty())
+        if (auto p = home_path(g.identity_file->value)) s.jump->identity = *p;
+      if (!s.origin.count("jump")) s.origin["jump"] = "site file";
+      s.origin["jump"] += "; gateway settings from " + file + " (Host " + gw_alias + ")";
+    }
+  }
+
   SourceLocation at(const yaml::Node& n) const {
     if (n.line() < 0) return {name_, 0, 0};
     return {name_, n.line() + 1, n.col() + 1};
@@ -187,9 +487,19 @@ class SiteParser {
   std::optional<yaml::Tree> tree_;  // what the nodes in seen_ point into
   std::map<std::string, yaml::Node> seen_;
   std::vector<Diagnostic> problems_;
+  bool jump_port_given_ = false;
 };
 
 }  // namespace
+
+std::string JumpHost::spec() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return (user.empty() ? "" : user + "@") + h + (port == 22 ? "" : ":" + std::to_string(port));
+}
+
+std::optional<JumpHost> parse_jump(std::string_view spec, std::string& error) {
+  return parse_jump_spec(spec, error, nullptr);
+}
 
 std::string_view to_string(Transport t) {
   switch (t) {

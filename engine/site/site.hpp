@@ -21,6 +21,23 @@ enum class Transport { kNone, kLocal, kSsh };
 
 std::string_view to_string(Transport t);
 
+// A gateway (jump host) an ssh site is reached through: flow logs in to it and asks it to
+// forward one TCP connection to the site's host:port (docs/SSH.md).
+struct JumpHost {
+  std::string host;
+  int port = 22;
+  std::string user;      // "": the site's user
+  std::string identity;  // "": the site's identity (or ssh-agent)
+
+  // "user@host:port", the user and a port of 22 left out when not set.
+  std::string spec() const;
+};
+
+// Parses `[user@]host[:port]` (also `[v6addr]:port` and an `ssh://` prefix, as OpenSSH's
+// ProxyJump accepts). Returns nullopt and sets `error` to what is wrong (no location)
+// for anything else, including a list of several hops ("a,b"): flow goes through one.
+std::optional<JumpHost> parse_jump(std::string_view spec, std::string& error);
+
 struct Site {
   std::string name;
   Transport transport = Transport::kNone;
@@ -36,11 +53,20 @@ struct Site {
   int cores_per_node = 0;
   std::string workdir;  // where job scripts, logs and run dirs live on the site
   std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
-  int max_jobs = 100;       // submitted-or-running cap
-  std::string system;       // LAMEC system name for module blocks ("" = site name)
-  std::string python;       // interpreter that runs `python3` in tasks ("" = auto)
-  std::string description;  // one line for `flow sites list`
-  SourceLocation where;     // the file the site came from
+  int max_jobs = 100;            // submitted-or-running cap
+  std::string system;            // LAMEC system name for module blocks ("" = site name)
+  std::string python;            // interpreter that runs `python3` in tasks ("" = auto)
+  std::string description;       // one line for `flow sites list`
+  SourceLocation where;          // the file the site came from
+  std::optional<JumpHost> jump;  // reached through this gateway (ssh sites only)
+  // The `Host` alias of ~/.ssh/config the connection settings were taken from ("": none).
+  std::string ssh_config;
+  // Where each connection setting (host, port, user, identity, jump) came from: "site
+  // file", "default", or "<config file>:<line> (Host <alias>)". For `flow sites show`.
+  std::map<std::string, std::string> origin;
+  // Set on the Site operators/ssh/ makes for the gateway of a site: messages then name
+  // "the gateway (jump host)" of the site `name` rather than the site itself.
+  bool is_gateway = false;
 
   // The LAMEC system whose module stacks this site uses: `system`, else the site name.
   const std::string& lamec_system() const { return system.empty() ? name : system; }

@@ -127,7 +127,10 @@ std::string host_key_refusal(const site::Site& site, HostKeyVerdict verdict, con
                              const std::string& error_detail) {
   const std::string file = known_hosts_file(site).string();
   const std::string hp = site.host + ":" + std::to_string(site.port);
-  const std::string head = "site '" + site.name + "': refusing to connect to " + hp + ": ";
+  const std::string head =
+      site.is_gateway
+          ? "site '" + site.name + "': refusing to connect to its gateway (jump host) " + hp + ": "
+          : "site '" + site.name + "': refusing to connect to " + hp + ": ";
   const std::string key = offered.type + " key " + offered.fingerprint;
   const std::string trust_cmd = "flow sites trust " + shell_quote(site.name);
   switch (verdict) {
@@ -174,6 +177,9 @@ TrustOutcome trust(const site::Site& site, bool replace,
   session.connect();
 
   TrustOutcome out;
+  out.host = site.host;
+  out.port = site.port;
+  out.gateway = site.is_gateway;
   out.key = session.server_host_key();
   out.line = known_hosts_line(site.host, site.port, out.key);
   out.file = known_hosts_file(site);
@@ -200,7 +206,8 @@ TrustOutcome trust(const site::Site& site, bool replace,
   if (verdict == HostKeyVerdict::kChanged || verdict == HostKeyVerdict::kOtherType) {
     if (!replace)
       throw HostKeyError(
-          "site '" + site.name + "': not trusting the key of " + site.host + ":" +
+          "site '" + site.name + "': not trusting the key of " +
+          (site.is_gateway ? "its gateway (jump host) " : "") + site.host + ":" +
           std::to_string(site.port) + ": " + out.file.string() +
           " already has a DIFFERENT key for " + known_hosts_name(site.host, site.port) +
           ".\n  Someone may be intercepting the connection (man-in-the-middle), or the "
@@ -227,6 +234,16 @@ TrustOutcome trust(const site::Site& site, bool replace,
     throw EnvironmentError("site '" + site.name + "': wrote '" + out.line + "' to " +
                            out.file.string() +
                            " but the key is still not accepted; check the file by hand");
+  return out;
+}
+
+std::vector<TrustOutcome> trust_all(const site::Site& site, bool replace,
+                                    std::chrono::milliseconds connect_timeout) {
+  std::vector<TrustOutcome> out;
+  // The gateway first: the site's own key can only be read through a trusted gateway.
+  if (site.transport == site::Transport::kSsh && site.jump)
+    out.push_back(trust(gateway_site(site), replace, connect_timeout));
+  out.push_back(trust(site, replace, connect_timeout));
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/site/site.hpp"
 
@@ -69,6 +70,9 @@ struct TrustOutcome {
   std::string line;            // the known_hosts line for it
   std::filesystem::path file;  // the known_hosts file written (or checked)
   int removed = 0;             // old lines dropped (kReplaced)
+  std::string host;            // whose key: the site's host:port, or its gateway's
+  int port = 22;
+  bool gateway = false;  // the key of the site's gateway (jump host)
 };
 
 std::string_view to_string(TrustOutcome::Action a);  // "added", "replaced", "already_trusted"
@@ -78,7 +82,15 @@ std::string_view to_string(TrustOutcome::Action a);  // "added", "replaced", "al
 // different key for host:port, refuses with a HostKeyError unless `replace`, which drops
 // the old entries first. Throws ConnectionError when the host cannot be reached, InputError
 // when the site does not use ssh.
+// For a site behind a jump host the connection goes through the gateway, whose key must
+// then already be trusted (trust_all() does both).
 TrustOutcome trust(const site::Site& site, bool replace,
                    std::chrono::milliseconds connect_timeout = std::chrono::seconds(10));
+
+// `flow sites trust`: trust() for every hop, the gateway (if any) first, then the site;
+// one outcome each, in that order. Both keys go to the site's known_hosts file.
+std::vector<TrustOutcome> trust_all(
+    const site::Site& site, bool replace,
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(10));
 
 }  // namespace flow::ssh

@@ -121,11 +121,30 @@ std::vector<CheckResult> check_ssh_site(const site::Site& site, const SiteCheckO
   std::vector<CheckResult> out;
   const std::string hp = site.host + ":" + std::to_string(site.port);
   SshSession session(site, options.session);
+  if (site.jump) {
+    // The gateway first: its host key and login, then the forward to the site.
+    const std::string gw = site.jump->host + ":" + std::to_string(site.jump->port);
+    try {
+      session.connect_gateway();
+      out.push_back({"gateway", true,
+                     gw + " (jump host): host key matches " + known_hosts_file(site).string() +
+                         ", logged in, forwarding to " + hp});
+    } catch (const Error& e) {
+      out.push_back({"gateway", false, e.what()});
+      for (const char* name : {"connection", "host key", "authentication"})
+        out.push_back({name, false, "not run: the gateway " + gw + " is not usable"});
+      if (site.is_slurm()) not_run(out, "the gateway is not usable");
+      return out;
+    }
+  }
   try {
     session.connect();
     std::string banner = session.server_banner();
-    out.push_back(
-        {"connection", true, hp + " answers" + (banner.empty() ? "" : " (" + banner + ")")});
+    out.push_back({"connection", true,
+                   hp + " answers" + (banner.empty() ? "" : " (" + banner + ")") +
+                       (site.jump ? " through the gateway " + site.jump->host + ":" +
+                                        std::to_string(site.jump->port)
+                                  : "")});
   } catch (const ConnectionError& e) {
     out.push_back(
         {"connection", false, e.detail() + "; check the host name, port, VPN or firewall"});

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/shell.hpp"
+#include "operators/ssh/channel_pump.hpp"
 #include "operators/ssh/errors.hpp"
 #include "operators/ssh/libssh_handles.hpp"
 
@@ -123,8 +125,7 @@ SshSession::SshSession(const site::Site& site, const SessionOptions& options)
   ssh_session s = session_.get();
   auto set = [&](ssh_options_e option, const void* value, const char* what) {
     if (ssh_options_set(s, option, value) != SSH_OK)
-      throw InputError(site_.where,
-                       "site '" + site_.name + "': invalid " + what + ": " + ssh_get_error(s));
+      throw InputError(site_.where, who() + ": invalid " + what + ": " + ssh_get_error(s));
   };
   // Only what the site file says counts: no ~/.ssh/config, no global known_hosts, strict
   // host-key checking (libssh would otherwise accept unknown keys when the config says so).
@@ -146,7 +147,13 @@ SshSession::SshSession(const site::Site& site, const SessionOptions& options)
   set_timeout(s, options_.connect_timeout);
 }
 
-SshSession::~SshSession() = default;
+SshSession::~SshSession() {
+  sftp_.reset();
+  session_.reset();  // closes its socket: the pump sees end-of-file
+  if (pending_fd_ >= 0) ::close(pending_fd_);
+  pump_.reset();
+  gateway_.reset();
+}
 
 std::string SshSession::endpoint() const {
   std::string user = site_.user;
@@ -159,16 +166,74 @@ std::string SshSession::endpoint() const {
 }
 
 void SshSession::connect() {
+  if (site_.jump) connect_gateway();
+  pending_fd_ = -1;  // from ssh_connect() on, libssh owns (and closes) the socket
   if (ssh_connect(session_.get()) != SSH_OK) {
-    std::string detail = "cannot connect to " + site_.host + ":" + std::to_string(site_.port) +
-                         ": " + ssh_get_error(session_.get());
-    throw ConnectionError("site '" + site_.name + "': " + detail +
+    std::string detail = "cannot connect to " +
+                         std::string(site_.is_gateway ? "the gateway " : "") + site_.host + ":" +
+                         std::to_string(site_.port) + via() + ": " + ssh_get_error(session_.get());
+    throw ConnectionError(who() + ": " + detail +
                               ". Check that the host is up and that the port is reachable from "
                               "here (VPN, firewall), then run `flow sites check " +
                               site_.name + "`.",
                           detail);
   }
   set_timeout(session_.get(), options_.io_timeout);
+}
+
+site::Site gateway_site(const site::Site& site) {
+  site::Site g = site;
+  g.host = site.jump ? site.jump->host : "";
+  g.port = site.jump ? site.jump->port : 22;
+  if (site.jump && !site.jump->user.empty()) g.user = site.jump->user;
+  if (site.jump && !site.jump->identity.empty()) g.identity = site.jump->identity;
+  g.jump.reset();
+  g.is_gateway = true;
+  return g;
+}
+
+std::string SshSession::who() const {
+  if (!site_.is_gateway) return "site '" + site_.name + "'";
+  return "site '" + site_.name + "' (its gateway " + site_.host + ":" + std::to_string(site_.port) +
+         ")";
+}
+
+std::string SshSession::via() const {
+  if (!site_.jump) return "";
+  return " through the gateway " + site_.jump->host + ":" + std::to_string(site_.jump->port);
+}
+
+void SshSession::connect_gateway() {
+  if (!site_.jump || gateway_) return;
+  // The gateway is checked exactly like a site: its own host key against the site's
+  // known_hosts file (refused with a message naming the gateway), then public-key login.
+  gateway_ = SshSession::open(gateway_site(site_), options_);
+  ssh_session g = gateway_->session_.get();
+  const std::string hp = site_.host + ":" + std::to_string(site_.port);
+  const std::string gw = site_.jump->host + ":" + std::to_string(site_.jump->port);
+  ChannelPtr channel(ssh_channel_new(g));
+  if (!channel) gateway_->fail("open a channel");
+  if (ssh_channel_open_forward(channel.get(), site_.host.c_str(), site_.port, "127.0.0.1", 0) !=
+      SSH_OK) {
+    std::string detail =
+        "the gateway " + gw + " could not open a connection to " + hp + ": " + ssh_get_error(g);
+    throw ConnectionError(who() + ": " + detail +
+                              ". Check that the gateway allows TCP forwarding to it "
+                              "(AllowTcpForwarding, PermitOpen) and can reach it, then run `flow "
+                              "sites check " +
+                              site_.name + "`.",
+                          detail);
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    throw EnvironmentError(
+        who() + ": cannot create a socket pair for the gateway: " + std::strerror(errno));
+  pump_ = std::make_unique<ChannelPump>(g, std::move(channel), sv[0]);
+  pending_fd_ = sv[1];
+  socket_t fd = sv[1];
+  if (ssh_options_set(session_.get(), SSH_OPTIONS_FD, &fd) != SSH_OK)
+    throw EnvironmentError(
+        who() + ": cannot hand the gateway's channel to libssh: " + ssh_get_error(session_.get()));
 }
 
 std::string SshSession::server_banner() const {
@@ -179,7 +244,7 @@ std::string SshSession::server_banner() const {
 HostKey SshSession::server_host_key() const {
   ssh_key raw = nullptr;
   if (ssh_get_server_publickey(session_.get(), &raw) != SSH_OK || !raw)
-    throw EnvironmentError("site '" + site_.name + "': the server at " + site_.host + ":" +
+    throw EnvironmentError(who() + ": the server at " + site_.host + ":" +
                            std::to_string(site_.port) +
                            " offered no host key: " + ssh_get_error(session_.get()));
   KeyPtr key(raw);
@@ -214,8 +279,8 @@ void SshSession::verify_host_key() const {
 
 void SshSession::authenticate() {
   ssh_session s = session_.get();
-  std::string who = "'" + endpoint() + "'";
-  std::string prefix = "site '" + site_.name + "': authentication as " + who + " failed: ";
+  std::string as = "'" + endpoint() + "'";
+  std::string prefix = who() + ": authentication as " + as + " failed: ";
   std::string where = site_.where.file.empty() ? "" : " (in " + site_.where.file + ")";
   int rc = SSH_AUTH_ERROR;
   std::string key_desc;
@@ -286,10 +351,10 @@ void SshSession::fail(const std::string& what) const {
   std::string detail = "lost the connection to " + site_.host + ":" + std::to_string(site_.port) +
                        " while trying to " + what + ": " + ssh_get_error(session_.get());
   if (!link_broken())
-    throw EnvironmentError("site '" + site_.name + "': the server at " + site_.host + ":" +
+    throw EnvironmentError(who() + ": the server at " + site_.host + ":" +
                            std::to_string(site_.port) + " refused to " + what + ": " +
                            ssh_get_error(session_.get()));
-  throw ConnectionError("site '" + site_.name + "': " + detail, detail);
+  throw ConnectionError(who() + ": " + detail, detail);
 }
 
 transport::CommandResult SshSession::exec(const std::string& command, milliseconds timeout) {
@@ -303,7 +368,7 @@ transport::CommandResult SshSession::exec(const std::string& command, millisecon
     std::string shown = command.size() > 120 ? command.substr(0, 117) + "..." : command;
     std::string detail = "the connection to " + site_.host + ":" + std::to_string(site_.port) +
                          " broke " + when + " `" + shown + "` (" + ssh_get_error(s) + ")";
-    return ConnectionLost("site '" + site_.name + "': " + detail +
+    return ConnectionLost(who() + ": " + detail +
                               ", so it may or may not have run. flow does not run such a command "
                               "again by itself; check its effect (for a submission: squeue or "
                               "sacct by job name) before retrying.",
@@ -379,9 +444,9 @@ void SshSession::fail_sftp(const std::string& what, const std::string& path,
   // Best effort: do not leave a half-written temp file behind on a live link.
   if (!remove.empty() && sftp_ && alive()) sftp_unlink(sftp_.get(), remove.c_str());
   if (server_said_no)
-    throw EnvironmentError("site '" + site_.name + "': cannot " + what + " " + quote(path) +
-                           " on " + hp + ": " + sftp_reason(code));
-  throw ConnectionError("site '" + site_.name + "': " + detail, detail);
+    throw EnvironmentError(who() + ": cannot " + what + " " + quote(path) + " on " + hp + ": " +
+                           sftp_reason(code));
+  throw ConnectionError(who() + ": " + detail, detail);
 }
 
 std::optional<std::string> SshSession::get_file(const std::string& path, uint64_t offset) {
@@ -430,8 +495,8 @@ void SshSession::make_parent_dirs(const std::string& path) {
     SftpAttributesPtr a(sftp_stat(sf, dir.c_str()));
     if (a) {
       if (a->type != SSH_FILEXFER_TYPE_DIRECTORY)
-        throw EnvironmentError("site '" + site_.name + "': cannot create " + quote(path) + ": " +
-                               quote(dir) + " exists and is not a directory");
+        throw EnvironmentError(who() + ": cannot create " + quote(path) + ": " + quote(dir) +
+                               " exists and is not a directory");
       return;
     }
     int code = sftp_get_error(sf);
@@ -458,19 +523,18 @@ void SshSession::rename_over(const std::string& from, const std::string& to) {
   // posix-rename@openssh.com call; mv on the same file system is rename(2): atomic.
   SftpAttributesPtr target(sftp_stat(sf, to.c_str()));
   if (target && target->type == SSH_FILEXFER_TYPE_DIRECTORY)
-    throw EnvironmentError("site '" + site_.name + "': cannot write " + quote(to) +
-                           ": it is a directory");
+    throw EnvironmentError(who() + ": cannot write " + quote(to) + ": it is a directory");
   transport::CommandResult r;
   try {
     r = exec("mv -f -- " + shell_quote(from) + " " + shell_quote(to), options_.io_timeout);
   } catch (const ConnectionLost& e) {
     // put_file is safe to repeat as a whole: report a plain connection failure.
-    throw ConnectionError("site '" + site_.name + "': " + e.detail(), e.detail());
+    throw ConnectionError(who() + ": " + e.detail(), e.detail());
   }
   if (r.exit_status != 0) {
     if (alive()) sftp_unlink(sf, from.c_str());
-    throw EnvironmentError("site '" + site_.name + "': cannot move " + quote(from) + " to " +
-                           quote(to) + ": " + r.err);
+    throw EnvironmentError(who() + ": cannot move " + quote(from) + " to " + quote(to) + ": " +
+                           r.err);
   }
 }
 
@@ -518,8 +582,8 @@ void SshSession::fail_write(const std::string& path) {
       const uint64_t size = st->f_blocks * st->f_frsize;
       sftp_statvfs_free(st);
       if (avail < 1024 * 1024) {
-        throw EnvironmentError("site '" + site_.name + "': cannot write " + quote(path) + " on " +
-                               site_.host + ":" + std::to_string(site_.port) +
+        throw EnvironmentError(who() + ": cannot write " + quote(path) + " on " + site_.host + ":" +
+                               std::to_string(site_.port) +
                                ": no space left on device: the file system of " + dir + " has " +
                                human_bytes(avail) + " free of " + human_bytes(size));
       }

@@ -27,6 +27,15 @@ struct sftp_session_struct;
 
 namespace flow::ssh {
 
+namespace detail {
+class ChannelPump;
+}
+
+// The Site flow connects to for the gateway (jump host) of `site`: its host and port,
+// user and identity (the jump's own, else the site's), the site's known_hosts file,
+// is_gateway set so that every message names the gateway.
+site::Site gateway_site(const site::Site& site);
+
 struct SessionOptions {
   // TCP connect plus key exchange.
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
@@ -47,6 +56,10 @@ class SshSession {
   SshSession(const SshSession&) = delete;
   SshSession& operator=(const SshSession&) = delete;
 
+  // For a site with a jump host: opens the gateway's session (connect, host-key check,
+  // login: HostKeyError, AuthError or ConnectionError naming the gateway) and its
+  // direct-tcpip channel to the site's host:port. connect() calls it when not done yet.
+  void connect_gateway();
   void connect();                         // throws ConnectionError
   HostKey server_host_key() const;        // after connect()
   HostKeyVerdict check_host_key() const;  // the offered key against the site's known_hosts
@@ -112,9 +125,16 @@ class SshSession {
   };
 
   bool link_broken() const;  // after a failed call: the link, not the server, is at fault
+  std::string who() const;   // "site 'NAME'", or "site 'NAME' (its gateway HOST:PORT)"
+  std::string via() const;   // " through the gateway HOST:PORT" for a site with a jump host
 
   site::Site site_;
   SessionOptions options_;
+  // A site behind a jump host: the gateway's session and the pump of its channel. Declared
+  // before session_: the target session is closed first, then the pump, then the gateway.
+  std::unique_ptr<SshSession> gateway_;
+  std::unique_ptr<detail::ChannelPump> pump_;
+  int pending_fd_ = -1;  // the target's end of the socketpair until ssh_connect() owns it
   std::unique_ptr<ssh_session_struct, SessionFree> session_;
   std::unique_ptr<sftp_session_struct, SftpFree> sftp_;  // declared after session_: freed first
 };
