@@ -4,8 +4,9 @@
 # See docs/TEST-CLUSTER.md.
 #
 # Verbs: start | stop | status | env | calls [--reset]
-#        restart-sshd | stop-slurmdbd | start-slurmdbd | restart-slurmctld | rotate-hostkey |
-#        restore-hostkey | start-gateway | stop-gateway   (a second sshd on 127.0.0.1:2223: the jump host)
+#        restart-sshd | stop-slurmdbd | start-slurmdbd | (re)start-slurmctld | stop-slurmctld |
+#        rotate-hostkey | restore-hostkey |
+#        start-gateway | stop-gateway   (a second sshd on 127.0.0.1:2223: the jump host)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -533,12 +534,14 @@ case ${1:-} in
   start-slurmdbd) start_slurmdbd ;;
   # Like a controller failover or restart: running jobs go on on slurmd meanwhile.
   restart-slurmctld) stop_daemon slurmctld; start_slurmctld ;;
+  stop-slurmctld) stop_daemon slurmctld ;;
+  start-slurmctld) start_slurmctld ;;
   rotate-hostkey) cmd_rotate_hostkey ;;
   restore-hostkey) cmd_restore_hostkey ;;
   start-gateway) start_gateway ;;
   stop-gateway) stop_gateway ;;
   *)
-    echo "usage: $0 start|stop|status|env|calls [--reset]|restart-sshd|stop-slurmdbd|start-slurmdbd|restart-slurmctld|rotate-hostkey|restore-hostkey|start-gateway|stop-gateway" >&2
+    echo "usage: $0 start|stop|status|env|calls [--reset]|restart-sshd|stop-slurmdbd|start-slurmdbd|restart-slurmctld|stop-slurmctld|start-slurmctld|rotate-hostkey|restore-hostkey|start-gateway|stop-gateway" >&2
     exit 2
     ;;
 esac

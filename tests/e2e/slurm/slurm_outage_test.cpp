@@ -148,3 +148,45 @@ TEST(SlurmOutage, LookUpByNameWithAccountingDownIsAnErrorNotNoSuchJob) {
     EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
   }
 }
+
+// The exactly-once hole of issue 15: after the engine dies, the resume cannot tell whether
+// the job exists while neither sacct (slurmdbd down) nor squeue (slurmctld down) answers.
+// It must neither submit again nor declare the job lost: it waits, asks again, and
+// follows the job once Slurm answers. The job appends to a ledger each time it starts.
+TEST(SlurmOutage, EngineKilledWhileAccountingAndControllerAreDownResumesAndTheJobRunsOnce) {
+  Project p;
+  p.write("once.yaml", R"(dag: once
+tasks:
+  - id: a
+    site: localslurm
+    run: |
+      echo started >> ledger
+      while [ ! -e go ]; do sleep 0.5; done
+)");
+  const std::string run = unique_run_id("once");
+  const std::string dir = "/home/flowuser/flow/runs/" + run;
+  Background bg(p, "run once.yaml --run-id " + run);
+  ASSERT_TRUE(eventually([&] { return flow::test::slurp(dir + "/ledger") == "started\n"; }, 120))
+      << bg.err();
+  ASSERT_TRUE(eventually([&] { return count_state(p, run, "running") == 1; }, 60)) << bg.err();
+  Restore dbd("start-slurmdbd");
+  Restore ctld("start-slurmctld");
+  ASSERT_EQ(cluster("stop-slurmdbd").code, 0);
+  bg.signal(SIGKILL);
+  ASSERT_EQ(bg.wait(), 128 + SIGKILL);
+  ASSERT_EQ(cluster("stop-slurmctld").code, 0);
+
+  Background resume(p, "resume " + run, "resume");
+  // Neither sacct nor squeue answers: the resume keeps asking (several poll intervals),
+  // and the job keeps running.
+  ::sleep(8);
+  ASSERT_FALSE(resume.poll().has_value()) << resume.out() << resume.err();
+  ASSERT_EQ(cluster("start-slurmctld").code, 0) << "the controller back, accounting still down";
+  flow::test::sh("touch " + dir + "/go");
+  ASSERT_EQ(cluster("start-slurmdbd").code, 0);
+  EXPECT_EQ(resume.wait(300), 0) << resume.out() << resume.err();
+  EXPECT_EQ(count_state(p, run, "succeeded"), 1);
+  EXPECT_EQ(flow::test::slurp(dir + "/ledger"), "started\n") << "the job ran twice";
+  for (const auto& [name, n] : jobs_of_run(run, 1))
+    EXPECT_EQ(n, 1) << name << " was submitted " << n << " times";
+}
