@@ -718,7 +718,18 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       e.message = "requeued by Slurm (" + why + "); waits in the queue to run again";
       emit(std::move(e));
     } else if (st.phase == Phase::kPending && job->reported == Phase::kUnknown) {
+      // First sight of a re-attached job, and it waits in the queue. If the try was running
+      // when the last engine stopped, Slurm requeued it meanwhile: the controller knows
+      // (its state) and shows why; otherwise this is just the job id again.
       job->reported = Phase::kPending;
+      const std::string why = rec->second.reason.empty() ? st.state : rec->second.reason;
+      ExecEvent e;
+      e.key = s.key;
+      e.kind = ExecEvent::Kind::kSubmitted;
+      e.handle.job_id = s.job_id;
+      e.handle.job_name = job->name;
+      e.message = "requeued by Slurm (" + why + "); waits in the queue to run again";
+      emit(std::move(e));
     } else if (st.phase == Phase::kFinished) {
       ExecEvent e;
       e.key = s.key;

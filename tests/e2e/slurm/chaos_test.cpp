@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "../engine/cli.hpp"
@@ -120,15 +121,25 @@ json status(const Project& p, const std::string& run) {
   return json::parse(p.flow("status " + run + " --json").out, nullptr, false);
 }
 
-// A running Slurm task's job id, "" when none runs now.
+// The job id of a running Slurm task, "" when none runs now. The gate's job first: it runs
+// until the end, so it cannot end between this look and the requeue.
 std::string running_job(const Project& p, const std::string& run) {
   auto st = status(p, run);
   if (st.is_discarded()) return "";
-  for (const auto& t : st["tasks"])
-    if (t["state"] == "running" && t["job_id"].is_string() &&
-        !t["job_id"].get<std::string>().empty())
-      return t["job_id"];
-  return "";
+  std::string any;
+  for (const auto& t : st["tasks"]) {
+    if (t["state"] != "running" || !t["job_id"].is_string() || t["job_id"] == "") continue;
+    if (t["id"] == "gate_s") return t["job_id"];
+    if (any.empty()) any = t["job_id"];
+  }
+  return any;
+}
+
+// How often Slurm has started `job` again ("Restarts=N" of scontrol show job).
+std::string restarts(const std::string& job) {
+  const std::string out = sh("scontrol -o show job " + job).out;
+  const auto at = out.find("Restarts=");
+  return at == std::string::npos ? "" : out.substr(at, out.find(' ', at) - at);
 }
 
 std::vector<std::string> lines(const std::string& text) {
@@ -166,11 +177,9 @@ void check_ledger(const std::string& id, int tries, bool slurm, const std::strin
   }
   EXPECT_EQ(static_cast<int>(starts.size()), tries) << "a try that never ran, or one too many";
   for (const auto& [t, restarts] : starts) {
-    int expect = 0;
-    for (const auto& [r, n] : restarts) {
-      EXPECT_EQ(r, expect++) << "try " << t << ": restarts not 0, 1, ...";
+    // (A restart requeued before its first line ran leaves no line: numbers may skip.)
+    for (const auto& [r, n] : restarts)
       EXPECT_EQ(n, 1) << "try " << t << " restart " << r << " started " << n << " times";
-    }
     for (const auto& [r, n] : dones[t])
       EXPECT_EQ(n, 1) << "try " << t << " restart " << r << " ended " << n << " times";
   }
@@ -280,25 +289,41 @@ TEST(Chaos, RandomFaultsDuringAMixedRunLoseNothingAndRunNothingTwice) {
         break;
       }
       case Fault::kRequeue: {
-        std::string job;
-        ASSERT_TRUE(eventually([&] { return !(job = running_job(p, run)).empty(); }, 60)) << diag();
-        ASSERT_EQ(sh("scontrol requeue " + job).code, 0) << job;
-        // A requeued batch job waits (BeginTime) before it may start again: release it, once
-        // flow has seen the requeue. Released sooner, while slurmd still cleans up the first
-        // start, Slurm kills it at once ("Job credential revoked", FAILED): not a requeue.
+        // A short job may end between the look and the requeue: then look again.
+        std::string job, before;
         ASSERT_TRUE(eventually(
             [&] {
-              auto st = status(p, run);
-              if (st.is_discarded()) return false;
-              for (const auto& t : st["tasks"])
-                if (t["job_id"] == job)
-                  return t["state"] == "pending" && t["message"].get<std::string>().find(
-                                                        "requeued by Slurm") != std::string::npos;
-              return false;
+              job = running_job(p, run);
+              if (job.empty()) return false;
+              before = restarts(job);
+              return sh("scontrol requeue " + job).code == 0;
             },
             60))
             << diag();
-        ASSERT_EQ(sh("scontrol update jobid=" + job + " StartTime=now").code, 0);
+        // A requeued batch job usually waits (BeginTime) before it may start again: release
+        // it once flow has seen it pending again and 2 s have passed. slurmd revokes the job's
+        // credentials up to the second of the requeue: a job started again within that
+        // second is killed at once ("Job credential revoked", FAILED), which Slurm's own
+        // BeginTime delay exists to avoid. (A job released once before may be started again
+        // by Slurm at once: then there is nothing to release.)
+        const auto requeued = std::chrono::steady_clock::now();
+        bool release = false;
+        ASSERT_TRUE(eventually(
+            [&] {
+              const std::string state = sh("squeue -h -j " + job + " -o %T").out;
+              if (state == "RUNNING\n" && restarts(job) != before) return true;
+              auto st = status(p, run);
+              if (st.is_discarded()) return false;
+              for (const auto& t : st["tasks"])
+                if (t["job_id"] == job) release = t["state"] == "pending";
+              return release;
+            },
+            60))
+            << diag();
+        if (release) {
+          std::this_thread::sleep_until(requeued + std::chrono::seconds(2));
+          ASSERT_EQ(sh("scontrol update jobid=" + job + " StartTime=now").code, 0);
+        }
         break;
       }
     }

@@ -380,6 +380,24 @@ TEST(SlurmExecutor, ARequeuedJobIsFollowedAsTheSameTry) {
   EXPECT_EQ(h.t->count("sbatch --parsable"), 1);
 }
 
+// Regression (found by the chaos test): a job requeued while no engine watched it, or
+// between the re-attach and the first poll, was never reported pending again; the task
+// stayed `running` while the job waited in the queue. The first sight of a re-attached job
+// that is pending is reported (the controller turns a running try into a requeued one).
+TEST(SlurmExecutor, AReattachedJobFoundPendingIsReportedSoARunningTryShowsTheRequeue) {
+  Harness h;
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->jobs[7] = {"flow.r.a.1", "PENDING", "0:0", ""};
+  }
+  h.ex->reattach(h.spec("a"), run::AttemptHandle{0, 0, "7", "flow.r.a.1", ""});
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kSubmitted) != nullptr; }));
+  const auto* e = h.last("a", ExecEvent::Kind::kSubmitted);
+  EXPECT_EQ(e->handle.job_id, "7");
+  EXPECT_NE(e->message.find("requeued by Slurm"), std::string::npos) << e->message;
+  EXPECT_EQ(h.t->count("sbatch"), 0);
+}
+
 TEST(SlurmExecutor, ANodeFailureSlurmDidNotRequeueIsAFailure) {
   Harness h;
   h.launch(h.spec("a"));
