@@ -211,6 +211,16 @@ TEST(Chaos, RandomFaultsDuringAMixedRunLoseNothingAndRunNothingTwice) {
   p.write("chaos.yaml", dag(p));
   const std::string run = unique_run_id("chaos");
   flow::test::Restore dbd_back("start-slurmdbd");
+  // Whatever happens, nothing of this run stays behind: a failed run leaves its gates
+  // running (the Slurm one would hold a slot of every later test).
+  struct CleanUp {
+    std::string run, go;
+    ~CleanUp() {
+      sh("touch '" + go + "'");
+      sh("squeue -h -a -o '%i %j' | awk '$2 ~ /^flow\\." + run +
+         "\\./ {print $1}' | xargs -r scancel");
+    }
+  } clean_up{run, (p.dir() / "go").string()};
 
   auto driver = std::make_unique<Background>(p, "run chaos.yaml --run-id " + run, "run");
   std::vector<std::unique_ptr<Background>> finished;  // kept for their output
