@@ -1,6 +1,6 @@
 // SlurmExecutor: one site's jobs — stage their files in, submit (deferring on submit
 // limits), find again after a lost connection or restart, one batched poll for all of them
-// (following requeues), stage outputs out, cancel. About 750 lines, not split yet: every
+// (following requeues), stage outputs out, cancel. About 770 lines, not split yet: every
 // step reads and moves the same Job record (defined here) through its stages, and reads
 // best as one state machine; the parsing and the remote commands live in slurm_client.cpp,
 // the transfers in job_staging.cpp, the scripts in operators/lamec. The split it is due for:
@@ -702,27 +702,19 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       e.kind = ExecEvent::Kind::kRunning;
       e.handle.job_id = s.job_id;
       emit(std::move(e));
-    } else if (st.phase == Phase::kPending && job->reported == Phase::kRunning) {
-      // Slurm put the job back in the queue (scontrol requeue, preemption, a failed node):
-      // the same job runs again later. Follow it; its log starts over.
-      job->reported = Phase::kPending;
-      job->log = log_mirror(job->log.remote, job->spec);
+    } else if (st.phase == Phase::kPending &&
+               (job->reported == Phase::kRunning || job->reported == Phase::kUnknown)) {
+      // Back in the queue after it ran (scontrol requeue, preemption, a failed node): the
+      // same job runs again later; follow it, its log starts over. Or the first sight of a
+      // re-attached job, waiting: if the try was running when the last engine stopped,
+      // Slurm requeued it meanwhile; the controller knows from its state and shows why.
       const std::string why = rec->second.reason.empty() ? st.state : rec->second.reason;
-      log::info(s.key.instance_id + ": Slurm job " + s.job_id + " requeued (" + why + ")",
-                s.key.run_id);
-      ExecEvent e;
-      e.key = s.key;
-      e.kind = ExecEvent::Kind::kSubmitted;
-      e.handle.job_id = s.job_id;
-      e.handle.job_name = job->name;
-      e.message = "requeued by Slurm (" + why + "); waits in the queue to run again";
-      emit(std::move(e));
-    } else if (st.phase == Phase::kPending && job->reported == Phase::kUnknown) {
-      // First sight of a re-attached job, and it waits in the queue. If the try was running
-      // when the last engine stopped, Slurm requeued it meanwhile: the controller knows
-      // (its state) and shows why; otherwise this is just the job id again.
+      if (job->reported == Phase::kRunning) {
+        job->log = log_mirror(job->log.remote, job->spec);
+        log::info(s.key.instance_id + ": Slurm job " + s.job_id + " requeued (" + why + ")",
+                  s.key.run_id);
+      }
       job->reported = Phase::kPending;
-      const std::string why = rec->second.reason.empty() ? st.state : rec->second.reason;
       ExecEvent e;
       e.key = s.key;
       e.kind = ExecEvent::Kind::kSubmitted;
