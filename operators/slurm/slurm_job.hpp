@@ -1,0 +1,96 @@
+#pragma once
+// Private to operators/slurm: the record SlurmExecutor keeps per job, and the mirrors that
+// copy a job's log, metrics and outputs files back from the site. Shared by
+// slurm_executor.cpp (staging, submission, re-attach, cancel) and slurm_poll.cpp (the
+// batched poll and what it learns); nothing outside this folder includes it.
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/clock.hpp"
+#include "engine/run/secret_mask.hpp"
+#include "operators/slurm/slurm_executor.hpp"
+
+namespace flow::slurm {
+
+using Clock = std::chrono::steady_clock;
+
+// A file mirrored from the site: the remote path, the local copy, how much was copied.
+struct Mirror {
+  std::string remote;
+  std::filesystem::path local;
+  uint64_t offset = 0;      // append-only files (log, metrics): bytes copied so far
+  bool whole_file = false;  // outputs: copied whole whenever it changes
+  transport::RemoteStat seen{};
+  run::SecretMask mask{};  // the log: secrets masked as copied (engine/run/secret_mask.hpp)
+};
+
+// A log mirror of `spec`'s try: its secrets masked.
+inline Mirror log_mirror(const std::string& remote, const run::LaunchSpec& spec) {
+  Mirror m{remote, spec.files.log};
+  m.mask = run::SecretMask(spec.env, spec.secret_env);
+  return m;
+}
+
+// Copies what is new in `m` from the site; returns true if anything was copied. `now` is
+// the file's stat from the poll; without one (a job that just ended) the file is read
+// anyway. Runs on the worker thread.
+bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::RemoteStat>& now);
+
+struct SlurmExecutor::Job {
+  enum class Stage { kStagingIn, kSubmitting, kDeferred, kLookingUp, kInSlurm, kStagingOut };
+  run::LaunchSpec spec;
+  std::string name;
+  std::string script;
+  std::string job_id;
+  Stage stage = Stage::kSubmitting;
+  bool reattached = false;
+  int deferrals = 0;                       // times sbatch put this submission off (SubmitDeferred)
+  Phase reported = Phase::kPending;        // the phase last reported to the controller
+  Clock::time_point since = Clock::now();  // submitted or re-attached
+  EpochMs since_wall = now_ms();
+  std::optional<run::CancelReason> cancel_reason;
+  bool cancel_sent = false;
+  Mirror log, metrics, outputs;
+  std::shared_ptr<std::atomic<bool>> stop_staging = std::make_shared<std::atomic<bool>>(false);
+};
+
+// What a poll asks about one job, and what it learned (worker thread).
+struct SlurmExecutor::PollSnapshot {
+  run::AttemptKey key;
+  std::string job_id;
+  bool ask_controller_if_missing = false;
+  bool running = false;  // last seen running: its files are stat'ed in the poll command
+  Mirror log, metrics, outputs;
+  bool metrics_changed = false;
+  bool outputs_changed = false;
+};
+
+struct SlurmExecutor::PollOutcome {
+  std::vector<PollSnapshot> jobs;
+  std::map<std::string, JobRecord> records;
+  std::string source;
+  std::string accounting_error;
+  std::string error;  // the site could not be reached
+};
+
+template <typename Work, typename Done>
+void SlurmExecutor::offload(Work work, Done done) {
+  std::weak_ptr<bool> alive = alive_;
+  boost::asio::post(worker_, [this, alive, work = std::move(work),
+                              done = std::move(done)]() mutable {
+    auto result = work();
+    boost::asio::post(io_, [alive, done = std::move(done), result = std::move(result)]() mutable {
+      if (alive.lock()) done(std::move(result));
+    });
+  });
+}
+
+}  // namespace flow::slurm
