@@ -2,7 +2,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
-#include "engine/run/sweep.hpp"
+#include "engine/run/leaderboard.hpp"
 #include "ui-tui/format.hpp"
 
 namespace flow::tui {
@@ -74,13 +74,7 @@ Leaderboard Leaderboard::load(state::Store& store, const state::RunRecord& run, 
                 "'" + task + "' is not an hpo task" +
                     (sweeps.empty() ? "; this DAG has none" : "; hpo tasks: " + join(sweeps)));
   }
-  auto parent = store.get_instance(run.id, task);
-  std::vector<state::InstanceRecord> trials;
-  for (auto& i : store.instances(run.id)) {
-    if (i.parent == task) trials.push_back(std::move(i));
-  }
-  return from_json(
-      task, run::Sweep::leaderboard(*t->hpo, parent.value_or(state::InstanceRecord{}), trials));
+  return from_json(task, run::sweep_leaderboard(store, run.id, *t));
 }
 
 bool trial_matches(const TrialRow& t, std::string_view filter) {

@@ -1,8 +1,8 @@
 #pragma once
 // The leaderboard of an HPO task as the TUI shows it. It is built from
-// run::Sweep::leaderboard(), the same document `flow hpo RUN TASK --json` prints, so the
-// two always agree: trials best first (those without a metric last), each with its
-// metric, epochs trained, rung, generation, parent (PBT) and parameters; for a
+// run::sweep_leaderboard() (engine/run/leaderboard.hpp), the same document `flow hpo RUN TASK
+// --json` prints, so the two always agree: trials best first (those without a metric last), each
+// with its metric, epochs trained, rung, generation, parent (PBT) and parameters; for a
 // multi-objective sweep also each trial's objectives and the Pareto front.
 
 #include <nlohmann/json.hpp>
@@ -45,7 +45,7 @@ struct Leaderboard {
   std::vector<std::string> pareto;  // multi-objective: the trials on the Pareto front
   std::vector<TrialRow> trials;     // best first
 
-  // From the JSON of run::Sweep::leaderboard().
+  // From the JSON of run::sweep_leaderboard() (engine/run/leaderboard.hpp).
   static Leaderboard from_json(const std::string& task, const nlohmann::json& board);
   // Reads the trials of hpo task `task` of `run`, whose DAG is `dag`. InputError when the
   // DAG has no such hpo task.

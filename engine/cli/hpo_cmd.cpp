@@ -7,7 +7,7 @@
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/dag/loader.hpp"
-#include "engine/run/sweep.hpp"
+#include "engine/run/leaderboard.hpp"
 
 namespace flow::cli {
 
@@ -89,13 +89,7 @@ void register_hpo_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
                     "run " + id + " has no hpo task '" + task + "'" + did_you_mean(task, sweeps) +
                         (sweeps.empty() ? "; its DAG has none" : "; hpo tasks: " + join(sweeps)));
       }
-      auto parent = store->get_instance(id, task);
-      std::vector<state::InstanceRecord> trials;
-      for (auto& i : store->instances(id)) {
-        if (i.parent == task) trials.push_back(std::move(i));
-      }
-      auto board =
-          run::Sweep::leaderboard(*t->hpo, parent.value_or(state::InstanceRecord{}), trials);
+      auto board = run::sweep_leaderboard(*store, id, *t);
       if (g.json) {
         std::cout << board.dump(2) << "\n";
       } else {
