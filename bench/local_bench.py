@@ -50,6 +50,7 @@ class Bench:
     def __init__(self, args, work, label):
         self.a = args
         self.flow = os.path.abspath(args.flow)
+        self.before = os.path.abspath(args.flow_before) if args.flow_before else None
         self.work = work
         self.label = label
         self.src = os.path.join(self.work, "dag")
@@ -59,12 +60,13 @@ class Bench:
     def commands(self, j):
         return {
             "flow": [self.flow, "run", "dag.yaml", "-j", str(j)],
+            "flow-before": [self.before or "", "run", "dag.yaml", "-j", str(j)],
             "ninja": ["ninja", "-j", str(j)],
             "make": ["make", "-j", str(j)],
             "snakemake": ["snakemake", "--cores", str(j), "-q"],
         }
 
-    INPUT = {"flow": "dag.yaml", "ninja": "build.ninja", "make": "Makefile",
+    INPUT = {"flow": "dag.yaml", "flow-before": "dag.yaml", "ninja": "build.ninja", "make": "Makefile",
              "snakemake": "Snakefile"}
 
     def run_once(self, tool, rep, src, n, j):
@@ -89,6 +91,8 @@ class Bench:
         a = self.a
         gen_dag.generate(self.src, a.layers, a.width)
         tools = ["flow", "ninja", "make", "snakemake"]
+        if self.before:
+            tools.insert(1, "flow-before")
         times = {t: [] for t in tools}
         for rep in range(a.reps):
             order = tools[rep % len(tools):] + tools[:rep % len(tools)]
@@ -99,15 +103,18 @@ class Bench:
         med = {t: median(times[t]) for t in tools}
         print(f"\n== {self.n} tasks ({a.layers} layers x {a.width}, fan-in 2), "
               f"parallelism {a.jobs}, on {self.label}: wall seconds ==")
-        print(f"{'tool':<10} {'runs':>4} {'median':>8} {'min':>8} {'max':>8}   all")
+        print(f"{'tool':<11} {'runs':>4} {'median':>8} {'min':>8} {'max':>8}   all")
         for t in tools:
             xs = times[t]
-            print(f"{t:<10} {len(xs):>4} {med[t]:>8.3f} {min(xs):>8.3f} {max(xs):>8.3f}   "
+            print(f"{t:<11} {len(xs):>4} {med[t]:>8.3f} {min(xs):>8.3f} {max(xs):>8.3f}   "
                   + " ".join(f"{x:.2f}" for x in xs))
         print("\nratios of medians:")
         print(f"  flow / ninja      = {med['flow'] / med['ninja']:.2f}   (target <= 1.30)")
         print(f"  snakemake / flow  = {med['snakemake'] / med['flow']:.2f}   (target >= 4)")
         print(f"  make / flow       = {med['make'] / med['flow']:.2f}")
+        if self.before:
+            print(f"  flow / flow-before = {med['flow'] / med['flow-before']:.2f}   "
+                  f"(the same run, two binaries: > 1 means slower than before)")
         return med
 
     # ---- engine overhead, from the events table ----------------------------------------
@@ -198,25 +205,34 @@ class Bench:
         size = os.path.getsize(os.path.join(src, "dag.yaml"))
         print(f"\n== flow validate, {layers * width} tasks ({layers} x {width}, "
               f"{size / 1e6:.1f} MB of YAML) ==")
-        secs, rss = [], []
+        binaries = [("flow", self.flow)] + ([("flow-before", self.before)] if self.before else [])
+        secs = {name: [] for name, _ in binaries}
+        rss = {name: [] for name, _ in binaries}
         for _ in range(a.big_reps):
-            p = subprocess.run(["/usr/bin/time", "-f", "%e %M", self.flow, "validate",
-                                "dag.yaml"], cwd=src, capture_output=True, text=True)
-            if p.returncode != 0 or p.stdout.strip() != "ok":
-                sys.exit(f"flow validate failed:\n{p.stdout}{p.stderr[-2000:]}")
-            e, m = p.stderr.strip().splitlines()[-1].split()
-            secs.append(float(e))
-            rss.append(int(m) / 1024.0)
-        print(f"wall s: median {median(secs):.2f} (all: {' '.join(f'{x:.2f}' for x in secs)})"
-              f"   target < 2 s")
-        print(f"peak RSS MB: max {max(rss):.0f} (all: {' '.join(f'{x:.0f}' for x in rss)})"
-              f"   target < 300 MB")
+            for name, binary in binaries:  # interleaved, like the comparison
+                p = subprocess.run(["/usr/bin/time", "-f", "%e %M", binary, "validate",
+                                    "dag.yaml"], cwd=src, capture_output=True, text=True)
+                if p.returncode != 0 or p.stdout.strip() != "ok":
+                    sys.exit(f"{name} validate failed:\n{p.stdout}{p.stderr[-2000:]}")
+                e, m = p.stderr.strip().splitlines()[-1].split()
+                secs[name].append(float(e))
+                rss[name].append(int(m) / 1024.0)
+        for name, _ in binaries:
+            xs, ms = secs[name], rss[name]
+            prefix = "" if len(binaries) == 1 else f"{name}: "
+            print(f"{prefix}wall s: median {median(xs):.2f} "
+                  f"(all: {' '.join(f'{x:.2f}' for x in xs)})   target < 2 s")
+            print(f"{prefix}peak RSS MB: max {max(ms):.0f} "
+                  f"(all: {' '.join(f'{x:.0f}' for x in ms)})   target < 300 MB")
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--flow", required=True, help="the flow binary")
+    p.add_argument("--flow-before", default="",
+                   help="a second flow binary (e.g. an older commit's) run in the same "
+                        "comparison and validate, interleaved with the first")
     p.add_argument("--places", required=True,
                    help="comma-separated directories to run the comparison in (a scratch "
                         "directory is made and removed in each), e.g. /dev/shm,/tmp")
@@ -237,7 +253,8 @@ def main():
                 break
     print(f"machine: {platform.node()}, {os.cpu_count()} cores ({cpu}), "
           f"Linux {platform.release()}, load average {os.getloadavg()[0]:.2f}")
-    print("versions: flow " + version([a.flow, "--version"]) + "; ninja "
+    print("versions: flow " + version([a.flow, "--version"])
+          + (f"; flow-before {a.flow_before}" if a.flow_before else "") + "; ninja "
           + version(["ninja", "--version"]) + "; " + version(["make", "--version"])
           + "; snakemake " + version(["snakemake", "--version"]))
     works = []

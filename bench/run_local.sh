@@ -13,6 +13,9 @@
 #   PLACES="/dev/shm /tmp"  where to run the comparison (tmpfs, then disk); a scratch
 #                        directory is made in each and removed at the end
 #   BUILD_DIR=build-bench  FLOW=path (skip the build and use this binary)
+#   FLOW_BEFORE=path     a second flow binary (say, an older commit's Release build) run in
+#                        the same comparison and validate, interleaved: flow / flow-before
+#                        is the before/after ratio of one run
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3  # Debian's python (sqlite3 module); the python3 first on PATH may differ
@@ -40,7 +43,7 @@ if ((${#places[@]} == 0)); then
   exit 3
 fi
 
-"$PY" "$ROOT/bench/local_bench.py" --flow "$FLOW" --places "$(IFS=,; echo "${places[*]}")" \
+"$PY" "$ROOT/bench/local_bench.py" --flow "$FLOW" --flow-before "${FLOW_BEFORE:-}" --places "$(IFS=,; echo "${places[*]}")" \
   --layers "${LAYERS:-20}" --width "${WIDTH:-50}" --jobs "${JOBS:-2}" \
   --reps "${REPS:-5}" --snake-reps "${SNAKE_REPS:-3}" --narrow-layers "${NARROW_LAYERS:-250}" \
   --big-n "${BIG_N:-100000}" --big-reps "${BIG_REPS:-3}"
