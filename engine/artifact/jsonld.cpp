@@ -27,6 +27,36 @@ std::string escape(const std::string& s, const char* keep) {
   return out;
 }
 
+// schema.org terms: those flow writes, and those a task's metadata commonly means in
+// schema.org's sense. Every other plain key is flow's own (kFlowVocab).
+constexpr const char* kSchemaOrgTerms[] = {
+    // written by flow
+    "identifier", "propertyID", "value", "name", "description", "encodingFormat", "contentSize",
+    "sha256", "contentUrl", "dateCreated", "instrument", "object", "result", "agent",
+    "softwareVersion", "location", "startTime", "endTime",
+    // a task's metadata (schema.org CreativeWork / Dataset / MediaObject properties)
+    "license", "keywords", "author", "creator", "contributor", "publisher", "funder", "citation",
+    "version", "url", "sameAs", "about", "isBasedOn", "inLanguage", "dateModified", "datePublished",
+    "copyrightHolder", "copyrightYear", "conditionsOfAccess", "creativeWorkStatus", "alternateName",
+    "temporalCoverage", "spatialCoverage", "variableMeasured", "measurementTechnique",
+    "includedInDataCatalog", "distribution", "uploadDate"};
+// schema.org types flow uses as "@type" values (resolved against @vocab otherwise).
+constexpr const char* kSchemaOrgTypes[] = {"PropertyValue", "CreateAction", "SoftwareSourceCode",
+                                           "SoftwareApplication", "Place"};
+
+nlohmann::json context() {
+  nlohmann::json c = {{"@vocab", kFlowVocab},
+                      {"schema", "http://schema.org/"},
+                      {"prov", "http://www.w3.org/ns/prov#"},
+                      {"xsd", "http://www.w3.org/2001/XMLSchema#"},
+                      {"File", "http://schema.org/MediaObject"}};
+  for (const char* t : kSchemaOrgTerms)
+    c[t] = std::string("schema:") + t;
+  for (const char* t : kSchemaOrgTypes)
+    c[t] = std::string("schema:") + t;
+  return c;
+}
+
 nlohmann::json date_time(EpochMs t) {
   return {{"@type", "xsd:dateTime"}, {"@value", iso_utc(t)}};
 }
@@ -103,11 +133,7 @@ std::string file_url(const std::string& absolute_path) {
 
 nlohmann::json artifact_jsonld(const state::ArtifactRecord& a) {
   nlohmann::json j = {
-      {"@context",
-       {{"@vocab", "http://schema.org/"},
-        {"File", "http://schema.org/MediaObject"},
-        {"prov", "http://www.w3.org/ns/prov#"},
-        {"xsd", "http://www.w3.org/2001/XMLSchema#"}}},
+      {"@context", context()},
       {"@id", artifact_iri(a.id)},
       {"@type", {"File", "prov:Entity"}},
       {"identifier", {property("flow-artifact-id", a.id), property("sha256", a.sha256)}},

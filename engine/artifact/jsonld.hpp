@@ -7,6 +7,12 @@
 // the upstream artifacts; `prov:wasDerivedFrom` those artifacts). The task's own
 // `metadata` keys are merged in at the top level. docs/ARTIFACTS.md has a full example.
 //
+// Vocabulary: the inline @context names each schema.org term the record uses (and the
+// schema.org properties a task's metadata commonly means, such as `license`, `keywords`,
+// `author`); `@vocab` is flow's own namespace, so any other plain key (`epochs`,
+// `features`, `hyperparameters`, a metric) expands to urn:flow:vocab:KEY, never to a
+// schema.org term that does not exist.
+//
 // Ids are flow-local URNs (urn:flow:artifact:ID, urn:flow:run:RUN:task:T:try:N,
 // urn:flow:dag:NAME:sha256:HASH): stable names, not resolvable addresses; the file's
 // location is `contentUrl` (file://).
@@ -17,6 +23,9 @@
 #include "engine/state/records.hpp"
 
 namespace flow::artifact {
+
+// The namespace of flow's own terms (the record's @vocab).
+inline constexpr const char* kFlowVocab = "urn:flow:vocab:";
 
 // "urn:flow:artifact:<id>"
 std::string artifact_iri(const std::string& id);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "../engine/cli.hpp"
 #include "engine/core/sha256.hpp"
@@ -41,6 +42,16 @@ const json& by_name(const json& list, const std::string& name) {
   static const json none;
   ADD_FAILURE() << "no artifact named " << name << " in " << list.dump(2);
   return none;
+}
+
+// Runs `command` with sh in the project's directory.
+flow::test::CmdResult shell(const Project& p, const std::string& command) {
+  const auto out = p.dir() / ".sh.out", err = p.dir() / ".sh.err";
+  const std::string cmd = "cd '" + p.dir().string() + "' && " + command + " >'" + out.string() +
+                          "' 2>'" + err.string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, flow::test::slurp(out),
+          flow::test::slurp(err)};
 }
 
 // Runs the example pipeline as run `m1`; returns the model's list entry.
@@ -243,4 +254,65 @@ tasks:
             std::string::npos)
       << r.out;
   EXPECT_EQ(artifacts_of(p).size(), 0u);
+}
+
+// The JSON-LD record read by two JSON-LD processors (PyLD and rdflib, Debian's
+// python3-pyld/python3-rdflib): each key means exactly the term flow meant. schema.org and
+// PROV-O for what they define; the task's own metadata keys (epochs, features,
+// hyperparameters, a metric) in flow's namespace, never as schema.org terms that do not
+// exist; schema.org properties a task means as such (license, keywords) stay schema.org.
+TEST(ArtifactsJsonLd, AJsonLdProcessorReadsEveryKeyAsTheTermItMeans) {
+  Project p;
+  p.write("ld.yaml", R"(dag: ld
+params:
+  lr: 0.01
+tasks:
+  - id: fit
+    run: |
+      echo weights > model.bin
+      cat > "$FLOW_OUTPUTS_FILE" <<'JSON'
+      {"artifacts": [{"path": "model.bin", "name": "m", "description": "a model",
+        "metadata": {"epochs": 3, "features": ["age", "peep"],
+                     "hyperparameters": {"lr": 0.01, "hidden": 16},
+                     "test_mae_mmHg": 4.2,
+                     "license": "https://spdx.org/licenses/MIT", "keywords": ["ards"]}}]}
+      JSON
+)");
+  auto r = p.flow("run ld.yaml --run-id l1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const json model = by_name(artifacts_of(p), "m");
+  ASSERT_TRUE(model.is_object());
+  p.write("record.jsonld", model["metadata"].dump());
+  auto read = shell(p, "/usr/bin/python3 '" FLOW_SOURCE_DIR
+                       "/tests/e2e/artifacts/jsonld_terms.py' record.jsonld");
+  ASSERT_EQ(read.code, 0) << "python3-pyld and python3-rdflib are test dependencies "
+                             "(scripts/install-deps.sh):\n"
+                          << read.err;
+  const json seen = json::parse(read.out);
+
+  const std::string s = "http://schema.org/", prov = "http://www.w3.org/ns/prov#",
+                    f = "urn:flow:vocab:";
+  std::set<std::string> meant;
+  for (const char* t : {"identifier",     "propertyID",  "value",   "name",       "description",
+                        "encodingFormat", "contentSize", "sha256",  "contentUrl", "dateCreated",
+                        "instrument",     "object",      "result",  "agent",      "softwareVersion",
+                        "location",       "startTime",   "endTime", "license",    "keywords"})
+    meant.insert(s + t);
+  for (const char* t :
+       {"generatedAtTime", "wasGeneratedBy", "startedAtTime", "endedAtTime", "wasAssociatedWith"})
+    meant.insert(prov + t);
+  for (const char* t : {"epochs", "features", "hyperparameters", "lr", "hidden", "test_mae_mmHg"})
+    meant.insert(f + t);
+  meant.insert("http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
+  const auto got = seen["predicates"].get<std::set<std::string>>();
+  EXPECT_EQ(got, meant) << read.out;
+  EXPECT_EQ(seen["rdflib_predicates"].get<std::set<std::string>>(), meant) << read.out;
+  EXPECT_EQ(seen["rdflib_triples"], seen["pyld_triples"]) << read.out;
+
+  const std::set<std::string> types = {
+      s + "MediaObject",         s + "CreateAction",  s + "SoftwareSourceCode",
+      s + "SoftwareApplication", s + "PropertyValue", s + "Place",
+      prov + "Entity",           prov + "Activity",   prov + "Plan",
+      prov + "SoftwareAgent"};
+  EXPECT_EQ(seen["types"].get<std::set<std::string>>(), types) << read.out;
 }

@@ -44,11 +44,19 @@ bool has(const json& list, const json& value) {
 
 }  // namespace
 
-TEST(JsonLd, ContextDeclaresSchemaOrgAndProv) {
+TEST(JsonLd, ContextNamesSchemaOrgTermsAndLeavesTheRestToFlowsVocabulary) {
   auto j = artifact_jsonld(sample());
-  EXPECT_EQ(j["@context"]["@vocab"], "http://schema.org/");
-  EXPECT_EQ(j["@context"]["prov"], "http://www.w3.org/ns/prov#");
-  EXPECT_EQ(j["@context"]["File"], "http://schema.org/MediaObject");
+  const json& c = j["@context"];
+  EXPECT_EQ(c["@vocab"], "urn:flow:vocab:");
+  EXPECT_EQ(c["schema"], "http://schema.org/");
+  EXPECT_EQ(c["prov"], "http://www.w3.org/ns/prov#");
+  EXPECT_EQ(c["File"], "http://schema.org/MediaObject");
+  for (const char* term :
+       {"name", "sha256", "contentSize", "license", "keywords", "PropertyValue", "CreateAction"})
+    EXPECT_EQ(c[term], std::string("schema:") + term) << term;
+  // What schema.org does not define is not made a schema.org term.
+  for (const char* own : {"epochs", "features", "hyperparameters", "flow-run"})
+    EXPECT_FALSE(c.contains(own)) << own;
   EXPECT_EQ(j["@id"], "urn:flow:artifact:a-3f2c9d0e1b7a-5e1f0c2d9a8b");
   EXPECT_EQ(j["@type"], json({"File", "prov:Entity"}));
 }
