@@ -79,9 +79,9 @@ Declaration parse_entry(const nlohmann::json& entry, size_t i) {
 
 const std::vector<std::string>& reserved_metadata_keys() {
   static const std::vector<std::string> keys = {
-      "identifier",          "encodingFormat",      "contentSize",          "sha256",
-      "contentUrl",          "dateCreated",         "prov:generatedAtTime", "prov:wasGeneratedBy",
-      "prov:wasDerivedFrom", "prov:wasAttributedTo"};
+      "identifier",          "encodingFormat",       "contentSize",          "sha256",
+      "contentUrl",          "dateCreated",          "prov:generatedAtTime", "prov:wasGeneratedBy",
+      "prov:wasDerivedFrom", "prov:wasAttributedTo", "prov:hadPrimarySource"};
   return keys;
 }
 

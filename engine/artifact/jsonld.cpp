@@ -80,6 +80,14 @@ nlohmann::json refs(const std::vector<std::string>& ids) {
   return out;
 }
 
+// The site the try ran on; for a file fetched from an SSH site also its host.
+nlohmann::json location(const state::ArtifactRecord& a) {
+  nlohmann::json place = {{"@type", "Place"}, {"name", a.site}, {"description", "flow site"}};
+  if (const std::string host = a.origin.value("host", ""); !host.empty())
+    place["identifier"] = property("host", host);
+  return place;
+}
+
 nlohmann::json activity(const state::ArtifactRecord& a) {
   const std::string self = artifact_iri(a.id);
   auto object = nlohmann::json::array();
@@ -109,11 +117,13 @@ nlohmann::json activity(const state::ArtifactRecord& a) {
         {"@type", {"SoftwareApplication", "prov:SoftwareAgent"}},
         {"name", "flow"},
         {"softwareVersion", FLOW_VERSION}}},
-      {"location", {{"@type", "Place"}, {"name", a.site}, {"description", "flow site"}}},
+      {"location", location(a)},
       {"endTime", iso_utc(a.created)},
       {"prov:endedAtTime", date_time(a.created)},
   };
   act["prov:wasAssociatedWith"] = {{"@id", act["agent"]["@id"]}};
+  if (const std::string job = a.origin.value("job_id", ""); !job.empty())
+    act["identifier"].push_back(property("slurm-job-id", job));
   if (a.started) {
     act["startTime"] = iso_utc(a.started);
     act["prov:startedAtTime"] = date_time(a.started);
@@ -148,6 +158,13 @@ nlohmann::json artifact_jsonld(const state::ArtifactRecord& a) {
       {"prov:wasDerivedFrom", refs(a.derived_from)},
   };
   if (!a.description.empty()) j["description"] = a.description;
+  // A copy fetched from a site: the file there is its primary source.
+  if (const std::string path = a.origin.value("path", ""); !path.empty()) {
+    j["prov:hadPrimarySource"] = {
+        {"@id", "sftp://" + escape(a.origin.value("host", ""), ":[]") + escape(path, "/")},
+        {"@type", {"File", "prov:Entity"}},
+        {"sha256", a.origin.value("sha256", "")}};
+  }
   if (a.metadata.is_object()) {
     // Registration refused keys that collide with the ones above.
     for (const auto& [k, v] : a.metadata.items()) {

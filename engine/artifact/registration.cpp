@@ -27,16 +27,26 @@ std::vector<state::ArtifactRecord> register_artifacts(const nlohmann::json& outp
         task + ": cannot register artifacts[" + std::to_string(d.index) + "] (\"" + d.path + "\")";
     std::filesystem::path path;
     FileDigest digest;
+    const auto fetched = ctx.fetched.find(d.path);
     try {
-      path = resolve_artifact_path(d.path, ctx.workdir);
+      path = fetched != ctx.fetched.end() ? fetched->second.local
+                                          : resolve_artifact_path(d.path, ctx.workdir);
       digest = digest_file(path);
     } catch (const Error& e) {
       std::string hint = ctx.site == "local" || ctx.site.empty()
                              ? ""
-                             : "; the task ran on site '" + ctx.site +
-                                   "', and flow reads artifacts on the engine's host " + ctx.host +
-                                   " (docs/ARTIFACTS.md, remote sites)";
+                             : "; the task ran on site '" + ctx.site + "' (docs/ARTIFACTS.md, " +
+                                   "artifacts from other sites)";
       throw RegistrationError(entry + ": " + e.what() + hint);
+    }
+    if (fetched != ctx.fetched.end()) {
+      const std::string there = fetched->second.origin.value("sha256", "");
+      if (!there.empty() && there != digest.sha256) {
+        throw RegistrationError(entry + ": the copy fetched from site '" + ctx.site + "' (" +
+                                path.string() + ", sha256 " + digest.sha256 +
+                                ") is not the file on the site (sha256 " + there +
+                                "); it changed after the fetch");
+      }
     }
     if (auto [it, fresh] = seen.emplace(path.string(), d.index); !fresh) {
       throw RegistrationError(entry + ": it names the same file as artifacts[" +
@@ -63,6 +73,7 @@ std::vector<state::ArtifactRecord> register_artifacts(const nlohmann::json& outp
     a.created = ctx.now;
     a.derived_from = ctx.derived_from;
     a.metadata = d.metadata;
+    if (fetched != ctx.fetched.end()) a.origin = fetched->second.origin;
     a.id = make_artifact_id(a.sha256, a.run_id, a.instance_id, a.try_number, a.path);
     out.push_back(std::move(a));
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/artifact/fetched.hpp"
 #include "engine/state/records.hpp"
 
 namespace flow::artifact {
@@ -26,6 +27,10 @@ struct TryContext {
   EpochMs started = 0;                    // the try's start
   EpochMs now = 0;                        // registration time
   std::vector<std::string> derived_from;  // provenance.hpp
+  // A task on an SSH site: the copies of its artifacts its executor fetched (fetched.hpp).
+  // A declared path found here is registered from the copy, with its origin; its sha256
+  // must be the one the site computed.
+  FetchedFiles fetched;
 };
 
 // One row per declared artifact, in the order declared; none when the outputs have no

@@ -29,7 +29,8 @@ nlohmann::json artifact_json(const state::ArtifactRecord& a) {
           {"site", a.site},
           {"host", a.host},
           {"params", a.params},
-          {"derived_from", a.derived_from}};
+          {"derived_from", a.derived_from},
+          {"origin", a.origin.empty() ? nlohmann::json() : a.origin}};
 }
 
 std::string artifact_table(const std::vector<state::ArtifactRecord>& artifacts) {
@@ -78,6 +79,11 @@ std::string artifact_details(const state::ArtifactRecord& a) {
   field("dag", a.dag + " (sha256 " + a.dag_hash.substr(0, 12) + ")");
   field("task", a.instance_id + ", try " + std::to_string(a.try_number));
   field("site", a.site + (a.host.empty() ? "" : " (engine host " + a.host + ")"));
+  if (!a.origin.empty()) {
+    field("fetched from", a.origin.value("host", "") + ":" + a.origin.value("path", "") +
+                              " (Slurm job " + a.origin.value("job_id", "?") + ", sha256 " +
+                              a.origin.value("sha256", "").substr(0, 12) + ")");
+  }
   field("params", a.params.empty() ? "" : a.params.dump());
   field("derived from", join(a.derived_from));
   field("metadata", a.metadata.empty() ? "" : a.metadata.dump());

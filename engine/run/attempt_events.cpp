@@ -206,6 +206,7 @@ std::string RunController::register_artifacts(const InstanceRecord& inst) {
   }
   try {
     ctx.derived_from = artifact::upstream_artifacts(store_, dag_, run_.id, inst.task_id);
+    ctx.fetched = artifact::read_fetched(files_for(inst.id, inst.try_number).outputs);
     for (auto& row : artifact::register_artifacts(inst.outputs, ctx))
       batch_.add(std::move(row));
   } catch (const artifact::RegistrationError& e) {

@@ -40,10 +40,12 @@ std::string StagedFile::label() const {
 StagePlan stage_plan(const dag::Dag& dag, const dag::Task& task,
                      const std::filesystem::path& local_run_dir, const std::string& workdir) {
   StagePlan plan;
-  if (dag.code.empty() && task.inputs.empty() && task.outputs.empty()) return plan;
+  // The run's directories even when nothing is declared: artifacts a remote task registers
+  // are fetched into local_run_dir (operators/slurm/job_staging.hpp).
   plan.local_run_dir = local_run_dir;
   plan.local_workdir =
       workdir.empty() ? std::filesystem::current_path() : std::filesystem::path(workdir);
+  if (dag.code.empty() && task.inputs.empty() && task.outputs.empty()) return plan;
   plan.code = dag.code;
   for (const auto& p : task.inputs)
     plan.inputs.push_back(resolve(p, plan));

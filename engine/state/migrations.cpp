@@ -147,6 +147,10 @@ CREATE INDEX runs_by_interval ON runs(dag, data_interval_start);
      R"sql(
 ALTER TABLE runs ADD COLUMN owner_token TEXT NOT NULL DEFAULT '';
 )sql"},
+    {5, "artifacts.origin_json: where a file fetched from a site was made (docs/ARTIFACTS.md)",
+     R"sql(
+ALTER TABLE artifacts ADD COLUMN origin_json TEXT NOT NULL DEFAULT '{}';
+)sql"},
 };
 
 }  // namespace

@@ -140,6 +140,10 @@ struct ArtifactRecord {
   EpochMs created = 0;                    // registration: when the try succeeded
   std::vector<std::string> derived_from;  // ids of upstream artifacts
   nlohmann::json metadata = nlohmann::json::object();  // the task's own "metadata"
+  // A file a task on an SSH site made, fetched here before registration: {"site", "host"
+  // (host:port), "path" (on the site), "job_id" (Slurm), "sha256" (computed on the site)}.
+  // {} for a file registered where it was made.
+  nlohmann::json origin = nlohmann::json::object();
 };
 
 }  // namespace flow::state

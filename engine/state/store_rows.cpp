@@ -353,7 +353,7 @@ namespace {
 constexpr const char* kArtifactColumns =
     "id, run_id, instance_id, task_id, try, dag, dag_hash, params_json, site, host, name, "
     "description, format, encoding_format, path, sha256, size, started_ms, created_ms, "
-    "derived_from_json, metadata_json";
+    "derived_from_json, metadata_json, origin_json";
 
 ArtifactRecord read_artifact(const Stmt& st) {
   ArtifactRecord a;
@@ -380,6 +380,7 @@ ArtifactRecord read_artifact(const Stmt& st) {
     if (id.is_string()) a.derived_from.push_back(id.get<std::string>());
   }
   a.metadata = st.json(20, nlohmann::json::object());
+  a.origin = st.json(21, nlohmann::json::object());
   return a;
 }
 
@@ -396,13 +397,13 @@ void Store::put_artifact(const ArtifactRecord& a) {
   // again (an engine that re-applies a finished try after a crash) replaces it.
   static const std::string sql = std::string("INSERT OR REPLACE INTO artifacts(") +
                                  kArtifactColumns +
-                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt st(*impl_, sql);
   st.bind(a.id).bind(a.run_id).bind(a.instance_id).bind(a.task_id).bind(a.try_number);
   st.bind(a.dag).bind(a.dag_hash).bind(a.params.dump()).bind(a.site).bind(a.host).bind(a.name);
   st.bind(a.description).bind(a.format).bind(a.encoding_format).bind(a.path).bind(a.sha256);
   st.bind(a.size).bind(a.started).bind(a.created).bind(nlohmann::json(a.derived_from).dump());
-  st.bind(a.metadata.dump()).run();
+  st.bind(a.metadata.dump()).bind(a.origin.dump()).run();
 }
 
 std::optional<ArtifactRecord> Store::get_artifact(const std::string& id) {

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <sstream>
 
+#include "engine/artifact/declaration.hpp"
+#include "engine/artifact/fetched.hpp"
 #include "engine/core/shell.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/core/text_file.hpp"
@@ -71,6 +73,14 @@ bool JobStaging::has_inputs(const run::LaunchSpec& spec) {
 
 bool JobStaging::has_outputs(const run::LaunchSpec& spec) {
   return !spec.staging.outputs.empty();
+}
+
+bool JobStaging::registers_artifacts(const run::LaunchSpec& spec) const {
+  if (site_.transport != site::Transport::kSsh) return false;
+  auto text = read_file(spec.files.outputs);
+  if (!text) return false;
+  auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j.contains("artifacts");
 }
 
 std::string JobStaging::remote_run_dir(const std::string& run_id) const {
@@ -196,6 +206,16 @@ StageResult JobStaging::do_stage_in(const run::LaunchSpec& spec, const std::atom
 }
 
 StageResult JobStaging::do_stage_out(const run::LaunchSpec& spec, const std::string& job_id) {
+  StageResult result = stage_out_declared(spec, job_id);
+  if (result.status != StageResult::Status::kDone || !registers_artifacts(spec)) return result;
+  StageResult fetched = fetch_artifacts(spec, job_id);
+  if (fetched.status != StageResult::Status::kDone) return fetched;
+  if (!fetched.message.empty())
+    result.message += (result.message.empty() ? "" : "; ") + fetched.message;
+  return result;
+}
+
+StageResult JobStaging::stage_out_declared(const run::LaunchSpec& spec, const std::string& job_id) {
   const auto& plan = spec.staging;
   if (plan.outputs.empty()) return {};  // nothing to bring back
   const auto started = std::chrono::steady_clock::now();
@@ -237,6 +257,73 @@ StageResult JobStaging::do_stage_out(const run::LaunchSpec& spec, const std::str
     result.message = "outputs " + r.summary();
   }
   return result;
+}
+
+StageResult JobStaging::fetch_artifacts(const run::LaunchSpec& spec, const std::string& job_id) {
+  std::vector<artifact::Declaration> declared;
+  try {
+    auto text = read_file(spec.files.outputs);
+    declared = artifact::parse_declarations(nlohmann::json::parse(text.value_or("{}")));
+  } catch (const std::exception&) {
+    return {};  // registration says what is wrong with the declarations
+  }
+  if (declared.empty()) return {};
+  const auto started = std::chrono::steady_clock::now();
+  const std::string rdir = remote_run_dir(spec.key.run_id);
+  const std::filesystem::path local_dir = spec.staging.local_run_dir;
+  std::vector<staging::FileCopy> downloads;
+  std::map<std::string, std::string> declared_at;  // remote path -> the path as declared
+  for (const auto& d : declared) {
+    // Where the file is on the site: a relative path from the job's working directory (its
+    // run directory), never climbing out of it; an absolute path as it is.
+    std::string remote;
+    std::filesystem::path local;
+    const auto p = std::filesystem::path(d.path).lexically_normal();
+    if (p.is_absolute()) {
+      remote = p.generic_string();
+      const auto rel = p.lexically_relative(rdir);
+      if (!rel.empty() && *rel.begin() != "..")
+        local = local_dir / rel;
+      else  // elsewhere on the site: kept apart, under the site's name
+        local = local_dir / "site-files" / site_.name / p.relative_path();
+    } else if (!p.empty() && *p.begin() != "..") {
+      remote = rdir + "/" + p.generic_string();
+      local = local_dir / p;
+    } else {
+      continue;  // climbs out: registration refuses it with the rule's message
+    }
+    if (declared_at.count(remote)) continue;  // registration names the duplicate
+    declared_at[remote] = d.path;
+    downloads.push_back({local, remote, 0644});
+  }
+  if (downloads.empty()) return {};
+  auto& st = stager(spec);
+  std::map<std::string, std::string> sha;
+  staging::Report r;
+  try {
+    r = st.download(downloads, &sha);
+  } catch (const staging::StageError& e) {
+    return failed("an artifact the task registered cannot be fetched (" + std::string(e.what()) +
+                  ")");
+  }
+  artifact::FetchedFiles files;
+  const std::string host = site_.host + ":" + std::to_string(site_.port);
+  for (const auto& c : downloads) {
+    nlohmann::json origin = {{"site", site_.name},
+                             {"host", host},
+                             {"path", c.remote},
+                             {"job_id", job_id},
+                             {"sha256", sha.count(c.remote) ? sha.at(c.remote) : ""}};
+    files[declared_at.at(c.remote)] = {std::filesystem::absolute(c.local), std::move(origin)};
+  }
+  artifact::write_fetched(spec.files.outputs, files);
+  nlohmann::json report = nlohmann::json::object();
+  report["artifacts"] = r.to_json();
+  report["job_id"] = job_id;
+  report["seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  record(spec, "fetch_artifacts", report);
+  return {StageResult::Status::kDone, "artifacts " + r.summary()};
 }
 
 }  // namespace flow::slurm

@@ -58,12 +58,20 @@ class JobStaging {
   static bool has_inputs(const run::LaunchSpec& spec);
   // True if a succeeded attempt has declared outputs to bring back.
   static bool has_outputs(const run::LaunchSpec& spec);
+  // True if the attempt's outputs file (its local copy) registers artifacts that must be
+  // fetched from the site: SSH sites only (a `transport: local` site shares this file system).
+  bool registers_artifacts(const run::LaunchSpec& spec) const;
 
   // Uploads the run's code (first time for this run) and the attempt's inputs. `stop` set
   // to true makes it give up between chunks (kUnreachable, "stopped"); what was sent stays
   // for the next attempt to continue.
   void stage_in(const run::LaunchSpec& spec, std::shared_ptr<std::atomic<bool>> stop, Done done);
-  // Downloads the attempt's declared outputs (a `base: site` one is only checked to exist).
+  // Downloads the attempt's declared outputs (a `base: site` one is only checked to exist),
+  // then the artifacts its outputs file registers (engine/artifact/fetched.hpp): each into
+  // the local run directory at its path relative to the job's working directory (a file
+  // elsewhere on the site under site-files/SITE/<its absolute path>), checked by sha256 on
+  // both ends, listed in <outputs file>.fetched.json with its origin (site, host:port, path
+  // there, `job_id`, the site's sha256). A registered file missing on the site fails it.
   void stage_out(const run::LaunchSpec& spec, const std::string& job_id, Done done);
 
   std::string remote_run_dir(const std::string& run_id) const;
@@ -71,6 +79,8 @@ class JobStaging {
  private:
   StageResult do_stage_in(const run::LaunchSpec& spec, const std::atomic<bool>& stop);
   StageResult do_stage_out(const run::LaunchSpec& spec, const std::string& job_id);
+  StageResult stage_out_declared(const run::LaunchSpec& spec, const std::string& job_id);
+  StageResult fetch_artifacts(const run::LaunchSpec& spec, const std::string& job_id);
   // The Stager, made on first use; its hash cache lives in $FLOW_HOME/cache.
   staging::Stager& stager(const run::LaunchSpec& spec);
   void offload(std::function<StageResult()> work, Done done);

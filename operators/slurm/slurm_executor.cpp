@@ -188,7 +188,8 @@ void SlurmExecutor::on_staged_in(const std::shared_ptr<Job>& job, StageResult r)
 }
 
 void SlurmExecutor::complete(const std::shared_ptr<Job>& job, ExecEvent e) {
-  if (e.outcome == Outcome::kSucceeded && JobStaging::has_outputs(job->spec))
+  if (e.outcome == Outcome::kSucceeded &&
+      (JobStaging::has_outputs(job->spec) || staging_->registers_artifacts(job->spec)))
     return stage_out(job, std::move(e));
   finish(job, std::move(e));
 }

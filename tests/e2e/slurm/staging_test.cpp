@@ -243,3 +243,82 @@ tasks:
   EXPECT_NE(msg.find("in.txt"), std::string::npos) << msg;
   EXPECT_EQ(jobs_of_run(run, 0).size(), 0u) << "no job was submitted";
 }
+
+// Artifacts a Slurm task registers (the "artifacts" key of its outputs file) are fetched
+// from the site, checked by sha256 against the site's own hash, and registered from the
+// local copy with their origin: site, host, path there and Slurm job id (docs/ARTIFACTS.md).
+TEST(Staging, AnArtifactASlurmTaskRegistersIsFetchedVerifiedAndRegisteredWithItsOrigin) {
+  Project p;
+  const std::string run = unique_run_id("art");
+  p.write("art.yaml", R"(dag: remote_art
+tasks:
+  - id: fit
+    site: localslurm
+    run: |
+      head -c 200000 /dev/urandom > model.bin
+      mkdir -p cards && echo '{"mae": 4.2}' > cards/card.json
+      cat > "$FLOW_OUTPUTS_FILE" <<'JSON'
+      {"artifacts": [{"path": "model.bin", "name": "remote-model", "metadata": {"epochs": 3}},
+                     "cards/card.json"]}
+      JSON
+  - id: use
+    after: [fit]
+    run: cmp {{ run.dir }}/model.bin {{ run.dir }}/model.bin && wc -c < {{ run.dir }}/model.bin
+)");
+  auto r = p.flow("run art.yaml --run-id " + run);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(p.flow("logs " + run + " use").out, "200000\n") << "the copy is here for local tasks";
+
+  const std::string site_model = kSiteRuns + run + "/model.bin";
+  const json st = status_of(p, run);
+  const json* fit = task(st, "fit");
+  ASSERT_NE(fit, nullptr);
+  const std::string job_id = (*fit)["job_id"];
+  auto list = json::parse(p.flow("artifacts list --json --run " + run).out);
+  ASSERT_EQ(list.size(), 2u) << list.dump(2);
+  json model;
+  for (const auto& a : list)
+    if (a["name"] == "remote-model") model = a;
+  ASSERT_TRUE(model.is_object()) << list.dump(2);
+  EXPECT_EQ(model["path"], (p.home() / "runs" / run / "model.bin").string());
+  EXPECT_EQ(model["sha256"], sha256_of(site_model)) << "the same bytes as on the site";
+  EXPECT_EQ(model["site"], "localslurm");
+  EXPECT_EQ(model["origin"]["site"], "localslurm") << model.dump(2);
+  EXPECT_EQ(model["origin"]["host"], "127.0.0.1:2222");
+  EXPECT_EQ(model["origin"]["path"], site_model);
+  EXPECT_EQ(model["origin"]["job_id"], job_id);
+  EXPECT_EQ(model["origin"]["sha256"], model["sha256"]);
+  const json& ld = model["metadata"];
+  EXPECT_EQ(ld["epochs"], 3);
+  EXPECT_EQ(ld["prov:hadPrimarySource"]["@id"], "sftp://127.0.0.1:2222" + site_model);
+  EXPECT_EQ(ld["prov:wasGeneratedBy"]["location"]["identifier"]["value"], "127.0.0.1:2222");
+  bool names_job = false;
+  for (const auto& id : ld["prov:wasGeneratedBy"]["identifier"])
+    names_job |= id["propertyID"] == "slurm-job-id" && id["value"] == job_id;
+  EXPECT_TRUE(names_job) << ld.dump(2);
+
+  auto v = p.flow("artifacts verify " + model["id"].get<std::string>());
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
+  auto rep = staging_report(p, run, "fit");
+  EXPECT_EQ(rep["fetch_artifacts"]["artifacts"]["files"], 2) << rep;
+  EXPECT_EQ(rep["fetch_artifacts"]["job_id"], job_id) << rep;
+}
+
+// A registered file the job did not write fails the try, naming the file; nothing is
+// registered.
+TEST(Staging, AnArtifactMissingOnTheSiteFailsTheTryNamingIt) {
+  Project p;
+  const std::string run = unique_run_id("artmiss");
+  p.write("miss.yaml", R"(dag: remote_art_missing
+tasks:
+  - id: fit
+    site: localslurm
+    run: |
+      echo '{"artifacts": ["never-written.onnx"]}' > "$FLOW_OUTPUTS_FILE"
+)");
+  auto r = p.flow("run miss.yaml --run-id " + run);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("site 'localslurm': job "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("never-written.onnx"), std::string::npos) << r.out;
+  EXPECT_EQ(json::parse(p.flow("artifacts list --json --run " + run).out).size(), 0u);
+}

@@ -209,6 +209,8 @@ void expect_fixture_artifacts(Store& store) {
   expect_same(want[1], got[0]);
   expect_same(want[0], got[1]);
   EXPECT_EQ(store.artifact_ids(), (std::vector<std::string>{want[1].id, want[0].id}));
+  for (const auto& a : got)  // made where they were registered: no origin
+    EXPECT_EQ(a.origin, nlohmann::json::object()) << a.id;
 }
 
 void expect_fixture_schedules(Store& store) {
@@ -225,7 +227,7 @@ void expect_fixture_schedules(Store& store) {
 }
 
 // What the newer schema adds works on the migrated file: a schedule, runs by data interval,
-// an artifact, an owner token.
+// an artifact with its origin, an owner token.
 void expect_newer_features_work(Store& store) {
   store.put_schedule({"new-dag", "@daily", "UTC", "", 1, 0, 1});
   EXPECT_TRUE(store.get_schedule("new-dag"));
@@ -242,8 +244,10 @@ void expect_newer_features_work(Store& store) {
   a.path = "/x";
   a.sha256 = "00";
   a.created = 1;
+  a.origin = {{"site", "jureca"}, {"host", "jureca.fz-juelich.de:22"}, {"job_id", "4242"}};
   store.put_artifact(a);
-  EXPECT_TRUE(store.get_artifact("a-new"));
+  ASSERT_TRUE(store.get_artifact("a-new"));
+  EXPECT_EQ(store.get_artifact("a-new")->origin, a.origin);
 
   auto run = *store.get_run(fixture::kFailedRun);
   run.owner_token = "token-after-migration";
@@ -286,6 +290,16 @@ TEST(Migration, ASchema2DatabaseKeepsEveryRowAndArtifactAndGainsSchedulesAndOwne
 TEST(Migration, ASchema3DatabaseKeepsEveryRowArtifactAndScheduleAndGainsOwnerTokens) {
   flow::test::TempDir dir;
   auto store = Store::open(fixture_copy(dir, 3));
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  expect_schema_1_rows(*store);
+  expect_fixture_artifacts(*store);
+  expect_fixture_schedules(*store);
+  expect_newer_features_work(*store);
+}
+
+TEST(Migration, ASchema4DatabaseKeepsEveryRowAndGainsArtifactOrigins) {
+  flow::test::TempDir dir;
+  auto store = Store::open(fixture_copy(dir, 4));
   EXPECT_EQ(store->schema_version(), latest_schema_version());
   expect_schema_1_rows(*store);
   expect_fixture_artifacts(*store);
