@@ -101,16 +101,19 @@ std::vector<state::EventRecord> cleanings(state::Store& store, const std::string
 void refuse_if_cleaned(state::Store& store, const std::string& run_id, const std::string& action) {
   const auto done = cleanings(store, run_id);
   if (done.empty()) return;
-  std::string places;
+  std::vector<std::string> places;
   for (const auto& e : done) {
     const std::string where = e.message.substr(0, e.message.find(':'));
-    if (places.find("'" + where + "'") == std::string::npos)
-      places += (places.empty() ? "'" : ", '") + where + "'";
+    const std::string place = where == kHere ? "here" : "on site '" + where + "'";
+    if (std::find(places.begin(), places.end(), place) == places.end()) places.push_back(place);
   }
-  throw RunCleaned(SourceLocation{}, "run " + run_id + " was cleaned (flow clean, " +
-                                         iso_utc(done.front().ts) + "; its files at " + places +
-                                         " are gone), so it cannot be " + action +
-                                         "; start a new run of its DAG instead");
+  std::string list;
+  for (const auto& p : places)
+    list += (list.empty() ? "" : ", ") + p;
+  throw RunCleaned(SourceLocation{},
+                   "run " + run_id + " was cleaned at " + iso_utc(done.front().ts) +
+                       " (flow clean removed its files " + list + "), so it cannot be " + action +
+                       "; start a new run of its DAG instead");
 }
 
 }  // namespace flow::run
