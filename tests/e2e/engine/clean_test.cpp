@@ -167,3 +167,47 @@ TEST(Clean, ALiveRunIsRefusedNamingItsEngineAndAnInterruptedOneUntilCancelled) {
   auto store = flow::state::Store::open_existing(p.db());
   EXPECT_EQ(store->get_run("live1")->owner_pid, 0);
 }
+
+// A site that refuses the removal (here: a `transport: local` Slurm site whose `rm` fails,
+// as on a read-only file system) is named, gets no record, and the rest is cleaned; the
+// next clean, once the site is fine, removes its files.
+TEST(Clean, ASiteThatFailsIsNamedAndNotRecordedWhileTheRestIsCleaned) {
+  Project p;
+  p.write("trial.py", kTrial);
+  p.write("sweeps.yaml", two_sweeps());
+  ASSERT_EQ(p.flow("run sweeps.yaml --run-id s2").code, 0);
+  const fs::path wd = p.dir() / "site-work";
+  p.write("site-work/runs/s2/out.txt", "made on the site\n");
+  p.write("sites/lsite.yaml",
+          "site: lsite\ntransport: local\nscheduler: slurm\nworkdir: " + wd.string() + "\n");
+  p.write("bin/rm",
+          "#!/bin/sh\necho \"rm: cannot remove '$3': Read-only file system\" >&2\nexit 1\n");
+  fs::permissions(p.dir() / "bin/rm", fs::perms::owner_all);
+  {  // The run's last task ran on that site.
+    auto store = flow::state::Store::open_existing(p.db());
+    auto last = store->get_instance("s2", "last");
+    ASSERT_TRUE(last);
+    last->site = "lsite";
+    store->put_instance(*last);
+  }
+  const std::string sites = "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'";
+
+  auto failed = p.flow("clean s2", sites + " PATH='" + (p.dir() / "bin").string() + "':$PATH");
+  EXPECT_EQ(failed.code, 3) << failed.out << failed.err;
+  EXPECT_NE(failed.out.find("site lsite (local): not cleaned"), std::string::npos) << failed.out;
+  EXPECT_NE(failed.err.find("site 'lsite'"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("Read-only file system"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.out.find("here: removed 1 HPO checkpoint"), std::string::npos) << failed.out;
+  EXPECT_TRUE(fs::exists(wd / "runs/s2/out.txt"));
+
+  auto fine = p.flow("clean s2 --json", sites);
+  EXPECT_EQ(fine.code, 0) << fine.out << fine.err;
+  auto j = json::parse(fine.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << fine.out;
+  ASSERT_EQ(j["cleaned_before"].size(), 1u) << "only here was recorded: " << j.dump(2);
+  EXPECT_EQ(j["cleaned_before"][0]["what"].get<std::string>().rfind("here: ", 0), 0u);
+  ASSERT_EQ(j["sites"].size(), 1u);
+  EXPECT_EQ(j["sites"][0]["paths"][0]["existed"], true);
+  EXPECT_FALSE(fs::exists(wd / "runs/s2"));
+  EXPECT_TRUE(fs::exists(wd / "runs"));
+}
