@@ -16,6 +16,7 @@
 #include "engine/dag/loader.hpp"
 #include "engine/run/ownership.hpp"
 #include "engine/run/resume.hpp"
+#include "engine/run/run_cleaning.hpp"
 #include "engine/run/secrets.hpp"
 #include "engine/runtime/new_run.hpp"
 #include "engine/schedule/clock.hpp"
@@ -252,6 +253,8 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
         auto run = require_run(*store, id);
         dag::Dag dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
         dag.params = run.params;
+        // Refused here too, while the user still sees it (prepare_resume checks it again).
+        if (run.state != state::RunState::kSucceeded) run::refuse_if_cleaned(*store, id, "resumed");
         std::optional<Detached> background;
         if (detach_flag && run.state != state::RunState::kSucceeded) {
           (void)run::read_secrets(dag);  // as below, but while the user still sees the error

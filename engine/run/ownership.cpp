@@ -108,4 +108,16 @@ Takeover take_run(state::Store& store, const std::string& run_id, const EngineId
   return result;
 }
 
+void release_run(state::Store& store, const std::string& run_id, const EngineIdentity& me) {
+  state::Store::Transaction tx(store);
+  auto run = store.get_run(run_id);
+  if (!run || run->owner_token != me.token) return;
+  run->owner_pid = 0;
+  run->owner_start = 0;
+  run->owner_host.clear();
+  run->owner_token.clear();
+  store.update_run(*run);
+  tx.commit();
+}
+
 }  // namespace flow::run

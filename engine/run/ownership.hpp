@@ -89,4 +89,8 @@ Takeover take_run(state::Store& store, const std::string& run_id, const EngineId
                   const TakeoverPolicy& policy,
                   const std::function<void(state::RunRecord&)>& prepare = {});
 
+// Gives a run that `me` took over without executing it (`flow clean`) back: in one write
+// transaction, clears the owner if it is still `me` (a --force takeover since is left alone).
+void release_run(state::Store& store, const std::string& run_id, const EngineIdentity& me);
+
 }  // namespace flow::run

@@ -4,6 +4,7 @@
 
 #include "engine/core/suggest.hpp"
 #include "engine/dag/graph.hpp"
+#include "engine/run/run_cleaning.hpp"
 
 namespace flow::run {
 
@@ -30,6 +31,7 @@ void reopen_run(state::Store& store, const std::string& run_id) {
 
 void prepare_resume(state::Store& store, const std::string& run_id) {
   state::Store::Transaction tx(store);
+  refuse_if_cleaned(store, run_id, "resumed");
   auto instances = store.instances(run_id);
   std::set<std::string> parents_with_children;
   for (const auto& r : instances) {
@@ -52,6 +54,7 @@ void prepare_resume(state::Store& store, const std::string& run_id) {
 
 void prepare_retry(state::Store& store, const dag::Dag& dag, const std::string& run_id,
                    const std::string& task_id, bool downstream) {
+  refuse_if_cleaned(store, run_id, "retried");
   std::set<std::string> tasks{task_id};
   size_t index = 0;
   for (; index < dag.tasks.size() && dag.tasks[index].id != task_id; ++index) {

@@ -2,7 +2,8 @@
 // Preparing a stopped run to continue (`flow resume`, `flow retry`). Only the store is
 // touched; the RunController then re-attaches whatever is still in flight. Call these
 // inside take_run (engine/run/ownership.hpp), so that taking the run over and preparing
-// it are one transaction.
+// it are one transaction. Both refuse a run that `flow clean` cleaned (RunCleaned,
+// engine/run/run_cleaning.hpp): its files on the sites and its checkpoints are gone.
 
 #include <string>
 

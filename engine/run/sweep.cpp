@@ -1,5 +1,6 @@
 #include "engine/run/sweep.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -128,6 +129,23 @@ void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s,
 std::string Sweep::checkpoint_path(const std::string& run_dir, int trial, int epochs) const {
   return run_dir + "/hpo-" + task_id_ + "-trial-" + std::to_string(trial) + "-e" +
          std::to_string(epochs) + ".ckpt";
+}
+
+bool Sweep::is_checkpoint_name(const std::string& task, const std::string& name) {
+  const std::string head = "hpo-" + task + "-trial-";
+  const std::string tail = ".ckpt";
+  if (name.size() <= head.size() + tail.size() || name.compare(0, head.size(), head) != 0 ||
+      name.compare(name.size() - tail.size(), tail.size(), tail) != 0)
+    return false;
+  // What is between: N-eE, both decimal numbers.
+  const std::string mid = name.substr(head.size(), name.size() - head.size() - tail.size());
+  const size_t dash = mid.find("-e");
+  auto digits = [](std::string_view v) {
+    return !v.empty() &&
+           std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return dash != std::string::npos && digits(std::string_view(mid).substr(0, dash)) &&
+         digits(std::string_view(mid).substr(dash + 2));
 }
 
 void Sweep::prune(const std::vector<hpo::TrialRecord>& records, const std::string& run_dir) const {

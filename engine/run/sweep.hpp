@@ -89,6 +89,10 @@ class Sweep {
 
   const hpo::Config& spec() const { return tuner_->spec(); }
 
+  // Whether `file_name` (no directory) is a checkpoint name of the trials of hpo task
+  // `task`: hpo-TASK-trial-N-eE.ckpt, as begin_segment gives them (`flow clean`).
+  static bool is_checkpoint_name(const std::string& task, const std::string& file_name);
+
   // docs/REFERENCE.md §7.2 `flow hpo --json`: {"algorithm", "metric", "mode", "best":
   // {"trial", "params", "metric"}, "trials": [{"id", "params", "metric", "epochs", "state",
   // "rung", "generation", "parent"}]}, trials best first (those without a metric last).

@@ -88,3 +88,18 @@ TEST(SweepContinuation, ACheckpointPastTheTargetIsNotThisSegments) {
   f.write("{\"epoch\": 11, \"loss\": 2, \"checkpoint\": true}\n");
   EXPECT_EQ(f.sweep.continue_after_time_limit(f.trial, f.metrics), std::nullopt);
 }
+
+// `flow clean` finds a sweep's checkpoints by name: exactly the names begin_segment gives.
+TEST(SweepContinuation, CheckpointNamesAreRecognisedOnlyForTheirOwnTask) {
+  Fixture f;
+  const std::string out = std::filesystem::path(f.env("FLOW_CHECKPOINT_OUT")).filename();
+  EXPECT_TRUE(Sweep::is_checkpoint_name("tune", out)) << out;
+  EXPECT_TRUE(Sweep::is_checkpoint_name("tune", "hpo-tune-trial-12-e300.ckpt"));
+  EXPECT_FALSE(Sweep::is_checkpoint_name("tun", out));
+  EXPECT_FALSE(Sweep::is_checkpoint_name("tune", "hpo-tune-a-trial-1-e2.ckpt"));
+  EXPECT_FALSE(Sweep::is_checkpoint_name("tune", "hpo-tune-trial-1-e2.ckpt.bak"));
+  EXPECT_FALSE(Sweep::is_checkpoint_name("tune", "hpo-tune-trial--e2.ckpt"));
+  EXPECT_FALSE(Sweep::is_checkpoint_name("tune", "hpo-tune-trial-1-e.ckpt"));
+  EXPECT_FALSE(Sweep::is_checkpoint_name("tune", "hpo-tune-trial-x-e2.ckpt"));
+  EXPECT_FALSE(Sweep::is_checkpoint_name("tune", "model.ckpt"));
+}
