@@ -52,6 +52,16 @@ std::filesystem::path report_file(const run::LaunchSpec& spec) {
   return p.replace_extension(".staging.json");
 }
 
+// What one download step after a job did, for <try>.staging.json.
+nlohmann::json transfer_report(const char* what, const staging::Report& r,
+                               const std::string& job_id,
+                               std::chrono::steady_clock::time_point started) {
+  return {{what, r.to_json()},
+          {"job_id", job_id},
+          {"seconds",
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}};
+}
+
 StageResult failed(std::string why) {
   return {StageResult::Status::kFailed, std::move(why)};
 }
@@ -248,12 +258,7 @@ StageResult JobStaging::stage_out_declared(const run::LaunchSpec& spec, const st
       return failed("the task succeeded but did not write its declared output on site '" +
                     site_.name + "' (" + e.what() + ")");
     }
-    nlohmann::json report = nlohmann::json::object();
-    report["outputs"] = r.to_json();
-    report["job_id"] = job_id;
-    report["seconds"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    record(spec, "stage_out", report);
+    record(spec, "stage_out", transfer_report("outputs", r, job_id, started));
     result.message = "outputs " + r.summary();
   }
   return result;
@@ -317,12 +322,7 @@ StageResult JobStaging::fetch_artifacts(const run::LaunchSpec& spec, const std::
     files[declared_at.at(c.remote)] = {std::filesystem::absolute(c.local), std::move(origin)};
   }
   artifact::write_fetched(spec.files.outputs, files);
-  nlohmann::json report = nlohmann::json::object();
-  report["artifacts"] = r.to_json();
-  report["job_id"] = job_id;
-  report["seconds"] =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  record(spec, "fetch_artifacts", report);
+  record(spec, "fetch_artifacts", transfer_report("artifacts", r, job_id, started));
   return {StageResult::Status::kDone, "artifacts " + r.summary()};
 }
 
