@@ -141,6 +141,8 @@ class Store {
   std::vector<InstanceRecord> instances(const std::string& run_id);
   std::optional<InstanceRecord> get_instance(const std::string& run_id, const std::string& id);
   std::vector<TryRecord> tries(const std::string& run_id, const std::string& instance_id);
+  // Every try of a run in one query, ordered by instance id then try (`flow report`).
+  std::vector<TryRecord> run_tries(const std::string& run_id);
   std::vector<EventRecord> events(const std::string& run_id, int64_t after_seq = 0);
   std::vector<MetricRecord> metrics(const std::string& run_id, const std::string& instance_id);
   std::map<std::string, int> state_counts(const std::string& run_id);

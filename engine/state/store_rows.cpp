@@ -265,13 +265,13 @@ void Store::put_try(const TryRecord& t) {
   st.bind(t.message).run();
 }
 
-std::vector<TryRecord> Store::tries(const std::string& run_id, const std::string& instance_id) {
-  static const char* sql =
-      "SELECT run_id, instance_id, try, state, site, pid, job_id, job_name, script, log_path, "
-      "started_ms, ended_ms, exit_code, signal, native_state, message FROM tries "
-      "WHERE run_id=? AND instance_id=? ORDER BY try";
-  Stmt st(*impl_, sql);
-  st.bind(run_id).bind(instance_id);
+namespace {
+
+constexpr const char* kTryColumns =
+    "SELECT run_id, instance_id, try, state, site, pid, job_id, job_name, script, log_path, "
+    "started_ms, ended_ms, exit_code, signal, native_state, message FROM tries ";
+
+std::vector<TryRecord> read_tries(Stmt& st) {
   std::vector<TryRecord> out;
   while (st.step()) {
     TryRecord t;
@@ -294,6 +294,24 @@ std::vector<TryRecord> Store::tries(const std::string& run_id, const std::string
     out.push_back(std::move(t));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<TryRecord> Store::tries(const std::string& run_id, const std::string& instance_id) {
+  static const std::string sql =
+      std::string(kTryColumns) + "WHERE run_id=? AND instance_id=? ORDER BY try";
+  Stmt st(*impl_, sql.c_str());
+  st.bind(run_id).bind(instance_id);
+  return read_tries(st);
+}
+
+std::vector<TryRecord> Store::run_tries(const std::string& run_id) {
+  static const std::string sql =
+      std::string(kTryColumns) + "WHERE run_id=? ORDER BY instance_id, try";
+  Stmt st(*impl_, sql.c_str());
+  st.bind(run_id);
+  return read_tries(st);
 }
 
 void Store::add_event(const EventRecord& e) {
