@@ -503,13 +503,15 @@ bool RunController::flush() {
   if (result == R::kCommitted && observer_) {
     for (const auto& c : batch_.take_changes()) {
       const auto& r = table_.at(c.id);
-      if (r.state == c.to) {
+      if (r.state == c.to && r.try_number == c.try_number) {
         observer_->on_change(r, c.from, r.message);
       } else {
         // The instance changed again in the same tick (a process that started and ended
-        // before its start was committed): show this change as it was.
+        // before its start was committed, a trial promoted as its segment ended): show
+        // this change as it was, with its own try.
         auto then = r;
         then.state = c.to;
+        then.try_number = c.try_number;
         observer_->on_change(then, c.from, c.message);
       }
     }

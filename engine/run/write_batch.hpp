@@ -22,6 +22,7 @@ struct StateChange {
   std::string id;
   state::TaskState from, to;
   std::string message;
+  int try_number = 0;  // the try the change belongs to (the instance may be on a later one)
 };
 
 class WriteBatch {

@@ -343,6 +343,83 @@ TEST(RunController, ObserverSeesEachChangeOnceInOrder) {
                                                 "a:running->failed exit code 3"}));
 }
 
+// Regression: a trial promoted in the tick its segment ended was shown with the next
+// segment's try number ("tune[trial-3] succeeded (try 2)" for the end of its first
+// segment). The observer sees each end of a try with the try it belongs to: the same
+// (instance, try, state) sequence the events table holds.
+TEST(RunController, ObserverShowsEachChangeWithTheTryItBelongsTo) {
+  struct Recorder : run::RunObserver {
+    std::vector<std::string> seen;
+    void on_change(const state::InstanceRecord& r, TaskState, const std::string&) override {
+      seen.push_back(r.id + " try " + std::to_string(r.try_number) + " " +
+                     std::string(state::to_string(r.state)));
+    }
+  };
+  test::TempDir d;
+  const std::string yaml = R"(dag: s
+tasks:
+  - id: tune
+    hpo:
+      algorithm: asha
+      metric: loss
+      samples: 4
+      max_epochs: 4
+      grace_epochs: 1
+      reduction_factor: 2
+      parallel: 2
+      seed: 3
+      space:
+        x: {uniform: [0.0, 1.0]}
+    run: |
+      x={{ trial.params.x }}
+      e=0
+      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
+      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
+        e=$((e + 1))
+        awk -v x="$x" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"loss\": %.6f}\n", e, x + 1.0 / e }' >> "$FLOW_METRICS_FILE"
+      done
+      echo "$FLOW_TRIAL_EPOCHS" > "$FLOW_CHECKPOINT_OUT"
+)";
+  auto dag = dag::load_dag_text(yaml, "s.yaml");
+  auto store = state::Store::open(d / "flow.db");
+  state::RunRecord r;
+  r.id = "run1";
+  r.dag = dag.name;
+  r.dag_yaml = yaml;
+  r.dag_hash = "h";
+  r.run_dir = (d / "runs" / "run1").string();
+  r.workdir = d.path().string();
+  store->insert_run(r);
+  boost::asio::io_context io;
+  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300)});
+  run::ControllerOptions opts{d.path(), std::chrono::milliseconds(100)};
+  opts.started_commit_delay = std::chrono::seconds(10);  // always batched with the end
+  Recorder rec;
+  run::RunController c(
+      io, *store, dag, r, [&](const std::string&) -> run::Executor& { return ex; }, opts, &rec);
+  ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });
+  c.start();
+  while (!c.done() && io.run_one() > 0) {
+  }
+  ASSERT_TRUE(c.done());
+  EXPECT_EQ(c.run().state, state::RunState::kSucceeded);
+  std::vector<std::string> events;
+  int promoted = 0;
+  for (const auto& e : store->events("run1")) {
+    if (e.instance_id.rfind("tune[", 0) != 0 || (e.state != "succeeded" && e.state != "failed"))
+      continue;
+    events.push_back(e.instance_id + " try " + std::to_string(e.try_number) + " " + e.state);
+    if (e.state == "succeeded" && e.try_number > 1) ++promoted;
+  }
+  EXPECT_GT(promoted, 0) << "no trial trained a second segment: the test proves nothing";
+  std::vector<std::string> trials;
+  for (const auto& s : rec.seen) {
+    bool ended = s.ends_with(" succeeded") || s.ends_with(" failed");
+    if (s.rfind("tune[", 0) == 0 && ended) trials.push_back(s);
+  }
+  EXPECT_EQ(trials, events);
+}
+
 // Regression: instances that failed before launch (a template that cannot be filled) used
 // up the tick's launch slots, and the instances left queued were never looked at again:
 // the run stayed `running` forever.
