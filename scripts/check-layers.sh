@@ -6,7 +6,7 @@
 #           nor libssh, ncurses or ONNX headers
 #   engine/core includes nothing else of the engine
 #   hpo/ includes nothing of engine/, operators/ or ui-tui/ (the tuners have their own types)
-#   operators/ and ui-tui/ never include engine/cli/, and never each other
+#   operators/, ui-tui/ and ui-report/ never include engine/cli/, and never each other
 set -uo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root" || exit 2
@@ -26,18 +26,20 @@ rule() {
   fi
 }
 
-rule "engine/ outside engine/cli includes operators/ or ui-tui/" engine 'engine/cli/' \
-  '^\s*#\s*include\s*"(operators|ui-tui)/'
+rule "engine/ outside engine/cli includes operators/, ui-tui/ or ui-report/" engine 'engine/cli/' \
+  '^\s*#\s*include\s*"(operators|ui-tui|ui-report)/'
 rule "engine/ outside engine/cli includes libssh, ncurses or ONNX" engine 'engine/cli/' \
   '^\s*#\s*include\s*<(libssh/|n?curses|onnx/)'
 rule "engine/core includes another part of the engine" engine/core '' \
   '^\s*#\s*include\s*"engine/(artifact|cli|dag|run|runtime|schedule|site|state)/'
-rule "hpo/ includes engine/, operators/ or ui-tui/" hpo '' \
-  '^\s*#\s*include\s*"(engine|operators|ui-tui)/'
-rule "operators/ includes engine/cli/ or ui-tui/" operators '' \
-  '^\s*#\s*include\s*"(engine/cli|ui-tui)/'
-rule "ui-tui/ includes engine/cli/ or operators/" ui-tui '' \
-  '^\s*#\s*include\s*"(engine/cli|operators)/'
+rule "hpo/ includes engine/, operators/, ui-tui/ or ui-report/" hpo '' \
+  '^\s*#\s*include\s*"(engine|operators|ui-tui|ui-report)/'
+rule "operators/ includes engine/cli/, ui-tui/ or ui-report/" operators '' \
+  '^\s*#\s*include\s*"(engine/cli|ui-tui|ui-report)/'
+rule "ui-tui/ includes engine/cli/, operators/ or ui-report/" ui-tui '' \
+  '^\s*#\s*include\s*"(engine/cli|operators|ui-report)/'
+rule "ui-report/ includes engine/cli/, operators/ or ui-tui/" ui-report '' \
+  '^\s*#\s*include\s*"(engine/cli|operators|ui-tui)/'
 
 if ((bad == 0)); then echo "layering: ok"; fi
 exit $bad

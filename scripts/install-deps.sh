@@ -20,6 +20,7 @@ TEST_PKGS=(
   slurm-wlm slurmdbd munge mariadb-server openssh-server openssh-client
   tmux procps psmisc time hyperfine snakemake make
   python3-pyld python3-rdflib
+  chromium
 )
 
 want=("${BUILD_PKGS[@]}" "${PY_PKGS[@]}")

@@ -45,6 +45,7 @@ int run_cli(int argc, char** argv) {
   register_artifacts_commands(app, g, action, ov);
   register_schedule_commands(app, g, action, ov);
   register_clean_commands(app, g, action, ov);
+  register_report_commands(app, g, action, ov);
   register_tui_commands(app, g, action, ov);
   try {
     app.parse(argc, argv);

@@ -67,6 +67,8 @@ void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action
                                  OptionValues& ov);  // artifacts list, show, verify
 void register_schedule_commands(CLI::App& app, GlobalOptions& g, Action& action,
                                 OptionValues& ov);  // schedule next, scheduler, backfill, trigger
+void register_report_commands(CLI::App& app, GlobalOptions& g, Action& action,
+                              OptionValues& ov);  // report
 void register_clean_commands(CLI::App& app, GlobalOptions& g, Action& action,
                              OptionValues& ov);  // clean
 void register_tui_commands(CLI::App& app, GlobalOptions& g, Action& action,

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "../engine/cli.hpp"
+#include "tests/support/headless_browser.hpp"
 
 using flow::test::Background;
 using flow::test::eventually;
@@ -41,6 +42,25 @@ TEST(ArdsPipeline, TunesTrainsEvaluatesAndExportsAValidOnnxModel) {
   auto v = p.flow("artifacts verify " + list[0]["id"].get<std::string>() + " --json");
   EXPECT_EQ(v.code, 0) << v.out << v.err;
   EXPECT_NE(v.out.find("pf_ratio"), std::string::npos) << v.out;
+
+  // The run's report opens in a browser with every section drawn. FLOW_REPORT_SCREENSHOTS=DIR
+  // keeps the screenshot (docs/REPORT.md's pictures come from it).
+  auto rep = p.flow("report ards1 -o ards1.html");
+  ASSERT_EQ(rep.code, 0) << rep.out << rep.err;
+  const char* shots = std::getenv("FLOW_REPORT_SCREENSHOTS");
+  auto png = shots ? std::filesystem::path(shots) / "ards-report.png" : p.dir() / "ards1.png";
+  auto page = flow::test::load_page(p.dir() / "ards1.html", png, 1400, 5600);
+  EXPECT_TRUE(flow::test::every_report_section_rendered(page));
+  size_t trials = 0;
+  for (auto at = page.dom.find("data-trial=\"trial-"); at != std::string::npos;
+       at = page.dom.find("data-trial=\"trial-", at + 1))
+    ++trials;
+  EXPECT_EQ(trials, 12u);
+  EXPECT_NE(page.dom.find("data-artifact=\"" + list[0]["id"].get<std::string>() + "\""),
+            std::string::npos);
+  EXPECT_NE(page.dom.find("data-task=\"export_onnx\" data-state=\"succeeded\""), std::string::npos)
+      << page.dom.substr(0, 3000);
+  EXPECT_GT(std::filesystem::file_size(png), 50'000u);
 }
 
 namespace {

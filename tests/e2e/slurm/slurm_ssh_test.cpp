@@ -4,6 +4,7 @@
 
 #include "../engine/cli.hpp"
 #include "cluster.hpp"
+#include "tests/support/headless_browser.hpp"
 
 using flow::test::Background;
 using flow::test::cluster;
@@ -362,4 +363,20 @@ tasks:
   EXPECT_EQ(names.size(), segments);
   for (const auto& [name, n] : names)
     EXPECT_EQ(n, 1) << name;
+
+  // The run's report: every segment a try with its Slurm job id and its time in the queue
+  // (submitted before it ran), drawn in a browser without errors.
+  auto rep = p.flow("report " + run + " -o sweep.html");
+  ASSERT_EQ(rep.code, 0) << rep.out << rep.err;
+  auto html = flow::test::read_all(p.dir() / "sweep.html");
+  auto data = json::parse(flow::test::report_data_text(html));
+  ASSERT_EQ(data["tries"].size(), segments);
+  for (const auto& t : data["tries"]) {
+    EXPECT_FALSE(t[7].get<std::string>().empty()) << t.dump();        // job id
+    EXPECT_GE(t[4].get<int64_t>(), 0) << t.dump();                    // submitted
+    EXPECT_GE(t[5].get<int64_t>(), t[4].get<int64_t>()) << t.dump();  // ran after
+  }
+  EXPECT_GT(data["usage"]["core_hours"].get<double>(), 0.0);
+  auto page = flow::test::load_page(p.dir() / "sweep.html");
+  EXPECT_TRUE(flow::test::every_report_section_rendered(page));
 }

@@ -1,0 +1,128 @@
+// What `flow report` reads from the state database (ui-report/report_data.hpp) and how the
+// page carries it (ui-report/html_page.hpp).
+#include "ui-report/report_data.hpp"
+
+#include <gtest/gtest.h>
+
+#include "engine/core/error.hpp"
+#include "tests/support/synthetic_run.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "ui-report/html_page.hpp"
+
+using flow::state::RunState;
+using flow::state::TaskState;
+using nlohmann::json;
+
+namespace {
+
+constexpr flow::EpochMs kT0 = 1'800'000'000'000;
+
+const char* kDag = R"(dag: synthetic
+tasks:
+  - id: prep
+    run: "true"
+  - id: train
+    after: [prep]
+    site: cluster
+    slurm: {nodes: 2, ntasks: 4, cpus_per_task: 2, gpus: 1}
+    run: "true"
+  - id: tiles
+    after: [prep]
+    foreach: "[1, 2, 3]"
+    run: "true"
+)";
+
+struct Fixture {
+  flow::test::TempDir dir{"report-test"};
+  std::unique_ptr<flow::state::Store> store = flow::state::Store::open(dir.path() / "flow.db");
+};
+
+// The state name of a row's state index.
+std::string state_of(const json& data, const json& row, size_t at) {
+  return data["states"][row[at].get<size_t>()].get<std::string>();
+}
+
+}  // namespace
+
+TEST(ReportData, QueueWaitIsTheTimeFromSubmissionToRunningAndCoreHoursCountTheAllocation) {
+  Fixture f;
+  flow::test::SyntheticRun run(*f.store, "r1", kDag, kT0, kT0 + 60'000, RunState::kSucceeded);
+  run.instance("prep", "prep", TaskState::kSucceeded, 1, kT0 + 100, 0, 900);
+  // Launched at +2000, submitted at +2010, waits 30 s, runs 3.6 s on 2 nodes x 4 x 2 cores.
+  run.instance("train", "train", TaskState::kSucceeded, 1, kT0 + 2000, 30'000, 3'600, "4711");
+  auto data = flow::report::report_data(*f.store, "r1");
+
+  ASSERT_EQ(data["tries"].size(), 2u);
+  json train;
+  for (const auto& t : data["tries"])
+    if (data["instances"][t[0].get<size_t>()][0] == "train") train = t;
+  ASSERT_TRUE(train.is_array()) << data["tries"].dump();
+  EXPECT_EQ(train[3], 2000);           // launched, ms after the run was created
+  EXPECT_EQ(train[4], 2010);           // submitted
+  EXPECT_EQ(train[5], 2010 + 30'000);  // started running
+  EXPECT_EQ(train[6], 2010 + 33'600);  // ended
+  EXPECT_EQ(train[7], "4711");
+  EXPECT_EQ(state_of(data, train, 2), "succeeded");
+  // prep: one core for 0.9 s; train: 16 cores and 2 GPUs for 3.6 s.
+  EXPECT_NEAR(data["usage"]["core_hours"].get<double>(), (900.0 + 16 * 3600.0) / 3.6e6, 1e-9);
+  EXPECT_NEAR(data["usage"]["gpu_hours"].get<double>(), 2 * 3600.0 / 3.6e6, 1e-9);
+  EXPECT_EQ(data["run"]["wall_ms"], 60'000);
+}
+
+TEST(ReportData, CountsInstancesByStateAndKeepsTheMessagesOfFailuresOnly) {
+  Fixture f;
+  flow::test::SyntheticRun run(*f.store, "r2", kDag, kT0, kT0 + 9'000, RunState::kFailed);
+  run.instance("prep", "prep", TaskState::kSucceeded, 1, kT0, 0, 10, "", "fine");
+  run.instance("tiles[0]", "tiles", TaskState::kSucceeded, 1, kT0 + 20, 0, 10);
+  run.instance("tiles[1]", "tiles", TaskState::kFailed, 3, kT0 + 20, 0, 10, "", "exit code 3");
+  auto data = flow::report::report_data(*f.store, "r2");
+  EXPECT_EQ(data["counts"], (json{{"succeeded", 2}, {"failed", 1}}));
+  EXPECT_EQ(data["tries"].size(), 5u);
+  for (const auto& in : data["instances"]) {
+    if (in[0] == "tiles[1]") {
+      EXPECT_EQ(state_of(data, in, 2), "failed");
+      EXPECT_EQ(in[3], 3);
+      EXPECT_EQ(in[7], "exit code 3");
+    } else {
+      EXPECT_EQ(in[7], "") << in.dump();
+    }
+  }
+  // Tasks in reading order with their kind and allocation; `after` as task indices.
+  EXPECT_EQ(data["tasks"][0], (json{"prep", "task", "local", 1, 0, json::array()}));
+  EXPECT_EQ(data["tasks"][1], (json{"train", "task", "cluster", 16, 2, {0}}));
+  EXPECT_EQ(data["tasks"][2][1], "foreach");
+  auto boxes = flow::report::task_boxes(data);
+  ASSERT_EQ(boxes.size(), 3u);
+  EXPECT_EQ(boxes[2].counts, (std::map<std::string, int>{{"succeeded", 1}, {"failed", 1}}));
+}
+
+TEST(ReportData, AnUnknownRunIsAnError) {
+  Fixture f;
+  EXPECT_THROW(flow::report::report_data(*f.store, "nope"), flow::Error);
+}
+
+TEST(ReportHtml, IsSelfContainedAndTaskTextCannotEndItsScript) {
+  Fixture f;
+  flow::test::SyntheticRun run(*f.store, "r3", kDag, kT0, kT0 + 1'000, RunState::kFailed);
+  // A log tail that tries to close the data script, and bytes that are not UTF-8.
+  run.instance("prep", "prep", TaskState::kFailed, 1, kT0, 0, 10, "",
+               "</script><script>alert(1)</script> <!-- \xff\xfe");
+  auto html = flow::report::report_html(flow::report::report_data(*f.store, "r3"));
+  size_t closes = 0;
+  for (auto p = html.find("</script>"); p != std::string::npos; p = html.find("</script>", p + 1))
+    ++closes;
+  EXPECT_EQ(closes, 2u);  // the data and the page's script, nothing from the task
+  EXPECT_EQ(html.find("<!--"), std::string::npos);
+  EXPECT_NE(html.find("\\u003c/script>\\u003cscript>alert(1)"), std::string::npos);
+  // Nothing is loaded from elsewhere: no src=, no <link>, no URL but the SVG namespace.
+  EXPECT_EQ(html.find(" src="), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  std::string rest = html;
+  for (auto p = rest.find("http://www.w3.org/2000/svg"); p != std::string::npos;
+       p = rest.find("http://www.w3.org/2000/svg"))
+    rest.erase(p, 26);
+  EXPECT_EQ(rest.find("http://"), std::string::npos);
+  EXPECT_EQ(rest.find("https://"), std::string::npos);
+  for (const char* section : {"summary", "timeline", "dag", "tasks", "hpo", "artifacts"})
+    EXPECT_NE(html.find(std::string("<section id=\"") + section + "\""), std::string::npos);
+}
