@@ -63,7 +63,7 @@ void RunController::apply(ExecEvent e) {
         // restarted engine times it out at the same moment.
         r.started = e.at > 0 ? e.at : now_ms();
         t.started = r.started;
-        set_state(r, TaskState::kRunning);
+        set_state(r, TaskState::kRunning, "", r.started);
         start_timeout(r);
       }
       return;

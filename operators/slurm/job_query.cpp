@@ -53,6 +53,8 @@ std::vector<JobRecord> parse_sacct(std::string_view text) {
     r.job_id = std::string(f[0]);
     r.name = std::string(f[1]);
     r.status = make_status(f[2], f[3]);
+    if (f.size() > 4 && all_digits(f[4]) && f[4].size() < 15)
+      r.start_ms = std::stoll(std::string(f[4])) * 1000;
     out.push_back(std::move(r));
   });
   return out;
@@ -110,12 +112,12 @@ bool is_safe_job_name(std::string_view name) {
 }
 
 std::string sacct_by_ids(const std::vector<std::string>& ids, const std::string& since) {
-  return "sacct -X -n -P --format=" + std::string(kSacctFormat) +
+  return "SLURM_TIME_FORMAT=%s sacct -X -n -P --format=" + std::string(kSacctFormat) +
          " --starttime=" + shell_quote(since) + " --jobs=" + join(ids, ',');
 }
 
 std::string sacct_by_names(const std::vector<std::string>& names, const std::string& since) {
-  return "sacct -X -n -P --format=" + std::string(kSacctFormat) +
+  return "SLURM_TIME_FORMAT=%s sacct -X -n -P --format=" + std::string(kSacctFormat) +
          " --starttime=" + shell_quote(since) + " --name=" + shell_quote(join(names, ','));
 }
 

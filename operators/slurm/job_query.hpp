@@ -2,14 +2,16 @@
 // Parsing what Slurm's query commands print, and the exact command lines flow runs.
 // Kept apart from the transport so that every format is unit-tested against real output.
 //
-//   sacct    -X -n -P --format=JobID,JobName,State,ExitCode,Start,End
-//            "123|flow.r.t.1|FAILED|3:0|2026-11-25T08:52:32|2026-11-25T08:52:40"
+//   SLURM_TIME_FORMAT=%s sacct -X -n -P --format=JobID,JobName,State,ExitCode,Start,End
+//            "123|flow.r.t.1|FAILED|3:0|1796122981|1796122989"   (times in epoch seconds, so
+//            no time zone of the login node is involved; "Unknown" while it has not started)
 //   squeue   --me --states=all -h -o '%i|%j|%T|%r'
 //            "123|flow.r.t.1|PENDING|Resources"
 //   scontrol -o show job 123
 //            "JobId=123 JobName=flow.r.t.1 ... JobState=FAILED Reason=NonZeroExitCode ...
 //             ExitCode=3:0 ..."
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -23,7 +25,8 @@ struct JobRecord {
   std::string job_id;
   std::string name;
   JobStatus status;
-  std::string reason;  // squeue/scontrol only: why it pends or ended
+  std::string reason;    // squeue/scontrol only: why it pends or ended
+  int64_t start_ms = 0;  // sacct only: when it started running, ms since the epoch (0 = not yet)
 };
 
 // Fields of the sacct format string below.

@@ -207,14 +207,20 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       e.kind = ExecEvent::Kind::kProgress;
       emit(std::move(e));
     }
-    if (st.phase == Phase::kRunning && job->reported != Phase::kRunning) {
+    // A job that started (and maybe ended) between two polls: its start is reported with
+    // the time sacct gives, so the try's queue wait and run time are what Slurm saw.
+    const bool started =
+        st.phase == Phase::kRunning || (st.phase == Phase::kFinished && rec->second.start_ms > 0);
+    if (started && job->reported != Phase::kRunning) {
       job->reported = Phase::kRunning;
       ExecEvent e;
       e.key = s.key;
       e.kind = ExecEvent::Kind::kRunning;
       e.handle.job_id = s.job_id;
+      e.at = rec->second.start_ms;
       emit(std::move(e));
-    } else if (st.phase == Phase::kPending &&
+    }
+    if (st.phase == Phase::kPending &&
                (job->reported == Phase::kRunning || job->reported == Phase::kUnknown)) {
       // Back in the queue after it ran (scontrol requeue, preemption, a failed node): the
       // same job runs again later; follow it, its log starts over. Or the first sight of a

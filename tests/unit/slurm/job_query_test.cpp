@@ -23,6 +23,17 @@ TEST(SlurmQuery, SacctLinesBecomeRecordsAndStepsAreSkipped) {
   EXPECT_EQ(recs[2].status.signal, 15);
 }
 
+TEST(SlurmQuery, SacctStartInEpochSecondsIsWhenTheJobRan) {
+  // SLURM_TIME_FORMAT=%s (the command lines flow runs set it): epoch seconds, no zone.
+  auto recs = parse_sacct(
+      "118|flow.r.a.1|COMPLETED|0:0|1796122981|1796122982\n"
+      "119|flow.r.b.1|PENDING|0:0|Unknown|Unknown\n");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].start_ms, 1796122981000);
+  EXPECT_EQ(recs[1].start_ms, 0);
+  EXPECT_EQ(sacct_by_ids({"118"}, "now-1days").rfind("SLURM_TIME_FORMAT=%s sacct ", 0), 0u);
+}
+
 TEST(SlurmQuery, SqueueLinesCarryStateAndReason) {
   auto recs = parse_squeue(
       "3|wrap|FAILED|NonZeroExitCode\n2|flow.x.y.1|PENDING|Resources\n"

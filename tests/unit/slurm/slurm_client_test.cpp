@@ -63,7 +63,7 @@ TEST(SlurmClient, WhenSacctFailsSqueueThenScontrolAnswer) {
   FakeTransport t;
   t.on_run([](const std::string& cmd) {
     CommandResult r;
-    if (cmd.rfind("sacct", 0) == 0) {
+    if (cmd.find("sacct -X") != std::string::npos && cmd.rfind("squeue", 0) != 0) {
       r.out = "@@flow sacct-exit 1\n";
       r.err =
           "sacct: error: slurm_persist_conn_open_without_init: failed to open persistent "
@@ -177,7 +177,7 @@ TEST(SlurmClient, ANodeFailureThatSlurmRequeuedIsPendingNotFinished) {
   std::string queue = "5|flow.r.a.1|PENDING|BeginTime\n6|flow.r.b.1|NODE_FAIL|None\n";
   int squeue_exit = 0;
   t.on_run([&](const std::string& cmd) {
-    if (cmd.rfind("sacct", 0) == 0)
+    if (cmd.find("sacct -X") != std::string::npos && cmd.rfind("squeue", 0) != 0)
       return CommandResult{0,
                            "5|flow.r.a.1|NODE_FAIL|0:0|x|y\n6|flow.r.b.1|NODE_FAIL|0:0|x|y\n"
                            "7|flow.r.c.1|PREEMPTED|0:0|x|y\n@@flow sacct-exit 0\n",

@@ -41,7 +41,11 @@ struct FakeSlurm {
     jobs[id].state = state;
     jobs[id].exit = exit;
   }
-  CommandResult operator()(const std::string& cmd) {
+  CommandResult operator()(const std::string& line) {
+    // sacct runs as `SLURM_TIME_FORMAT=%s sacct ...` (epoch-second times); the fake reads
+    // the command after the assignment.
+    const std::string prefix = "SLURM_TIME_FORMAT=%s ";
+    const std::string cmd = line.rfind(prefix, 0) == 0 ? line.substr(prefix.size()) : line;
     std::lock_guard lock(mu);
     CommandResult r;
     if (auto p = cmd.find("sbatch --parsable "); p != std::string::npos && refuse_sbatch > 0) {
@@ -247,8 +251,8 @@ TEST(SlurmExecutor, OneSacctPerPollWhateverTheNumberOfJobs) {
   for (int id = 100; id < 125; ++id)
     all.insert(std::to_string(id));
   for (const auto& c : h.t->commands()) {
-    if (c.rfind("sacct", 0) == 0) {
-      EXPECT_EQ(c.find("sacct -X", 1), std::string::npos) << c;
+    if (c.rfind("SLURM_TIME_FORMAT=%s sacct", 0) == 0) {
+      EXPECT_EQ(c.find("sacct -X", c.find("sacct -X") + 1), std::string::npos) << c;
       // Every job is asked about (regression, issue 15: dropping the last id went unseen).
       const auto from = c.find("--jobs=") + 7;
       std::set<std::string> asked;
