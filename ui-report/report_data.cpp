@@ -48,6 +48,7 @@ std::string kind_of(const dag::Task& t) {
 // When each try was submitted to a batch queue and when it started running, from the run's
 // state-change events (the first `pending` and the first `running` of the try).
 struct Phases {
+  EpochMs launched = 0;  // starting (a process) or submitting (a batch job)
   EpochMs submitted = 0;
   EpochMs running = 0;
 };
@@ -60,9 +61,11 @@ std::unordered_map<std::string, Phases> phases_of(state::Store& store, const std
   std::unordered_map<std::string, Phases> out;
   for (const auto& e : store.events(run)) {
     if (e.instance_id.empty() || e.try_number <= 0) continue;
+    bool launch = e.state == "starting" || e.state == "submitting";
     bool pending = e.state == "pending", running = e.state == "running";
-    if (!pending && !running) continue;
+    if (!launch && !pending && !running) continue;
     auto& p = out[try_key(e.instance_id, e.try_number)];
+    if (launch && !p.launched) p.launched = e.ts;
     if (pending && !p.submitted) p.submitted = e.ts;
     if (running && !p.running) p.running = e.ts;
   }
@@ -76,7 +79,7 @@ int64_t rel(EpochMs t, EpochMs t0) {
 
 }  // namespace
 
-json report_data(state::Store& store, const std::string& run_id) {
+json report_data(state::Store& store, const std::string& run_id, const run::MaxJobsOf& max_jobs) {
   auto run = store.get_run(run_id);
   if (!run) throw Error(ErrorKind::kInvalidInput, "no run '" + run_id + "'");
   dag::Dag dag = dag::load_dag_text(run->dag_yaml, run->dag_file);
@@ -118,6 +121,7 @@ json report_data(state::Store& store, const std::string& run_id) {
 
   // Instances: one row each; `index` maps an instance id to its row for the tries.
   auto instances = store.instances(run_id);
+  const auto waiting = run::waiting_reasons(*run, dag, instances, max_jobs, now_ms());
   std::unordered_map<std::string, size_t> index;
   std::vector<int> instance_task;  // row -> task index (-1: not in the DAG any more)
   json rows = json::array();
@@ -131,7 +135,8 @@ json report_data(state::Store& store, const std::string& run_id) {
     instance_task.push_back(task);
     rows.push_back(
         json::array({in.id, task, state_index(in.state), in.try_number, in.site, in.job_id,
-                     in.exit_code, state::is_failure(in.state) ? in.message.substr(0, 300) : ""}));
+                     in.exit_code, state::is_failure(in.state) ? in.message.substr(0, 300) : "",
+                     waiting.contains(in.id) ? waiting.at(in.id).text : ""}));
   }
   data["instances"] = std::move(rows);
   data["counts"] = counts;
@@ -148,7 +153,13 @@ json report_data(state::Store& store, const std::string& run_id) {
     if (auto pi = phases.find(try_key(t.instance_id, t.try_number)); pi != phases.end())
       p = pi->second;
     EpochMs started = p.running ? p.running : 0;
-    tries.push_back(json::array({ii->second, t.try_number, state_index(t.state), rel(t.started, t0),
+    // A Slurm job's start comes from sacct (whole seconds) and may precede the moment the
+    // engine saw sbatch return: it never waited, so its wait is zero, not negative.
+    if (started && p.submitted > started) p.submitted = started;
+    EpochMs launched = p.launched ? p.launched : t.started;
+    if (p.submitted && launched > p.submitted) launched = p.submitted;
+    if (started && launched > started) launched = started;
+    tries.push_back(json::array({ii->second, t.try_number, state_index(t.state), rel(launched, t0),
                                  rel(p.submitted, t0), rel(started, t0), rel(t.ended, t0), t.job_id,
                                  t.exit_code}));
     int task = instance_task[ii->second];

@@ -12,7 +12,8 @@
 //    "counts": {STATE: N},
 //    "tasks": [[ID, KIND, SITE, CORES, GPUS, [UPSTREAM TASK INDICES]]]   reading order,
 //             KIND "task" | "foreach" | "hpo"; CORES/GPUS a try holds (REPORT.md),
-//    "instances": [[ID, TASK_INDEX, STATE_INDEX, TRIES, SITE, JOB_ID, EXIT, MESSAGE]],
+//    "instances": [[ID, TASK_INDEX, STATE_INDEX, TRIES, SITE, JOB_ID, EXIT, MESSAGE, WAITING]],
+//             WAITING: why a queued/pending instance waits (engine/run/waiting.hpp), else ""
 //    "tries": [[INSTANCE_INDEX, TRY, STATE_INDEX, LAUNCHED, SUBMITTED, STARTED, ENDED, JOB_ID,
 //               EXIT]],       SUBMITTED/STARTED -1 when the try never got there
 //    "usage": {"core_hours", "gpu_hours", "basis"},
@@ -25,13 +26,16 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/run/waiting.hpp"
 #include "engine/state/store.hpp"
 #include "ui-report/dag_svg.hpp"
 
 namespace flow::report {
 
-// The report data of run `run_id`. Throws flow::Error (not found) for an unknown run.
-nlohmann::json report_data(state::Store& store, const std::string& run_id);
+// The report data of run `run_id`; `max_jobs` gives the sites' limits for the waiting
+// reasons. Throws flow::Error (not found) for an unknown run.
+nlohmann::json report_data(state::Store& store, const std::string& run_id,
+                           const run::MaxJobsOf& max_jobs = {});
 
 // The DAG's tasks with their instances counted by state, from report_data()'s document.
 std::vector<TaskBox> task_boxes(const nlohmann::json& data);

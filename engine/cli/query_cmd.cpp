@@ -125,10 +125,11 @@ void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action, Op
         auto store = state::Store::open_existing(g.db_path());
         auto run = require_run(*store, id);
         auto instances = store->instances(id);
+        auto waiting = waiting_of(run, instances);
         if (g.json) {
-          std::cout << status_json(run, instances).dump(2) << "\n";
+          std::cout << status_json(run, instances, &waiting).dump(2) << "\n";
         } else {
-          std::fputs(status_table(run, instances).c_str(), stdout);
+          std::fputs(status_table(run, instances, &waiting).c_str(), stdout);
         }
         return 0;
       };

@@ -6,6 +6,7 @@
 #include "engine/core/error.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/loader.hpp"
+#include "engine/runtime/new_run.hpp"
 #include "engine/state/reading_order.hpp"
 
 namespace flow::cli {
@@ -49,8 +50,30 @@ std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
   return state::in_reading_order(std::move(instances), order);
 }
 
+std::map<std::string, run::Waiting> waiting_of(
+    const state::RunRecord& run, const std::vector<state::InstanceRecord>& instances) {
+  dag::Dag dag;
+  try {
+    dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
+  } catch (const std::exception&) {
+    return {};  // not readable by this version
+  }
+  std::optional<site::SiteCatalog> sites;
+  try {
+    sites = runtime::load_sites();
+  } catch (const std::exception&) {
+    // A broken site file: max_jobs is unknown, every other reason still holds.
+  }
+  auto max_jobs = [&](const std::string& name) {
+    const site::Site* s = sites ? sites->find(name) : nullptr;
+    return s ? s->max_jobs : 0;
+  };
+  return run::waiting_reasons(run, dag, instances, max_jobs, now_ms());
+}
+
 nlohmann::json status_json(const state::RunRecord& run,
-                           const std::vector<state::InstanceRecord>& instances) {
+                           const std::vector<state::InstanceRecord>& instances,
+                           const std::map<std::string, run::Waiting>* waiting) {
   auto tasks = nlohmann::json::array();
   for (const auto& i : in_dag_order(run, instances)) {
     nlohmann::json t = {{"id", i.id},
@@ -67,13 +90,18 @@ nlohmann::json status_json(const state::RunRecord& run,
     if (!i.native_state.empty()) t["native_state"] = i.native_state;
     if (i.exit_code) t["exit_code"] = i.exit_code;
     if (!i.outputs.is_null()) t["outputs"] = i.outputs;
+    if (waiting) {
+      if (auto w = waiting->find(i.id); w != waiting->end())
+        t["waiting"] = {{"reason", w->second.reason}, {"text", w->second.text}};
+    }
     tasks.push_back(std::move(t));
   }
   return {{"run", run_json(run)}, {"tasks", std::move(tasks)}};
 }
 
 std::string status_table(const state::RunRecord& run,
-                         const std::vector<state::InstanceRecord>& instances) {
+                         const std::vector<state::InstanceRecord>& instances,
+                         const std::map<std::string, run::Waiting>* waiting) {
   std::string out;
   char buf[512];
   std::snprintf(buf, sizeof buf, "run %s  dag %s  %s  started %s\n", run.id.c_str(),
@@ -92,6 +120,10 @@ std::string status_table(const state::RunRecord& run,
             ? human_duration(Millis(static_cast<long long>(duration_s(i.started, i.ended) * 1000)))
             : "-";
     std::string msg = i.message.substr(0, i.message.find('\n'));
+    if (waiting && msg.empty()) {
+      if (auto why = waiting->find(i.id); why != waiting->end())
+        msg = "waiting: " + why->second.text;
+    }
     if (msg.size() > 60) msg = msg.substr(0, 57) + "...";
     std::snprintf(buf, sizeof buf, "%-*s  %-15s  %3d  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
                   i.id.c_str(), std::string(state::to_string(i.state)).c_str(), i.try_number,

@@ -2,10 +2,12 @@
 // The JSON shapes of docs/REFERENCE.md §7.2 and their table forms, shared by `flow status`,
 // `flow runs` and `flow run --json`.
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "engine/run/waiting.hpp"
 #include "engine/state/store.hpp"
 
 namespace flow::cli {
@@ -17,12 +19,20 @@ nlohmann::json run_json(const state::RunRecord& run);
 // task in index order. Store order when that text cannot be read.
 std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
                                                 std::vector<state::InstanceRecord> instances);
-// {"run": {...}, "tasks": [...]}, tasks in_dag_order.
+// Why each waiting instance waits (engine/run/waiting.hpp), with the run's DAG text and the
+// site catalogue's max_jobs; {} if the DAG text cannot be read.
+std::map<std::string, run::Waiting> waiting_of(const state::RunRecord& run,
+                                               const std::vector<state::InstanceRecord>& instances);
+// {"run": {...}, "tasks": [...]}, tasks in_dag_order; a waiting instance has "waiting":
+// {"reason", "text"} when `waiting` is given.
 nlohmann::json status_json(const state::RunRecord& run,
-                           const std::vector<state::InstanceRecord>& instances);
-// Human table of `flow status`, tasks in_dag_order.
+                           const std::vector<state::InstanceRecord>& instances,
+                           const std::map<std::string, run::Waiting>* waiting = nullptr);
+// Human table of `flow status`, tasks in_dag_order; a waiting instance without a message
+// shows why it waits.
 std::string status_table(const state::RunRecord& run,
-                         const std::vector<state::InstanceRecord>& instances);
+                         const std::vector<state::InstanceRecord>& instances,
+                         const std::map<std::string, run::Waiting>* waiting = nullptr);
 // Loads a run or throws InputError("no run 'x'") with a hint.
 state::RunRecord require_run(state::Store& store, const std::string& run_id);
 

@@ -2,11 +2,13 @@
 // docs/REPORT.md, docs/REFERENCE.md §2.5).
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "engine/cli/app.hpp"
 #include "engine/cli/render.hpp"
 #include "engine/core/byte_size.hpp"
 #include "engine/core/text_file.hpp"
+#include "engine/runtime/new_run.hpp"
 #include "ui-report/html_page.hpp"
 #include "ui-report/report_data.hpp"
 
@@ -24,7 +26,16 @@ void register_report_commands(CLI::App& app, GlobalOptions& g, Action& action, O
     action = [&]() -> int {
       auto store = state::Store::open_existing(g.db_path());
       require_run(*store, id);
-      auto data = report::report_data(*store, id);
+      std::optional<site::SiteCatalog> sites;
+      try {
+        sites = runtime::load_sites();
+      } catch (const std::exception&) {
+        // A broken site file: the waiting reasons go without max_jobs.
+      }
+      auto data = report::report_data(*store, id, [&](const std::string& name) {
+        const site::Site* s = sites ? sites->find(name) : nullptr;
+        return s ? s->max_jobs : 0;
+      });
       std::string html = report::report_html(data);
       if (out == "-") {
         std::fwrite(html.data(), 1, html.size(), stdout);

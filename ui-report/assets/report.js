@@ -68,7 +68,7 @@
   const tasks = D.tasks.map((t) => ({ id: t[0], kind: t[1], site: t[2], cores: t[3], gpus: t[4] }));
   const instances = D.instances.map((r, i) => ({
     index: i, id: r[0], task: r[1] >= 0 ? tasks[r[1]].id : "", state: STATES[r[2]],
-    tries: r[3], site: r[4], job: r[5], exit: r[6], message: r[7], list: [],
+    tries: r[3], site: r[4], job: r[5], exit: r[6], message: r[7] || (r[8] ? "waiting: " + r[8] : ""), list: [],
   }));
   const tries = D.tries.map((r) => ({
     inst: r[0], n: r[1], state: STATES[r[2]], launched: r[3], submitted: r[4], started: r[5],
