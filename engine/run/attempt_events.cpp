@@ -52,6 +52,10 @@ void RunController::apply(ExecEvent e) {
       } else if (r.state != TaskState::kPending) {
         // The job id is a column of its own (status, progress lines); no message repeats it.
         set_state(r, TaskState::kPending);
+      } else if (e.message != r.message) {
+        // Still in the queue, for another reason (Slurm's Priority, Resources, ...): the
+        // message says why; no state change, no event.
+        r.message = e.message;
       }
       table_.touch(r.id);
       return;
@@ -63,6 +67,7 @@ void RunController::apply(ExecEvent e) {
         // restarted engine times it out at the same moment.
         r.started = e.at > 0 ? e.at : now_ms();
         t.started = r.started;
+        if (r.state == TaskState::kPending) r.message.clear();  // why it waited: over
         set_state(r, TaskState::kRunning, "", r.started);
         start_timeout(r);
       }

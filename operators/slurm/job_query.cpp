@@ -55,6 +55,8 @@ std::vector<JobRecord> parse_sacct(std::string_view text) {
     r.status = make_status(f[2], f[3]);
     if (f.size() > 4 && all_digits(f[4]) && f[4].size() < 15)
       r.start_ms = std::stoll(std::string(f[4])) * 1000;
+    if (f.size() > 6 && r.status.phase == Phase::kPending && f[6] != "None")
+      r.reason = std::string(f[6]);
     out.push_back(std::move(r));
   });
   return out;

@@ -2,9 +2,11 @@
 // Parsing what Slurm's query commands print, and the exact command lines flow runs.
 // Kept apart from the transport so that every format is unit-tested against real output.
 //
-//   SLURM_TIME_FORMAT=%s sacct -X -n -P --format=JobID,JobName,State,ExitCode,Start,End
-//            "123|flow.r.t.1|FAILED|3:0|1796122981|1796122989"   (times in epoch seconds, so
-//            no time zone of the login node is involved; "Unknown" while it has not started)
+//   SLURM_TIME_FORMAT=%s sacct -X -n -P --format=JobID,JobName,State,ExitCode,Start,End,Reason
+//            "123|flow.r.t.1|FAILED|3:0|1796122981|1796122989|None"   (times in epoch seconds,
+//            so no time zone of the login node is involved; "Unknown" while it has not
+//            started; Reason kept for pending jobs only: "212|wrap|PENDING|0:0|Unknown|
+//            Unknown|BeginTime")
 //   squeue   --me --states=all -h -o '%i|%j|%T|%r'
 //            "123|flow.r.t.1|PENDING|Resources"
 //   scontrol -o show job 123
@@ -30,7 +32,7 @@ struct JobRecord {
 };
 
 // Fields of the sacct format string below.
-inline constexpr const char* kSacctFormat = "JobID,JobName,State,ExitCode,Start,End";
+inline constexpr const char* kSacctFormat = "JobID,JobName,State,ExitCode,Start,End,Reason";
 
 // sacct -P lines -> records. Job steps ("123.batch") and blank lines are skipped; so are
 // lines with too few fields (sacct prints warnings to stdout on some versions).

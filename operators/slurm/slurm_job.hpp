@@ -54,6 +54,7 @@ struct SlurmExecutor::Job {
   bool reattached = false;
   int deferrals = 0;                       // times sbatch put this submission off (SubmitDeferred)
   Phase reported = Phase::kPending;        // the phase last reported to the controller
+  std::string queue_reason;                // Slurm's pending reason last reported ("Priority")
   Clock::time_point since = Clock::now();  // submitted or re-attached
   EpochMs since_wall = now_ms();
   std::optional<run::CancelReason> cancel_reason;

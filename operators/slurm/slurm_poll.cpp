@@ -221,7 +221,7 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       emit(std::move(e));
     }
     if (st.phase == Phase::kPending &&
-               (job->reported == Phase::kRunning || job->reported == Phase::kUnknown)) {
+        (job->reported == Phase::kRunning || job->reported == Phase::kUnknown)) {
       // Back in the queue after it ran (scontrol requeue, preemption, a failed node): the
       // same job runs again later; follow it, its log starts over. Or the first sight of a
       // re-attached job, waiting: if the try was running when the last engine stopped,
@@ -239,6 +239,18 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       e.handle.job_id = s.job_id;
       e.handle.job_name = job->name;
       e.message = "requeued by Slurm (" + why + "); waits in the queue to run again";
+      emit(std::move(e));
+    } else if (st.phase == Phase::kPending && job->reported == Phase::kPending &&
+               rec->second.reason != job->queue_reason) {
+      // Why it still waits (Priority, Resources, BeginTime, QOSMaxJobsPerUserLimit, ...):
+      // the try's message, so `flow status` can say it.
+      job->queue_reason = rec->second.reason;
+      ExecEvent e;
+      e.key = s.key;
+      e.kind = ExecEvent::Kind::kSubmitted;
+      e.handle.job_id = s.job_id;
+      e.handle.job_name = job->name;
+      e.message = job->queue_reason.empty() ? "" : "Slurm reason: " + job->queue_reason;
       emit(std::move(e));
     } else if (st.phase == Phase::kFinished) {
       ExecEvent e;

@@ -23,14 +23,19 @@ TEST(SlurmQuery, SacctLinesBecomeRecordsAndStepsAreSkipped) {
   EXPECT_EQ(recs[2].status.signal, 15);
 }
 
-TEST(SlurmQuery, SacctStartInEpochSecondsIsWhenTheJobRan) {
+TEST(SlurmQuery, SacctGivesWhenAJobRanInEpochSecondsAndWhyItWaits) {
   // SLURM_TIME_FORMAT=%s (the command lines flow runs set it): epoch seconds, no zone.
   auto recs = parse_sacct(
-      "118|flow.r.a.1|COMPLETED|0:0|1796122981|1796122982\n"
-      "119|flow.r.b.1|PENDING|0:0|Unknown|Unknown\n");
-  ASSERT_EQ(recs.size(), 2u);
+      "118|flow.r.a.1|COMPLETED|0:0|1796122981|1796122982|None\n"
+      "119|flow.r.b.1|PENDING|0:0|Unknown|Unknown|BeginTime\n"
+      "120|flow.r.c.1|FAILED|1:0|1796122981|1796122982|NonZeroExitCode\n");
+  ASSERT_EQ(recs.size(), 3u);
   EXPECT_EQ(recs[0].start_ms, 1796122981000);
   EXPECT_EQ(recs[1].start_ms, 0);
+  // The reason a job waits; an ended job's reason is not kept (its state says it).
+  EXPECT_EQ(recs[0].reason, "");
+  EXPECT_EQ(recs[1].reason, "BeginTime");
+  EXPECT_EQ(recs[2].reason, "");
   EXPECT_EQ(sacct_by_ids({"118"}, "now-1days").rfind("SLURM_TIME_FORMAT=%s sacct ", 0), 0u);
 }
 
