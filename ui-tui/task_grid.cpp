@@ -7,8 +7,10 @@
 
 namespace flow::tui {
 
-GridShape grid_shape(const dag::Dag& dag) {
+GridShape grid_shape(const dag::Dag& dag, run::MaxJobsOf max_jobs) {
   GridShape shape;
+  shape.dag = dag;
+  shape.max_jobs = std::move(max_jobs);
   for (const auto& t : dag.tasks) {
     if (t.hpo) shape.kinds[t.id] = GroupKind::kHpo;
     if (t.foreach) shape.kinds[t.id] = GroupKind::kForeach;
@@ -39,7 +41,7 @@ TaskRow to_row(state::InstanceRecord&& i) {
 
 bool row_matches(const TaskRow& r, std::string_view filter) {
   return matches(filter, {r.id, r.task_id, state::to_string(r.state), r.site, r.job_id,
-                          first_line(r.message), r.trial_status});
+                          first_line(r.message), r.trial_status, r.waiting});
 }
 
 }  // namespace
@@ -52,13 +54,20 @@ std::optional<TaskGrid> TaskGrid::load(state::Store& store, const std::string& r
   grid.run_ = std::move(*run);
   std::map<std::string, size_t> index;  // task id -> group
   std::vector<std::pair<std::string, TaskRow>> children;
-  for (auto& inst : store.instances(run_id)) {
+  auto instances = store.instances(run_id);
+  std::map<std::string, run::Waiting> waiting;
+  if (shape.dag)
+    waiting = run::waiting_reasons(grid.run_, *shape.dag, instances, shape.max_jobs, now_ms());
+  for (auto& inst : instances) {
+    std::string why;
+    if (auto w = waiting.find(inst.id); w != waiting.end()) why = w->second.text;
     ++grid.progress_.total;
     ++grid.progress_.counts[std::string(state::to_string(inst.state))];
     if (state::is_terminal(inst.state)) ++grid.progress_.done;
     if (!inst.parent.empty()) {
       std::string parent = inst.parent;
       children.emplace_back(std::move(parent), to_row(std::move(inst)));
+      children.back().second.waiting = std::move(why);
       continue;
     }
     TaskGroup g;
@@ -66,6 +75,7 @@ std::optional<TaskGrid> TaskGrid::load(state::Store& store, const std::string& r
     g.kind = k == shape.kinds.end() ? GroupKind::kPlain : k->second;
     index[inst.task_id] = grid.groups_.size();
     g.head = to_row(std::move(inst));
+    g.head.waiting = std::move(why);
     grid.groups_.push_back(std::move(g));
   }
   for (auto& [parent, row] : children) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/dag/dag.hpp"
+#include "engine/run/waiting.hpp"
 #include "engine/state/store.hpp"
 
 namespace flow::tui {
@@ -30,8 +31,10 @@ enum class GroupKind { kPlain, kForeach, kHpo };
 struct GridShape {
   std::map<std::string, GroupKind> kinds;
   std::map<std::string, size_t> order;  // task id -> position in topological order
+  std::optional<dag::Dag> dag;          // for the waiting reasons (engine/run/waiting.hpp)
+  run::MaxJobsOf max_jobs;              // the sites' max_jobs, if known
 };
-GridShape grid_shape(const dag::Dag& dag);
+GridShape grid_shape(const dag::Dag& dag, run::MaxJobsOf max_jobs = {});
 
 struct TaskRow {
   std::string id;       // instance id: "train", "tiles[3]", "tune[trial-7]"
@@ -44,6 +47,7 @@ struct TaskRow {
   EpochMs ended = 0;
   std::string message;
   std::string trial_status;  // HPO trials: running | paused | completed | stopped | failed
+  std::string waiting;       // why it waits, if it does ("upstream train not done (running)")
 };
 
 struct TaskGroup {

@@ -1,9 +1,11 @@
 #include "ui-tui/task_view.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "engine/core/suggest.hpp"
 #include "engine/dag/loader.hpp"
+#include "engine/runtime/new_run.hpp"
 #include "ui-tui/cells.hpp"
 #include "ui-tui/leaderboard_view.hpp"
 #include "ui-tui/log_view.hpp"
@@ -40,7 +42,17 @@ void TaskView::reload(StoreReader& store) {
       dag_read_ = true;
       if (auto run = s.get_run(run_id_)) {
         try {
-          shape_ = grid_shape(dag::load_dag_text(run->dag_yaml, run->dag_file));
+          std::optional<site::SiteCatalog> sites;
+          try {
+            sites = runtime::load_sites();
+          } catch (const std::exception&) {
+            // A broken site file: the waiting reasons go without max_jobs.
+          }
+          shape_ = grid_shape(dag::load_dag_text(run->dag_yaml, run->dag_file),
+                              [sites](const std::string& name) {
+                                const site::Site* x = sites ? sites->find(name) : nullptr;
+                                return x ? x->max_jobs : 0;
+                              });
         } catch (const std::exception&) {
           // A DAG this flow cannot read any more: groups are recognised by their children
           // and listed in the store's order.
@@ -158,6 +170,7 @@ void TaskView::draw(Canvas& canvas, EpochMs now) {
     const TaskRow& r = grid_->row(l);
     std::string name;
     std::string message(first_line(r.message));
+    if (message.empty() && !r.waiting.empty()) message = "waiting: " + r.waiting;
     if (l.child >= 0) {
       name = "    " + r.id;
       if (message.empty() && !r.trial_status.empty()) message = "trial " + r.trial_status;

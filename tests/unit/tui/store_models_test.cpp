@@ -160,6 +160,25 @@ TEST(TuiTaskGrid, GroupsFollowTheDagUpstreamFirstNotTheStoreOrder) {
   EXPECT_EQ(heads, (std::vector<std::string>{"alpha", "beta", "mid", "old-task", "zeta"}));
 }
 
+TEST(TuiTaskGrid, AWaitingInstanceSaysWhyAndTheFilterFindsIt) {
+  const auto dag = dag::load_dag_text(
+      "dag: d\ntasks:\n  - id: zeta\n    run: 'true'\n  - id: alpha\n    after: [zeta]\n"
+      "    run: 'true'\n",
+      "d.yaml");
+  test::TempDir dir;
+  auto store = state::Store::open(dir / "flow.db");
+  store->insert_run(make_run("r", 1, state::RunState::kRunning));
+  store->put_instance(inst("r", "zeta", TaskState::kRunning));
+  store->put_instance(inst("r", "alpha", TaskState::kQueued));
+  auto grid = *TaskGrid::load(*store, "r", grid_shape(dag));
+  ASSERT_EQ(grid.groups().size(), 2u);
+  EXPECT_EQ(grid.groups()[1].head.waiting, "upstream zeta not done (running)");
+  EXPECT_EQ(grid.groups()[0].head.waiting, "");
+  auto lines = grid.lines({}, "upstream");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(grid.row(lines[0]).id, "alpha");
+}
+
 TEST(TuiTaskGrid, CollapsedGroupsShowOnlyTheirHeadAndAFilterRevealsMatches) {
   test::TempDir dir;
   auto store = state::Store::open(dir / "flow.db");
