@@ -46,6 +46,7 @@ int run_cli(int argc, char** argv) {
   register_schedule_commands(app, g, action, ov);
   register_clean_commands(app, g, action, ov);
   register_tui_commands(app, g, action, ov);
+  register_tooling_commands(app, g, action, ov);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
