@@ -19,7 +19,7 @@ PY_PKGS=(python3 python3-numpy python3-torch python3-sklearn python3-optuna)
 TEST_PKGS=(
   slurm-wlm slurmdbd munge mariadb-server openssh-server openssh-client
   tmux procps psmisc time hyperfine snakemake make
-  python3-pyld python3-rdflib
+  python3-pyld python3-rdflib python3-jsonschema python3-yaml zsh
   chromium
 )
 

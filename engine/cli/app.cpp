@@ -47,6 +47,7 @@ int run_cli(int argc, char** argv) {
   register_clean_commands(app, g, action, ov);
   register_report_commands(app, g, action, ov);
   register_tui_commands(app, g, action, ov);
+  register_tooling_commands(app, g, action, ov);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -73,6 +73,8 @@ void register_clean_commands(CLI::App& app, GlobalOptions& g, Action& action,
                              OptionValues& ov);  // clean
 void register_tui_commands(CLI::App& app, GlobalOptions& g, Action& action,
                            OptionValues& ov);  // tui
+void register_tooling_commands(CLI::App& app, GlobalOptions& g, Action& action,
+                               OptionValues& ov);  // schema, completion (+ hidden __complete)
 
 // Parses argv, runs the chosen command, prints errors; returns the process exit code.
 int run_cli(int argc, char** argv);
