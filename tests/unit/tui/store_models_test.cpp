@@ -127,7 +127,8 @@ TEST(TuiTaskGrid, KindsFromTheDagNameGroupsBeforeTheyHaveChildren) {
   auto store = state::Store::open(dir / "flow.db");
   store->insert_run(make_run("r", 1));
   store->put_instance(inst("r", "tune", TaskState::kQueued));
-  auto grid = TaskGrid::load(*store, "r", GridShape{{{"tune", GroupKind::kHpo}}, {}});
+  auto grid =
+      TaskGrid::load(*store, "r", GridShape{{{"tune", GroupKind::kHpo}}, {}, std::nullopt, {}});
   EXPECT_EQ(grid->groups()[0].kind, GroupKind::kHpo);
 }
 
