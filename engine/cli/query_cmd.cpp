@@ -125,10 +125,14 @@ void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action, Op
         auto store = state::Store::open_existing(g.db_path());
         auto run = require_run(*store, id);
         auto instances = store->instances(id);
+        const auto deliveries = store->deliveries(id);
         if (g.json) {
-          std::cout << status_json(run, instances).dump(2) << "\n";
+          auto doc = status_json(run, instances);
+          doc["deliveries"] = deliveries_json(deliveries);
+          std::cout << doc.dump(2) << "\n";
         } else {
           std::fputs(status_table(run, instances).c_str(), stdout);
+          std::fputs(deliveries_text(deliveries).c_str(), stdout);
         }
         return 0;
       };
