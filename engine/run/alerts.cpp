@@ -247,7 +247,8 @@ void Alerts::notify(const std::vector<dag::NotifySpec>& specs, const AlertFacts&
         d.kind = "webhook";
         std::string problem;
         const std::string url = render(spec.webhook, false, &problem);
-        const auto sole = dag::Template::parse(spec.webhook).sole_ref();
+        const auto tpl = dag::Template::parse(spec.webhook);
+        const dag::TemplateRef* sole = tpl.sole_ref();
         const bool from_secret = sole && sole->path.size() == 2 && sole->path[0] == "secrets";
         const std::string origin = webhook_origin(url);
         d.target = from_secret ? "secret " + sole->path[1] : origin;

@@ -1,7 +1,9 @@
 #include "engine/run/delivery.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <map>
+#include <optional>
 
 #include "engine/core/clock.hpp"
 #include "engine/core/engine_timer.hpp"
@@ -29,6 +31,9 @@ struct Deliveries::State {
   bool closed = false;
   std::map<int64_t, std::shared_ptr<One>> pending;
   std::vector<std::function<void()>> idle;
+  // Held while anything is pending: an attempt on another thread (a webhook) is no work
+  // the io_context knows of, and its run() must not return before the attempt reports.
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> busy;
 };
 
 namespace {
@@ -42,7 +47,7 @@ std::string describe(const state::DeliveryRecord& d) {
 }  // namespace
 
 Deliveries::Deliveries(boost::asio::io_context& io, state::Store& store, DeliveryPolicy policy)
-    : state_(std::make_shared<State>(State{io, store, std::move(policy), false, {}, {}})) {}
+    : state_(std::make_shared<State>(State{io, store, std::move(policy), false, {}, {}, {}})) {}
 
 Deliveries::~Deliveries() {
   state_->closed = true;
@@ -51,6 +56,7 @@ Deliveries::~Deliveries() {
   }
   state_->pending.clear();
   state_->idle.clear();
+  state_->busy.reset();
 }
 
 int64_t Deliveries::deliver(state::DeliveryRecord d, DeliveryAttempt how) {
@@ -60,6 +66,7 @@ int64_t Deliveries::deliver(state::DeliveryRecord d, DeliveryAttempt how) {
   d.id = state_->store.add_delivery(d);
   auto one = std::make_shared<One>(One{std::move(d), std::move(how), nullptr});
   state_->pending[one->record.id] = one;
+  if (!state_->busy) state_->busy.emplace(state_->io.get_executor());
   log::info(describe(one->record) + ": sending", one->record.run_id);
   // The first attempt starts after the caller's handler returned: after the transaction
   // that recorded the row (and, for an SLA miss, the miss) has committed.
@@ -142,6 +149,7 @@ void Deliveries::finish_attempt(const std::shared_ptr<State>& s, const std::shar
   }
   s->pending.erase(d.id);
   if (s->pending.empty()) {
+    s->busy.reset();
     auto idle = std::move(s->idle);
     s->idle.clear();
     for (auto& cb : idle)
