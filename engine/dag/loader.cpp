@@ -297,7 +297,7 @@ std::optional<NotifySpec> read_notify_entry(Reader& r, const YNode& n, const std
         spec.on.push_back(*ev);
       }
     }
-    if (spec.on.empty() && v.IsSequence()) r.error(v, what + ".on is empty: name an event");
+    if (v.IsSequence() && v.size() == 0) r.error(v, what + ".on is empty: name an event");
   }
   if (auto v = n["webhook"]) {
     spec.webhook = r.str(v, what + ".webhook").value_or("");

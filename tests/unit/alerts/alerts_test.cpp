@@ -132,6 +132,10 @@ TEST(NotifyKeys, AnUnknownEventIsReportedAtItsLineWithADidYouMean) {
   EXPECT_NE(e.find("x.yaml:3:7: notify.on: 'sla_mis' is not an event (did you mean 'sla_miss'?)"),
             std::string::npos)
       << e;
+  EXPECT_EQ(e.find("is empty"), std::string::npos) << "one mistake, one message: " << e;
+  EXPECT_NE(load_errors("dag: d\nnotify: {on: [], command: x}\ntasks:\n  - {id: a, run: echo}\n")
+                .find("x.yaml:2:14: notify.on is empty: name an event"),
+            std::string::npos);
 }
 
 TEST(NotifyKeys, AnUnknownKeyInAnEntrySuggestsTheNearMiss) {
