@@ -7,6 +7,8 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(date REQUIRED)
 find_package(OpenSSL REQUIRED)
+# Webhooks of `notify:` (operators/notify, docs/ALERTS.md).
+find_package(CURL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh)

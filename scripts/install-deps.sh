@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libboost-graph-dev libboost-system-dev libssh-dev libsqlite3-dev libyaml-cpp-dev
   libspdlog-dev libgtest-dev libgmock-dev libncurses-dev libcli11-dev nlohmann-json3-dev
   libhowardhinnant-date-dev libonnx-dev libprotobuf-dev protobuf-compiler
-  libssl-dev sqlite3 tzdata
+  libssl-dev libcurl4-openssl-dev sqlite3 tzdata
   clang-14 libclang-rt-14-dev
 )
 # Python side of the pipelines: Debian's interpreter at /usr/bin/python3 with its modules.

@@ -46,6 +46,14 @@ int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site:
   driver.handle_signals();
   io.run();
   progress.finish();
+  // The run is over and recorded; its last notifications may still be on their way
+  // (docs/ALERTS.md). A Ctrl-C now leaves them `pending` for a resume to abandon.
+  if (driver.pending_deliveries() > 0) {
+    if (!g.json && result && result->abandoned.empty())
+      std::fprintf(stderr, "flow: waiting for %zu notification(s) to be delivered\n",
+                   driver.pending_deliveries());
+    driver.finish_deliveries();
+  }
   if (!result) throw Error(ErrorKind::kFailure, "run " + record.id + " did not finish");
   if (!result->abandoned.empty()) {
     throw EnvironmentError(result->abandoned +

@@ -126,10 +126,14 @@ void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action, Op
         auto run = require_run(*store, id);
         auto instances = store->instances(id);
         auto waiting = waiting_of(run, instances);
+        const auto deliveries = store->deliveries(id);
         if (g.json) {
-          std::cout << status_json(run, instances, &waiting).dump(2) << "\n";
+          auto doc = status_json(run, instances, &waiting);
+          doc["deliveries"] = deliveries_json(deliveries);
+          std::cout << doc.dump(2) << "\n";
         } else {
           std::fputs(status_table(run, instances, &waiting).c_str(), stdout);
+          std::fputs(deliveries_text(deliveries).c_str(), stdout);
         }
         return 0;
       };

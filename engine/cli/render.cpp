@@ -143,4 +143,42 @@ state::RunRecord require_run(state::Store& store, const std::string& run_id) {
   return *run;
 }
 
+nlohmann::json deliveries_json(const std::vector<state::DeliveryRecord>& deliveries) {
+  auto out = nlohmann::json::array();
+  for (const auto& d : deliveries) {
+    out.push_back(
+        {{"id", d.id},
+         {"event", d.event},
+         {"task", d.instance_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.instance_id)},
+         {"try", d.try_number},
+         {"kind", d.kind},
+         {"target", d.target},
+         {"state", d.state},
+         {"attempts", d.attempts},
+         {"error", d.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.error)},
+         {"created", d.created ? nlohmann::json(iso_utc(d.created)) : nullptr},
+         {"updated", d.updated ? nlohmann::json(iso_utc(d.updated)) : nullptr}});
+  }
+  return out;
+}
+
+std::string deliveries_text(const std::vector<state::DeliveryRecord>& deliveries) {
+  std::string out;
+  int delivered = 0;
+  for (const auto& d : deliveries) {
+    if (d.state == "delivered") {
+      ++delivered;
+      continue;
+    }
+    out += "notification " + d.event + " of " +
+           (d.instance_id.empty() ? std::string("the run") : "task " + d.instance_id) + " (" +
+           d.kind + " " + d.target + "): " + d.state;
+    if (d.attempts > 0) out += " after " + std::to_string(d.attempts) + " attempt(s)";
+    if (!d.error.empty()) out += ": " + d.error;
+    out += "\n";
+  }
+  if (delivered > 0) out += std::to_string(delivered) + " notification(s) delivered\n";
+  return out;
+}
+
 }  // namespace flow::cli

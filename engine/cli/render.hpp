@@ -33,6 +33,12 @@ nlohmann::json status_json(const state::RunRecord& run,
 std::string status_table(const state::RunRecord& run,
                          const std::vector<state::InstanceRecord>& instances,
                          const std::map<std::string, run::Waiting>* waiting = nullptr);
+// `flow status --json`'s "deliveries": [{"id", "event", "task", "try", "kind", "target",
+// "state", "attempts", "error", "created", "updated"}] (docs/REFERENCE.md §7.2).
+nlohmann::json deliveries_json(const std::vector<state::DeliveryRecord>& deliveries);
+// `flow status`'s lines under the table: one per notification not delivered, and a count
+// of those that were. "" when the run made none.
+std::string deliveries_text(const std::vector<state::DeliveryRecord>& deliveries);
 // Loads a run or throws InputError("no run 'x'") with a hint.
 state::RunRecord require_run(state::Store& store, const std::string& run_id);
 

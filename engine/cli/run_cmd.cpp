@@ -14,6 +14,7 @@
 #include "engine/core/suggest.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/loader.hpp"
+#include "engine/run/alerts.hpp"
 #include "engine/run/ownership.hpp"
 #include "engine/run/resume.hpp"
 #include "engine/run/run_cleaning.hpp"
@@ -273,6 +274,9 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
                   run::prepare_resume(*store, id);
                 }).run;
         } catch (const NothingToDo& n) {
+          // The run succeeded and no live engine owns it: notifications still `pending` were
+          // left by an engine killed while it delivered them (docs/ALERTS.md).
+          store->abandon_deliveries(id, run::kAbandonedDelivery, now_ms());
           if (g.json)  // the final document of a resume, as if it had run
             std::cout << status_json(run, store->instances(id)).dump(2) << "\n";
           else

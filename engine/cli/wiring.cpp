@@ -2,6 +2,7 @@
 
 #include "engine/cli/site_transport.hpp"
 #include "operators/lamec/lamec.hpp"
+#include "operators/notify/webhook.hpp"
 #include "operators/slurm/slurm_executor.hpp"
 
 namespace flow::cli {
@@ -52,6 +53,9 @@ runtime::Services services() {
   runtime::Services s;
   s.batch_executor = slurm_executor;
   s.check_job_script = check_job_script;
+  s.webhook_sender = [](boost::asio::io_context& io) -> std::unique_ptr<run::WebhookSender> {
+    return std::make_unique<notify::CurlWebhookSender>(io);
+  };
   return s;
 }
 

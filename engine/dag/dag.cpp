@@ -79,6 +79,24 @@ const Task* Dag::find(const std::string& id) const {
   return it == tasks.end() ? nullptr : &*it;
 }
 
+std::string_view to_string(NotifyEvent e) {
+  switch (e) {
+    case NotifyEvent::kFailure:
+      return "failure";
+    case NotifyEvent::kRetry:
+      return "retry";
+    case NotifyEvent::kSuccess:
+      return "success";
+    case NotifyEvent::kSlaMiss:
+      return "sla_miss";
+  }
+  return "failure";
+}
+
+bool NotifySpec::wants(NotifyEvent e) const {
+  return std::find(on.begin(), on.end(), e) != on.end();
+}
+
 std::string_view to_string(TriggerRule r) {
   switch (r) {
     case TriggerRule::kAllSuccess:

@@ -100,6 +100,23 @@ struct StagedPath {
   std::string label() const;
 };
 
+// What a notification is about (docs/ALERTS.md): a task or run that failed, a try that
+// will be retried, a success, an SLA that passed first.
+enum class NotifyEvent { kFailure, kRetry, kSuccess, kSlaMiss };
+
+std::string_view to_string(NotifyEvent e);
+
+// One entry of a `notify:` list (top level: the run; task level: the task). Both targets
+// are templates (`{{ params.X }}`, `{{ run.* }}`; the webhook also `{{ secrets.X }}`),
+// rendered when the notification is made; an entry has one or both.
+struct NotifySpec {
+  std::vector<NotifyEvent> on{NotifyEvent::kFailure};
+  std::string webhook;  // URL template (http:// or https:// once rendered); "" = none
+  std::string command;  // shell command template, values shell-quoted; "" = none
+  SourceLocation where;
+  bool wants(NotifyEvent e) const;
+};
+
 struct Task {
   std::string id;
   std::string run;                 // shell command template
@@ -114,6 +131,8 @@ struct Task {
   std::optional<HpoSpec> hpo;
   std::vector<StagedPath> inputs;   // uploaded to the task's Slurm site before each try
   std::vector<StagedPath> outputs;  // brought back to this side after a succeeded try
+  std::vector<NotifySpec> notify;   // `notify:` (docs/ALERTS.md)
+  std::optional<Duration> sla;      // `sla:`: succeeded within this of the run's SLA start
 
   SourceLocation where;  // the task's `- id:` entry
   // Where the value of each key of the task starts ("run", "after", ...). A short vector,
@@ -152,6 +171,8 @@ struct Dag {
   // commands use (scripts, modules). Synced to each Slurm site once per run.
   std::vector<std::string> code;
   std::map<std::string, SecretSource> secrets;  // `secrets:` NAME -> where its value is
+  std::vector<NotifySpec> notify;               // `notify:` of the run (docs/ALERTS.md)
+  std::optional<Duration> sla;                  // `sla:`: the run ended within this
   std::vector<Task> tasks;                      // in file order
 
   std::string source_file;                            // path as given by the user

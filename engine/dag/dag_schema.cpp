@@ -193,6 +193,23 @@ json hpo() {
               "hyperparameter sweep (REFERENCE §3.5); not together with foreach");
 }
 
+// `notify:` (REFERENCE §3.14): one entry or a list; an entry has `on` (an event or a list
+// of them), and `webhook` and/or `command`.
+json notify() {
+  json event = one_of_values({"failure", "retry", "success", "sla_miss"});
+  json entry = {{"type", "object"},
+                {"properties",
+                 {{"on", with(one_or_list(event, true),
+                              "failure, retry, success, sla_miss or a list of them (default "
+                              "[failure])")},
+                  {"webhook", with(text(), "an http:// or https:// URL (a template; may use "
+                                           "{{ secrets.X }}): the JSON body is POSTed")},
+                  {"command", with(text(), "a shell command that reads the JSON body on stdin")}}},
+                {"anyOf", json::array({required({"webhook"}), required({"command"})})},
+                {"additionalProperties", false}};
+  return one_or_list(entry);
+}
+
 json task() {
   json p = json::object();
   p["id"] = with(id(), "unique in the DAG: letters, digits, '_', '.', '-'");
@@ -213,6 +230,12 @@ json task() {
                       "files the task writes: a path, {path, base} or a list of them; "
                       "downloaded from its Slurm site after a succeeded try (REFERENCE §3.12)");
   p["description"] = with(json::object(), "accepted and ignored");
+  p["notify"] = with(notify(),
+                     "notifications about the task: its failure, retry, success, SLA miss "
+                     "(REFERENCE §3.14)");
+  p["sla"] = with(duration(),
+                  "the task should have ended this long after the run's SLA start (REFERENCE "
+                  "§3.14)");
   return {{"type", "object"},
           {"properties", p},
           {"required", {"id", "run"}},
@@ -269,6 +292,11 @@ json dag_schema() {
                    "files and directories (relative to the directory flow run starts in) the "
                    "commands use; synced to every Slurm site a run uses (REFERENCE §3.12)");
   p["secrets"] = secrets();
+  p["notify"] = with(notify(),
+                     "notifications about the run: its failure, success, SLA miss, any retry in "
+                     "it (REFERENCE §3.14)");
+  p["sla"] = with(duration(),
+                  "the run should have ended this long after its SLA start (REFERENCE §3.14)");
   p["tasks"] = with({{"type", "array"}, {"minItems", 1}, {"items", task()}},
                     "at least one task (REFERENCE §3.3)");
   return {{"$schema", "http://json-schema.org/draft-07/schema#"},

@@ -37,13 +37,15 @@ std::optional<TriggerRule> parse_trigger(const std::string& s) {
 
 const std::vector<std::string> kTopKeys = {"dag",     "description",     "schedule", "timezone",
                                            "catchup", "max_active_runs", "params",   "defaults",
-                                           "code",    "secrets",         "tasks"};
+                                           "code",    "secrets",         "notify",   "sla",
+                                           "tasks"};
 const std::vector<std::string> kTaskKeys = {"id",          "run",           "after",
                                             "site",        "slurm",         "retries",
                                             "retry_delay", "retry_backoff", "retry_max_delay",
                                             "retry_on",    "timeout",       "trigger",
                                             "env",         "foreach",       "hpo",
-                                            "inputs",      "outputs",       "description"};
+                                            "inputs",      "outputs",       "notify",
+                                            "sla",         "description"};
 const std::vector<std::string> kDefaultKeys = {
     "site",     "retries", "retry_delay", "retry_backoff", "retry_max_delay",
     "retry_on", "timeout", "trigger",     "env",           "slurm"};
@@ -262,6 +264,87 @@ std::vector<StagedPath> read_staged_list(Reader& r, const YNode& n, const std::s
   return out;
 }
 
+const std::vector<std::string> kNotifyKeys = {"on", "webhook", "command"};
+const std::vector<std::string> kNotifyEvents = {"failure", "retry", "success", "sla_miss"};
+
+std::optional<NotifyEvent> parse_notify_event(const std::string& s) {
+  if (s == "failure") return NotifyEvent::kFailure;
+  if (s == "retry") return NotifyEvent::kRetry;
+  if (s == "success") return NotifyEvent::kSuccess;
+  if (s == "sla_miss") return NotifyEvent::kSlaMiss;
+  return std::nullopt;
+}
+
+// One `notify:` entry: {on: EVENT | [EVENT...], webhook: URL, command: CMD} (docs/ALERTS.md).
+std::optional<NotifySpec> read_notify_entry(Reader& r, const YNode& n, const std::string& what) {
+  if (!n.IsMap()) {
+    r.error(n, what + " must be a mapping with 'webhook:' and/or 'command:' (and 'on:')");
+    return std::nullopt;
+  }
+  r.check_keys(n, kNotifyKeys, what);
+  NotifySpec spec;
+  spec.where = r.loc(n);
+  if (auto v = n["on"]) {
+    spec.on.clear();
+    for (const auto& e : r.str_list(v, what + ".on")) {
+      auto ev = parse_notify_event(e);
+      if (!ev) {
+        r.error(v, what + ".on: '" + e + "' is not an event" + did_you_mean(e, kNotifyEvents) +
+                       "; use some of " + join(kNotifyEvents));
+      } else if (spec.wants(*ev)) {
+        r.error(v, what + ".on: '" + e + "' is listed twice");
+      } else {
+        spec.on.push_back(*ev);
+      }
+    }
+    if (v.IsSequence() && v.size() == 0) r.error(v, what + ".on is empty: name an event");
+  }
+  if (auto v = n["webhook"]) {
+    spec.webhook = r.str(v, what + ".webhook").value_or("");
+    const bool templated = spec.webhook.find("{{") != std::string::npos;
+    if (!templated && spec.webhook.rfind("http://", 0) != 0 &&
+        spec.webhook.rfind("https://", 0) != 0) {
+      r.error(v, what +
+                     ".webhook must be an http:// or https:// URL (or a template such as "
+                     "'{{ secrets.slack_url }}')");
+    }
+  }
+  if (auto v = n["command"]) {
+    spec.command = r.str(v, what + ".command").value_or("");
+    if (spec.command.empty()) r.error(v, what + ".command is empty");
+  }
+  if (!n["webhook"] && !n["command"]) {
+    r.error(n, what + " says where to send it: add 'webhook: URL' and/or 'command: CMD'");
+    return std::nullopt;
+  }
+  return spec;
+}
+
+// `notify:`: one entry or a list of them.
+std::vector<NotifySpec> read_notify(Reader& r, const YNode& n, const std::string& what) {
+  std::vector<NotifySpec> out;
+  if (n.IsSequence()) {
+    size_t i = 0;
+    for (YNode item : n) {
+      if (auto s = read_notify_entry(r, item, what + "[" + std::to_string(i) + "]"))
+        out.push_back(std::move(*s));
+      ++i;
+    }
+  } else if (auto s = read_notify_entry(r, n, what)) {
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+std::optional<Duration> read_sla(Reader& r, const YNode& n, const std::string& what) {
+  auto d = r.duration(n, what);
+  if (d && d->count() <= 0) {
+    r.error(n, what + " must be longer than 0s");
+    return std::nullopt;
+  }
+  return d;
+}
+
 void read_task_fields(Reader& r, const YNode& n, Task& t) {
   t.field_where.reserve(n.size());
   for (const auto& [k, v] : n.pairs())
@@ -303,6 +386,8 @@ void read_task_fields(Reader& r, const YNode& n, Task& t) {
   }
   if (auto v = n["inputs"]) t.inputs = read_staged_list(r, v, "inputs");
   if (auto v = n["outputs"]) t.outputs = read_staged_list(r, v, "outputs");
+  if (auto v = n["notify"]) t.notify = read_notify(r, v, "notify of task '" + t.id + "'");
+  if (auto v = n["sla"]) t.sla = read_sla(r, v, "sla of task '" + t.id + "'");
 }
 
 void read_defaults(Reader& r, const YNode& n, Dag& dag, Task& proto) {
@@ -373,6 +458,8 @@ Dag load_dag(std::string text, const std::string& file) {
     }
   }
   if (auto v = root["secrets"]) read_secrets(r, v, dag);
+  if (auto v = root["notify"]) dag.notify = read_notify(r, v, "notify");
+  if (auto v = root["sla"]) dag.sla = read_sla(r, v, "sla");
   Task proto;
   if (auto v = root["defaults"]) read_defaults(r, v, dag, proto);
 

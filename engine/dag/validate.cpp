@@ -176,6 +176,58 @@ struct Checker {
   }
 };
 
+// `notify:` targets (docs/ALERTS.md) are rendered when a notification is made, outside any
+// task: they may use params.X and run.* (the run's fields), and a webhook also secrets.X
+// (its URL is never recorded or logged, only its scheme and host); a command is a shell
+// command, its values are shell-quoted like a task's `run`, and it gets no secret (its
+// text is recorded with each delivery).
+void check_notify(Checker& c, const std::vector<NotifySpec>& specs, const std::string& owner) {
+  const Dag& dag = c.dag;
+  auto check = [&](const NotifySpec& n, const std::string& text, bool webhook) {
+    const std::string ctx = owner + " notify " + (webhook ? "webhook" : "command") + ": ";
+    try {
+      const auto tpl = Template::parse(text);
+      for (const auto& r : tpl.refs()) {
+        const auto& p = r.path;
+        const auto name = match_template_name(p);
+        const std::string at = ctx + r.text + ": ";
+        if (name && name->kind == NameKind::kParam) {
+          if (!dag.params.contains(p[1])) {
+            std::vector<std::string> names;
+            for (const auto& [k, _] : dag.params.items())
+              names.push_back(k);
+            c.error(n.where, at + "unknown parameter '" + p[1] + "'" + did_you_mean(p[1], names));
+          }
+        } else if (name && name->kind == NameKind::kRunField) {
+        } else if (name && name->kind == NameKind::kSecret) {
+          if (!webhook) {
+            c.error(n.where, at + "a secret may only be used in a webhook URL; a command's text "
+                                  "is recorded with each delivery");
+          } else if (!dag.secrets.count(p[1])) {
+            std::vector<std::string> names;
+            for (const auto& [k, _] : dag.secrets)
+              names.push_back(k);
+            c.error(n.where, at + "unknown secret '" + p[1] + "'" + did_you_mean(p[1], names) +
+                                 "; declare it under 'secrets:'");
+          }
+        } else {
+          c.error(n.where, at + "notify: may use params.X, run.* and (in a webhook) secrets.X");
+        }
+      }
+      if (!webhook) {
+        if (auto why = check_shell_placement(tpl); !why.empty())
+          c.error(n.where, ctx + "cannot quote " + why);
+      }
+    } catch (const std::invalid_argument& e) {
+      c.error(n.where, ctx + e.what());
+    }
+  };
+  for (const auto& n : specs) {
+    if (!n.webhook.empty()) check(n, n.webhook, true);
+    if (!n.command.empty()) check(n, n.command, false);
+  }
+}
+
 // `inputs:` and `outputs:` across tasks (docs/STAGING.md).
 void check_staging(Checker& c, const ValidateOptions& options) {
   const Dag& dag = c.dag;
@@ -318,6 +370,9 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
       }
     }
   }
+  check_notify(c, dag.notify, "DAG");
+  for (const auto& t : dag.tasks)
+    check_notify(c, t.notify, "task '" + t.id + "'");
   check_staging(c, options);
   if (options.workdir) check_local_files(c, *options.workdir);
   return c.out;

@@ -57,6 +57,7 @@ class Backfill {
       fill();
       if (driver_.active() > 0 || !pending_.empty()) io_.run();
       driver_.stop_handling_signals();
+      driver_.finish_deliveries();  // notifications of runs that ended (docs/ALERTS.md)
     }
     return report();
   }

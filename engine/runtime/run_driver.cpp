@@ -10,10 +10,36 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
+#include "engine/run/alerts.hpp"
 
 namespace flow::runtime {
 
+namespace {
+
+// Shows the caller's observer every change, and the run's Alerts too.
+class AlertingObserver : public run::RunObserver {
+ public:
+  AlertingObserver(run::RunObserver* next, run::Alerts& alerts) : next_(next), alerts_(alerts) {}
+  void on_change(const state::InstanceRecord& instance, state::TaskState from,
+                 const std::string& message) override {
+    if (next_) next_->on_change(instance, from, message);
+    alerts_.on_change(instance, from);
+  }
+  void on_tick(const std::map<state::TaskState, int>& counts) override {
+    if (next_) next_->on_tick(counts);
+  }
+
+ private:
+  run::RunObserver* next_;
+  run::Alerts& alerts_;
+};
+
+}  // namespace
+
 struct RunDriver::Entry {
+  // Declared before the controller, which calls them until it is gone.
+  std::unique_ptr<run::Alerts> alerts;
+  std::unique_ptr<AlertingObserver> observer;
   std::unique_ptr<run::RunController> controller;
   OnFinished on_finished;
 };
@@ -24,6 +50,8 @@ RunDriver::RunDriver(boost::asio::io_context& io, state::Store& store,
     : io_(io),
       store_(store),
       home_(home),
+      webhooks_(services.webhook_sender ? services.webhook_sender(io) : nullptr),
+      deliveries_(std::make_unique<run::Deliveries>(io, store)),
       pool_(io, sites, std::move(services), home, parallelism, std::move(notice)),
       watch_timer_(io),
       signals_(io) {
@@ -56,6 +84,12 @@ void RunDriver::start(dag::Dag dag, const state::RunRecord& run, run::RunObserve
   auto entry = std::make_unique<Entry>();
   run::ControllerOptions opts;
   opts.home = home_;
+  if (run::Alerts::wanted(dag)) {
+    entry->alerts =
+        std::make_unique<run::Alerts>(io_, store_, dag, run, *deliveries_, webhooks_.get());
+    entry->observer = std::make_unique<AlertingObserver>(observer, *entry->alerts);
+    observer = entry->observer.get();
+  }
   entry->controller = std::make_unique<run::RunController>(
       io_, store_, std::move(dag), run,
       [this](const std::string& s) -> run::Executor& { return pool_.get(s); }, opts, observer);
@@ -68,6 +102,9 @@ void RunDriver::start(dag::Dag dag, const state::RunRecord& run, run::RunObserve
     runs_.erase(run.id);
     throw;
   }
+  // The run is this engine's now: its SLA clocks start, and notifications an earlier
+  // engine left undelivered are written off.
+  if (auto& alerts = runs_.at(run.id)->alerts) alerts->start(controller.instances());
   watch();
 }
 
@@ -100,6 +137,8 @@ void RunDriver::watch() {
       runs_.erase(it);
       Finished f{entry->controller->run(), entry->controller->instances(),
                  entry->controller->abandoned()};
+      // Another engine that took the run over notifies from there.
+      if (entry->alerts && f.abandoned.empty()) entry->alerts->on_run_end(f.run, f.instances);
       // The controller's cancelled timers may still have handlers queued that refer to
       // it: release it only after everything queued so far has run.
       boost::asio::post(io_, [entry] {});
@@ -131,6 +170,17 @@ void RunDriver::handle_signals(std::function<void(int)> on_first) {
     std::_Exit(130);
   };
   signals_.async_wait(on_signal_);
+}
+
+size_t RunDriver::pending_deliveries() const {
+  return deliveries_->pending();
+}
+
+void RunDriver::finish_deliveries() {
+  if (deliveries_->pending() == 0) return;
+  io_.restart();
+  deliveries_->when_idle([this] { io_.stop(); });
+  io_.run();
 }
 
 void RunDriver::stop_handling_signals() {

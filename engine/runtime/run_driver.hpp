@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "engine/core/engine_timer.hpp"
+#include "engine/run/delivery.hpp"
+#include "engine/run/notifier.hpp"
 #include "engine/run/run_controller.hpp"
 #include "engine/runtime/executor_pool.hpp"
 #include "engine/site/site.hpp"
@@ -66,6 +68,13 @@ class RunDriver {
   void handle_signals(std::function<void(int)> on_first = {});
   void stop_handling_signals();
 
+  // Notifications (`notify:`, docs/ALERTS.md) still being delivered, of runs that may have
+  // ended: a run's result never waits for them, but the process should before it exits.
+  size_t pending_deliveries() const;
+  // Runs the io_context until none is pending (at most the retry policy's waits plus each
+  // attempt's timeout). Call after the io_context stopped, e.g. when the last run ended.
+  void finish_deliveries();
+
  private:
   struct Entry;
   void watch();  // polls for finished runs while any is active
@@ -73,6 +82,9 @@ class RunDriver {
   boost::asio::io_context& io_;
   state::Store& store_;
   std::filesystem::path home_;
+  // Declared before runs_: each run's Alerts hands its notifications to these.
+  std::unique_ptr<run::WebhookSender> webhooks_;
+  std::unique_ptr<run::Deliveries> deliveries_;
   ExecutorPool pool_;
   std::map<std::string, std::unique_ptr<Entry>> runs_;  // by run id
   // How often the driver looks for controllers that are done: real time, not the engine's

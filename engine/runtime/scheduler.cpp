@@ -58,6 +58,7 @@ int Scheduler::run() {
   tick();
   if (!(options_.once && driver_.active() == 0)) io_.run();
   driver_.stop_handling_signals();
+  driver_.finish_deliveries();  // notifications of runs that ended (docs/ALERTS.md)
   if (interrupted_) return 130;
   if (failed_) return 1;
   if (env_error_) return 3;

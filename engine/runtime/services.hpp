@@ -12,6 +12,7 @@
 
 #include "engine/dag/dag.hpp"
 #include "engine/run/executor.hpp"
+#include "engine/run/notifier.hpp"
 #include "engine/site/site.hpp"
 
 namespace flow::runtime {
@@ -31,6 +32,9 @@ struct Services {
   // Empty: not checked.
   std::function<void(const dag::Dag& dag, const dag::Task& task, const site::Site& site)>
       check_job_script;
+  // Sends webhooks of `notify:` (docs/ALERTS.md); completions are posted to `io`. Empty:
+  // every webhook delivery fails with "webhooks are not available in this build".
+  std::function<std::unique_ptr<run::WebhookSender>(boost::asio::io_context& io)> webhook_sender;
 };
 
 }  // namespace flow::runtime

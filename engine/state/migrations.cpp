@@ -151,6 +151,25 @@ ALTER TABLE runs ADD COLUMN owner_token TEXT NOT NULL DEFAULT '';
      R"sql(
 ALTER TABLE artifacts ADD COLUMN origin_json TEXT NOT NULL DEFAULT '{}';
 )sql"},
+    {6, "deliveries: the notifications of a run and how their delivery went (docs/ALERTS.md)",
+     // target never holds a secret: a webhook's scheme and host, or the secret's name.
+     R"sql(
+CREATE TABLE deliveries(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL DEFAULT '',
+  event TEXT NOT NULL,
+  try INTEGER NOT NULL DEFAULT 0,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX deliveries_by_run ON deliveries(run_id, id);
+)sql"},
 };
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/state/delivery_record.hpp"
 #include "engine/state/records.hpp"
 
 namespace flow::state {
@@ -150,6 +151,16 @@ class Store {
   // Newest first; all runs when `run_id` is empty.
   std::vector<ArtifactRecord> list_artifacts(const std::string& run_id = "");
   std::vector<std::string> artifact_ids();  // newest first
+
+  // Notifications of a run (docs/ALERTS.md; store_deliveries.cpp). add_delivery returns
+  // the new row's id; update_delivery rewrites state, attempts, error and updated.
+  int64_t add_delivery(const DeliveryRecord& d);
+  void update_delivery(const DeliveryRecord& d);
+  std::vector<DeliveryRecord> deliveries(const std::string& run_id);  // oldest first
+  // Marks the run's `pending` deliveries with an id below `before_id` `abandoned` with
+  // `why`; returns how many.
+  int abandon_deliveries(const std::string& run_id, const std::string& why, EpochMs at,
+                         int64_t before_id = INT64_MAX);
 
   struct Impl;  // the connection, its statements and transaction depth (store.cpp)
 

@@ -249,6 +249,22 @@ void expect_newer_features_work(Store& store) {
   ASSERT_TRUE(store.get_artifact("a-new"));
   EXPECT_EQ(store.get_artifact("a-new")->origin, a.origin);
 
+  DeliveryRecord d;
+  d.run_id = fixture::kFailedRun;
+  d.event = "failure";
+  d.kind = "webhook";
+  d.target = "https://hooks.example.org";
+  d.created = 1;
+  d.id = store.add_delivery(d);
+  d.state = "failed";
+  d.attempts = 3;
+  d.error = "HTTP 500";
+  store.update_delivery(d);
+  auto deliveries = store.deliveries(fixture::kFailedRun);
+  ASSERT_EQ(deliveries.size(), 1u);
+  EXPECT_EQ(deliveries[0].state, "failed");
+  EXPECT_EQ(deliveries[0].attempts, 3);
+
   auto run = *store.get_run(fixture::kFailedRun);
   run.owner_token = "token-after-migration";
   store.update_run(run);
@@ -304,6 +320,17 @@ TEST(Migration, ASchema4DatabaseKeepsEveryRowAndGainsArtifactOrigins) {
   expect_schema_1_rows(*store);
   expect_fixture_artifacts(*store);
   expect_fixture_schedules(*store);
+  expect_newer_features_work(*store);
+}
+
+TEST(Migration, ASchema5DatabaseKeepsEveryRowAndGainsDeliveries) {
+  flow::test::TempDir dir;
+  auto store = Store::open(fixture_copy(dir, 5));
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  expect_schema_1_rows(*store);
+  expect_fixture_artifacts(*store);
+  expect_fixture_schedules(*store);
+  EXPECT_TRUE(store->deliveries(fixture::kRun).empty());
   expect_newer_features_work(*store);
 }
 
