@@ -202,8 +202,9 @@ json notify() {
                  {{"on", with(one_or_list(event, true),
                               "failure, retry, success, sla_miss or a list of them (default "
                               "[failure])")},
-                  {"webhook", with(text(), "an http:// or https:// URL (a template; may use "
-                                           "{{ secrets.X }}): the JSON body is POSTed")},
+                  {"webhook", with(text(),
+                                   "an http:// or https:// URL (a template; may use "
+                                   "{{ secrets.X }}): the JSON body is POSTed")},
                   {"command", with(text(), "a shell command that reads the JSON body on stdin")}}},
                 {"anyOf", json::array({required({"webhook"}), required({"command"})})},
                 {"additionalProperties", false}};
@@ -295,8 +296,8 @@ json dag_schema() {
   p["notify"] = with(notify(),
                      "notifications about the run: its failure, success, SLA miss, any retry in "
                      "it (REFERENCE §3.14)");
-  p["sla"] = with(duration(),
-                  "the run should have ended this long after its SLA start (REFERENCE §3.14)");
+  p["sla"] =
+      with(duration(), "the run should have ended this long after its SLA start (REFERENCE §3.14)");
   p["tasks"] = with({{"type", "array"}, {"minItems", 1}, {"items", task()}},
                     "at least one task (REFERENCE §3.3)");
   return {{"$schema", "http://json-schema.org/draft-07/schema#"},
