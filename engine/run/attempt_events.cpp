@@ -52,7 +52,7 @@ void RunController::apply(ExecEvent e) {
       } else if (r.state != TaskState::kPending) {
         // The job id is a column of its own (status, progress lines); no message repeats it.
         set_state(r, TaskState::kPending);
-      } else if (e.message != r.message) {
+      } else if (!e.message.empty() && e.message != r.message) {
         // Still in the queue, for another reason (Slurm's Priority, Resources, ...): the
         // message says why; no state change, no event.
         r.message = e.message;

@@ -233,6 +233,7 @@ void SlurmExecutor::on_poll(PollOutcome o) {
                   s.key.run_id);
       }
       job->reported = Phase::kPending;
+      job->queue_reason = rec->second.reason;  // said in this message already
       ExecEvent e;
       e.key = s.key;
       e.kind = ExecEvent::Kind::kSubmitted;
@@ -241,7 +242,7 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       e.message = "requeued by Slurm (" + why + "); waits in the queue to run again";
       emit(std::move(e));
     } else if (st.phase == Phase::kPending && job->reported == Phase::kPending &&
-               rec->second.reason != job->queue_reason) {
+               !rec->second.reason.empty() && rec->second.reason != job->queue_reason) {
       // Why it still waits (Priority, Resources, BeginTime, QOSMaxJobsPerUserLimit, ...):
       // the try's message, so `flow status` can say it.
       job->queue_reason = rec->second.reason;
@@ -250,7 +251,7 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       e.kind = ExecEvent::Kind::kSubmitted;
       e.handle.job_id = s.job_id;
       e.handle.job_name = job->name;
-      e.message = job->queue_reason.empty() ? "" : "Slurm reason: " + job->queue_reason;
+      e.message = "Slurm reason: " + job->queue_reason;
       emit(std::move(e));
     } else if (st.phase == Phase::kFinished) {
       ExecEvent e;
