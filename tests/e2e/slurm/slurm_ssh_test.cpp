@@ -235,50 +235,6 @@ tasks:
   }
 }
 
-// Why a job waits comes from Slurm itself: a job held back by --begin is "BeginTime" in
-// `flow status` (text and --json), then the run is cancelled and the job scancelled.
-TEST(SlurmSsh, StatusShowsSlurmsReasonForAPendingJob) {
-  Project p;
-  p.write("held.yaml", R"(dag: held
-tasks:
-  - id: later
-    site: localslurm
-    slurm: {extra: "--begin=now+3600"}
-    run: "true"
-)");
-  const std::string run = unique_run_id("held");
-  Background bg(p, "run held.yaml --run-id " + run);
-  nlohmann::json waiting;
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto j = json::parse(p.flow("status " + run + " --json").out, nullptr, false);
-        if (j.is_discarded()) return false;
-        for (const auto& t : j["tasks"])
-          if (t["id"] == "later" && t["state"] == "pending") waiting = t.value("waiting", json());
-        return waiting.is_object() &&
-               waiting["text"].get<std::string>().find("BeginTime") != std::string::npos;
-      },
-      90))
-      << waiting << bg.err();
-  EXPECT_EQ(waiting["reason"], "queue");
-  EXPECT_NE(waiting["text"].get<std::string>().find("in the batch queue of localslurm as job "),
-            std::string::npos)
-      << waiting;
-  auto table = p.flow("status " + run).out;
-  EXPECT_NE(table.find("Slurm reason: BeginTime"), std::string::npos) << table;
-  EXPECT_EQ(p.flow("cancel " + run).code, 0);
-  bg.wait(60);
-  // (sacct's time window does not list a job whose begin time is still ahead: the run's
-  // own state says the job was cancelled.)
-  auto st = status_of(p, run);
-  EXPECT_EQ(st["run"]["state"], "cancelled");
-  for (const auto& t : st["tasks"]) {
-    if (t["id"] == "later") {
-      EXPECT_EQ(t["state"], "cancelled") << t;
-    }
-  }
-}
-
 TEST(SlurmSsh, TaskTimeoutScancelsTheJobAndRetriesIt) {
   Project p;
   p.write("to.yaml", R"(dag: tasktimeout
