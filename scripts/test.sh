@@ -19,4 +19,7 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$BUILD" -j "${FLOW_JOBS:-$(nproc)}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$BUILD" --no-tests=error --output-on-failure --timeout 900 "$@"
+# Two tests at a time (FLOW_TEST_JOBS): the unit and end-to-end tiers share the machine
+# well; the cluster tier's tests run alone (RUN_SERIAL, tests/CMakeLists.txt).
+ctest --test-dir "$BUILD" --no-tests=error --output-on-failure --timeout 900 \
+  -j "${FLOW_TEST_JOBS:-2}" "$@"
