@@ -123,7 +123,10 @@ AccountingStorageHost=localhost
 # Limits are enforced so that a test can set MaxSubmitJobs and see sbatch refuse (flow
 # defers such a submission, docs/SLURM.md); root and the test user have associations.
 AccountingStorageEnforce=limits
-JobAcctGatherType=jobacct_gather/none
+# What a job used (sacct TotalCPU, MaxRSS of its steps) needs a gather plugin; flow records
+# it per try (docs/SLURM.md). Sampled every second, so short test jobs have a MaxRSS.
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
 JobCompType=jobcomp/none
 KillWait=2
 OverTimeLimit=0

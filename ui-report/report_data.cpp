@@ -145,6 +145,8 @@ json report_data(state::Store& store, const std::string& run_id, const run::MaxJ
   auto phases = phases_of(store, run_id);
   json tries = json::array();
   double core_ms = 0, gpu_ms = 0;
+  double cpu_used_ms = 0;  // measured CPU time of the tries whose use is known
+  size_t measured = 0;
   std::map<std::string, double> trial_core_ms;  // instance id -> core-ms
   for (const auto& t : store.run_tries(run_id)) {
     auto ii = index.find(t.instance_id);
@@ -161,7 +163,12 @@ json report_data(state::Store& store, const std::string& run_id, const run::MaxJ
     if (started && launched > started) launched = started;
     tries.push_back(json::array({ii->second, t.try_number, state_index(t.state), rel(launched, t0),
                                  rel(p.submitted, t0), rel(started, t0), rel(t.ended, t0), t.job_id,
-                                 t.exit_code}));
+                                 t.exit_code, t.usage.cpu_ms, t.usage.max_rss_bytes,
+                                 t.usage.wall_ms, t.usage.cpus}));
+    if (t.usage.cpu_ms >= 0) {
+      cpu_used_ms += static_cast<double>(t.usage.cpu_ms);
+      ++measured;
+    }
     int task = instance_task[ii->second];
     if (started && task >= 0) {
       EpochMs stop = t.ended ? t.ended : end;
@@ -176,6 +183,8 @@ json report_data(state::Store& store, const std::string& run_id, const run::MaxJ
   constexpr double kHour = 3600.0 * 1000.0;
   data["usage"] = {{"core_hours", core_ms / kHour},
                    {"gpu_hours", gpu_ms / kHour},
+                   {"cpu_hours_used", cpu_used_ms / kHour},
+                   {"measured_tries", measured},
                    {"basis",
                     "allocated: run time x the task's slurm nodes, ntasks, cpus_per_task and gpus "
                     "(one core for a task without a slurm: block)"}};

@@ -129,6 +129,7 @@ void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action, Op
         const auto deliveries = store->deliveries(id);
         if (g.json) {
           auto doc = status_json(run, instances, &waiting);
+          add_usage(doc, store->run_tries(id));
           doc["deliveries"] = deliveries_json(deliveries);
           std::cout << doc.dump(2) << "\n";
         } else {

@@ -99,6 +99,32 @@ nlohmann::json status_json(const state::RunRecord& run,
   return {{"run", run_json(run)}, {"tasks", std::move(tasks)}};
 }
 
+nlohmann::json usage_json(const state::ResourceUse& u) {
+  auto or_null = [](int64_t v, double scale) {
+    return v < 0 ? nlohmann::json() : nlohmann::json(static_cast<double>(v) / scale);
+  };
+  const double eff = u.cpu_efficiency();
+  return {
+      {"cpu_s", or_null(u.cpu_ms, 1000.0)},
+      {"max_rss_bytes", u.max_rss_bytes < 0 ? nlohmann::json() : nlohmann::json(u.max_rss_bytes)},
+      {"wall_s", or_null(u.wall_ms, 1000.0)},
+      {"cpus", u.cpus > 0 ? nlohmann::json(u.cpus) : nlohmann::json()},
+      {"cpu_efficiency", eff < 0 ? nlohmann::json() : nlohmann::json(eff)}};
+}
+
+void add_usage(nlohmann::json& status, const std::vector<state::TryRecord>& tries) {
+  std::map<std::string, const state::TryRecord*> latest;  // instance -> its highest try
+  for (const auto& t : tries) {
+    auto& l = latest[t.instance_id];
+    if (!l || t.try_number > l->try_number) l = &t;
+  }
+  for (auto& task : status["tasks"]) {
+    auto it = latest.find(task.value("id", std::string()));
+    if (it != latest.end() && it->second->usage.known())
+      task["usage"] = usage_json(it->second->usage);
+  }
+}
+
 std::string status_table(const state::RunRecord& run,
                          const std::vector<state::InstanceRecord>& instances,
                          const std::map<std::string, run::Waiting>* waiting) {

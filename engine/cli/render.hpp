@@ -33,6 +33,11 @@ nlohmann::json status_json(const state::RunRecord& run,
 std::string status_table(const state::RunRecord& run,
                          const std::vector<state::InstanceRecord>& instances,
                          const std::map<std::string, run::Waiting>* waiting = nullptr);
+// What a try used (state::ResourceUse) as JSON: {"cpu_s", "max_rss_bytes", "wall_s", "cpus",
+// "cpu_efficiency"}; an unknown value is null. docs/REFERENCE.md §7.2.
+nlohmann::json usage_json(const state::ResourceUse& u);
+// Gives each task of a status_json document whose latest try's usage is known a "usage".
+void add_usage(nlohmann::json& status, const std::vector<state::TryRecord>& tries);
 // `flow status --json`'s "deliveries": [{"id", "event", "task", "try", "kind", "target",
 // "state", "attempts", "error", "created", "updated"}] (docs/REFERENCE.md §7.2).
 nlohmann::json deliveries_json(const std::vector<state::DeliveryRecord>& deliveries);

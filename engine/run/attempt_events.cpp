@@ -91,6 +91,7 @@ void RunController::on_finished(InstanceRecord& r, state::TryRecord& t, const Ex
   r.exit_code = t.exit_code = e.exit_code;
   r.signal = t.signal = e.signal;
   r.native_state = t.native_state = e.native_state;
+  t.usage = e.usage;
   switch (e.outcome) {
     case Outcome::kSucceeded:
       return on_succeeded(r);

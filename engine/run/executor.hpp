@@ -29,6 +29,7 @@
 #include "engine/core/clock.hpp"
 #include "engine/dag/dag.hpp"
 #include "engine/run/staging.hpp"
+#include "engine/state/records.hpp"
 
 namespace flow::run {
 
@@ -116,6 +117,8 @@ struct ExecEvent {
   // Human-readable reason, e.g. "exit code 3" + log tail. Also on kSubmitted for a job the
   // scheduler put back in its queue after it ran ("requeued by Slurm (...)").
   std::string message;
+  // kFinished only: what the attempt used, where the executor could tell.
+  state::ResourceUse usage;
 };
 
 enum class CancelReason { kUser, kTimeout, kShutdown };

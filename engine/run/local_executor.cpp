@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -53,6 +54,28 @@ std::optional<int> read_exit_status(const std::filesystem::path& p) {
   }
 }
 
+// The engine's own peak resident memory so far, in KiB.
+long engine_peak_kib() {
+  struct rusage self {};
+  return ::getrusage(RUSAGE_SELF, &self) == 0 ? self.ru_maxrss : 0;
+}
+
+// The process's rusage from wait4: its own and that of every descendant it waited for (the
+// wrapper shell waits for the command), as Linux reports it: CPU time summed, ru_maxrss the
+// largest of them, in KiB. The wrapper's own ru_maxrss starts at the engine's peak: exec
+// records the high-water mark of the memory it replaces, here the engine's (Linux's
+// exec_mmap). So a peak up to `engine_peak` may be the engine's, and is not known; above
+// it, it is a process of the task's.
+state::ResourceUse usage_of(const struct rusage& ru, long engine_peak) {
+  state::ResourceUse u;
+  auto ms = [](const struct timeval& tv) {
+    return static_cast<int64_t>(tv.tv_sec) * 1000 + static_cast<int64_t>(tv.tv_usec) / 1000;
+  };
+  u.cpu_ms = ms(ru.ru_utime) + ms(ru.ru_stime);
+  if (ru.ru_maxrss > engine_peak) u.max_rss_bytes = static_cast<int64_t>(ru.ru_maxrss) * 1024;
+  return u;
+}
+
 std::string signal_name(int sig) {
   const char* abbrev = sigabbrev_np(sig);
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
@@ -76,6 +99,8 @@ struct LocalExecutor::Proc {
   boost::asio::steady_timer poll_timer;  // when pidfd is unavailable
   std::optional<CancelReason> cancel_reason;
   bool done = false;
+  std::chrono::steady_clock::time_point spawned;  // children only: for the try's wall time
+  long engine_peak_kib = 0;  // the engine's peak memory when it started the process
 };
 
 LocalExecutor::LocalExecutor(boost::asio::io_context& io, LocalExecutorOptions options)
@@ -205,6 +230,7 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   o.in = ChildStream::null();
   o.out = ChildStream::truncate(spec.files.log);
   o.err = ChildStream::same_as_stdout();
+  const long peak_kib = engine_peak_kib();
   const uint64_t ticks_before = boot_ticks_now();
   const SpawnResult child = spawn(o);
   const uint64_t ticks_after = boot_ticks_now();
@@ -224,6 +250,8 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   auto p = std::make_shared<Proc>(io_);
   p->pid = pid;
   p->spec = spec;
+  p->spawned = std::chrono::steady_clock::now();
+  p->engine_peak_kib = peak_kib;
   procs_[spec.key] = p;
   ExecEvent started;
   started.key = spec.key;
@@ -319,12 +347,17 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
   if (p->is_child) {
     int status = 0;
     pid_t r;
+    struct rusage ru {};
     do {
-      r = ::waitpid(p->pid, &status, 0);
+      r = ::wait4(p->pid, &status, 0, &ru);
     } while (r < 0 && errno == EINTR);
     if (r == p->pid) {
       if (WIFEXITED(status)) code = WEXITSTATUS(status);
       if (WIFSIGNALED(status)) sig = WTERMSIG(status);
+      e.usage = usage_of(ru, p->engine_peak_kib);
+      e.usage.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - p->spawned)
+                            .count();
     }
   } else {
     code = read_exit_status(p->spec.files.exit_status);

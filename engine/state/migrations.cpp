@@ -170,6 +170,13 @@ CREATE TABLE deliveries(
 );
 CREATE INDEX deliveries_by_run ON deliveries(run_id, id);
 )sql"},
+    {7, "tries.cpu_ms, max_rss_bytes, wall_ms, cpus: what a try used (sacct or rusage)",
+     R"sql(
+ALTER TABLE tries ADD COLUMN cpu_ms INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE tries ADD COLUMN max_rss_bytes INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE tries ADD COLUMN wall_ms INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE tries ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Rows of the state database, as plain values. The Store reads and writes them; the run
 // controller keeps the live copies. Times are milliseconds since the epoch (0 = unset).
 
+#include <algorithm>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -78,6 +79,25 @@ struct InstanceRecord {
   nlohmann::json attrs = nlohmann::json::object();  // item, trial params, ...
 };
 
+// What a try used, where its executor could tell (docs/REFERENCE.md §7.2 "usage"): Slurm's
+// accounting (sacct TotalCPU, the largest MaxRSS of the job's steps, AllocCPUS) or, for a
+// local process, the kernel's rusage of it and its descendants. -1 = not known (still
+// running, re-attached after an engine restart, accounting off).
+struct ResourceUse {
+  int64_t cpu_ms = -1;         // user + system CPU time
+  int64_t max_rss_bytes = -1;  // peak resident memory
+  int64_t wall_ms = -1;        // how long it ran (Slurm: End - Start, whole seconds)
+  int cpus = 0;                // CPUs allotted to it (Slurm's AllocCPUS); 0 = none (local)
+
+  bool known() const { return cpu_ms >= 0 || max_rss_bytes >= 0; }
+  // cpu_ms / (wall_ms x cpus): the share of the allotted CPUs it kept busy, or, with no
+  // allotment (a local process), / wall_ms: the cores it used on average. -1 when unknown.
+  double cpu_efficiency() const {
+    if (cpu_ms < 0 || wall_ms <= 0) return -1;
+    return static_cast<double>(cpu_ms) / static_cast<double>(wall_ms * std::max(cpus, 1));
+  }
+};
+
 struct TryRecord {
   std::string run_id;
   std::string instance_id;
@@ -95,6 +115,7 @@ struct TryRecord {
   int signal = 0;
   std::string native_state;
   std::string message;
+  ResourceUse usage;
 };
 
 struct EventRecord {

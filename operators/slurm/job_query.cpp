@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 
 #include "engine/core/shell.hpp"
 
@@ -44,11 +46,65 @@ std::string join(const std::vector<std::string>& v, char sep) {
 
 }  // namespace
 
+int64_t parse_sacct_duration(std::string_view text) {
+  int64_t days = 0;
+  if (auto dash = text.find('-'); dash != std::string_view::npos) {
+    if (!all_digits(text.substr(0, dash)) || dash > 6) return -1;
+    days = std::stoll(std::string(text.substr(0, dash)));
+    text.remove_prefix(dash + 1);
+  }
+  int64_t ms = 0;
+  if (auto dot = text.find('.'); dot != std::string_view::npos) {
+    auto frac = text.substr(dot + 1);
+    if (!all_digits(frac) || frac.size() > 6) return -1;
+    std::string f(frac);
+    f.resize(3, '0');
+    ms = std::stoll(f);
+    text = text.substr(0, dot);
+  }
+  auto parts = split(text, ':');
+  if (parts.size() < 2 || parts.size() > 3) return -1;
+  int64_t seconds = 0;
+  for (auto p : parts) {
+    if (!all_digits(p) || p.size() > 4) return -1;
+    seconds = seconds * 60 + std::stoll(std::string(p));
+  }
+  return ((days * 24 * 3600) + seconds) * 1000 + ms;
+}
+
+int64_t parse_sacct_size(std::string_view text) {
+  if (text.empty()) return -1;
+  double unit = 1024;  // Slurm keeps memory in KiB: a bare number is KiB
+  if (const char last = text.back(); last < '0' || last > '9') {
+    const auto power = std::string_view("KMGTP").find(last);
+    if (power == std::string_view::npos) return -1;
+    unit = std::pow(1024.0, static_cast<double>(power + 1));
+    text.remove_suffix(1);
+  }
+  double value = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0 || value > 1e15) return -1;
+  return static_cast<int64_t>(value * unit + 0.5);
+}
+
 std::vector<JobRecord> parse_sacct(std::string_view text) {
   std::vector<JobRecord> out;
+  std::map<std::string, size_t, std::less<>> index;  // job id -> its record in out
   for_each_line(text, [&](std::string_view line) {
     auto f = split(line, '|');
-    if (f.size() < 4 || !all_digits(f[0])) return;  // steps ("123.batch"), warnings
+    if (f.size() < 4) return;  // warnings
+    if (!all_digits(f[0])) {
+      // A step ("123.batch", "123.extern", "123.0"): the job's peak memory is its steps' peak.
+      const auto dot = f[0].find('.');
+      if (dot == std::string_view::npos || !all_digits(f[0].substr(0, dot)) || f.size() < 10)
+        return;
+      auto job = index.find(f[0].substr(0, dot));
+      const int64_t rss = parse_sacct_size(f[9]);
+      if (job != index.end() && rss >= 0)
+        out[job->second].max_rss_bytes = std::max(out[job->second].max_rss_bytes, rss);
+      return;
+    }
     JobRecord r;
     r.job_id = std::string(f[0]);
     r.name = std::string(f[1]);
@@ -57,8 +113,22 @@ std::vector<JobRecord> parse_sacct(std::string_view text) {
       r.start_ms = std::stoll(std::string(f[4])) * 1000;
     if (f.size() > 6 && r.status.phase == Phase::kPending && f[6] != "None")
       r.reason = std::string(f[6]);
+    if (f.size() > 5 && r.start_ms > 0 && r.status.phase == Phase::kFinished && all_digits(f[5]) &&
+        f[5].size() < 15)
+      r.wall_ms = std::max<int64_t>(0, std::stoll(std::string(f[5])) * 1000 - r.start_ms);
+    if (f.size() > 8 && r.status.phase == Phase::kFinished) {
+      if (all_digits(f[7]) && f[7].size() < 9) r.alloc_cpus = std::stoi(std::string(f[7]));
+      r.cpu_ms = parse_sacct_duration(f[8]);
+    }
+    if (f.size() > 9 && r.status.phase == Phase::kFinished)
+      r.max_rss_bytes = parse_sacct_size(f[9]);
+    index[r.job_id] = out.size();
     out.push_back(std::move(r));
   });
+  // Without an accounting gather plugin (JobAcctGatherType=jobacct_gather/none) sacct says
+  // 00:00:00 and no step has a MaxRSS: not known, rather than zero.
+  for (auto& r : out)
+    if (r.max_rss_bytes < 0 && r.cpu_ms == 0) r.cpu_ms = -1;
   return out;
 }
 
@@ -114,7 +184,8 @@ bool is_safe_job_name(std::string_view name) {
 }
 
 std::string sacct_by_ids(const std::vector<std::string>& ids, const std::string& since) {
-  return "SLURM_TIME_FORMAT=%s sacct -X -n -P --format=" + std::string(kSacctFormat) +
+  // No -X: the steps' lines carry MaxRSS (parse_sacct folds them into their job's record).
+  return "SLURM_TIME_FORMAT=%s sacct -n -P --format=" + std::string(kSacctFormat) +
          " --starttime=" + shell_quote(since) + " --jobs=" + join(ids, ',');
 }
 
@@ -125,6 +196,10 @@ std::string sacct_by_names(const std::vector<std::string>& names, const std::str
 
 std::string squeue_all() {
   return "squeue --me --states=all -h -o '%i|%j|%T|%r'";
+}
+
+std::string squeue_pending() {
+  return "squeue --me --states=PENDING -h -o '%i|%j|%T|%r'";
 }
 
 std::string squeue_by_names(const std::vector<std::string>& names) {

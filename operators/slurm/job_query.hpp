@@ -2,13 +2,19 @@
 // Parsing what Slurm's query commands print, and the exact command lines flow runs.
 // Kept apart from the transport so that every format is unit-tested against real output.
 //
-//   SLURM_TIME_FORMAT=%s sacct -X -n -P --format=JobID,JobName,State,ExitCode,Start,End,Reason
-//            "123|flow.r.t.1|FAILED|3:0|1796122981|1796122989|None"   (times in epoch seconds,
-//            so no time zone of the login node is involved; "Unknown" while it has not
-//            started; Reason kept for pending jobs only: "212|wrap|PENDING|0:0|Unknown|
-//            Unknown|BeginTime")
+//   SLURM_TIME_FORMAT=%s sacct -n -P --format=JobID,JobName,State,ExitCode,Start,End,Reason,
+//                                              AllocCPUS,TotalCPU,MaxRSS
+//            "123|flow.r.t.1|FAILED|3:0|1796122981|1796122989|None|2|00:01.212|"
+//            "123.batch|batch|FAILED|3:0|1796122981|1796122989||2|00:01.212|96744K"
+//            (times in epoch seconds, so no time zone of the login node is involved;
+//            "Unknown" while it has not started; Reason kept for pending jobs only. The
+//            job's line has its state and CPU time; MaxRSS is only on its steps' lines,
+//            which is why the poll does not pass -X: the peak of its steps is the job's.
+//            Both need a JobAcctGatherType other than none; without one they read 0/empty)
 //   squeue   --me --states=all -h -o '%i|%j|%T|%r'
 //            "123|flow.r.t.1|PENDING|Resources"
+//   squeue   --me --states=PENDING -h -o '%i|%j|%T|%r'   (the poll: why each job still waits;
+//            slurmctld's own reason, current, where sacct's may be stale)
 //   scontrol -o show job 123
 //            "JobId=123 JobName=flow.r.t.1 ... JobState=FAILED Reason=NonZeroExitCode ...
 //             ExitCode=3:0 ..."
@@ -27,15 +33,29 @@ struct JobRecord {
   std::string job_id;
   std::string name;
   JobStatus status;
-  std::string reason;    // squeue/scontrol only: why it pends or ended
+  std::string reason;    // why it pends (or, from scontrol, ended)
   int64_t start_ms = 0;  // sacct only: when it started running, ms since the epoch (0 = not yet)
+  // sacct only, once the job ended (-1 = not known: not ended, or no accounting gather):
+  int64_t cpu_ms = -1;         // TotalCPU: user + system time of all its steps
+  int64_t max_rss_bytes = -1;  // the largest MaxRSS of its steps
+  int64_t wall_ms = -1;        // End - Start
+  int alloc_cpus = 0;          // AllocCPUS
 };
 
 // Fields of the sacct format string below.
-inline constexpr const char* kSacctFormat = "JobID,JobName,State,ExitCode,Start,End,Reason";
+inline constexpr const char* kSacctFormat =
+    "JobID,JobName,State,ExitCode,Start,End,Reason,AllocCPUS,TotalCPU,MaxRSS";
 
-// sacct -P lines -> records. Job steps ("123.batch") and blank lines are skipped; so are
-// lines with too few fields (sacct prints warnings to stdout on some versions).
+// sacct's TotalCPU ("[D-][HH:]MM:SS[.mmm]", e.g. "00:01.212", "1-02:03:04") in ms; -1 when
+// it is not such a text.
+int64_t parse_sacct_duration(std::string_view text);
+// sacct's MaxRSS ("96744K", "1.50M", "2G", "0": Slurm keeps it in KiB, so a number without
+// a unit is KiB) in bytes; -1 when empty or not a size.
+int64_t parse_sacct_size(std::string_view text);
+
+// sacct -P lines -> records, one per job. A job step's line ("123.batch", "123.0") only adds
+// its MaxRSS to its job's record; blank lines and lines with too few fields (sacct prints
+// warnings to stdout on some versions) are skipped.
 std::vector<JobRecord> parse_sacct(std::string_view text);
 // squeue -h -o '%i|%j|%T|%r' lines -> records (exit codes are unknown: 0:0).
 std::vector<JobRecord> parse_squeue(std::string_view text);
@@ -50,7 +70,8 @@ std::string parse_sbatch_job_id(std::string_view out);
 bool is_safe_job_name(std::string_view name);
 std::string sacct_by_ids(const std::vector<std::string>& ids, const std::string& since);
 std::string sacct_by_names(const std::vector<std::string>& names, const std::string& since);
-std::string squeue_all();  // every job of the user that slurmctld still remembers
+std::string squeue_all();      // every job of the user that slurmctld still remembers
+std::string squeue_pending();  // the user's pending jobs, same format
 std::string squeue_by_names(const std::vector<std::string>& names);
 std::string scontrol_show(const std::vector<std::string>& ids);  // one line per job
 

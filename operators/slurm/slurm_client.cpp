@@ -89,11 +89,15 @@ std::string SlurmClient::submit(const std::string& script_path,
 }
 
 PollResult SlurmClient::poll(const std::vector<std::string>& job_ids,
-                             const std::vector<std::string>& files, const std::string& since) {
+                             const std::vector<std::string>& files, const std::string& since,
+                             bool queue_reasons) {
   PollResult result;
   std::string cmd;
+  queue_reasons = queue_reasons && !job_ids.empty();
   if (!job_ids.empty())
     cmd = sacct_by_ids(job_ids, since) + "; echo \"" + std::string(kSacctExit) + "$?\"";
+  if (queue_reasons)
+    cmd += "; " + squeue_pending() + " 2>/dev/null; echo \"" + std::string(kSqueueExit) + "$?\"";
   if (!files.empty()) {
     if (!cmd.empty()) cmd += "; ";
     cmd += "stat -c '%s %Y %n' --";
@@ -104,7 +108,8 @@ PollResult SlurmClient::poll(const std::vector<std::string>& job_ids,
   if (cmd.empty()) return result;
   auto r = query(cmd);
 
-  // Output: sacct lines, the marker with sacct's exit status, then "size mtime path" lines.
+  // Output: sacct lines, the marker with sacct's exit status, [squeue lines, the marker
+  // with squeue's,] then "size mtime path" lines.
   std::string_view out = r.out;
   int sacct_exit = job_ids.empty() ? 0 : -1;
   std::string_view stat_part = out;
@@ -116,6 +121,17 @@ PollResult SlurmClient::poll(const std::vector<std::string>& job_ids,
     if (sacct_exit == 0) {
       for (auto& rec : parse_sacct(out.substr(0, m)))
         result.jobs[rec.job_id] = std::move(rec);
+    }
+  }
+  if (queue_reasons) {
+    if (auto q = stat_part.find(kSqueueExit); q != std::string_view::npos) {
+      std::string_view tail = stat_part.substr(q + kSqueueExit.size());
+      int squeue_exit = -1;
+      std::from_chars(tail.data(), tail.data() + tail.size(), squeue_exit);
+      if (squeue_exit == 0 && sacct_exit == 0)
+        add_queue_reasons(parse_squeue(stat_part.substr(0, q)), job_ids, result.jobs);
+      auto nl = tail.find('\n');
+      stat_part = nl == std::string_view::npos ? std::string_view() : tail.substr(nl + 1);
     }
   }
   size_t pos = 0;
@@ -142,6 +158,23 @@ PollResult SlurmClient::poll(const std::vector<std::string>& job_ids,
   result.source = "squeue+scontrol";
   result.jobs = query_controller(job_ids);
   return result;
+}
+
+void SlurmClient::add_queue_reasons(std::vector<JobRecord> pending,
+                                    const std::vector<std::string>& job_ids,
+                                    std::map<std::string, JobRecord>& jobs) {
+  const std::set<std::string> wanted(job_ids.begin(), job_ids.end());
+  for (auto& rec : pending) {
+    if (!wanted.count(rec.job_id) || rec.status.phase != Phase::kPending) continue;
+    auto it = jobs.find(rec.job_id);
+    if (it == jobs.end()) {
+      // sacct does not list it (yet): a job whose --begin lies ahead is outside sacct's
+      // window. slurmctld knows it waits.
+      jobs[rec.job_id] = std::move(rec);
+    } else if (it->second.status.phase == Phase::kPending) {
+      it->second.reason = std::move(rec.reason);  // slurmctld's current reason (may be "")
+    }
+  }
 }
 
 void SlurmClient::confirm_requeues(std::map<std::string, JobRecord>& jobs) {

@@ -69,9 +69,12 @@ class SlurmClient {
 
   // The state of `job_ids` and the size/mtime of `files`, in one command when slurmdbd is
   // up (plus one squeue when sacct says NODE_FAIL or PREEMPTED: confirm_requeues). `since`
-  // is sacct's --starttime (e.g. the earliest submit time, minus a margin).
+  // is sacct's --starttime (e.g. the earliest submit time, minus a margin). With
+  // `queue_reasons` the same command also asks squeue for the user's pending jobs: their
+  // reason is slurmctld's current one (sacct's is stale), and a job sacct does not list
+  // yet but squeue shows pending is reported pending.
   PollResult poll(const std::vector<std::string>& job_ids, const std::vector<std::string>& files,
-                  const std::string& since);
+                  const std::string& since, bool queue_reasons = false);
 
   // Jobs carrying these names (flow.<run>.<task>.<try>), from squeue and sacct, by name.
   // When a name appears with several ids, the newest (highest id) wins.
@@ -91,6 +94,9 @@ class SlurmClient {
   const std::string& describe() const { return where_; }
 
  private:
+  static void add_queue_reasons(std::vector<JobRecord> pending,
+                                const std::vector<std::string>& job_ids,
+                                std::map<std::string, JobRecord>& jobs);
   // Queries (sacct, squeue, scontrol, scancel) may be re-run after a dropped connection;
   // sbatch may not (the caller looks the job up by name instead).
   transport::CommandResult query(const std::string& command);

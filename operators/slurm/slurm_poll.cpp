@@ -1,9 +1,9 @@
 // SlurmExecutor's polling: one batched round trip per interval for every job of the site
-// (sacct, or squeue/scontrol while accounting is down, plus a stat of each running job's
-// mirrored files), the mirrors copied back, and what the poll learned turned into events:
-// requeues, ends (after the final copies and, for a COMPLETED job, staging out), jobs
-// Slurm no longer knows. The rest of the executor is in slurm_executor.cpp; the job record
-// in slurm_job.hpp.
+// (sacct, or squeue/scontrol while accounting is down; squeue's pending jobs while any job
+// waits, for the reason it waits; a stat of each running job's mirrored files), the mirrors copied
+// back, and what the poll learned turned into events: requeues, ends (after the final copies and,
+// for a COMPLETED job, staging out), jobs Slurm no longer knows. The rest of the executor is in
+// slurm_executor.cpp; the job record in slurm_job.hpp.
 #include <algorithm>
 #include <fstream>
 
@@ -112,12 +112,15 @@ void SlurmExecutor::poll() {
         PollOutcome out;
         try {
           std::vector<std::string> ids, files;
+          bool waiting = false;  // a job not seen running yet: ask squeue why it waits
           for (const auto& s : snap) {
             ids.push_back(s.job_id);
             if (s.running)
               files.insert(files.end(), {s.log.remote, s.metrics.remote, s.outputs.remote});
+            else
+              waiting = true;
           }
-          auto r = client_.poll(ids, files, since_text);
+          auto r = client_.poll(ids, files, since_text, waiting);
           out.records = std::move(r.jobs);
           out.source = r.source;
           out.accounting_error = r.accounting_error;
@@ -261,6 +264,10 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       e.exit_code = st.exit_code;
       e.signal = st.signal;
       e.native_state = st.state;
+      e.usage.cpu_ms = rec->second.cpu_ms;
+      e.usage.max_rss_bytes = rec->second.max_rss_bytes;
+      e.usage.wall_ms = rec->second.wall_ms;
+      e.usage.cpus = rec->second.alloc_cpus;
       if (job->cancel_reason && st.state == "CANCELLED") {
         if (*job->cancel_reason == run::CancelReason::kTimeout) {
           e.outcome = Outcome::kTimedOut;

@@ -30,6 +30,8 @@ void check_records(const std::vector<flow::slurm::JobRecord>& records) {
   for (const auto& r : records) {
     if (r.job_id.empty() || r.job_id.find_first_not_of("0123456789") != std::string::npos)
       flow::fuzz::fail("a job record whose id is not all digits: '" + r.job_id + "'");
+    if (r.cpu_ms < -1 || r.max_rss_bytes < -1 || r.alloc_cpus < 0)
+      flow::fuzz::fail("a negative CPU time, memory peak or CPU count for job " + r.job_id);
   }
 }
 
@@ -41,6 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_records(parse_sacct(text));
   check_records(parse_squeue(text));
   check_records(parse_scontrol(text));
+  if (parse_sacct_duration(text) < -1 || parse_sacct_size(text) < -1)
+    flow::fuzz::fail("a sacct duration or size below -1");
   const std::string id = parse_sbatch_job_id(text);
   if (id.find_first_not_of("0123456789") != std::string::npos)
     flow::fuzz::fail("sbatch job id is not all digits: '" + id + "'");

@@ -73,6 +73,8 @@
   const tries = D.tries.map((r) => ({
     inst: r[0], n: r[1], state: STATES[r[2]], launched: r[3], submitted: r[4], started: r[5],
     ended: r[6], job: r[7], exit: r[8],
+    // What it used (-1: not known): CPU ms, peak memory bytes, run ms, CPUs allotted (0: none).
+    cpu: r[9] ?? -1, rss: r[10] ?? -1, wall: r[11] ?? -1, cpus: r[12] ?? 0,
   }));
   for (const t of tries) instances[t.inst].list.push(t);
   const runEnd = Math.max(D.run.wall_ms, 1);
@@ -81,6 +83,17 @@
     inst.first = inst.list.length ? inst.list[0].launched : -1;
     inst.queued = last && last.started >= 0 && last.submitted >= 0 ? last.started - last.submitted : -1;
     inst.ran = last && last.started >= 0 ? (last.ended >= 0 ? last.ended : runEnd) - last.started : -1;
+    inst.rss = last ? last.rss : -1;
+    // Share of the allotted CPUs kept busy; a local process has no allotment: cores used.
+    inst.cpus = last ? last.cpus : 0;
+    inst.eff = last && last.cpu >= 0 && last.wall > 0 ? last.cpu / (last.wall * Math.max(last.cpus, 1)) : -1;
+  }
+  function bytes(v) {
+    if (v < 0) return "";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let k = 0;
+    while (v >= 1024 && k < units.length - 1) { v /= 1024; k++; }
+    return (k ? v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0) : String(v)) + " " + units[k];
   }
 
   // ---- summary -----------------------------------------------------------------------------
@@ -98,6 +111,8 @@
       ["params", Object.keys(r.params).length ? JSON.stringify(r.params) : "(none)"],
       ["core-hours", D.usage.core_hours.toFixed(3)],
       ["GPU-hours", D.usage.gpu_hours.toFixed(3)],
+      ["CPU-hours used", D.usage.measured_tries
+        ? D.usage.cpu_hours_used.toFixed(3) + " (measured for " + D.usage.measured_tries + " of " + tries.length + " tries)" : ""],
       ["tries", String(tries.length)],
     ];
     const table = el("table", { class: "kv" });
@@ -226,7 +241,10 @@
       ["instance", (i) => i.id], ["task", (i) => i.task], ["state", (i) => i.state],
       ["tries", (i) => i.tries, true], ["site", (i) => i.site], ["job", (i) => i.job],
       ["exit", (i) => i.exit, true], ["queued", (i) => i.queued, true, duration],
-      ["ran", (i) => i.ran, true, duration], ["message", (i) => i.message],
+      ["ran", (i) => i.ran, true, duration], ["peak memory", (i) => i.rss, true, bytes],
+      ["CPU efficiency", (i) => i.eff, true,
+        (v, i) => v < 0 ? "" : i.cpus > 0 ? (100 * v).toFixed(0) + "%" : v.toFixed(2) + " cores"],
+      ["message", (i) => i.message],
     ];
     const table = document.getElementById("task-table");
     const filter = document.getElementById("task-filter");
@@ -265,7 +283,7 @@
           const v = key(inst);
           const td = el("td", { class: name === "message" ? "msg" : num ? "num" : "" },
             name === "state" ? el("span", { class: "swatch", style: "background:" + colour(v) }) : null,
-            show ? show(v) : fmt(v));
+            show ? show(v, inst) : fmt(v));
           tr.append(td);
         }
         tbody.append(tr);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
+#include <map>
 #include <sstream>
 
 #include "cli.hpp"
@@ -75,6 +76,42 @@ TEST(CliRun, RunSucceedsAndStatusRunsLogsSpeakJson) {
   EXPECT_EQ(logs.code, 0);
   EXPECT_EQ(logs.out, "training on data.npz n=5\n");
   EXPECT_NE(p.flow("logs r1 train --try 2").err.find("has no try 2"), std::string::npos);
+}
+
+// What a local try used comes from the kernel (wait4's rusage of the task's process and
+// the processes it waited for): a task that holds 512 MiB and spins for a while has that
+// peak and CPU time in `flow status --json`; a local process has no CPU allotment. A peak
+// below the engine's own is not known (a child starts with its parent's high-water mark):
+// `sleep`'s is null, not the engine's.
+TEST(CliRun, StatusJsonHasTheCpuTimeAndPeakMemoryOfEachLocalTry) {
+  Project p;
+  p.write("use.yaml", R"(dag: use
+tasks:
+  - id: hungry
+    run: |
+      /usr/bin/python3 -c 'b = bytearray(512 << 20); b[::4096] = b"x" * len(b[::4096]); sum(range(3000000))'
+  - id: idle
+    run: sleep 1
+)");
+  auto r = p.flow("run use.yaml --run-id u1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto j = json::parse(p.flow("status u1 --json").out);
+  std::map<std::string, json> usage;
+  for (const auto& t : j["tasks"])
+    if (t.contains("usage")) usage[t["id"]] = t["usage"];
+  ASSERT_EQ(usage.size(), 2u) << j.dump(1);
+  const auto& h = usage["hungry"];
+  ASSERT_TRUE(h["max_rss_bytes"].is_number()) << h;
+  EXPECT_GE(h["max_rss_bytes"].get<int64_t>(), int64_t{512} << 20) << h;
+  EXPECT_LT(h["max_rss_bytes"].get<int64_t>(), int64_t{1024} << 20) << h;
+  EXPECT_GT(h["cpu_s"].get<double>(), 0.05) << h;
+  EXPECT_TRUE(h["cpus"].is_null()) << h;
+  EXPECT_GT(h["cpu_efficiency"].get<double>(), 0.0) << h;
+  const auto& i = usage["idle"];
+  EXPECT_GE(i["wall_s"].get<double>(), 1.0) << i;
+  EXPECT_LT(i["cpu_s"].get<double>(), 0.5) << "sleep spends no CPU: " << i;
+  EXPECT_LT(i["cpu_efficiency"].get<double>(), 0.5) << i;
+  EXPECT_TRUE(i["max_rss_bytes"].is_null()) << "below the engine's own peak: " << i;
 }
 
 // Regression: flow status listed instances in the store's order, which was alphabetical.

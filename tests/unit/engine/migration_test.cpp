@@ -114,6 +114,11 @@ void expect_same(const TryRecord& want, const TryRecord& got) {
   EXPECT_EQ(got.signal, want.signal);
   EXPECT_EQ(got.native_state, want.native_state);
   EXPECT_EQ(got.message, want.message);
+  // Migration 7's defaults: nothing was measured.
+  EXPECT_EQ(got.usage.cpu_ms, -1);
+  EXPECT_EQ(got.usage.max_rss_bytes, -1);
+  EXPECT_EQ(got.usage.wall_ms, -1);
+  EXPECT_EQ(got.usage.cpus, 0);
 }
 
 void expect_same(const ArtifactRecord& want, const ArtifactRecord& got) {
@@ -265,6 +270,17 @@ void expect_newer_features_work(Store& store) {
   EXPECT_EQ(deliveries[0].state, "failed");
   EXPECT_EQ(deliveries[0].attempts, 3);
 
+  auto tries = store.tries(fixture::kRun, "prep");
+  ASSERT_FALSE(tries.empty());
+  TryRecord t = tries.back();
+  t.usage = {.cpu_ms = 1212, .max_rss_bytes = 96744 * 1024, .wall_ms = 1000, .cpus = 2};
+  store.put_try(t);
+  auto used = store.tries(fixture::kRun, "prep").back().usage;
+  EXPECT_EQ(used.cpu_ms, 1212);
+  EXPECT_EQ(used.max_rss_bytes, 96744 * 1024);
+  EXPECT_EQ(used.wall_ms, 1000);
+  EXPECT_EQ(used.cpus, 2);
+
   auto run = *store.get_run(fixture::kFailedRun);
   run.owner_token = "token-after-migration";
   store.update_run(run);
@@ -331,6 +347,16 @@ TEST(Migration, ASchema5DatabaseKeepsEveryRowAndGainsDeliveries) {
   expect_fixture_artifacts(*store);
   expect_fixture_schedules(*store);
   EXPECT_TRUE(store->deliveries(fixture::kRun).empty());
+  expect_newer_features_work(*store);
+}
+
+TEST(Migration, ASchema6DatabaseKeepsEveryRowAndDeliveryAndGainsTryUsage) {
+  flow::test::TempDir dir;
+  auto store = Store::open(fixture_copy(dir, 6));
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  expect_schema_1_rows(*store);
+  expect_fixture_artifacts(*store);
+  expect_fixture_schedules(*store);
   expect_newer_features_work(*store);
 }
 

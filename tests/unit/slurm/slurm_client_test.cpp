@@ -63,7 +63,7 @@ TEST(SlurmClient, WhenSacctFailsSqueueThenScontrolAnswer) {
   FakeTransport t;
   t.on_run([](const std::string& cmd) {
     CommandResult r;
-    if (cmd.find("sacct -X") != std::string::npos && cmd.rfind("squeue", 0) != 0) {
+    if (cmd.find("sacct -n -P") != std::string::npos && cmd.rfind("squeue", 0) != 0) {
       r.out = "@@flow sacct-exit 1\n";
       r.err =
           "sacct: error: slurm_persist_conn_open_without_init: failed to open persistent "
@@ -84,6 +84,50 @@ TEST(SlurmClient, WhenSacctFailsSqueueThenScontrolAnswer) {
   // scontrol is asked only about the job whose exit code squeue cannot tell.
   EXPECT_EQ(t.count("scontrol -o show job 8"), 1);
   EXPECT_EQ(t.count("scontrol -o show job 7"), 0);
+}
+
+// With queue_reasons the poll's one command also asks squeue for the user's pending jobs:
+// slurmctld's reason replaces sacct's stale one, a job sacct does not list yet (a --begin
+// ahead of its window) is pending, and a job sacct saw running stays running.
+TEST(SlurmClient, QueueReasonsComeFromSqueueInThePollsOneCommand) {
+  FakeTransport t;
+  int squeue_exit = 0;
+  t.on_run([&](const std::string& cmd) {
+    CommandResult r;
+    r.out =
+        "5|flow.r.a.1|PENDING|0:0|Unknown|Unknown|None\n"
+        "6|flow.r.b.1|RUNNING|0:0|1796131477|Unknown|None\n"
+        "@@flow sacct-exit 0\n";
+    if (cmd.find("; squeue --me --states=PENDING -h -o '%i|%j|%T|%r' 2>/dev/null; ") !=
+        std::string::npos)
+      r.out +=
+          "5|flow.r.a.1|PENDING|AssocMaxJobsLimit\n6|flow.r.b.1|PENDING|Priority\n"
+          "7|flow.r.c.1|PENDING|BeginTime\n9|not.ours|PENDING|Resources\n"
+          "@@flow squeue-exit " +
+          std::to_string(squeue_exit) + "\n";
+    r.out += "12 1796131477 /w/a.log\n";
+    return r;
+  });
+  SlurmClient c(t);
+  auto p = c.poll({"5", "6", "7"}, {"/w/a.log"}, "now-3600", true);
+  EXPECT_EQ(t.commands().size(), 1u) << "one round trip";
+  EXPECT_EQ(p.jobs["5"].reason, "AssocMaxJobsLimit");
+  EXPECT_EQ(p.jobs["6"].status.phase, Phase::kRunning) << "sacct saw it run";
+  EXPECT_EQ(p.jobs["6"].reason, "");
+  ASSERT_TRUE(p.jobs.count("7"));
+  EXPECT_EQ(p.jobs["7"].status.phase, Phase::kPending);
+  EXPECT_EQ(p.jobs["7"].reason, "BeginTime");
+  EXPECT_FALSE(p.jobs.count("9")) << "a job flow did not ask about";
+  EXPECT_EQ(p.files["/w/a.log"].size, 12u) << "the stat lines after squeue's are read";
+  // squeue failed: sacct's view alone, nothing guessed.
+  squeue_exit = 1;
+  p = c.poll({"5", "6", "7"}, {"/w/a.log"}, "now-3600", true);
+  EXPECT_EQ(p.jobs["5"].reason, "");
+  EXPECT_FALSE(p.jobs.count("7"));
+  EXPECT_EQ(p.files["/w/a.log"].size, 12u);
+  // Without queue_reasons squeue is not asked.
+  p = c.poll({"5"}, {}, "now-3600");
+  EXPECT_EQ(t.commands().back().find("squeue"), std::string::npos);
 }
 
 TEST(SlurmClient, FindByNamesPrefersTheNewestJob) {
@@ -177,7 +221,7 @@ TEST(SlurmClient, ANodeFailureThatSlurmRequeuedIsPendingNotFinished) {
   std::string queue = "5|flow.r.a.1|PENDING|BeginTime\n6|flow.r.b.1|NODE_FAIL|None\n";
   int squeue_exit = 0;
   t.on_run([&](const std::string& cmd) {
-    if (cmd.find("sacct -X") != std::string::npos && cmd.rfind("squeue", 0) != 0)
+    if (cmd.find("sacct -n -P") != std::string::npos && cmd.rfind("squeue", 0) != 0)
       return CommandResult{0,
                            "5|flow.r.a.1|NODE_FAIL|0:0|x|y\n6|flow.r.b.1|NODE_FAIL|0:0|x|y\n"
                            "7|flow.r.c.1|PREEMPTED|0:0|x|y\n@@flow sacct-exit 0\n",

@@ -27,6 +27,7 @@ struct FakeSlurm {
   struct Job {
     std::string name, state = "PENDING", exit = "0:0";
     std::string queue_state;  // what squeue says, when it differs from sacct (a requeue)
+    std::string reason;       // why squeue says it pends ("" = None)
   };
   std::mutex mu;
   std::map<int, Job> jobs;
@@ -90,6 +91,16 @@ struct FakeSlurm {
           if (asked.count(id))
             r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|" + j.exit + "|x|y\n";
         r.out += "@@flow sacct-exit 0\n";
+      }
+      if (cmd.find("squeue --me --states=PENDING") != std::string::npos) {
+        // The same round trip asks why the user's pending jobs wait.
+        for (const auto& [id, j] : jobs) {
+          const std::string& st = j.queue_state.empty() ? j.state : j.queue_state;
+          if (st == "PENDING")
+            r.out += std::to_string(id) + "|" + j.name + "|PENDING|" +
+                     (j.reason.empty() ? "None" : j.reason) + "\n";
+        }
+        r.out += "@@flow squeue-exit 0\n";
       }
     } else if (cmd.rfind("squeue", 0) == 0 && cmd.find("sacct") != std::string::npos) {
       // Look-up by name: squeue, then sacct, each followed by its exit status.
@@ -252,7 +263,7 @@ TEST(SlurmExecutor, OneSacctPerPollWhateverTheNumberOfJobs) {
     all.insert(std::to_string(id));
   for (const auto& c : h.t->commands()) {
     if (c.rfind("SLURM_TIME_FORMAT=%s sacct", 0) == 0) {
-      EXPECT_EQ(c.find("sacct -X", c.find("sacct -X") + 1), std::string::npos) << c;
+      EXPECT_EQ(c.find(" sacct ", c.find(" sacct ") + 1), std::string::npos) << c;
       // Every job is asked about (regression, issue 15: dropping the last id went unseen).
       const auto from = c.find("--jobs=") + 7;
       std::set<std::string> asked;
@@ -262,7 +273,7 @@ TEST(SlurmExecutor, OneSacctPerPollWhateverTheNumberOfJobs) {
       EXPECT_EQ(asked, all) << c;
     }
   }
-  EXPECT_EQ(h.t->count("sacct -X"), h.ex->stats().polls);
+  EXPECT_EQ(h.t->count("sacct -n -P"), h.ex->stats().polls);
   // Every job ends as sacct says, with no squeue/scontrol fallback while sacct answers.
   for (int id = 100; id < 125; ++id)
     h.slurm->set(id, "COMPLETED");
@@ -271,9 +282,50 @@ TEST(SlurmExecutor, OneSacctPerPollWhateverTheNumberOfJobs) {
       if (!h.last("t" + std::to_string(i), ExecEvent::Kind::kFinished)) return false;
     return true;
   }));
-  EXPECT_EQ(h.t->count("squeue"), 0);
+  EXPECT_EQ(h.t->count("squeue --me --states=all"), 0);
   EXPECT_EQ(h.t->count("scontrol"), 0);
   EXPECT_EQ(h.ex->stats().fallback_polls, 0);
+}
+
+// Why a job waits comes from squeue, in the poll's own round trip, and only while a job
+// waits: each new reason becomes the try's message once.
+TEST(SlurmExecutor, APendingJobsReasonComesFromSqueueInTheSameRoundTrip) {
+  Harness h;
+  h.launch(h.spec("a"));
+  ASSERT_TRUE(h.until([&] { return h.id_of("a") >= 0; }));
+  const int id = h.id_of("a");
+  auto said = [&](const std::string& text) {
+    int n = 0;
+    for (const auto& e : h.events)
+      n += e.key.instance_id == "a" && e.kind == ExecEvent::Kind::kSubmitted && e.message == text;
+    return n;
+  };
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->jobs[id].reason = "Priority";
+  }
+  ASSERT_TRUE(h.until([&] { return said("Slurm reason: Priority") == 1; }));
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->jobs[id].reason = "QOSMaxJobsPerUserLimit";
+  }
+  ASSERT_TRUE(h.until([&] { return said("Slurm reason: QOSMaxJobsPerUserLimit") == 1; }));
+  const int polls = h.ex->stats().polls;
+  ASSERT_TRUE(h.until([&] { return h.ex->stats().polls >= polls + 2; }));
+  EXPECT_EQ(said("Slurm reason: QOSMaxJobsPerUserLimit"), 1) << "said once, not every poll";
+  // Every poll while it waits asks squeue, in the command that asks sacct.
+  for (const auto& c : h.t->commands()) {
+    if (c.find("--jobs=") != std::string::npos) {
+      EXPECT_NE(c.find("squeue --me --states=PENDING"), std::string::npos) << c;
+    }
+  }
+  h.slurm->set(id, "RUNNING");
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kRunning) != nullptr; }));
+  const int running_polls = h.ex->stats().polls;
+  ASSERT_TRUE(h.until([&] { return h.ex->stats().polls >= running_polls + 2; }));
+  const auto cmds = h.t->commands();
+  EXPECT_EQ(cmds.back().find("squeue"), std::string::npos) << "no job waits: squeue is not asked\n"
+                                                           << cmds.back();
 }
 
 TEST(SlurmExecutor, FailedJobReportsStateExitCodeAndLogTail) {
@@ -329,7 +381,7 @@ TEST(SlurmExecutor, ReattachWhileAccountingIsDownWaitsForItInsteadOfSubmittingAg
   Harness h;
   {
     std::lock_guard lock(h.slurm->mu);
-    h.slurm->jobs[7] = {"flow.r.a.1", "COMPLETED", "0:0", ""};
+    h.slurm->jobs[7] = {"flow.r.a.1", "COMPLETED", "0:0", "", ""};
     h.slurm->sacct_down = true;
     h.slurm->squeue_forgets_ended = true;
   }
@@ -392,7 +444,7 @@ TEST(SlurmExecutor, AReattachedJobFoundPendingIsReportedSoARunningTryShowsTheReq
   Harness h;
   {
     std::lock_guard lock(h.slurm->mu);
-    h.slurm->jobs[7] = {"flow.r.a.1", "PENDING", "0:0", ""};
+    h.slurm->jobs[7] = {"flow.r.a.1", "PENDING", "0:0", "", ""};
   }
   h.ex->reattach(h.spec("a"), run::AttemptHandle{0, 0, "7", "flow.r.a.1", ""});
   ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kSubmitted) != nullptr; }));
@@ -416,7 +468,7 @@ TEST(SlurmExecutor, ReattachWithJobIdFollowsTheJob) {
   Harness h;
   {
     std::lock_guard lock(h.slurm->mu);
-    h.slurm->jobs[9] = {"flow.r.a.1", "COMPLETED", "0:0", ""};
+    h.slurm->jobs[9] = {"flow.r.a.1", "COMPLETED", "0:0", "", ""};
   }
   h.ex->reattach(h.spec("a"), run::AttemptHandle{0, 0, "9", "flow.r.a.1", ""});
   ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kFinished) != nullptr; }));
