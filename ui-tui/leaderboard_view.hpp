@@ -1,8 +1,10 @@
 #pragma once
 // The leaderboard of an hpo task: the sweep's algorithm, metric and best trial on top,
-// then every trial best first with metric, epochs trained, rung, generation, parent, state
-// and parameters, the same order and values as `flow hpo RUN TASK`. Enter or l opens the
-// selected trial's log; r / R retry the task; c cancels the run.
+// then every trial best first with state, metric, its learning curve (sparkline.hpp: all
+// trials on one scale, ASHA/Hyperband rungs marked), epochs trained, rung (ASHA/Hyperband),
+// generation and parent (PBT) and parameters, the same order and values as `flow hpo RUN
+// TASK`; the bottom line says how to read the curves. Enter or l opens the selected trial's
+// log; r / R retry the task; c cancels the run.
 
 #include <optional>
 #include <string>

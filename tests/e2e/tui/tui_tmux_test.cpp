@@ -153,6 +153,116 @@ tasks:
   EXPECT_TRUE(tmux.wait_for("TUI-EXIT rc=0 terminal restored")) << tmux.screen();
 }
 
+namespace {
+
+// The cells of a learning curve as printed by the TUI (ui-tui/sparkline.hpp): the level of
+// each glyph (▁..█: 0..7, or _.-^: 0..3 without UTF-8), -1 for a rung mark, -2 for a blank.
+std::vector<int> curve_cells(const std::string& text, size_t cells) {
+  static const std::vector<std::string> blocks = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+  static const std::string ascii = "_.-^";
+  std::vector<int> out;
+  size_t at = 0;
+  while (out.size() < cells && at < text.size()) {
+    int level = -3;  // anything else
+    size_t len = 1;
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      if (text.compare(at, blocks[k].size(), blocks[k]) == 0) {
+        level = static_cast<int>(k);
+        len = blocks[k].size();
+      }
+    }
+    if (text.compare(at, 3, "┆") == 0) {
+      level = -1;
+      len = 3;
+    } else if (level == -3 && text[at] == '|') {
+      level = -1;
+    } else if (level == -3 && text[at] == ' ') {
+      level = -2;
+    } else if (level == -3 && ascii.find(text[at]) != std::string::npos) {
+      level = static_cast<int>(ascii.find(text[at]));
+    }
+    out.push_back(level);
+    at += len;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(TuiTmux, LeaderboardOfAnAshaSweepDrawsALearningCurvePerTrial) {
+  Project p;
+  // Rungs at 1, 2 and 4 epochs; each trial's loss x + 1/epoch falls every epoch.
+  p.write("sweep.yaml", R"(dag: sweep
+tasks:
+  - id: tune
+    hpo:
+      algorithm: asha
+      metric: loss
+      samples: 4
+      max_epochs: 4
+      grace_epochs: 1
+      reduction_factor: 2
+      parallel: 2
+      space:
+        x: {uniform: [0.0, 1.0]}
+    run: |
+      x={{ trial.params.x }}
+      e=0
+      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
+      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
+        e=$((e + 1))
+        awk -v x="$x" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"loss\": %.6f}\n", e, x + 1.0 / e }' >> "$FLOW_METRICS_FILE"
+      done
+      echo "$FLOW_TRIAL_EPOCHS" > "$FLOW_CHECKPOINT_OUT"
+)");
+  ASSERT_EQ(p.flow("run sweep.yaml --run-id as1").code, 0);
+  auto board = json::parse(p.flow("hpo as1 tune --json").out);
+  ASSERT_EQ(board["trials"].size(), 4u);
+  ASSERT_EQ(board["trials"][0]["epochs"], 4) << board.dump();  // the best went all the way
+  write_tui_script(p);
+  TmuxSession tmux(p, "tui.sh");
+  ASSERT_TRUE(tmux.started());
+  ASSERT_TRUE(tmux.wait_for_line({"as1", "succeeded"})) << tmux.screen();
+  tmux.keys("Enter");
+  ASSERT_TRUE(tmux.wait_for_line({"tune (4 trials)"})) << tmux.screen();
+  tmux.keys("H");
+  ASSERT_TRUE(tmux.wait_for_line({"TRIAL", "CURVE", "EPOCHS", "RUNG"})) << tmux.screen();
+  ASSERT_TRUE(tmux.wait_for_line({"curve: loss by epoch 1-4", "rung"})) << tmux.screen();
+  const auto screen = tmux.screen();
+  const size_t header = TmuxSession::line_with(screen, {"TRIAL", "CURVE"});
+  const size_t column = TmuxSession::line(screen, header).find("CURVE");
+  // 4 epochs and a rung mark after epochs 1 and 2: 6 cells per curve, in trial order.
+  for (size_t k = 0; k < 4; ++k) {
+    const std::string row = TmuxSession::line(screen, header + 1 + k);
+    const std::string id = board["trials"][k]["id"];
+    ASSERT_NE(row.find(id), std::string::npos) << screen;
+    const auto cells = curve_cells(row.substr(column), 6);
+    ASSERT_EQ(cells.size(), 6u) << row;
+    // Every trial trained the first rung: a glyph, then the rung's mark.
+    EXPECT_GE(cells[0], 0) << row;
+    EXPECT_EQ(cells[1], -1) << row;
+    EXPECT_EQ(cells[3], -1) << row;
+    const int epochs = board["trials"][k]["epochs"];
+    const std::vector<size_t> epoch_cell = {0, 2, 4, 5};
+    for (int e = 1; e <= 4; ++e) {
+      const int level = cells[epoch_cell[static_cast<size_t>(e - 1)]];
+      if (e <= epochs) {
+        EXPECT_GE(level, 0) << id << " epoch " << e << ": " << row;
+      } else {
+        EXPECT_EQ(level, -2) << id << " epoch " << e << " was not trained: " << row;
+      }
+    }
+  }
+  // The best trial's loss fell all the way: its glyphs step down.
+  const auto best = curve_cells(TmuxSession::line(screen, header + 1).substr(column), 6);
+  EXPECT_GE(best[0], best[2]) << screen;
+  EXPECT_GE(best[2], best[4]) << screen;
+  EXPECT_GE(best[4], best[5]) << screen;
+  EXPECT_GT(best[0], best[5]) << screen;
+  tmux.keys("q");
+  EXPECT_TRUE(tmux.wait_for("TUI-EXIT rc=0 terminal restored")) << tmux.screen();
+}
+
 TEST(TuiTmux, RetryAFailedTaskAfterConfirmingRunsItAgain) {
   Project p;
   // Fails the first time (leaves a marker), succeeds after.
