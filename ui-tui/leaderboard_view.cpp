@@ -6,6 +6,7 @@
 #include "engine/core/suggest.hpp"
 #include "engine/dag/loader.hpp"
 #include "ui-tui/cells.hpp"
+#include "ui-tui/curve_plot.hpp"
 #include "ui-tui/log_view.hpp"
 #include "ui-tui/sparkline.hpp"
 
@@ -19,7 +20,7 @@ std::string LeaderboardView::title() const {
 }
 
 std::string LeaderboardView::hints() const {
-  return "Enter/l trial log  r retry  c cancel  / filter  Esc back  ? help";
+  return "Enter/l trial log  p plot  r retry  c cancel  / filter  Esc back  ? help";
 }
 
 void LeaderboardView::reload(StoreReader& store) {
@@ -135,11 +136,31 @@ void LeaderboardView::draw(Canvas& canvas, EpochMs /*now*/) {
   for (size_t k = 0; k < keep.size(); ++k)
     if (keep[k] == kCurve) curve_cells = widths[k];
   const bool utf8 = canvas.utf8();
-  int table_rows = canvas.rows() - 2;
+  // The plot pane takes the rows the table does not need (the best trial, the header, the
+  // trials and the legend line), from half the screen (at most 11 rows) up to 20.
+  int below = canvas.rows();  // the first row below the table and its legend line
+  const TrialRow* chosen = selected();
+  if (plot_ && chosen && canvas.rows() >= 14) {
+    const int spare = canvas.rows() - 4 - static_cast<int>(visible_.size());
+    const int pane = std::clamp(spare, std::min(11, canvas.rows() / 2), 20);
+    below -= pane;
+    const std::string how = chosen->metric ? metric_text(chosen->metric) + " after " +
+                                                 std::to_string(chosen->epochs) + " epochs"
+                                           : "no value yet";
+    RowWriter(canvas, below)
+        .add(chosen->trial, Style{Tone::kNormal, true})
+        .add(" " + chosen->status, Style{tone_of_trial(chosen->status)})
+        .add(": " + b.metric + " " + how + ", " + b.mode + " is best  (p hides)",
+             Style{Tone::kDim});
+    const auto lines = plot_curve(chosen->curve, scale, b.rungs, canvas.cols() - 1, pane - 1, utf8);
+    for (size_t i = 0; i < lines.size(); ++i)
+      canvas.put(below + 1 + static_cast<int>(i), 1, lines[i], Style{Tone::kAccent});
+  }
+  int table_rows = below - 2;
   if (curve_cells > 0 && table_rows > 3) {
     --table_rows;
     canvas.put(
-        canvas.rows() - 1, 0,
+        below - 1, 0,
         curve_legend(scale, b.metric, b.mode, curve_cells >= curve_w && !b.rungs.empty(), utf8),
         Style{Tone::kDim});
   }
@@ -181,6 +202,10 @@ bool LeaderboardView::on_key(const Key& key, Session& session) {
   }
   if (key.is('c')) {
     confirm_cancel(session, run_id_);
+    return true;
+  }
+  if (key.is('p')) {
+    plot_ = !plot_;
     return true;
   }
   if (key.is('H')) return true;  // already here

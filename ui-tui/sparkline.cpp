@@ -11,13 +11,9 @@ namespace {
 const std::vector<std::string> kBlocks = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
 const std::vector<std::string> kAscii = {"_", ".", "-", "^"};
 
-const std::vector<std::string>& levels(bool utf8) {
-  return utf8 ? kBlocks : kAscii;
-}
-
 std::string glyph(double value, const CurveScale& scale, bool utf8) {
   if (std::isnan(value)) return utf8 ? "×" : "x";
-  const auto& g = levels(utf8);
+  const auto& g = curve_glyphs(utf8);
   const int top = static_cast<int>(g.size()) - 1;
   if (!(scale.hi > scale.lo)) return g[static_cast<size_t>((top + 1) / 2)];
   const double at = (value - scale.lo) / (scale.hi - scale.lo) * top;
@@ -29,6 +25,10 @@ bool is_rung(const std::vector<int>& rungs, int epoch) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& curve_glyphs(bool utf8) {
+  return utf8 ? kBlocks : kAscii;
+}
 
 CurveScale curve_scale(const std::vector<const std::vector<run::CurvePoint>*>& curves,
                        int max_epochs) {
@@ -87,7 +87,7 @@ std::string sparkline(const std::vector<run::CurvePoint>& curve, const CurveScal
 
 std::string curve_legend(const CurveScale& scale, const std::string& metric,
                          const std::string& mode, bool rungs, bool utf8) {
-  const auto& g = levels(utf8);
+  const auto& g = curve_glyphs(utf8);
   auto num = [](double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g", v);

@@ -28,6 +28,9 @@ struct CurveScale {
   bool has_values = false;  // some curve has a finite value
 };
 
+// The glyphs from the lowest value to the highest: ▁..█, or _.-^ without UTF-8.
+const std::vector<std::string>& curve_glyphs(bool utf8);
+
 // The scale of `curves`: epochs from min(1, the earliest) to max(max_epochs, the latest),
 // values over every finite point.
 CurveScale curve_scale(const std::vector<const std::vector<run::CurvePoint>*>& curves,

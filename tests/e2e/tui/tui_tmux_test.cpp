@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <iterator>
+#include <sstream>
+
 #include "../engine/cli.hpp"
 #include "tmux_session.hpp"
 
@@ -259,6 +262,24 @@ tasks:
   EXPECT_GE(best[2], best[4]) << screen;
   EXPECT_GE(best[4], best[5]) << screen;
   EXPECT_GT(best[0], best[5]) << screen;
+  // p: the best trial's curve drawn large under the table, with its axes.
+  tmux.keys("p");
+  const std::string best_id = board["trials"][0]["id"];
+  ASSERT_TRUE(tmux.wait_for_line({best_id, "after 4 epochs, min is best", "(p hides)"}))
+      << tmux.screen();
+  const auto pane = tmux.screen();
+  const size_t title = TmuxSession::line_with(pane, {"(p hides)"});
+  const std::string top_row = TmuxSession::line(pane, title + 1);  // the top of the y axis
+  EXPECT_TRUE(top_row.find("┤") != std::string::npos || top_row.find('|') != std::string::npos)
+      << pane;
+  // Under the x axis: epochs 1, 2 (a rung) and 4.
+  bool labelled = false;
+  for (size_t i = title + 1; !labelled && i < title + 30; ++i) {
+    std::istringstream words(TmuxSession::line(pane, i));
+    std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+    labelled = w == std::vector<std::string>{"1", "2", "4"};
+  }
+  EXPECT_TRUE(labelled) << pane;
   tmux.keys("q");
   EXPECT_TRUE(tmux.wait_for("TUI-EXIT rc=0 terminal restored")) << tmux.screen();
 }

@@ -1,5 +1,5 @@
-// Learning curves as one line of glyphs: shape, the common scale, rungs, gaps, NaN and
-// narrow widths.
+// Learning curves as one line of glyphs (shape, the common scale, rungs, gaps, NaN,
+// narrow widths) and drawn large for the plot pane.
 #include "ui-tui/sparkline.hpp"
 
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "ui-tui/cells.hpp"
+#include "ui-tui/curve_plot.hpp"
 
 using namespace flow;
 using namespace flow::tui;
@@ -133,4 +134,33 @@ TEST(TuiSparkline, TheLegendSaysWhatTheGlyphsMean) {
             "curve: acc by epoch 1-9, _ 1 to ^ 9 in all rows, max is best");
   EXPECT_EQ(curve_legend(scale_of({}, 5), "loss", "min", false, false),
             "curve: loss by epoch 1-5, no value yet, min is best");
+}
+
+TEST(TuiCurvePlot, AFallingLossDescendsAcrossRowsWithAxesAndRungs) {
+  const auto c = falling();
+  const CurveScale s = scale_of({&c}, 9);
+  EXPECT_EQ(plot_curve(c, s, kRungs, 11, 5, true),
+            (std::vector<std::string>{"9┤█▅▂      ", " │   ▇▅▂   ", "1┤      ▇▄▁", " └┴─┴──────",
+                                      "  1 3     9"}));
+  EXPECT_EQ(plot_curve(c, s, kRungs, 11, 5, false),
+            (std::vector<std::string>{"9|^-_      ", " |   ^-_   ", "1|      ^._", " ++-+------",
+                                      "  1 3     9"}));
+}
+
+TEST(TuiCurvePlot, FewEpochsTakeSeveralCellsEach) {
+  // 2 epochs in 15 plot cells: 7 cells each; labels under the first and the last.
+  const std::vector<run::CurvePoint> c = {{1, 0.5}, {2, 0.25}};
+  EXPECT_EQ(plot_curve(c, scale_of({&c}, 2), {}, 20, 4, false),
+            (std::vector<std::string>{" 0.5|^^^^^^^       ", "0.25|       _______",
+                                      "    +--------------", "     1            2"}));
+}
+
+TEST(TuiCurvePlot, NanSitsOnTheBottomRowAndAnUntrainedEpochIsBlank) {
+  const std::vector<run::CurvePoint> c = {{1, 2}, {2, NAN}};
+  const CurveScale s = scale_of({&c}, 3);
+  EXPECT_EQ(plot_curve(c, s, {}, 5, 4, false),
+            (std::vector<std::string>{"2|_  ", "2| x ", " +---", "  1 3"}));
+  // Too small for a plot: nothing rather than a broken one.
+  EXPECT_TRUE(plot_curve(c, s, {}, 5, 3, false).empty());
+  EXPECT_TRUE(plot_curve(c, s, {}, 2, 6, false).empty());
 }

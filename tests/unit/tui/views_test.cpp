@@ -243,8 +243,8 @@ TEST(TuiHelpView, EveryKeyFitsOnAnEightyByTwentyFourScreen) {
   TextCanvas c(24, 80);
   draw_help(c);
   const std::string text = c.text();
-  for (const char* k :
-       {"Enter", "Esc Backspace h", "PgUp PgDn", "/", "r ", "R ", "c ", "l ", "H ", "? q", "quit"})
+  for (const char* k : {"Enter", "Esc Backspace h", "PgUp PgDn", "/", "r ", "R ", "c ", "l ", "H ",
+                        "p ", "? q", "quit"})
     EXPECT_NE(text.find(k), std::string::npos) << k << "\n" << text;
   EXPECT_EQ(text.find('~'), std::string::npos) << "nothing cut:\n" << text;
 }
@@ -363,4 +363,44 @@ TEST_F(TuiLeaderboardCurves, CurvesHoldEveryEpochOfTheMetricsTableNotOnlyTheRung
   EXPECT_EQ(v.selected()->trial, "trial-0");  // best first
   ASSERT_EQ(v.selected()->curve.size(), 9u);
   EXPECT_DOUBLE_EQ(v.selected()->curve.back().value, 1);
+}
+
+TEST_F(TuiLeaderboardCurves, PShowsTheSelectedTrialsCurveLargeAndHidesItAgain) {
+  LeaderboardView v(kRun, "tune");
+  v.reload(*reader_);
+  FakeSession s;
+  ASSERT_TRUE(v.on_key(Key::of('p'), s));
+  EXPECT_TRUE(v.plot_shown());
+  TextCanvas c(22, 80);
+  v.draw(c, kT0);
+  std::string text = c.text();
+  // The rows the table does not need (15): a title, 12 rows of plot, the x axis and its
+  // labels; the table (header and 3 trials) and its legend line above.
+  EXPECT_EQ(c.line(7).rfind("trial-0 completed: loss 1 after 9 epochs, min is best  (p hides)", 0),
+            0u)
+      << text;
+  EXPECT_EQ(c.line(8).rfind(" 9|^", 0), 0u) << text;  // epoch 1 at the top
+  EXPECT_EQ(c.line(19).rfind(" 1|", 0), 0u) << text;
+  EXPECT_EQ(c.line(19).back(), ' ') << text;
+  EXPECT_NE(c.line(19).find("________"), std::string::npos) << "epoch 9 at the bottom: " << text;
+  EXPECT_EQ(c.line(20).rfind("  +-------+", 0), 0u) << "rung 1 after 8 cells: " << text;
+  EXPECT_EQ(c.line(21).rfind("   1", 0), 0u) << text;
+  EXPECT_NE(c.line(6).find("curve: loss by epoch 1-9"), std::string::npos) << text;
+  EXPECT_NE(c.line(3).find("trial-0"), std::string::npos) << text;
+
+  // The pane follows the selection: trial-2 reported NaN at epoch 2 and stopped at 3.
+  v.on_key(Key::of('j'), s);
+  TextCanvas second(22, 80);
+  v.draw(second, kT0);
+  text = second.text();
+  EXPECT_EQ(second.line(7).rfind("trial-2 stopped: loss 6 after 3 epochs", 0), 0u) << text;
+  EXPECT_NE(second.line(19).find("xxxxxxxx"), std::string::npos) << text;
+
+  // p again: the table has the whole screen back.
+  v.on_key(Key::of('p'), s);
+  TextCanvas hidden(22, 80);
+  v.draw(hidden, kT0);
+  text = hidden.text();
+  EXPECT_EQ(text.find("(p hides)"), std::string::npos) << text;
+  EXPECT_NE(hidden.line(21).find("curve: loss by epoch 1-9"), std::string::npos) << text;
 }
