@@ -6,11 +6,18 @@
 
 namespace flow::hpo {
 
-Asha::Asha(const Config& spec, uint64_t seed, int brackets) : Tuner(spec, seed) {
+std::vector<int> rung_milestones(const Config& spec) {
+  std::vector<int> out;
   const int rf = std::max(2, spec.reduction_factor);
   for (long long m = std::max(1, spec.grace_epochs); m < spec.max_epochs; m *= rf)
-    milestones_.push_back(static_cast<int>(m));
-  milestones_.push_back(spec.max_epochs);
+    out.push_back(static_cast<int>(m));
+  out.push_back(spec.max_epochs);
+  return out;
+}
+
+Asha::Asha(const Config& spec, uint64_t seed, int brackets)
+    : Tuner(spec, seed), milestones_(rung_milestones(spec)) {
+  const int rf = std::max(2, spec.reduction_factor);
   const int s_max = static_cast<int>(milestones_.size()) - 1;
   brackets_ = brackets <= 0 ? s_max + 1 : std::min(brackets, s_max + 1);
   // Hyperband's bracket sizes, dealt by smooth weighted round robin so that any prefix

@@ -23,6 +23,10 @@
 
 namespace flow::hpo {
 
+// The rungs of `spec` in epochs: grace, grace*rf, ... below max_epochs, then max_epochs
+// (grace at least 1, rf at least 2). What Asha promotes at; readers draw them on curves.
+std::vector<int> rung_milestones(const Config& spec);
+
 class Asha : public Tuner {
  public:
   // brackets: 1 for plain ASHA; 0 for every bracket Hyperband has.

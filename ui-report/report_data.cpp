@@ -10,6 +10,7 @@
 #include "engine/dag/graph.hpp"
 #include "engine/dag/loader.hpp"
 #include "engine/run/leaderboard.hpp"
+#include "engine/run/learning_curve.hpp"
 
 namespace flow::report {
 
@@ -215,6 +216,14 @@ json report_data(state::Store& store, const std::string& run_id, const run::MaxJ
         hours[trial.value("id", inst)] = it->second / kHour;
     }
     board["core_hours"] = std::move(hours);
+    // The learning curves `flow tui` draws too: every epoch a trial reported.
+    run::SweepCurves curves = run::sweep_curves(store, run_id, *t, board);
+    board["rungs"] = curves.rungs;
+    for (auto& trial : board["trials"]) {
+      auto it = curves.by_instance.find(trial.value("instance", std::string()));
+      trial["curve"] =
+          it == curves.by_instance.end() ? nlohmann::json::array() : run::curve_json(it->second);
+    }
     sweeps.push_back(std::move(board));
   }
   data["sweeps"] = std::move(sweeps);

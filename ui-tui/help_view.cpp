@@ -18,6 +18,7 @@ const std::vector<std::pair<std::string, std::string>>& key_help() {
       {"", "Views"},
       {"l", "log of the selected instance, followed as it grows"},
       {"H", "leaderboard of the selected hpo task"},
+      {"p", "leaderboard: plot the selected trial's curve"},
       {"[ ]", "log: older / newer try"},
       {"w", "log: wrap long lines or cut them"},
       {"/", "filter the list (Enter keeps it, Esc clears it)"},

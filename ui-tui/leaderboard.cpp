@@ -1,5 +1,7 @@
 #include "ui-tui/leaderboard.hpp"
 
+#include <cmath>
+
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/run/leaderboard.hpp"
@@ -58,6 +60,10 @@ Leaderboard Leaderboard::from_json(const std::string& task, const nlohmann::json
     r.params = t.value("params", nlohmann::json::object());
     r.objectives = t.value("objectives", nlohmann::json());
     r.pareto = t.value("pareto", false);
+    for (const auto& h : t.value("history", nlohmann::json::array())) {
+      if (!h.is_array() || h.size() < 2 || !h[0].is_number()) continue;
+      r.curve.push_back({h[0].get<int>(), h[1].is_number() ? h[1].get<double>() : NAN});
+    }
     b.trials.push_back(std::move(r));
   }
   return b;
@@ -74,7 +80,15 @@ Leaderboard Leaderboard::load(state::Store& store, const state::RunRecord& run, 
                 "'" + task + "' is not an hpo task" +
                     (sweeps.empty() ? "; this DAG has none" : "; hpo tasks: " + join(sweeps)));
   }
-  return from_json(task, run::sweep_leaderboard(store, run.id, *t));
+  const nlohmann::json json = run::sweep_leaderboard(store, run.id, *t);
+  Leaderboard board = from_json(task, json);
+  run::SweepCurves curves = run::sweep_curves(store, run.id, *t, json);
+  board.rungs = std::move(curves.rungs);
+  for (auto& trial : board.trials) {
+    if (auto it = curves.by_instance.find(trial.instance); it != curves.by_instance.end())
+      trial.curve = std::move(it->second);
+  }
+  return board;
 }
 
 bool trial_matches(const TrialRow& t, std::string_view filter) {

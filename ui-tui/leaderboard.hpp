@@ -3,7 +3,9 @@
 // run::sweep_leaderboard() (engine/run/leaderboard.hpp), the same document `flow hpo RUN TASK
 // --json` prints, so the two always agree: trials best first (those without a metric last), each
 // with its metric, epochs trained, rung, generation, parent (PBT) and parameters; for a
-// multi-objective sweep also each trial's objectives and the Pareto front.
+// multi-objective sweep also each trial's objectives and the Pareto front. Each trial has its
+// learning curve and an ASHA/Hyperband sweep its rungs (engine/run/learning_curve.hpp, the
+// same curves `flow report` draws).
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "engine/dag/dag.hpp"
+#include "engine/run/learning_curve.hpp"
 #include "engine/state/store.hpp"
 
 namespace flow::tui {
@@ -27,8 +30,9 @@ struct TrialRow {
   std::string status;  // running | paused | completed | stopped | failed
   std::string instance_state;
   nlohmann::json params;
-  nlohmann::json objectives;  // multi-objective: {name: value}; null otherwise
-  bool pareto = false;        // multi-objective: on the Pareto front
+  nlohmann::json objectives;           // multi-objective: {name: value}; null otherwise
+  bool pareto = false;                 // multi-objective: on the Pareto front
+  std::vector<run::CurvePoint> curve;  // the metric by epoch, in epoch order
 };
 
 struct Leaderboard {
@@ -44,11 +48,14 @@ struct Leaderboard {
   nlohmann::json best_params;
   std::vector<std::string> pareto;  // multi-objective: the trials on the Pareto front
   std::vector<TrialRow> trials;     // best first
+  std::vector<int> rungs;           // asha/hyperband: the rungs in epochs; else empty
 
-  // From the JSON of run::sweep_leaderboard() (engine/run/leaderboard.hpp).
+  // From the JSON of run::sweep_leaderboard() (engine/run/leaderboard.hpp); each trial's
+  // curve is its "history" there (one point per finished segment).
   static Leaderboard from_json(const std::string& task, const nlohmann::json& board);
   // Reads the trials of hpo task `task` of `run`, whose DAG is `dag`. InputError when the
-  // DAG has no such hpo task.
+  // DAG has no such hpo task. Curves and rungs come from run::sweep_curves() (every epoch
+  // a trial reported).
   static Leaderboard load(state::Store& store, const state::RunRecord& run, const dag::Dag& dag,
                           const std::string& task);
 };

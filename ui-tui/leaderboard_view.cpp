@@ -6,7 +6,9 @@
 #include "engine/core/suggest.hpp"
 #include "engine/dag/loader.hpp"
 #include "ui-tui/cells.hpp"
+#include "ui-tui/curve_plot.hpp"
 #include "ui-tui/log_view.hpp"
+#include "ui-tui/sparkline.hpp"
 
 namespace flow::tui {
 
@@ -18,7 +20,7 @@ std::string LeaderboardView::title() const {
 }
 
 std::string LeaderboardView::hints() const {
-  return "Enter/l trial log  r retry  c cancel  / filter  Esc back  ? help";
+  return "Enter/l trial log  p plot  r retry  c cancel  / filter  Esc back  ? help";
 }
 
 void LeaderboardView::reload(StoreReader& store) {
@@ -101,25 +103,75 @@ void LeaderboardView::draw(Canvas& canvas, EpochMs /*now*/) {
   int id_w = 5;
   for (const auto& t : b.trials)
     id_w = std::max(id_w, static_cast<int>(t.trial.size()));
-  const std::vector<ColumnSpec> columns = {
+  std::vector<const std::vector<run::CurvePoint>*> curves;
+  for (const auto& t : b.trials)
+    curves.push_back(&t.curve);
+  const CurveScale scale = curve_scale(curves, b.max_epochs);
+  const int curve_w = sparkline_width(scale, b.rungs);
+  // Rungs matter to ASHA/Hyperband only, generations and parents to PBT only.
+  const bool rungs = b.algorithm == "asha" || b.algorithm == "hyperband";
+  const bool pbt = b.algorithm == "pbt";
+  std::vector<ColumnSpec> columns = {
       {"#", 3, 3, 2, true},
       {"TRIAL", id_w, 8, 0},
       {"STATE", 9, 9, 1},
       {b.metric.empty() ? "METRIC" : b.metric, std::max(10, static_cast<int>(b.metric.size())), 8,
        0, true},
+      {"CURVE", std::max(5, curve_w), std::min(std::max(5, curve_w), 8), 2},
       {"EPOCHS", 6, 6, 1, true},
-      {"RUNG", 4, 4, 4, true},
-      {"GEN", 3, 3, 5, true},
-      {"PARENT", id_w, 6, 6},
+      {"RUNG", rungs ? 4 : 0, 4, 4, true},
+      {"GEN", pbt ? 3 : 0, 3, 5, true},
+      {"PARENT", pbt ? id_w : 0, 6, 6},
       {"PARAMS", 40, 10, 3, false, true},
   };
-  draw_table(canvas, 2, canvas.rows() - 2, columns, cursor_, [&](size_t index) {
+  constexpr size_t kCurve = 4;  // in `columns`
+  std::vector<size_t> keep;     // the columns this algorithm has
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (columns[i].want > 0) keep.push_back(i);
+  std::vector<ColumnSpec> shown;
+  for (size_t i : keep)
+    shown.push_back(columns[i]);
+  const auto widths = layout_columns(shown, canvas.cols());
+  int curve_cells = 0;
+  for (size_t k = 0; k < keep.size(); ++k)
+    if (keep[k] == kCurve) curve_cells = widths[k];
+  const bool utf8 = canvas.utf8();
+  // The plot pane takes the rows the table does not need (the best trial, the header, the
+  // trials and the legend line), from half the screen (at most 11 rows) up to 20.
+  int below = canvas.rows();  // the first row below the table and its legend line
+  const TrialRow* chosen = selected();
+  if (plot_ && chosen && canvas.rows() >= 14) {
+    const int spare = canvas.rows() - 4 - static_cast<int>(visible_.size());
+    const int pane = std::clamp(spare, std::min(11, canvas.rows() / 2), 20);
+    below -= pane;
+    const std::string how = chosen->metric ? metric_text(chosen->metric) + " after " +
+                                                 std::to_string(chosen->epochs) + " epochs"
+                                           : "no value yet";
+    RowWriter(canvas, below)
+        .add(chosen->trial, Style{Tone::kNormal, true})
+        .add(" " + chosen->status, Style{tone_of_trial(chosen->status)})
+        .add(": " + b.metric + " " + how + ", " + b.mode + " is best  (p hides)",
+             Style{Tone::kDim});
+    const auto lines = plot_curve(chosen->curve, scale, b.rungs, canvas.cols() - 1, pane - 1, utf8);
+    for (size_t i = 0; i < lines.size(); ++i)
+      canvas.put(below + 1 + static_cast<int>(i), 1, lines[i], Style{Tone::kAccent});
+  }
+  int table_rows = below - 2;
+  if (curve_cells > 0 && table_rows > 3) {
+    --table_rows;
+    canvas.put(
+        below - 1, 0,
+        curve_legend(scale, b.metric, b.mode, curve_cells >= curve_w && !b.rungs.empty(), utf8),
+        Style{Tone::kDim});
+  }
+  draw_table(canvas, 2, table_rows, shown, cursor_, [&](size_t index) {
     const TrialRow& t = b.trials[visible_[index]];
-    return TableRow{
+    TableRow all = {
         {std::to_string(visible_[index] + 1)},
         {t.trial},
         {t.status, tone_of_trial(t.status)},
         {metric_text(t.metric)},
+        {sparkline(t.curve, scale, b.rungs, std::max(curve_cells, 1), utf8), Tone::kAccent, true},
         {std::to_string(t.epochs)},
         {std::to_string(t.rung)},
         {std::to_string(t.generation)},
@@ -127,6 +179,10 @@ void LeaderboardView::draw(Canvas& canvas, EpochMs /*now*/) {
         {(t.objectives.is_object() ? (t.pareto ? "* " : "  ") + params_text(t.objectives) + " | "
                                    : std::string()) +
          params_text(t.params)}};
+    TableRow row;
+    for (size_t i : keep)
+      row.push_back(std::move(all[i]));
+    return row;
   });
 }
 
@@ -146,6 +202,10 @@ bool LeaderboardView::on_key(const Key& key, Session& session) {
   }
   if (key.is('c')) {
     confirm_cancel(session, run_id_);
+    return true;
+  }
+  if (key.is('p')) {
+    plot_ = !plot_;
     return true;
   }
   if (key.is('H')) return true;  // already here

@@ -1,8 +1,11 @@
 #pragma once
 // The leaderboard of an hpo task: the sweep's algorithm, metric and best trial on top,
-// then every trial best first with metric, epochs trained, rung, generation, parent, state
-// and parameters, the same order and values as `flow hpo RUN TASK`. Enter or l opens the
-// selected trial's log; r / R retry the task; c cancels the run.
+// then every trial best first with state, metric, its learning curve (sparkline.hpp: all
+// trials on one scale, ASHA/Hyperband rungs marked), epochs trained, rung (ASHA/Hyperband),
+// generation and parent (PBT) and parameters, the same order and values as `flow hpo RUN
+// TASK`; a line under the table says how to read the curves. p shows or hides a pane with
+// the selected trial's curve drawn large (curve_plot.hpp). Enter or l opens the selected
+// trial's log; r / R retry the task; c cancels the run.
 
 #include <optional>
 #include <string>
@@ -26,6 +29,7 @@ class LeaderboardView : public View {
   void set_filter(std::string filter) override;
 
   const TrialRow* selected() const;
+  bool plot_shown() const { return plot_; }
 
  private:
   void apply_filter();
@@ -38,6 +42,7 @@ class LeaderboardView : public View {
   std::vector<size_t> visible_;
   ListCursor cursor_;
   std::string selected_id_;
+  bool plot_ = false;  // the plot pane (p)
 };
 
 }  // namespace flow::tui

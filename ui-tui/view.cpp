@@ -94,7 +94,7 @@ void draw_table(Canvas& canvas, int top, int height, const std::vector<ColumnSpe
       if (widths[i] <= 0) continue;
       canvas.put(y, x[i],
                  fit(row[i].text, widths[i], utf8, selected || columns[i].right, columns[i].right),
-                 Style{row[i].tone, false, selected});
+                 Style{row[i].tone, false, selected && !row[i].plain});
     }
   }
 }

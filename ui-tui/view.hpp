@@ -100,6 +100,7 @@ class RowWriter {
 struct TableCell {
   std::string text;
   Tone tone = Tone::kNormal;
+  bool plain = false;  // not reversed on the selected row (a plot, whose glyphs would invert)
 };
 using TableRow = std::vector<TableCell>;
 

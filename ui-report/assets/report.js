@@ -364,12 +364,10 @@
       const bestId = sw.best ? sw.best.trial : null;
       const series = sw.trials.map((t, k) => ({
         name: t.id + " (" + t.state + ")", colour: t.id === bestId ? "#d62728" : PALETTE[k % PALETTE.length],
-        bold: t.id === bestId, line: true, points: (t.history || []).map((h) => [h[0], h[1]]),
+        bold: t.id === bestId, line: true,
+        points: (t.curve || t.history || []).filter((h) => typeof h[1] === "number").map((h) => [h[0], h[1]]),
       }));
-      const rungs = [];
-      if (sw.algorithm === "asha" || sw.algorithm === "hyperband") {
-        for (let r = sw.grace_epochs; r <= sw.max_epochs; r *= sw.reduction_factor) rungs.push(r);
-      }
+      const rungs = sw.rungs || [];
       const charts = el("div", { class: "charts" });
       charts.append(chart("learning curves: " + sw.metric + " vs epoch" + (rungs.length ? " (dashed: rungs)" : ""),
         series, { xLabel: "epoch", vlines: rungs, integerX: true }));

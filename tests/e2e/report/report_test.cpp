@@ -84,6 +84,14 @@ tasks:
   auto data = json::parse(flow::test::report_data_text(html));
   EXPECT_EQ(info["instances"], data["instances"].size());
   EXPECT_EQ(data["run"]["state"], "failed");
+  // The learning curves, the ones `flow tui` draws too (engine/run/learning_curve.hpp):
+  // every epoch each trial wrote, and the ASHA rungs.
+  const auto& sweep = data["sweeps"].at(0);
+  EXPECT_EQ(sweep["rungs"], json::parse("[1, 2, 4]"));
+  for (const auto& t : sweep["trials"]) {
+    ASSERT_EQ(t["curve"].size(), t["epochs"].get<size_t>()) << t.dump();
+    EXPECT_EQ(t["curve"].back()[1], t["metric"]) << t.dump();
+  }
 
   auto page = flow::test::load_page(p.dir() / "out/demo.html", p.dir() / "demo.png");
   EXPECT_TRUE(flow::test::every_report_section_rendered(page));

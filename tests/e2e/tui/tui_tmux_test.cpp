@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <iterator>
+#include <sstream>
+
 #include "../engine/cli.hpp"
 #include "tmux_session.hpp"
 
@@ -149,6 +152,134 @@ tasks:
   EXPECT_NE(first.find("0.7"), std::string::npos) << screen;  // 0.2 + 1/2 epochs
   EXPECT_NE(first.find("x=0.2"), std::string::npos) << screen;
   EXPECT_NE(TmuxSession::line(screen, header + 4).find("x=0.9"), std::string::npos) << screen;
+  tmux.keys("q");
+  EXPECT_TRUE(tmux.wait_for("TUI-EXIT rc=0 terminal restored")) << tmux.screen();
+}
+
+namespace {
+
+// The cells of a learning curve as printed by the TUI (ui-tui/sparkline.hpp): the level of
+// each glyph (▁..█: 0..7, or _.-^: 0..3 without UTF-8), -1 for a rung mark, -2 for a blank.
+std::vector<int> curve_cells(const std::string& text, size_t cells) {
+  static const std::vector<std::string> blocks = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+  static const std::string ascii = "_.-^";
+  std::vector<int> out;
+  size_t at = 0;
+  while (out.size() < cells && at < text.size()) {
+    int level = -3;  // anything else
+    size_t len = 1;
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      if (text.compare(at, blocks[k].size(), blocks[k]) == 0) {
+        level = static_cast<int>(k);
+        len = blocks[k].size();
+      }
+    }
+    if (text.compare(at, 3, "┆") == 0) {
+      level = -1;
+      len = 3;
+    } else if (level == -3 && text[at] == '|') {
+      level = -1;
+    } else if (level == -3 && text[at] == ' ') {
+      level = -2;
+    } else if (level == -3 && ascii.find(text[at]) != std::string::npos) {
+      level = static_cast<int>(ascii.find(text[at]));
+    }
+    out.push_back(level);
+    at += len;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(TuiTmux, LeaderboardOfAnAshaSweepDrawsALearningCurvePerTrial) {
+  Project p;
+  // Rungs at 1, 2 and 4 epochs; each trial's loss x + 1/epoch falls every epoch.
+  p.write("sweep.yaml", R"(dag: sweep
+tasks:
+  - id: tune
+    hpo:
+      algorithm: asha
+      metric: loss
+      samples: 4
+      max_epochs: 4
+      grace_epochs: 1
+      reduction_factor: 2
+      parallel: 2
+      space:
+        x: {uniform: [0.0, 1.0]}
+    run: |
+      x={{ trial.params.x }}
+      e=0
+      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
+      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
+        e=$((e + 1))
+        awk -v x="$x" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"loss\": %.6f}\n", e, x + 1.0 / e }' >> "$FLOW_METRICS_FILE"
+      done
+      echo "$FLOW_TRIAL_EPOCHS" > "$FLOW_CHECKPOINT_OUT"
+)");
+  ASSERT_EQ(p.flow("run sweep.yaml --run-id as1").code, 0);
+  auto board = json::parse(p.flow("hpo as1 tune --json").out);
+  ASSERT_EQ(board["trials"].size(), 4u);
+  ASSERT_EQ(board["trials"][0]["epochs"], 4) << board.dump();  // the best went all the way
+  write_tui_script(p);
+  TmuxSession tmux(p, "tui.sh");
+  ASSERT_TRUE(tmux.started());
+  ASSERT_TRUE(tmux.wait_for_line({"as1", "succeeded"})) << tmux.screen();
+  tmux.keys("Enter");
+  ASSERT_TRUE(tmux.wait_for_line({"tune (4 trials)"})) << tmux.screen();
+  tmux.keys("H");
+  ASSERT_TRUE(tmux.wait_for_line({"TRIAL", "CURVE", "EPOCHS", "RUNG"})) << tmux.screen();
+  ASSERT_TRUE(tmux.wait_for_line({"curve: loss by epoch 1-4", "rung"})) << tmux.screen();
+  const auto screen = tmux.screen();
+  const size_t header = TmuxSession::line_with(screen, {"TRIAL", "CURVE"});
+  const size_t column = TmuxSession::line(screen, header).find("CURVE");
+  // 4 epochs and a rung mark after epochs 1 and 2: 6 cells per curve, in trial order.
+  for (size_t k = 0; k < 4; ++k) {
+    const std::string row = TmuxSession::line(screen, header + 1 + k);
+    const std::string id = board["trials"][k]["id"];
+    ASSERT_NE(row.find(id), std::string::npos) << screen;
+    const auto cells = curve_cells(row.substr(column), 6);
+    ASSERT_EQ(cells.size(), 6u) << row;
+    // Every trial trained the first rung: a glyph, then the rung's mark.
+    EXPECT_GE(cells[0], 0) << row;
+    EXPECT_EQ(cells[1], -1) << row;
+    EXPECT_EQ(cells[3], -1) << row;
+    const int epochs = board["trials"][k]["epochs"];
+    const std::vector<size_t> epoch_cell = {0, 2, 4, 5};
+    for (int e = 1; e <= 4; ++e) {
+      const int level = cells[epoch_cell[static_cast<size_t>(e - 1)]];
+      if (e <= epochs) {
+        EXPECT_GE(level, 0) << id << " epoch " << e << ": " << row;
+      } else {
+        EXPECT_EQ(level, -2) << id << " epoch " << e << " was not trained: " << row;
+      }
+    }
+  }
+  // The best trial's loss fell all the way: its glyphs step down.
+  const auto best = curve_cells(TmuxSession::line(screen, header + 1).substr(column), 6);
+  EXPECT_GE(best[0], best[2]) << screen;
+  EXPECT_GE(best[2], best[4]) << screen;
+  EXPECT_GE(best[4], best[5]) << screen;
+  EXPECT_GT(best[0], best[5]) << screen;
+  // p: the best trial's curve drawn large under the table, with its axes.
+  tmux.keys("p");
+  const std::string best_id = board["trials"][0]["id"];
+  ASSERT_TRUE(tmux.wait_for_line({best_id, "after 4 epochs, min is best", "(p hides)"}))
+      << tmux.screen();
+  const auto pane = tmux.screen();
+  const size_t title = TmuxSession::line_with(pane, {"(p hides)"});
+  const std::string top_row = TmuxSession::line(pane, title + 1);  // the top of the y axis
+  EXPECT_TRUE(top_row.find("┤") != std::string::npos || top_row.find('|') != std::string::npos)
+      << pane;
+  // Under the x axis: epochs 1, 2 (a rung) and 4.
+  bool labelled = false;
+  for (size_t i = title + 1; !labelled && i < title + 30; ++i) {
+    std::istringstream words(TmuxSession::line(pane, i));
+    std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+    labelled = w == std::vector<std::string>{"1", "2", "4"};
+  }
+  EXPECT_TRUE(labelled) << pane;
   tmux.keys("q");
   EXPECT_TRUE(tmux.wait_for("TUI-EXIT rc=0 terminal restored")) << tmux.screen();
 }

@@ -76,6 +76,14 @@ TEST(TuiLeaderboard, MatchesFlowHpoJsonForARealSweep) {
   EXPECT_EQ(board.trials[0].params["x"], 1);
   EXPECT_EQ(board.trials[0].params["opt"], "adam");
   EXPECT_DOUBLE_EQ(*board.trials[0].metric, 1.25);
+  // Its learning curve: every epoch it wrote to its metrics file (loss 1 + 0.5 / epoch),
+  // from the metrics table; a grid sweep has no rungs.
+  ASSERT_EQ(board.trials[0].curve.size(), 2u);
+  EXPECT_EQ(board.trials[0].curve[0].epoch, 1);
+  EXPECT_DOUBLE_EQ(board.trials[0].curve[0].value, 1.5);
+  EXPECT_EQ(board.trials[0].curve[1].epoch, 2);
+  EXPECT_DOUBLE_EQ(board.trials[0].curve[1].value, 1.25);
+  EXPECT_TRUE(board.rungs.empty());
   EXPECT_EQ(board.best_trial, cli["best"]["trial"]);
   EXPECT_EQ(board.best_trial, board.trials[0].trial);
 

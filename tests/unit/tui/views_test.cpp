@@ -2,6 +2,7 @@
 // status line) and driven by keys, without a terminal.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "tests/support/temp_dir.hpp"
@@ -242,8 +243,8 @@ TEST(TuiHelpView, EveryKeyFitsOnAnEightyByTwentyFourScreen) {
   TextCanvas c(24, 80);
   draw_help(c);
   const std::string text = c.text();
-  for (const char* k :
-       {"Enter", "Esc Backspace h", "PgUp PgDn", "/", "r ", "R ", "c ", "l ", "H ", "? q", "quit"})
+  for (const char* k : {"Enter", "Esc Backspace h", "PgUp PgDn", "/", "r ", "R ", "c ", "l ", "H ",
+                        "p ", "? q", "quit"})
     EXPECT_NE(text.find(k), std::string::npos) << k << "\n" << text;
   EXPECT_EQ(text.find('~'), std::string::npos) << "nothing cut:\n" << text;
 }
@@ -257,4 +258,149 @@ TEST(TuiViewHints, FitAnEightyColumnStatusLineAndPointAtTheHelp) {
     EXPECT_LE(v->hints().size(), 80u) << v->title() << ": " << v->hints();
     EXPECT_NE(v->hints().find("? help"), std::string::npos) << v->title() << ": " << v->hints();
   }
+}
+
+namespace {
+
+// An ASHA sweep (rungs 1 3 9) of three trials whose per-epoch losses are in the metrics
+// table: trial-0 fell 9 -> 1 over 9 epochs, trial-1 was stopped at the first rung, trial-2
+// reported NaN at epoch 2 and then stopped at rung 3.
+class TuiLeaderboardCurves : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = state::Store::open(dir_ / "flow.db");
+    state::RunRecord r = run_record(kRun, state::RunState::kSucceeded, kT0);
+    r.dag_yaml =
+        "dag: pipeline\ntasks:\n  - id: tune\n    hpo:\n      algorithm: asha\n"
+        "      metric: loss\n      mode: min\n      max_epochs: 9\n      grace_epochs: 1\n"
+        "      reduction_factor: 3\n      space:\n        x: {uniform: [0, 1]}\n"
+        "    run: 'true'\n";
+    s->insert_run(r);
+    put(*s, kRun, "tune", TaskState::kSucceeded);
+    trial(*s, 0, "completed", {9, 8, 7, 6, 5, 4, 3, 2, 1}, 2);
+    trial(*s, 1, "stopped", {9}, 0);
+    trial(*s, 2, "stopped", {8, NAN, 6}, 1);
+    reader_ = std::make_unique<StoreReader>(dir_ / "flow.db");
+  }
+
+  // Trial `k` with `loss` at epochs 1, 2, ... in the metrics table and its segments'
+  // results (at the rungs it reached) in its history.
+  void trial(state::Store& s, int k, const std::string& status, const std::vector<double>& loss,
+             int rung) {
+    const std::string id = "tune[trial-" + std::to_string(k) + "]";
+    put(s, kRun, id, TaskState::kSucceeded, "tune");
+    auto inst = *s.get_instance(kRun, id);
+    auto history = nlohmann::json::array();
+    for (int at : {1, 3, 9})
+      if (at <= static_cast<int>(loss.size()))
+        history.push_back({at, std::isnan(loss[static_cast<size_t>(at - 1)])
+                                   ? nlohmann::json()
+                                   : nlohmann::json(loss[static_cast<size_t>(at - 1)])});
+    inst.attrs["trial"] = {
+        {"index", k},   {"status", status},           {"epochs", static_cast<int>(loss.size())},
+        {"rung", rung}, {"params", {{"x", 0.1 * k}}}, {"history", history}};
+    s.put_instance(inst);
+    for (size_t e = 0; e < loss.size(); ++e) {
+      nlohmann::json line = {{"epoch", e + 1}};
+      line["loss"] = std::isnan(loss[e]) ? nlohmann::json() : nlohmann::json(loss[e]);
+      s.add_metric(kRun, {id, 1, static_cast<int>(e), kT0, line});
+    }
+  }
+
+  // The table row (below the header on row 2) that shows `trial`.
+  static std::string row_of(const TextCanvas& c, const std::string& trial) {
+    for (int r = 3; r < c.rows(); ++r)
+      if (c.line(r).find(trial + " ") != std::string::npos) return c.line(r);
+    return "";
+  }
+
+  const std::string kRun = "pipeline-20250103T000000-cccc";
+  test::TempDir dir_;
+  std::unique_ptr<StoreReader> reader_;
+};
+
+}  // namespace
+
+TEST_F(TuiLeaderboardCurves, EachTrialHasItsCurveOnOneScaleWithTheRungs) {
+  LeaderboardView v(kRun, "tune");
+  v.reload(*reader_);
+  TextCanvas c(22, 80);
+  v.draw(c, kT0);
+  const std::string text = c.text();
+  EXPECT_NE(c.line(2).find("CURVE"), std::string::npos) << text;
+  EXPECT_NE(c.line(2).find("RUNG"), std::string::npos) << text;
+  EXPECT_EQ(c.line(2).find("GEN"), std::string::npos) << "PBT's columns: " << text;
+  // Per epoch, from the metrics table; the falling loss steps down, rungs after 1 and 3.
+  EXPECT_NE(row_of(c, "trial-0").find(" ^|^-|--..__ "), std::string::npos) << text;
+  // Stopped at the first rung: its curve ends there.
+  EXPECT_NE(row_of(c, "trial-1").find(" ^|  |       "), std::string::npos) << text;
+  // The NaN at epoch 2 is marked, not drawn as a value.
+  EXPECT_NE(row_of(c, "trial-2").find(" ^|x-|       "), std::string::npos) << text;
+  // The bottom line says how to read them.
+  EXPECT_EQ(
+      c.line(21).rfind("curve: loss by epoch 1-9, _ 1 to ^ 9 in all rows, min is best; | rung", 0),
+      0u)
+      << text;
+  EXPECT_EQ(c.line(21).find('~'), std::string::npos) << "not cut: " << text;
+}
+
+TEST_F(TuiLeaderboardCurves, ANarrowTerminalKeepsTheCurveWithoutTheRungs) {
+  LeaderboardView v(kRun, "tune");
+  v.reload(*reader_);
+  TextCanvas c(22, 60);
+  v.draw(c, kT0);
+  const std::string text = c.text();
+  EXPECT_EQ(c.line(2).find("RUNG"), std::string::npos) << text;
+  EXPECT_NE(row_of(c, "trial-0").find(" ^^---..__ "), std::string::npos) << text;
+  EXPECT_NE(c.line(21).find("curve: loss by epoch 1-9"), std::string::npos) << text;
+  EXPECT_EQ(c.line(21).find("rung"), std::string::npos) << text;
+}
+
+TEST_F(TuiLeaderboardCurves, CurvesHoldEveryEpochOfTheMetricsTableNotOnlyTheRungs) {
+  LeaderboardView v(kRun, "tune");
+  v.reload(*reader_);
+  ASSERT_NE(v.selected(), nullptr);
+  EXPECT_EQ(v.selected()->trial, "trial-0");  // best first
+  ASSERT_EQ(v.selected()->curve.size(), 9u);
+  EXPECT_DOUBLE_EQ(v.selected()->curve.back().value, 1);
+}
+
+TEST_F(TuiLeaderboardCurves, PShowsTheSelectedTrialsCurveLargeAndHidesItAgain) {
+  LeaderboardView v(kRun, "tune");
+  v.reload(*reader_);
+  FakeSession s;
+  ASSERT_TRUE(v.on_key(Key::of('p'), s));
+  EXPECT_TRUE(v.plot_shown());
+  TextCanvas c(22, 80);
+  v.draw(c, kT0);
+  std::string text = c.text();
+  // The rows the table does not need (15): a title, 12 rows of plot, the x axis and its
+  // labels; the table (header and 3 trials) and its legend line above.
+  EXPECT_EQ(c.line(7).rfind("trial-0 completed: loss 1 after 9 epochs, min is best  (p hides)", 0),
+            0u)
+      << text;
+  EXPECT_EQ(c.line(8).rfind(" 9|^", 0), 0u) << text;  // epoch 1 at the top
+  EXPECT_EQ(c.line(19).rfind(" 1|", 0), 0u) << text;
+  EXPECT_EQ(c.line(19).back(), ' ') << text;
+  EXPECT_NE(c.line(19).find("________"), std::string::npos) << "epoch 9 at the bottom: " << text;
+  EXPECT_EQ(c.line(20).rfind("  +-------+", 0), 0u) << "rung 1 after 8 cells: " << text;
+  EXPECT_EQ(c.line(21).rfind("   1", 0), 0u) << text;
+  EXPECT_NE(c.line(6).find("curve: loss by epoch 1-9"), std::string::npos) << text;
+  EXPECT_NE(c.line(3).find("trial-0"), std::string::npos) << text;
+
+  // The pane follows the selection: trial-2 reported NaN at epoch 2 and stopped at 3.
+  v.on_key(Key::of('j'), s);
+  TextCanvas second(22, 80);
+  v.draw(second, kT0);
+  text = second.text();
+  EXPECT_EQ(second.line(7).rfind("trial-2 stopped: loss 6 after 3 epochs", 0), 0u) << text;
+  EXPECT_NE(second.line(19).find("xxxxxxxx"), std::string::npos) << text;
+
+  // p again: the table has the whole screen back.
+  v.on_key(Key::of('p'), s);
+  TextCanvas hidden(22, 80);
+  v.draw(hidden, kT0);
+  text = hidden.text();
+  EXPECT_EQ(text.find("(p hides)"), std::string::npos) << text;
+  EXPECT_NE(hidden.line(21).find("curve: loss by epoch 1-9"), std::string::npos) << text;
 }
