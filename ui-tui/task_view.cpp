@@ -42,17 +42,8 @@ void TaskView::reload(StoreReader& store) {
       dag_read_ = true;
       if (auto run = s.get_run(run_id_)) {
         try {
-          std::optional<site::SiteCatalog> sites;
-          try {
-            sites = runtime::load_sites();
-          } catch (const std::exception&) {
-            // A broken site file: the waiting reasons go without max_jobs.
-          }
           shape_ = grid_shape(dag::load_dag_text(run->dag_yaml, run->dag_file),
-                              [sites](const std::string& name) {
-                                const site::Site* x = sites ? sites->find(name) : nullptr;
-                                return x ? x->max_jobs : 0;
-                              });
+                              runtime::catalogue_max_jobs());
         } catch (const std::exception&) {
           // A DAG this flow cannot read any more: groups are recognised by their children
           // and listed in the store's order.

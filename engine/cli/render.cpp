@@ -58,17 +58,7 @@ std::map<std::string, run::Waiting> waiting_of(
   } catch (const std::exception&) {
     return {};  // not readable by this version
   }
-  std::optional<site::SiteCatalog> sites;
-  try {
-    sites = runtime::load_sites();
-  } catch (const std::exception&) {
-    // A broken site file: max_jobs is unknown, every other reason still holds.
-  }
-  auto max_jobs = [&](const std::string& name) {
-    const site::Site* s = sites ? sites->find(name) : nullptr;
-    return s ? s->max_jobs : 0;
-  };
-  return run::waiting_reasons(run, dag, instances, max_jobs, now_ms());
+  return run::waiting_reasons(run, dag, instances, runtime::catalogue_max_jobs(), now_ms());
 }
 
 nlohmann::json status_json(const state::RunRecord& run,

@@ -26,16 +26,7 @@ void register_report_commands(CLI::App& app, GlobalOptions& g, Action& action, O
     action = [&]() -> int {
       auto store = state::Store::open_existing(g.db_path());
       require_run(*store, id);
-      std::optional<site::SiteCatalog> sites;
-      try {
-        sites = runtime::load_sites();
-      } catch (const std::exception&) {
-        // A broken site file: the waiting reasons go without max_jobs.
-      }
-      auto data = report::report_data(*store, id, [&](const std::string& name) {
-        const site::Site* s = sites ? sites->find(name) : nullptr;
-        return s ? s->max_jobs : 0;
-      });
+      auto data = report::report_data(*store, id, runtime::catalogue_max_jobs());
       std::string html = report::report_html(data);
       if (out == "-") {
         std::fwrite(html.data(), 1, html.size(), stdout);

@@ -1,5 +1,7 @@
 #include "engine/runtime/new_run.hpp"
 
+#include <memory>
+
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -17,6 +19,19 @@ namespace flow::runtime {
 
 site::SiteCatalog load_sites() {
   return site::SiteCatalog::load(site::SiteCatalog::default_dirs());
+}
+
+run::MaxJobsOf catalogue_max_jobs() {
+  std::shared_ptr<const site::SiteCatalog> sites;
+  try {
+    sites = std::make_shared<const site::SiteCatalog>(load_sites());
+  } catch (const std::exception&) {
+    // A broken site file: max_jobs is unknown.
+  }
+  return [sites](const std::string& name) {
+    const site::Site* s = sites ? sites->find(name) : nullptr;
+    return s ? s->max_jobs : 0;
+  };
 }
 
 void apply_param(dag::Dag& dag, const std::string& kv) {

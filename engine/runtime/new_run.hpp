@@ -12,6 +12,7 @@
 
 #include "engine/dag/dag.hpp"
 #include "engine/runtime/services.hpp"
+#include "engine/run/waiting.hpp"
 #include "engine/schedule/timetable.hpp"
 #include "engine/site/site.hpp"
 #include "engine/state/store.hpp"
@@ -20,6 +21,11 @@ namespace flow::runtime {
 
 // The site catalogue: sites/ of the installation and ~/.config/flow/sites/.
 site::SiteCatalog load_sites();
+
+// Each site's max_jobs from the catalogue, for the waiting reasons the read side shows
+// (flow status, the TUI, the report). A catalogue that cannot be read (a broken site file)
+// gives 0, no known limit, for every site: every other reason still holds.
+run::MaxJobsOf catalogue_max_jobs();
 
 // -p key=value, typed after the parameter's default (integer, number, boolean, string;
 // JSON for lists and objects). Throws InputError for an unknown parameter or a bad value.
