@@ -170,6 +170,13 @@ CREATE TABLE deliveries(
 );
 CREATE INDEX deliveries_by_run ON deliveries(run_id, id);
 )sql"},
+    {7, "tries.segment, tries.segment_try: an HPO trial's segment and its try of it",
+     // A trial runs as a chain of segments, each run by one or more tries; `try` counts
+     // every attempt of the instance. 0 and 0: not a trial's try (or written before 7).
+     R"sql(
+ALTER TABLE tries ADD COLUMN segment INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tries ADD COLUMN segment_try INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

@@ -252,24 +252,28 @@ void Store::put_try(const TryRecord& t) {
   // change of its instance).
   static const char* sql =
       "INSERT INTO tries(run_id, instance_id, try, state, site, pid, job_id, job_name, script, "
-      "log_path, started_ms, ended_ms, exit_code, signal, native_state, message) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, instance_id, try) DO UPDATE "
+      "log_path, started_ms, ended_ms, exit_code, signal, native_state, message, segment, "
+      "segment_try) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, instance_id, try) DO "
+      "UPDATE "
       "SET state=excluded.state, site=excluded.site, pid=excluded.pid, job_id=excluded.job_id, "
       "job_name=excluded.job_name, script=excluded.script, log_path=excluded.log_path, "
       "started_ms=excluded.started_ms, ended_ms=excluded.ended_ms, exit_code=excluded.exit_code, "
-      "signal=excluded.signal, native_state=excluded.native_state, message=excluded.message";
+      "signal=excluded.signal, native_state=excluded.native_state, message=excluded.message, "
+      "segment=excluded.segment, segment_try=excluded.segment_try";
   Stmt st(*impl_, sql);
   st.bind(t.run_id).bind(t.instance_id).bind(t.try_number).bind(std::string(to_string(t.state)));
   st.bind(t.site).bind(t.pid).bind(t.job_id).bind(t.job_name).bind(t.script).bind(t.log_path);
   st.bind(t.started).bind(t.ended).bind(t.exit_code).bind(t.signal).bind(t.native_state);
-  st.bind(t.message).run();
+  st.bind(t.message).bind(t.segment).bind(t.segment_try).run();
 }
 
 namespace {
 
 constexpr const char* kTryColumns =
     "SELECT run_id, instance_id, try, state, site, pid, job_id, job_name, script, log_path, "
-    "started_ms, ended_ms, exit_code, signal, native_state, message FROM tries ";
+    "started_ms, ended_ms, exit_code, signal, native_state, message, segment, segment_try "
+    "FROM tries ";
 
 std::vector<TryRecord> read_tries(Stmt& st) {
   std::vector<TryRecord> out;
@@ -291,6 +295,8 @@ std::vector<TryRecord> read_tries(Stmt& st) {
     t.signal = st.i32(13);
     t.native_state = st.text(14);
     t.message = st.text(15);
+    t.segment = st.i32(16);
+    t.segment_try = st.i32(17);
     out.push_back(std::move(t));
   }
   return out;

@@ -15,6 +15,7 @@
 
 #define FLOW_FIXTURE_HAS_ARTIFACTS
 #define FLOW_FIXTURE_HAS_SCHEDULES
+#define FLOW_FIXTURE_HAS_DELIVERIES
 #include "tests/fixtures/db/fixture_rows.hpp"
 
 using namespace flow::state;
@@ -114,6 +115,8 @@ void expect_same(const TryRecord& want, const TryRecord& got) {
   EXPECT_EQ(got.signal, want.signal);
   EXPECT_EQ(got.native_state, want.native_state);
   EXPECT_EQ(got.message, want.message);
+  EXPECT_EQ(got.segment, 0) << "migration 7's default: not an HPO trial's try";
+  EXPECT_EQ(got.segment_try, 0) << "migration 7's default";
 }
 
 void expect_same(const ArtifactRecord& want, const ArtifactRecord& got) {
@@ -226,8 +229,29 @@ void expect_fixture_schedules(Store& store) {
   }
 }
 
+void expect_fixture_deliveries(Store& store) {
+  const auto want = fixture::deliveries();
+  auto got = store.deliveries(fixture::kRun);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE("delivery " + std::to_string(i + 1));
+    EXPECT_EQ(got[i].id, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(got[i].run_id, want[i].run_id);
+    EXPECT_EQ(got[i].instance_id, want[i].instance_id);
+    EXPECT_EQ(got[i].event, want[i].event);
+    EXPECT_EQ(got[i].try_number, want[i].try_number);
+    EXPECT_EQ(got[i].kind, want[i].kind);
+    EXPECT_EQ(got[i].target, want[i].target);
+    EXPECT_EQ(got[i].state, want[i].state);
+    EXPECT_EQ(got[i].attempts, want[i].attempts);
+    EXPECT_EQ(got[i].error, want[i].error);
+    EXPECT_EQ(got[i].created, want[i].created);
+    EXPECT_EQ(got[i].updated, want[i].updated);
+  }
+}
+
 // What the newer schema adds works on the migrated file: a schedule, runs by data interval,
-// an artifact with its origin, an owner token.
+// an artifact with its origin, an owner token, an HPO trial's try with its segment.
 void expect_newer_features_work(Store& store) {
   store.put_schedule({"new-dag", "@daily", "UTC", "", 1, 0, 1});
   EXPECT_TRUE(store.get_schedule("new-dag"));
@@ -264,6 +288,22 @@ void expect_newer_features_work(Store& store) {
   ASSERT_EQ(deliveries.size(), 1u);
   EXPECT_EQ(deliveries[0].state, "failed");
   EXPECT_EQ(deliveries[0].attempts, 3);
+
+  TryRecord segment;
+  segment.run_id = fixture::kRun;
+  segment.instance_id = "tune[trial-3]";
+  segment.try_number = 4;
+  segment.state = TaskState::kSucceeded;
+  segment.segment = 2;
+  segment.segment_try = 3;
+  store.put_try(segment);
+  segment.state = TaskState::kFailed;  // the upsert keeps them too
+  store.put_try(segment);
+  auto trial = store.tries(fixture::kRun, "tune[trial-3]");
+  ASSERT_EQ(trial.size(), 1u);
+  EXPECT_EQ(trial[0].state, TaskState::kFailed);
+  EXPECT_EQ(trial[0].segment, 2);
+  EXPECT_EQ(trial[0].segment_try, 3);
 
   auto run = *store.get_run(fixture::kFailedRun);
   run.owner_token = "token-after-migration";
@@ -331,6 +371,17 @@ TEST(Migration, ASchema5DatabaseKeepsEveryRowAndGainsDeliveries) {
   expect_fixture_artifacts(*store);
   expect_fixture_schedules(*store);
   EXPECT_TRUE(store->deliveries(fixture::kRun).empty());
+  expect_newer_features_work(*store);
+}
+
+TEST(Migration, ASchema6DatabaseKeepsEveryRowAndDeliveryAndGainsTrySegments) {
+  flow::test::TempDir dir;
+  auto store = Store::open(fixture_copy(dir, 6));
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  expect_schema_1_rows(*store);  // its tries have segment 0: not a trial's
+  expect_fixture_artifacts(*store);
+  expect_fixture_schedules(*store);
+  expect_fixture_deliveries(*store);
   expect_newer_features_work(*store);
 }
 
