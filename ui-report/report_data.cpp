@@ -11,6 +11,7 @@
 #include "engine/dag/loader.hpp"
 #include "engine/run/leaderboard.hpp"
 #include "engine/run/learning_curve.hpp"
+#include "engine/state/trial_segment.hpp"
 
 namespace flow::report {
 
@@ -134,10 +135,15 @@ json report_data(state::Store& store, const std::string& run_id, const run::MaxJ
     counts[st] = counts.value(st, 0) + 1;
     index[in.id] = rows.size();
     instance_task.push_back(task);
-    rows.push_back(
+    json row =
         json::array({in.id, task, state_index(in.state), in.try_number, in.site, in.job_id,
                      in.exit_code, state::is_failure(in.state) ? in.message.substr(0, 300) : "",
-                     waiting.contains(in.id) ? waiting.at(in.id).text : ""}));
+                     waiting.contains(in.id) ? waiting.at(in.id).text : ""});
+    if (const state::SegmentTry seg = state::segment_try_of(in); seg.is_trial()) {
+      row.push_back(seg.segment);
+      row.push_back(seg.try_in_segment);
+    }
+    rows.push_back(std::move(row));
   }
   data["instances"] = std::move(rows);
   data["counts"] = counts;
@@ -162,10 +168,18 @@ json report_data(state::Store& store, const std::string& run_id, const run::MaxJ
     EpochMs launched = p.launched ? p.launched : t.started;
     if (p.submitted && launched > p.submitted) launched = p.submitted;
     if (started && launched > started) launched = started;
-    tries.push_back(json::array({ii->second, t.try_number, state_index(t.state), rel(launched, t0),
-                                 rel(p.submitted, t0), rel(started, t0), rel(t.ended, t0), t.job_id,
-                                 t.exit_code, t.usage.cpu_ms, t.usage.max_rss_bytes,
-                                 t.usage.wall_ms, t.usage.cpus}));
+    // [INSTANCE, TRY, STATE, LAUNCHED, SUBMITTED, STARTED, ENDED, JOB, EXIT, CPU_MS, RSS,
+    //  WALL_MS, CPUS] (usage -1/0 when not known) and, for an HPO trial's try, [SEGMENT,
+    //  SEGMENT_TRY] (other rows stay 13 long: a 100,000-task run does not grow).
+    json row = json::array({ii->second, t.try_number, state_index(t.state), rel(launched, t0),
+                            rel(p.submitted, t0), rel(started, t0), rel(t.ended, t0), t.job_id,
+                            t.exit_code, t.usage.cpu_ms, t.usage.max_rss_bytes, t.usage.wall_ms,
+                            t.usage.cpus});
+    if (t.segment > 0) {
+      row.push_back(t.segment);
+      row.push_back(t.segment_try);
+    }
+    tries.push_back(std::move(row));
     if (t.usage.cpu_ms >= 0) {
       cpu_used_ms += static_cast<double>(t.usage.cpu_ms);
       ++measured;

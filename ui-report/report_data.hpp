@@ -12,10 +12,14 @@
 //    "counts": {STATE: N},
 //    "tasks": [[ID, KIND, SITE, CORES, GPUS, [UPSTREAM TASK INDICES]]]   reading order,
 //             KIND "task" | "foreach" | "hpo"; CORES/GPUS a try holds (REPORT.md),
-//    "instances": [[ID, TASK_INDEX, STATE_INDEX, TRIES, SITE, JOB_ID, EXIT, MESSAGE, WAITING]],
-//             WAITING: why a queued/pending instance waits (engine/run/waiting.hpp), else ""
+//    "instances": [[ID, TASK_INDEX, STATE_INDEX, TRIES, SITE, JOB_ID, EXIT, MESSAGE, WAITING
+//                   (, SEGMENT, SEGMENT_TRY)]],
+//             WAITING: why a queued/pending instance waits (engine/run/waiting.hpp), else "";
+//             an HPO trial adds the segment it is on and its try of it
+//             (engine/state/trial_segment.hpp)
 //    "tries": [[INSTANCE_INDEX, TRY, STATE_INDEX, LAUNCHED, SUBMITTED, STARTED, ENDED, JOB_ID,
-//               EXIT]],       SUBMITTED/STARTED -1 when the try never got there
+//               EXIT(, SEGMENT, SEGMENT_TRY)]],   SUBMITTED/STARTED -1 when the try never got
+//             there; a trial's try adds its segment and its try of that segment
 //    "usage": {"core_hours", "gpu_hours", "basis"},
 //    "sweeps": [LEADERBOARD + {"task", "grace_epochs", "reduction_factor",
 //               "core_hours": {TRIAL: H}, "rungs": [EPOCHS...]}, each trial with

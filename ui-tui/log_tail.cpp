@@ -41,6 +41,7 @@ LogSource find_log(state::Store& store, const state::RunRecord& run, const std::
     }
   }
   s.try_number = t->try_number;
+  s.segment = state::segment_try_of(*t);
   s.site = t->site;
   s.job_id = t->job_id;
   s.slurm = !t->job_name.empty() || !t->job_id.empty();

@@ -21,14 +21,16 @@
 #include <string>
 
 #include "engine/state/store.hpp"
+#include "engine/state/trial_segment.hpp"
 
 namespace flow::tui {
 
 struct LogSource {
   std::string run_id;
   std::string instance_id;
-  int try_number = 0;  // 0: the instance has no try yet
-  int tries = 0;       // tries that exist (1..tries)
+  int try_number = 0;         // 0: the instance has no try yet
+  int tries = 0;              // tries that exist (1..tries)
+  state::SegmentTry segment;  // an HPO trial's try: its segment and try of it
   std::filesystem::path path;
   std::string site;
   std::string job_id;

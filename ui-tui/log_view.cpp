@@ -58,7 +58,11 @@ void LogView::draw(Canvas& canvas, EpochMs /*now*/) {
   RowWriter head(canvas, 0);
   head.add(instance_id_, Style{Tone::kNormal, true});
   if (source_.try_number) {
+    // An HPO trial's try also says which segment it ran and which try of that segment.
     head.add("  try " + std::to_string(source_.try_number) + "/" + std::to_string(source_.tries) +
+             (source_.segment.is_trial()
+                  ? " (" + state::attempt_label(source_.try_number, source_.segment) + ")"
+                  : "") +
              "  ")
         .add(state::to_string(source_.state), Style{tone_of(source_.state), true})
         .add("  " + source_.site + (source_.job_id.empty() ? "" : " job " + source_.job_id));

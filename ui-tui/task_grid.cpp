@@ -29,6 +29,7 @@ TaskRow to_row(state::InstanceRecord&& i) {
   r.task_id = std::move(i.task_id);
   r.state = i.state;
   r.try_number = i.try_number;
+  r.segment = state::segment_try_of(i);
   r.site = std::move(i.site);
   r.job_id = std::move(i.job_id);
   r.started = i.started;

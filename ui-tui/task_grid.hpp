@@ -19,6 +19,7 @@
 #include "engine/dag/dag.hpp"
 #include "engine/run/waiting.hpp"
 #include "engine/state/store.hpp"
+#include "engine/state/trial_segment.hpp"
 
 namespace flow::tui {
 
@@ -41,6 +42,7 @@ struct TaskRow {
   std::string task_id;  // "tiles"
   state::TaskState state = state::TaskState::kQueued;
   int try_number = 0;
+  state::SegmentTry segment;  // HPO trials: the segment and its try (trial_segment.hpp)
   std::string site;
   std::string job_id;
   EpochMs started = 0;

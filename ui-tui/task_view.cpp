@@ -135,7 +135,12 @@ void TaskView::draw(Canvas& canvas, EpochMs now) {
                Style{Tone::kDim});
     return;
   }
-  int id_w = 4, site_w = 4, job_w = 3;
+  // TRY: the try number; an HPO trial's segment and try of it ("segment 2, try 3").
+  auto try_cell = [](const TaskRow& r) {
+    if (r.segment.is_trial()) return state::attempt_label(r.try_number, r.segment);
+    return r.try_number ? std::to_string(r.try_number) : std::string("-");
+  };
+  int id_w = 4, site_w = 4, job_w = 3, try_w = 3;
   for (const auto& g : grid_->groups()) {
     id_w = std::max(id_w, static_cast<int>(g.head.id.size() + 2 + (has_children(g) ? 12 : 0)));
     site_w = std::max(site_w, static_cast<int>(g.head.site.size()));
@@ -144,12 +149,13 @@ void TaskView::draw(Canvas& canvas, EpochMs now) {
       id_w = std::max(id_w, static_cast<int>(c.id.size() + 4));
       site_w = std::max(site_w, static_cast<int>(c.site.size()));
       job_w = std::max(job_w, static_cast<int>(c.job_id.size()));
+      try_w = std::max(try_w, static_cast<int>(try_cell(c).size()));
     }
   }
   const std::vector<ColumnSpec> columns = {
       {"TASK", std::min(id_w, 40), 14, 0},
       {"STATE", 15, 9, 1},
-      {"TRY", 3, 3, 3, true},
+      {"TRY", try_w, 3, 3, true},
       {"SITE", site_w, 5, 5},
       {"JOB", job_w, 5, 4},
       {"DURATION", 8, 8, 2, true},
@@ -178,7 +184,7 @@ void TaskView::draw(Canvas& canvas, EpochMs now) {
     }
     return TableRow{{name},
                     {std::string(state::to_string(r.state)), tone_of(r.state)},
-                    {r.try_number ? std::to_string(r.try_number) : "-"},
+                    {try_cell(r)},
                     {r.site.empty() ? "-" : r.site},
                     {r.job_id.empty() ? "-" : r.job_id},
                     {span(r.started, r.ended, now)},

@@ -4,6 +4,7 @@
 
 #include "engine/core/clock.hpp"
 #include "engine/core/duration.hpp"
+#include "engine/state/trial_segment.hpp"
 
 namespace flow::cli {
 
@@ -33,7 +34,11 @@ void ProgressPrinter::on_change(const state::InstanceRecord& r, TaskState from,
   }
   std::string when = iso_utc(now_ms()).substr(11, 8);
   std::string line = when + "  " + r.id + "  " + std::string(state::to_string(r.state));
-  if (r.try_number > 1) line += " (try " + std::to_string(r.try_number) + ")";
+  // A trial says which segment and which try of it ("segment 2, try 2"); any other
+  // instance its try from the second on.
+  const state::SegmentTry segment = state::segment_try_of(r);
+  if (segment.is_trial() || r.try_number > 1)
+    line += " (" + state::attempt_label(r.try_number, segment) + ")";
   if (!r.job_id.empty() && (r.state == TaskState::kPending || r.state == TaskState::kRunning))
     line += " job " + r.job_id;
   if (!message.empty() && r.state != TaskState::kStarting && r.state != TaskState::kSubmitting) {
@@ -100,8 +105,9 @@ void print_summary(std::FILE* out, const state::RunRecord& run,
                human_duration(Millis(end - run.started)).c_str(), parts.c_str());
   for (const auto* r : failed) {
     auto log = home / "logs" / run.id / r->id / (std::to_string(r->try_number) + ".log");
-    std::fprintf(out, "  %s %s (try %d): %s\n    log: %s\n", r->id.c_str(),
-                 std::string(state::to_string(r->state)).c_str(), r->try_number,
+    std::fprintf(out, "  %s %s (%s): %s\n    log: %s\n", r->id.c_str(),
+                 std::string(state::to_string(r->state)).c_str(),
+                 state::attempt_label(r->try_number, state::segment_try_of(*r)).c_str(),
                  r->message.substr(0, r->message.find('\n')).c_str(), log.c_str());
   }
   if (run.state == state::RunState::kFailed || run.state == state::RunState::kInterrupted) {

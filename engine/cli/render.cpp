@@ -8,6 +8,7 @@
 #include "engine/dag/loader.hpp"
 #include "engine/runtime/new_run.hpp"
 #include "engine/state/reading_order.hpp"
+#include "engine/state/trial_segment.hpp"
 
 namespace flow::cli {
 
@@ -77,6 +78,10 @@ nlohmann::json status_json(const state::RunRecord& run,
                         {"duration_s", duration_s(i.started, i.ended)},
                         {"message", i.message}};
     if (i.map_index >= 0) t["map_index"] = i.map_index;
+    if (const state::SegmentTry s = state::segment_try_of(i); s.is_trial()) {
+      t["segment"] = s.segment;
+      t["segment_try"] = s.try_in_segment;
+    }
     if (!i.native_state.empty()) t["native_state"] = i.native_state;
     if (i.exit_code) t["exit_code"] = i.exit_code;
     if (!i.outputs.is_null()) t["outputs"] = i.outputs;
@@ -124,11 +129,19 @@ std::string status_table(const state::RunRecord& run,
                 run.dag.c_str(), std::string(state::to_string(run.state)).c_str(),
                 iso_utc(run.started).c_str());
   out += buf;
-  size_t w = 4;
-  for (const auto& i : instances)
+  // TRY: the try number; for an HPO trial its segment and try of it ("segment 2, try 3").
+  auto try_cell = [](const state::InstanceRecord& i) {
+    const state::SegmentTry s = state::segment_try_of(i);
+    return s.is_trial() ? state::attempt_label(i.try_number, s) : std::to_string(i.try_number);
+  };
+  size_t w = 4, try_w = 3;
+  for (const auto& i : instances) {
     w = std::max(w, i.id.size());
-  std::snprintf(buf, sizeof buf, "%-*s  %-15s  %3s  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
-                "TASK", "STATE", "TRY", "SITE", "JOB", "DURATION", "MESSAGE");
+    try_w = std::max(try_w, try_cell(i).size());
+  }
+  std::snprintf(buf, sizeof buf, "%-*s  %-15s  %*s  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
+                "TASK", "STATE", static_cast<int>(try_w), "TRY", "SITE", "JOB", "DURATION",
+                "MESSAGE");
   out += buf;
   for (const auto& i : in_dag_order(run, instances)) {
     std::string dur =
@@ -141,10 +154,10 @@ std::string status_table(const state::RunRecord& run,
         msg = "waiting: " + why->second.text;
     }
     if (msg.size() > 60) msg = msg.substr(0, 57) + "...";
-    std::snprintf(buf, sizeof buf, "%-*s  %-15s  %3d  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
-                  i.id.c_str(), std::string(state::to_string(i.state)).c_str(), i.try_number,
-                  i.site.c_str(), i.job_id.empty() ? "-" : i.job_id.c_str(), dur.c_str(),
-                  msg.c_str());
+    std::snprintf(buf, sizeof buf, "%-*s  %-15s  %*s  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
+                  i.id.c_str(), std::string(state::to_string(i.state)).c_str(),
+                  static_cast<int>(try_w), try_cell(i).c_str(), i.site.c_str(),
+                  i.job_id.empty() ? "-" : i.job_id.c_str(), dur.c_str(), msg.c_str());
     out += buf;
   }
   return out;

@@ -1,5 +1,7 @@
 #include "engine/run/instance_table.hpp"
 
+#include "engine/state/trial_segment.hpp"
+
 namespace flow::run {
 
 using state::InstanceRecord;
@@ -49,7 +51,7 @@ void InstanceTable::set_state(InstanceRecord& inst, state::TaskState to, const s
   batch_.touch(inst.id);
   batch_.add(state::EventRecord{0, run_id_, inst.id, inst.try_number, at ? at : now_ms(),
                                 std::string(state::to_string(to)), message});
-  batch_.add(StateChange{inst.id, from, to, message, inst.try_number});
+  batch_.add(StateChange{inst.id, from, to, message, inst.try_number, state::segment_try_of(inst)});
 }
 
 void InstanceTable::count(const InstanceRecord& inst, int delta) {

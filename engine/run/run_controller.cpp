@@ -14,6 +14,7 @@
 #include "engine/run/sweep_step.hpp"
 #include "engine/run/template_resolver.hpp"
 #include "engine/run/trigger.hpp"
+#include "engine/state/trial_segment.hpp"
 
 namespace flow::run {
 
@@ -503,15 +504,17 @@ bool RunController::flush() {
   if (result == R::kCommitted && observer_) {
     for (const auto& c : batch_.take_changes()) {
       const auto& r = table_.at(c.id);
-      if (r.state == c.to && r.try_number == c.try_number) {
+      if (r.state == c.to && r.try_number == c.try_number &&
+          state::segment_try_of(r) == c.segment) {
         observer_->on_change(r, c.from, r.message);
       } else {
         // The instance changed again in the same tick (a process that started and ended
         // before its start was committed, a trial promoted as its segment ended): show
-        // this change as it was, with its own try.
+        // this change as it was, with its own try and segment.
         auto then = r;
         then.state = c.to;
         then.try_number = c.try_number;
+        state::set_segment_try(then, c.segment, c.try_number);
         observer_->on_change(then, c.from, c.message);
       }
     }

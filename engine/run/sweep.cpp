@@ -10,6 +10,7 @@
 #include "engine/core/sha256.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/dag/hpo_config.hpp"
+#include "engine/state/trial_segment.hpp"
 #include "hpo/pareto.hpp"
 
 namespace flow::run {
@@ -58,7 +59,8 @@ void store(state::InstanceRecord& inst, const hpo::TrialRecord& t) {
   auto& j = inst.attrs[kKey];
   const auto keep = j.is_object() ? j : nlohmann::json::object();
   j = to_json(t);
-  for (const char* k : {"target", "checkpoint", "checkpoint_in", "checkpoint_out"}) {
+  for (const char* k : {"target", "checkpoint", "checkpoint_in", "checkpoint_out", "segment",
+                        "segment_tries_before"}) {
     if (keep.contains(k)) j[k] = keep[k];
   }
 }
@@ -108,6 +110,14 @@ void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s,
     checkpoint_in = resume_source->attrs[kKey].value("checkpoint", "");
   if (s.fresh) records.resize(std::max(records.size(), static_cast<size_t>(s.trial) + 1));
   hpo::TrialRecord& t = records[static_cast<size_t>(s.trial)];
+  // The segments so far: counted from the first; a trial begun before they were counted
+  // has had one per segment it completed.
+  const state::SegmentTry so_far = state::segment_try_of(inst);
+  int segments_before = 0;
+  if (so_far.is_trial())
+    segments_before = so_far.segment;
+  else if (inst.attrs.contains(kKey))
+    segments_before = static_cast<int>(t.history.size());
   t.index = s.trial;
   t.params = s.params;
   t.bracket = s.bracket;
@@ -123,6 +133,7 @@ void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s,
   j["target"] = s.target_epochs;
   j["checkpoint_in"] = checkpoint_in;
   j["checkpoint_out"] = checkpoint_path(run_dir, s.trial, s.target_epochs);
+  state::set_segment_try(inst, {segments_before + 1, 0}, inst.try_number);
   prune(records, run_dir);
 }
 
@@ -381,6 +392,14 @@ nlohmann::json Sweep::leaderboard(const dag::HpoSpec& spec, const state::Instanc
         {"target_epochs", j.value("target", 0)},
         {"tries", inst.try_number},
         {"history", j.value("history", nlohmann::json::array())}};
+    // The segment it is on and its try of it (engine/state/trial_segment.hpp); null for a
+    // trial recorded before segments were counted.
+    if (const state::SegmentTry s = state::segment_try_of(inst); s.is_trial()) {
+      row["segment"] = s.segment;
+      row["segment_try"] = s.try_in_segment;
+    } else {
+      row["segment"] = row["segment_try"] = nullptr;
+    }
     if (config.multi_objective()) {
       row["objectives"] = objectives_json(config, t);
       row["pareto"] = front.count(t.index) > 0;

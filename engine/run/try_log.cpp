@@ -1,5 +1,7 @@
 #include "engine/run/try_log.hpp"
 
+#include "engine/state/trial_segment.hpp"
+
 namespace flow::run {
 
 state::TryRecord& TryLog::begin(const state::InstanceRecord& inst, const Plan& plan,
@@ -14,6 +16,9 @@ state::TryRecord& TryLog::begin(const state::InstanceRecord& inst, const Plan& p
   t.script = plan.handle.script;
   t.log_path = spec.files.log.string();
   t.started = inst.started;
+  const state::SegmentTry s = state::segment_try_of(inst);
+  t.segment = s.segment;
+  t.segment_try = s.try_in_segment;
   return t;
 }
 
@@ -22,6 +27,11 @@ state::TryRecord& TryLog::of(const state::InstanceRecord& inst) {
   if (t.instance_id.empty()) {  // re-attached: rebuild the row from what is stored
     for (auto& x : store_.tries(inst.run_id, inst.id)) {
       if (x.try_number == inst.try_number) t = x;
+    }
+    if (t.instance_id.empty()) {  // not written yet
+      const state::SegmentTry s = state::segment_try_of(inst);
+      t.segment = s.segment;
+      t.segment_try = s.try_in_segment;
     }
     t.run_id = inst.run_id;
     t.instance_id = inst.id;

@@ -14,6 +14,7 @@
 
 #include "engine/state/records.hpp"
 #include "engine/state/store.hpp"
+#include "engine/state/trial_segment.hpp"
 
 namespace flow::run {
 
@@ -23,6 +24,9 @@ struct StateChange {
   state::TaskState from, to;
   std::string message;
   int try_number = 0;  // the try the change belongs to (the instance may be on a later one)
+  // An HPO trial's segment and try of it then (engine/state/trial_segment.hpp): a trial
+  // promoted in the tick its segment ended is on the next segment by the time it is shown.
+  state::SegmentTry segment;
 };
 
 class WriteBatch {

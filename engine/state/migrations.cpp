@@ -177,6 +177,13 @@ ALTER TABLE tries ADD COLUMN max_rss_bytes INTEGER NOT NULL DEFAULT -1;
 ALTER TABLE tries ADD COLUMN wall_ms INTEGER NOT NULL DEFAULT -1;
 ALTER TABLE tries ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {8, "tries.segment, tries.segment_try: an HPO trial's segment and its try of it",
+     // A trial runs as a chain of segments, each run by one or more tries; `try` counts
+     // every attempt of the instance. 0 and 0: not a trial's try (or written before 8).
+     R"sql(
+ALTER TABLE tries ADD COLUMN segment INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tries ADD COLUMN segment_try INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

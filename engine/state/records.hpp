@@ -116,6 +116,10 @@ struct TryRecord {
   std::string native_state;
   std::string message;
   ResourceUse usage;
+  // An HPO trial's try: which segment of the trial it ran (1, 2, ...) and which try of
+  // that segment it was (1, 2, ...); engine/state/trial_segment.hpp. 0 and 0 otherwise.
+  int segment = 0;
+  int segment_try = 0;
 };
 
 struct EventRecord {

@@ -69,13 +69,25 @@
   const instances = D.instances.map((r, i) => ({
     index: i, id: r[0], task: r[1] >= 0 ? tasks[r[1]].id : "", state: STATES[r[2]],
     tries: r[3], site: r[4], job: r[5], exit: r[6], message: r[7] || (r[8] ? "waiting: " + r[8] : ""), list: [],
+    segment: r[9] || 0, segmentTry: r[10] || 0,
   }));
   const tries = D.tries.map((r) => ({
     inst: r[0], n: r[1], state: STATES[r[2]], launched: r[3], submitted: r[4], started: r[5],
     ended: r[6], job: r[7], exit: r[8],
     // What it used (-1: not known): CPU ms, peak memory bytes, run ms, CPUs allotted (0: none).
     cpu: r[9] ?? -1, rss: r[10] ?? -1, wall: r[11] ?? -1, cpus: r[12] ?? 0,
+    segment: r[13] || 0, segmentTry: r[14] || 0,
   }));
+  // Which attempt: an HPO trial's segment and its try of that segment ("segment 2, try 3"),
+  // any other instance's try ("try 3"), as flow's progress lines and `flow status` say it.
+  function attemptLabel(n, segment, segmentTry) {
+    if (!segment) return "try " + n;
+    return "segment " + segment + (segmentTry > 1 ? ", try " + segmentTry : "");
+  }
+  // A tries cell: the count, and for a trial where it is now ("4 (segment 2, try 2)").
+  function triesCell(n, segment, segmentTry) {
+    return fmt(n) + (segment ? " (" + attemptLabel(n, segment, segmentTry) + ")" : "");
+  }
   for (const t of tries) instances[t.inst].list.push(t);
   const runEnd = Math.max(D.run.wall_ms, 1);
   for (const inst of instances) {
@@ -215,7 +227,7 @@
       const inst = e.offsetY > AXIS ? rows[k] : null;
       if (!inst) { tip.textContent = ""; return; }
       tip.textContent = inst.list.map((t) =>
-        inst.id + " try " + t.n + ": " + t.state +
+        inst.id + " " + attemptLabel(t.n, t.segment, t.segmentTry) + ": " + t.state +
         (t.job ? ", job " + t.job : "") +
         (t.started >= 0 ? ", waited " + duration(t.started - (t.submitted >= 0 ? t.submitted : t.launched)) +
           ", ran " + duration((t.ended >= 0 ? t.ended : runEnd) - t.started) : ", never started")).join("  |  ");
@@ -239,7 +251,8 @@
   guarded("tasks", () => {
     const columns = [
       ["instance", (i) => i.id], ["task", (i) => i.task], ["state", (i) => i.state],
-      ["tries", (i) => i.tries, true], ["site", (i) => i.site], ["job", (i) => i.job],
+      ["tries", (i) => i.tries, true, null, (i) => triesCell(i.tries, i.segment, i.segmentTry)],
+      ["site", (i) => i.site], ["job", (i) => i.job],
       ["exit", (i) => i.exit, true], ["queued", (i) => i.queued, true, duration],
       ["ran", (i) => i.ran, true, duration], ["peak memory", (i) => i.rss, true, bytes],
       ["CPU efficiency", (i) => i.eff, true,
@@ -279,11 +292,11 @@
       tbody.textContent = "";
       for (const inst of list.slice(0, limit)) {
         const tr = el("tr", { "data-state": inst.state });
-        for (const [name, key, num, show] of columns) {
+        for (const [name, key, num, show, label] of columns) {
           const v = key(inst);
           const td = el("td", { class: name === "message" ? "msg" : num ? "num" : "" },
             name === "state" ? el("span", { class: "swatch", style: "background:" + colour(v) }) : null,
-            show ? show(v, inst) : fmt(v));
+            label ? label(inst) : show ? show(v, inst) : fmt(v));
           tr.append(td);
         }
         tbody.append(tr);
@@ -390,7 +403,7 @@
         const hours = sw.core_hours[t.id];
         body.append(el("tr", { "data-trial": t.id },
           ...[t.id, t.state, fmt(t.metric), fmt(t.epochs), fmt(t.rung), fmt(t.bracket),
-            t.parent ? t.parent + " \u2192 " + t.id : "", fmt(t.tries), hours === undefined ? "" : hours.toFixed(4),
+            t.parent ? t.parent + " \u2192 " + t.id : "", triesCell(t.tries, t.segment, t.segment_try), hours === undefined ? "" : hours.toFixed(4),
             JSON.stringify(t.params)].map((v) => el("td", { text: v }))));
       }
       table.append(body);

@@ -133,9 +133,63 @@ TEST(Hpo, AshaPromotesTheTopThirdAndTheBestParamsReachDownstream) {
 TEST(Hpo, PromotedSegmentsResumeFromTheirOwnCheckpoint) {
   Project p;
   sweep_project(p, sweep_dag("asha", 9, 3));
-  ASSERT_EQ(p.flow("run sweep.yaml --run-id c1").code, 0);
+  auto r = p.flow("run sweep.yaml --run-id c1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
   auto h = hpo_json(p, "c1");
   std::string winner = h["best"]["trial"];
+  const std::string inst = "tune[" + winner + "]";
+  // Issue 13: its promotions are segments, not retries, in the progress lines, `flow
+  // status` (text and JSON), the leaderboard and the try rows.
+  for (int k = 1; k <= 3; ++k) {
+    const std::string seg = " (segment " + std::to_string(k) + ")";
+    EXPECT_NE(r.out.find("  " + inst + "  succeeded" + seg), std::string::npos) << k << r.out;
+    if (k > 1) {
+      EXPECT_NE(r.out.find("  " + inst + "  queued" + seg + "  continue to epoch"),
+                std::string::npos)
+          << k << r.out;
+    }
+  }
+  for (size_t at = r.out.find("  " + inst + "  "); at != std::string::npos;
+       at = r.out.find("  " + inst + "  ", at + 1)) {
+    const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+    EXPECT_EQ(line.find("(try "), std::string::npos) << line;
+  }
+  auto st = json::parse(p.flow("status c1 --json").out);
+  int rows = 0;
+  for (const auto& t : st["tasks"]) {
+    if (t["id"] == inst) {
+      ++rows;
+      EXPECT_EQ(t["try"], 3) << t;
+      EXPECT_EQ(t["segment"], 3) << t;
+      EXPECT_EQ(t["segment_try"], 1) << t;
+    }
+    if (t["id"] == "tune" || t["id"] == "report") {
+      EXPECT_FALSE(t.contains("segment")) << t;
+      EXPECT_FALSE(t.contains("segment_try")) << t;
+    }
+  }
+  EXPECT_EQ(rows, 1);
+  auto text = p.flow("status c1").out;
+  const auto row = text.find(inst + " ");
+  ASSERT_NE(row, std::string::npos) << text;
+  EXPECT_NE(text.substr(row, text.find('\n', row) - row).find(" segment 3 "), std::string::npos)
+      << text;
+  for (const auto& t : h["trials"]) {
+    if (t["id"] == winner) {
+      EXPECT_EQ(t["tries"], 3) << t;
+      EXPECT_EQ(t["segment"], 3) << t;
+      EXPECT_EQ(t["segment_try"], 1) << t;
+    }
+  }
+  {
+    auto store = flow::state::Store::open(p.db());
+    auto tries = store->tries("c1", inst);
+    ASSERT_EQ(tries.size(), 3u);
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_EQ(tries[static_cast<size_t>(k)].segment, k + 1);
+      EXPECT_EQ(tries[static_cast<size_t>(k)].segment_try, 1);
+    }
+  }
   // Its three tries are its three segments: 0->2, 2->6 from the epoch-2 checkpoint, 6->18.
   auto seg2 = p.flow("logs c1 tune[" + winner + "] --try 2").out;
   auto seg3 = p.flow("logs c1 tune[" + winner + "] --try 3").out;
@@ -435,6 +489,15 @@ tasks:
     if (t["id"] == "tune[trial-0]") {
       EXPECT_EQ(t["state"], "succeeded") << t;
       EXPECT_EQ(t["try"], 2) << t;
+      // Issue 13: the continuation is the second try of the one segment.
+      EXPECT_EQ(t["segment"], 1) << t;
+      EXPECT_EQ(t["segment_try"], 2) << t;
     }
   }
+  EXPECT_NE(r.out.find("  tune[trial-0]  up_for_retry (segment 1)  stopped by its time limit"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("  tune[trial-0]  succeeded (segment 1, try 2)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(p.flow("status tl1").out.find(" segment 1, try 2 "), std::string::npos);
 }

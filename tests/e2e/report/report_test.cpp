@@ -107,6 +107,32 @@ tasks:
   EXPECT_NE(page.dom.find("bad things \\u003c/script> happen"), std::string::npos)
       << "the failure's log tail is data, not markup";
   EXPECT_NE(page.dom.find(std::to_string(data["tries"].size()) + " tries"), std::string::npos);
+  // Issue 13: a trial's tries cell (task and trial tables) says which segment it is on;
+  // its try rows carry their segment. No retry here, so each is the segment's first try.
+  int trials = 0, promoted = 0;
+  for (const auto& in : data["instances"]) {
+    if (in[0].get<std::string>().rfind("tune[", 0) != 0) {
+      EXPECT_EQ(in.size(), 9u) << in;
+      continue;
+    }
+    ASSERT_EQ(in.size(), 11u) << in;
+    ++trials;
+    promoted += in[9].get<int>() > 1;
+    EXPECT_EQ(in[9], in[3]) << "one try per segment: " << in;
+    const std::string cell = ">" + std::to_string(in[3].get<int>()) + " (segment " +
+                             std::to_string(in[9].get<int>()) + ")<";
+    EXPECT_GE(count(page.dom, cell), 2u) << cell;  // the task table and the trial table
+  }
+  EXPECT_EQ(trials, 4);
+  EXPECT_GT(promoted, 0) << "no trial was promoted: the labels prove nothing";
+  for (const auto& t : data["tries"]) {
+    const bool trial =
+        data["instances"][t[0].get<size_t>()][0].get<std::string>().rfind("tune[", 0) == 0;
+    ASSERT_EQ(t.size(), trial ? 15u : 13u) << t;
+    if (trial) {
+      EXPECT_EQ(t[13], t[1]) << t;
+    }
+  }
   EXPECT_GT(std::filesystem::file_size(p.dir() / "demo.png"), 20'000u);
 
   // Default file name; an unknown run is a clear error.

@@ -15,6 +15,7 @@
 
 #define FLOW_FIXTURE_HAS_ARTIFACTS
 #define FLOW_FIXTURE_HAS_SCHEDULES
+#define FLOW_FIXTURE_HAS_DELIVERIES
 #include "tests/fixtures/db/fixture_rows.hpp"
 
 using namespace flow::state;
@@ -119,6 +120,8 @@ void expect_same(const TryRecord& want, const TryRecord& got) {
   EXPECT_EQ(got.usage.max_rss_bytes, -1);
   EXPECT_EQ(got.usage.wall_ms, -1);
   EXPECT_EQ(got.usage.cpus, 0);
+  EXPECT_EQ(got.segment, 0) << "migration 8's default: not an HPO trial's try";
+  EXPECT_EQ(got.segment_try, 0) << "migration 8's default";
 }
 
 void expect_same(const ArtifactRecord& want, const ArtifactRecord& got) {
@@ -231,8 +234,29 @@ void expect_fixture_schedules(Store& store) {
   }
 }
 
+void expect_fixture_deliveries(Store& store) {
+  const auto want = fixture::deliveries();
+  auto got = store.deliveries(fixture::kRun);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE("delivery " + std::to_string(i + 1));
+    EXPECT_EQ(got[i].id, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(got[i].run_id, want[i].run_id);
+    EXPECT_EQ(got[i].instance_id, want[i].instance_id);
+    EXPECT_EQ(got[i].event, want[i].event);
+    EXPECT_EQ(got[i].try_number, want[i].try_number);
+    EXPECT_EQ(got[i].kind, want[i].kind);
+    EXPECT_EQ(got[i].target, want[i].target);
+    EXPECT_EQ(got[i].state, want[i].state);
+    EXPECT_EQ(got[i].attempts, want[i].attempts);
+    EXPECT_EQ(got[i].error, want[i].error);
+    EXPECT_EQ(got[i].created, want[i].created);
+    EXPECT_EQ(got[i].updated, want[i].updated);
+  }
+}
+
 // What the newer schema adds works on the migrated file: a schedule, runs by data interval,
-// an artifact with its origin, an owner token.
+// an artifact with its origin, an owner token, an HPO trial's try with its segment.
 void expect_newer_features_work(Store& store) {
   store.put_schedule({"new-dag", "@daily", "UTC", "", 1, 0, 1});
   EXPECT_TRUE(store.get_schedule("new-dag"));
@@ -280,6 +304,22 @@ void expect_newer_features_work(Store& store) {
   EXPECT_EQ(used.max_rss_bytes, 96744 * 1024);
   EXPECT_EQ(used.wall_ms, 1000);
   EXPECT_EQ(used.cpus, 2);
+
+  TryRecord segment;
+  segment.run_id = fixture::kRun;
+  segment.instance_id = "tune[trial-3]";
+  segment.try_number = 4;
+  segment.state = TaskState::kSucceeded;
+  segment.segment = 2;
+  segment.segment_try = 3;
+  store.put_try(segment);
+  segment.state = TaskState::kFailed;  // the upsert keeps them too
+  store.put_try(segment);
+  auto trial = store.tries(fixture::kRun, "tune[trial-3]");
+  ASSERT_EQ(trial.size(), 1u);
+  EXPECT_EQ(trial[0].state, TaskState::kFailed);
+  EXPECT_EQ(trial[0].segment, 2);
+  EXPECT_EQ(trial[0].segment_try, 3);
 
   auto run = *store.get_run(fixture::kFailedRun);
   run.owner_token = "token-after-migration";
@@ -350,13 +390,25 @@ TEST(Migration, ASchema5DatabaseKeepsEveryRowAndGainsDeliveries) {
   expect_newer_features_work(*store);
 }
 
-TEST(Migration, ASchema6DatabaseKeepsEveryRowAndDeliveryAndGainsTryUsage) {
+TEST(Migration, ASchema6DatabaseKeepsEveryRowAndDeliveryAndGainsTryUsageAndSegments) {
   flow::test::TempDir dir;
   auto store = Store::open(fixture_copy(dir, 6));
   EXPECT_EQ(store->schema_version(), latest_schema_version());
-  expect_schema_1_rows(*store);
+  expect_schema_1_rows(*store);  // its tries: nothing measured, segment 0
   expect_fixture_artifacts(*store);
   expect_fixture_schedules(*store);
+  expect_fixture_deliveries(*store);
+  expect_newer_features_work(*store);
+}
+
+TEST(Migration, ASchema7DatabaseKeepsEveryRowAndDeliveryAndGainsTrySegments) {
+  flow::test::TempDir dir;
+  auto store = Store::open(fixture_copy(dir, 7));
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  expect_schema_1_rows(*store);  // its tries have segment 0: not a trial's
+  expect_fixture_artifacts(*store);
+  expect_fixture_schedules(*store);
+  expect_fixture_deliveries(*store);
   expect_newer_features_work(*store);
 }
 

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <fstream>
+#include <map>
 
 #include "engine/core/text_file.hpp"
 #include "engine/dag/loader.hpp"
 #include "engine/dag/validate.hpp"
 #include "engine/run/local_executor.hpp"
+#include "engine/state/trial_segment.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace flow;
@@ -418,6 +420,104 @@ tasks:
     if (s.rfind("tune[", 0) == 0 && ended) trials.push_back(s);
   }
   EXPECT_EQ(trials, events);
+}
+
+// Issue 13: a trial's segments are not retries. A trial promoted in the tick its segment
+// ended is shown ending segment k and then starting segment k+1 (its attrs already say
+// k+1 by the time the observer hears of the end), never as "try 2"; each try row records
+// its segment and its try of it.
+TEST(RunController, ObserverShowsATrialPromotedAsItsSegmentEndsAsTheNextSegmentNotARetry) {
+  struct Recorder : run::RunObserver {
+    std::map<std::string, std::vector<std::string>> seen;  // trial -> its lines, in order
+    void on_change(const state::InstanceRecord& r, TaskState, const std::string&) override {
+      if (r.parent.empty()) return;
+      seen[r.id].push_back(std::string(state::to_string(r.state)) + " (" +
+                           state::attempt_label(r.try_number, state::segment_try_of(r)) + ")");
+    }
+  };
+  test::TempDir d;
+  const std::string yaml = R"(dag: s
+tasks:
+  - id: tune
+    hpo:
+      algorithm: asha
+      metric: loss
+      samples: 4
+      max_epochs: 4
+      grace_epochs: 1
+      reduction_factor: 2
+      parallel: 2
+      seed: 3
+      space:
+        x: {uniform: [0.0, 1.0]}
+    run: |
+      x={{ trial.params.x }}
+      e=0
+      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
+      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
+        e=$((e + 1))
+        awk -v x="$x" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"loss\": %.6f}\n", e, x + 1.0 / e }' >> "$FLOW_METRICS_FILE"
+      done
+      echo "$FLOW_TRIAL_EPOCHS" > "$FLOW_CHECKPOINT_OUT"
+)";
+  auto dag = dag::load_dag_text(yaml, "s.yaml");
+  auto store = state::Store::open(d / "flow.db");
+  state::RunRecord r;
+  r.id = "run1";
+  r.dag = dag.name;
+  r.dag_yaml = yaml;
+  r.dag_hash = "h";
+  r.run_dir = (d / "runs" / "run1").string();
+  r.workdir = d.path().string();
+  store->insert_run(r);
+  boost::asio::io_context io;
+  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300)});
+  run::ControllerOptions opts{d.path(), std::chrono::milliseconds(100)};
+  opts.started_commit_delay = std::chrono::seconds(10);  // always batched with the end
+  Recorder rec;
+  run::RunController c(
+      io, *store, dag, r, [&](const std::string&) -> run::Executor& { return ex; }, opts, &rec);
+  ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });
+  c.start();
+  while (!c.done() && io.run_one() > 0) {
+  }
+  ASSERT_TRUE(c.done());
+  EXPECT_EQ(c.run().state, state::RunState::kSucceeded);
+  int promoted = 0;
+  for (const auto& [trial, lines] : rec.seen) {
+    SCOPED_TRACE(trial);
+    const auto tries = store->tries("run1", trial);
+    ASSERT_FALSE(tries.empty());
+    // Every try ran a segment of its own, the first try of it: 1, 2, ...
+    for (size_t k = 0; k < tries.size(); ++k) {
+      EXPECT_EQ(tries[k].try_number, static_cast<int>(k) + 1);
+      EXPECT_EQ(tries[k].segment, static_cast<int>(k) + 1);
+      EXPECT_EQ(tries[k].segment_try, 1);
+    }
+    const int segments = static_cast<int>(tries.size());
+    promoted += segments > 1;
+    auto inst = store->get_instance("run1", trial);
+    ASSERT_TRUE(inst);
+    EXPECT_EQ(state::segment_try_of(*inst), (state::SegmentTry{segments, 1}));
+    // Its lines, in order: segment k starts and succeeds, then segment k+1 is queued (the
+    // first segment is created queued, with no change to show) and starts; no line says
+    // "try".
+    std::vector<std::string> outcomes;
+    for (const auto& line : lines) {
+      EXPECT_EQ(line.find("try"), std::string::npos) << line;
+      if (!line.starts_with("running") && !line.starts_with("submitting")) outcomes.push_back(line);
+    }
+    std::vector<std::string> want;
+    for (int k = 1; k <= segments; ++k) {
+      const std::string seg = " (segment " + std::to_string(k) + ")";
+      if (k > 1) want.push_back("queued" + seg);
+      want.push_back("starting" + seg);
+      want.push_back("succeeded" + seg);
+    }
+    EXPECT_EQ(outcomes, want);
+  }
+  EXPECT_EQ(rec.seen.size(), 4u);
+  EXPECT_GT(promoted, 0) << "no trial trained a second segment: the test proves nothing";
 }
 
 // Regression: instances that failed before launch (a template that cannot be filled) used

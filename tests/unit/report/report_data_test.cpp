@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/core/error.hpp"
+#include "engine/state/trial_segment.hpp"
 #include "tests/support/synthetic_run.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "ui-report/html_page.hpp"
@@ -69,6 +70,34 @@ TEST(ReportData, QueueWaitIsTheTimeFromSubmissionToRunningAndCoreHoursCountTheAl
   EXPECT_EQ(data["run"]["wall_ms"], 60'000);
 }
 
+// What a try used (its usage columns) rides on its row; the summary adds up the CPU time
+// measured and says for how many tries it was.
+TEST(ReportData, TriesCarryWhatTheyUsedAndTheSummaryTheCpuHoursMeasured) {
+  Fixture f;
+  flow::test::SyntheticRun run(*f.store, "r5", kDag, kT0, kT0 + 60'000, RunState::kSucceeded);
+  run.instance("prep", "prep", TaskState::kSucceeded, 1, kT0 + 100, 0, 900);
+  run.instance("train", "train", TaskState::kSucceeded, 1, kT0 + 2000, 30'000, 3'600, "4711");
+  auto tries = f.store->tries("r5", "train");
+  ASSERT_EQ(tries.size(), 1u);
+  tries[0].usage = {.cpu_ms = 7'200, .max_rss_bytes = 3 << 20, .wall_ms = 3'600, .cpus = 4};
+  f.store->put_try(tries[0]);
+  auto data = flow::report::report_data(*f.store, "r5");
+  for (const auto& t : data["tries"]) {
+    ASSERT_EQ(t.size(), 13u) << t;
+    if (data["instances"][t[0].get<size_t>()][0] == "train") {
+      EXPECT_EQ(t[9], 7'200);
+      EXPECT_EQ(t[10], 3 << 20);
+      EXPECT_EQ(t[11], 3'600);
+      EXPECT_EQ(t[12], 4);
+    } else {
+      EXPECT_EQ(t[9], -1) << "not measured";
+      EXPECT_EQ(t[10], -1);
+    }
+  }
+  EXPECT_NEAR(data["usage"]["cpu_hours_used"].get<double>(), 7'200 / 3.6e6, 1e-12);
+  EXPECT_EQ(data["usage"]["measured_tries"], 1);
+}
+
 TEST(ReportData, CountsInstancesByStateAndKeepsTheMessagesOfFailuresOnly) {
   Fixture f;
   flow::test::SyntheticRun run(*f.store, "r2", kDag, kT0, kT0 + 9'000, RunState::kFailed);
@@ -94,6 +123,54 @@ TEST(ReportData, CountsInstancesByStateAndKeepsTheMessagesOfFailuresOnly) {
   auto boxes = flow::report::task_boxes(data);
   ASSERT_EQ(boxes.size(), 3u);
   EXPECT_EQ(boxes[2].counts, (std::map<std::string, int>{{"succeeded", 1}, {"failed", 1}}));
+}
+
+// Issue 13: a trial's instance row and try rows end with its segment and its try of that
+// segment (what the page labels "segment 2, try 2"); other rows keep their nine columns.
+TEST(ReportData, ATrialsRowsCarryTheirSegmentAndTryOfItOthersDoNot) {
+  Fixture f;
+  flow::test::SyntheticRun run(*f.store, "r4", kDag, kT0, kT0 + 9'000, RunState::kSucceeded);
+  run.instance("prep", "prep", TaskState::kSucceeded, 2, kT0, 0, 10);
+  flow::state::InstanceRecord trial;
+  trial.run_id = "r4";
+  trial.id = "tune[trial-0]";
+  trial.task_id = trial.parent = "tune";
+  trial.state = TaskState::kSucceeded;
+  trial.try_number = 3;
+  flow::state::set_segment_try(trial, {2, 2}, 3);  // segment 1 = try 1, segment 2 = tries 2, 3
+  f.store->put_instance(trial);
+  for (int n = 1; n <= 3; ++n) {
+    flow::state::TryRecord t;
+    t.run_id = "r4";
+    t.instance_id = trial.id;
+    t.try_number = n;
+    t.state = n == 2 ? TaskState::kFailed : TaskState::kSucceeded;
+    t.started = kT0 + n * 100;
+    t.ended = kT0 + n * 100 + 50;
+    t.segment = n == 1 ? 1 : 2;
+    t.segment_try = n == 3 ? 2 : 1;
+    f.store->put_try(t);
+  }
+  auto data = flow::report::report_data(*f.store, "r4");
+  std::map<std::string, size_t> row;
+  for (size_t i = 0; i < data["instances"].size(); ++i)
+    row[data["instances"][i][0].get<std::string>()] = i;
+  const auto& in = data["instances"][row.at("tune[trial-0]")];
+  ASSERT_EQ(in.size(), 11u) << in.dump();
+  EXPECT_EQ(in[3], 3);
+  EXPECT_EQ(in[9], 2);
+  EXPECT_EQ(in[10], 2);
+  EXPECT_EQ(data["instances"][row.at("prep")].size(), 9u);
+  std::vector<json> segments;
+  for (const auto& t : data["tries"]) {
+    if (t[0] == row.at("prep")) {
+      EXPECT_EQ(t.size(), 13u) << t.dump();
+    } else {
+      ASSERT_EQ(t.size(), 15u) << t.dump();
+      segments.push_back({t[1], t[13], t[14]});
+    }
+  }
+  EXPECT_EQ(segments, (std::vector<json>{{1, 1, 1}, {2, 2, 1}, {3, 2, 2}}));
 }
 
 TEST(ReportData, AnUnknownRunIsAnError) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "engine/state/trial_segment.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "text_canvas.hpp"
 #include "ui-tui/help_view.hpp"
@@ -187,6 +188,53 @@ TEST_F(TuiViews, TaskGridGroupsItemsAndTrialsAndShowsProgress) {
   ASSERT_EQ(s.opened.size(), 2u);
   EXPECT_EQ(s.opened[0]->title(), "hpo tune");
   EXPECT_EQ(s.opened[1]->title(), "log tune[trial-2]");
+}
+
+// Issue 13: an HPO trial's try column (and its log's header) says which segment it is on
+// and which try of that segment, not the instance's try count; other rows keep the number.
+TEST_F(TuiViews, TrialRowsShowTheirSegmentAndItsTryApartFromTheTryCount) {
+  const std::string r = "pipeline-20250102T000000-bbbb";
+  {
+    auto s = state::Store::open(dir_ / "flow.db");
+    auto retried = *s->get_instance(r, "tune[trial-1]");  // segment 2, retried once
+    retried.try_number = 4;
+    state::set_segment_try(retried, {2, 2}, 4);
+    s->put_instance(retried);
+    auto promoted = *s->get_instance(r, "tune[trial-2]");  // segment 3, its first try
+    promoted.try_number = 3;
+    state::set_segment_try(promoted, {3, 1}, 3);
+    s->put_instance(promoted);
+    state::TryRecord t;
+    t.run_id = r;
+    t.instance_id = "tune[trial-1]";
+    t.try_number = 4;
+    t.state = TaskState::kSucceeded;
+    t.site = "local";
+    t.segment = 2;
+    t.segment_try = 2;
+    s->put_try(t);
+  }
+  TaskView v(r);
+  v.reload(*reader_);
+  TextCanvas wide(22, 120);
+  v.draw(wide, kT0 + 100'000);
+  auto row_of = [&](const std::string& id) {
+    for (int y = 0; y < 22; ++y)
+      if (wide.line(y).find(id + " ") != std::string::npos) return wide.line(y);
+    return std::string();
+  };
+  EXPECT_NE(row_of("tune[trial-1]").find("segment 2, try 2"), std::string::npos) << wide.text();
+  EXPECT_NE(row_of("tune[trial-2]").find("segment 3 "), std::string::npos) << wide.text();
+  EXPECT_EQ(row_of("tune[trial-2]").find("try"), std::string::npos) << wide.text();
+  EXPECT_EQ(row_of("tune[trial-0]").find("segment"), std::string::npos)
+      << "recorded before segments were kept: its try number" << wide.text();
+  EXPECT_EQ(row_of("  prep").find("segment"), std::string::npos) << wide.text();
+
+  LogView log(r, "tune[trial-1]");
+  log.reload(*reader_);
+  TextCanvas head(22, 120);
+  log.draw(head, kT0 + 100'000);
+  EXPECT_NE(head.line(0).find("try 4/4 (segment 2, try 2)"), std::string::npos) << head.text();
 }
 
 TEST_F(TuiViews, LogViewFollowsTheEndAndExplainsAMissingLog) {
