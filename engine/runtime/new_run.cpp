@@ -1,9 +1,8 @@
 #include "engine/runtime/new_run.hpp"
 
-#include <memory>
-
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <random>
 

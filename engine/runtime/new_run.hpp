@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "engine/dag/dag.hpp"
-#include "engine/runtime/services.hpp"
 #include "engine/run/waiting.hpp"
+#include "engine/runtime/services.hpp"
 #include "engine/schedule/timetable.hpp"
 #include "engine/site/site.hpp"
 #include "engine/state/store.hpp"
