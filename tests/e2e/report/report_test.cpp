@@ -9,6 +9,7 @@
 #include "../engine/cli.hpp"
 #include "tests/support/headless_browser.hpp"
 #include "tests/support/synthetic_run.hpp"
+#include "tests/support/trial_script.hpp"
 
 using flow::test::Project;
 using nlohmann::json;
@@ -49,15 +50,8 @@ tasks:
         x: {uniform: [0.0, 1.0]}
         lr: {loguniform: [0.0001, 0.1]}
     run: |
-      x={{ trial.params.x }}
-      e=0
-      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
-      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
-        e=$((e + 1))
-        awk -v x="$x" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"loss\": %.6f}\n", e, x + 1.0 / e }' >> "$FLOW_METRICS_FILE"
-      done
-      echo "$FLOW_TRIAL_EPOCHS" > "$FLOW_CHECKPOINT_OUT"
-  - id: export
+)" + flow::test::checkpointed_trial_run() +
+                           R"(  - id: export
     after: [tune]
     run: |
       echo model > model.txt

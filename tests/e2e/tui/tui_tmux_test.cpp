@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "../engine/cli.hpp"
+#include "tests/support/trial_script.hpp"
 #include "tmux_session.hpp"
 
 using flow::test::Background;
@@ -209,15 +210,7 @@ tasks:
       space:
         x: {uniform: [0.0, 1.0]}
     run: |
-      x={{ trial.params.x }}
-      e=0
-      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
-      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
-        e=$((e + 1))
-        awk -v x="$x" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"loss\": %.6f}\n", e, x + 1.0 / e }' >> "$FLOW_METRICS_FILE"
-      done
-      echo "$FLOW_TRIAL_EPOCHS" > "$FLOW_CHECKPOINT_OUT"
-)");
+)" + flow::test::checkpointed_trial_run());
   ASSERT_EQ(p.flow("run sweep.yaml --run-id as1").code, 0);
   auto board = json::parse(p.flow("hpo as1 tune --json").out);
   ASSERT_EQ(board["trials"].size(), 4u);

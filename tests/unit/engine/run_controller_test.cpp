@@ -14,6 +14,7 @@
 #include "engine/run/local_executor.hpp"
 #include "engine/state/trial_segment.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/trial_script.hpp"
 
 using namespace flow;
 using state::TaskState;
@@ -55,6 +56,26 @@ Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4)
   for (auto& i : res.store->instances("run1"))
     res.tasks[i.id] = i;
   return res;
+}
+
+// An ASHA sweep of 4 shell trials (tests/support/trial_script.hpp), rungs at 1, 2, 4 epochs.
+std::string shell_asha_sweep() {
+  return R"(dag: s
+tasks:
+  - id: tune
+    hpo:
+      algorithm: asha
+      metric: loss
+      samples: 4
+      max_epochs: 4
+      grace_epochs: 1
+      reduction_factor: 2
+      parallel: 2
+      seed: 3
+      space:
+        x: {uniform: [0.0, 1.0]}
+    run: |
+)" + flow::test::checkpointed_trial_run();
 }
 
 }  // namespace
@@ -358,30 +379,7 @@ TEST(RunController, ObserverShowsEachChangeWithTheTryItBelongsTo) {
     }
   };
   test::TempDir d;
-  const std::string yaml = R"(dag: s
-tasks:
-  - id: tune
-    hpo:
-      algorithm: asha
-      metric: loss
-      samples: 4
-      max_epochs: 4
-      grace_epochs: 1
-      reduction_factor: 2
-      parallel: 2
-      seed: 3
-      space:
-        x: {uniform: [0.0, 1.0]}
-    run: |
-      x={{ trial.params.x }}
-      e=0
-      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
-      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
-        e=$((e + 1))
-        awk -v x="$x" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"loss\": %.6f}\n", e, x + 1.0 / e }' >> "$FLOW_METRICS_FILE"
-      done
-      echo "$FLOW_TRIAL_EPOCHS" > "$FLOW_CHECKPOINT_OUT"
-)";
+  const std::string yaml = shell_asha_sweep();
   auto dag = dag::load_dag_text(yaml, "s.yaml");
   auto store = state::Store::open(d / "flow.db");
   state::RunRecord r;
@@ -436,30 +434,7 @@ TEST(RunController, ObserverShowsATrialPromotedAsItsSegmentEndsAsTheNextSegmentN
     }
   };
   test::TempDir d;
-  const std::string yaml = R"(dag: s
-tasks:
-  - id: tune
-    hpo:
-      algorithm: asha
-      metric: loss
-      samples: 4
-      max_epochs: 4
-      grace_epochs: 1
-      reduction_factor: 2
-      parallel: 2
-      seed: 3
-      space:
-        x: {uniform: [0.0, 1.0]}
-    run: |
-      x={{ trial.params.x }}
-      e=0
-      if [ -n "$FLOW_CHECKPOINT_IN" ]; then e=$(cat "$FLOW_CHECKPOINT_IN"); fi
-      while [ "$e" -lt "$FLOW_TRIAL_EPOCHS" ]; do
-        e=$((e + 1))
-        awk -v x="$x" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"loss\": %.6f}\n", e, x + 1.0 / e }' >> "$FLOW_METRICS_FILE"
-      done
-      echo "$FLOW_TRIAL_EPOCHS" > "$FLOW_CHECKPOINT_OUT"
-)";
+  const std::string yaml = shell_asha_sweep();
   auto dag = dag::load_dag_text(yaml, "s.yaml");
   auto store = state::Store::open(d / "flow.db");
   state::RunRecord r;
