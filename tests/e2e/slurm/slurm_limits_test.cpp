@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
 
 #include "../engine/cli.hpp"
 #include "cluster.hpp"
@@ -18,28 +20,23 @@ using json = nlohmann::json;
 
 namespace {
 
-// Sets the test user's MaxSubmitJobs for the scope; -1 (none) again after it.
-struct SubmitLimit {
-  explicit SubmitLimit(int n) {
-    ok = sh("sacctmgr -i modify user flowuser set MaxSubmitJobs=" + std::to_string(n)).code == 0;
+// Sets one of the test user's association limits (sacctmgr's MaxSubmitJobs, MaxJobs) for
+// the scope; -1 (none) again after it.
+struct UserLimit {
+  UserLimit(std::string key, int n) : key_(std::move(key)) {
+    ok = sh("sacctmgr -i modify user flowuser set " + key_ + "=" + std::to_string(n)).code == 0;
   }
-  ~SubmitLimit() { sh("sacctmgr -i modify user flowuser set MaxSubmitJobs=-1"); }
+  ~UserLimit() { sh("sacctmgr -i modify user flowuser set " + key_ + "=-1"); }
   bool ok = false;
-};
 
-// Sets the test user's MaxJobs (jobs running at once) for the scope; none again after it.
-struct RunningLimit {
-  explicit RunningLimit(int n) {
-    ok = sh("sacctmgr -i modify user flowuser set MaxJobs=" + std::to_string(n)).code == 0;
-  }
-  ~RunningLimit() { sh("sacctmgr -i modify user flowuser set MaxJobs=-1"); }
-  bool ok = false;
+ private:
+  std::string key_;
 };
 
 }  // namespace
 
 TEST(SlurmLimits, AtMaxSubmitJobsTheNextJobWaitsAndEveryJobRunsOnce) {
-  SubmitLimit limit(1);
+  UserLimit limit("MaxSubmitJobs", 1);
   ASSERT_TRUE(limit.ok) << "sacctmgr could not set MaxSubmitJobs";
   Project p;
   p.write("limited.yaml", R"(dag: limited
@@ -70,7 +67,7 @@ tasks:
 // sacct (jobacct_gather/linux on the test cluster): CPU time, the peak memory of its steps
 // (the first task holds 64 MiB), its run time and the CPUs it had.
 TEST(SlurmLimits, AJobHeldByMaxJobsShowsSlurmsReasonAndEachJobsUseComesFromSacct) {
-  RunningLimit limit(1);
+  UserLimit limit("MaxJobs", 1);
   ASSERT_TRUE(limit.ok) << "sacctmgr could not set MaxJobs";
   Project p;
   p.write("held.yaml", R"(dag: held

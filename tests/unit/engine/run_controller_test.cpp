@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "engine/core/text_file.hpp"
 #include "engine/dag/loader.hpp"
@@ -27,7 +28,12 @@ struct Result {
   std::unique_ptr<state::Store> store;
 };
 
-Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4) {
+// Runs `yaml` as run "run1" in `dir` to its end on a local executor with `slots` slots.
+// `observer` (optional) is told of every change; `started_commit_delay` (optional) replaces
+// the controller's, e.g. a long one so that a try's start is always committed with its end.
+Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4,
+               run::RunObserver* observer = nullptr,
+               std::optional<std::chrono::milliseconds> started_commit_delay = std::nullopt) {
   auto dag = dag::load_dag_text(yaml, "t.yaml");
   dag::validate_or_throw(dag);
   Result res;
@@ -44,9 +50,11 @@ Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4)
   res.store->insert_run(r);
   boost::asio::io_context io;
   run::LocalExecutor ex(io, {slots, dir / "runs", {}, std::chrono::milliseconds(300)});
-  run::RunController c(io, *res.store, dag, r,
-                       [&](const std::string&) -> run::Executor& { return ex; },
-                       {dir.path(), std::chrono::milliseconds(100)});
+  run::ControllerOptions opts{dir.path(), std::chrono::milliseconds(100)};
+  if (started_commit_delay) opts.started_commit_delay = *started_commit_delay;
+  run::RunController c(
+      io, *res.store, dag, r, [&](const std::string&) -> run::Executor& { return ex; }, opts,
+      observer);
   ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });
   c.start();
   while (!c.done() && io.run_one() > 0) {
@@ -379,30 +387,12 @@ TEST(RunController, ObserverShowsEachChangeWithTheTryItBelongsTo) {
     }
   };
   test::TempDir d;
-  const std::string yaml = shell_asha_sweep();
-  auto dag = dag::load_dag_text(yaml, "s.yaml");
-  auto store = state::Store::open(d / "flow.db");
-  state::RunRecord r;
-  r.id = "run1";
-  r.dag = dag.name;
-  r.dag_yaml = yaml;
-  r.dag_hash = "h";
-  r.run_dir = (d / "runs" / "run1").string();
-  r.workdir = d.path().string();
-  store->insert_run(r);
-  boost::asio::io_context io;
-  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300)});
-  run::ControllerOptions opts{d.path(), std::chrono::milliseconds(100)};
-  opts.started_commit_delay = std::chrono::seconds(10);  // always batched with the end
   Recorder rec;
-  run::RunController c(
-      io, *store, dag, r, [&](const std::string&) -> run::Executor& { return ex; }, opts, &rec);
-  ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });
-  c.start();
-  while (!c.done() && io.run_one() > 0) {
-  }
-  ASSERT_TRUE(c.done());
-  EXPECT_EQ(c.run().state, state::RunState::kSucceeded);
+  // Every start is committed with its end (the same tick), as when a trial is promoted as
+  // its segment ends.
+  auto res = run_dag(d, shell_asha_sweep(), 2, &rec, std::chrono::seconds(10));
+  EXPECT_EQ(res.state, state::RunState::kSucceeded);
+  auto& store = res.store;
   std::vector<std::string> events;
   int promoted = 0;
   for (const auto& e : store->events("run1")) {
@@ -434,30 +424,12 @@ TEST(RunController, ObserverShowsATrialPromotedAsItsSegmentEndsAsTheNextSegmentN
     }
   };
   test::TempDir d;
-  const std::string yaml = shell_asha_sweep();
-  auto dag = dag::load_dag_text(yaml, "s.yaml");
-  auto store = state::Store::open(d / "flow.db");
-  state::RunRecord r;
-  r.id = "run1";
-  r.dag = dag.name;
-  r.dag_yaml = yaml;
-  r.dag_hash = "h";
-  r.run_dir = (d / "runs" / "run1").string();
-  r.workdir = d.path().string();
-  store->insert_run(r);
-  boost::asio::io_context io;
-  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300)});
-  run::ControllerOptions opts{d.path(), std::chrono::milliseconds(100)};
-  opts.started_commit_delay = std::chrono::seconds(10);  // always batched with the end
   Recorder rec;
-  run::RunController c(
-      io, *store, dag, r, [&](const std::string&) -> run::Executor& { return ex; }, opts, &rec);
-  ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });
-  c.start();
-  while (!c.done() && io.run_one() > 0) {
-  }
-  ASSERT_TRUE(c.done());
-  EXPECT_EQ(c.run().state, state::RunState::kSucceeded);
+  // Every start is committed with its end (the same tick), as when a trial is promoted as
+  // its segment ends.
+  auto res = run_dag(d, shell_asha_sweep(), 2, &rec, std::chrono::seconds(10));
+  EXPECT_EQ(res.state, state::RunState::kSucceeded);
+  auto& store = res.store;
   int promoted = 0;
   for (const auto& [trial, lines] : rec.seen) {
     SCOPED_TRACE(trial);
