@@ -46,10 +46,14 @@ class Project {
 
   // `args` is appended to the flow binary verbatim (caller quotes).
   CmdResult flow(const std::string& args, const std::string& env = "") const {
+    return sh(env + " FLOW_HOME='" + home().string() + "' " FLOW_BINARY " " + args);
+  }
+
+  // `command` run by sh in the project's directory, stdin from /dev/null.
+  CmdResult sh(const std::string& command) const {
     auto out = dir() / ".out", err = dir() / ".err";
-    std::string cmd = "cd '" + dir().string() + "' && " + env + " FLOW_HOME='" + home().string() +
-                      "' " FLOW_BINARY " " + args + " >'" + out.string() + "' 2>'" + err.string() +
-                      "' </dev/null";
+    std::string cmd = "cd '" + dir().string() + "' && " + command + " >'" + out.string() + "' 2>'" +
+                      err.string() + "' </dev/null";
     int status = std::system(cmd.c_str());
     CmdResult r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

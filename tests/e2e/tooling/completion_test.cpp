@@ -19,15 +19,7 @@ using flow::test::Project;
 using flow::test::slurp;
 
 CmdResult shell(const Project& p, const std::string& cmd) {
-  auto out = p.dir() / ".sh.out", err = p.dir() / ".sh.err";
-  std::string full = "cd '" + p.dir().string() + "' && FLOW_HOME='" + p.home().string() + "' " +
-                     cmd + " >'" + out.string() + "' 2>'" + err.string() + "' </dev/null";
-  int status = std::system(full.c_str());
-  CmdResult r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return p.sh("FLOW_HOME='" + p.home().string() + "' " + cmd);
 }
 
 // A `flow` on PATH, as users have it: the completion script calls `flow __complete`.

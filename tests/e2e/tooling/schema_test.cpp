@@ -37,15 +37,7 @@ using json = nlohmann::json;
 const fs::path kSource = FLOW_SOURCE_DIR;
 
 CmdResult shell(const Project& p, const std::string& cmd) {
-  auto out = p.dir() / ".sh.out", err = p.dir() / ".sh.err";
-  std::string full = "cd '" + p.dir().string() + "' && " + cmd + " >'" + out.string() + "' 2>'" +
-                     err.string() + "' </dev/null";
-  int status = std::system(full.c_str());
-  CmdResult r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return p.sh(cmd);
 }
 
 // `flow schema KIND` written to a file of the project; its path.
