@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs every Debian package flow needs to build, test and benchmark (clang-14 and
 # libclang-rt-14-dev, which holds libclang_rt.fuzzer, build the fuzz targets:
-# docs/FUZZING.md). Idempotent: packages already present are skipped by apt, and
-# apt-get update runs only when a package is missing.
+# docs/FUZZING.md), then ONNX Runtime for the ARDS pipeline's export check: the npm package
+# onnxruntime-node (CPU; no Debian package has ONNX Runtime) into .deps/onnxruntime-node of
+# this checkout, run by Debian's Node.js. Idempotent: packages already present are skipped
+# by apt, apt-get update runs only when a package is missing, and npm runs only when the
+# pinned version is not there yet.
 set -euo pipefail
 
 BUILD_PKGS=(
@@ -23,6 +26,10 @@ TEST_PKGS=(
   chromium
 )
 
+# ONNX Runtime's runner. A Node.js that is already installed (e.g. from NodeSource, which
+# bundles npm) is used as it is: Debian's npm package conflicts with it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then PY_PKGS+=(nodejs npm); fi
+
 want=("${BUILD_PKGS[@]}" "${PY_PKGS[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then want+=("${TEST_PKGS[@]}"); fi
 
@@ -32,17 +39,32 @@ for p in "${want[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#want[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # Services installed here must not start on their own: the test harness starts them.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  $SUDO apt-get install -y -qq "${missing[@]}"
 fi
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# Services installed here must not start on their own: the test harness starts them.
-if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-  $SUDO chmod +x /usr/sbin/policy-rc.d
-  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+
+# ONNX Runtime (dags/ards/onnx_runtime.js finds it here). --ignore-scripts: the package's
+# install script only fetches optional CUDA libraries (from nuget.org); the CPU library is in
+# the package itself.
+ORT_VERSION=1.30.0
+ORT_DIR="$(cd "$(dirname "$0")/.." && pwd)/.deps/onnxruntime-node"
+ORT_PKG="$ORT_DIR/node_modules/onnxruntime-node/package.json"
+if [[ -f "$ORT_PKG" ]] && grep -q "\"version\": \"$ORT_VERSION\"" "$ORT_PKG"; then
+  echo "install-deps: onnxruntime-node $ORT_VERSION present"
+else
+  echo "install-deps: installing onnxruntime-node $ORT_VERSION (npm) into $ORT_DIR"
+  mkdir -p "$ORT_DIR"
+  npm install --prefix "$ORT_DIR" --ignore-scripts --no-audit --no-fund --no-save \
+    --loglevel=error "onnxruntime-node@$ORT_VERSION"
 fi
-$SUDO apt-get install -y -qq "${missing[@]}"

@@ -1,4 +1,5 @@
-"""Scores the final model on the held-out test split: MAE, RMSE (mmHg) and R^2."""
+"""Scores the final model on the held-out test split: MAE, RMSE (mmHg) and R^2, next to the
+MAE of a model that learned nothing (always the training set's mean P/F ratio)."""
 import argparse
 import json
 import os
@@ -26,11 +27,13 @@ def main():
     mae = float(np.abs(pred - y).mean())
     rmse = float(np.sqrt(((pred - y) ** 2).mean()))
     r2 = float(1 - ((pred - y) ** 2).sum() / ((y - y.mean()) ** 2).sum())
-    print("test set (%d patients): MAE %.2f mmHg, RMSE %.2f mmHg, R^2 %.3f" % (len(y), mae, rmse, r2))
+    baseline = float(np.abs(float(np.mean(d["y_train"])) - y).mean())
+    print("test set (%d patients): MAE %.2f mmHg, RMSE %.2f mmHg, R^2 %.3f "
+          "(always predicting the training mean: MAE %.2f mmHg)" % (len(y), mae, rmse, r2, baseline))
     with open(os.environ["FLOW_METRICS_FILE"], "a") as f:
         f.write(json.dumps({"test_mae": mae, "test_rmse": rmse, "test_r2": r2}) + "\n")
     with open(os.environ["FLOW_OUTPUTS_FILE"], "w") as f:
-        json.dump({"test_mae": mae, "test_rmse": rmse, "test_r2": r2}, f)
+        json.dump({"test_mae": mae, "test_rmse": rmse, "test_r2": r2, "baseline_mae": baseline}, f)
 
 
 if __name__ == "__main__":

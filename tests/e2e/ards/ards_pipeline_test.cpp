@@ -1,7 +1,10 @@
 // dags/ards_pipeline.yaml exactly as the README runs it: preprocess -> model-based ASHA
 // sweep (TPE) -> train with the best parameters -> evaluate -> ONNX export, then the exported
-// model checked in C++ by `flow artifacts verify` (the ONNX library's checker). And the same
-// sweep killed with SIGKILL and resumed, against an uninterrupted run with the same seed.
+// model checked in C++ by `flow artifacts verify` (the ONNX library's checker). The model must
+// have learned (a test MAE bound a constant predictor fails) and the exported file must compute
+// what PyTorch computes (ONNX Runtime's predictions on the test set, recorded in the artifact's
+// metadata). And the same sweep killed with SIGKILL and resumed, against an uninterrupted run
+// with the same seed.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -35,6 +38,16 @@ TEST(ArdsPipeline, TunesTrainsEvaluatesAndExportsAValidOnnxModel) {
   EXPECT_EQ(eval["run"]["state"], "succeeded");
   auto log = p.flow("logs ards1 evaluate").out;
   EXPECT_NE(log.find("test set"), std::string::npos) << log;
+  // The model learned. The seeded synthetic cohort's P/F ratio has Gaussian noise of sd 18
+  // mmHg, so no model beats an MAE of about 14.4 (18 * sqrt(2/pi)); always predicting the
+  // training mean scores about 38. The bound, 20 mmHg, is passed only by a model that learned
+  // most of the signal, and evaluate's own constant-predictor MAE is checked to be far above.
+  json evaluate;
+  for (const auto& t : eval["tasks"])
+    if (t["task"] == "evaluate") evaluate = t["outputs"];
+  ASSERT_TRUE(evaluate.is_object()) << eval.dump();
+  EXPECT_LE(evaluate["test_mae"].get<double>(), 20.0) << evaluate.dump();
+  EXPECT_GE(evaluate["baseline_mae"].get<double>(), 30.0) << evaluate.dump();
 
   auto list = json::parse(p.flow("artifacts list --run ards1 --json").out);
   ASSERT_EQ(list.size(), 1u) << list.dump();
@@ -42,6 +55,17 @@ TEST(ArdsPipeline, TunesTrainsEvaluatesAndExportsAValidOnnxModel) {
   auto v = p.flow("artifacts verify " + list[0]["id"].get<std::string>() + " --json");
   EXPECT_EQ(v.code, 0) << v.out << v.err;
   EXPECT_NE(v.out.find("pf_ratio"), std::string::npos) << v.out;
+  // The exported file computes what the trained model computes: ONNX Runtime ran it on the
+  // whole test set and no prediction is further than 1e-4 mmHg from PyTorch's.
+  auto shown =
+      json::parse(p.flow("artifacts show " + list[0]["id"].get<std::string>() + " --json").out);
+  const json check = shown["metadata"]["numeric_check"];
+  ASSERT_TRUE(check.is_object()) << shown.dump();
+  EXPECT_EQ(check["status"], "passed") << check.dump();
+  EXPECT_NE(check["runtime"].get<std::string>().find("onnxruntime"), std::string::npos);
+  EXPECT_EQ(check["rows"], 2048 / 10) << check.dump();  // the test split of 2,048 rows
+  EXPECT_LE(check["max_abs_diff"].get<double>(), 1e-4) << check.dump();
+  EXPECT_EQ(shown["metadata"]["test_mae_mmHg"], evaluate["test_mae"]);
 
   // The run's report opens in a browser with every section drawn. FLOW_REPORT_SCREENSHOTS=DIR
   // keeps the screenshot (docs/REPORT.md's pictures come from it).
@@ -161,4 +185,40 @@ TEST(ArdsPipeline, ModelBasedSweepKilledAndResumedRepeatsTheUninterruptedTrialSe
       left += e.path().extension() == ".ckpt";
     EXPECT_EQ(left, 1);
   }
+}
+
+// The export's numeric check (dags/ards/export_onnx.py) can fail: ONNX Runtime's predictions
+// of a small exported model are compared once with PyTorch's own (passes) and once with
+// predictions that differ by 0.01 in one row (fails, naming the row, and nothing is returned
+// to register).
+TEST(ArdsExport, NumericCheckPassesTheSamePredictionsAndFailsDifferentOnes) {
+  Project p;
+  p.write("check.py", R"(import json, sys
+import numpy as np, torch
+sys.path.insert(0, ")" FLOW_SOURCE_DIR R"(/dags/ards")
+import export_onnx
+torch.manual_seed(3)
+model = torch.nn.Sequential(torch.nn.Linear(12, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)).eval()
+x = np.random.default_rng(5).normal(300, 50, (40, 12)).astype(np.float32)
+torch.onnx.export(model, torch.tensor(x[:2]), "m.onnx", input_names=["features"],
+                  dynamic_axes={"features": {0: "batch"}}, opset_version=13)
+with torch.no_grad():
+    expected = model(torch.tensor(x)).squeeze(1).numpy()
+print(json.dumps(export_onnx.numeric_check("m.onnx", x, expected, 1e-4)), flush=True)
+wrong = expected.copy()
+wrong[17] += 0.01
+export_onnx.numeric_check("m.onnx", x, wrong, 1e-4)
+print("the wrong predictions passed")
+)");
+  auto r = p.sh("/usr/bin/python3 check.py");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const auto at = r.out.find("\n{");  // the JSON line printed after the check's own line
+  const json passed =
+      json::parse(r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1), nullptr, false);
+  ASSERT_TRUE(passed.is_object()) << r.out << r.err;
+  EXPECT_EQ(passed["status"], "passed") << passed.dump();
+  EXPECT_EQ(passed["rows"], 40);
+  EXPECT_LE(passed["max_abs_diff"].get<double>(), 1e-4);
+  EXPECT_EQ(r.out.find("the wrong predictions passed"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("numeric check failed: test row 17 gives"), std::string::npos) << r.err;
 }
