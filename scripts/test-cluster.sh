@@ -54,6 +54,36 @@ waitfor() {
   return 1
 }
 pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+# The cluster does not share the engine's file system. slurmd (and so every job and step it
+# starts) and the test sshd (and so every login, sbatch/sacct call and SFTP session) run in a
+# mount namespace of their own, where
+#   - /tmp is a fresh tmpfs: node-local scratch, empty at start. The engine's trees of the
+#     tests (mkdtemp under /tmp: working directory, $FLOW_HOME, run directories) do not exist
+#     there;
+#   - this checkout ($CHECKOUT) is an empty read-only directory: no DAG script can be run
+#     from the engine's copy, only what flow staged.
+# Everything else (/home/flowuser with the site workdir, /var/tmp, /etc, /run) is shared, as
+# on a login node. Tests of `transport: local` sites (flow on the login node, submitting with
+# a local sbatch) keep their workdir under /var/tmp/flow-test-shared, which both sides see.
+CHECKOUT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SHARED=/var/tmp/flow-test-shared
+isolated() {
+  unshare --mount --propagation private -- /bin/sh -c '
+    mount -t tmpfs -o mode=1777,size=2g flow-node-tmp /tmp &&
+    mount -t tmpfs -o ro,mode=0555,size=4k flow-hidden-checkout "$0" &&
+    exec "$@"' "$CHECKOUT" "$@"
+}
+# shares_our_files NAME: a daemon we started that sees this shell's /tmp (started by an older
+# version of this script, or from another mount namespace): `start` restarts it isolated.
+shares_our_files() {
+  [[ -s $RUN/$1.pid ]] || return 1
+  local probe seen=1
+  probe=$(mktemp /tmp/flow-cluster-probe.XXXXXX)
+  [[ -e /proc/$(<"$RUN/$1.pid")/root$probe ]] && seen=0
+  rm -f "$probe"
+  return $seen
+}
 # ours NAME: true if the daemon we recorded in $RUN/NAME.pid is alive.
 ours() {
   local p
@@ -214,6 +244,7 @@ write_known_hosts() {
 }
 
 configure() {
+  mkdir -p "$SHARED" && chmod 1777 "$SHARED"
   mkdir -p "$VAR" "$RUN" "$WRAP" /run/slurm /var/spool/slurmctld /var/spool/slurmd /run/sshd /run/munge \
     /run/mysqld /var/log/munge /var/lib/munge
   chmod 755 "$VAR" "$WRAP" "$RUN"
@@ -360,9 +391,13 @@ start_slurm() {
     ours slurmctld && stop_daemon slurmctld
   fi
   start_slurmctld
+  if ours slurmd && shares_our_files slurmd; then
+    log "slurmd sees this machine's files: restarting it in a mount namespace of its own"
+    stop_daemon slurmd
+  fi
   if ! ours slurmd && ! pidfile_alive /run/slurm/slurmd.pid; then
     rm -f /run/slurm/slurmd.pid
-    /usr/sbin/slurmd </dev/null || die "slurmd failed to start" "$RUN/slurmd.log"
+    isolated /usr/sbin/slurmd </dev/null || die "slurmd failed to start" "$RUN/slurmd.log"
     waitfor 10 test -s /run/slurm/slurmd.pid || die "slurmd wrote no pid file" "$RUN/slurmd.log"
     cp /run/slurm/slurmd.pid "$RUN/slurmd.pid"
   fi
@@ -373,9 +408,15 @@ start_slurm() {
 }
 
 start_sshd() {
+  if ours sshd && shares_our_files sshd; then
+    log "sshd sees this machine's files: restarting it in a mount namespace of its own"
+    stop_daemon sshd
+    pkill -f "^sshd: $TUSER" || true
+    waitfor 10 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null"
+  fi
   if ours sshd && port_open; then return 0; fi
   /usr/sbin/sshd -t -f "$VAR/sshd_config" 2>"$RUN/sshd-check.log" || die "sshd config invalid" "$RUN/sshd-check.log"
-  /usr/sbin/sshd -f "$VAR/sshd_config" -E "$RUN/sshd.log" </dev/null || die "sshd failed to start" "$RUN/sshd.log"
+  isolated /usr/sbin/sshd -f "$VAR/sshd_config" -E "$RUN/sshd.log" </dev/null || die "sshd failed to start" "$RUN/sshd.log"
   waitfor 10 port_open || die "sshd does not accept on 127.0.0.1:$PORT" "$RUN/sshd.log"
 }
 
@@ -484,6 +525,7 @@ FLOW_TEST_SSH_KEY=$VAR/id_ed25519
 FLOW_TEST_KNOWN_HOSTS=$VAR/known_hosts
 FLOW_TEST_SLURM_PARTITION=debug
 FLOW_TEST_WORKDIR=/home/$TUSER/flow
+FLOW_TEST_SHARED_DIR=$SHARED
 FLOW_TEST_WRAPPER_BIN=$WRAP
 FLOW_TEST_CALLS_LOG=$CALLS
 FLOW_TEST_GATEWAY_PORT=$GWPORT

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../slurm/cluster.hpp"
 #include "engine/run/python_env.hpp"
 #include "operators/lamec/lamec.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -55,8 +56,10 @@ std::string slurp(const fs::path& p) {
 }
 
 // A job directory readable by slurmd's job (root here) that is removed afterwards.
-struct JobDir : flow::test::TempDir {
-  JobDir() : TempDir("flow-lamec-e2e") { share_with_everyone(); }
+// Submitted with sbatch here and read by the job: a directory the cluster's mount namespace
+// shares with this machine (the cluster does not see /tmp, tests/e2e/slurm/cluster.hpp).
+struct JobDir : flow::test::SharedWithTheCluster {
+  JobDir() : SharedWithTheCluster("flow-lamec-e2e") {}
 };
 
 // The localslurm site with the built-in module stacks, as the Slurm operator sees them.

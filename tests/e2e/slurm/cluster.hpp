@@ -9,8 +9,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 namespace flow::test {
@@ -37,6 +41,32 @@ inline Shell sh(const std::string& cmd) {
 inline Shell cluster(const std::string& verb) {
   return sh(std::string(FLOW_SOURCE_DIR) + "/scripts/test-cluster.sh " + verb);
 }
+
+// A directory the engine and the cluster's jobs both see, for `transport: local` sites (flow
+// on the login node, sbatch run here): the cluster's daemons and jobs run in a mount
+// namespace without /tmp (scripts/test-cluster.sh "isolated"), where every other TempDir
+// lies. The directory is open to every user, since jobs may run as flowuser.
+class SharedWithTheCluster {
+ public:
+  explicit SharedWithTheCluster(const std::string& prefix) {
+    std::string tmpl = "/var/tmp/flow-test-shared/" + prefix + "-XXXXXX";
+    if (!::mkdtemp(tmpl.data()))
+      throw std::runtime_error("mkdtemp " + tmpl + ": " + std::strerror(errno) +
+                               " (scripts/test-cluster.sh start makes /var/tmp/flow-test-shared)");
+    path_ = tmpl;
+    std::filesystem::permissions(path_, std::filesystem::perms::all);
+  }
+  ~SharedWithTheCluster() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  SharedWithTheCluster(const SharedWithTheCluster&) = delete;
+  SharedWithTheCluster& operator=(const SharedWithTheCluster&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 // A run id no other test (or earlier test run) uses, so sacct can be asked about its jobs.
 inline std::string unique_run_id(const std::string& prefix) {

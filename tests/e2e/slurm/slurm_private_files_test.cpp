@@ -56,11 +56,14 @@ TEST(SlurmPrivateFiles, WorkdirOverSshIsPrivateWhateverTheLoginUmask) {
 
 TEST(SlurmPrivateFiles, WorkdirOfALocalTransportSiteIsPrivateUnderUmask000) {
   Project p;
+  // flow on the login node: its workdir is on the file system the cluster shares.
+  flow::test::SharedWithTheCluster shared("flow-private");
+  const fs::path work = shared.path() / "slurm-work";
   p.write("sites/here.yaml", R"(site: here
 transport: local
 scheduler: slurm
 partition: debug
-workdir: )" + (p.dir() / "slurm-work").string() +
+workdir: )" + work.string() +
                                  R"(
 poll_interval: 1s
 system: localslurm
@@ -70,8 +73,8 @@ system: localslurm
   auto r = p.flow("run private.yaml --run-id " + run,
                   "umask 000; FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
-  expect_private_workdir(p.dir() / "slurm-work", run);
-  EXPECT_EQ(mode_of(p.dir() / "slurm-work"), "0700") << "flow created the workdir itself";
+  expect_private_workdir(work, run);
+  EXPECT_EQ(mode_of(work), "0700") << "flow created the workdir itself";
 }
 
 // A secret reaches a Slurm job through a 0600 file the job script sources; the job script

@@ -257,11 +257,13 @@ tasks:
 
 TEST(SlurmSsh, TransportLocalSubmitsWithSbatchOnThisHost) {
   Project p;
+  // flow on the login node: its workdir is on the file system the cluster shares.
+  flow::test::SharedWithTheCluster shared("flow-here");
   p.write("sites/here.yaml", R"(site: here
 transport: local
 scheduler: slurm
 partition: debug
-workdir: )" + (p.dir() / "slurm-work").string() +
+workdir: )" + (shared.path() / "slurm-work").string() +
                                  R"(
 poll_interval: 1s
 system: localslurm
