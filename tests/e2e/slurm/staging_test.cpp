@@ -7,6 +7,8 @@
 // directly to check what is there.
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include "../engine/cli.hpp"
 #include "cluster.hpp"
 
@@ -47,6 +49,47 @@ std::string sha256_of(const std::string& file) {
 }
 
 }  // namespace
+
+// The test cluster does not share the engine's file system (scripts/test-cluster.sh
+// "isolated"): a job, over SSH as flowuser or submitted here as root (`transport: local`),
+// finds neither the engine's run directory nor its working directory, and this checkout is
+// an empty directory there. Only what flow staged is on the cluster.
+TEST(Staging, AJobCannotReadTheEnginesRunDirectoryOrItsCheckoutEvenAsRoot) {
+  Project p;
+  flow::test::SharedWithTheCluster shared("flow-isolated");
+  p.write("sites/here.yaml", R"(site: here
+transport: local
+scheduler: slurm
+partition: debug
+workdir: )" + (shared.path() / "work").string() +
+                                 R"(
+poll_interval: 1s
+system: localslurm
+)");
+  const std::string run = unique_run_id("isolated");
+  const std::string marker = (p.home() / "runs" / run / "marker").string();
+  const std::string look =
+      "      for f in " + marker + " " + (p.dir() / "look.yaml").string() +
+      " " FLOW_SOURCE_DIR
+      "/dags/ards_pipeline.yaml; do\n"
+      "        if test -e \"$f\"; then echo \"sees $f\"; else echo missing; fi\n"
+      "      done\n"
+      "      ls -A " FLOW_SOURCE_DIR
+      " | wc -l\n"
+      "      id -un\n";
+  p.write("look.yaml",
+          "dag: look\ntasks:\n"
+          "  - id: mark\n    run: echo here > {{ run.dir }}/marker\n"
+          "  - id: ssh\n    after: [mark]\n    site: localslurm\n    run: |\n" +
+              look + "  - id: root\n    after: [mark]\n    site: here\n    run: |\n" + look);
+  ASSERT_TRUE(std::filesystem::exists(FLOW_SOURCE_DIR "/dags/ards_pipeline.yaml"));
+  auto r = p.flow("run look.yaml --run-id " + run,
+                  "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  ASSERT_TRUE(std::filesystem::exists(marker));
+  EXPECT_EQ(p.flow("logs " + run + " ssh").out, "missing\nmissing\nmissing\n0\nflowuser\n");
+  EXPECT_EQ(p.flow("logs " + run + " root").out, "missing\nmissing\nmissing\n0\nroot\n");
+}
 
 TEST(Staging, DataCrossesFromHereToTheClusterAndBackUnchanged) {
   Project p;
@@ -242,6 +285,118 @@ tasks:
   EXPECT_NE(msg.find("/home/flowuser/locked/flow"), std::string::npos) << msg;
   EXPECT_NE(msg.find("in.txt"), std::string::npos) << msg;
   EXPECT_EQ(jobs_of_run(run, 0).size(), 0u) << "no job was submitted";
+}
+
+// A site whose file system fills up during an upload: a 1 MiB tmpfs as the workdir and a
+// 3 MiB input. The try fails before any job with the site's words (what ran out, and where),
+// and nothing half-written is left: neither the input's name nor a part file, and the space
+// is free again.
+TEST(Staging, ARemoteDiskFullFailsTheTaskWithTheSitesWordsAndLeavesNothingHalfWritten) {
+  Project p;
+  const std::string small = "/home/flowuser/small";
+  sh("umount " + small + " 2>/dev/null; mkdir -p " + small);
+  const auto mounted = sh("mount -t tmpfs -o size=1m,mode=0755 flow-small " + small +
+                          " && chown flowuser: " + small);
+  if (mounted.code != 0) GTEST_SKIP() << "cannot mount a 1 MiB tmpfs here: " << mounted.out;
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { sh("umount " + dir); }
+  } unmount{small};
+  p.write("sites/small.yaml", R"(site: small
+transport: ssh
+host: 127.0.0.1
+port: 2222
+user: flowuser
+identity: /var/lib/flow-test-cluster/id_ed25519
+known_hosts: /var/lib/flow-test-cluster/known_hosts
+scheduler: slurm
+partition: debug
+workdir: /home/flowuser/small/flow
+poll_interval: 1s
+system: localslurm
+)");
+  ASSERT_EQ(sh("head -c 3145728 /dev/urandom > '" + (p.dir() / "big.bin").string() + "'").code, 0);
+  p.write("full.yaml", R"(dag: full
+tasks:
+  - id: use
+    site: small
+    retries: 0
+    inputs: [{path: big.bin, base: workdir}]
+    run: sha256sum big.bin
+)");
+  const std::string run = unique_run_id("full");
+  auto r = p.flow("run full.yaml --run-id " + run,
+                  "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const json st = status_of(p, run);
+  const json* t = task(st, "use");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ((*t)["state"], "failed");
+  EXPECT_EQ((*t)["native_state"], "STAGE_IN");
+  const std::string msg = (*t)["message"];
+  EXPECT_NE(msg.find("no space left on device"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(small + "/flow/runs/" + run), std::string::npos) << msg;
+  EXPECT_NE(msg.find("big.bin"), std::string::npos) << msg;
+  EXPECT_EQ(jobs_of_run(run, 0).size(), 0u) << "no job was submitted";
+  EXPECT_EQ(sh("find " + small + " -type f").out, "") << "half-written files left on the site";
+  // Nothing holds the space: a 900 KiB file fits again.
+  EXPECT_EQ(sh("head -c 921600 /dev/zero > " + small + "/probe && rm " + small + "/probe").code, 0);
+  // The local file is untouched.
+  EXPECT_EQ(std::filesystem::file_size(p.dir() / "big.bin"), 3145728u);
+}
+
+// The engine killed with SIGKILL in the middle of a large upload (a 256 MiB input), then
+// `flow resume`: the copy continues from the part on the site, the file there has the local
+// sha256, the job reads exactly those bytes, and the task ran as one Slurm job.
+TEST(Staging, AnEngineKilledDuringALargeUploadResumesItAndSubmitsTheJobOnce) {
+  Project p;
+  ASSERT_EQ(sh("head -c 268435456 /dev/urandom > '" + (p.dir() / "big.bin").string() + "'").code,
+            0);
+  const std::string local_sha = sha256_of((p.dir() / "big.bin").string());
+  p.write("big.yaml", R"(dag: big
+tasks:
+  - id: use
+    site: localslurm
+    retries: 1
+    inputs: [{path: big.bin, base: workdir}]
+    run: sha256sum big.bin
+)");
+  const std::string run = unique_run_id("bigup");
+  const std::string site_dir = kSiteRuns + run;
+  // The size of the part file being written on the site (0 while there is none).
+  auto part_size = [&] {
+    auto r = sh("find '" + site_dir + "' -maxdepth 1 -name '.flow-part.*' -printf '%s\\n'");
+    return r.out.empty() ? 0ull : std::stoull(r.out);
+  };
+  {
+    flow::test::Background bg(p, "run big.yaml --run-id " + run);
+    ASSERT_TRUE(flow::test::eventually([&] { return part_size() >= (16ull << 20); }, 300))
+        << bg.err();
+    ASSERT_LT(part_size(), 256ull << 20) << "the upload ended before the kill";
+    bg.signal(SIGKILL);
+    bg.wait();
+  }
+  const auto left = part_size();
+  EXPECT_GT(left, 0u) << "the part stays on the site for the resume";
+  EXPECT_EQ(jobs_of_run(run, 0).size(), 0u) << "no job before the input is complete";
+
+  auto r = p.flow("resume " + run);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(sha256_of(site_dir + "/big.bin"), local_sha);
+  EXPECT_EQ(part_size(), 0u) << "no part file left";
+  // The resumed copy continued the part: it sent less than the whole file.
+  const json st = status_of(p, run);
+  const json* t = task(st, "use");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ((*t)["state"], "succeeded") << st.dump();
+  const json report = staging_report(p, run, "use", (*t)["try"].get<int>());
+  EXPECT_LT(report["stage_in"]["inputs"]["bytes"].get<uint64_t>(), 256ull << 20) << report.dump();
+  // The job read the uploaded bytes.
+  auto log = p.flow("logs " + run + " use");
+  EXPECT_NE(log.out.find(local_sha), std::string::npos) << log.out << log.err;
+  const auto jobs = jobs_of_run(run, 1);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs.begin()->second, 1) << jobs.begin()->first << " was submitted twice";
 }
 
 // Artifacts a Slurm task registers (the "artifacts" key of its outputs file) are fetched
