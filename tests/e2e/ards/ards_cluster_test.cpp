@@ -1,0 +1,87 @@
+// dags/ards_pipeline_slurm.yaml as the README runs it, on the real test cluster: preprocess
+// here; the DAG's scripts and data.npz staged over SFTP; every ASHA segment of the sweep and
+// the final training as Slurm jobs over SSH on a cluster whose jobs cannot see this machine's
+// files (scripts/test-cluster.sh); model.pt back for evaluate and the ONNX export here. The
+// model must have learned, the ONNX file must compute what PyTorch computes, and it is
+// registered and verified here.
+#include <gtest/gtest.h>
+
+#include "../engine/cli.hpp"
+#include "../slurm/cluster.hpp"
+
+using flow::test::jobs_of_run;
+using flow::test::Project;
+using flow::test::slurp;
+using flow::test::unique_run_id;
+using nlohmann::json;
+
+TEST(ArdsOnSlurm, SweepAndTrainingRunAsSlurmJobsAndTheModelComesBackRegisteredAndVerified) {
+  Project p;
+  const std::string run = unique_run_id("ards");
+  // The DAG's paths (code: [dags/ards], the scripts its commands call) are relative to the
+  // repository root, where users run it.
+  auto r = p.flow("run dags/ards_pipeline_slurm.yaml --run-id " + run + " -p rows=2048",
+                  "cd " FLOW_SOURCE_DIR " &&");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+
+  const json st = json::parse(p.flow("status " + run + " --json").out);
+  EXPECT_EQ(st["run"]["state"], "succeeded") << st.dump();
+  std::map<std::string, std::set<std::string>> sites;  // task -> sites its instances ran on
+  json evaluate;
+  for (const auto& t : st["tasks"]) {
+    sites[t["task"]].insert(t["site"]);
+    if (t["site"] == "localslurm") {
+      EXPECT_TRUE(t["job_id"].is_string()) << t.dump();
+    }
+    if (t["task"] == "evaluate") evaluate = t["outputs"];
+  }
+  EXPECT_EQ(sites["preprocess"], std::set<std::string>{"local"});
+  EXPECT_EQ(sites["tune"], std::set<std::string>{"localslurm"});
+  EXPECT_EQ(sites["train"], std::set<std::string>{"localslurm"});
+  EXPECT_EQ(sites["evaluate"], std::set<std::string>{"local"});
+  EXPECT_EQ(sites["export_onnx"], std::set<std::string>{"local"});
+
+  // Every segment of the sweep was a job, and the training one more, each submitted once.
+  auto h = json::parse(p.flow("hpo " + run + " tune --json").out);
+  ASSERT_EQ(h["trials"].size(), 12u) << h.dump();
+  EXPECT_EQ(h["failed"], 0);
+  size_t segments = 0;
+  for (const auto& t : h["trials"])
+    segments += t["history"].size();
+  const auto jobs = jobs_of_run(run, segments + 1);
+  EXPECT_EQ(jobs.size(), segments + 1) << "one job per segment and one for train";
+  for (const auto& [name, n] : jobs)
+    EXPECT_EQ(n, 1) << name << " was submitted twice";
+
+  // The scripts went once per run (each file sent once, by whichever job went first);
+  // model.pt came back.
+  int code_files = 0, code_sent = 0;
+  for (const auto& t : st["tasks"]) {
+    if (t["site"] != "localslurm") continue;
+    const json rep = json::parse(slurp(p.home() / "logs" / run / t["id"].get<std::string>() /
+                                       (std::to_string(t["try"].get<int>()) + ".staging.json")),
+                                 nullptr, false);
+    if (!rep.is_object() || !rep["stage_in"].contains("code")) continue;
+    code_files = std::max(code_files, rep["stage_in"]["code"]["files"].get<int>());
+    code_sent += rep["stage_in"]["code"]["sent"].get<int>();
+  }
+  EXPECT_GE(code_files, 6) << "dags/ards has six files";
+  EXPECT_EQ(code_sent, code_files) << "each code file is sent once per run";
+  EXPECT_TRUE(std::filesystem::exists(p.home() / "runs" / run / "model.pt"));
+
+  // The model learned (the bound of tests/e2e/ards/ards_pipeline_test.cpp: noise floor 14.4
+  // mmHg, constant predictor about 38).
+  ASSERT_TRUE(evaluate.is_object()) << st.dump();
+  EXPECT_LE(evaluate["test_mae"].get<double>(), 20.0) << evaluate.dump();
+
+  // The ONNX model is registered here, computes what PyTorch computes and verifies.
+  auto list = json::parse(p.flow("artifacts list --run " + run + " --json").out);
+  json model;
+  for (const auto& a : list)
+    if (a["format"] == "onnx") model = a;
+  ASSERT_TRUE(model.is_object()) << list.dump();
+  EXPECT_EQ(model["task"], "export_onnx");
+  EXPECT_EQ(model["metadata"]["numeric_check"]["status"], "passed") << model.dump();
+  auto v = p.flow("artifacts verify " + model["id"].get<std::string>() + " --json");
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
+}
