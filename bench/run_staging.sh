@@ -8,10 +8,12 @@
 # `flow retry` in the same run, `code:` in a new run, inputs in a new run; rsync). Prints
 # one table. Needs root (it reads the cluster's client key). Everything it made, here and
 # in the site's workdir (/home/flowuser/flow-stagebench), is removed at the end.
-# About 3 minutes with the defaults on a 2-core machine.
+# About 5-6 minutes with the defaults on the busy 2-core machine of docs/BENCHMARKS.md.
+# It uses the shared test cluster: where others use it too, run it under their lock
+# (e.g. `flock -o /tmp/flow-cluster.lock bench/run_staging.sh`).
 #
 # Environment (all optional):
-#   FILES=1000 TOTAL_MB=1024   the data set (equal files; FILES=100 TOTAL_MB=64: ~30 s)
+#   FILES=1000 TOTAL_MB=1024   the data set (equal files; FILES=100 TOTAL_MB=64: under a minute)
 #   WORK=/tmp                  where the local data set and downloads go
 #   SFTP_R1=1                  also OpenSSH's sftp with flow's request pattern (one 128 KiB
 #                              request in flight: `sftp -R 1 -B 131072`)
