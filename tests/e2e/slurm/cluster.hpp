@@ -68,6 +68,14 @@ class SharedWithTheCluster {
   std::filesystem::path path_;
 };
 
+// Runs `cmd` (no single quotes) in the mount namespace of the cluster's sshd, where logins and
+// SFTP sessions live (scripts/test-cluster.sh "isolated"): a file system mounted there is one
+// the site sees; one mounted by the test itself is not.
+inline Shell on_the_login_node(const std::string& cmd) {
+  return sh("nsenter --mount --target \"$(cat /run/flow-test-cluster/sshd.pid)\" -- sh -c '" + cmd +
+            "'");
+}
+
 // A run id no other test (or earlier test run) uses, so sacct can be asked about its jobs.
 inline std::string unique_run_id(const std::string& prefix) {
   std::random_device rd;

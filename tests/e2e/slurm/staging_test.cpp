@@ -294,13 +294,14 @@ tasks:
 TEST(Staging, ARemoteDiskFullFailsTheTaskWithTheSitesWordsAndLeavesNothingHalfWritten) {
   Project p;
   const std::string small = "/home/flowuser/small";
-  sh("umount " + small + " 2>/dev/null; mkdir -p " + small);
-  const auto mounted = sh("mount -t tmpfs -o size=1m,mode=0755 flow-small " + small +
-                          " && chown flowuser: " + small);
+  using flow::test::on_the_login_node;
+  on_the_login_node("umount " + small + " 2>/dev/null; mkdir -p " + small);
+  const auto mounted = on_the_login_node("mount -t tmpfs -o size=1m,mode=0755 flow-small " + small +
+                                         " && chown flowuser: " + small);
   if (mounted.code != 0) GTEST_SKIP() << "cannot mount a 1 MiB tmpfs here: " << mounted.out;
   struct Unmount {
     std::string dir;
-    ~Unmount() { sh("umount " + dir); }
+    ~Unmount() { on_the_login_node("umount " + dir); }
   } unmount{small};
   p.write("sites/small.yaml", R"(site: small
 transport: ssh
@@ -338,9 +339,13 @@ tasks:
   EXPECT_NE(msg.find(small + "/flow/runs/" + run), std::string::npos) << msg;
   EXPECT_NE(msg.find("big.bin"), std::string::npos) << msg;
   EXPECT_EQ(jobs_of_run(run, 0).size(), 0u) << "no job was submitted";
-  EXPECT_EQ(sh("find " + small + " -type f").out, "") << "half-written files left on the site";
+  EXPECT_EQ(on_the_login_node("find " + small + " -type f").out, "")
+      << "half-written files left on the site";
   // Nothing holds the space: a 900 KiB file fits again.
-  EXPECT_EQ(sh("head -c 921600 /dev/zero > " + small + "/probe && rm " + small + "/probe").code, 0);
+  EXPECT_EQ(
+      on_the_login_node("head -c 921600 /dev/zero > " + small + "/probe && rm " + small + "/probe")
+          .code,
+      0);
   // The local file is untouched.
   EXPECT_EQ(std::filesystem::file_size(p.dir() / "big.bin"), 3145728u);
 }
@@ -365,8 +370,9 @@ tasks:
   const std::string site_dir = kSiteRuns + run;
   // The size of the part file being written on the site (0 while there is none).
   auto part_size = [&] {
-    auto r = sh("find '" + site_dir + "' -maxdepth 1 -name '.flow-part.*' -printf '%s\\n'");
-    return r.out.empty() ? 0ull : std::stoull(r.out);
+    auto r = sh("find '" + site_dir + "' -maxdepth 1 -name '.flow-part.*' -printf '%s\\n' " +
+                "2>/dev/null");
+    return std::strtoull(r.out.c_str(), nullptr, 10);  // 0 when there is none
   };
   {
     flow::test::Background bg(p, "run big.yaml --run-id " + run);
