@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -17,6 +18,7 @@
 #include "engine/core/shell.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/core/text_file.hpp"
+#include "operators/staging/link_archive.hpp"
 
 namespace flow::staging {
 
@@ -469,6 +471,47 @@ Report Stager::download(const std::vector<FileCopy>& files,
   return r;
 }
 
+void Stager::place_links(const std::vector<std::pair<std::string, const FileCopy*>>& links) {
+  if (links.empty()) return;
+  std::set<std::string> dirs;
+  bool absolute = true;
+  for (const auto& [object, f] : links) {
+    if (auto d = parent_of(f->remote); !d.empty()) dirs.insert(d);
+    absolute = absolute && object.starts_with('/') && f->remote.starts_with('/');
+  }
+  std::string mkdirs = "set -e";
+  for (const auto& batch :
+       batches(std::vector<std::string>(dirs.begin(), dirs.end()), options_.batch)) {
+    mkdirs += "; mkdir -p --";
+    for (const auto& d : batch)
+      mkdirs += " " + shell_quote(d);
+  }
+  // One `tar -x` of an archive of hard-link entries places them all (link_archive.hpp); a
+  // destination a previous try left is replaced, as with `ln -f`.
+  if (absolute) {
+    std::vector<HardLink> entries;
+    for (const auto& [object, f] : links)
+      entries.push_back({object, f->remote});
+    const std::string archive = parent_of(links.front().first) + "/.flow-links." +
+                                std::to_string(std::random_device{}()) + ".tar";
+    t_.put_file(archive, hard_link_archive(entries), 0600);
+    const std::string a = shell_quote(archive);
+    auto res = command(mkdirs + "; trap 'rm -f " + a + "' EXIT; tar -x -f " + a + " -C /");
+    if (res.exit_status == 0) return;
+    // No tar, or links across file systems: place them one by one below.
+  }
+  for (const auto& batch : batches(links, options_.batch)) {
+    std::string cmd = mkdirs;
+    for (const auto& [object, f] : batch) {
+      std::string o = shell_quote(object), d = shell_quote(f->remote);
+      cmd += "; ln -f -- " + o + " " + d + " 2>/dev/null || cp -f -- " + o + " " + d;
+    }
+    auto res = command(cmd);
+    if (res.exit_status != 0)
+      throw StageError("cannot place the code files on the site: " + res.err);
+  }
+}
+
 Report Stager::sync_tree(const std::vector<FileCopy>& files, const std::string& cache_dir) {
   Report r;
   r.files = static_cast<int>(files.size());
@@ -520,25 +563,7 @@ Report Stager::sync_tree(const std::vector<FileCopy>& files, const std::string& 
   }
   for (const auto& link : links)
     if (!lacking.count(base_of(link.first))) r.unchanged++;
-  // Link every destination to its object (replacing what a previous try left).
-  for (const auto& batch : batches(links, options_.batch)) {
-    std::set<std::string> dirs;
-    for (const auto& [_, f] : batch)
-      if (auto d = parent_of(f->remote); !d.empty()) dirs.insert(d);
-    std::string cmd = "set -e";
-    if (!dirs.empty()) {
-      cmd += "; mkdir -p --";
-      for (const auto& d : dirs)
-        cmd += " " + shell_quote(d);
-    }
-    for (const auto& [object, f] : batch) {
-      std::string o = shell_quote(object), d = shell_quote(f->remote);
-      cmd += "; ln -f -- " + o + " " + d + " 2>/dev/null || cp -f -- " + o + " " + d;
-    }
-    auto res = command(cmd);
-    if (res.exit_status != 0)
-      throw StageError("cannot place the code files on the site: " + res.err);
-  }
+  place_links(links);
   save_cache();
   return r;
 }

@@ -119,6 +119,9 @@ class Stager {
   static std::string part_name(const std::string& dest, const std::string& content_sha);
 
  private:
+  // Makes each destination a hard link to its object (replacing what a previous try left):
+  // one `tar -x` of a hard-link archive, or `ln` per file where that fails.
+  void place_links(const std::vector<std::pair<std::string, const FileCopy*>>& links);
   struct Known {
     uint64_t size = 0;
     int64_t mtime_ns = 0;

@@ -256,3 +256,43 @@ TEST_F(StagerTest, CodeGoesThroughTheContentCacheAndOnlyChangedContentIsSent) {
   EXPECT_EQ(slurp(remote("runs/r2/code/lib/b.py")), "print('B')\n");
   EXPECT_EQ(slurp(remote("runs/r1/code/lib/b.py")), "print('b')\n") << "run r1 keeps its code";
 }
+
+// Placing code files is one `tar -x` of a hard-link archive however many files there are: a
+// second try's sync replaces what the first left, every destination shares its object's
+// inode, and no archive is left in the cache.
+TEST_F(StagerTest, CodeFilesArePlacedAsHardLinksByOneArchiveAndATryReplacesThem) {
+  std::vector<FileCopy> copies;
+  for (int i = 0; i < 300; ++i) {
+    const std::string rel = "code/d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".py";
+    spit(local(rel), "print(" + std::to_string(i % 50) + ")\n");
+    copies.push_back({local(rel), remote("runs/r1/" + rel)});
+  }
+  spit(remote("runs/r1/code/d0/f0.py"), "left by an earlier try\n");
+  // Counts the site commands that place files.
+  struct Counting : flow::transport::LocalTransport {
+    int tars = 0, lns = 0;
+    flow::transport::CommandResult run(const std::string& cmd,
+                                       std::chrono::milliseconds timeout) override {
+      tars += cmd.find("tar -x") != std::string::npos;
+      lns += cmd.find("ln -f") != std::string::npos;
+      return LocalTransport::run(cmd, timeout);
+    }
+  } counting;
+  Stager s(counting);
+  auto r = s.sync_tree(copies, remote("cache"));
+  EXPECT_EQ(counting.tars, 1);
+  EXPECT_EQ(counting.lns, 0);
+  EXPECT_EQ(r.files, 300);
+  EXPECT_EQ(r.sent, 50) << "50 distinct contents";
+  for (int i : {0, 1, 149, 299}) {
+    const std::string rel = "code/d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".py";
+    EXPECT_EQ(slurp(remote("runs/r1/" + rel)), "print(" + std::to_string(i % 50) + ")\n") << rel;
+  }
+  struct stat a {
+  }, b{};
+  ASSERT_EQ(::stat(remote("runs/r1/code/d0/f0.py").c_str(), &a), 0);
+  ASSERT_EQ(::stat(remote("runs/r1/code/d1/f50.py").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino) << "same content: the same cache object";
+  for (const auto& e : fs::directory_iterator(remote("cache")))
+    EXPECT_EQ(e.path().filename().string().find(".flow-links."), std::string::npos) << e.path();
+}
