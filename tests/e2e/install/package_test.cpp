@@ -87,8 +87,8 @@ TEST(Package, CpackMakesADebOfFlowItsSitesAndModulesThatWorksUnpacked) {
   EXPECT_EQ(field(info.out, "Package"), "flow") << info.out;
   EXPECT_EQ(field(info.out, "Version"), FLOW_VERSION) << info.out;
   const std::string depends = field(info.out, "Depends");
-  for (const char* lib :
-       {"libsqlite3-0", "libssh-4", "libyaml-cpp", "libncursesw6", "libcurl4", "libarchive13", "tzdata"})
+  for (const char* lib : {"libsqlite3-0", "libssh-4", "libyaml-cpp", "libncursesw6", "libcurl4",
+                          "libarchive13", "tzdata"})
     EXPECT_NE(depends.find(lib), std::string::npos) << lib << " in Depends: " << depends;
   for (const auto& group : dependency_groups(depends)) {
     bool any = false;
