@@ -76,6 +76,22 @@ inline Shell on_the_login_node(const std::string& cmd) {
             "'");
 }
 
+// The text of a site file for the test cluster, saved as `sites/NAME.yaml` of a project and
+// found through FLOW_SITES_PATH: over SSH as flowuser (the built-in localslurm with its own
+// `workdir` and `port`), or with sbatch on this host (`transport: local`).
+inline std::string ssh_site(const std::string& name, const std::string& workdir, int port = 2222) {
+  return "site: " + name + "\ntransport: ssh\nhost: 127.0.0.1\nport: " + std::to_string(port) +
+         "\nuser: flowuser\nidentity: /var/lib/flow-test-cluster/id_ed25519\n"
+         "known_hosts: /var/lib/flow-test-cluster/known_hosts\nscheduler: slurm\n"
+         "partition: debug\nworkdir: " +
+         workdir + "\npoll_interval: 1s\nsystem: localslurm\n";
+}
+inline std::string local_sbatch_site(const std::string& name, const std::string& workdir) {
+  return "site: " + name +
+         "\ntransport: local\nscheduler: slurm\npartition: debug\nworkdir: " + workdir +
+         "\npoll_interval: 1s\nsystem: localslurm\n";
+}
+
 // A run id no other test (or earlier test run) uses, so sacct can be asked about its jobs.
 inline std::string unique_run_id(const std::string& prefix) {
   std::random_device rd;

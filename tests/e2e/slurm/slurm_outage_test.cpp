@@ -102,17 +102,7 @@ TEST(SlurmOutage, ChangedHostKeyIsRefusedWithTheFingerprintAndNoRunIsRecorded) {
 
 TEST(SlurmOutage, UnreachableHostIsExit3NamingTheSiteAndNoRunIsRecorded) {
   Project p;
-  p.write("sites/nowhere.yaml", R"(site: nowhere
-transport: ssh
-host: 127.0.0.1
-port: 1
-user: flowuser
-identity: /var/lib/flow-test-cluster/id_ed25519
-known_hosts: /var/lib/flow-test-cluster/known_hosts
-scheduler: slurm
-workdir: /home/flowuser/flow
-system: localslurm
-)");
+  p.write("sites/nowhere.yaml", flow::test::ssh_site("nowhere", "/home/flowuser/flow", 1));
   p.write("d.yaml", "dag: nowhere\ntasks:\n  - id: a\n    site: nowhere\n    run: echo hi\n");
   auto r = p.flow("run d.yaml", "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
   EXPECT_EQ(r.code, 3) << r.out << r.err;

@@ -59,15 +59,7 @@ TEST(SlurmPrivateFiles, WorkdirOfALocalTransportSiteIsPrivateUnderUmask000) {
   // flow on the login node: its workdir is on the file system the cluster shares.
   flow::test::SharedWithTheCluster shared("flow-private");
   const fs::path work = shared.path() / "slurm-work";
-  p.write("sites/here.yaml", R"(site: here
-transport: local
-scheduler: slurm
-partition: debug
-workdir: )" + work.string() +
-                                 R"(
-poll_interval: 1s
-system: localslurm
-)");
+  p.write("sites/here.yaml", flow::test::local_sbatch_site("here", work.string()));
   p.write("private.yaml", std::string(kDag) + "    site: here\n");
   const std::string run = unique_run_id("private");
   auto r = p.flow("run private.yaml --run-id " + run,

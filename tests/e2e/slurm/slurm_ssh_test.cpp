@@ -259,15 +259,8 @@ TEST(SlurmSsh, TransportLocalSubmitsWithSbatchOnThisHost) {
   Project p;
   // flow on the login node: its workdir is on the file system the cluster shares.
   flow::test::SharedWithTheCluster shared("flow-here");
-  p.write("sites/here.yaml", R"(site: here
-transport: local
-scheduler: slurm
-partition: debug
-workdir: )" + (shared.path() / "slurm-work").string() +
-                                 R"(
-poll_interval: 1s
-system: localslurm
-)");
+  p.write("sites/here.yaml",
+          flow::test::local_sbatch_site("here", (shared.path() / "slurm-work").string()));
   p.write("here.yaml", R"(dag: here
 tasks:
   - id: a

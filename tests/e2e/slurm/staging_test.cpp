@@ -57,15 +57,8 @@ std::string sha256_of(const std::string& file) {
 TEST(Staging, AJobCannotReadTheEnginesRunDirectoryOrItsCheckoutEvenAsRoot) {
   Project p;
   flow::test::SharedWithTheCluster shared("flow-isolated");
-  p.write("sites/here.yaml", R"(site: here
-transport: local
-scheduler: slurm
-partition: debug
-workdir: )" + (shared.path() / "work").string() +
-                                 R"(
-poll_interval: 1s
-system: localslurm
-)");
+  p.write("sites/here.yaml",
+          flow::test::local_sbatch_site("here", (shared.path() / "work").string()));
   const std::string run = unique_run_id("isolated");
   const std::string marker = (p.home() / "runs" / run / "marker").string();
   const std::string look =
@@ -249,19 +242,7 @@ TEST(Staging, PermissionDeniedOnTheSiteFailsTheTaskWithItsWordsBeforeAnyJob) {
                "chmod 0755 /home/flowuser/locked")
                 .code,
             0);
-  p.write("sites/locked.yaml", R"(site: locked
-transport: ssh
-host: 127.0.0.1
-port: 2222
-user: flowuser
-identity: /var/lib/flow-test-cluster/id_ed25519
-known_hosts: /var/lib/flow-test-cluster/known_hosts
-scheduler: slurm
-partition: debug
-workdir: /home/flowuser/locked/flow
-poll_interval: 1s
-system: localslurm
-)");
+  p.write("sites/locked.yaml", flow::test::ssh_site("locked", "/home/flowuser/locked/flow"));
   p.write("in.txt", "hello\n");
   p.write("locked.yaml", R"(dag: locked
 tasks:
@@ -303,19 +284,7 @@ TEST(Staging, ARemoteDiskFullFailsTheTaskWithTheSitesWordsAndLeavesNothingHalfWr
     std::string dir;
     ~Unmount() { on_the_login_node("umount " + dir); }
   } unmount{small};
-  p.write("sites/small.yaml", R"(site: small
-transport: ssh
-host: 127.0.0.1
-port: 2222
-user: flowuser
-identity: /var/lib/flow-test-cluster/id_ed25519
-known_hosts: /var/lib/flow-test-cluster/known_hosts
-scheduler: slurm
-partition: debug
-workdir: /home/flowuser/small/flow
-poll_interval: 1s
-system: localslurm
-)");
+  p.write("sites/small.yaml", flow::test::ssh_site("small", small + "/flow"));
   ASSERT_EQ(sh("head -c 3145728 /dev/urandom > '" + (p.dir() / "big.bin").string() + "'").code, 0);
   p.write("full.yaml", R"(dag: full
 tasks:
