@@ -5,9 +5,14 @@ DIR/ards.csv. Patient-level ARDS data cannot ship with flow, so when that file i
 synthetic cohort is generated (seeded, deterministic): bedside values in physiological
 ranges and a P/F ratio that falls with FiO2 demand, PEEP, driving pressure, lactate and
 acidosis, plus noise. Say which one was used in the outputs (`source`).
+
+The .npz is registered in flow's artifact registry as a dataset (kind "dataset") with its
+source, seed, row count, features and split sizes, so the model exported from it links to
+this version of the data (`flow artifacts show`, prov:wasDerivedFrom).
 """
 import argparse
 import csv
+import hashlib
 import json
 import os
 
@@ -47,6 +52,14 @@ def from_csv(path):
     return X, y
 
 
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/ards", help="directory that may hold ards.csv")
@@ -71,9 +84,27 @@ def main():
              features=np.array(FEATURES))
     print("ARDS data: %d rows (%s): train %d, validation %d, test %d -> %s"
           % (len(y), source, len(train), len(val), len(test), a.out))
+    # The cohort file is registered as a dataset (docs/ARTIFACTS.md): every artifact the
+    # pipeline registers after it (the ONNX model) derives from this version of it.
+    out = os.path.abspath(a.out)
+    synthetic_cohort = not os.path.exists(csv_path)
+    metadata = {"source": source if synthetic_cohort else os.path.abspath(csv_path),
+                "synthetic": synthetic_cohort,
+                "seed": a.seed, "rows": int(len(y)), "features": FEATURES,
+                "target": "pf_ratio: PaO2/FiO2 ratio (mmHg)",
+                "split": {"train": int(len(train)), "validation": int(len(val)),
+                          "test": int(len(test))},
+                "standardised": "features z-scored with the training split's mean and std"}
+    if not synthetic_cohort:
+        metadata["source_sha256"] = sha256_of(csv_path)
     with open(os.environ["FLOW_OUTPUTS_FILE"], "w") as f:
-        json.dump({"data": os.path.abspath(a.out), "rows": int(len(y)), "features": len(FEATURES),
-                   "source": source}, f)
+        json.dump({"data": out, "rows": int(len(y)), "features": len(FEATURES), "source": source,
+                   "artifacts": [{"path": out, "name": "ards-cohort", "kind": "dataset",
+                                  "format": "npz",
+                                  "description": "ARDS cohort (%s): %d rows, 12 bedside features "
+                                                 "and the P/F ratio, split train/validation/test"
+                                                 % (source, len(y)),
+                                  "metadata": metadata}]}, f)
 
 
 if __name__ == "__main__":

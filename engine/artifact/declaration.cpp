@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/artifact/kind.hpp"
 #include "engine/artifact/registration_error.hpp"
 #include "engine/core/suggest.hpp"
 
@@ -9,7 +10,8 @@ namespace flow::artifact {
 
 namespace {
 
-const std::vector<std::string> kKeys = {"path", "name", "description", "format", "metadata"};
+const std::vector<std::string> kKeys = {"path",   "name", "description",
+                                        "format", "kind", "metadata"};
 
 std::string where(size_t i) {
   return "artifacts[" + std::to_string(i) + "]";
@@ -68,6 +70,12 @@ Declaration parse_entry(const nlohmann::json& entry, size_t i) {
   d.name = string_field(entry, "name", i);
   d.description = string_field(entry, "description", i);
   d.format = string_field(entry, "format", i);
+  d.kind = string_field(entry, "kind", i);
+  if (entry.contains("kind") && !is_artifact_kind(d.kind)) {
+    throw RegistrationError(where(i) + ": unknown \"kind\" \"" + d.kind + "\"" +
+                            did_you_mean(d.kind, artifact_kinds()) +
+                            "; known kinds: " + join(artifact_kinds()));
+  }
   if (entry.contains("metadata")) {
     check_metadata(entry.at("metadata"), i);
     d.metadata = entry.at("metadata");

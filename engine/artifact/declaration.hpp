@@ -4,7 +4,7 @@
 //
 //   {"artifacts": ["report.csv",
 //                  {"path": "model.onnx", "name": "ards-mlp", "description": "...",
-//                   "format": "onnx", "metadata": {"license": "MIT"}}]}
+//                   "format": "onnx", "kind": "model", "metadata": {"license": "MIT"}}]}
 //
 // Only the shape is checked here; the files themselves are looked at by registration.
 
@@ -19,7 +19,8 @@ struct Declaration {
   std::string path;  // as the task wrote it
   std::string name;  // "" = the file name
   std::string description;
-  std::string format;                                  // "" = from the extension
+  std::string format;  // "" = from the extension
+  std::string kind;    // "model", "dataset", "other" (kind.hpp); "" = from the format
   nlohmann::json metadata = nlohmann::json::object();  // merged into the JSON-LD
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "engine/artifact/kind.hpp"
 #include "engine/core/clock.hpp"
 
 namespace flow::artifact {
@@ -41,8 +42,9 @@ constexpr const char* kSchemaOrgTerms[] = {
     "temporalCoverage", "spatialCoverage", "variableMeasured", "measurementTechnique",
     "includedInDataCatalog", "distribution", "uploadDate"};
 // schema.org types flow uses as "@type" values (resolved against @vocab otherwise).
-constexpr const char* kSchemaOrgTypes[] = {"PropertyValue", "CreateAction", "SoftwareSourceCode",
-                                           "SoftwareApplication", "Place"};
+constexpr const char* kSchemaOrgTypes[] = {
+    "PropertyValue",       "CreateAction", "SoftwareSourceCode",
+    "SoftwareApplication", "Place",        "Dataset"};
 
 nlohmann::json context() {
   nlohmann::json c = {{"@vocab", kFlowVocab},
@@ -145,7 +147,8 @@ nlohmann::json artifact_jsonld(const state::ArtifactRecord& a) {
   nlohmann::json j = {
       {"@context", context()},
       {"@id", artifact_iri(a.id)},
-      {"@type", {"File", "prov:Entity"}},
+      {"@type", a.kind == kDataset ? nlohmann::json{"File", "Dataset", "prov:Entity"}
+                                   : nlohmann::json{"File", "prov:Entity"}},
       {"identifier", {property("flow-artifact-id", a.id), property("sha256", a.sha256)}},
       {"name", a.name},
       {"encodingFormat", a.encoding_format},

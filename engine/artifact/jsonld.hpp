@@ -5,7 +5,9 @@
 // (`prov:wasGeneratedBy` the task's try, a `CreateAction` + `prov:Activity` whose
 // `instrument` is the DAG (name and sha256) and whose `object` lists the run's params and
 // the upstream artifacts; `prov:wasDerivedFrom` those artifacts). The task's own
-// `metadata` keys are merged in at the top level. docs/ARTIFACTS.md has a full example.
+// `metadata` keys are merged in at the top level. A dataset (kind.hpp) is also a
+// schema:Dataset: "@type": ["File", "Dataset", "prov:Entity"]. docs/ARTIFACTS.md has a full
+// example.
 //
 // Vocabulary: the inline @context names each schema.org term the record uses (and the
 // schema.org properties a task's metadata commonly means, such as `license`, `keywords`,

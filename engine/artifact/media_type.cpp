@@ -61,6 +61,16 @@ std::string media_type_of(std::string_view format) {
   return "application/octet-stream";
 }
 
+std::vector<std::string> format_names(std::string_view format) {
+  const std::string f = lower(format);
+  std::vector<std::string> out = {f};
+  for (const auto& [name, type] : kTypes) {
+    if (f == name) out.emplace_back(type);
+    if (f == type) out.emplace_back(name);
+  }
+  return out;
+}
+
 bool is_onnx(std::string_view format) {
   std::string f = lower(format);
   return f == "onnx" || f == "application/onnx";

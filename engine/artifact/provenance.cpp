@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "engine/artifact/kind.hpp"
+
 namespace flow::artifact {
 
 std::vector<std::string> upstream_artifacts(state::Store& store, const dag::Dag& dag,
@@ -20,13 +22,14 @@ std::vector<std::string> upstream_artifacts(state::Store& store, const dag::Dag&
   for (const auto& i : store.instances(run_id)) {
     if (i.state == state::TaskState::kSucceeded) succeeded[i.task_id][i.id] = i.try_number;
   }
-  auto artifacts_of = [&](const std::string& up) {
+  auto artifacts_of = [&](const std::string& up, bool datasets_only = false) {
     std::vector<std::string> ids;
     auto it = succeeded.find(up);
     if (it == succeeded.end()) return ids;
     for (const auto& a : registered) {
       auto inst = it->second.find(a.instance_id);
-      if (a.task_id == up && inst != it->second.end() && inst->second == a.try_number) {
+      if (a.task_id == up && inst != it->second.end() && inst->second == a.try_number &&
+          (!datasets_only || a.kind == kDataset)) {
         ids.push_back(a.id);
       }
     }
@@ -48,6 +51,21 @@ std::vector<std::string> upstream_artifacts(state::Store& store, const dag::Dag&
     }
     found.insert(ids.begin(), ids.end());
   }
+  // Datasets: those of every ancestor, through tasks that registered something too, so a
+  // model links to the data it was trained on however many steps lie between.
+  std::set<std::string> seen;
+  std::deque<std::string> ancestors(task->after.begin(), task->after.end());
+  while (!ancestors.empty()) {
+    std::string up = ancestors.front();
+    ancestors.pop_front();
+    if (!seen.insert(up).second || !succeeded.count(up)) continue;
+    for (const auto& id : artifacts_of(up, true))
+      found.insert(id);
+    if (const dag::Task* t = dag.find(up)) {
+      ancestors.insert(ancestors.end(), t->after.begin(), t->after.end());
+    }
+  }
+
   std::vector<std::string> out;
   for (const auto& a : registered) {
     if (found.count(a.id)) out.push_back(a.id);

@@ -6,7 +6,10 @@
 // upstream task, those of its succeeded instances in their current try (all instances of a
 // `foreach` task). An upstream task that registered none is looked through to its own
 // upstreams, so preprocess -> tune -> train links train's model to preprocess's data even
-// though `tune` registered nothing.
+// though `tune` registered nothing. Datasets (kind.hpp) reach further: an artifact also
+// derives from every dataset any ancestor task registered (through succeeded tasks), so in
+// preprocess -> train -> export the ONNX model links to preprocess's dataset even when
+// train registered a checkpoint of its own.
 
 #include <string>
 #include <vector>

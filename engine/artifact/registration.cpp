@@ -5,6 +5,7 @@
 #include "engine/artifact/artifact_id.hpp"
 #include "engine/artifact/artifact_path.hpp"
 #include "engine/artifact/declaration.hpp"
+#include "engine/artifact/kind.hpp"
 #include "engine/artifact/media_type.hpp"
 #include "engine/artifact/registration_error.hpp"
 #include "engine/core/sha256.hpp"
@@ -66,6 +67,7 @@ std::vector<state::ArtifactRecord> register_artifacts(const nlohmann::json& outp
     a.description = d.description;
     a.format = d.format.empty() ? format_from_extension(path.string()) : d.format;
     a.encoding_format = media_type_of(a.format);
+    a.kind = d.kind.empty() ? default_kind(a.format) : d.kind;
     a.path = path.string();
     a.sha256 = digest.sha256;
     a.size = static_cast<int64_t>(digest.size);

@@ -64,7 +64,7 @@ void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action,
 void register_hpo_commands(CLI::App& app, GlobalOptions& g, Action& action,
                            OptionValues& ov);  // hpo
 void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action,
-                                 OptionValues& ov);  // artifacts list, show, verify
+                                 OptionValues& ov);  // artifacts list, search, show, verify
 void register_schedule_commands(CLI::App& app, GlobalOptions& g, Action& action,
                                 OptionValues& ov);  // schedule next, scheduler, backfill, trigger
 void register_report_commands(CLI::App& app, GlobalOptions& g, Action& action,

@@ -20,6 +20,7 @@ nlohmann::json artifact_json(const state::ArtifactRecord& a) {
           {"name", a.name},
           {"description", a.description},
           {"format", a.format},
+          {"kind", a.kind},
           {"encoding_format", a.encoding_format},
           {"size", a.size},
           {"dag", a.dag},
@@ -42,17 +43,17 @@ std::string artifact_table(const std::vector<state::ArtifactRecord>& artifacts) 
   }
   std::string out;
   char buf[1024];
-  auto line = [&](const std::string& id, const std::string& name, const std::string& format,
-                  const std::string& size, const std::string& created, const std::string& run,
-                  const std::string& task) {
-    std::snprintf(buf, sizeof buf, "%-27s  %-*s  %-8s  %10s  %-20s  %-*s  %s\n", id.c_str(),
-                  static_cast<int>(wn), name.c_str(), format.c_str(), size.c_str(), created.c_str(),
-                  static_cast<int>(wr), run.c_str(), task.c_str());
+  auto line = [&](const std::string& id, const std::string& name, const std::string& kind,
+                  const std::string& format, const std::string& size, const std::string& created,
+                  const std::string& run, const std::string& task) {
+    std::snprintf(buf, sizeof buf, "%-27s  %-*s  %-7s  %-8s  %10s  %-20s  %-*s  %s\n", id.c_str(),
+                  static_cast<int>(wn), name.c_str(), kind.c_str(), format.c_str(), size.c_str(),
+                  created.c_str(), static_cast<int>(wr), run.c_str(), task.c_str());
     out += buf;
   };
-  line("ID", "NAME", "FORMAT", "SIZE", "CREATED", "RUN", "TASK");
+  line("ID", "NAME", "KIND", "FORMAT", "SIZE", "CREATED", "RUN", "TASK");
   for (const auto& a : artifacts) {
-    line(a.id, a.name, a.format.empty() ? "-" : a.format,
+    line(a.id, a.name, a.kind, a.format.empty() ? "-" : a.format,
          human_bytes(static_cast<uint64_t>(a.size)), iso_utc(a.created).substr(0, 19), a.run_id,
          a.instance_id + (a.try_number > 1 ? " (try " + std::to_string(a.try_number) + ")" : ""));
   }
@@ -69,6 +70,7 @@ std::string artifact_details(const state::ArtifactRecord& a) {
   out += "artifact " + a.id + "\n";
   field("name", a.name);
   field("description", a.description);
+  field("kind", a.kind);
   field("path", a.path);
   field("format", a.format.empty() ? a.encoding_format : a.format + " (" + a.encoding_format + ")");
   field("size",

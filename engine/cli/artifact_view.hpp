@@ -1,7 +1,7 @@
 #pragma once
 // How `flow artifacts list|show` print registry rows: the JSON shape of docs/REFERENCE.md §7.2
-// ({"id", "path", "sha256", "created", "run_id", "metadata": {JSON-LD}} plus name, size,
-// format, task, try, dag, provenance), a table, and the detail view of `show`.
+// ({"id", "path", "sha256", "created", "run_id", "metadata": {JSON-LD}} plus name, kind,
+// size, format, task, try, dag, provenance), a table, and the detail view of `show`.
 
 #include <nlohmann/json.hpp>
 #include <string>

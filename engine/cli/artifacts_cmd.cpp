@@ -1,8 +1,10 @@
-// flow artifacts list | show | verify — the FAIR registry of produced files
+// flow artifacts list | search | show | verify — the FAIR registry of produced files
 // (docs/ARTIFACTS.md). Read-only: tasks register artifacts through their outputs file.
 #include <cstdio>
 #include <iostream>
 
+#include "engine/artifact/kind.hpp"
+#include "engine/artifact/media_type.hpp"
 #include "engine/cli/app.hpp"
 #include "engine/cli/artifact_verify.hpp"
 #include "engine/cli/artifact_view.hpp"
@@ -45,6 +47,44 @@ state::ArtifactRecord require_artifact(state::Store& store, const std::string& i
                                          " (list them with: flow artifacts list)");
 }
 
+// `list` and `search` print the same: the table, or with --json §7.2's array.
+void print_artifacts(const std::vector<state::ArtifactRecord>& list, bool json) {
+  if (json) {
+    auto out = nlohmann::json::array();
+    for (const auto& a : list)
+      out.push_back(artifact_json(a));
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::fputs(artifact_table(list).c_str(), stdout);
+  }
+}
+
+// The options of `flow artifacts search`, as typed.
+struct SearchOptions {
+  std::string name, format, kind, dag, task, run_id;
+  std::vector<std::string> meta;
+  int limit = 0;
+};
+
+state::ArtifactQuery search_query(const SearchOptions& o) {
+  if (!o.kind.empty() && !artifact::is_artifact_kind(o.kind)) {
+    throw Error(ErrorKind::kInvalidInput, "--kind '" + o.kind + "': not a kind of artifact" +
+                                              did_you_mean(o.kind, artifact::artifact_kinds()) +
+                                              "; kinds: " + join(artifact::artifact_kinds()));
+  }
+  state::ArtifactQuery q;
+  q.name = o.name;
+  if (!o.format.empty()) q.formats = artifact::format_names(o.format);
+  q.kind = o.kind;
+  q.dag = o.dag;
+  q.task = o.task;
+  q.run_id = o.run_id;
+  for (const auto& m : o.meta)
+    q.metadata.push_back(state::parse_metadata_match(m));
+  q.limit = o.limit;
+  return q;
+}
+
 }  // namespace
 
 void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action,
@@ -62,15 +102,39 @@ void register_artifacts_commands(CLI::App& app, GlobalOptions& g, Action& action
       action = [&]() -> int {
         auto store = state::Store::open_existing(g.db_path());
         if (!run_id.empty()) require_run(*store, run_id);
-        auto list = store->list_artifacts(run_id);
-        if (g.json) {
-          auto out = nlohmann::json::array();
-          for (const auto& a : list)
-            out.push_back(artifact_json(a));
-          std::cout << out.dump(2) << "\n";
-        } else {
-          std::fputs(artifact_table(list).c_str(), stdout);
-        }
+        print_artifacts(store->list_artifacts(run_id), g.json);
+        return 0;
+      };
+    });
+  }
+
+  {
+    auto* cmd = artifacts->add_subcommand(
+        "search",
+        "Artifacts by name, format, kind, DAG, task, run or metadata field (filters AND "
+        "together), newest first");
+    add_global_options(*cmd, g);
+    auto& o = ov.add<SearchOptions>();
+    cmd->add_option("--name", o.name,
+                    "Name contains this text, or matches it as a glob if it has * ? or [ "
+                    "(case-sensitive)");
+    cmd->add_option("--format", o.format, "Format or media type (onnx, npz, application/onnx)");
+    cmd->add_option("--kind", o.kind, "model, dataset or other");
+    cmd->add_option("--dag", o.dag, "Registered by a run of this DAG");
+    cmd->add_option("--task", o.task, "Registered by this task (any instance) or instance");
+    cmd->add_option("--run", o.run_id, "Registered by this run");
+    cmd->add_option("--meta", o.meta,
+                    "KEY=VALUE: the metadata field KEY (dots for nested keys) is VALUE or a "
+                    "list holding it; repeatable")
+        ->allow_extra_args(false);
+    cmd->add_option("--limit", o.limit, "At most this many, newest first (0 = all)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->callback([&] {
+      action = [&]() -> int {
+        const auto query = search_query(o);
+        auto store = state::Store::open_existing(g.db_path());
+        if (!o.run_id.empty()) require_run(*store, o.run_id);
+        print_artifacts(store->search_artifacts(query), g.json);
         return 0;
       };
     });

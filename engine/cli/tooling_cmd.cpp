@@ -119,6 +119,9 @@ std::string bash_script(const CLI::App& root) {
        "  case \"$1\" in\n";
   for (const auto& opt : value_options) {
     std::string name = opt.substr(opt.find_first_not_of('-'));
+    // NAME is a DAG or site as a positional (trigger NAME, sites show NAME); the option
+    // --name (artifacts search) is a pattern for artifact names: nothing to offer.
+    if (name == "name") continue;
     const std::string kind = value_kind("", name, "");
     if (!kind.empty()) o << "    '" << opt << "') echo " << kind << " ;;\n";
   }
@@ -148,6 +151,7 @@ std::string bash_script(const CLI::App& root) {
        "    w=${COMP_WORDS[i]}\n"
        "    if [[ -n $expect ]]; then\n"
        "      [[ $expect == --db ]] && _flow_db=(--db \"$w\")\n"
+       "      [[ $expect == --run ]] && _flow_run=$w\n"
        "      expect=''\n"
        "      continue\n"
        "    fi\n"

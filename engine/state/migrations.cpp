@@ -184,6 +184,17 @@ ALTER TABLE tries ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tries ADD COLUMN segment INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tries ADD COLUMN segment_try INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {9, "artifacts.kind: model, dataset or other; search by kind and DAG (docs/ARTIFACTS.md)",
+     // Rows written before 9 named no kind: a model format makes a model (as
+     // engine/artifact/kind.cpp decides for a task that names none), the rest are other.
+     R"sql(
+ALTER TABLE artifacts ADD COLUMN kind TEXT NOT NULL DEFAULT 'other';
+UPDATE artifacts SET kind = 'model'
+  WHERE lower(format) IN ('onnx', 'pt', 'pth', 'safetensors', 'application/onnx',
+                          'application/x-pytorch', 'application/x-safetensors');
+CREATE INDEX artifacts_by_kind ON artifacts(kind, created_ms);
+CREATE INDEX artifacts_by_dag ON artifacts(dag, created_ms);
+)sql"},
 };
 
 }  // namespace

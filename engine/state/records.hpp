@@ -169,6 +169,9 @@ struct ArtifactRecord {
   // (host:port), "path" (on the site), "job_id" (Slurm), "sha256" (computed on the site)}.
   // {} for a file registered where it was made.
   nlohmann::json origin = nlohmann::json::object();
+  // "model", "dataset" or "other" (engine/artifact/kind.hpp). Rows written before schema 9
+  // named none: migration 9 made those of model formats "model", the rest "other".
+  std::string kind = "other";
 };
 
 }  // namespace flow::state

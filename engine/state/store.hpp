@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/state/artifact_query.hpp"
 #include "engine/state/delivery_record.hpp"
 #include "engine/state/records.hpp"
 
@@ -151,6 +152,8 @@ class Store {
   // Newest first; all runs when `run_id` is empty.
   std::vector<ArtifactRecord> list_artifacts(const std::string& run_id = "");
   std::vector<std::string> artifact_ids();  // newest first
+  // The artifacts every filter of `q` matches, newest first (artifact_query.hpp).
+  std::vector<ArtifactRecord> search_artifacts(const ArtifactQuery& q);
 
   // Notifications of a run (docs/ALERTS.md; store_deliveries.cpp). add_delivery returns
   // the new row's id; update_delivery rewrites state, attempts, error and updated.

@@ -66,6 +66,14 @@ class Stmt {
   }
   Stmt& bind(int v) { return bind(static_cast<int64_t>(v)); }
   Stmt& bind(uint64_t v) { return bind(static_cast<int64_t>(v)); }
+  Stmt& bind(double v) {
+    check(sqlite3_bind_double(st_, ++n_, v));
+    return *this;
+  }
+  Stmt& bind_null() {
+    check(sqlite3_bind_null(st_, ++n_));
+    return *this;
+  }
   Stmt& bind_json_or_null(const nlohmann::json& j) {
     if (j.is_null()) {
       check(sqlite3_bind_null(st_, ++n_));

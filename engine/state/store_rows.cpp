@@ -384,7 +384,7 @@ namespace {
 constexpr const char* kArtifactColumns =
     "id, run_id, instance_id, task_id, try, dag, dag_hash, params_json, site, host, name, "
     "description, format, encoding_format, path, sha256, size, started_ms, created_ms, "
-    "derived_from_json, metadata_json, origin_json";
+    "derived_from_json, metadata_json, origin_json, kind";
 
 ArtifactRecord read_artifact(const Stmt& st) {
   ArtifactRecord a;
@@ -412,6 +412,7 @@ ArtifactRecord read_artifact(const Stmt& st) {
   }
   a.metadata = st.json(20, nlohmann::json::object());
   a.origin = st.json(21, nlohmann::json::object());
+  a.kind = st.text(22);
   return a;
 }
 
@@ -428,13 +429,13 @@ void Store::put_artifact(const ArtifactRecord& a) {
   // again (an engine that re-applies a finished try after a crash) replaces it.
   static const std::string sql = std::string("INSERT OR REPLACE INTO artifacts(") +
                                  kArtifactColumns +
-                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt st(*impl_, sql);
   st.bind(a.id).bind(a.run_id).bind(a.instance_id).bind(a.task_id).bind(a.try_number);
   st.bind(a.dag).bind(a.dag_hash).bind(a.params.dump()).bind(a.site).bind(a.host).bind(a.name);
   st.bind(a.description).bind(a.format).bind(a.encoding_format).bind(a.path).bind(a.sha256);
   st.bind(a.size).bind(a.started).bind(a.created).bind(nlohmann::json(a.derived_from).dump());
-  st.bind(a.metadata.dump()).bind(a.origin.dump()).run();
+  st.bind(a.metadata.dump()).bind(a.origin.dump()).bind(a.kind).run();
 }
 
 std::optional<ArtifactRecord> Store::get_artifact(const std::string& id) {
@@ -454,6 +455,24 @@ std::vector<ArtifactRecord> Store::list_artifacts(const std::string& run_id) {
       " FROM artifacts WHERE run_id=? ORDER BY created_ms DESC, rowid DESC";
   Stmt st(*impl_, run_id.empty() ? all : by_run);
   if (!run_id.empty()) st.bind(run_id);
+  return read_artifacts(st);
+}
+
+std::vector<ArtifactRecord> Store::search_artifacts(const ArtifactQuery& q) {
+  const SqlFilter f = artifact_query_sql(q);
+  Stmt st(*impl_, std::string("SELECT ") + kArtifactColumns + " FROM artifacts" + f.where +
+                      " ORDER BY created_ms DESC, rowid DESC" + f.limit);
+  for (const auto& p : f.params) {
+    if (const auto* text = std::get_if<std::string>(&p)) {
+      st.bind(*text);
+    } else if (const auto* number = std::get_if<double>(&p)) {
+      st.bind(*number);
+    } else if (const auto* count = std::get_if<long long>(&p)) {
+      st.bind(static_cast<int64_t>(*count));
+    } else {
+      st.bind_null();
+    }
+  }
   return read_artifacts(st);
 }
 

@@ -33,7 +33,9 @@ def main():
             "name": "mlp-training-data",
             "description": f"{args.rows} synthetic rows, 12 features, target tanh(x.w) + noise",
             "format": "npz",
-            "metadata": {"keywords": ["synthetic", "regression"]},
+            "kind": "dataset",
+            "metadata": {"keywords": ["synthetic", "regression"], "rows": args.rows,
+                         "features": 12, "seed": args.seed},
         }],
     })
 

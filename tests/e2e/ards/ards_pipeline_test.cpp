@@ -50,7 +50,7 @@ TEST(ArdsPipeline, TunesTrainsEvaluatesAndExportsAValidOnnxModel) {
   EXPECT_GE(evaluate["baseline_mae"].get<double>(), 30.0) << evaluate.dump();
 
   auto list = json::parse(p.flow("artifacts list --run ards1 --json").out);
-  ASSERT_EQ(list.size(), 1u) << list.dump();
+  ASSERT_EQ(list.size(), 2u) << list.dump();  // newest first: the model, preprocess's cohort
   EXPECT_NE(list[0]["path"].get<std::string>().find("ards_pf_ratio.onnx"), std::string::npos);
   auto v = p.flow("artifacts verify " + list[0]["id"].get<std::string>() + " --json");
   EXPECT_EQ(v.code, 0) << v.out << v.err;
@@ -85,6 +85,17 @@ TEST(ArdsPipeline, TunesTrainsEvaluatesAndExportsAValidOnnxModel) {
   EXPECT_NE(page.dom.find("data-task=\"export_onnx\" data-state=\"succeeded\""), std::string::npos)
       << page.dom.substr(0, 3000);
   EXPECT_GT(std::filesystem::file_size(png), 50'000u);
+
+  // The cohort is a dataset artifact, and the ONNX model's provenance links to that version.
+  auto datasets =
+      json::parse(p.flow("artifacts search --kind dataset --dag ards_pipeline --json").out);
+  ASSERT_EQ(datasets.size(), 1u) << datasets.dump();
+  EXPECT_EQ(datasets[0]["task"], "preprocess");
+  EXPECT_NE(datasets[0]["path"].get<std::string>().find("data.npz"), std::string::npos);
+  EXPECT_EQ(datasets[0]["metadata"]["split"]["test"], 204);  // 2048 rows, a tenth for test
+  EXPECT_EQ(list[0]["derived_from"], json::array({datasets[0]["id"]}));
+  EXPECT_EQ(list[0]["metadata"]["prov:wasDerivedFrom"],
+            json::array({{{"@id", "urn:flow:artifact:" + datasets[0]["id"].get<std::string>()}}}));
 }
 
 namespace {

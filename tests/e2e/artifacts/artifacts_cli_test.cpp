@@ -134,10 +134,16 @@ TEST(ArtifactsCli, ProvenanceLinksCardToModelToData) {
   const json& model = by_name(list, "mlp-regressor");
   const json& card = by_name(list, "mlp-model-card");
   auto iri = [](const json& a) { return "urn:flow:artifact:" + a["id"].get<std::string>(); };
-  EXPECT_EQ(card["metadata"]["prov:wasDerivedFrom"], json::array({{{"@id", iri(model)}}}));
+  // The card derives from the model (its nearest upstream's file) and from the training
+  // data, a dataset, which every artifact downstream of it derives from.
+  EXPECT_EQ(card["metadata"]["prov:wasDerivedFrom"],
+            json::array({{{"@id", iri(data)}}, {{"@id", iri(model)}}}));
   EXPECT_EQ(model["metadata"]["prov:wasDerivedFrom"], json::array({{{"@id", iri(data)}}}));
   EXPECT_EQ(data["metadata"]["prov:wasDerivedFrom"], json::array());
-  EXPECT_EQ(card["derived_from"], json::array({model["id"]}));
+  EXPECT_EQ(card["derived_from"], json::array({data["id"], model["id"]}));
+  EXPECT_EQ(data["kind"], "dataset");
+  EXPECT_EQ(model["kind"], "model");
+  EXPECT_EQ(card["kind"], "other");
   // The activity names the run, the task, the try and the run's params.
   const json& act = card["metadata"]["prov:wasGeneratedBy"];
   EXPECT_EQ(act["@id"], "urn:flow:run:m1:task:model_card:try:1");
@@ -256,6 +262,179 @@ tasks:
   EXPECT_EQ(artifacts_of(p).size(), 0u);
 }
 
+namespace {
+
+// A pipeline of shell tasks (no PyTorch): prep registers a cohort (a dataset) and a report,
+// fit a model, card a card; DAG `reg`, run g1. And a second DAG, `other`, run o1.
+void registry_project(const Project& p) {
+  p.write("reg.yaml", R"yaml(dag: reg
+tasks:
+  - id: prep
+    run: |
+      printf 'a,b\n1,2\n3,4\n' > cohort.csv
+      echo fine > report.txt
+      cat > "$FLOW_OUTPUTS_FILE" <<'JSON'
+      {"artifacts": [
+        {"path": "cohort.csv", "name": "ards-cohort", "kind": "dataset",
+         "metadata": {"source": "synthetic (seed 7)", "rows": 2, "split": {"train": 1, "test": 1},
+                      "keywords": ["ards", "icu"]}},
+        {"path": "report.txt", "name": "prep-report"}]}
+      JSON
+  - id: fit
+    after: [prep]
+    run: |
+      echo weights > model.onnx
+      echo '{"artifacts": [{"path": "model.onnx", "name": "ards-model", "metadata": {"epochs": 3}}]}' > $FLOW_OUTPUTS_FILE
+  - id: card
+    after: [fit]
+    run: |
+      echo '{}' > card.json
+      echo '{"artifacts": ["card.json"]}' > $FLOW_OUTPUTS_FILE
+)yaml");
+  p.write("other.yaml", R"yaml(dag: other
+tasks:
+  - id: prep
+    run: |
+      echo x > cohort.npz
+      echo '{"artifacts": [{"path": "cohort.npz", "name": "other-cohort", "kind": "dataset", "metadata": {"rows": 9}}]}' > $FLOW_OUTPUTS_FILE
+)yaml");
+  auto r = p.flow("run reg.yaml --run-id g1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  r = p.flow("run other.yaml --run-id o1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+}
+
+// The names of a search's --json result, in order.
+std::vector<std::string> search(const Project& p, const std::string& args) {
+  auto r = p.flow("artifacts search --json " + args);
+  EXPECT_EQ(r.code, 0) << args << "\n" << r.out << r.err;
+  std::vector<std::string> names;
+  if (r.code != 0) return names;
+  for (const auto& a : json::parse(r.out))
+    names.push_back(a["name"]);
+  return names;
+}
+
+using Names = std::vector<std::string>;
+
+}  // namespace
+
+TEST(ArtifactsCli, AKindIsDeclaredOrFollowsTheFormatAndIsShown) {
+  Project p;
+  registry_project(p);
+  auto list = artifacts_of(p, "--run g1");
+  EXPECT_EQ(by_name(list, "ards-cohort")["kind"], "dataset");
+  EXPECT_EQ(by_name(list, "ards-model")["kind"], "model") << "an ONNX file, no kind given";
+  EXPECT_EQ(by_name(list, "prep-report")["kind"], "other");
+  EXPECT_EQ(by_name(list, "card.json")["kind"], "other");
+  const std::string cohort = by_name(list, "ards-cohort")["id"];
+  EXPECT_EQ(by_name(list, "ards-cohort")["metadata"]["@type"],
+            json({"File", "Dataset", "prov:Entity"}));
+  EXPECT_EQ(by_name(list, "ards-model")["metadata"]["@type"], json({"File", "prov:Entity"}));
+
+  auto table = p.flow("artifacts list --run g1");
+  EXPECT_NE(table.out.find("KIND"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("ards-cohort  dataset"), std::string::npos) << table.out;
+  auto show = p.flow("artifacts show " + cohort);
+  EXPECT_NE(show.out.find("  kind          dataset\n"), std::string::npos) << show.out;
+  EXPECT_EQ(json::parse(p.flow("artifacts show " + cohort + " --json").out)["kind"], "dataset");
+}
+
+TEST(ArtifactsCli, EveryArtifactDownstreamOfADatasetDerivesFromIt) {
+  Project p;
+  registry_project(p);
+  auto list = artifacts_of(p, "--run g1");
+  const std::string cohort = by_name(list, "ards-cohort")["id"],
+                    report = by_name(list, "prep-report")["id"],
+                    model = by_name(list, "ards-model")["id"];
+  // fit's model: everything prep registered (its nearest upstream).
+  EXPECT_EQ(by_name(list, "ards-model")["derived_from"], json({cohort, report}));
+  // card: fit's model, and the cohort two steps up, but not prep's report.
+  const json& card = by_name(list, "card.json");
+  EXPECT_EQ(card["derived_from"], json({cohort, model}));
+  EXPECT_EQ(card["metadata"]["prov:wasDerivedFrom"],
+            json::array({{{"@id", "urn:flow:artifact:" + cohort}},
+                         {{"@id", "urn:flow:artifact:" + model}}}));
+  auto show = p.flow("artifacts show " + card["id"].get<std::string>());
+  EXPECT_NE(show.out.find("derived from  " + cohort + ", " + model), std::string::npos) << show.out;
+}
+
+TEST(ArtifactsCli, SearchFiltersByEachFieldAndTheyAndTogether) {
+  Project p;
+  registry_project(p);
+  // Newest first, like list.
+  EXPECT_EQ(search(p, ""),
+            (Names{"other-cohort", "card.json", "ards-model", "prep-report", "ards-cohort"}));
+  EXPECT_EQ(search(p, "--name cohort"), (Names{"other-cohort", "ards-cohort"}));
+  EXPECT_EQ(search(p, "--name 'ards-*'"), (Names{"ards-model", "ards-cohort"}));
+  EXPECT_EQ(search(p, "--name 'a*t'"), Names{"ards-cohort"}) << "a glob is the whole name";
+  EXPECT_EQ(search(p, "--format onnx"), Names{"ards-model"});
+  EXPECT_EQ(search(p, "--format application/onnx"), Names{"ards-model"});
+  EXPECT_EQ(search(p, "--format CSV"), Names{"ards-cohort"});
+  EXPECT_EQ(search(p, "--kind dataset"), (Names{"other-cohort", "ards-cohort"}));
+  EXPECT_EQ(search(p, "--kind model"), Names{"ards-model"});
+  EXPECT_EQ(search(p, "--dag reg --kind dataset"), Names{"ards-cohort"});
+  EXPECT_EQ(search(p, "--task prep"), (Names{"other-cohort", "prep-report", "ards-cohort"}));
+  EXPECT_EQ(search(p, "--task prep --run g1"), (Names{"prep-report", "ards-cohort"}));
+  EXPECT_EQ(search(p, "--run o1"), Names{"other-cohort"});
+  EXPECT_EQ(search(p, "--meta 'source=synthetic (seed 7)'"), Names{"ards-cohort"});
+  EXPECT_EQ(search(p, "--meta split.train=1 --meta keywords=icu"), Names{"ards-cohort"});
+  EXPECT_EQ(search(p, "--meta rows=9"), Names{"other-cohort"});
+  EXPECT_EQ(search(p, "--meta epochs=3 --kind dataset"), Names{});
+  EXPECT_EQ(search(p, "--kind dataset --limit 1"), Names{"other-cohort"});
+
+  // --json is list's shape; without it, list's table.
+  auto j = json::parse(p.flow("artifacts search --json --kind model").out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0], artifacts_of(p, "--run g1")[1]) << "the same object as list --json";
+  auto table = p.flow("artifacts search --kind dataset --dag other");
+  EXPECT_EQ(table.code, 0);
+  EXPECT_EQ(table.out.find("ID"), 0u) << table.out;
+  EXPECT_NE(table.out.find("other-cohort"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find("ards-cohort"), std::string::npos) << table.out;
+  EXPECT_EQ(p.flow("artifacts search --name nothing-like-this").out, "no artifacts\n");
+}
+
+TEST(ArtifactsCli, SearchRefusesMalformedFiltersWithExitTwo) {
+  Project p;
+  registry_project(p);
+  auto meta = p.flow("artifacts search --meta rows");
+  EXPECT_EQ(meta.code, 2) << meta.out << meta.err;
+  EXPECT_NE(meta.err.find("--meta 'rows': no '='; expected KEY=VALUE"), std::string::npos)
+      << meta.err;
+  auto dots = p.flow("artifacts search --meta split..train=1");
+  EXPECT_EQ(dots.code, 2);
+  EXPECT_NE(dots.err.find("has an empty part"), std::string::npos) << dots.err;
+  auto kind = p.flow("artifacts search --kind datset");
+  EXPECT_EQ(kind.code, 2);
+  EXPECT_NE(kind.err.find("--kind 'datset': not a kind of artifact (did you mean 'dataset'?); "
+                          "kinds: model, dataset, other"),
+            std::string::npos)
+      << kind.err;
+  auto run = p.flow("artifacts search --run nope");
+  EXPECT_EQ(run.code, 2);
+  EXPECT_NE(run.err.find("no run 'nope'"), std::string::npos) << run.err;
+  EXPECT_EQ(p.flow("artifacts search --limit -1").code, 2);
+}
+
+TEST(ArtifactsCli, AnUnknownKindFailsTheTaskNamingTheKinds) {
+  Project p;
+  p.write("bad.yaml", R"yaml(dag: bad
+tasks:
+  - id: prep
+    run: |
+      echo x > d.csv
+      echo '{"artifacts": [{"path": "d.csv", "kind": "data-set"}]}' > $FLOW_OUTPUTS_FILE
+)yaml");
+  auto r = p.flow("run bad.yaml --run-id k1");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("artifacts[0]: unknown \"kind\" \"data-set\" (did you mean 'dataset'?); "
+                       "known kinds: model, dataset, other"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(artifacts_of(p).size(), 0u);
+}
+
 // The JSON-LD record read by two JSON-LD processors (PyLD and rdflib, Debian's
 // python3-pyld/python3-rdflib): each key means exactly the term flow meant. schema.org and
 // PROV-O for what they define; the task's own metadata keys (epochs, features,
@@ -263,56 +442,89 @@ tasks:
 // exist; schema.org properties a task means as such (license, keywords) stay schema.org.
 TEST(ArtifactsJsonLd, AJsonLdProcessorReadsEveryKeyAsTheTermItMeans) {
   Project p;
-  p.write("ld.yaml", R"(dag: ld
+  p.write("ld.yaml", R"yaml(dag: ld
 params:
   lr: 0.01
 tasks:
+  - id: data
+    run: |
+      echo rows > cohort.csv
+      cat > "$FLOW_OUTPUTS_FILE" <<'JSON'
+      {"artifacts": [{"path": "cohort.csv", "name": "cohort", "kind": "dataset",
+        "metadata": {"source": "synthetic (seed 7)", "rows": 2,
+                     "license": "https://spdx.org/licenses/CC0-1.0"}}]}
+      JSON
   - id: fit
+    after: [data]
     run: |
       echo weights > model.bin
       cat > "$FLOW_OUTPUTS_FILE" <<'JSON'
-      {"artifacts": [{"path": "model.bin", "name": "m", "description": "a model",
+      {"artifacts": [{"path": "model.bin", "name": "m", "description": "a model", "kind": "model",
         "metadata": {"epochs": 3, "features": ["age", "peep"],
                      "hyperparameters": {"lr": 0.01, "hidden": 16},
                      "test_mae_mmHg": 4.2,
                      "license": "https://spdx.org/licenses/MIT", "keywords": ["ards"]}}]}
       JSON
-)");
+)yaml");
   auto r = p.flow("run ld.yaml --run-id l1");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
-  const json model = by_name(artifacts_of(p), "m");
+  const json list = artifacts_of(p);
+  const json model = by_name(list, "m"), data = by_name(list, "cohort");
   ASSERT_TRUE(model.is_object());
-  p.write("record.jsonld", model["metadata"].dump());
-  auto read = shell(p, "/usr/bin/python3 '" FLOW_SOURCE_DIR
-                       "/tests/e2e/artifacts/jsonld_terms.py' record.jsonld");
-  ASSERT_EQ(read.code, 0) << "python3-pyld and python3-rdflib are test dependencies "
-                             "(scripts/install-deps.sh):\n"
-                          << read.err;
-  const json seen = json::parse(read.out);
+  ASSERT_TRUE(data.is_object());
+  auto read = [&](const json& record) {
+    p.write("record.jsonld", record["metadata"].dump());
+    auto out = shell(p, "/usr/bin/python3 '" FLOW_SOURCE_DIR
+                        "/tests/e2e/artifacts/jsonld_terms.py' record.jsonld");
+    EXPECT_EQ(out.code, 0) << "python3-pyld and python3-rdflib are test dependencies "
+                              "(scripts/install-deps.sh):\n"
+                           << out.err;
+    return out.code == 0 ? json::parse(out.out) : json::object();
+  };
 
   const std::string s = "http://schema.org/", prov = "http://www.w3.org/ns/prov#",
                     f = "urn:flow:vocab:";
-  std::set<std::string> meant;
-  for (const char* t : {"identifier",     "propertyID",  "value",   "name",       "description",
-                        "encodingFormat", "contentSize", "sha256",  "contentUrl", "dateCreated",
-                        "instrument",     "object",      "result",  "agent",      "softwareVersion",
-                        "location",       "startTime",   "endTime", "license",    "keywords"})
-    meant.insert(s + t);
+  // What every record of a local try has (`description` at least for the site's Place).
+  std::set<std::string> common;
+  for (const char* t :
+       {"identifier", "propertyID", "value", "name", "encodingFormat", "contentSize", "sha256",
+        "contentUrl", "dateCreated", "instrument", "object", "result", "agent", "softwareVersion",
+        "location", "startTime", "endTime", "license", "description"})
+    common.insert(s + t);
   for (const char* t :
        {"generatedAtTime", "wasGeneratedBy", "startedAtTime", "endedAtTime", "wasAssociatedWith"})
-    meant.insert(prov + t);
-  for (const char* t : {"epochs", "features", "hyperparameters", "lr", "hidden", "test_mae_mmHg"})
-    meant.insert(f + t);
-  meant.insert("http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
-  const auto got = seen["predicates"].get<std::set<std::string>>();
-  EXPECT_EQ(got, meant) << read.out;
-  EXPECT_EQ(seen["rdflib_predicates"].get<std::set<std::string>>(), meant) << read.out;
-  EXPECT_EQ(seen["rdflib_triples"], seen["pyld_triples"]) << read.out;
-
-  const std::set<std::string> types = {
+    common.insert(prov + t);
+  common.insert("http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
+  const std::set<std::string> common_types = {
       s + "MediaObject",         s + "CreateAction",  s + "SoftwareSourceCode",
       s + "SoftwareApplication", s + "PropertyValue", s + "Place",
       prov + "Entity",           prov + "Activity",   prov + "Plan",
       prov + "SoftwareAgent"};
-  EXPECT_EQ(seen["types"].get<std::set<std::string>>(), types) << read.out;
+
+  // The model: its own keys in flow's namespace; derived from the dataset (PROV-O), which
+  // the try used.
+  const json seen = read(model);
+  std::set<std::string> meant = common;
+  meant.insert({s + "keywords", prov + "wasDerivedFrom", prov + "used"});
+  for (const char* t : {"epochs", "features", "hyperparameters", "lr", "hidden", "test_mae_mmHg"})
+    meant.insert(f + t);
+  EXPECT_EQ(seen["predicates"].get<std::set<std::string>>(), meant) << seen.dump();
+  EXPECT_EQ(seen["rdflib_predicates"].get<std::set<std::string>>(), meant) << seen.dump();
+  EXPECT_EQ(seen["rdflib_triples"], seen["pyld_triples"]) << seen.dump();
+  EXPECT_EQ(seen["types"].get<std::set<std::string>>(), common_types) << seen.dump();
+  EXPECT_EQ(seen["derived_from"], json({"urn:flow:artifact:" + data["id"].get<std::string>()}))
+      << seen.dump();
+
+  // The dataset: also a schema:Dataset; source and rows are flow's own terms.
+  const json seen_data = read(data);
+  std::set<std::string> meant_data = common;
+  meant_data.insert({f + "source", f + "rows"});
+  EXPECT_EQ(seen_data["predicates"].get<std::set<std::string>>(), meant_data) << seen_data.dump();
+  EXPECT_EQ(seen_data["rdflib_predicates"].get<std::set<std::string>>(), meant_data)
+      << seen_data.dump();
+  EXPECT_EQ(seen_data["rdflib_triples"], seen_data["pyld_triples"]) << seen_data.dump();
+  std::set<std::string> data_types = common_types;
+  data_types.insert(s + "Dataset");
+  EXPECT_EQ(seen_data["types"].get<std::set<std::string>>(), data_types) << seen_data.dump();
+  EXPECT_EQ(seen_data["derived_from"], json::array()) << seen_data.dump();
 }

@@ -137,6 +137,23 @@ TEST(BashCompletion, OffersRunIdsAndTheTasksOfTheRunNamed) {
   EXPECT_EQ(complete(p, "flow logs r-complete first "), (std::vector<std::string>{}));
 }
 
+TEST(BashCompletion, OffersArtifactSearchFiltersAndDagNamesButNoDagsForANamePattern) {
+  Project p;
+  record_run(p);
+  auto got = complete(p, "flow artifacts search --");
+  for (const char* o :
+       {"--name", "--format", "--kind", "--dag", "--task", "--run", "--meta", "--limit", "--json"})
+    EXPECT_TRUE(has(got, o)) << o << " not in: " << all(got);
+  EXPECT_TRUE(has(complete(p, "flow artifacts "), "search"));
+  EXPECT_EQ(complete(p, "flow artifacts search --dag "), std::vector<std::string>{"fan"});
+  EXPECT_EQ(complete(p, "flow artifacts search --run "), std::vector<std::string>{"r-complete"});
+  EXPECT_EQ(complete(p, "flow artifacts search --name "), (std::vector<std::string>{}))
+      << "an artifact name pattern, not a DAG";
+  auto tasks = complete(p, "flow artifacts search --run r-complete --task ");
+  EXPECT_TRUE(has(tasks, "first") && has(tasks, "fan"))
+      << "the tasks of the run named by --run: " << all(tasks);
+}
+
 TEST(BashCompletion, UsesTheDatabaseTheCommandLineNames) {
   Project p;
   const std::string db = (p.dir() / "elsewhere/flow.db").string();

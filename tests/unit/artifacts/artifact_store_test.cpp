@@ -42,6 +42,7 @@ ArtifactRecord artifact(const std::string& id, const std::string& run_id, flow::
   a.created = created;
   a.derived_from = {"a-1", "a-2"};
   a.metadata = {{"license", "MIT"}};
+  a.kind = "model";
   return a;
 }
 
@@ -80,6 +81,7 @@ TEST(ArtifactStore, RoundTripsEveryField) {
   EXPECT_EQ(got->created, 100);
   EXPECT_EQ(got->derived_from, a.derived_from);
   EXPECT_EQ(got->metadata, a.metadata);
+  EXPECT_EQ(got->kind, "model");
   EXPECT_FALSE(store->get_artifact("a-y"));
 }
 

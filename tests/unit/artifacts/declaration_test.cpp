@@ -72,3 +72,19 @@ TEST(Declaration, MetadataCannotOverrideWhatFlowRecords) {
   EXPECT_NE(error_of(with("name")).find("give \"name\" next to \"path\""), std::string::npos);
   EXPECT_EQ(error_of(with("license")), "");
 }
+
+TEST(Declaration, AKindIsModelDatasetOrOther) {
+  auto d = parse_declarations(json::parse(R"({"artifacts": [
+      "a.npz", {"path": "data.npz", "kind": "dataset"}, {"path": "m.onnx", "kind": "model"}]})"));
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].kind, "") << "none given: registration decides from the format";
+  EXPECT_EQ(d[1].kind, "dataset");
+  EXPECT_EQ(d[2].kind, "model");
+  EXPECT_EQ(error_of({{"artifacts", {{{"path", "m"}, {"kind", "Dataset"}}}}}),
+            "artifacts[0]: unknown \"kind\" \"Dataset\" (did you mean 'dataset'?); known kinds: "
+            "model, dataset, other");
+  EXPECT_EQ(error_of({{"artifacts", {{{"path", "m"}, {"kind", "weights"}}}}}),
+            "artifacts[0]: unknown \"kind\" \"weights\"; known kinds: model, dataset, other");
+  EXPECT_EQ(error_of({{"artifacts", {{{"path", "m"}, {"kind", 1}}}}}),
+            "artifacts[0]: \"kind\" must be a string, not 1");
+}

@@ -133,3 +133,17 @@ TEST(JsonLd, IrisAreEscaped) {
   EXPECT_EQ(artifact_iri("a-1"), "urn:flow:artifact:a-1");
   EXPECT_EQ(file_url("/a b/ü#?.onnx"), "file:///a%20b/%C3%BC%23%3F.onnx");
 }
+
+TEST(JsonLd, ADatasetIsAlsoASchemaOrgDatasetAndAModelKeepsItsTypes) {
+  auto data = sample();
+  data.kind = "dataset";
+  const auto j = artifact_jsonld(data);
+  EXPECT_EQ(j["@type"], json({"File", "Dataset", "prov:Entity"}));
+  EXPECT_EQ(j["@context"]["Dataset"], "schema:Dataset");
+  auto model = sample();
+  model.kind = "model";
+  EXPECT_EQ(artifact_jsonld(model)["@type"], json({"File", "prov:Entity"}));
+  auto other = sample();
+  other.kind = "other";
+  EXPECT_EQ(artifact_jsonld(other)["@type"], json({"File", "prov:Entity"}));
+}

@@ -31,3 +31,11 @@ TEST(MediaType, OnnxIsRecognisedByNameOrMediaType) {
   EXPECT_FALSE(is_onnx("pt"));
   EXPECT_FALSE(is_onnx(""));
 }
+
+TEST(MediaType, AFormatGoesByItsNameAndItsMediaType) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(format_names("onnx"), (V{"onnx", "application/onnx"}));
+  EXPECT_EQ(format_names("NPZ"), (V{"npz", "application/x-npz"}));
+  EXPECT_EQ(format_names("application/x-pytorch"), (V{"application/x-pytorch", "pt", "pth"}));
+  EXPECT_EQ(format_names("weird"), (V{"weird"}));
+}

@@ -61,8 +61,9 @@ class Provenance : public ::testing::Test {
     store_->put_instance(i);
   }
   void artifact(const std::string& id, const std::string& instance, const std::string& task,
-                int try_number) {
+                int try_number, const std::string& kind = "other") {
     state::ArtifactRecord a;
+    a.kind = kind;
     a.id = id;
     a.run_id = "r1";
     a.instance_id = instance;
@@ -129,4 +130,31 @@ TEST_F(Provenance, FailedUpstreamsHandNothingOn) {
   instance("broken", "broken", TaskState::kFailed, 1);
   artifact("a-other", "other", "other", 1);
   EXPECT_TRUE(of("export").empty());
+}
+
+TEST_F(Provenance, DatasetsOfEveryAncestorAreLinkedThroughRegisteringTasks) {
+  // preprocess registers the cohort (a dataset) and a report; train registers its model. The
+  // export derives from the model (the nearest) and the cohort, not the report.
+  instance("preprocess", "preprocess", TaskState::kSucceeded, 1);
+  instance("tune", "tune", TaskState::kSucceeded, 1);
+  instance("train", "train", TaskState::kSucceeded, 1);
+  artifact("a-data", "preprocess", "preprocess", 1, "dataset");
+  artifact("a-report", "preprocess", "preprocess", 1, "other");
+  artifact("a-model", "train", "train", 1, "model");
+  EXPECT_EQ(of("export"), (std::vector<std::string>{"a-data", "a-model"}));
+  EXPECT_EQ(of("train"), (std::vector<std::string>{"a-data", "a-report"}))
+      << "through tune, which registered nothing: everything preprocess registered";
+}
+
+TEST_F(Provenance, DatasetsOfAFailedBranchOrAnOldTryAreNotLinked) {
+  instance("other", "other", TaskState::kSucceeded, 1);
+  instance("broken", "broken", TaskState::kFailed, 1);
+  instance("preprocess", "preprocess", TaskState::kSucceeded, 2);
+  instance("tune", "tune", TaskState::kSucceeded, 1);
+  instance("train", "train", TaskState::kSucceeded, 1);
+  artifact("a-other-data", "other", "other", 1, "dataset");
+  artifact("a-data-try1", "preprocess", "preprocess", 1, "dataset");
+  artifact("a-data-try2", "preprocess", "preprocess", 2, "dataset");
+  artifact("a-model", "train", "train", 1, "model");
+  EXPECT_EQ(of("export"), (std::vector<std::string>{"a-data-try2", "a-model"}));
 }

@@ -120,3 +120,26 @@ TEST_F(Registration, AMissingFileOfARemoteTaskSaysWhereFlowLooked) {
             std::string::npos)
       << e;
 }
+
+TEST_F(Registration, TheKindIsTheTasksOrFollowsTheFormat) {
+  auto by_format = register_artifacts(json{{"artifacts", {"model.onnx", "report.CSV"}}}, ctx_);
+  ASSERT_EQ(by_format.size(), 2u);
+  EXPECT_EQ(by_format[0].kind, "model") << "an ONNX file is a model unless the task says so";
+  EXPECT_EQ(by_format[1].kind, "other") << "a CSV may be data or a report: only the task knows";
+  auto given = register_artifacts(json::parse(R"({"artifacts": [
+      {"path": "model.onnx", "kind": "other"}, {"path": "report.CSV", "kind": "dataset"}]})"),
+                                  ctx_);
+  ASSERT_EQ(given.size(), 2u);
+  EXPECT_EQ(given[0].kind, "other");
+  EXPECT_EQ(given[1].kind, "dataset");
+}
+
+TEST_F(Registration, AnUnknownKindFailsNamingTheEntryAndTheKinds) {
+  const auto e =
+      error_of(json::parse(R"({"artifacts": [{"path": "report.CSV", "kind": "data"}]})"));
+  EXPECT_NE(e.find("task 'train': cannot register its artifacts: artifacts[0]: unknown \"kind\" "
+                   "\"data\""),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("known kinds: model, dataset, other"), std::string::npos) << e;
+}

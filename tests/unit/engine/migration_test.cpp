@@ -147,6 +147,8 @@ void expect_same(const ArtifactRecord& want, const ArtifactRecord& got) {
   EXPECT_EQ(got.created, want.created);
   EXPECT_EQ(got.derived_from, want.derived_from);
   EXPECT_EQ(got.metadata, want.metadata);
+  // Migration 9: a row written before it is a model if its format is one, else other.
+  EXPECT_EQ(got.kind, want.format == "onnx" ? "model" : "other");
 }
 
 // The rows every fixture has (schema 1's tables).
@@ -219,6 +221,17 @@ void expect_fixture_artifacts(Store& store) {
   EXPECT_EQ(store.artifact_ids(), (std::vector<std::string>{want[1].id, want[0].id}));
   for (const auto& a : got)  // made where they were registered: no origin
     EXPECT_EQ(a.origin, nlohmann::json::object()) << a.id;
+  // Searchable by the kind migration 9 gave them, and by a metadata field.
+  ArtifactQuery model_kind;
+  model_kind.kind = "model";
+  auto models = store.search_artifacts(model_kind);
+  ASSERT_EQ(models.size(), 1u);
+  EXPECT_EQ(models[0].id, want[1].id);
+  ArtifactQuery licensed;
+  licensed.metadata.push_back(parse_metadata_match("license=https://spdx.org/licenses/MIT"));
+  auto mit = store.search_artifacts(licensed);
+  ASSERT_EQ(mit.size(), 1u);
+  EXPECT_EQ(mit[0].id, want[0].id);
 }
 
 void expect_fixture_schedules(Store& store) {
@@ -274,9 +287,17 @@ void expect_newer_features_work(Store& store) {
   a.sha256 = "00";
   a.created = 1;
   a.origin = {{"site", "jureca"}, {"host", "jureca.fz-juelich.de:22"}, {"job_id", "4242"}};
+  a.kind = "dataset";
   store.put_artifact(a);
   ASSERT_TRUE(store.get_artifact("a-new"));
   EXPECT_EQ(store.get_artifact("a-new")->origin, a.origin);
+  EXPECT_EQ(store.get_artifact("a-new")->kind, "dataset");
+  ArtifactQuery dataset_kind;
+  dataset_kind.kind = "dataset";
+  dataset_kind.dag = "fixture";
+  auto datasets = store.search_artifacts(dataset_kind);
+  ASSERT_EQ(datasets.size(), 1u);
+  EXPECT_EQ(datasets[0].id, "a-new");
 
   DeliveryRecord d;
   d.run_id = fixture::kFailedRun;
@@ -407,6 +428,17 @@ TEST(Migration, ASchema7DatabaseKeepsEveryRowAndDeliveryAndGainsTrySegments) {
   EXPECT_EQ(store->schema_version(), latest_schema_version());
   expect_schema_1_rows(*store);  // its tries have segment 0: not a trial's
   expect_fixture_artifacts(*store);
+  expect_fixture_schedules(*store);
+  expect_fixture_deliveries(*store);
+  expect_newer_features_work(*store);
+}
+
+TEST(Migration, ASchema8DatabaseKeepsEveryRowAndGainsArtifactKinds) {
+  flow::test::TempDir dir;
+  auto store = Store::open(fixture_copy(dir, 8));
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  expect_schema_1_rows(*store);
+  expect_fixture_artifacts(*store);  // the ONNX model a model, the CSV other
   expect_fixture_schedules(*store);
   expect_fixture_deliveries(*store);
   expect_newer_features_work(*store);
