@@ -74,13 +74,15 @@ isolated() {
     mount -t tmpfs -o ro,mode=0555,size=4k flow-hidden-checkout "$0" &&
     exec "$@"' "$CHECKOUT" "$@"
 }
-# shares_our_files NAME: a daemon we started that sees this shell's /tmp (started by an older
-# version of this script, or from another mount namespace): `start` restarts it isolated.
+# shares_our_files NAME: a daemon we started that sees this shell's /tmp or this checkout
+# (started by an older version of this script, or from another mount namespace): `start`
+# restarts it isolated.
 shares_our_files() {
   [[ -s $RUN/$1.pid ]] || return 1
   local probe seen=1
   probe=$(mktemp /tmp/flow-cluster-probe.XXXXXX)
-  [[ -e /proc/$(<"$RUN/$1.pid")/root$probe ]] && seen=0
+  local root=/proc/$(<"$RUN/$1.pid")/root
+  [[ -e $root$probe || -e $root$CHECKOUT/scripts/test-cluster.sh ]] && seen=0
   rm -f "$probe"
   return $seen
 }
