@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -224,26 +223,11 @@ std::map<std::string, Stager::RemoteStat> Stager::remote_stats(
 
 std::map<std::string, std::string> Stager::remote_sha256(const std::vector<std::string>& paths) {
   std::map<std::string, std::string> out;
-  const size_t hashers = std::max<size_t>(1, options_.site_hashers);
   for (const auto& batch : batches(paths, options_.batch)) {
-    std::string cmd = "set --";
+    std::string cmd = "sha256sum --";
     for (const auto& p : batch)
       cmd += " " + shell_quote(p);
-    if (hashers > 1 && batch.size() > 1) {
-      // Up to `hashers` sha256sum processes, each on its share of the batch and writing to
-      // a file of its own (lines written by processes sharing a pipe could interleave),
-      // then all the lines. Without xargs or a temporary directory: one process, as below.
-      const size_t share = (batch.size() + hashers - 1) / hashers;
-      cmd +=
-          "; if command -v xargs >/dev/null 2>&1 && t=$(mktemp -d 2>/dev/null); then"
-          " printf '%s\\0' \"$@\" | xargs -0 -n " +
-          std::to_string(share) + " -P " + std::to_string(hashers) +
-          " sh -c 'exec sha256sum -- \"$@\" >\"$(mktemp \"$0/h.XXXXXX\")\"' \"$t\" 2>/dev/null;"
-          " cat \"$t\"/h.* 2>/dev/null; rm -rf \"$t\";"
-          " else sha256sum -- \"$@\" 2>/dev/null; fi; true";
-    } else {
-      cmd += "; sha256sum -- \"$@\" 2>/dev/null; true";
-    }
+    cmd += " 2>/dev/null; true";
     std::istringstream in(command(cmd).out);
     std::string line;
     while (std::getline(in, line)) {

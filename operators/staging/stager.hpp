@@ -79,9 +79,6 @@ struct StagerOptions {
   std::chrono::milliseconds command_timeout{std::chrono::minutes(30)};
   // Paths per remote command (keeps each command line well under the server's limits).
   size_t batch = 256;
-  // `sha256sum` processes at once on the site per batch (xargs -P): hashing is the site's
-  // CPU, one core per process. 1: a single `sha256sum` of the whole batch.
-  size_t site_hashers = 4;
   // Where hashes survive this process ("" = memory only): each local file's sha256 by path,
   // size and mtime, and each file this Stager verified on the site by path, size and mtime
   // there. A file whose size and mtime did not change is not hashed again (rsync's quick
