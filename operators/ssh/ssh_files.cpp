@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <random>
 #include <vector>
 
@@ -203,9 +205,16 @@ void SshSession::put_file(const std::string& path, const std::string& content, i
 
 namespace {
 
-// Bytes per SFTP read/write request of a streamed transfer. OpenSSH's sftp-server accepts
-// up to 256 KiB; libssh 0.10 waits for each reply, so fewer, larger requests go faster.
+// Bytes per SFTP read/write request of a streamed transfer. libssh 0.10's sftp_write waits
+// for each reply, so fewer, larger requests go faster. OpenSSH's sftp-server cuts a read to
+// 255 KiB (SFTP_MAX_READ_LENGTH): 256 KiB reads would all come back short.
 constexpr size_t kStreamChunk = 128 * 1024;
+
+// Read requests receive_file keeps in flight: while the sink hashes and writes one chunk
+// the server already reads and sends the next ones, and on a link with latency
+// kReadsInFlight * kStreamChunk bytes (2 MiB) cover a round trip instead of 128 KiB.
+// libssh's channel window (~1.25 MB) bounds what the server actually sends ahead.
+constexpr size_t kReadsInFlight = 16;
 
 }  // namespace
 
@@ -272,17 +281,63 @@ uint64_t SshSession::receive_file(const std::string& path, uint64_t offset,
   const std::string p = sftp_path(path);
   SftpFilePtr file(sftp_open(sf, p.c_str(), O_RDONLY, 0));
   if (!file) fail_sftp("read", path);
-  if (offset > 0 && sftp_seek64(file.get(), offset) < 0) fail_sftp("seek in", path);
+  sftp_file f = file.get();
   std::vector<char> buf(kStreamChunk);
-  uint64_t total = 0;
-  for (;;) {
-    const ssize_t n = sftp_read(file.get(), buf.data(), buf.size());
-    if (n < 0) fail_sftp("read", path);
-    if (n == 0) break;
-    sink(buf.data(), static_cast<size_t>(n));
-    total += static_cast<uint64_t>(n);
+  // Ids of the read requests in flight, oldest first. The oldest always asks for the bytes
+  // at `pos`, the one after it for those at pos + kStreamChunk, and so on.
+  std::deque<uint32_t> reads;
+  uint64_t pos = offset;  // the next byte the sink gets
+  size_t window = kReadsInFlight;
+  auto request = [&] {
+    // libssh sends a read at the file's offset and then moves it on by the request's size
+    // (it moves it back after a short reply): say where, every time.
+    sftp_seek64(f, pos + reads.size() * kStreamChunk);
+    const int id = sftp_async_read_begin(f, static_cast<uint32_t>(kStreamChunk));
+    if (id < 0) fail_sftp("read", path);
+    reads.push_back(static_cast<uint32_t>(id));
+  };
+  // Reads and drops every reply still due, so that none is left in libssh's queue for the
+  // rest of the session. Stops reading at a broken link (nothing more will come).
+  auto drain = [&]() noexcept {
+    bool link_ok = alive();
+    for (; !reads.empty(); reads.pop_front()) {
+      if (!link_ok) continue;
+      sftp_seek64(f, pos);  // clears libssh's end-of-file flag, which would skip the read
+      if (sftp_async_read(f, buf.data(), static_cast<uint32_t>(kStreamChunk), reads.front()) < 0 &&
+          link_broken())
+        link_ok = false;
+    }
+  };
+  try {
+    for (;;) {
+      while (reads.size() < window)
+        request();
+      const int n =
+          sftp_async_read(f, buf.data(), static_cast<uint32_t>(kStreamChunk), reads.front());
+      reads.pop_front();
+      if (n < 0) fail_sftp("read", path);
+      if (n == 0) break;  // end of file at `pos`
+      pos += static_cast<uint64_t>(n);
+      sink(buf.data(), static_cast<size_t>(n));
+      if (static_cast<size_t>(n) == kStreamChunk) {
+        window = std::min(kReadsInFlight, 2 * window);
+      } else {
+        // A short reply: usually the end of the file (every file whose size is not a
+        // multiple of kStreamChunk ends with one), else the file shrank or the server cut
+        // the request. The requests behind it asked for the wrong offsets: drop them, go on
+        // from `pos` with one request (most likely answered "end of file"), then more.
+        drain();
+        window = 1;
+      }
+    }
+  } catch (const ConnectionError&) {
+    throw;  // the session is dropped: nothing to drain, and a hung link would wait again
+  } catch (...) {
+    drain();  // a server's refusal, or the sink threw (staging's stop): the session goes on
+    throw;
   }
-  return total;
+  drain();  // the requests past the end of the file
+  return pos - offset;
 }
 
 void SshSession::rename(const std::string& from, const std::string& to) {

@@ -93,6 +93,9 @@ class SshSession {
   // session's SFTP channel; memory use does not depend on the file's size. A refusal names
   // the site, the path and the server's reason; a write the server failed with a bare
   // "failure" is explained with the file system's free space when that is what ran out.
+  // receive_file keeps up to 16 reads of 128 KiB in flight and hands them to `sink` in
+  // order; when it returns or throws (the sink's exception too), every reply has been read
+  // and the file is closed, so the session can go on.
   uint64_t send_file(const std::filesystem::path& local, uint64_t offset, const std::string& path,
                      int mode, const transport::ChunkSink& sent);
   uint64_t receive_file(const std::string& path, uint64_t offset, const transport::ChunkSink& sink);

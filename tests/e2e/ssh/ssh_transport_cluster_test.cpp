@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
+#include <stdexcept>
 #include <thread>
 
+#include "engine/core/sha256.hpp"
 #include "idle_proxy.hpp"
 #include "operators/ssh/errors.hpp"
 #include "operators/ssh/ssh_transport.hpp"
@@ -164,6 +167,148 @@ TEST_F(SshTransportCluster, ThreadsShareOneSession) {
     th.join();
   EXPECT_EQ(good, 40);
   EXPECT_EQ(t.sessions_opened(), 1);
+}
+
+// ---- receive_file: streamed, pipelined reads (staging's downloads) ----------------------
+
+// `n` reproducible bytes of every value.
+std::string bytes(size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::string out(n, '\0');
+  for (auto& c : out)
+    c = static_cast<char>(gen() & 0xff);
+  return out;
+}
+
+// What receive_file hands to its sink, from `offset`, and the count it returns.
+std::string receive(SshTransport& t, const std::string& path, uint64_t offset = 0) {
+  std::string got;
+  const uint64_t n = t.receive_file(path, offset, [&](const char* d, size_t k) {
+    EXPECT_GT(k, 0u);
+    got.append(d, k);
+  });
+  EXPECT_EQ(n, got.size()) << path << " from " << offset;
+  return got;
+}
+
+constexpr size_t kKiB = 1024;
+
+TEST_F(SshTransportCluster, ReceiveFileDeliversEveryByteInOrderWhateverTheSize) {
+  SshTransport t(cluster_site(), options_);
+  // Around the 128 KiB request size, and multi-MiB ones (more than the 16 requests in
+  // flight: 2 MiB) that end on and off a request boundary.
+  const size_t sizes[] = {0,
+                          1,
+                          128 * kKiB - 1,
+                          128 * kKiB,
+                          128 * kKiB + 1,
+                          1073741,
+                          2048 * kKiB,
+                          2048 * kKiB + 1,
+                          5 * 1024 * kKiB + 12345};
+  unsigned seed = 1;
+  for (size_t size : sizes) {
+    const std::string content = bytes(size, seed++);
+    const std::string file = remote_ + "/r" + std::to_string(size);
+    t.put_file(file, content, 0644);
+    const std::string got = receive(t, file);
+    EXPECT_EQ(got.size(), size);
+    EXPECT_TRUE(got == content) << "size " << size;
+    EXPECT_EQ(sha256_hex(got), t.run("sha256sum < " + file, 60s).out.substr(0, 64))
+        << "size " << size;
+  }
+  EXPECT_EQ(t.sessions_opened(), 1);
+  EXPECT_EQ(events_, 0);
+}
+
+TEST_F(SshTransportCluster, ReceiveFileResumesFromAnyOffset) {
+  SshTransport t(cluster_site(), options_);
+  const std::string content = bytes(3 * 1024 * kKiB + 777, 42);
+  const std::string file = remote_ + "/resume.bin";
+  t.put_file(file, content, 0644);
+  const uint64_t size = content.size();
+  for (uint64_t offset : {uint64_t{1}, uint64_t{128 * kKiB}, uint64_t{128 * kKiB + 7},
+                          uint64_t{2 * 1024 * kKiB + 3}, size - 1, size, size + 10}) {
+    const std::string got = receive(t, file, offset);
+    const std::string want = offset < size ? content.substr(offset) : std::string();
+    EXPECT_EQ(got.size(), want.size()) << "from " << offset;
+    EXPECT_TRUE(got == want) << "from " << offset;
+  }
+  // A copy resumed from a part: the part plus the rest is the file.
+  const std::string part = content.substr(0, 1000000);
+  EXPECT_EQ(sha256_hex(part + receive(t, file, part.size())), sha256_hex(content));
+}
+
+TEST_F(SshTransportCluster, ReceiveFileGoesOnFromTheTruePositionAfterAShortReply) {
+  // The first reply is short (the file ends at 100 KiB), the requests sent after it asked
+  // for 128 KiB on. The sink makes the file grow before they are handled: the bytes from
+  // 100 KiB on must come next, not those from 128 KiB on (a gap), and not an early end.
+  SshTransport t(cluster_site(), options_);
+  SshTransport other(cluster_site(), options_);
+  const std::string first = bytes(100 * kKiB, 7), rest = bytes(1024 * kKiB + 5, 8);
+  const std::string file = remote_ + "/growing.bin";
+  t.put_file(file, first, 0644);
+  other.put_file(remote_ + "/rest.bin", rest, 0644);
+  bool grown = false;
+  std::string got;
+  t.receive_file(file, 0, [&](const char* d, size_t n) {
+    got.append(d, n);
+    if (!grown) {
+      grown = true;
+      EXPECT_EQ(other.run("cat " + remote_ + "/rest.bin >> " + file, 60s).exit_status, 0);
+    }
+  });
+  EXPECT_EQ(got.size(), first.size() + rest.size());
+  EXPECT_TRUE(got == first + rest);
+}
+
+TEST_F(SshTransportCluster, ASinkThatThrowsLeavesTheSessionReadyForTheNextTransfer) {
+  // Staging's stop check throws from the sink with reads still in flight: their replies
+  // must not reach the next call on the same session.
+  SshTransport t(cluster_site(), options_);
+  const std::string content = bytes(4 * 1024 * kKiB + 99, 3);
+  const std::string file = remote_ + "/stopped.bin";
+  t.put_file(file, content, 0644);
+  for (int i = 0; i < 3; ++i) {
+    size_t seen = 0;
+    EXPECT_THROW(t.receive_file(file, 0,
+                                [&](const char*, size_t n) {
+                                  seen += n;
+                                  if (seen > 256 * kKiB) throw std::runtime_error("stop");
+                                }),
+                 std::runtime_error);
+  }
+  EXPECT_TRUE(receive(t, file) == content);
+  EXPECT_EQ(t.get_file(file, content.size() - 5), content.substr(content.size() - 5));
+  EXPECT_EQ(t.stat(file)->size, content.size());
+  EXPECT_EQ(t.sessions_opened(), 1) << "the same session throughout";
+  EXPECT_EQ(events_, 0);
+}
+
+TEST_F(SshTransportCluster, ReceiveFileRefusalsNameThePathAndKeepTheSession) {
+  SshTransport t(cluster_site(), options_);
+  t.put_file(remote_ + "/dir/x", "x", 0644);
+  const std::string content = bytes(300 * kKiB, 5);
+  t.put_file(remote_ + "/ok.bin", content, 0644);
+  auto refusal = [&](const std::string& path) -> std::string {
+    try {
+      receive(t, path);
+    } catch (const ConnectionError& e) {
+      return std::string("connection error: ") + e.what();
+    } catch (const EnvironmentError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string missing = refusal(remote_ + "/nope.bin");
+  EXPECT_TRUE(contains(missing, remote_ + "/nope.bin")) << missing;
+  EXPECT_TRUE(contains(missing, "no such file")) << missing;
+  // A directory opens, but every read of it fails (EISDIR) with all requests in flight.
+  const std::string dir = refusal(remote_ + "/dir");
+  EXPECT_TRUE(contains(dir, "cannot read '" + remote_ + "/dir'")) << dir;
+  EXPECT_TRUE(receive(t, remote_ + "/ok.bin") == content);
+  EXPECT_EQ(t.sessions_opened(), 1);
+  EXPECT_EQ(events_, 0) << "a refusal is not retried";
 }
 
 // Keepalives against what they are for: a NAT gateway or firewall that drops connections

@@ -222,6 +222,31 @@ TEST_F(StagerTest, DownloadOfFilesMissingOnTheSiteNamesThemAndCopiesNothing) {
   EXPECT_FALSE(fs::exists(local("a.txt")));
 }
 
+TEST_F(StagerTest, ManyFilesInSeveralBatchesAreEachCheckedAgainstTheirOwnSiteHash) {
+  // 23 files, the site's hashes asked for in batches of 7 (3 full, one of 2): every file
+  // must get its own hash back; names with a space, a quote or a leading dash included.
+  std::vector<FileCopy> files;
+  std::map<std::string, std::string> want;
+  for (int i = 0; i < 23; ++i) {
+    const std::string name = i == 0   ? "-dash.bin"
+                             : i == 1 ? "it's a file.bin"
+                                      : "f" + std::to_string(i) + ".bin";
+    const std::string content = big(1000 + static_cast<size_t>(i) * 4099, static_cast<char>(i));
+    spit(remote("out/" + name), content);
+    files.push_back({local("got/" + name), remote("out/" + name)});
+    want[remote("out/" + name)] = flow::sha256_hex(content);
+  }
+  flow::staging::StagerOptions o;
+  o.batch = 7;
+  Stager s(t_, o);
+  std::map<std::string, std::string> shas;
+  auto r = s.download(files, &shas);
+  EXPECT_EQ(r.sent, 23);
+  EXPECT_EQ(shas, want);
+  for (const auto& f : files)
+    EXPECT_EQ(flow::sha256_file(f.local), want[f.remote]) << f.remote;
+}
+
 TEST_F(StagerTest, CodeGoesThroughTheContentCacheAndOnlyChangedContentIsSent) {
   spit(local("code/a.py"), "print('a')\n");
   spit(local("code/lib/b.py"), "print('b')\n");
