@@ -68,7 +68,29 @@ pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
 # a local sbatch) keep their workdir under /var/tmp/flow-test-shared, which both sides see.
 CHECKOUT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SHARED=/var/tmp/flow-test-shared
+# Whether this machine lets us make such a namespace (a container without CAP_SYS_ADMIN does
+# not): checked once per invocation and written to $RUN/isolation ("mount-namespace" or
+# "none: REASON") for the tests that prove the isolation, which skip, saying why, on "none".
+can_isolate() {
+  if [[ -z ${CAN_ISOLATE:-} ]]; then
+    local why
+    if why=$(unshare --mount --propagation private -- /bin/sh -c \
+      'mount -t tmpfs flow-probe /tmp && mount -t tmpfs -o ro flow-probe "$0"' "$CHECKOUT" 2>&1); then
+      CAN_ISOLATE=yes
+      echo mount-namespace >"$RUN/isolation"
+    else
+      CAN_ISOLATE=no
+      log "WARNING: cannot make a mount namespace here (${why:-unshare failed}): the cluster shares this machine's files"
+      echo "none: ${why:-unshare failed}" >"$RUN/isolation"
+    fi
+  fi
+  [[ $CAN_ISOLATE == yes ]]
+}
 isolated() {
+  if ! can_isolate; then
+    "$@"
+    return
+  fi
   unshare --mount --propagation private -- /bin/sh -c '
     mount -t tmpfs -o mode=1777,size=2g flow-node-tmp /tmp &&
     mount -t tmpfs -o ro,mode=0555,size=4k flow-hidden-checkout "$0" &&
@@ -78,7 +100,7 @@ isolated() {
 # (started by an older version of this script, or from another mount namespace): `start`
 # restarts it isolated.
 shares_our_files() {
-  [[ -s $RUN/$1.pid ]] || return 1
+  [[ -s $RUN/$1.pid ]] && can_isolate || return 1
   local probe seen=1
   probe=$(mktemp /tmp/flow-cluster-probe.XXXXXX)
   local root=/proc/$(<"$RUN/$1.pid")/root
