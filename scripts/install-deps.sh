@@ -65,6 +65,11 @@ if [[ -f "$ORT_PKG" ]] && grep -q "\"version\": \"$ORT_VERSION\"" "$ORT_PKG"; th
 else
   echo "install-deps: installing onnxruntime-node $ORT_VERSION (npm) into $ORT_DIR"
   mkdir -p "$ORT_DIR"
-  npm install --prefix "$ORT_DIR" --ignore-scripts --no-audit --no-fund --no-save \
-    --loglevel=error "onnxruntime-node@$ORT_VERSION"
+  # Not fatal: without it flow builds and runs; the ARDS export records its numeric check
+  # as "not run" (and the test that requires the check fails, saying so).
+  if ! npm install --prefix "$ORT_DIR" --ignore-scripts --no-audit --no-fund --no-save \
+    --loglevel=error "onnxruntime-node@$ORT_VERSION"; then
+    echo "install-deps: WARNING: npm could not install onnxruntime-node $ORT_VERSION;" \
+      "the ARDS export's ONNX Runtime check will not run" >&2
+  fi
 fi
