@@ -27,12 +27,7 @@ for tool in ninja make snakemake /usr/bin/time cmake; do
   }
 done
 
-if [[ -z "${FLOW:-}" ]]; then
-  BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOW_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target flow >/dev/null
-  FLOW=$BUILD_DIR/flow
-fi
+source "$ROOT/bench/release_flow.sh"
 
 places=()
 for p in ${PLACES:-/dev/shm /tmp}; do

@@ -11,12 +11,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-100000}
 REPS=${REPS:-3}
-if [[ -z "${FLOW:-}" ]]; then
-  BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOW_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target flow >/dev/null
-  FLOW=$BUILD_DIR/flow
-fi
+source "$ROOT/bench/release_flow.sh"
 command -v sqlite3 >/dev/null || { echo "run_report.sh: sqlite3 is missing (apt-get install sqlite3)" >&2; exit 3; }
 
 dir=$(mktemp -d "${WORK:-/dev/shm}/flow-report-bench-XXXXXX")

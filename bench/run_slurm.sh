@@ -18,12 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3  # Debian's python (sqlite3 module); the python3 first on PATH may differ
 
 "$ROOT/scripts/test-cluster.sh" start >/dev/null
-if [[ -z "${FLOW:-}" ]]; then
-  BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFLOW_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$BUILD_DIR" -j 2 --target flow >/dev/null
-  FLOW=$BUILD_DIR/flow
-fi
+source "$ROOT/bench/release_flow.sh"
 exec "$PY" "$ROOT/bench/slurm_bench.py" --flow "$(realpath "$FLOW")" --root "$ROOT" \
   --jobs "${N:-200}" --sleep "${SLEEP:-5}" --snake-rate "${SNAKE_RATE:-1}" \
   ${SKIP_SNAKEMAKE:+--skip-snakemake}
