@@ -473,19 +473,20 @@ Report Stager::download(const std::vector<FileCopy>& files,
 
 void Stager::place_links(const std::vector<std::pair<std::string, const FileCopy*>>& links) {
   if (links.empty()) return;
-  std::set<std::string> dirs;
+  // "set -e; mkdir -p -- DIR..." for the destinations' directories.
+  auto make_dirs = [](const auto& some_links) {
+    std::set<std::string> dirs;
+    for (const auto& [_, f] : some_links)
+      if (auto d = parent_of(f->remote); !d.empty()) dirs.insert(d);
+    std::string cmd = "set -e";
+    if (!dirs.empty()) cmd += "; mkdir -p --";
+    for (const auto& d : dirs)
+      cmd += " " + shell_quote(d);
+    return cmd;
+  };
   bool absolute = true;
-  for (const auto& [object, f] : links) {
-    if (auto d = parent_of(f->remote); !d.empty()) dirs.insert(d);
+  for (const auto& [object, f] : links)
     absolute = absolute && object.starts_with('/') && f->remote.starts_with('/');
-  }
-  std::string mkdirs = "set -e";
-  for (const auto& batch :
-       batches(std::vector<std::string>(dirs.begin(), dirs.end()), options_.batch)) {
-    mkdirs += "; mkdir -p --";
-    for (const auto& d : batch)
-      mkdirs += " " + shell_quote(d);
-  }
   // One `tar -x` of an archive of hard-link entries places them all (link_archive.hpp); a
   // destination a previous try left is replaced, as with `ln -f`.
   if (absolute) {
@@ -496,12 +497,13 @@ void Stager::place_links(const std::vector<std::pair<std::string, const FileCopy
                                 std::to_string(std::random_device{}()) + ".tar";
     t_.put_file(archive, hard_link_archive(entries), 0600);
     const std::string a = shell_quote(archive);
-    auto res = command(mkdirs + "; trap 'rm -f " + a + "' EXIT; tar -x -f " + a + " -C /");
+    auto res =
+        command(make_dirs(links) + "; trap 'rm -f " + a + "' EXIT; tar -x -f " + a + " -C /");
     if (res.exit_status == 0) return;
     // No tar, or links across file systems: place them one by one below.
   }
   for (const auto& batch : batches(links, options_.batch)) {
-    std::string cmd = mkdirs;
+    std::string cmd = make_dirs(batch);
     for (const auto& [object, f] : batch) {
       std::string o = shell_quote(object), d = shell_quote(f->remote);
       cmd += "; ln -f -- " + o + " " + d + " 2>/dev/null || cp -f -- " + o + " " + d;

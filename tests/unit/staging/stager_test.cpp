@@ -79,6 +79,17 @@ class StagerTest : public ::testing::Test {
   flow::transport::LocalTransport t_;
   fs::path local(const std::string& rel) { return here_.path() / rel; }
   std::string remote(const std::string& rel) { return (site_.path() / rel).string(); }
+  // 300 code files in 7 directories with 50 distinct contents, file i printing i % 50,
+  // going to runs/r1/ on the site.
+  std::vector<FileCopy> code_files_of_run_r1() {
+    std::vector<FileCopy> copies;
+    for (int i = 0; i < 300; ++i) {
+      const std::string rel = "code/d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".py";
+      spit(local(rel), "print(" + std::to_string(i % 50) + ")\n");
+      copies.push_back({local(rel), remote("runs/r1/" + rel)});
+    }
+    return copies;
+  }
   std::vector<std::string> parts_in(const fs::path& dir) {
     std::vector<std::string> out;
     for (const auto& e : fs::recursive_directory_iterator(dir))
@@ -286,12 +297,7 @@ TEST_F(StagerTest, CodeGoesThroughTheContentCacheAndOnlyChangedContentIsSent) {
 // second try's sync replaces what the first left, every destination shares its object's
 // inode, and no archive is left in the cache.
 TEST_F(StagerTest, CodeFilesArePlacedAsHardLinksByOneArchiveAndATryReplacesThem) {
-  std::vector<FileCopy> copies;
-  for (int i = 0; i < 300; ++i) {
-    const std::string rel = "code/d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".py";
-    spit(local(rel), "print(" + std::to_string(i % 50) + ")\n");
-    copies.push_back({local(rel), remote("runs/r1/" + rel)});
-  }
+  const std::vector<FileCopy> copies = code_files_of_run_r1();
   spit(remote("runs/r1/code/d0/f0.py"), "left by an earlier try\n");
   // Counts the site commands that place files.
   struct Counting : flow::transport::LocalTransport {
@@ -320,4 +326,29 @@ TEST_F(StagerTest, CodeFilesArePlacedAsHardLinksByOneArchiveAndATryReplacesThem)
   EXPECT_EQ(a.st_ino, b.st_ino) << "same content: the same cache object";
   for (const auto& e : fs::directory_iterator(remote("cache")))
     EXPECT_EQ(e.path().filename().string().find(".flow-links."), std::string::npos) << e.path();
+}
+
+// A site without a working `tar` (or that refuses hard links through it) still gets every
+// code file, placed one by one with `ln`.
+TEST_F(StagerTest, WithoutTarCodeFilesArePlacedOneByOneWithLn) {
+  struct NoTar : flow::transport::LocalTransport {
+    int lns = 0;
+    flow::transport::CommandResult run(const std::string& cmd,
+                                       std::chrono::milliseconds timeout) override {
+      if (cmd.find("tar -x") != std::string::npos) return {127, "", "sh: tar: not found"};
+      lns += cmd.find("ln -f") != std::string::npos;
+      return LocalTransport::run(cmd, timeout);
+    }
+  } no_tar;
+  const std::vector<FileCopy> copies = code_files_of_run_r1();
+  Stager s(no_tar);
+  auto r = s.sync_tree(copies, remote("cache"));
+  EXPECT_EQ(r.sent, 50);
+  EXPECT_EQ(no_tar.lns, 2) << "300 files in batches of 256";
+  EXPECT_EQ(slurp(remote("runs/r1/code/d5/f299.py")), "print(49)\n");
+  struct stat a {
+  }, b{};
+  ASSERT_EQ(::stat(remote("runs/r1/code/d0/f0.py").c_str(), &a), 0);
+  ASSERT_EQ(::stat(remote("runs/r1/code/d1/f50.py").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
 }
