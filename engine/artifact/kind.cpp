@@ -1,7 +1,8 @@
 #include "engine/artifact/kind.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "engine/core/ascii.hpp"
 
 namespace flow::artifact {
 
@@ -29,9 +30,7 @@ bool is_artifact_kind(std::string_view kind) {
 }
 
 std::string default_kind(std::string_view format) {
-  std::string f(format);
-  std::transform(f.begin(), f.end(), f.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string f = ascii_lower(format);
   for (std::string_view m : kModelFormats) {
     if (f == m) return kModel;
   }

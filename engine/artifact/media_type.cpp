@@ -1,20 +1,13 @@
 #include "engine/artifact/media_type.hpp"
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 #include <utility>
+
+#include "engine/core/ascii.hpp"
 
 namespace flow::artifact {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Format name -> media type. "application/onnx" is not IANA-registered, but it is what
 // ONNX tooling and model hubs use.
@@ -44,7 +37,7 @@ std::string format_from_extension(std::string_view path) {
   std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
   auto dot = base.find_last_of('.');
   if (dot == std::string_view::npos || dot == 0) return "";
-  std::string ext = lower(base.substr(dot + 1));
+  std::string ext = ascii_lower(base.substr(dot + 1));
   if (ext == "yml") ext = "yaml";
   for (const auto& [format, _] : kTypes) {
     if (format == ext) return ext;
@@ -54,7 +47,7 @@ std::string format_from_extension(std::string_view path) {
 
 std::string media_type_of(std::string_view format) {
   if (format.find('/') != std::string_view::npos) return std::string(format);
-  std::string f = lower(format);
+  std::string f = ascii_lower(format);
   for (const auto& [name, type] : kTypes) {
     if (name == f) return std::string(type);
   }
@@ -62,7 +55,7 @@ std::string media_type_of(std::string_view format) {
 }
 
 std::vector<std::string> format_names(std::string_view format) {
-  const std::string f = lower(format);
+  const std::string f = ascii_lower(format);
   std::vector<std::string> out = {f};
   for (const auto& [name, type] : kTypes) {
     if (f == name) out.emplace_back(type);
@@ -72,7 +65,7 @@ std::vector<std::string> format_names(std::string_view format) {
 }
 
 bool is_onnx(std::string_view format) {
-  std::string f = lower(format);
+  std::string f = ascii_lower(format);
   return f == "onnx" || f == "application/onnx";
 }
 

@@ -1,9 +1,8 @@
 #include "engine/state/artifact_query.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "engine/core/ascii.hpp"
 #include "engine/core/error.hpp"
 
 namespace flow::state {
@@ -14,12 +13,6 @@ namespace {
   throw Error(ErrorKind::kInvalidInput, "--meta '" + std::string(arg) + "': " + why +
                                             "; expected KEY=VALUE, e.g. --meta source=synthetic "
                                             "or --meta hyperparameters.lr=0.01");
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 // $."a"."b": each part quoted, so a key may hold any character but '"'.
@@ -80,7 +73,7 @@ SqlFilter artifact_query_sql(const ArtifactQuery& q) {
                     "))");
     for (int twice = 0; twice < 2; ++twice) {
       for (const auto& v : q.formats)
-        f.params.emplace_back(lower(v));
+        f.params.emplace_back(ascii_lower(v));
     }
   }
   equals("kind", q.kind);

@@ -1,8 +1,8 @@
 // sites/modules/<system>.yaml: the module stacks of one system, one list of lines per
 // software. Validated with file:line:col diagnostics like site files.
 #include <algorithm>
-#include <cctype>
 
+#include "engine/core/ascii.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/core/yaml_reader.hpp"
 #include "operators/lamec/lamec.hpp"
@@ -40,9 +40,7 @@ const std::vector<std::string>& software_names() {
 }
 
 std::string canonical_software(std::string_view name) {
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = ascii_lower(name);
   for (const auto& s : kSoftware)
     if (lower == s.canonical || (*s.alias && lower == s.alias)) return s.canonical;
   std::vector<std::string> all;

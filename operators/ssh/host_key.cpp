@@ -2,10 +2,9 @@
 
 #include <libssh/libssh.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cstdlib>
 
+#include "engine/core/ascii.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/shell.hpp"
 #include "engine/core/text_file.hpp"
@@ -71,9 +70,7 @@ std::string_view to_string(TrustOutcome::Action a) {
 }
 
 std::string known_hosts_name(std::string_view host, int port) {
-  std::string h(host);
-  std::transform(h.begin(), h.end(), h.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string h = ascii_lower(host);
   if (port == 22) return h;
   return "[" + h + "]:" + std::to_string(port);
 }
