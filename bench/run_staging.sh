@@ -17,6 +17,8 @@
 #   WORK=/tmp                  where the local data set and downloads go
 #   SFTP_R1=1                  also OpenSSH's sftp with flow's request pattern (one 128 KiB
 #                              request in flight: `sftp -R 1 -B 131072`)
+#   STREAMS=N                  the site's transfer_streams for flow (default: flow's, 4)
+#   THROUGHPUT_ONLY=1          flow and rsync, up and down, nothing else
 #   KEEP=1                     keep the local and remote files (to look at them)
 #   BUILD_DIR=build-bench  FLOW=path (skip the build and use this binary)
 set -euo pipefail
@@ -27,4 +29,4 @@ PY=/usr/bin/python3  # Debian's python (sqlite3 module); the python3 first on PA
 source "$ROOT/bench/release_flow.sh"
 exec "$PY" "$ROOT/bench/staging_bench.py" --flow "$(realpath "$FLOW")" --root "$ROOT" \
   --files "${FILES:-1000}" --total-mb "${TOTAL_MB:-1024}" --work "${WORK:-/tmp}" \
-  ${SFTP_R1:+--sftp-r1} ${KEEP:+--keep}
+  ${SFTP_R1:+--sftp-r1} ${THROUGHPUT_ONLY:+--throughput-only} ${KEEP:+--keep}

@@ -39,6 +39,8 @@ workdir: {REMOTE}
 poll_interval: 1s
 system: localslurm
 """
+if os.environ.get("STREAMS"):  # flow's transfer_streams (default: the site default, 4)
+    SITE_YAML += f"transfer_streams: {int(os.environ['STREAMS'])}\n"
 
 
 def sh(argv, **kw):
@@ -206,6 +208,10 @@ def row(tool, direction, files, nbytes, seconds, cpu=None, note=""):
             "seconds": seconds, "cpu": cpu, "note": note}
 
 
+class Done(Exception):
+    """Ends the measurements early (--throughput-only)."""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--flow", required=True)
@@ -215,6 +221,8 @@ def main():
     ap.add_argument("--work", default="/tmp")
     ap.add_argument("--sftp-r1", action="store_true")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--throughput-only", action="store_true",
+                    help="flow and rsync up and down only (no scp, no re-stage)")
     args = ap.parse_args()
     total = args.total_mb * 1024 * 1024
     work = tempfile.mkdtemp(prefix="flow-stagebench-", dir=args.work)
@@ -257,6 +265,8 @@ def main():
         same_tree(data, os.path.join(work, "rsync-down"))
         rows.append(row("rsync -a", "down", n, b, wall, cpu))
 
+        if args.throughput_only:
+            raise Done
         # 3. scp -r (OpenSSH 9: the SFTP protocol, many requests in flight).
         wall, cpu, _ = timed(["scp", "-r", "-q", "-P", str(PORT)] + SSH_OPTS +
                              [data, f"{DEST}:{REMOTE}/scp/"])
@@ -345,6 +355,8 @@ def main():
         n, b = rsync_stats(out)
         same_tree(data, os.path.join(work, "rsync-down"))
         restage.append(row("rsync -a", "down", n, b, wall, cpu))
+    except Done:
+        pass
     finally:
         if not args.keep:
             try:
@@ -372,6 +384,8 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(line(r))
+    if args.throughput_only:
+        return
     print(f"\nOne file ({size:,} bytes) changed, staged again:\n")
     print("| tool | direction | files sent | bytes sent | seconds | client CPU s | |")
     print("|---|---|---|---|---|---|---|")

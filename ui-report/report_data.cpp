@@ -251,6 +251,7 @@ json report_data(state::Store& store, const std::string& run_id, const run::MaxJ
                          {"sha256", a.sha256},
                          {"size", a.size},
                          {"format", a.format},
+                         {"kind", a.kind},
                          {"jsonld", artifact::artifact_jsonld(a)}});
   }
   data["artifacts"] = std::move(artifacts);

@@ -24,7 +24,8 @@
 //    "sweeps": [LEADERBOARD + {"task", "grace_epochs", "reduction_factor",
 //               "core_hours": {TRIAL: H}, "rungs": [EPOCHS...]}, each trial with
 //               "curve": [[EPOCH, METRIC|null]...]]   (engine/run/learning_curve.hpp)
-//    "artifacts": [{"id", "name", "instance", "path", "sha256", "size", "format", "jsonld"}]}
+//    "artifacts": [{"id", "name", "instance", "path", "sha256", "size", "format", "kind",
+//                   "jsonld"}]}
 // A try's queue wait is STARTED - SUBMITTED (a Slurm job waiting for its nodes); its run time
 // ENDED - STARTED.
 

@@ -35,6 +35,7 @@ nlohmann::json site_json(const site::Site& s) {
           {"poll_interval", format_duration(s.poll_interval)},
           {"poll_interval_ms", s.poll_interval.count()},
           {"max_jobs", s.max_jobs},
+          {"transfer_streams", s.transfer_streams},
           {"system", s.lamec_system()},
           {"python", s.python},
           {"jump", s.jump ? s.jump->spec() : ""},

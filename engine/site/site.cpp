@@ -24,10 +24,10 @@ namespace {
 
 const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
-      "site",     "description",   "transport",      "host",      "port",
-      "user",     "identity",      "known_hosts",    "scheduler", "partition",
-      "account",  "gpus_per_node", "cores_per_node", "workdir",   "poll_interval",
-      "max_jobs", "system",        "python",         "jump",      "ssh_config"};
+      "site",           "description", "transport",       "host",      "port",    "user",
+      "identity",       "known_hosts", "scheduler",       "partition", "account", "gpus_per_node",
+      "cores_per_node", "workdir",     "poll_interval",   "max_jobs",  "system",  "python",
+      "jump",           "ssh_config",  "transfer_streams"};
   return keys;
 }
 
@@ -119,6 +119,7 @@ class SiteParser {
     if (auto g = integer("gpus_per_node", 0, 1024)) s.gpus_per_node = static_cast<int>(*g);
     if (auto c = integer("cores_per_node", 0, 1 << 20)) s.cores_per_node = static_cast<int>(*c);
     if (auto m = integer("max_jobs", 1, 1 << 30)) s.max_jobs = static_cast<int>(*m);
+    if (auto n = integer("transfer_streams", 1, 16)) s.transfer_streams = static_cast<int>(*n);
     if (auto p = text("poll_interval")) {
       auto d = parse_duration(*p);
       if (!d || d->count() <= 0)

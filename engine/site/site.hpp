@@ -54,6 +54,7 @@ struct Site {
   std::string workdir;  // where job scripts, logs and run dirs live on the site
   std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
   int max_jobs = 100;            // submitted-or-running cap
+  int transfer_streams = 4;      // staging: connections a large transfer spreads over
   std::string system;            // LAMEC system name for module blocks ("" = site name)
   std::string python;            // interpreter that runs `python3` in tasks ("" = auto)
   std::string description;       // one line for `flow sites list`

@@ -62,6 +62,9 @@ json site_schema() {
            "Slurm sites: one batched sacct per site per interval, a duration > 0 (default 30s)");
   p["max_jobs"] =
       with(integer(1, 1 << 30), "Slurm sites: submitted-or-running jobs at once (default 100)");
+  p["transfer_streams"] = with(integer(1, 16),
+                               "Slurm sites: connections one staging step spreads its files "
+                               "over (default 4)");
   p["system"] = with(text(), "LAMEC system, sites/modules/SYSTEM.yaml (default: the site name)");
   p["python"] = with(
       text(), "sites without a scheduler: the interpreter tasks get as python3 (default auto)");

@@ -104,6 +104,7 @@ staging::Stager& JobStaging::stager(const run::LaunchSpec& spec) {
     // $FLOW_HOME/runs/RUN -> $FLOW_HOME/cache
     if (const auto& rd = spec.staging.local_run_dir; !rd.empty())
       o.digest_cache = rd.parent_path().parent_path() / "cache" / "staging-digests.tsv";
+    o.streams = site_.transfer_streams;
     stager_ = std::make_unique<staging::Stager>(*transport_, o);
   }
   return *stager_;

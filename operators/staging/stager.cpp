@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "engine/core/byte_size.hpp"
 #include "engine/core/private_files.hpp"
@@ -68,15 +69,13 @@ Report& Report::operator+=(const Report& o) {
   resumed += o.resumed;
   unchanged += o.unchanged;
   bytes += o.bytes;
+  streams = std::max(streams, o.streams);
   return *this;
 }
 
 nlohmann::json Report::to_json() const {
-  return {{"files", files},
-          {"sent", sent},
-          {"resumed", resumed},
-          {"unchanged", unchanged},
-          {"bytes", bytes}};
+  return {{"files", files},         {"sent", sent},   {"resumed", resumed},
+          {"unchanged", unchanged}, {"bytes", bytes}, {"streams", streams}};
 }
 
 std::string Report::summary() const {
@@ -156,12 +155,15 @@ void Stager::save_cache() {
   cache_dirty_ = false;
 }
 
-void Stager::remember_remote(const std::map<std::string, std::string>& sha) {
+void Stager::remember_remote(transport::Transport& t,
+                             const std::map<std::string, std::string>& sha) {
   if (sha.empty()) return;
   std::vector<std::string> paths;
   for (const auto& [p, _] : sha)
     paths.push_back(p);
-  for (auto& [p, st] : remote_stats(paths)) {
+  auto stats = remote_stats(t, paths);
+  std::lock_guard lock(mutex_);
+  for (auto& [p, st] : stats) {
     if (auto it = sha.find(p); it != sha.end()) remote_[p] = {st, it->second};
   }
   cache_dirty_ = true;
@@ -174,13 +176,13 @@ std::string Stager::part_name(const std::string& dest, const std::string& conten
 }
 
 void Stager::check_stop() const {
-  if (stop_ && stop_->load()) throw Stopped("staging stopped");
+  if ((stop_ && stop_->load()) || abort_.load()) throw Stopped("staging stopped");
 }
 
-transport::CommandResult Stager::command(const std::string& cmd) {
-  auto r = t_.run_idempotent(cmd, options_.command_timeout);
+transport::CommandResult Stager::command(transport::Transport& t, const std::string& cmd) {
+  auto r = t.run_idempotent(cmd, options_.command_timeout);
   if (r.exit_status == 124)
-    throw transport::Unreachable("site " + t_.describe() +
+    throw transport::Unreachable("site " + t.describe() +
                                  ": a staging command timed out: " + r.err);
   return r;
 }
@@ -190,32 +192,40 @@ std::string Stager::local_sha256(const std::filesystem::path& path) {
   if (::stat(path.c_str(), &st) != 0)
     throw StageError("cannot read " + path.string() + ": " + std::strerror(errno));
   const int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  auto& k = local_[path.string()];
-  if (!k.sha256.empty() && k.size == static_cast<uint64_t>(st.st_size) && k.mtime_ns == mtime)
-    return k.sha256;
-  auto d = digest_file(path);
-  k = {d.size, mtime, d.sha256};
+  {
+    std::lock_guard lock(mutex_);
+    auto it = local_.find(path.string());
+    if (it != local_.end() && !it->second.sha256.empty() &&
+        it->second.size == static_cast<uint64_t>(st.st_size) && it->second.mtime_ns == mtime)
+      return it->second.sha256;
+  }
+  auto d = digest_file(path);  // outside the lock: batches hash side by side
+  std::lock_guard lock(mutex_);
+  local_[path.string()] = {d.size, mtime, d.sha256};
   cache_dirty_ = true;
-  return k.sha256;
+  return d.sha256;
 }
 
 std::map<std::string, Stager::RemoteStat> Stager::remote_stats(
-    const std::vector<std::string>& paths) {
+    transport::Transport& t, const std::vector<std::string>& paths) {
   std::map<std::string, RemoteStat> out;
   for (const auto& batch : batches(paths, options_.batch)) {
-    std::string cmd = "stat -c '%s %.9Y %n' --";
+    // size, mtime, the raw mode in hex (for S_ISREG), the name
+    std::string cmd = "stat -L -c '%s %.9Y %f %n' --";
     for (const auto& p : batch)
       cmd += " " + shell_quote(p);
     cmd += " 2>/dev/null; true";
-    std::istringstream in(command(cmd).out);
+    std::istringstream in(command(t, cmd).out);
     std::string line;
     while (std::getline(in, line)) {
       auto sp = line.find(' ');
       auto sp2 = sp == std::string::npos ? sp : line.find(' ', sp + 1);
-      if (sp2 == std::string::npos) continue;
+      auto sp3 = sp2 == std::string::npos ? sp2 : line.find(' ', sp2 + 1);
+      if (sp3 == std::string::npos) continue;
       try {
-        out[line.substr(sp2 + 1)] = {std::stoull(line.substr(0, sp)),
-                                     line.substr(sp + 1, sp2 - sp - 1)};
+        const auto mode = std::stoul(line.substr(sp2 + 1, sp3 - sp2 - 1), nullptr, 16);
+        out[line.substr(sp3 + 1)] = {std::stoull(line.substr(0, sp)),
+                                     line.substr(sp + 1, sp2 - sp - 1), S_ISREG(mode)};
       } catch (const std::exception&) {
       }
     }
@@ -224,13 +234,18 @@ std::map<std::string, Stager::RemoteStat> Stager::remote_stats(
 }
 
 std::map<std::string, std::string> Stager::remote_sha256(const std::vector<std::string>& paths) {
+  return remote_sha256(t_, paths);
+}
+
+std::map<std::string, std::string> Stager::remote_sha256(transport::Transport& t,
+                                                         const std::vector<std::string>& paths) {
   std::map<std::string, std::string> out;
   for (const auto& batch : batches(paths, options_.batch)) {
     std::string cmd = "sha256sum --";
     for (const auto& p : batch)
       cmd += " " + shell_quote(p);
     cmd += " 2>/dev/null; true";
-    std::istringstream in(command(cmd).out);
+    std::istringstream in(command(t, cmd).out);
     std::string line;
     while (std::getline(in, line)) {
       // "<64 hex>  <name>" (binary mode: "<64 hex> *<name>")
@@ -241,23 +256,34 @@ std::map<std::string, std::string> Stager::remote_sha256(const std::vector<std::
   return out;
 }
 
-void Stager::send_one(const FileCopy& f, const std::string& sha, uint64_t size, uint64_t have,
-                      Report& r) {
+void Stager::make_dirs_once(transport::Transport& t, const std::string& dir) {
+  if (dir.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (made_dirs_.count(dir)) return;
+  }
+  t.make_dirs(dir);
+  std::lock_guard lock(mutex_);
+  made_dirs_.insert(dir);
+}
+
+void Stager::send_one(transport::Transport& t, const FileCopy& f, const std::string& sha,
+                      uint64_t size, uint64_t have, Report& r) {
   const std::string part = part_name(f.remote, sha);
   try {
-    if (std::string dir = parent_of(f.remote); !dir.empty()) t_.make_dirs(dir);
+    make_dirs_once(t, parent_of(f.remote));
     if (have < size) {
       // Owner-writable while it is written, whatever its final mode (a resume reopens it).
       check_stop();
-      uint64_t n = t_.send_file(f.local, have, part, f.mode | 0200,
-                                [&](const char*, size_t) { check_stop(); });
+      uint64_t n = t.send_file(f.local, have, part, f.mode | 0200,
+                               [&](const char*, size_t) { check_stop(); });
       r.bytes += n;
     }
   } catch (const transport::Unreachable&) {
     throw;  // the part stays: the next attempt continues it
   } catch (const std::exception& e) {
     try {
-      t_.remove(part);  // nothing half-written stays behind
+      t.remove(part);  // nothing half-written stays behind
     } catch (const std::exception&) {
     }
     throw StageError("cannot upload " + f.local.string() + " to " + f.remote + ": " + e.what());
@@ -266,16 +292,83 @@ void Stager::send_one(const FileCopy& f, const std::string& sha, uint64_t size, 
   if (have > 0) r.resumed++;
 }
 
+std::vector<std::pair<size_t, size_t>> Stager::cut(const std::vector<uint64_t>& sizes) const {
+  std::vector<std::pair<size_t, size_t>> out;
+  const size_t files = std::max<size_t>(1, options_.batch_files);
+  size_t first = 0;
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (i > first && (i - first >= files || bytes + sizes[i] > options_.batch_bytes)) {
+      out.emplace_back(first, i);
+      first = i;
+      bytes = 0;
+    }
+    bytes += sizes[i];
+  }
+  if (first < sizes.size()) out.emplace_back(first, sizes.size());
+  return out;
+}
+
+int Stager::for_each_batch(size_t count,
+                           const std::function<void(transport::Transport&, size_t)>& work) {
+  {
+    std::lock_guard lock(mutex_);
+    made_dirs_.clear();
+  }
+  const size_t links = std::min<size_t>(static_cast<size_t>(std::max(1, options_.streams)), count);
+  if (links <= 1) {
+    for (size_t i = 0; i < count; ++i)
+      work(t_, i);
+    return count > 0 ? 1 : 0;
+  }
+  if (extra_.size() < links - 1) extra_.resize(links - 1);
+  std::atomic<size_t> next{0};
+  std::mutex first_mutex;
+  std::exception_ptr first;
+  abort_ = false;
+  std::atomic<int> used{0};
+  auto drive = [&](transport::Transport& t) {
+    try {
+      bool counted = false;
+      for (size_t i; !abort_.load() && (i = next++) < count;) {
+        if (!counted) used++;
+        counted = true;
+        work(t, i);
+      }
+    } catch (...) {
+      std::lock_guard lock(first_mutex);
+      if (!first) first = std::current_exception();
+      abort_ = true;
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (size_t k = 0; k + 1 < links; ++k) {
+      threads.emplace_back([&, k] {
+        if (!extra_[k]) {
+          try {
+            extra_[k] = t_.open_another();
+          } catch (const std::exception&) {
+            return;  // the site allows fewer connections: the others do the work
+          }
+        }
+        drive(*extra_[k]);
+      });
+    }
+    drive(t_);
+  }  // joined
+  abort_ = false;
+  if (first) std::rethrow_exception(first);
+  return used.load();
+}
+
 Report Stager::upload(const std::vector<FileCopy>& files) {
   Report r;
   r.files = static_cast<int>(files.size());
-  struct Item {
-    const FileCopy* f;
-    std::string sha, part;
-    uint64_t size = 0;
-  };
-  std::vector<Item> items;
-  std::vector<std::string> missing, stat_paths;
+  // What needs no site first: names, and every file there and regular.
+  std::vector<std::string> missing;
+  std::vector<const FileCopy*> present;
+  std::vector<uint64_t> sizes;
   for (const auto& f : files) {
     check_name(f.remote);
     struct stat st {};
@@ -285,33 +378,70 @@ Report Stager::upload(const std::vector<FileCopy>& files) {
     }
     if (!S_ISREG(st.st_mode))
       throw StageError("cannot upload " + f.local.string() + ": not a regular file");
-    Item it{&f, local_sha256(f.local), "", static_cast<uint64_t>(st.st_size)};
-    it.part = part_name(f.remote, it.sha);
-    stat_paths.push_back(f.remote);
+    present.push_back(&f);
+    sizes.push_back(static_cast<uint64_t>(st.st_size));
+  }
+  if (!missing.empty()) throw StageError("no such file: " + join(missing));
+  const auto ranges = cut(sizes);
+  std::vector<Report> done(ranges.size());
+  r.streams = for_each_batch(ranges.size(), [&](transport::Transport& t, size_t b) {
+    const auto [first, last] = ranges[b];
+    done[b] = upload_batch(
+        t, {present.begin() + static_cast<long>(first), present.begin() + static_cast<long>(last)},
+        {sizes.begin() + static_cast<long>(first), sizes.begin() + static_cast<long>(last)});
+  });
+  for (const auto& d : done) {
+    r.sent += d.sent;
+    r.resumed += d.resumed;
+    r.unchanged += d.unchanged;
+    r.bytes += d.bytes;
+  }
+  save_cache();
+  return r;
+}
+
+Report Stager::upload_batch(transport::Transport& t, const std::vector<const FileCopy*>& files,
+                            const std::vector<uint64_t>& sizes) {
+  Report r;
+  struct Item {
+    const FileCopy* f;
+    std::string sha, part;
+    uint64_t size = 0;
+  };
+  std::vector<Item> items;
+  std::vector<std::string> stat_paths;
+  for (size_t i = 0; i < files.size(); ++i) {
+    check_stop();
+    Item it{files[i], local_sha256(files[i]->local), "", sizes[i]};
+    it.part = part_name(it.f->remote, it.sha);
+    stat_paths.push_back(it.f->remote);
     stat_paths.push_back(it.part);
     items.push_back(std::move(it));
   }
-  if (!missing.empty()) throw StageError("no such file: " + join(missing));
 
   // What is there already: equal copies are kept, partial ones continued. A file this
   // Stager verified before, whose size and mtime on the site did not change since, is not
   // hashed there again.
-  auto stats = remote_stats(stat_paths);
+  auto stats = remote_stats(t, stat_paths);
   std::vector<std::string> same_size;
   std::map<std::string, std::string> there;
-  for (const auto& it : items) {
-    auto s = stats.find(it.f->remote);
-    if (s == stats.end() || s->second.size != it.size) continue;
-    auto k = remote_.find(it.f->remote);
-    if (k != remote_.end() && k->second.stat.size == s->second.size &&
-        k->second.stat.mtime == s->second.mtime) {
-      there[it.f->remote] = k->second.sha256;
-    } else {
-      same_size.push_back(it.f->remote);
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& it : items) {
+      auto s = stats.find(it.f->remote);
+      if (s == stats.end() || s->second.size != it.size) continue;
+      auto k = remote_.find(it.f->remote);
+      if (k != remote_.end() && k->second.stat.size == s->second.size &&
+          k->second.stat.mtime == s->second.mtime) {
+        there[it.f->remote] = k->second.sha256;
+      } else {
+        same_size.push_back(it.f->remote);
+      }
     }
   }
   if (!same_size.empty()) {
-    auto hashed = remote_sha256(same_size);
+    auto hashed = remote_sha256(t, same_size);
+    std::lock_guard lock(mutex_);
     for (const auto& [p, h] : hashed) {
       there[p] = h;
       remote_[p] = {stats[p], h};
@@ -329,10 +459,10 @@ Report Stager::upload(const std::vector<FileCopy>& files) {
       if (p->second.size <= it.size) {
         have = p->second.size;
       } else {
-        t_.remove(it.part);  // longer than the file: not a prefix of it
+        t.remove(it.part);  // longer than the file: not a prefix of it
       }
     }
-    send_one(*it.f, it.sha, it.size, have, r);
+    send_one(t, *it.f, it.sha, it.size, have, r);
     sent.push_back(&it);
   }
   if (sent.empty()) return r;
@@ -341,17 +471,17 @@ Report Stager::upload(const std::vector<FileCopy>& files) {
   std::vector<std::string> parts;
   for (const auto* it : sent)
     parts.push_back(it->part);
-  auto got = remote_sha256(parts);
+  auto got = remote_sha256(t, parts);
   for (const auto* it : sent) {
     if (got[it->part] == it->sha) continue;
     // Corrupted on the way (or a stale partial copy that was not a prefix): once more, whole.
-    t_.remove(it->part);
+    t.remove(it->part);
     Report again;
-    send_one(*it->f, it->sha, it->size, 0, again);
+    send_one(t, *it->f, it->sha, it->size, 0, again);
     r.bytes += again.bytes;
-    auto second = remote_sha256({it->part});
+    auto second = remote_sha256(t, {it->part});
     if (second[it->part] != it->sha) {
-      t_.remove(it->part);
+      t.remove(it->part);
       throw StageError("the copy of " + it->f->local.string() + " on the site (" + it->f->remote +
                        ") has sha256 " +
                        (second[it->part].empty() ? std::string("?") : second[it->part]) +
@@ -361,7 +491,7 @@ Report Stager::upload(const std::vector<FileCopy>& files) {
   std::map<std::string, std::string> placed;
   for (const auto* it : sent) {
     try {
-      t_.rename(it->part, it->f->remote);
+      t.rename(it->part, it->f->remote);
     } catch (const transport::Unreachable&) {
       throw;
     } catch (const std::exception& e) {
@@ -369,8 +499,7 @@ Report Stager::upload(const std::vector<FileCopy>& files) {
     }
     placed[it->f->remote] = it->sha;
   }
-  remember_remote(placed);
-  save_cache();
+  remember_remote(t, placed);
   return r;
 }
 
@@ -383,23 +512,77 @@ Report Stager::download(const std::vector<FileCopy>& files,
     check_name(f.remote);
     remotes.push_back(f.remote);
   }
-  auto shas = remote_sha256(remotes);
+  // Every file must be there before anything is copied.
+  auto stats = remote_stats(t_, remotes);
   std::vector<std::string> missing;
+  std::vector<const FileCopy*> present;
+  std::vector<uint64_t> sizes;
   for (const auto& f : files) {
-    if (!shas.count(f.remote)) missing.push_back(f.remote);
+    auto s = stats.find(f.remote);
+    if (s == stats.end() || !s->second.regular) {
+      missing.push_back(f.remote);
+      continue;
+    }
+    present.push_back(&f);
+    sizes.push_back(s->second.size);
   }
   if (!missing.empty())
     throw StageError("not on the site (or not a regular file there): " + join(missing));
-  auto stats = remote_stats(remotes);
-  for (const auto& f : files) {
+  const auto ranges = cut(sizes);
+  std::vector<Report> done(ranges.size());
+  r.streams = for_each_batch(ranges.size(), [&](transport::Transport& t, size_t b) {
+    const auto [first, last] = ranges[b];
+    done[b] = download_batch(
+        t, {present.begin() + static_cast<long>(first), present.begin() + static_cast<long>(last)},
+        {sizes.begin() + static_cast<long>(first), sizes.begin() + static_cast<long>(last)},
+        sha256);
+  });
+  for (const auto& d : done) {
+    r.sent += d.sent;
+    r.resumed += d.resumed;
+    r.unchanged += d.unchanged;
+    r.bytes += d.bytes;
+  }
+  save_cache();
+  return r;
+}
+
+Report Stager::download_batch(transport::Transport& t, const std::vector<const FileCopy*>& files,
+                              const std::vector<uint64_t>& sizes,
+                              std::map<std::string, std::string>* sha256) {
+  Report r;
+  std::vector<std::string> remotes;
+  for (const auto* f : files)
+    remotes.push_back(f->remote);
+  auto shas = remote_sha256(t, remotes);
+  std::vector<std::string> gone;
+  for (const auto* f : files)
+    if (!shas.count(f->remote)) gone.push_back(f->remote);
+  if (!gone.empty())
+    throw StageError("not on the site any more (or not a regular file there): " + join(gone));
+  if (sha256) {
+    std::lock_guard lock(mutex_);
+    for (const auto& [remote, sha] : shas)
+      (*sha256)[remote] = sha;
+  }
+  // Copies checked but not yet in place: each is made durable (fsync) and renamed at the end
+  // of the batch, so the disk writes one while the next ones arrive.
+  struct Arrived {
+    std::filesystem::path part;
+    const FileCopy* f;
+    std::string sha;
+    bool resumed;
+  };
+  std::vector<Arrived> arrived;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const FileCopy& f = *files[i];
     const std::string& want = shas[f.remote];
-    if (sha256) (*sha256)[f.remote] = want;
     std::error_code ec;
     if (std::filesystem::is_regular_file(f.local, ec) && local_sha256(f.local) == want) {
       r.unchanged++;
       continue;
     }
-    const uint64_t size = stats.count(f.remote) ? stats[f.remote].size : 0;
+    const uint64_t size = sizes[i];
     std::filesystem::create_directories(f.local.parent_path(), ec);
     const std::filesystem::path part = part_name(f.local.string(), want);
     bool resumed = false;
@@ -430,7 +613,7 @@ Report Stager::download(const std::vector<FileCopy>& files,
       uint64_t pos = have;
       std::string write_error;
       check_stop();
-      t_.receive_file(f.remote, have, [&](const char* d, size_t n) {
+      t.receive_file(f.remote, have, [&](const char* d, size_t n) {
         check_stop();
         hash.update(d, n);
         for (size_t done = 0; done < n && write_error.empty();) {
@@ -442,32 +625,44 @@ Report Stager::download(const std::vector<FileCopy>& files,
         pos += n;
       });
       r.bytes += pos - have;
-      if (write_error.empty() && ::fsync(out.fd) != 0) write_error = std::strerror(errno);
       if (!write_error.empty()) {
         ::unlink(part.c_str());
         throw StageError("cannot write " + part.string() + ": " + write_error);
       }
       if (::ftruncate(out.fd, static_cast<off_t>(pos)) != 0) {
       }
-      if (hash.hex() == want) break;
+      if (hash.hex() == want) {
+        // Start writing it to disk now; the fsync before its rename then waits for less.
+        ::sync_file_range(out.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        break;
+      }
       ::unlink(part.c_str());
       if (round == 1)
         throw StageError("the copy of " + f.remote + " does not match its sha256 on the site (" +
                          want + ") after two tries");
     }
-    if (::rename(part.c_str(), f.local.c_str()) != 0)
-      throw StageError("cannot put " + f.local.string() + " in place: " + std::strerror(errno));
+    arrived.push_back({part, &f, want, resumed});
+  }
+  for (const auto& a : arrived) {
+    LocalFd fd{::open(a.part.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (fd.fd < 0 || ::fsync(fd.fd) != 0) {
+      const std::string why = std::strerror(errno);
+      ::unlink(a.part.c_str());
+      throw StageError("cannot write " + a.part.string() + ": " + why);
+    }
+    if (::rename(a.part.c_str(), a.f->local.c_str()) != 0)
+      throw StageError("cannot put " + a.f->local.string() + " in place: " + std::strerror(errno));
     struct stat st {};
-    if (::stat(f.local.c_str(), &st) == 0) {
-      local_[f.local.string()] = {
+    if (::stat(a.f->local.c_str(), &st) == 0) {
+      std::lock_guard lock(mutex_);
+      local_[a.f->local.string()] = {
           static_cast<uint64_t>(st.st_size),
-          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, want};
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, a.sha};
+      cache_dirty_ = true;
     }
     r.sent++;
-    if (resumed) r.resumed++;
-    cache_dirty_ = true;
+    if (a.resumed) r.resumed++;
   }
-  save_cache();
   return r;
 }
 
@@ -498,7 +693,7 @@ void Stager::place_links(const std::vector<std::pair<std::string, const FileCopy
     t_.put_file(archive, hard_link_archive(entries), 0600);
     const std::string a = shell_quote(archive);
     auto res =
-        command(make_dirs(links) + "; trap 'rm -f " + a + "' EXIT; tar -x -f " + a + " -C /");
+        command(t_, make_dirs(links) + "; trap 'rm -f " + a + "' EXIT; tar -x -f " + a + " -C /");
     if (res.exit_status == 0) return;
     // No tar, or links across file systems: place them one by one below.
   }
@@ -508,7 +703,7 @@ void Stager::place_links(const std::vector<std::pair<std::string, const FileCopy
       std::string o = shell_quote(object), d = shell_quote(f->remote);
       cmd += "; ln -f -- " + o + " " + d + " 2>/dev/null || cp -f -- " + o + " " + d;
     }
-    auto res = command(cmd);
+    auto res = command(t_, cmd);
     if (res.exit_status != 0)
       throw StageError("cannot place the code files on the site: " + res.err);
   }
@@ -542,7 +737,7 @@ Report Stager::sync_tree(const std::vector<FileCopy>& files, const std::string& 
     for (const auto& n : batch)
       cmd += " " + n;
     cmd += "; do [ -e \"$h\" ] || echo \"$h\"; done";
-    auto res = command(cmd);
+    auto res = command(t_, cmd);
     if (res.exit_status != 0)
       throw StageError("cannot use the code cache " + cache_dir + " on the site: " + res.err);
     std::istringstream in(res.out);
@@ -558,10 +753,11 @@ Report Stager::sync_tree(const std::vector<FileCopy>& files, const std::string& 
     r.sent = up.sent;
     r.resumed = up.resumed;
     r.bytes = up.bytes;
+    r.streams = up.streams;
     std::string chmod = "chmod a-w --";
     for (const auto& u : uploads)
       chmod += " " + shell_quote(u.remote);
-    command(chmod);
+    command(t_, chmod);
   }
   for (const auto& link : links)
     if (!lacking.count(base_of(link.first))) r.unchanged++;

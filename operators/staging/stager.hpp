@@ -23,7 +23,14 @@
 // Hashes are cached (StagerOptions::digest_cache): a re-stage of 1,000 files of which one
 // changed hashes that one file and sends that one file.
 //
-// Not thread-safe: one Stager per transport, used by one thread.
+// Many files move in batches (StagerOptions::batch_files, batch_bytes), each through the whole
+// protocol on its own: hashed, sent, checked, renamed. With StagerOptions::streams > 1 the
+// batches share that many connections to the site (the Transport given, plus ones it opens
+// with open_another()), so one batch is hashed on the site while others are on the wire, and
+// a link with latency carries that many requests at once.
+//
+// Not thread-safe: one Stager per transport, called by one thread (it runs its own threads
+// for the extra streams and joins them before a call returns).
 
 #include <atomic>
 #include <chrono>
@@ -31,7 +38,10 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +79,7 @@ struct Report {
   int resumed = 0;     // of which continued a partial copy
   int unchanged = 0;   // already there with the same sha256
   uint64_t bytes = 0;  // bytes actually moved
+  int streams = 0;     // connections that moved batches (0: nothing to move)
   Report& operator+=(const Report& o);
   nlohmann::json to_json() const;
   std::string summary() const;  // "3 files: 1 sent (2.0 MiB), 2 unchanged"
@@ -79,6 +90,14 @@ struct StagerOptions {
   std::chrono::milliseconds command_timeout{std::chrono::minutes(30)};
   // Paths per remote command (keeps each command line well under the server's limits).
   size_t batch = 256;
+  // A batch of files (upload, download) ends at this many files or bytes, whichever comes
+  // first (a file larger than batch_bytes is a batch of its own).
+  size_t batch_files = 64;
+  uint64_t batch_bytes = 64ull << 20;
+  // Connections batches are spread over (the given transport is the first). Extra ones are
+  // opened when a call has more than one batch, kept for later calls, and simply not used
+  // if the site refuses them.
+  int streams = 1;
   // Where hashes survive this process ("" = memory only): each local file's sha256 by path,
   // size and mtime, and each file this Stager verified on the site by path, size and mtime
   // there. A file whose size and mtime did not change is not hashed again (rsync's quick
@@ -122,6 +141,18 @@ class Stager {
   // Makes each destination a hard link to its object (replacing what a previous try left):
   // one `tar -x` of a hard-link archive, or `ln` per file where that fails.
   void place_links(const std::vector<std::pair<std::string, const FileCopy*>>& links);
+  // Runs work(link, i) for i in [0, count) over up to options_.streams connections, on this
+  // thread and one more per extra connection. The first exception thrown stops the others
+  // (at their next chunk) and is rethrown here once they all ended. Returns how many
+  // connections ran batches.
+  int for_each_batch(size_t count, const std::function<void(transport::Transport&, size_t)>& work);
+  // Index ranges [first, last) of `sizes` cut by options_.batch_files and batch_bytes.
+  std::vector<std::pair<size_t, size_t>> cut(const std::vector<uint64_t>& sizes) const;
+  Report upload_batch(transport::Transport& t, const std::vector<const FileCopy*>& files,
+                      const std::vector<uint64_t>& sizes);
+  Report download_batch(transport::Transport& t, const std::vector<const FileCopy*>& files,
+                        const std::vector<uint64_t>& sizes,
+                        std::map<std::string, std::string>* sha256);
   struct Known {
     uint64_t size = 0;
     int64_t mtime_ns = 0;
@@ -130,27 +161,39 @@ class Stager {
   struct RemoteStat {
     uint64_t size = 0;
     std::string mtime;  // as `stat -c %.9Y` prints it
+    bool regular = true;
   };
   struct RemoteKnown {
     RemoteStat stat;
     std::string sha256;
   };
-  std::map<std::string, RemoteStat> remote_stats(const std::vector<std::string>& paths);
+  std::map<std::string, RemoteStat> remote_stats(transport::Transport& t,
+                                                 const std::vector<std::string>& paths);
+  std::map<std::string, std::string> remote_sha256(transport::Transport& t,
+                                                   const std::vector<std::string>& paths);
   // Records what the site now holds at `paths` (just verified: their hashes are `sha`).
-  void remember_remote(const std::map<std::string, std::string>& sha);
+  void remember_remote(transport::Transport& t, const std::map<std::string, std::string>& sha);
   void load_cache();
   void save_cache();
-  transport::CommandResult command(const std::string& cmd);
-  void send_one(const FileCopy& f, const std::string& sha, uint64_t size, uint64_t have, Report& r);
+  transport::CommandResult command(transport::Transport& t, const std::string& cmd);
+  void send_one(transport::Transport& t, const FileCopy& f, const std::string& sha, uint64_t size,
+                uint64_t have, Report& r);
+  // make_dirs once per directory and call.
+  void make_dirs_once(transport::Transport& t, const std::string& dir);
 
   void check_stop() const;
 
   transport::Transport& t_;
   StagerOptions options_;
   const std::atomic<bool>* stop_ = nullptr;
+  std::atomic<bool> abort_{false};                            // a batch failed: the others stop too
+  std::vector<std::unique_ptr<transport::Transport>> extra_;  // streams 2.. (null: not open)
+  // Guards what the batches share: the maps below, cache_dirty_, made_dirs_.
+  std::mutex mutex_;
   std::map<std::string, Known> local_;         // by path
   std::map<std::string, RemoteKnown> remote_;  // by path on this site
   std::vector<std::string> other_sites_;       // cache lines of other sites, kept as read
+  std::set<std::string> made_dirs_;            // directories made during the current call
   bool cache_dirty_ = false;
 };
 

@@ -422,7 +422,7 @@
     const box = document.getElementById("artifacts-body");
     if (!D.artifacts.length) { box.append(el("p", { class: "muted", text: "This run registered no artifacts." })); return; }
     const table = el("table", { class: "grid" });
-    table.append(el("thead", {}, el("tr", {}, ...["name", "task", "format", "size", "sha256", "path", "JSON-LD"].map((c) => el("th", { text: c })))));
+    table.append(el("thead", {}, el("tr", {}, ...["name", "task", "kind", "format", "size", "sha256", "path", "JSON-LD"].map((c) => el("th", { text: c })))));
     const body = el("tbody", {});
     for (const a of D.artifacts) {
       const ld = JSON.stringify(a.jsonld, null, 2);
@@ -433,8 +433,9 @@
         const dl = el("a", { href: url, download: a.id + ".jsonld" });
         document.body.append(dl); dl.click(); dl.remove();
       });
-      body.append(el("tr", { "data-artifact": a.id },
-        el("td", { text: a.name }), el("td", { text: a.instance }), el("td", { text: a.format }),
+      body.append(el("tr", { "data-artifact": a.id, "data-kind": a.kind },
+        el("td", { text: a.name }), el("td", { text: a.instance }), el("td", { text: a.kind }),
+        el("td", { text: a.format }),
         el("td", { class: "num", text: bytes(a.size) }), el("td", { class: "mono", text: a.sha256 }),
         el("td", { class: "mono", text: a.path }),
         el("td", {}, el("details", {}, el("summary", { text: "record" }), el("pre", { class: "jsonld", text: ld })), link)));

@@ -98,6 +98,8 @@ tasks:
   EXPECT_EQ(count(page.dom, "<g data-series=\"trial-"), 4u);
   EXPECT_NE(page.dom.find("data-chart=\"lr vs loss\""), std::string::npos);
   EXPECT_EQ(count(page.dom, "data-artifact=\"a-"), 1u);
+  EXPECT_EQ(data["artifacts"].at(0)["kind"], "other") << "a text file is neither model nor data";
+  EXPECT_EQ(count(page.dom, "data-kind=\"other\""), 1u) << "the artifact's row shows its kind";
   EXPECT_NE(page.dom.find("bad things \\u003c/script> happen"), std::string::npos)
       << "the failure's log tail is data, not markup";
   EXPECT_NE(page.dom.find(std::to_string(data["tries"].size()) + " tries"), std::string::npos);

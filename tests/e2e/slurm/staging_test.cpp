@@ -139,6 +139,54 @@ tasks:
   EXPECT_EQ(names.begin()->second, 1);
 }
 
+// 150 files, 34 MB (three batches of at most 64 files) to a site with `transfer_streams: 3`
+// and back: the batches go over several SSH connections in parallel, every file arrives
+// checked, and the staging report says how many connections moved them.
+TEST(Staging, ManyFilesGoOverSeveralConnectionsAndComeBackUnchanged) {
+  Project p;
+  p.write("sites/streams.yaml",
+          flow::test::ssh_site("streams", "/home/flowuser/flow") + "transfer_streams: 3\n");
+  std::string outputs;
+  for (int i = 1; i <= 150; ++i)
+    outputs += (i > 1 ? ", " : "") + std::string("out/f") + std::to_string(i) + ".bin";
+  const auto data = p.dir() / "data";
+  ASSERT_EQ(sh("mkdir -p '" + data.string() +
+               "' && for i in $(seq 1 150); do head -c $((i * 2999)) "
+               "/dev/urandom > '" +
+               data.string() + "'/f$i.bin; done")
+                .code,
+            0);
+  p.write("many.yaml", R"Y(dag: many
+tasks:
+  - id: copy
+    site: streams
+    inputs: [{path: data, base: workdir}]
+    outputs: [)Y" + outputs +
+                           R"Y(]
+    run: cp -r data out
+)Y");
+  const std::string run = unique_run_id("streams");
+  auto r = p.flow("run many.yaml --run-id " + run,
+                  "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto here = p.home() / "runs" / run;
+  EXPECT_EQ(sh("diff -r '" + data.string() + "' '" + (here / "out").string() + "'").code, 0)
+      << "every file came back with the bytes that went up";
+  auto rep = staging_report(p, run, "copy");
+  EXPECT_EQ(rep["stage_in"]["inputs"]["sent"], 150) << rep;
+  // Three batches (64, 64 and 22 files): the first connection starts at once, the other two
+  // join as soon as they are up, so at least two of them take part.
+  EXPECT_GE(rep["stage_in"]["inputs"]["streams"], 2) << rep;
+  EXPECT_LE(rep["stage_in"]["inputs"]["streams"], 3) << rep;
+  EXPECT_EQ(rep["stage_out"]["outputs"]["sent"], 150) << rep;
+  EXPECT_GE(rep["stage_out"]["outputs"]["streams"], 2) << rep;
+  EXPECT_LE(rep["stage_out"]["outputs"]["streams"], 3) << rep;
+  EXPECT_EQ(
+      sh("find " + kSiteRuns + run + " " + here.string() + " -name '.flow-part.*' | wc -l").out,
+      "0\n")
+      << "no temporary file is left on either side";
+}
+
 TEST(Staging, OnlyTheChangedCodeFileIsSentOnTheNextRun) {
   Project p;
   p.write("code/run.sh", "echo version 1\n");

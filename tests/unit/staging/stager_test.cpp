@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 #include "engine/core/sha256.hpp"
@@ -351,4 +354,184 @@ TEST_F(StagerTest, WithoutTarCodeFilesArePlacedOneByOneWithLn) {
   ASSERT_EQ(::stat(remote("runs/r1/code/d0/f0.py").c_str(), &a), 0);
   ASSERT_EQ(::stat(remote("runs/r1/code/d1/f50.py").c_str(), &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino);
+}
+
+namespace {
+
+// What the connections of one Counting transport and those it opened share.
+struct Fleet {
+  std::atomic<int> opened{0};
+  bool refuse_more = false;  // open_another() fails: a site that allows one login
+  std::string refuse;        // a file name whose upload the site refuses midway
+  std::mutex mutex;
+  std::map<int, int> files_by_link;  // link id -> files it sent or received
+};
+
+// LocalTransport that counts, per connection, the files it moved.
+class Counting : public flow::transport::LocalTransport {
+ public:
+  Counting(std::shared_ptr<Fleet> fleet, int id) : fleet_(std::move(fleet)), id_(id) {}
+  uint64_t send_file(const fs::path& local, uint64_t offset, const std::string& remote, int mode,
+                     const flow::transport::ChunkSink& sent) override {
+    count();
+    if (!fleet_->refuse.empty() && local.filename() == fleet_->refuse) {
+      std::ofstream(remote, std::ios::binary) << "half";  // what a refused write leaves
+      throw flow::EnvironmentError("Permission denied");
+    }
+    return LocalTransport::send_file(local, offset, remote, mode, sent);
+  }
+  uint64_t receive_file(const std::string& remote, uint64_t offset,
+                        const flow::transport::ChunkSink& sink) override {
+    count();
+    return LocalTransport::receive_file(remote, offset, sink);
+  }
+  std::unique_ptr<Transport> open_another() const override {
+    if (fleet_->refuse_more) throw flow::transport::Unreachable("too many logins");
+    return std::make_unique<Counting>(fleet_, ++fleet_->opened);
+  }
+
+ private:
+  void count() {
+    std::lock_guard lock(fleet_->mutex);
+    fleet_->files_by_link[id_]++;
+  }
+  std::shared_ptr<Fleet> fleet_;
+  int id_;
+};
+
+// 40 files of different sizes in 5 directories, with their contents.
+std::map<std::string, std::string> many_files() {
+  std::map<std::string, std::string> out;
+  for (int i = 0; i < 40; ++i)
+    out["d" + std::to_string(i % 5) + "/f" + std::to_string(i) + ".bin"] =
+        big(500 + static_cast<size_t>(i) * 331, static_cast<char>(i));
+  return out;
+}
+
+}  // namespace
+
+TEST_F(StagerTest, BatchesSpreadOverSeveralConnectionsAndEveryFileArrivesChecked) {
+  auto fleet = std::make_shared<Fleet>();
+  Counting link(fleet, 0);
+  flow::staging::StagerOptions o;
+  o.streams = 3;
+  o.batch_files = 4;  // 10 batches
+  Stager s(link, o);
+  std::vector<FileCopy> up, down;
+  std::map<std::string, std::string> want;
+  for (const auto& [rel, content] : many_files()) {
+    spit(local("data/" + rel), content);
+    up.push_back({local("data/" + rel), remote("run/" + rel)});
+    down.push_back({local("back/" + rel), remote("run/" + rel)});
+    want[remote("run/" + rel)] = flow::sha256_hex(content);
+  }
+  auto r = s.upload(up);
+  EXPECT_EQ(r.files, 40);
+  EXPECT_EQ(r.sent, 40);
+  EXPECT_EQ(fleet->opened.load(), 2) << "two more connections, kept for later calls";
+  EXPECT_GE(fleet->files_by_link.size(), 2u) << "the batches were shared";
+  for (const auto& [rel, content] : many_files())
+    EXPECT_EQ(slurp(remote("run/" + rel)), content) << rel;
+  EXPECT_TRUE(parts_in(site_.path()).empty());
+
+  std::map<std::string, std::string> shas;
+  auto d = s.download(down, &shas);
+  EXPECT_EQ(d.sent, 40);
+  EXPECT_EQ(shas, want);
+  for (const auto& [rel, content] : many_files())
+    EXPECT_EQ(slurp(local("back/" + rel)), content) << rel;
+  EXPECT_TRUE(parts_in(here_.path()).empty());
+
+  auto again = s.upload(up);
+  EXPECT_EQ(again.unchanged, 40);
+  EXPECT_EQ(again.bytes, 0u);
+  EXPECT_EQ(fleet->opened.load(), 2) << "the connections were reused";
+}
+
+TEST_F(StagerTest, AFileTheSiteRefusesStopsEveryConnectionAndTheErrorNamesIt) {
+  auto fleet = std::make_shared<Fleet>();
+  fleet->refuse = "f27.bin";
+  Counting link(fleet, 0);
+  flow::staging::StagerOptions o;
+  o.streams = 3;
+  o.batch_files = 2;
+  Stager s(link, o);
+  std::vector<FileCopy> up;
+  for (const auto& [rel, content] : many_files()) {
+    spit(local("data/" + rel), content);
+    up.push_back({local("data/" + rel), remote("run/" + rel)});
+  }
+  try {
+    s.upload(up);
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(local("data/d2/f27.bin").string()), std::string::npos) << m;
+    EXPECT_NE(m.find("Permission denied"), std::string::npos) << m;
+  }
+  EXPECT_FALSE(fs::exists(remote("run/d2/f27.bin")));
+  // Whatever is in place is whole; no part of the refused file stays.
+  for (const auto& [rel, content] : many_files())
+    if (fs::exists(remote("run/" + rel))) {
+      EXPECT_EQ(slurp(remote("run/" + rel)), content) << rel;
+    }
+  for (const auto& p : parts_in(site_.path()))
+    EXPECT_EQ(p.find("f27.bin"), std::string::npos) << p;
+
+  fleet->refuse.clear();  // the site takes it now: the next call completes the rest
+  auto r = s.upload(up);
+  EXPECT_EQ(r.sent + r.unchanged, 40);
+  EXPECT_GE(r.sent, 1);
+  for (const auto& [rel, content] : many_files())
+    EXPECT_EQ(slurp(remote("run/" + rel)), content) << rel;
+  EXPECT_TRUE(parts_in(site_.path()).empty());
+}
+
+TEST_F(StagerTest, ASiteThatAllowsOneConnectionGetsEveryFileThroughIt) {
+  auto fleet = std::make_shared<Fleet>();
+  fleet->refuse_more = true;
+  Counting link(fleet, 0);
+  flow::staging::StagerOptions o;
+  o.streams = 4;
+  o.batch_files = 3;
+  Stager s(link, o);
+  std::vector<FileCopy> up;
+  for (const auto& [rel, content] : many_files()) {
+    spit(local("data/" + rel), content);
+    up.push_back({local("data/" + rel), remote("run/" + rel)});
+  }
+  auto r = s.upload(up);
+  EXPECT_EQ(r.sent, 40);
+  EXPECT_EQ(fleet->files_by_link.size(), 1u);
+  EXPECT_EQ(fleet->files_by_link[0], 40);
+  for (const auto& [rel, content] : many_files())
+    EXPECT_EQ(slurp(remote("run/" + rel)), content) << rel;
+}
+
+TEST_F(StagerTest, BatchesEndAtTheirFileCountOrByteSize) {
+  flow::staging::StagerOptions o;
+  o.batch_files = 3;
+  o.batch_bytes = 100;
+  // Through upload's report: 7 tiny files (3 batches) and files of 60, 60, 250, 10 bytes.
+  // What matters is that every file arrives whatever the cut; the cut itself is private,
+  // so the batches are observed through the commands the site runs.
+  struct Log : flow::transport::LocalTransport {
+    int sha_commands = 0;
+    flow::transport::CommandResult run_idempotent(const std::string& cmd,
+                                                  std::chrono::milliseconds timeout) override {
+      if (cmd.rfind("sha256sum", 0) == 0) sha_commands++;
+      return LocalTransport::run_idempotent(cmd, timeout);
+    }
+  } log;
+  std::vector<FileCopy> up;
+  const std::vector<size_t> sizes = {1, 1, 1, 1, 1, 1, 1, 60, 60, 250, 10};
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    spit(local("s/" + std::to_string(i)), std::string(sizes[i], 'a' + static_cast<char>(i)));
+    up.push_back({local("s/" + std::to_string(i)), remote("s/" + std::to_string(i))});
+  }
+  Stager s(log, o);
+  auto r = s.upload(up);
+  EXPECT_EQ(r.sent, 11);
+  // Batches: [1 1 1] [1 1 1] [1 60] [60] [250] [10]: one check of the parts per batch.
+  EXPECT_EQ(log.sha_commands, 6);
 }
