@@ -99,7 +99,7 @@ void RunController::on_finished(InstanceRecord& r, state::TryRecord& t, const Ex
       r.try_number--;  // that try never happened
       tries_.forget(r.id);
       set_state(r, TaskState::kQueued, e.message);
-      runnable_.push_back(r.id);
+      make_runnable(r);
       return;
     case Outcome::kCancelled:
       if (stopping_ && stop_state_ == state::RunState::kInterrupted) {

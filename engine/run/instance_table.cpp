@@ -41,6 +41,11 @@ const std::vector<std::string>& InstanceTable::children(const std::string& task_
   return it == children_.end() ? none : it->second;
 }
 
+InstanceTable::ChildTally InstanceTable::child_tally(const std::string& task_id) const {
+  auto it = child_tallies_.find(task_id);
+  return it == child_tallies_.end() ? ChildTally{} : it->second;
+}
+
 void InstanceTable::set_state(InstanceRecord& inst, state::TaskState to, const std::string& message,
                               EpochMs at) {
   const state::TaskState from = inst.state;
@@ -56,6 +61,11 @@ void InstanceTable::set_state(InstanceRecord& inst, state::TaskState to, const s
 
 void InstanceTable::count(const InstanceRecord& inst, int delta) {
   (is_summary_(inst) ? summary_counts_ : counts_)[inst.state] += delta;
+  if (inst.parent.empty() || !state::is_terminal(inst.state)) return;
+  auto& tally = child_tallies_[inst.parent];
+  const auto add = [delta](size_t& n) { n = delta > 0 ? n + 1 : n - 1; };
+  add(tally.terminal);
+  if (state::is_failure(inst.state)) add(tally.failed);
 }
 
 }  // namespace flow::run

@@ -37,6 +37,13 @@ class InstanceTable {
   const std::vector<std::string>& order() const { return order_; }
   // The mapped instances or trials of a fan-out task, in creation order.
   const std::vector<std::string>& children(const std::string& task_id) const;
+  // How many of them are terminal, and how many of those are failures (kept with every
+  // change, so a fan-out task learns that its children are all done in O(1)).
+  struct ChildTally {
+    size_t terminal = 0;
+    size_t failed = 0;
+  };
+  ChildTally child_tally(const std::string& task_id) const;
 
   // Moves `inst` to `to`: counts, the row, an event at `at` (0 = now) with `message`, and
   // the change for the observer. The message replaces the instance's message when it is
@@ -62,6 +69,7 @@ class InstanceTable {
   std::unordered_map<std::string, state::InstanceRecord> records_;
   std::vector<std::string> order_;
   std::unordered_map<std::string, std::vector<std::string>> children_;  // by task id
+  std::unordered_map<std::string, ChildTally> child_tallies_;           // by task id
   std::map<state::TaskState, int> counts_;
   std::map<state::TaskState, int> summary_counts_;
 };

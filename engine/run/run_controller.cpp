@@ -164,7 +164,7 @@ void RunController::start() {
     auto& r = table_.at(id);
     const Node* n = node_by_task_.at(r.task_id);
     if (!r.parent.empty() && r.state == TaskState::kQueued) {
-      runnable_.push_back(id);
+      make_runnable(r);
     } else if (state::is_in_flight(r.state) && !(n->fans_out() && r.parent.empty())) {
       reattach(r, *n->task);
     }
@@ -242,9 +242,9 @@ void RunController::tick() {
   if (!stopping_) {
     const EpochMs now = now_ms();
     while (!retry_due_.empty() && retry_due_.begin()->first <= now) {
-      std::string id = retry_due_.begin()->second;
-      set_state(table_.at(id), TaskState::kQueued, "retrying");  // erases it from retry_due_
-      runnable_.push_back(id);
+      auto& r = table_.at(retry_due_.begin()->second);
+      set_state(r, TaskState::kQueued, "retrying");  // erases it from retry_due_
+      make_runnable(r);
     }
     // A node is looked at again only when one of its upstreams reached an end state (the
     // only thing trigger rules depend on); deciding one can queue its downstream here too.
@@ -269,20 +269,15 @@ void RunController::tick() {
 }
 
 void RunController::launch_runnable() {
+  // What waits behind a full site is not looked at: a tick costs what it launches.
   std::map<Executor*, int> budget;
-  std::set<std::string> full_sites;  // no free slot left this tick
-  std::deque<std::string> keep;
-  while (!runnable_.empty()) {
-    std::string id = std::move(runnable_.front());
-    runnable_.pop_front();
+  runnable_.drain([&](const std::string& id) {
     auto& r = table_.at(id);
-    if (r.state != TaskState::kQueued) continue;
-    if (full_sites.count(r.site) || !try_launch(r, *node_by_task_.at(r.task_id)->task, budget)) {
-      full_sites.insert(r.site);
-      keep.push_back(std::move(id));
-    }
-  }
-  runnable_ = std::move(keep);
+    if (r.state != TaskState::kQueued) return RunnableQueue::Taken::kYes;
+    return try_launch(r, *node_by_task_.at(r.task_id)->task, budget)
+               ? RunnableQueue::Taken::kYes
+               : RunnableQueue::Taken::kSiteFull;
+  });
 }
 
 bool RunController::decide_node(Node& node) {
@@ -317,7 +312,7 @@ bool RunController::decide_node(Node& node) {
                       std::to_string(node.task->hpo->space.size()) + " parameters");
         advance_sweep(node);
       } else {
-        runnable_.push_back(r.id);
+        make_runnable(r);
       }
       return true;
   }
@@ -339,7 +334,7 @@ void RunController::expand_foreach(Node& node) {
     return;
   }
   for (size_t i = 0; i < list.size(); ++i)
-    runnable_.push_back(table_.create(mapped_instance(parent, i, std::move(list[i])), "").id);
+    make_runnable(table_.create(mapped_instance(parent, i, std::move(list[i])), ""));
   parent.started = now_ms();
   set_state(parent, TaskState::kRunning, "mapped over " + std::to_string(list.size()) + " items");
 }
@@ -441,21 +436,26 @@ void RunController::update_mapped_parent(Node& node) {
   auto& parent = table_.at(node.id());
   const auto& children = table_.children(node.id());
   if (parent.state != TaskState::kRunning || children.empty()) return;
-  std::vector<std::string> failed;
-  for (const auto& cid : children) {
-    const auto& c = table_.at(cid);
-    if (!state::is_terminal(c.state)) return;
-    if (state::is_failure(c.state)) failed.push_back(cid);
-  }
-  if (failed.empty()) {
+  // Called as each child ends: the tally answers "all done?" without visiting them.
+  const auto tally = table_.child_tally(node.id());
+  if (tally.terminal < children.size()) return;
+  if (tally.failed == 0) {
     finish_instance(parent, TaskState::kSucceeded,
                     std::to_string(children.size()) + " mapped instances succeeded");
-  } else {
-    if (failed.size() > 5) failed.resize(5), failed.push_back("...");
-    finish_instance(parent, TaskState::kFailed,
-                    std::to_string(failed.size()) + " of " + std::to_string(children.size()) +
-                        " mapped instances failed: " + join(failed));
+    return;
   }
+  std::vector<std::string> named;  // the first five failed, once
+  for (const auto& cid : children) {
+    if (!state::is_failure(table_.at(cid).state)) continue;
+    if (named.size() == 5) {
+      named.push_back("...");
+      break;
+    }
+    named.push_back(cid);
+  }
+  finish_instance(parent, TaskState::kFailed,
+                  std::to_string(tally.failed) + " of " + std::to_string(children.size()) +
+                      " mapped instances failed: " + join(named));
 }
 
 void RunController::advance_sweep(Node& node) {
@@ -469,7 +469,8 @@ void RunController::advance_sweep(Node& node) {
     return finish_instance(parent, TaskState::kFailed, e.what());
   }
   auto step = run::advance_sweep(*node.sweep, *node.task, table_, run_dir);
-  runnable_.insert(runnable_.end(), step.queued.begin(), step.queued.end());
+  for (const auto& id : step.queued)
+    make_runnable(table_.at(id));
   if (!step.finished) return;
   const dag::Task& task = *node.task;
   const size_t trials = table_.children(task.id).size();

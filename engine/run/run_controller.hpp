@@ -18,7 +18,6 @@
 // files: run_controller.cpp (the loop) and attempt_events.cpp (executor reports).
 
 #include <boost/asio/io_context.hpp>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,6 +36,7 @@
 #include "engine/run/executor.hpp"
 #include "engine/run/instance_table.hpp"
 #include "engine/run/ownership.hpp"
+#include "engine/run/runnable_queue.hpp"
 #include "engine/run/sweep.hpp"
 #include "engine/run/try_log.hpp"
 #include "engine/run/write_batch.hpp"
@@ -122,6 +122,7 @@ class RunController {
   void tick();
   void launch_runnable();
   bool decide_node(Node& node);  // true once the node left the queued state
+  void make_runnable(const state::InstanceRecord& inst) { runnable_.push(inst.site, inst.id); }
   bool try_launch(state::InstanceRecord& inst, const dag::Task& task,
                   std::map<Executor*, int>& budget);
   void reattach(state::InstanceRecord& inst, const dag::Task& task);
@@ -183,7 +184,7 @@ class RunController {
   AttemptSpecs specs_;
 
   std::set<Node*> undecided_;                            // nodes whose trigger may now decide
-  std::deque<std::string> runnable_;                     // queued instances ready to launch
+  RunnableQueue runnable_;                               // queued instances ready to launch
   std::set<std::pair<EpochMs, std::string>> retry_due_;  // up_for_retry, by due time
   std::vector<ExecEvent> events_;
   bool tick_scheduled_ = false;

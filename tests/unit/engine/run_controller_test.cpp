@@ -486,3 +486,46 @@ tasks:
     EXPECT_NE(t.message.find("the item has no field 'b'"), std::string::npos) << t.message;
   }
 }
+
+// The count used to be of the names shown (five and "..." made it "6 of 8").
+TEST(RunController, AFailedForeachCountsEveryFailedInstanceAndNamesTheFirstFive) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: m
+tasks:
+  - id: each
+    foreach: [0, 1, 2, 3, 4, 5, 6, 7]
+    run: test {{ item }} = 3
+)");
+  EXPECT_EQ(res.state, state::RunState::kFailed);
+  EXPECT_EQ(res.tasks["each[3]"].state, TaskState::kSucceeded);
+  EXPECT_EQ(res.tasks["each"].state, TaskState::kFailed);
+  EXPECT_EQ(res.tasks["each"].message,
+            "7 of 8 mapped instances failed: each[0], each[1], each[2], each[4], each[5], ...");
+}
+
+TEST(RunController, ForeachOfManyItemsSucceedsWhenAllItsInstancesDo) {
+  test::TempDir d;
+  auto res = run_dag(
+      d,
+      R"(dag: m
+tasks:
+  - id: each
+    foreach: [)" +
+          [] {
+            std::string items;
+            for (int i = 0; i < 60; ++i)
+              items += (i ? ", " : "") + std::to_string(i);
+            return items;
+          }() +
+          R"(]
+    run: "true"
+  - id: after
+    after: [each]
+    run: "true"
+)",
+      /*slots=*/3);
+  EXPECT_EQ(res.state, state::RunState::kSucceeded);
+  EXPECT_EQ(res.tasks["each"].message, "60 mapped instances succeeded");
+  EXPECT_EQ(res.tasks["after"].state, TaskState::kSucceeded);
+  EXPECT_EQ(res.tasks.size(), 62u);
+}
