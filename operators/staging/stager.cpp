@@ -390,12 +390,8 @@ Report Stager::upload(const std::vector<FileCopy>& files) {
         t, {present.begin() + static_cast<long>(first), present.begin() + static_cast<long>(last)},
         {sizes.begin() + static_cast<long>(first), sizes.begin() + static_cast<long>(last)});
   });
-  for (const auto& d : done) {
-    r.sent += d.sent;
-    r.resumed += d.resumed;
-    r.unchanged += d.unchanged;
-    r.bytes += d.bytes;
-  }
+  for (const auto& d : done)
+    r += d;  // a batch's report counts no files and no streams: those are set above
   save_cache();
   return r;
 }
@@ -537,12 +533,8 @@ Report Stager::download(const std::vector<FileCopy>& files,
         {sizes.begin() + static_cast<long>(first), sizes.begin() + static_cast<long>(last)},
         sha256);
   });
-  for (const auto& d : done) {
-    r.sent += d.sent;
-    r.resumed += d.resumed;
-    r.unchanged += d.unchanged;
-    r.bytes += d.bytes;
-  }
+  for (const auto& d : done)
+    r += d;  // a batch's report counts no files and no streams: those are set above
   save_cache();
   return r;
 }
