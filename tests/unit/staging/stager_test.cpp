@@ -93,6 +93,8 @@ class StagerTest : public ::testing::Test {
     }
     return copies;
   }
+  // many_files() written under data/ here, each going to run/ on the site.
+  std::vector<FileCopy> many_uploads();
   std::vector<std::string> parts_in(const fs::path& dir) {
     std::vector<std::string> out;
     for (const auto& e : fs::recursive_directory_iterator(dir))
@@ -408,20 +410,35 @@ std::map<std::string, std::string> many_files() {
   return out;
 }
 
+// Options that spread batches of `batch_files` files over `streams` connections.
+flow::staging::StagerOptions spread(int streams, size_t batch_files) {
+  flow::staging::StagerOptions o;
+  o.streams = streams;
+  o.batch_files = batch_files;
+  return o;
+}
+
 }  // namespace
+
+std::vector<FileCopy> StagerTest::many_uploads() {
+  std::vector<FileCopy> up;
+  for (const auto& [rel, content] : many_files()) {
+    spit(local("data/" + rel), content);
+    up.push_back({local("data/" + rel), remote("run/" + rel)});
+  }
+  return up;
+}
+
+namespace {}  // namespace
 
 TEST_F(StagerTest, BatchesSpreadOverSeveralConnectionsAndEveryFileArrivesChecked) {
   auto fleet = std::make_shared<Fleet>();
   Counting link(fleet, 0);
-  flow::staging::StagerOptions o;
-  o.streams = 3;
-  o.batch_files = 4;  // 10 batches
-  Stager s(link, o);
-  std::vector<FileCopy> up, down;
+  Stager s(link, spread(3, 4));  // 10 batches
+  const std::vector<FileCopy> up = many_uploads();
+  std::vector<FileCopy> down;
   std::map<std::string, std::string> want;
   for (const auto& [rel, content] : many_files()) {
-    spit(local("data/" + rel), content);
-    up.push_back({local("data/" + rel), remote("run/" + rel)});
     down.push_back({local("back/" + rel), remote("run/" + rel)});
     want[remote("run/" + rel)] = flow::sha256_hex(content);
   }
@@ -452,15 +469,8 @@ TEST_F(StagerTest, AFileTheSiteRefusesStopsEveryConnectionAndTheErrorNamesIt) {
   auto fleet = std::make_shared<Fleet>();
   fleet->refuse = "f27.bin";
   Counting link(fleet, 0);
-  flow::staging::StagerOptions o;
-  o.streams = 3;
-  o.batch_files = 2;
-  Stager s(link, o);
-  std::vector<FileCopy> up;
-  for (const auto& [rel, content] : many_files()) {
-    spit(local("data/" + rel), content);
-    up.push_back({local("data/" + rel), remote("run/" + rel)});
-  }
+  Stager s(link, spread(3, 2));
+  const std::vector<FileCopy> up = many_uploads();
   try {
     s.upload(up);
     FAIL() << "no error";
@@ -491,15 +501,8 @@ TEST_F(StagerTest, ASiteThatAllowsOneConnectionGetsEveryFileThroughIt) {
   auto fleet = std::make_shared<Fleet>();
   fleet->refuse_more = true;
   Counting link(fleet, 0);
-  flow::staging::StagerOptions o;
-  o.streams = 4;
-  o.batch_files = 3;
-  Stager s(link, o);
-  std::vector<FileCopy> up;
-  for (const auto& [rel, content] : many_files()) {
-    spit(local("data/" + rel), content);
-    up.push_back({local("data/" + rel), remote("run/" + rel)});
-  }
+  Stager s(link, spread(4, 3));
+  const std::vector<FileCopy> up = many_uploads();
   auto r = s.upload(up);
   EXPECT_EQ(r.sent, 40);
   EXPECT_EQ(fleet->files_by_link.size(), 1u);
