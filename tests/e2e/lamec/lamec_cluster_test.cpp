@@ -150,20 +150,24 @@ if dist.get_rank() == 0:
 dist.destroy_process_group()
 )";
   auto req = localslurm_request({"ddp"}, "'" + python + "' ddp.py", dir.path());
-  req.gpus_per_node = 2;  // no GPUs here: two CPU ranks per node via nproc_per_node
+  // The test node's GPUs are a count only (scripts/test-cluster.sh): Slurm allocates two,
+  // the script is submitted as generated, and the two ranks run on CPUs (gloo).
+  req.gpus_per_node = 2;
   // The rule gives a DDP task the whole node; two CPUs are enough here and let the job
   // start while other tests' jobs hold some of the node's CPUs.
   req.cpus_per_task = 2;
   auto modules = lamec::ModuleCatalog::load({fs::path(FLOW_SOURCE_DIR) / "sites" / "modules"});
-  std::string text = lamec::render(req, modules);
-  // --gpus-per-node would ask Slurm for GPUs the test node does not have.
-  text.replace(text.find("#SBATCH --gpus-per-node=2\n"), 26, "");
+  const std::string text = lamec::render(req, modules);
+  ASSERT_NE(text.find("#SBATCH --gpus-per-node=2\n"), std::string::npos) << text;
   auto script = dir.path() / "job.sh";
   std::ofstream(script) << text;
   std::string job;
   EXPECT_EQ(submit_and_wait(script, job), "COMPLETED")
       << slurp(dir.path() / (job + ".err")) << slurp(dir.path() / (job + ".out"));
   EXPECT_EQ(slurp(dir.path() / "result.txt"), "world=2 sum=3\n");
+  EXPECT_NE(run("sacct -j " + job + " -X -n -P -o AllocTRES").out.find("gres/gpu=2"),
+            std::string::npos)
+      << "Slurm allocated the two GPUs the script asked for";
 }
 
 // Without torch on the test node, check the generated DDP launch wiring itself: srun
