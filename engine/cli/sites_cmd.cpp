@@ -1,6 +1,7 @@
 // flow sites list | show NAME — the site catalogue (docs/REFERENCE.md §5); flow sites check
 // NAME | trust NAME — whether flow can use a site, and recording its SSH host key
 // (operators/ssh/).
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -227,15 +228,21 @@ void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action, Op
         }
         // Connection settings say where their value came from (site file, default, or
         // the line of ~/.ssh/config).
+        auto shown = [](const std::string& k, const nlohmann::json& v) {
+          if (k == "poll_interval_ms" || k == "origin") return false;
+          return !(k == "jump_identity" && v.get<std::string>().empty());
+        };
+        int width = 0;  // the longest key and its colon: the values start in one column
+        for (const auto& [k, v] : j.items())
+          if (shown(k, v)) width = std::max(width, static_cast<int>(k.size()) + 1);
         for (const auto& [k, v] : j.items()) {
-          if (k == "poll_interval_ms" || k == "origin") continue;
-          if (k == "jump_identity" && v.get<std::string>().empty()) continue;
+          if (!shown(k, v)) continue;
           std::string text = v.is_string() ? v.get<std::string>() : v.dump();
           if (text.empty()) text = "-";
           auto from = s->origin.find(k);
           if (from != s->origin.end() && s->transport == site::Transport::kSsh)
             text += "  (" + from->second + ")";
-          std::printf("%-15s %s\n", (k + ":").c_str(), text.c_str());
+          std::printf("%-*s %s\n", width, (k + ":").c_str(), text.c_str());
         }
         return 0;
       };

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 
 #include "lamec_test_util.hpp"
 
@@ -127,6 +129,13 @@ TEST(SitesCli, ListAndShowIncludeTheBuiltInSites) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["partition"], "dp-esb");
   r = flow_cli("sites show deep-esb");
   EXPECT_NE(r.out.find("partition:"), std::string::npos);
+  EXPECT_NE(r.out.find("transfer_streams: 4"), std::string::npos) << r.out;
+  // Every value starts in one column, whatever the length of the longest key.
+  std::istringstream lines(r.out);
+  std::set<size_t> columns;
+  for (std::string line; std::getline(lines, line);)
+    columns.insert(line.find_first_not_of(' ', line.find(':') + 1));
+  EXPECT_EQ(columns.size(), 1u) << r.out;
 }
 
 TEST(SitesCli, UnknownSiteAndBrokenSiteFileExitWithTwo) {
