@@ -185,16 +185,16 @@ TEST(SshJump, SshConfigSuppliesHostPortUserIdentityAndProxyJump) {
 
   auto r = flow_cli("sites show viaconfig", env_prefix);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(contains(r.out, "host:           127.0.0.1  (" + config + ":6 (Host flowcluster))"))
+  EXPECT_TRUE(contains(r.out, "host:             127.0.0.1  (" + config + ":6 (Host flowcluster))"))
       << r.out;
-  EXPECT_TRUE(contains(r.out, "port:           2222  (" + config + ":7 (Host flowcluster))"))
+  EXPECT_TRUE(contains(r.out, "port:             2222  (" + config + ":7 (Host flowcluster))"))
       << r.out;
-  EXPECT_TRUE(contains(r.out, "user:           flowuser  (" + config + ":8")) << r.out;
+  EXPECT_TRUE(contains(r.out, "user:             flowuser  (" + config + ":8")) << r.out;
   EXPECT_TRUE(
-      contains(r.out, "identity:       " + env("FLOW_TEST_SSH_KEY") + "  (" + config + ":9"))
+      contains(r.out, "identity:         " + env("FLOW_TEST_SSH_KEY") + "  (" + config + ":9"))
       << r.out;
-  EXPECT_TRUE(contains(r.out, "jump:           127.0.0.1:2223  (" + config + ":10")) << r.out;
-  EXPECT_TRUE(contains(r.out, "ssh_config:     flowcluster")) << r.out;
+  EXPECT_TRUE(contains(r.out, "jump:             127.0.0.1:2223  (" + config + ":10")) << r.out;
+  EXPECT_TRUE(contains(r.out, "ssh_config:       flowcluster")) << r.out;
 
   const size_t before = forwards_logged();
   r = flow_cli("sites check viaconfig --json", env_prefix);
