@@ -11,7 +11,6 @@
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "engine/core/byte_size.hpp"
 #include "engine/core/private_files.hpp"
@@ -87,7 +86,7 @@ std::string Report::summary() const {
 }
 
 Stager::Stager(transport::Transport& transport, StagerOptions options)
-    : t_(transport), options_(options) {
+    : t_(transport), options_(options), pool_(transport, options.streams, abort_) {
   load_cache();
 }
 
@@ -292,79 +291,27 @@ void Stager::send_one(transport::Transport& t, const FileCopy& f, const std::str
   if (have > 0) r.resumed++;
 }
 
-std::vector<std::pair<size_t, size_t>> Stager::cut(const std::vector<uint64_t>& sizes) const {
-  std::vector<std::pair<size_t, size_t>> out;
-  const size_t files = std::max<size_t>(1, options_.batch_files);
-  size_t first = 0;
-  uint64_t bytes = 0;
-  for (size_t i = 0; i < sizes.size(); ++i) {
-    if (i > first && (i - first >= files || bytes + sizes[i] > options_.batch_bytes)) {
-      out.emplace_back(first, i);
-      first = i;
-      bytes = 0;
-    }
-    bytes += sizes[i];
-  }
-  if (first < sizes.size()) out.emplace_back(first, sizes.size());
-  return out;
-}
-
-int Stager::for_each_batch(size_t count,
-                           const std::function<void(transport::Transport&, size_t)>& work) {
+Report Stager::in_batches(const std::vector<const FileCopy*>& files,
+                          const std::vector<uint64_t>& sizes, const Batch& batch) {
   {
     std::lock_guard lock(mutex_);
     made_dirs_.clear();
   }
-  const size_t links = std::min<size_t>(static_cast<size_t>(std::max(1, options_.streams)), count);
-  if (links <= 1) {
-    for (size_t i = 0; i < count; ++i)
-      work(t_, i);
-    return count > 0 ? 1 : 0;
-  }
-  if (extra_.size() < links - 1) extra_.resize(links - 1);
-  std::atomic<size_t> next{0};
-  std::mutex first_mutex;
-  std::exception_ptr first;
-  abort_ = false;
-  std::atomic<int> used{0};
-  auto drive = [&](transport::Transport& t) {
-    try {
-      bool counted = false;
-      for (size_t i; !abort_.load() && (i = next++) < count;) {
-        if (!counted) used++;
-        counted = true;
-        work(t, i);
-      }
-    } catch (...) {
-      std::lock_guard lock(first_mutex);
-      if (!first) first = std::current_exception();
-      abort_ = true;
-    }
-  };
-  {
-    std::vector<std::jthread> threads;
-    for (size_t k = 0; k + 1 < links; ++k) {
-      threads.emplace_back([&, k] {
-        if (!extra_[k]) {
-          try {
-            extra_[k] = t_.open_another();
-          } catch (const std::exception&) {
-            return;  // the site allows fewer connections: the others do the work
-          }
-        }
-        drive(*extra_[k]);
-      });
-    }
-    drive(t_);
-  }  // joined
-  abort_ = false;
-  if (first) std::rethrow_exception(first);
-  return used.load();
+  const auto ranges = cut_batches(sizes, options_.batch_files, options_.batch_bytes);
+  std::vector<Report> done(ranges.size());
+  Report r;
+  r.streams = pool_.run(ranges.size(), [&](transport::Transport& t, size_t b) {
+    const auto first = static_cast<long>(ranges[b].first);
+    const auto last = static_cast<long>(ranges[b].second);
+    done[b] = batch(t, {files.begin() + first, files.begin() + last},
+                    {sizes.begin() + first, sizes.begin() + last});
+  });
+  for (const auto& d : done)
+    r += d;  // a batch's report counts no files and no streams
+  return r;
 }
 
 Report Stager::upload(const std::vector<FileCopy>& files) {
-  Report r;
-  r.files = static_cast<int>(files.size());
   // What needs no site first: names, and every file there and regular.
   std::vector<std::string> missing;
   std::vector<const FileCopy*> present;
@@ -382,16 +329,11 @@ Report Stager::upload(const std::vector<FileCopy>& files) {
     sizes.push_back(static_cast<uint64_t>(st.st_size));
   }
   if (!missing.empty()) throw StageError("no such file: " + join(missing));
-  const auto ranges = cut(sizes);
-  std::vector<Report> done(ranges.size());
-  r.streams = for_each_batch(ranges.size(), [&](transport::Transport& t, size_t b) {
-    const auto [first, last] = ranges[b];
-    done[b] = upload_batch(
-        t, {present.begin() + static_cast<long>(first), present.begin() + static_cast<long>(last)},
-        {sizes.begin() + static_cast<long>(first), sizes.begin() + static_cast<long>(last)});
-  });
-  for (const auto& d : done)
-    r += d;  // a batch's report counts no files and no streams: those are set above
+  Report r = in_batches(present, sizes,
+                        [&](transport::Transport& t, const auto& some, const auto& their_sizes) {
+                          return upload_batch(t, some, their_sizes);
+                        });
+  r.files = static_cast<int>(files.size());
   save_cache();
   return r;
 }
@@ -501,8 +443,6 @@ Report Stager::upload_batch(transport::Transport& t, const std::vector<const Fil
 
 Report Stager::download(const std::vector<FileCopy>& files,
                         std::map<std::string, std::string>* sha256) {
-  Report r;
-  r.files = static_cast<int>(files.size());
   std::vector<std::string> remotes;
   for (const auto& f : files) {
     check_name(f.remote);
@@ -524,17 +464,11 @@ Report Stager::download(const std::vector<FileCopy>& files,
   }
   if (!missing.empty())
     throw StageError("not on the site (or not a regular file there): " + join(missing));
-  const auto ranges = cut(sizes);
-  std::vector<Report> done(ranges.size());
-  r.streams = for_each_batch(ranges.size(), [&](transport::Transport& t, size_t b) {
-    const auto [first, last] = ranges[b];
-    done[b] = download_batch(
-        t, {present.begin() + static_cast<long>(first), present.begin() + static_cast<long>(last)},
-        {sizes.begin() + static_cast<long>(first), sizes.begin() + static_cast<long>(last)},
-        sha256);
-  });
-  for (const auto& d : done)
-    r += d;  // a batch's report counts no files and no streams: those are set above
+  Report r = in_batches(present, sizes,
+                        [&](transport::Transport& t, const auto& some, const auto& their_sizes) {
+                          return download_batch(t, some, their_sizes, sha256);
+                        });
+  r.files = static_cast<int>(files.size());
   save_cache();
   return r;
 }

@@ -38,7 +38,6 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -46,6 +45,7 @@
 #include <vector>
 
 #include "engine/core/error.hpp"
+#include "operators/staging/stream_pool.hpp"
 #include "operators/transport/transport.hpp"
 
 namespace flow::staging {
@@ -141,13 +141,13 @@ class Stager {
   // Makes each destination a hard link to its object (replacing what a previous try left):
   // one `tar -x` of a hard-link archive, or `ln` per file where that fails.
   void place_links(const std::vector<std::pair<std::string, const FileCopy*>>& links);
-  // Runs work(link, i) for i in [0, count) over up to options_.streams connections, on this
-  // thread and one more per extra connection. The first exception thrown stops the others
-  // (at their next chunk) and is rethrown here once they all ended. Returns how many
-  // connections ran batches.
-  int for_each_batch(size_t count, const std::function<void(transport::Transport&, size_t)>& work);
-  // Index ranges [first, last) of `sizes` cut by options_.batch_files and batch_bytes.
-  std::vector<std::pair<size_t, size_t>> cut(const std::vector<uint64_t>& sizes) const;
+  // The batches of `files` (with their sizes; StagerOptions::batch_files, batch_bytes), each
+  // given to `batch` over the stream pool, their reports summed (streams: the connections
+  // used).
+  using Batch = std::function<Report(transport::Transport&, const std::vector<const FileCopy*>&,
+                                     const std::vector<uint64_t>&)>;
+  Report in_batches(const std::vector<const FileCopy*>& files, const std::vector<uint64_t>& sizes,
+                    const Batch& batch);
   Report upload_batch(transport::Transport& t, const std::vector<const FileCopy*>& files,
                       const std::vector<uint64_t>& sizes);
   Report download_batch(transport::Transport& t, const std::vector<const FileCopy*>& files,
@@ -186,8 +186,8 @@ class Stager {
   transport::Transport& t_;
   StagerOptions options_;
   const std::atomic<bool>* stop_ = nullptr;
-  std::atomic<bool> abort_{false};                            // a batch failed: the others stop too
-  std::vector<std::unique_ptr<transport::Transport>> extra_;  // streams 2.. (null: not open)
+  std::atomic<bool> abort_{false};  // a batch failed: the others stop too
+  StreamPool pool_;                 // t_ and the extra connections
   // Guards what the batches share: the maps below, cache_dirty_, made_dirs_.
   std::mutex mutex_;
   std::map<std::string, Known> local_;         // by path
