@@ -59,7 +59,8 @@ std::map<std::string, run::Waiting> waiting_of(
   } catch (const std::exception&) {
     return {};  // not readable by this version
   }
-  return run::waiting_reasons(run, dag, instances, runtime::catalogue_max_jobs(), now_ms());
+  return run::waiting_reasons(run, dag, instances, runtime::catalogue_max_jobs(), now_ms(),
+                              runtime::catalogue_gpus());
 }
 
 nlohmann::json status_json(const state::RunRecord& run,

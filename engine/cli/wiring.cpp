@@ -35,8 +35,11 @@ void check_job_script(const dag::Dag&, const dag::Task& t, const site::Site& s) 
   }
   static const lamec::ModuleCatalog modules =
       lamec::ModuleCatalog::load(lamec::ModuleCatalog::default_dirs());
+  if (auto problem = lamec::resources_problem(s, t.resources, modules); !problem.empty())
+    throw InputError(t.loc("resources"),
+                     "task '" + t.id + "' on site '" + s.name + "': " + problem);
   try {
-    lamec::make_request(s, t.slurm, t.run, modules);
+    lamec::make_request(s, t.slurm, t.run, modules, t.resources);
   } catch (const InputError& e) {
     std::vector<Diagnostic> problems;
     for (const auto& d : e.diagnostics()) {

@@ -33,6 +33,16 @@ struct SlurmSpec {
   bool empty() const;
 };
 
+// The `resources:` block of a task (docs/REFERENCE.md §3.15): what one try needs of a
+// node. On a plain-process site the executor hands out cores and GPUs exclusively (a
+// try waits until they are free); on a Slurm site they become the job's #SBATCH lines.
+struct Resources {
+  bool declared = false;  // the task (or defaults:) has a `resources:` block
+  int cpus = 1;           // cores for the try
+  int gpus = 0;           // GPUs for the try; seen as CUDA_VISIBLE_DEVICES when declared
+  int memory_mb = 0;      // memory in MiB; 0 = not said (Slurm: --mem; local: not enforced)
+};
+
 // One search-space dimension of an HPO node.
 struct SpaceDim {
   std::string name;
@@ -123,6 +133,7 @@ struct Task {
   std::vector<std::string> after;  // upstream task ids
   std::string site;                // "" = the DAG default
   SlurmSpec slurm;
+  Resources resources;
   RetryPolicy retry;
   std::optional<Duration> timeout;
   TriggerRule trigger = TriggerRule::kAllSuccess;

@@ -77,6 +77,19 @@ json slurm() {
               "job settings (REFERENCE §3.4); only on a site with scheduler: slurm");
 }
 
+json resources() {
+  json p = json::object();
+  p["cpus"] = with(integer(1, 4096), "cores for one try (default 1)");
+  p["gpus"] = with(integer(0, 64), "GPUs for one try, seen as CUDA_VISIBLE_DEVICES (default 0)");
+  p["memory"] = with(any_of({{{"type", "string"}, {"pattern", "^[0-9]{1,12}([KkMmGgTt][Bb]?)?$"}},
+                             {{"type", "integer"}, {"minimum", 1}}}),
+                     "memory for one try: MiB, or a number with K, M, G or T (Slurm: --mem; plain "
+                     "processes: not enforced)");
+  return with({{"type", "object"}, {"properties", p}, {"additionalProperties", false}},
+              "what one try needs of a node (REFERENCE §3.15): exclusive cores and GPUs on a "
+              "plain-process site, #SBATCH lines on a Slurm site");
+}
+
 json env() {
   return with({{"type", "object"},
                {"propertyNames", {{"pattern", "^(?!FLOW_)[A-Za-z_][A-Za-z0-9_]*$"}}},
@@ -89,6 +102,7 @@ json env() {
 void task_settings(json& p) {
   p["site"] = with(text(), "where the task runs (REFERENCE §5); default defaults.site, else local");
   p["slurm"] = slurm();
+  p["resources"] = resources();
   p["retries"] = with(integer(0, 1000), "extra tries after failed ones (default 0)");
   p["retry_delay"] = with(duration(), "wait before the first retry (default 10s)");
   p["retry_backoff"] = with({{"type", "number"}, {"minimum", 1.0}},

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -45,10 +46,10 @@ const std::vector<std::string> kTaskKeys = {"id",          "run",           "aft
                                             "retry_on",    "timeout",       "trigger",
                                             "env",         "foreach",       "hpo",
                                             "inputs",      "outputs",       "notify",
-                                            "sla",         "description"};
+                                            "sla",         "resources",     "description"};
 const std::vector<std::string> kDefaultKeys = {
-    "site",     "retries", "retry_delay", "retry_backoff", "retry_max_delay",
-    "retry_on", "timeout", "trigger",     "env",           "slurm"};
+    "site",    "retries", "retry_delay", "retry_backoff", "retry_max_delay", "retry_on",
+    "timeout", "trigger", "env",         "slurm",         "resources"};
 const std::vector<std::string> kSlurmKeys = {"nodes",         "ntasks",   "gpus",
                                              "cpus_per_task", "time",     "partition",
                                              "account",       "software", "extra"};
@@ -97,6 +98,58 @@ void read_slurm(Reader& r, const YNode& n, SlurmSpec& s, const std::string& what
   if (auto v = n["account"]) s.account = r.str(v, "slurm.account").value_or("");
   if (auto v = n["software"]) s.software = r.str_list(v, "slurm.software");
   if (auto v = n["extra"]) s.extra = r.str_list(v, "slurm.extra");
+}
+
+const std::vector<std::string> kResourceKeys = {"cpus", "gpus", "memory"};
+
+// `memory:` as Slurm's --mem takes it: a whole number of MiB, or one with a K, M, G or T
+// suffix (binary units, as Slurm reads them). Nullopt when it is none of these.
+std::optional<long long> memory_mb(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+    ++digits;
+  if (digits == 0 || digits > 12) return std::nullopt;
+  const long long n = std::stoll(text.substr(0, digits));
+  std::string unit = text.substr(digits);
+  if (unit.size() == 2 && (unit[1] == 'B' || unit[1] == 'b')) unit.pop_back();
+  if (unit.size() > 1) return std::nullopt;
+  switch (unit.empty() ? 'M' : std::toupper(static_cast<unsigned char>(unit[0]))) {
+    case 'K':
+      return (n + 1023) / 1024;
+    case 'M':
+      return n;
+    case 'G':
+      return n * 1024;
+    case 'T':
+      return n * 1024 * 1024;
+    default:
+      return std::nullopt;
+  }
+}
+
+void read_resources(Reader& r, const YNode& n, Resources& res, const std::string& what) {
+  if (!r.is_map(n, what)) return;
+  r.check_keys(n, kResourceKeys, what);
+  res = Resources{};
+  res.declared = true;
+  if (auto v = n["cpus"]) {
+    if (auto i = r.integer(v, "resources.cpus", 1, 4096)) res.cpus = static_cast<int>(*i);
+  }
+  if (auto v = n["gpus"]) {
+    if (auto i = r.integer(v, "resources.gpus", 0, 64)) res.gpus = static_cast<int>(*i);
+  }
+  if (auto v = n["memory"]) {
+    if (auto t = r.str(v, "resources.memory")) {
+      auto mb = memory_mb(*t);
+      if (!mb || *mb < 1 || *mb > (1LL << 30)) {
+        r.error(v, "resources.memory '" + *t +
+                       "' is not a memory size: use a number of MiB or one with K, M, G or T "
+                       "(e.g. 4G, 500M), at least 1M and at most 1P");
+      } else {
+        res.memory_mb = static_cast<int>(*mb);
+      }
+    }
+  }
 }
 
 void read_retry_fields(Reader& r, const YNode& n, RetryPolicy& p) {
@@ -359,6 +412,8 @@ void read_task_fields(Reader& r, const YNode& n, Task& t) {
   }
   if (auto v = n["site"]) t.site = r.str(v, "site").value_or("");
   if (auto v = n["slurm"]) read_slurm(r, v, t.slurm, "slurm of task '" + t.id + "'");
+  if (auto v = n["resources"])
+    read_resources(r, v, t.resources, "resources of task '" + t.id + "'");
   read_retry_fields(r, n, t.retry);
   if (auto v = n["timeout"]) t.timeout = r.duration(v, "timeout");
   if (auto v = n["trigger"]) {
@@ -404,6 +459,7 @@ void read_defaults(Reader& r, const YNode& n, Dag& dag, Task& proto) {
   }
   if (auto v = n["env"]) read_env(r, v, proto.env);
   if (auto v = n["slurm"]) read_slurm(r, v, proto.slurm, "defaults.slurm");
+  if (auto v = n["resources"]) read_resources(r, v, proto.resources, "defaults.resources");
 }
 
 }  // namespace

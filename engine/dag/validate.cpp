@@ -1,6 +1,7 @@
 #include "engine/dag/validate.hpp"
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -9,6 +10,7 @@
 #include "engine/dag/template.hpp"
 #include "engine/dag/template_names.hpp"
 #include "engine/schedule/timetable.hpp"
+#include "engine/site/local_node.hpp"
 #include "engine/site/site.hpp"
 
 namespace flow::dag {
@@ -20,6 +22,7 @@ struct Checker {
   const TaskGraph& graph;
   std::unordered_map<std::string_view, size_t> index;  // points into dag.tasks
   std::vector<Diagnostic> out;
+  std::map<std::string, site::LocalNode> local_nodes;  // plain-process sites, as found once
 
   std::vector<std::string> task_ids() const {  // for "did you mean" hints only
     std::vector<std::string> ids;
@@ -181,6 +184,28 @@ struct Checker {
 // (its URL is never recorded or logged, only its scheme and host); a command is a shell
 // command, its values are shell-quoted like a task's `run`, and it gets no secret (its
 // text is recorded with each delivery).
+// A plain-process site hands out this machine's cores and GPUs (engine/site/local_node.hpp):
+// a try asking for more than the machine has would wait for ever.
+void check_local_resources(Checker& c, const Task& t, const site::Site& s) {
+  auto it = c.local_nodes.find(s.name);
+  if (it == c.local_nodes.end()) it = c.local_nodes.emplace(s.name, site::local_node(s)).first;
+  const site::LocalNode& node = it->second;
+  const std::string head = "task '" + t.id + "' asks for ";
+  if (t.resources.cpus > node.cores) {
+    c.error(t.loc("resources"),
+            head + std::to_string(t.resources.cpus) + " cores but site '" + s.name + "' has " +
+                std::to_string(node.cores) + " (" +
+                (s.cores_per_node > 0 ? "cores_per_node" : "this machine's hardware threads") +
+                "); ask for at most " + std::to_string(node.cores));
+  }
+  const int have = static_cast<int>(node.gpus.size());
+  if (t.resources.gpus > have) {
+    c.error(t.loc("resources"), head + std::to_string(t.resources.gpus) + " GPU" +
+                                    (t.resources.gpus == 1 ? "" : "s") + " but site '" + s.name +
+                                    "' has " + std::to_string(have) + " (" + node.gpus_from + ")");
+  }
+}
+
 void check_notify(Checker& c, const std::vector<NotifySpec>& specs, const std::string& owner) {
   const Dag& dag = c.dag;
   auto check = [&](const NotifySpec& n, const std::string& text, bool webhook) {
@@ -317,7 +342,7 @@ void check_schedule(const Dag& dag, std::vector<Diagnostic>& out) {
 
 std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options) {
   TaskGraph graph(dag);
-  Checker c{dag, graph, {}, {}};
+  Checker c{dag, graph, {}, {}, {}};
   c.index.reserve(dag.tasks.size());
   for (size_t i = 0; i < dag.tasks.size(); ++i)
     c.index.emplace(dag.tasks[i].id, i);
@@ -367,6 +392,8 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
       } else if (!t.slurm.empty() && !s->is_slurm()) {
         c.error(t.loc("slurm"), "task '" + t.id + "' has a 'slurm:' block but site '" + site_name +
                                     "' runs plain processes; set 'site:' to a Slurm site");
+      } else if (t.resources.declared && !s->is_slurm()) {
+        check_local_resources(c, t, *s);
       }
     }
   }

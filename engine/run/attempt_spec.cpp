@@ -37,6 +37,7 @@ LaunchSpec AttemptSpecs::make(const state::InstanceRecord& inst, const dag::Task
   s.workdir = run.workdir;
   s.site = inst.site;
   s.slurm = task.slurm;
+  s.resources = task.resources;
   s.staging = stage_plan(dag_, task, run.run_dir, run.workdir);
   const Templates& tpl = templates_.at(task.id);
   const std::string run_dir = ex.run_dir(run.id);

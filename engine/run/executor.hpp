@@ -67,6 +67,7 @@ struct LaunchSpec {
   std::string workdir;  // local processes start here ("" = inherit the engine's cwd)
   std::string site;
   dag::SlurmSpec slurm;
+  dag::Resources resources;  // the task's `resources:` (docs/REFERENCE.md §3.15)
   // The DAG's code and the task's declared inputs/outputs (engine/run/staging.hpp). The
   // local executor checks them; the Slurm executor uploads code and inputs before a try is
   // submitted and brings outputs back after it succeeded, before it reports kFinished.
@@ -141,6 +142,12 @@ class Executor {
   virtual void cancel(const AttemptKey& key, CancelReason reason) = 0;
   // How many more attempts may be launched now (site max_jobs, -j); <0 = unlimited.
   virtual int free_slots() const { return -1; }
+  // Holds the cores and GPUs `need` asks of this side for attempt `key`, if they are free
+  // now; false leaves everything as it was (the attempt waits). What is held is the
+  // attempt's until it ends, or until release() when it is not launched after all. An
+  // executor whose scheduler does the allocating holds nothing and says yes.
+  virtual bool claim(const AttemptKey& /*key*/, const dag::Resources& /*need*/) { return true; }
+  virtual void release(const AttemptKey& /*key*/) {}
   // Called once before a run that uses this executor starts: a remote one connects and
   // checks that its tools answer, so an unreachable site stops the run before anything
   // is recorded. Throws EnvironmentError naming the site. Local executors need nothing.

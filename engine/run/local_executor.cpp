@@ -20,6 +20,7 @@
 #include "engine/core/spawn.hpp"
 #include "engine/core/text_file.hpp"
 #include "engine/run/secret_mask.hpp"
+#include "engine/site/local_node.hpp"
 
 extern char** environ;
 
@@ -103,11 +104,44 @@ struct LocalExecutor::Proc {
   long engine_peak_kib = 0;  // the engine's peak memory when it started the process
 };
 
-LocalExecutor::LocalExecutor(boost::asio::io_context& io, LocalExecutorOptions options)
-    : io_(io), options_(std::move(options)) {
-  if (options_.slots <= 0) {
-    options_.slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+namespace {
+
+int cores_or_hardware(int slots) {
+  return slots > 0 ? slots : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// CUDA_VISIBLE_DEVICES of a running process, from /proc/PID/environ: the GPUs a try an
+// earlier engine started was given.
+std::vector<std::string> visible_devices_of(int pid) {
+  auto env = read_file("/proc/" + std::to_string(pid) + "/environ");
+  if (!env) return {};
+  static constexpr std::string_view kName = "CUDA_VISIBLE_DEVICES=";
+  size_t start = 0;
+  while (start < env->size()) {
+    size_t end = env->find('\0', start);
+    if (end == std::string::npos) end = env->size();
+    std::string_view entry(env->data() + start, end - start);
+    if (entry.substr(0, kName.size()) == kName)
+      return site::parse_visible_devices(std::string(entry.substr(kName.size())));
+    start = end + 1;
   }
+  return {};
+}
+
+std::string join_ids(const std::vector<std::string>& ids) {
+  std::string s;
+  for (const auto& id : ids)
+    s += (s.empty() ? "" : ",") + id;
+  return s;
+}
+
+}  // namespace
+
+LocalExecutor::LocalExecutor(boost::asio::io_context& io, LocalExecutorOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      slots_(cores_or_hardware(options_.slots), options_.gpus) {
+  options_.slots = slots_.cores();
 }
 
 LocalExecutor::~LocalExecutor() {
@@ -138,7 +172,15 @@ const std::vector<std::string>& LocalExecutor::base_env() {
 }
 
 int LocalExecutor::free_slots() const {
-  return std::max(0, options_.slots - static_cast<int>(procs_.size()));
+  return std::max(0, slots_.free_cores());
+}
+
+bool LocalExecutor::claim(const AttemptKey& key, const dag::Resources& need) {
+  return slots_.claim(key, need);
+}
+
+void LocalExecutor::release(const AttemptKey& key) {
+  slots_.release(key);
 }
 
 void LocalExecutor::check_outputs(const LaunchSpec& spec, ExecEvent& e) {
@@ -183,6 +225,7 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
       e.exit_code = -1;
       e.native_state = kStageInFailed;
       e.message = gone;
+      slots_.release(spec.key);
       post(std::move(e));
       return;
     }
@@ -195,6 +238,13 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   std::map<std::string, std::string, std::less<>> own(spec.env.begin(), spec.env.end());
   own["FLOW_OUTPUTS_FILE"] = spec.files.outputs.string();
   own["FLOW_METRICS_FILE"] = spec.files.metrics.string();
+  // A launch without a claim (a caller that skipped it) holds what it asks from here on.
+  if (!slots_.grant(spec.key)) slots_.adopt(spec.key, spec.resources, {});
+  if (spec.resources.declared) {
+    const SlotTable::Grant& g = *slots_.grant(spec.key);
+    own["CUDA_VISIBLE_DEVICES"] = join_ids(g.gpus);
+    own.try_emplace("OMP_NUM_THREADS", std::to_string(g.cores));
+  }
   if (!options_.path_prefix.empty()) {
     std::optional<std::string> path;
     if (auto it = own.find("PATH"); it != own.end()) {
@@ -244,6 +294,7 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
     e.exit_code = 127;
     e.message = "could not start the process: " + std::string(std::strerror(rc)) +
                 (rc == ENOENT && !cwd.empty() ? " (working directory " + cwd + ")" : "");
+    slots_.release(spec.key);
     post(std::move(e));
     return;
   }
@@ -276,6 +327,9 @@ void LocalExecutor::reattach(const LaunchSpec& spec, const AttemptHandle& handle
     p->is_child = false;
     p->spec = spec;
     procs_[spec.key] = p;
+    // The process keeps what it was given: its GPUs are read from its environment.
+    slots_.adopt(spec.key, spec.resources,
+                 spec.resources.declared ? visible_devices_of(pid) : std::vector<std::string>{});
     e.kind = ExecEvent::Kind::kStarted;
     e.handle.pid = pid;
     e.handle.pid_start = process_start_ticks(pid);
@@ -335,6 +389,7 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
   if (it == procs_.end()) return;
   auto p = it->second;
   procs_.erase(it);
+  slots_.release(key);
   p->kill_timer.cancel();
   boost::system::error_code ec;
   p->fd.close(ec);

@@ -255,7 +255,11 @@ void RunController::tick() {
     }
     launch_runnable();
   }
-  if (!flush()) return;  // not committed: launch nothing
+  if (!flush()) {  // not committed: launch nothing, and hold no cores or GPUs for it
+    for (auto& [spec, plan, ex] : to_launch_)
+      ex->release(spec.key);
+    return;
+  }
   auto launches = std::move(to_launch_);
   to_launch_.clear();
   for (auto& [spec, plan, ex] : launches)
@@ -351,6 +355,10 @@ bool RunController::try_launch(InstanceRecord& inst, const dag::Task& task,
   auto [it, fresh] = budget.try_emplace(ex, 0);
   if (fresh) it->second = ex->free_slots();
   if (it->second == 0) return false;
+  // The cores and GPUs the task asks for, held from here until the try ends; when they
+  // are not free the instance waits at the head of its site's queue.
+  const AttemptKey key{run_.id, inst.id, inst.try_number + 1};
+  if (!ex->claim(key, task.resources)) return false;
 
   inst.try_number++;
   LaunchSpec spec;
@@ -359,6 +367,7 @@ bool RunController::try_launch(InstanceRecord& inst, const dag::Task& task,
   } catch (const std::exception& e) {
     // A template that cannot be filled will not get better on retry. Nothing launches, so
     // the slot stays free for the next instance.
+    ex->release(key);
     finish_instance(inst, TaskState::kFailed, e.what());
     return true;
   }

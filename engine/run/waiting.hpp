@@ -17,7 +17,8 @@
 namespace flow::run {
 
 struct Waiting {
-  // upstream | sweep | parallelism | max_jobs | retry_delay | queue | not_executing | ready
+  // upstream | sweep | parallelism | gpus | max_jobs | retry_delay | queue | not_executing |
+  // ready
   std::string reason;
   std::string text;  // one line for people: "upstream train not done (running)"
 };
@@ -25,10 +26,16 @@ struct Waiting {
 // The site's max_jobs (submitted-or-running cap), or 0 when unknown.
 using MaxJobsOf = std::function<int(const std::string& site)>;
 
+// The GPUs a site without a scheduler hands to tasks (site::local_node), or -1 for a
+// batch site (its scheduler decides) or one that is not known.
+using GpusOf = std::function<int(const std::string& site)>;
+
 // A Waiting for every instance that is queued, up for retry or pending in a batch queue,
-// keyed by instance id. `now` dates retry delays.
+// keyed by instance id. `now` dates retry delays. Cores and GPUs (docs/REFERENCE.md §3.15)
+// are counted from the `resources:` of the tasks in flight.
 std::map<std::string, Waiting> waiting_reasons(const state::RunRecord& run, const dag::Dag& dag,
                                                const std::vector<state::InstanceRecord>& instances,
-                                               const MaxJobsOf& max_jobs, EpochMs now);
+                                               const MaxJobsOf& max_jobs, EpochMs now,
+                                               const GpusOf& gpus = {});
 
 }  // namespace flow::run

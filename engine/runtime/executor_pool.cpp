@@ -7,6 +7,7 @@
 #include "engine/core/suggest.hpp"
 #include "engine/run/local_executor.hpp"
 #include "engine/run/python_env.hpp"
+#include "engine/site/local_node.hpp"
 
 namespace flow::runtime {
 
@@ -25,7 +26,10 @@ ExecutorPool::~ExecutorPool() = default;
 std::unique_ptr<run::Executor> ExecutorPool::make(const site::Site& s) {
   if (!s.is_slurm()) {
     run::LocalExecutorOptions o;
-    o.slots = parallelism_;
+    // -j caps the cores tasks share; without it, the site's cores_per_node or the machine's.
+    site::LocalNode node = site::local_node(s);
+    o.slots = parallelism_ > 0 ? parallelism_ : node.cores;
+    o.gpus = std::move(node.gpus);
     o.runs_root = home_ / "runs";
     std::string python = run::resolve_python(s.python);
     if (!python.empty()) o.path_prefix = run::make_python_shims(home_ / "bin", python);

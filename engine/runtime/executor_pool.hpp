@@ -22,7 +22,8 @@ class ExecutorPool {
  public:
   using Route = std::function<void(run::ExecEvent)>;
 
-  // `home` holds run dirs and the python shims; `parallelism` bounds local processes.
+  // `home` holds run dirs and the python shims; `parallelism` (-j) caps the cores local
+  // tasks share (0: the site's cores_per_node, else the machine's hardware threads).
   // `notice` receives site-level messages (connection lost, accounting down) on the io
   // thread.
   ExecutorPool(boost::asio::io_context& io, const site::SiteCatalog& sites, Services services,

@@ -13,6 +13,7 @@
 #include "engine/dag/validate.hpp"
 #include "engine/run/ownership.hpp"
 #include "engine/schedule/time_text.hpp"
+#include "engine/site/local_node.hpp"
 
 namespace flow::runtime {
 
@@ -30,6 +31,22 @@ run::MaxJobsOf catalogue_max_jobs() {
   return [sites](const std::string& name) {
     const site::Site* s = sites ? sites->find(name) : nullptr;
     return s ? s->max_jobs : 0;
+  };
+}
+
+run::GpusOf catalogue_gpus() {
+  std::shared_ptr<const site::SiteCatalog> sites;
+  try {
+    sites = std::make_shared<const site::SiteCatalog>(load_sites());
+  } catch (const std::exception&) {
+  }
+  auto counts = std::make_shared<std::map<std::string, int>>();
+  return [sites, counts](const std::string& name) {
+    if (auto it = counts->find(name); it != counts->end()) return it->second;
+    const site::Site* s = sites ? sites->find(name) : nullptr;
+    const int n = s && !s->is_slurm() ? static_cast<int>(site::local_node(*s).gpus.size()) : -1;
+    counts->emplace(name, n);
+    return n;
   };
 }
 

@@ -27,6 +27,10 @@ site::SiteCatalog load_sites();
 // gives 0, no known limit, for every site: every other reason still holds.
 run::MaxJobsOf catalogue_max_jobs();
 
+// The GPUs each site without a scheduler hands to tasks (site::local_node), -1 for the
+// rest, for the `gpus` waiting reason. Same fallback as catalogue_max_jobs().
+run::GpusOf catalogue_gpus();
+
 // -p key=value, typed after the parameter's default (integer, number, boolean, string;
 // JSON for lists and objects). Throws InputError for an unknown parameter or a bad value.
 void apply_param(dag::Dag& dag, const std::string& kv);

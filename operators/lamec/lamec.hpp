@@ -117,8 +117,19 @@ struct ScriptRequest {
 //                     not set for a plain task, no software and no GPUs: Slurm's default)
 // The system is site.lamec_system(). Throws InputError for an unknown system, software it
 // does not support (listing what it does), or software that cannot share one script.
+// A task's declared `resources:` (docs/REFERENCE.md §3.15) come before the rules, after
+// its `slurm:` block: gpus-per-node = resources.gpus exactly (0: no line, whatever the
+// system has), cpus-per-task = resources.cpus, and --mem=<MiB>M unless an extra line
+// already says --mem.
 ScriptRequest make_request(const site::Site& site, const dag::SlurmSpec& spec,
-                           const std::string& command, const ModuleCatalog& modules);
+                           const std::string& command, const ModuleCatalog& modules,
+                           const dag::Resources& resources = {});
+
+// What is wrong with `resources` on `site`: more cores or GPUs than a node of the site has
+// (cores_per_node / gpus_per_node of the site, else of its system); "" when they fit or the
+// site's nodes are not known.
+std::string resources_problem(const site::Site& site, const dag::Resources& resources,
+                              const ModuleCatalog& modules);
 
 // The complete script: shebang, #SBATCH header, module block (none when software is
 // empty), environment, launcher. Throws InputError on invalid requests (unsupported pair,

@@ -126,8 +126,35 @@ std::string launcher_text(const ScriptRequest& r) {
 
 }  // namespace
 
+std::string resources_problem(const site::Site& site, const dag::Resources& resources,
+                              const ModuleCatalog& modules) {
+  if (!resources.declared) return "";
+  const SystemModules* sys = modules.find(site.lamec_system());
+  auto known = [&](int of_site, int of_system, const char* key) -> std::pair<int, std::string> {
+    if (of_site > 0) return {of_site, std::string(key) + " of " + site.where.file};
+    if (sys && of_system > 0)
+      return {of_system,
+              std::string(key) + " of system " + sys->name + " (" + sys->where.file + ")"};
+    return {0, ""};
+  };
+  std::string out;
+  auto add = [&](const std::string& p) { out += (out.empty() ? "" : "; ") + p; };
+  const auto [cores, cores_from] =
+      known(site.cores_per_node, sys ? sys->cores_per_node : 0, "cores_per_node");
+  if (cores > 0 && resources.cpus > cores)
+    add("resources: " + std::to_string(resources.cpus) + " cores asked but a node of site '" +
+        site.name + "' has " + std::to_string(cores) + " (" + cores_from + ")");
+  const auto [gpus, gpus_from] =
+      known(site.gpus_per_node, sys ? sys->gpus_per_node : 0, "gpus_per_node");
+  if (gpus > 0 && resources.gpus > gpus)
+    add("resources: " + std::to_string(resources.gpus) + " GPUs asked but a node of site '" +
+        site.name + "' has " + std::to_string(gpus) + " (" + gpus_from + ")");
+  return out;
+}
+
 ScriptRequest make_request(const site::Site& site, const dag::SlurmSpec& spec,
-                           const std::string& command, const ModuleCatalog& modules) {
+                           const std::string& command, const ModuleCatalog& modules,
+                           const dag::Resources& resources) {
   const SystemModules& sys = modules.get(site.lamec_system());
   ScriptRequest r;
   r.system = sys.name;
@@ -137,6 +164,7 @@ ScriptRequest make_request(const site::Site& site, const dag::SlurmSpec& spec,
 
   const int cores = site.cores_per_node > 0 ? site.cores_per_node : sys.cores_per_node;
   r.gpus_per_node = spec.gpus > 0            ? spec.gpus
+                    : resources.declared     ? resources.gpus
                     : site.gpus_per_node > 0 ? site.gpus_per_node
                                              : sys.gpus_per_node;
   const bool rank_per_gpu =
@@ -146,6 +174,8 @@ ScriptRequest make_request(const site::Site& site, const dag::SlurmSpec& spec,
                                       : 1;
   if (spec.cpus_per_task > 0)
     r.cpus_per_task = spec.cpus_per_task;
+  else if (resources.declared)
+    r.cpus_per_task = resources.cpus;
   else if (cores > 0 && (!r.software.empty() || r.gpus_per_node > 0))
     // A plain task on a CPU-only site asks for no CPU count (Slurm's default, one per task)
     // rather than a whole node: many small jobs should share a node.
@@ -158,6 +188,10 @@ ScriptRequest make_request(const site::Site& site, const dag::SlurmSpec& spec,
                                           : sys.partition;
   r.account = !spec.account.empty() ? spec.account : site.account;
   r.extra_sbatch = spec.extra;
+  if (resources.memory_mb > 0 &&
+      std::none_of(spec.extra.begin(), spec.extra.end(),
+                   [](const std::string& e) { return e.find("--mem") != std::string::npos; }))
+    r.extra_sbatch.push_back("--mem=" + std::to_string(resources.memory_mb) + "M");
   r.executable = command;
   return r;
 }

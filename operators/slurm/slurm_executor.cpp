@@ -100,7 +100,7 @@ run::Plan SlurmExecutor::make_plan(const run::LaunchSpec& spec) const {
   run::Plan p;
   p.intent = run::IntentState::kSubmitting;
   p.handle.job_name = job_name(spec.key);
-  auto req = lamec::make_request(site_, spec.slurm, spec.command, modules_);
+  auto req = lamec::make_request(site_, spec.slurm, spec.command, modules_, spec.resources);
   const std::string base = remote_base(spec.key);
   req.job_name = p.handle.job_name;
   req.output = base + ".log";

@@ -39,7 +39,7 @@ Result run_dag(const test::TempDir& dir, const std::string& yaml) {
   std::filesystem::create_directories(dir / "work");
   store->insert_run(r);
   boost::asio::io_context io;
-  run::LocalExecutor ex(io, {2, dir / "runs", {}, std::chrono::milliseconds(300)});
+  run::LocalExecutor ex(io, {2, dir / "runs", {}, std::chrono::milliseconds(300), {}});
   run::RunController c(io, *store, dag, r, [&](const std::string&) -> run::Executor& { return ex; },
                        {dir.path(), std::chrono::milliseconds(100)});
   ex.set_sink([&](run::ExecEvent e) { c.on_event(std::move(e)); });

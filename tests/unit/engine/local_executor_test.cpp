@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -16,7 +18,8 @@ namespace {
 struct Harness {
   boost::asio::io_context io;
   flow::test::TempDir dir;
-  LocalExecutor ex{io, LocalExecutorOptions{4, dir / "runs", {}, std::chrono::milliseconds(500)}};
+  LocalExecutor ex{io,
+                   LocalExecutorOptions{4, dir / "runs", {}, std::chrono::milliseconds(500), {}}};
   std::vector<ExecEvent> events;
   Harness() {
     ex.set_sink([this](ExecEvent e) { events.push_back(std::move(e)); });
@@ -97,8 +100,8 @@ TEST(LocalExecutor, ReattachFindsARunningProcessByItsMarker) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   // A second executor (a restarted engine) re-attaches without the pid.
   boost::asio::io_context io2;
-  LocalExecutor ex2{io2,
-                    LocalExecutorOptions{4, h.dir / "runs", {}, std::chrono::milliseconds(500)}};
+  LocalExecutor ex2{
+      io2, LocalExecutorOptions{4, h.dir / "runs", {}, std::chrono::milliseconds(500), {}}};
   std::vector<ExecEvent> ev2;
   ex2.set_sink([&](ExecEvent e) { ev2.push_back(std::move(e)); });
   ex2.reattach(s, AttemptHandle{});
@@ -191,4 +194,62 @@ TEST(LocalExecutor, ASucceededTryThatDidNotWriteADeclaredOutputFails) {
   EXPECT_NE(e->message.find("did not write its declared output 'b.txt'"), std::string::npos)
       << e->message;
   EXPECT_EQ(e->message.find("a.txt"), std::string::npos) << e->message;
+}
+
+namespace {
+flow::dag::Resources gpus(int n) {
+  flow::dag::Resources r;
+  r.declared = true;
+  r.gpus = n;
+  return r;
+}
+}  // namespace
+
+TEST(LocalExecutor, ATryThatDeclaredGpusSeesExactlyTheOnesItHolds) {
+  boost::asio::io_context io;
+  flow::test::TempDir dir;
+  LocalExecutor ex{io,
+                   LocalExecutorOptions{
+                       4, dir / "runs", {}, std::chrono::milliseconds(500), {"0", "1", "2", "3"}}};
+  std::vector<ExecEvent> events;
+  ex.set_sink([&](ExecEvent e) { events.push_back(std::move(e)); });
+  auto spec = [&](const std::string& id, flow::dag::Resources r) {
+    LaunchSpec s;
+    s.key = {"run1", id, 1};
+    s.command = "printf '%s|%s' \"${CUDA_VISIBLE_DEVICES-unset}\" \"$OMP_NUM_THREADS\"";
+    auto d = dir / "logs" / id;
+    s.files = {d / "1.log", d / "1.outputs.json", d / "1.metrics.jsonl", d / "1.exit"};
+    s.resources = r;
+    return s;
+  };
+  auto two = spec("two", gpus(2));
+  auto one = spec("one", gpus(1));
+  auto none = spec("none", gpus(0));
+  auto plain = spec("plain", flow::dag::Resources{});
+  ASSERT_TRUE(ex.claim(two.key, two.resources));
+  ASSERT_TRUE(ex.claim(one.key, one.resources));
+  EXPECT_FALSE(ex.claim({"run1", "more", 1}, gpus(2)));  // one GPU left
+  ASSERT_TRUE(ex.claim(none.key, none.resources));
+  for (auto* s : {&two, &one, &none})
+    ex.launch(*s, ex.plan(*s));
+  ex.launch(plain, ex.plan(plain));  // a launch without a claim still holds its core
+  EXPECT_EQ(ex.free_slots(), 0);
+  size_t finished = 0;
+  while (finished < 4 && io.run_one() > 0) {
+    finished = static_cast<size_t>(std::count_if(events.begin(), events.end(), [](auto& e) {
+      return e.kind == ExecEvent::Kind::kFinished;
+    }));
+  }
+  ASSERT_EQ(finished, 4u);
+  EXPECT_EQ(flow::read_file(two.files.log).value_or(""), "0,1|1");
+  EXPECT_EQ(flow::read_file(one.files.log).value_or(""), "2|1");
+  EXPECT_EQ(flow::read_file(none.files.log).value_or(""), "|1");  // declared none: hidden
+  // No `resources:`: the engine's own environment, untouched.
+  const char* engine_cvd = std::getenv("CUDA_VISIBLE_DEVICES");
+  const std::string plain_log = flow::read_file(plain.files.log).value_or("");
+  EXPECT_EQ(plain_log.substr(0, plain_log.find('|')), engine_cvd ? engine_cvd : "unset");
+  // Every try ended: its cores and GPUs are free again.
+  EXPECT_EQ(ex.free_slots(), 4);
+  EXPECT_EQ(ex.slot_table().free_gpus(), 4);
+  EXPECT_TRUE(ex.claim({"run1", "more", 1}, gpus(4)));
 }

@@ -49,7 +49,7 @@ Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4,
   r.created = now_ms();
   res.store->insert_run(r);
   boost::asio::io_context io;
-  run::LocalExecutor ex(io, {slots, dir / "runs", {}, std::chrono::milliseconds(300)});
+  run::LocalExecutor ex(io, {slots, dir / "runs", {}, std::chrono::milliseconds(300), {}});
   run::ControllerOptions opts{dir.path(), std::chrono::milliseconds(100)};
   if (started_commit_delay) opts.started_commit_delay = *started_commit_delay;
   run::RunController c(
@@ -299,7 +299,7 @@ tasks:
   r.workdir = d.path().string();
   store->insert_run(r);
   boost::asio::io_context io;
-  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300)});
+  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300), {}});
   run::ControllerOptions opts{d.path(), std::chrono::milliseconds(100)};
   opts.started_commit_delay = std::chrono::milliseconds(20);
   run::RunController c(
@@ -359,7 +359,7 @@ TEST(RunController, ObserverSeesEachChangeOnceInOrder) {
   r.workdir = d.path().string();
   store->insert_run(r);
   boost::asio::io_context io;
-  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300)});
+  run::LocalExecutor ex(io, {2, d / "runs", {}, std::chrono::milliseconds(300), {}});
   run::ControllerOptions opts{d.path(), std::chrono::milliseconds(100)};
   opts.started_commit_delay = std::chrono::seconds(10);  // always batched with the end
   Recorder rec;

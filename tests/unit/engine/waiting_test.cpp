@@ -157,3 +157,33 @@ TEST(WaitingReason, NothingInTheWayMeansReadyAndRunningTasksAreNotWaiting) {
   EXPECT_EQ(c.of("prep").reason, "ready");
   EXPECT_EQ(c.of("tune").reason, "none");
 }
+
+TEST(WaitingReason, TriesHoldingTheSitesGpusOrTheCoresOfJHoldATaskThatNeedsThem) {
+  Case c;
+  c.dag = flow::dag::load_dag_text(R"(dag: g
+tasks:
+  - id: trial
+    foreach: [1, 2, 3]
+    resources: {gpus: 1, cpus: 2}
+    run: "true"
+  - id: big
+    resources: {cpus: 3}
+    run: "true"
+)",
+                                   "g.yaml");
+  c.instances = {inst("trial", "trial", TaskState::kRunning),
+                 inst("trial[0]", "trial", TaskState::kRunning, "trial"),
+                 inst("trial[1]", "trial", TaskState::kRunning, "trial"),
+                 inst("trial[2]", "trial", TaskState::kQueued, "trial"),
+                 inst("big", "big", TaskState::kQueued)};
+  auto gpus = [](const std::string& site) { return site == "local" ? 2 : -1; };
+  auto all = waiting_reasons(c.run, c.dag, c.instances, c.max_jobs, kNow, gpus);
+  EXPECT_EQ(all["trial[2]"].reason, "gpus");
+  EXPECT_EQ(all["trial[2]"].text,
+            "site local has 2 GPUs, all held by tasks in flight; this one needs 1");
+  EXPECT_EQ(all["big"].reason, "ready") << all["big"].text;  // no -j: cores are not counted
+  c.run.parallelism = 6;
+  all = waiting_reasons(c.run, c.dag, c.instances, c.max_jobs, kNow, gpus);
+  EXPECT_EQ(all["big"].reason, "parallelism");
+  EXPECT_EQ(all["big"].text, "-j 6: 2 tasks in flight holding 4 cores; this one needs 3");
+}

@@ -298,3 +298,65 @@ TEST(ModuleData, LoadTextReadsAModuleFileLikeLoadFile) {
   EXPECT_EQ(s.name, "tiny");
   EXPECT_EQ(s.supported(), std::vector<std::string>{"ddp"});
 }
+
+namespace {
+flow::dag::Resources resources(int cpus, int gpus, int memory_mb = 0) {
+  flow::dag::Resources r;
+  r.declared = true;
+  r.cpus = cpus;
+  r.gpus = gpus;
+  r.memory_mb = memory_mb;
+  return r;
+}
+}  // namespace
+
+TEST(LamecRules, DeclaredResourcesBecomeExactlyTheirSbatchLines) {
+  auto modules = builtin_modules();
+  flow::dag::SlurmSpec spec;
+  auto s = lamec::render(lamec::make_request(system_site("jureca"), spec, "python3 train.py",
+                                             modules, resources(16, 2, 32 * 1024)),
+                         modules);
+  EXPECT_TRUE(has_line(s, "#SBATCH --gpus-per-node=2")) << s;
+  EXPECT_TRUE(has_line(s, "#SBATCH --cpus-per-task=16")) << s;
+  EXPECT_TRUE(has_line(s, "#SBATCH --mem=32768M")) << s;
+  // gpus: 0 is exact too: no GPU line on a GPU system, and the CPU count asked, not a share.
+  s = lamec::render(
+      lamec::make_request(system_site("jureca"), spec, "python3 prep.py", modules, resources(4, 0)),
+      modules);
+  EXPECT_EQ(s.find("--gpus-per-node"), std::string::npos) << s;
+  EXPECT_TRUE(has_line(s, "#SBATCH --cpus-per-task=4")) << s;
+  EXPECT_EQ(s.find("--mem"), std::string::npos) << s;
+}
+
+TEST(LamecRules, TheSlurmBlockAndAnExtraMemLineWinOverResources) {
+  auto modules = builtin_modules();
+  flow::dag::SlurmSpec spec;
+  spec.gpus = 4;
+  spec.extra = {"--mem=0"};
+  auto s = lamec::render(
+      lamec::make_request(system_site("jureca"), spec, "x", modules, resources(2, 1, 1024)),
+      modules);
+  EXPECT_TRUE(has_line(s, "#SBATCH --gpus-per-node=4")) << s;
+  EXPECT_TRUE(has_line(s, "#SBATCH --mem=0")) << s;
+  EXPECT_EQ(s.find("--mem=1024M"), std::string::npos) << s;
+}
+
+TEST(LamecRules, ResourcesBeyondANodeOfTheSystemAreNamedWithTheirSource) {
+  auto modules = builtin_modules();
+  auto site = system_site("jureca");
+  site.where.file = "sites/jureca-dc-gpu.yaml";
+  std::string p = lamec::resources_problem(site, resources(1, 8), modules);
+  EXPECT_NE(p.find("resources: 8 GPUs asked but a node of site 'jureca' has 4 (gpus_per_node of "
+                   "system jureca"),
+            std::string::npos)
+      << p;
+  site.cores_per_node = 64;
+  p = lamec::resources_problem(site, resources(65, 1), modules);
+  EXPECT_NE(p.find("65 cores asked but a node of site 'jureca' has 64 (cores_per_node of "
+                   "sites/jureca-dc-gpu.yaml)"),
+            std::string::npos)
+      << p;
+  EXPECT_EQ(lamec::resources_problem(site, resources(64, 4), modules), "");
+  // A system whose nodes are not known (the test cluster declares no GPUs): Slurm decides.
+  EXPECT_EQ(lamec::resources_problem(system_site("localslurm"), resources(1, 4), modules), "");
+}

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "engine/site/site.hpp"
+#include "tests/support/scoped_env.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -14,6 +15,7 @@ using flow::InputError;
 using flow::site::Site;
 using flow::site::SiteCatalog;
 using flow::site::Transport;
+using flow::test::ScopedEnv;
 
 namespace {
 
@@ -31,27 +33,6 @@ std::string load_errors(const fs::path& file) {
   }
   return "";
 }
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      setenv(name_.c_str(), old_->c_str(), 1);
-    else
-      unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
 
 const fs::path kBuiltIn = fs::path(FLOW_SOURCE_DIR) / "sites";
 

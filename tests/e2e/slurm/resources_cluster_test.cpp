@@ -1,0 +1,41 @@
+// `resources:` of a task on a Slurm site (docs/REFERENCE.md §3.15) become the job's
+// #SBATCH lines, and the real test cluster (4 count-only GPUs, scripts/test-cluster.sh)
+// allocates exactly them: the job sees its GPU and its cores, and sacct records both.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "../engine/cli.hpp"
+#include "cluster.hpp"
+
+using flow::test::Project;
+using flow::test::sh;
+using flow::test::unique_run_id;
+
+TEST(SlurmResources, DeclaredCoresGpusAndMemoryAreTheJobsAllocation) {
+  Project p;
+  // The job checks what Slurm gave it: a failed check fails the task with its exit code.
+  p.write("res.yaml", R"(dag: res
+tasks:
+  - id: gpu
+    site: localslurm
+    resources: {cpus: 2, gpus: 1, memory: 100M}
+    run: |
+      test -n "$CUDA_VISIBLE_DEVICES" || exit 7
+      test "$SLURM_CPUS_PER_TASK" = 2 || exit 8
+      test "$OMP_NUM_THREADS" = 2 || exit 9
+)");
+  const std::string run = unique_run_id("res");
+  auto r = p.flow("run res.yaml --run-id " + run);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string job_name = "flow." + run + ".gpu.1";
+  std::string tres;
+  for (int attempt = 0; attempt < 60 && tres.find("gres/gpu") == std::string::npos; ++attempt) {
+    tres = sh("sacct -a -X -n -P -o AllocTRES --name=" + job_name + " --starttime=now-1days").out;
+    if (tres.find("gres/gpu") == std::string::npos) ::usleep(500'000);
+  }
+  EXPECT_NE(tres.find("cpu=2"), std::string::npos) << tres;
+  EXPECT_NE(tres.find("gres/gpu=1"), std::string::npos) << tres;
+  EXPECT_NE(tres.find("mem=100M"), std::string::npos) << tres;
+}
