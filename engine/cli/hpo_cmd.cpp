@@ -37,6 +37,12 @@ void print_table(const nlohmann::json& board) {
                 board["metric"].get<std::string>().c_str(), board["best"]["metric"].dump().c_str(),
                 short_params(board["best"]["params"]).c_str());
   }
+  if (board.value("core_hours", nlohmann::json()).is_number()) {
+    std::printf("cost: %.3g core-hours", board["core_hours"].get<double>());
+    if (board.value("gpu_hours", nlohmann::json()).is_number())
+      std::printf(", %.3g GPU-hours", board["gpu_hours"].get<double>());
+    std::printf(" (allotted x run time, all tries)\n");
+  }
   if (board.contains("objectives")) {
     std::string objectives, front;
     for (const auto& o : board["objectives"])

@@ -105,7 +105,10 @@ nlohmann::json usage_json(const state::ResourceUse& u) {
       {"max_rss_bytes", u.max_rss_bytes < 0 ? nlohmann::json() : nlohmann::json(u.max_rss_bytes)},
       {"wall_s", or_null(u.wall_ms, 1000.0)},
       {"cpus", u.cpus > 0 ? nlohmann::json(u.cpus) : nlohmann::json()},
-      {"cpu_efficiency", eff < 0 ? nlohmann::json() : nlohmann::json(eff)}};
+      {"gpus", u.gpus > 0 ? nlohmann::json(u.gpus) : nlohmann::json()},
+      {"cpu_efficiency", eff < 0 ? nlohmann::json() : nlohmann::json(eff)},
+      {"core_hours", u.core_hours() < 0 ? nlohmann::json() : nlohmann::json(u.core_hours())},
+      {"gpu_hours", u.gpu_hours() < 0 ? nlohmann::json() : nlohmann::json(u.gpu_hours())}};
 }
 
 void add_usage(nlohmann::json& status, const std::vector<state::TryRecord>& tries) {

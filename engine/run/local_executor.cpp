@@ -389,12 +389,17 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
   if (it == procs_.end()) return;
   auto p = it->second;
   procs_.erase(it);
+  ExecEvent e;
+  // A try that declared resources was allotted its cores and GPUs: its share of the machine.
+  if (const SlotTable::Grant* g = slots_.grant(key); g && p->spec.resources.declared) {
+    e.usage.cpus = g->cores;
+    e.usage.gpus = static_cast<int>(g->gpus.size());
+  }
   slots_.release(key);
   p->kill_timer.cancel();
   boost::system::error_code ec;
   p->fd.close(ec);
 
-  ExecEvent e;
   e.key = key;
   e.kind = ExecEvent::Kind::kFinished;
   std::optional<int> code;
@@ -409,7 +414,10 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
     if (r == p->pid) {
       if (WIFEXITED(status)) code = WEXITSTATUS(status);
       if (WIFSIGNALED(status)) sig = WTERMSIG(status);
+      const state::ResourceUse allotted = e.usage;
       e.usage = usage_of(ru, p->engine_peak_kib);
+      e.usage.cpus = allotted.cpus;
+      e.usage.gpus = allotted.gpus;
       e.usage.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - p->spawned)
                             .count();

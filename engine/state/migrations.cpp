@@ -195,6 +195,10 @@ UPDATE artifacts SET kind = 'model'
 CREATE INDEX artifacts_by_kind ON artifacts(kind, created_ms);
 CREATE INDEX artifacts_by_dag ON artifacts(dag, created_ms);
 )sql"},
+    {10, "tries.gpus: the GPUs a try was allotted, for its GPU-hours",
+     R"sql(
+ALTER TABLE tries ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

@@ -87,9 +87,17 @@ struct ResourceUse {
   int64_t cpu_ms = -1;         // user + system CPU time
   int64_t max_rss_bytes = -1;  // peak resident memory
   int64_t wall_ms = -1;        // how long it ran (Slurm: End - Start, whole seconds)
-  int cpus = 0;                // CPUs allotted to it (Slurm's AllocCPUS); 0 = none (local)
+  int cpus = 0;  // CPUs allotted (Slurm's AllocCPUS, a local try's resources.cpus); 0 = none
+  int gpus = 0;  // GPUs allotted (AllocTRES gres/gpu, a local try's resources.gpus); 0 = none
 
   bool known() const { return cpu_ms >= 0 || max_rss_bytes >= 0; }
+  // The try's share of its allocation: allotted CPUs (GPUs) x wall time, in hours; -1 when
+  // there was no allotment or the time is not known.
+  double core_hours() const { return share_hours(cpus); }
+  double gpu_hours() const { return share_hours(gpus); }
+  double share_hours(int units) const {
+    return units > 0 && wall_ms >= 0 ? static_cast<double>(units) * wall_ms / 3.6e6 : -1;
+  }
   // cpu_ms / (wall_ms x cpus): the share of the allotted CPUs it kept busy, or, with no
   // allotment (a local process), / wall_ms: the cores it used on average. -1 when unknown.
   double cpu_efficiency() const {

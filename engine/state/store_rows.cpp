@@ -253,8 +253,8 @@ void Store::put_try(const TryRecord& t) {
   static const char* sql =
       "INSERT INTO tries(run_id, instance_id, try, state, site, pid, job_id, job_name, script, "
       "log_path, started_ms, ended_ms, exit_code, signal, native_state, message, cpu_ms, "
-      "max_rss_bytes, wall_ms, cpus, segment, segment_try) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, instance_id, try) "
+      "max_rss_bytes, wall_ms, cpus, segment, segment_try, gpus) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, instance_id, try) "
       "DO "
       "UPDATE "
       "SET state=excluded.state, site=excluded.site, pid=excluded.pid, job_id=excluded.job_id, "
@@ -262,13 +262,14 @@ void Store::put_try(const TryRecord& t) {
       "started_ms=excluded.started_ms, ended_ms=excluded.ended_ms, exit_code=excluded.exit_code, "
       "signal=excluded.signal, native_state=excluded.native_state, message=excluded.message, "
       "cpu_ms=excluded.cpu_ms, max_rss_bytes=excluded.max_rss_bytes, wall_ms=excluded.wall_ms, "
-      "cpus=excluded.cpus, segment=excluded.segment, segment_try=excluded.segment_try";
+      "cpus=excluded.cpus, segment=excluded.segment, segment_try=excluded.segment_try, "
+      "gpus=excluded.gpus";
   Stmt st(*impl_, sql);
   st.bind(t.run_id).bind(t.instance_id).bind(t.try_number).bind(std::string(to_string(t.state)));
   st.bind(t.site).bind(t.pid).bind(t.job_id).bind(t.job_name).bind(t.script).bind(t.log_path);
   st.bind(t.started).bind(t.ended).bind(t.exit_code).bind(t.signal).bind(t.native_state);
   st.bind(t.message).bind(t.usage.cpu_ms).bind(t.usage.max_rss_bytes).bind(t.usage.wall_ms);
-  st.bind(t.usage.cpus).bind(t.segment).bind(t.segment_try).run();
+  st.bind(t.usage.cpus).bind(t.segment).bind(t.segment_try).bind(t.usage.gpus).run();
 }
 
 namespace {
@@ -276,7 +277,7 @@ namespace {
 constexpr const char* kTryColumns =
     "SELECT run_id, instance_id, try, state, site, pid, job_id, job_name, script, log_path, "
     "started_ms, ended_ms, exit_code, signal, native_state, message, cpu_ms, max_rss_bytes, "
-    "wall_ms, cpus, segment, segment_try FROM tries ";
+    "wall_ms, cpus, segment, segment_try, gpus FROM tries ";
 
 std::vector<TryRecord> read_tries(Stmt& st) {
   std::vector<TryRecord> out;
@@ -304,6 +305,7 @@ std::vector<TryRecord> read_tries(Stmt& st) {
     t.usage.cpus = st.i32(19);
     t.segment = st.i32(20);
     t.segment_try = st.i32(21);
+    t.usage.gpus = st.i32(22);
     out.push_back(std::move(t));
   }
   return out;

@@ -122,6 +122,7 @@ std::vector<JobRecord> parse_sacct(std::string_view text) {
     }
     if (f.size() > 9 && r.status.phase == Phase::kFinished)
       r.max_rss_bytes = parse_sacct_size(f[9]);
+    if (f.size() > 10 && r.status.phase == Phase::kFinished) r.alloc_gpus = parse_alloc_gpus(f[10]);
     index[r.job_id] = out.size();
     out.push_back(std::move(r));
   });
@@ -130,6 +131,22 @@ std::vector<JobRecord> parse_sacct(std::string_view text) {
   for (auto& r : out)
     if (r.max_rss_bytes < 0 && r.cpu_ms == 0) r.cpu_ms = -1;
   return out;
+}
+
+int parse_alloc_gpus(std::string_view tres) {
+  int untyped = -1, typed = 0;
+  for (auto item : split(tres, ',')) {
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    const auto key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (!all_digits(value) || value.size() > 6) continue;
+    const int n = std::stoi(std::string(value));
+    if (key == "gres/gpu")
+      untyped = n;
+    else if (key.substr(0, 9) == "gres/gpu:")
+      typed += n;
+  }
+  return untyped >= 0 ? untyped : typed;
 }
 
 std::vector<JobRecord> parse_squeue(std::string_view text) {

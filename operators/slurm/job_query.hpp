@@ -40,11 +40,16 @@ struct JobRecord {
   int64_t max_rss_bytes = -1;  // the largest MaxRSS of its steps
   int64_t wall_ms = -1;        // End - Start
   int alloc_cpus = 0;          // AllocCPUS
+  int alloc_gpus = 0;          // gres/gpu of AllocTRES
 };
 
 // Fields of the sacct format string below.
 inline constexpr const char* kSacctFormat =
-    "JobID,JobName,State,ExitCode,Start,End,Reason,AllocCPUS,TotalCPU,MaxRSS";
+    "JobID,JobName,State,ExitCode,Start,End,Reason,AllocCPUS,TotalCPU,MaxRSS,AllocTRES";
+
+// The GPUs of sacct's AllocTRES ("billing=2,cpu=2,gres/gpu=1,mem=100M,node=1"): the
+// untyped gres/gpu count, else the sum of the typed ones (gres/gpu:a100=2); 0 for none.
+int parse_alloc_gpus(std::string_view tres);
 
 // sacct's TotalCPU ("[D-][HH:]MM:SS[.mmm]", e.g. "00:01.212", "1-02:03:04") in ms; -1 when
 // it is not such a text.

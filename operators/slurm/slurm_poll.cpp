@@ -268,6 +268,7 @@ void SlurmExecutor::on_poll(PollOutcome o) {
       e.usage.max_rss_bytes = rec->second.max_rss_bytes;
       e.usage.wall_ms = rec->second.wall_ms;
       e.usage.cpus = rec->second.alloc_cpus;
+      e.usage.gpus = rec->second.alloc_gpus;
       if (job->cancel_reason && st.state == "CANCELLED") {
         if (*job->cancel_reason == run::CancelReason::kTimeout) {
           e.outcome = Outcome::kTimedOut;

@@ -501,3 +501,36 @@ tasks:
       << r.out;
   EXPECT_NE(p.flow("status tl1").out.find(" segment 1, try 2 "), std::string::npos);
 }
+
+// A sweep whose trials declare resources reports what each trial cost, over all its
+// segments: allotted cores (GPUs) x run time, as the HPO literature reports budgets.
+TEST(Hpo, EachTrialsCoreHoursAreItsTriesAllotmentTimesTheirRunTime) {
+  Project p;
+  std::string dag = sweep_dag("asha", 4, 2);
+  const std::string task = "  - id: tune\n";
+  dag.insert(dag.find(task) + task.size(), "    resources: {cpus: 2}\n");
+  sweep_project(p, dag);
+  auto r = p.flow("run sweep.yaml --run-id c1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto h = hpo_json(p, "c1");
+  double sum = 0;
+  for (const auto& t : h["trials"]) {
+    SCOPED_TRACE(t.dump());
+    ASSERT_TRUE(t["core_hours"].is_number());
+    EXPECT_GT(t["core_hours"].get<double>(), 0.0);
+    EXPECT_TRUE(t["gpu_hours"].is_null()) << "no GPUs were allotted";
+    sum += t["core_hours"].get<double>();
+  }
+  EXPECT_NEAR(h["core_hours"].get<double>(), sum, 1e-12);
+  // Two cores for each try's run time: the status of a trial says the same.
+  auto st = json::parse(p.flow("status c1 --json").out);
+  for (const auto& t : st["tasks"]) {
+    if (!t.contains("usage") || t["id"] == "tune" || t["id"] == "report") continue;
+    EXPECT_EQ(t["usage"]["cpus"], 2) << t.dump();
+    EXPECT_NEAR(t["usage"]["core_hours"].get<double>(),
+                2 * t["usage"]["wall_s"].get<double>() / 3600, 1e-9)
+        << t.dump();
+  }
+  EXPECT_NE(p.flow("hpo c1 tune").out.find("core-hours (allotted x run time, all tries)"),
+            std::string::npos);
+}

@@ -45,8 +45,21 @@ tasks:
       rmdir locks/running-2 2>/dev/null || rmdir locks/running-1
       rmdir "locks/gpu-$CUDA_VISIBLE_DEVICES"
 )");
-  auto r = p.flow("run g.yaml -j 6 --json", env);
+  auto r = p.flow("run g.yaml -j 6 --run-id g6 --json", env);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
+  // Each try's allotment is recorded: one core and one GPU for its run time.
+  auto st = nlohmann::json::parse(p.flow("status g6 --json").out);
+  int with_usage = 0;
+  for (const auto& t : st["tasks"]) {
+    if (!t.contains("usage") || t["id"] == "trial") continue;
+    SCOPED_TRACE(t.dump());
+    ++with_usage;
+    EXPECT_EQ(t["usage"]["gpus"], 1);
+    EXPECT_EQ(t["usage"]["cpus"], 1);
+    EXPECT_GT(t["usage"]["gpu_hours"].get<double>(), 0.0);
+    EXPECT_DOUBLE_EQ(t["usage"]["core_hours"].get<double>(), t["usage"]["gpu_hours"].get<double>());
+  }
+  EXPECT_EQ(with_usage, 6);
   std::set<std::string> ids;
   for (int i = 0; i < 6; ++i) {
     std::string id = flow::test::slurp(p.dir() / "seen" / std::to_string(i));

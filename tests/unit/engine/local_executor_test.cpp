@@ -248,6 +248,18 @@ TEST(LocalExecutor, ATryThatDeclaredGpusSeesExactlyTheOnesItHolds) {
   const char* engine_cvd = std::getenv("CUDA_VISIBLE_DEVICES");
   const std::string plain_log = flow::read_file(plain.files.log).value_or("");
   EXPECT_EQ(plain_log.substr(0, plain_log.find('|')), engine_cvd ? engine_cvd : "unset");
+  // Its allotment is the try's share of the machine (core- and GPU-hours); none without one.
+  auto usage_of = [&](const std::string& id) {
+    for (const auto& e : events)
+      if (e.key.instance_id == id && e.kind == ExecEvent::Kind::kFinished) return e.usage;
+    return flow::state::ResourceUse{};
+  };
+  EXPECT_EQ(usage_of("two").gpus, 2);
+  EXPECT_EQ(usage_of("two").cpus, 1);
+  EXPECT_GT(usage_of("two").gpu_hours(), 0.0);
+  EXPECT_EQ(usage_of("none").gpus, 0);
+  EXPECT_EQ(usage_of("plain").cpus, 0);
+  EXPECT_LT(usage_of("plain").core_hours(), 0.0);
   // Every try ended: its cores and GPUs are free again.
   EXPECT_EQ(ex.free_slots(), 4);
   EXPECT_EQ(ex.slot_table().free_gpus(), 4);

@@ -318,13 +318,15 @@ void expect_newer_features_work(Store& store) {
   auto tries = store.tries(fixture::kRun, "prep");
   ASSERT_FALSE(tries.empty());
   TryRecord t = tries.back();
-  t.usage = {.cpu_ms = 1212, .max_rss_bytes = 96744 * 1024, .wall_ms = 1000, .cpus = 2};
+  EXPECT_EQ(t.usage.gpus, 0);  // tries written before 10 had no GPUs recorded
+  t.usage = {.cpu_ms = 1212, .max_rss_bytes = 96744 * 1024, .wall_ms = 1000, .cpus = 2, .gpus = 1};
   store.put_try(t);
   auto used = store.tries(fixture::kRun, "prep").back().usage;
   EXPECT_EQ(used.cpu_ms, 1212);
   EXPECT_EQ(used.max_rss_bytes, 96744 * 1024);
   EXPECT_EQ(used.wall_ms, 1000);
   EXPECT_EQ(used.cpus, 2);
+  EXPECT_EQ(used.gpus, 1);
 
   TryRecord segment;
   segment.run_id = fixture::kRun;
@@ -439,6 +441,17 @@ TEST(Migration, ASchema8DatabaseKeepsEveryRowAndGainsArtifactKinds) {
   EXPECT_EQ(store->schema_version(), latest_schema_version());
   expect_schema_1_rows(*store);
   expect_fixture_artifacts(*store);  // the ONNX model a model, the CSV other
+  expect_fixture_schedules(*store);
+  expect_fixture_deliveries(*store);
+  expect_newer_features_work(*store);
+}
+
+TEST(Migration, ASchema9DatabaseKeepsEveryRowAndGainsTheTriesGpus) {
+  flow::test::TempDir dir;
+  auto store = Store::open(fixture_copy(dir, 9));
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  expect_schema_1_rows(*store);
+  expect_fixture_artifacts(*store);
   expect_fixture_schedules(*store);
   expect_fixture_deliveries(*store);
   expect_newer_features_work(*store);

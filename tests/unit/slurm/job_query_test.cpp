@@ -129,3 +129,21 @@ TEST(SlurmQuery, JobNamesWithShellCharactersAreNotSafe) {
   EXPECT_FALSE(is_safe_job_name("flow.x;rm -rf ~"));
   EXPECT_FALSE(is_safe_job_name(""));
 }
+
+TEST(SlurmQuery, AnEndedJobsGpusComeFromAllocTres) {
+  auto recs = parse_sacct(
+      "700|flow.r.a.1|COMPLETED|0:0|1796131477|1796131478|None|2|00:01.212||"
+      "billing=2,cpu=2,gres/gpu=1,mem=100M,node=1\n"
+      "701|flow.r.b.1|COMPLETED|0:0|1796131477|1796131478|None|8|00:01.000||"
+      "cpu=8,gres/gpu:a100=2,gres/gpu:v100=1,node=1\n"
+      "702|flow.r.c.1|COMPLETED|0:0|1796131477|1796131478|None|1|00:01.000||cpu=1,node=1\n"
+      "703|flow.r.d.1|RUNNING|0:0|1796131477|Unknown|None|4|00:00:00||cpu=4,gres/gpu=4\n");
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[0].alloc_gpus, 1);
+  EXPECT_EQ(recs[1].alloc_gpus, 3) << "typed counts add up when there is no untyped one";
+  EXPECT_EQ(recs[2].alloc_gpus, 0);
+  EXPECT_EQ(recs[3].alloc_gpus, 0) << "known once the job ended, like the other use";
+  EXPECT_EQ(parse_alloc_gpus("gres/gpu=4,gres/gpu:a100=4"), 4);
+  EXPECT_EQ(parse_alloc_gpus(""), 0);
+  EXPECT_EQ(parse_alloc_gpus("gres/gpu=x"), 0);
+}
