@@ -3,6 +3,8 @@
 // allocates exactly them: the job sees its GPU and its cores, and sacct records both.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -38,4 +40,29 @@ tasks:
   EXPECT_NE(tres.find("cpu=2"), std::string::npos) << tres;
   EXPECT_NE(tres.find("gres/gpu=1"), std::string::npos) << tres;
   EXPECT_NE(tres.find("mem=100M"), std::string::npos) << tres;
+}
+
+// The test cluster has two nodes (two slurmd on this host, scripts/test-cluster.sh): a task
+// asking for both gets both, and srun runs one rank on each.
+TEST(SlurmResources, ATwoNodeJobRunsOneRankOnEachNodeOfTheTestCluster) {
+  Project p;
+  p.write("two.yaml", R"(dag: two
+tasks:
+  - id: both
+    site: localslurm
+    slurm: {nodes: 2, ntasks: 1}
+    outputs: nodes.txt
+    run: |
+      srun sh -c 'echo "$SLURMD_NODENAME"' | sort > nodes.txt
+)");
+  auto r = p.flow("run two.yaml --run-id " + unique_run_id("two"));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::string nodes = sh("sinfo -h -N -o %N | sort -u").out;
+  std::string ran;
+  for (const auto& e : std::filesystem::directory_iterator(p.home() / "runs")) {
+    if (std::filesystem::exists(e.path() / "nodes.txt"))
+      ran = flow::test::slurp(e.path() / "nodes.txt");
+  }
+  EXPECT_EQ(ran, nodes) << "sinfo: " << nodes;
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), '\n'), 2) << ran;
 }

@@ -49,9 +49,10 @@ std::string run_dir(const std::string& run) {
   return "/home/flowuser/flow/runs/" + run;
 }
 
-// The test cluster's one node (named after the machine: scripts/test-cluster.sh).
+// The test cluster's nodes, as one list (scripts/test-cluster.sh: two on this machine): all
+// of them go down, so the job has nowhere to go until they are back.
 std::string node() {
-  std::string n = sh("sinfo -h -o %N").out;
+  std::string n = sh("sinfo -h -N -o %N | sort -u | paste -sd,").out;
   while (!n.empty() && (n.back() == '\n' || n.back() == ' '))
     n.pop_back();
   return n;
