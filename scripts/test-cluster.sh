@@ -181,6 +181,9 @@ AccountingStorageHost=localhost
 # Limits are enforced so that a test can set MaxSubmitJobs and see sbatch refuse (flow
 # defers such a submission, docs/SLURM.md); root and the test user have associations.
 AccountingStorageEnforce=limits
+# A job no partition can take (more nodes than it has, a longer time limit) is refused at
+# submission, as production sites configure it, rather than left pending for ever.
+EnforcePartLimits=ALL
 # What a job used (sacct TotalCPU, MaxRSS of its steps) needs a gather plugin; flow records
 # it per try (docs/SLURM.md). Sampled every second, so short test jobs have a MaxRSS.
 JobAcctGatherType=jobacct_gather/linux

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -65,4 +66,43 @@ tasks:
   }
   EXPECT_EQ(ran, nodes) << "sinfo: " << nodes;
   EXPECT_EQ(std::count(ran.begin(), ran.end(), '\n'), 2) << ran;
+}
+
+// A job larger than anything the site has: more nodes than the partition (the test
+// cluster enforces partition limits at submission, EnforcePartLimits=ALL, as production
+// sites do), more GPUs than a node. The site's refusal is the task's message, and nothing
+// of the run is left in the queue.
+TEST(SlurmResources, AJobLargerThanThePartitionIsRefusedWithTheSitesReasonAndNothingQueued) {
+  Project p;
+  p.write("big.yaml", R"(dag: big
+tasks:
+  - id: three_nodes
+    site: localslurm
+    slurm: {nodes: 3}
+    run: hostname
+  - id: five_gpus
+    site: localslurm
+    resources: {gpus: 5}
+    run: hostname
+)");
+  const std::string run = unique_run_id("big");
+  auto r = p.flow("run big.yaml --run-id " + run);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  auto st = nlohmann::json::parse(p.flow("status " + run + " --json").out);
+  std::map<std::string, std::string> message;
+  for (const auto& t : st["tasks"]) {
+    EXPECT_EQ(t["state"], "failed") << t.dump();
+    message[t["id"]] = t.value("message", "");
+  }
+  EXPECT_NE(message["three_nodes"].find("sbatch refused the job"), std::string::npos)
+      << message["three_nodes"];
+  EXPECT_NE(message["three_nodes"].find("Node count specification invalid"), std::string::npos)
+      << message["three_nodes"];
+  EXPECT_NE(message["five_gpus"].find("Requested node configuration is not available"),
+            std::string::npos)
+      << message["five_gpus"];
+  EXPECT_EQ(sh("squeue -a -h -o %j | grep -F 'flow." + run + ".'").out, "");
+  EXPECT_EQ(
+      sh("sacct -a -X -n -P -o JobName --starttime=now-1days | grep -F 'flow." + run + ".'").out,
+      "");
 }
