@@ -81,7 +81,8 @@ int64_t rel(EpochMs t, EpochMs t0) {
 
 }  // namespace
 
-json report_data(state::Store& store, const std::string& run_id, const run::MaxJobsOf& max_jobs) {
+json report_data(state::Store& store, const std::string& run_id, const run::MaxJobsOf& max_jobs,
+                 const run::GpusOf& gpus_of) {
   auto run = store.get_run(run_id);
   if (!run) throw Error(ErrorKind::kInvalidInput, "no run '" + run_id + "'");
   dag::Dag dag = dag::load_dag_text(run->dag_yaml, run->dag_file);
@@ -123,7 +124,7 @@ json report_data(state::Store& store, const std::string& run_id, const run::MaxJ
 
   // Instances: one row each; `index` maps an instance id to its row for the tries.
   auto instances = store.instances(run_id);
-  const auto waiting = run::waiting_reasons(*run, dag, instances, max_jobs, now_ms());
+  const auto waiting = run::waiting_reasons(*run, dag, instances, max_jobs, now_ms(), gpus_of);
   std::unordered_map<std::string, size_t> index;
   std::vector<int> instance_task;  // row -> task index (-1: not in the DAG any more)
   json rows = json::array();

@@ -38,10 +38,10 @@
 
 namespace flow::report {
 
-// The report data of run `run_id`; `max_jobs` gives the sites' limits for the waiting
-// reasons. Throws flow::Error (not found) for an unknown run.
+// The report data of run `run_id`; `max_jobs` and `gpus_of` give the sites' limits for the
+// waiting reasons. Throws flow::Error (not found) for an unknown run.
 nlohmann::json report_data(state::Store& store, const std::string& run_id,
-                           const run::MaxJobsOf& max_jobs = {});
+                           const run::MaxJobsOf& max_jobs = {}, const run::GpusOf& gpus_of = {});
 
 // The DAG's tasks with their instances counted by state, from report_data()'s document.
 std::vector<TaskBox> task_boxes(const nlohmann::json& data);

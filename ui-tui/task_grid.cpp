@@ -7,10 +7,11 @@
 
 namespace flow::tui {
 
-GridShape grid_shape(const dag::Dag& dag, run::MaxJobsOf max_jobs) {
+GridShape grid_shape(const dag::Dag& dag, run::MaxJobsOf max_jobs, run::GpusOf gpus) {
   GridShape shape;
   shape.dag = dag;
   shape.max_jobs = std::move(max_jobs);
+  shape.gpus = std::move(gpus);
   for (const auto& t : dag.tasks) {
     if (t.hpo) shape.kinds[t.id] = GroupKind::kHpo;
     if (t.foreach) shape.kinds[t.id] = GroupKind::kForeach;
@@ -58,7 +59,8 @@ std::optional<TaskGrid> TaskGrid::load(state::Store& store, const std::string& r
   auto instances = store.instances(run_id);
   std::map<std::string, run::Waiting> waiting;
   if (shape.dag)
-    waiting = run::waiting_reasons(grid.run_, *shape.dag, instances, shape.max_jobs, now_ms());
+    waiting = run::waiting_reasons(grid.run_, *shape.dag, instances, shape.max_jobs, now_ms(),
+                                   shape.gpus);
   for (auto& inst : instances) {
     std::string why;
     if (auto w = waiting.find(inst.id); w != waiting.end()) why = w->second.text;

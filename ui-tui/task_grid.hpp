@@ -34,8 +34,9 @@ struct GridShape {
   std::map<std::string, size_t> order;  // task id -> position in topological order
   std::optional<dag::Dag> dag;          // for the waiting reasons (engine/run/waiting.hpp)
   run::MaxJobsOf max_jobs;              // the sites' max_jobs, if known
+  run::GpusOf gpus;                     // the GPUs of sites without a scheduler, if known
 };
-GridShape grid_shape(const dag::Dag& dag, run::MaxJobsOf max_jobs = {});
+GridShape grid_shape(const dag::Dag& dag, run::MaxJobsOf max_jobs = {}, run::GpusOf gpus = {});
 
 struct TaskRow {
   std::string id;       // instance id: "train", "tiles[3]", "tune[trial-7]"

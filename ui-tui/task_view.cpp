@@ -43,7 +43,7 @@ void TaskView::reload(StoreReader& store) {
       if (auto run = s.get_run(run_id_)) {
         try {
           shape_ = grid_shape(dag::load_dag_text(run->dag_yaml, run->dag_file),
-                              runtime::catalogue_max_jobs());
+                              runtime::catalogue_max_jobs(), runtime::catalogue_gpus());
         } catch (const std::exception&) {
           // A DAG this flow cannot read any more: groups are recognised by their children
           // and listed in the store's order.

@@ -26,7 +26,8 @@ void register_report_commands(CLI::App& app, GlobalOptions& g, Action& action, O
     action = [&]() -> int {
       auto store = state::Store::open_existing(g.db_path());
       require_run(*store, id);
-      auto data = report::report_data(*store, id, runtime::catalogue_max_jobs());
+      auto data =
+          report::report_data(*store, id, runtime::catalogue_max_jobs(), runtime::catalogue_gpus());
       std::string html = report::report_html(data);
       if (out == "-") {
         std::fwrite(html.data(), 1, html.size(), stdout);

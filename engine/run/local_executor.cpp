@@ -18,6 +18,7 @@
 #include "engine/core/error.hpp"
 #include "engine/core/private_files.hpp"
 #include "engine/core/spawn.hpp"
+#include "engine/core/suggest.hpp"
 #include "engine/core/text_file.hpp"
 #include "engine/run/secret_mask.hpp"
 #include "engine/site/local_node.hpp"
@@ -128,21 +129,12 @@ std::vector<std::string> visible_devices_of(int pid) {
   return {};
 }
 
-std::string join_ids(const std::vector<std::string>& ids) {
-  std::string s;
-  for (const auto& id : ids)
-    s += (s.empty() ? "" : ",") + id;
-  return s;
-}
-
 }  // namespace
 
 LocalExecutor::LocalExecutor(boost::asio::io_context& io, LocalExecutorOptions options)
     : io_(io),
       options_(std::move(options)),
-      slots_(cores_or_hardware(options_.slots), options_.gpus) {
-  options_.slots = slots_.cores();
-}
+      slots_(cores_or_hardware(options_.slots), options_.gpus) {}
 
 LocalExecutor::~LocalExecutor() {
   for (auto& [_, p] : procs_) {
@@ -242,7 +234,7 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   if (!slots_.grant(spec.key)) slots_.adopt(spec.key, spec.resources, {});
   if (spec.resources.declared) {
     const SlotTable::Grant& g = *slots_.grant(spec.key);
-    own["CUDA_VISIBLE_DEVICES"] = join_ids(g.gpus);
+    own["CUDA_VISIBLE_DEVICES"] = join(g.gpus, ",");
     own.try_emplace("OMP_NUM_THREADS", std::to_string(g.cores));
   }
   if (!options_.path_prefix.empty()) {
@@ -389,17 +381,18 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
   if (it == procs_.end()) return;
   auto p = it->second;
   procs_.erase(it);
-  ExecEvent e;
   // A try that declared resources was allotted its cores and GPUs: its share of the machine.
+  int allotted_cpus = 0, allotted_gpus = 0;
   if (const SlotTable::Grant* g = slots_.grant(key); g && p->spec.resources.declared) {
-    e.usage.cpus = g->cores;
-    e.usage.gpus = static_cast<int>(g->gpus.size());
+    allotted_cpus = g->cores;
+    allotted_gpus = static_cast<int>(g->gpus.size());
   }
   slots_.release(key);
   p->kill_timer.cancel();
   boost::system::error_code ec;
   p->fd.close(ec);
 
+  ExecEvent e;
   e.key = key;
   e.kind = ExecEvent::Kind::kFinished;
   std::optional<int> code;
@@ -414,10 +407,7 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
     if (r == p->pid) {
       if (WIFEXITED(status)) code = WEXITSTATUS(status);
       if (WIFSIGNALED(status)) sig = WTERMSIG(status);
-      const state::ResourceUse allotted = e.usage;
       e.usage = usage_of(ru, p->engine_peak_kib);
-      e.usage.cpus = allotted.cpus;
-      e.usage.gpus = allotted.gpus;
       e.usage.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - p->spawned)
                             .count();
@@ -452,6 +442,8 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
     e.exit_code = -1;
     e.message = "the process ended without recording an exit status";
   }
+  e.usage.cpus = allotted_cpus;
+  e.usage.gpus = allotted_gpus;
   post(std::move(e));
 }
 

@@ -17,14 +17,21 @@ bool SlotTable::claim(const AttemptKey& key, const dag::Resources& need) {
   if (cores > free_cores() || need.gpus > free_gpus()) return false;
   Grant g;
   g.cores = cores;
-  for (size_t i = 0; i < gpus_.size() && static_cast<int>(g.gpus.size()) < need.gpus; ++i) {
-    if (gpu_busy_[i]) continue;
-    gpu_busy_[i] = true;
-    g.gpus.push_back(gpus_[i]);
-  }
+  take_free_gpus(g, need.gpus);
   used_cores_ += cores;
   grants_.emplace(key, std::move(g));
   return true;
+}
+
+void SlotTable::take_gpu(Grant& g, size_t i) {
+  gpu_busy_[i] = true;
+  g.gpus.push_back(gpus_[i]);
+}
+
+void SlotTable::take_free_gpus(Grant& g, int want) {
+  for (size_t i = 0; i < gpus_.size() && static_cast<int>(g.gpus.size()) < want; ++i) {
+    if (!gpu_busy_[i]) take_gpu(g, i);
+  }
 }
 
 void SlotTable::adopt(const AttemptKey& key, const dag::Resources& need,
@@ -32,19 +39,13 @@ void SlotTable::adopt(const AttemptKey& key, const dag::Resources& need,
   if (grants_.count(key)) return;
   Grant g;
   g.cores = std::min(std::max(need.cpus, 1), cores_);
-  auto take = [&](size_t i) {
-    gpu_busy_[i] = true;
-    g.gpus.push_back(gpus_[i]);
-  };
   for (const auto& id : gpus) {
     auto it = std::find(gpus_.begin(), gpus_.end(), id);
     if (it == gpus_.end()) continue;
     const auto i = static_cast<size_t>(it - gpus_.begin());
-    if (!gpu_busy_[i] && static_cast<int>(g.gpus.size()) < need.gpus) take(i);
+    if (!gpu_busy_[i] && static_cast<int>(g.gpus.size()) < need.gpus) take_gpu(g, i);
   }
-  for (size_t i = 0; i < gpus_.size() && static_cast<int>(g.gpus.size()) < need.gpus; ++i) {
-    if (!gpu_busy_[i]) take(i);
-  }
+  take_free_gpus(g, need.gpus);
   used_cores_ += g.cores;
   grants_.emplace(key, std::move(g));
 }

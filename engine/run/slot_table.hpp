@@ -41,6 +41,10 @@ class SlotTable {
   const std::vector<std::string>& gpus() const { return gpus_; }
 
  private:
+  void take_gpu(Grant& g, size_t index);
+  // Free GPUs, lowest-listed first, until `g` holds `want`.
+  void take_free_gpus(Grant& g, int want);
+
   int cores_;
   int used_cores_ = 0;
   std::vector<std::string> gpus_;

@@ -15,7 +15,7 @@ struct LocalNode {
   // UUIDs when the engine itself was given a list of them).
   std::vector<std::string> gpus;
   // Where the GPU count came from, for messages: "gpus_per_node of sites/local.yaml",
-  // "CUDA_VISIBLE_DEVICES", "/proc/driver/nvidia/gpus", "none found".
+  // "the engine's CUDA_VISIBLE_DEVICES", "/proc/driver/nvidia/gpus", "none found: ...".
   std::string gpus_from;
 };
 

@@ -128,7 +128,7 @@ TEST(TuiTaskGrid, KindsFromTheDagNameGroupsBeforeTheyHaveChildren) {
   store->insert_run(make_run("r", 1));
   store->put_instance(inst("r", "tune", TaskState::kQueued));
   auto grid =
-      TaskGrid::load(*store, "r", GridShape{{{"tune", GroupKind::kHpo}}, {}, std::nullopt, {}});
+      TaskGrid::load(*store, "r", GridShape{{{"tune", GroupKind::kHpo}}, {}, std::nullopt, {}, {}});
   EXPECT_EQ(grid->groups()[0].kind, GroupKind::kHpo);
 }
 
