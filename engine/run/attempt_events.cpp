@@ -28,6 +28,8 @@ void RunController::apply(ExecEvent e) {
   auto& t = tries_.of(r);
   using K = ExecEvent::Kind;
   switch (e.kind) {
+    case K::kCapacity:
+      return;  // routed to poke() by whoever owns the controllers
     case K::kStarted:
       r.pid = e.handle.pid;
       r.pid_start = e.handle.pid_start;

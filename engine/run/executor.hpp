@@ -105,6 +105,9 @@ struct ExecEvent {
     kRunning,    // batch job started running
     kProgress,   // metrics/outputs files were refreshed
     kFinished,
+    // Not about one attempt (key empty): the executor has room again that no attempt's end
+    // announced (an allocation came up); every run waiting on it should look again.
+    kCapacity,
   };
   AttemptKey key;
   Kind kind = Kind::kStarted;
@@ -145,8 +148,12 @@ class Executor {
   // Holds the cores and GPUs `need` asks of this side for attempt `key`, if they are free
   // now; false leaves everything as it was (the attempt waits). What is held is the
   // attempt's until it ends, or until release() when it is not launched after all. An
-  // executor whose scheduler does the allocating holds nothing and says yes.
-  virtual bool claim(const AttemptKey& /*key*/, const dag::Resources& /*need*/) { return true; }
+  // executor whose scheduler does the allocating holds nothing and says yes. `declared` is
+  // the task's `timeout:`, the time the try may take (an allocation must have that left).
+  virtual bool claim(const AttemptKey& /*key*/, const dag::Resources& /*need*/,
+                     std::optional<dag::Duration> /*declared*/) {
+    return true;
+  }
   virtual void release(const AttemptKey& /*key*/) {}
   // Called once before a run that uses this executor starts: a remote one connects and
   // checks that its tools answer, so an unreachable site stops the run before anything

@@ -167,7 +167,8 @@ int LocalExecutor::free_slots() const {
   return std::max(0, slots_.free_cores());
 }
 
-bool LocalExecutor::claim(const AttemptKey& key, const dag::Resources& need) {
+bool LocalExecutor::claim(const AttemptKey& key, const dag::Resources& need,
+                          std::optional<dag::Duration> /*declared*/) {
   return slots_.claim(key, need);
 }
 

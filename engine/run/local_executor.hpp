@@ -48,7 +48,8 @@ class LocalExecutor : public Executor {
   void cancel(const AttemptKey& key, CancelReason reason) override;
   int free_slots() const override;
   // Cores and GPUs (docs/REFERENCE.md §3.15): a task without `resources:` takes one core.
-  bool claim(const AttemptKey& key, const dag::Resources& need) override;
+  bool claim(const AttemptKey& key, const dag::Resources& need,
+             std::optional<dag::Duration> declared) override;
   void release(const AttemptKey& key) override;
 
   size_t active() const { return procs_.size(); }

@@ -188,7 +188,8 @@ void RunController::reattach(InstanceRecord& r, const dag::Task& task) {
   try {
     Executor& ex = executors_(r.site);
     LaunchSpec spec = make_spec(r, task, ex, /*render=*/false);
-    AttemptHandle h{r.pid, r.pid_start, r.job_id, r.job_name, ""};
+    // The script too: a try in an allocation is found again from the place it names.
+    AttemptHandle h{r.pid, r.pid_start, r.job_id, r.job_name, tries_.of(r).script};
     ex.reattach(spec, h);
     if (r.state == TaskState::kRunning) start_timeout(r);
   } catch (const Error& e) {
@@ -358,7 +359,7 @@ bool RunController::try_launch(InstanceRecord& inst, const dag::Task& task,
   // The cores and GPUs the task asks for, held from here until the try ends; when they
   // are not free the instance waits at the head of its site's queue.
   const AttemptKey key{run_.id, inst.id, inst.try_number + 1};
-  if (!ex->claim(key, task.resources)) return false;
+  if (!ex->claim(key, task.resources, task.timeout)) return false;
 
   inst.try_number++;
   LaunchSpec spec;

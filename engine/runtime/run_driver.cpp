@@ -56,6 +56,11 @@ RunDriver::RunDriver(boost::asio::io_context& io, state::Store& store,
       watch_timer_(io),
       signals_(io) {
   pool_.set_route([this](run::ExecEvent e) {
+    if (e.kind == run::ExecEvent::Kind::kCapacity) {
+      for (auto& [id, entry] : runs_)
+        entry->controller->poke();
+      return;
+    }
     const bool ended = e.kind == run::ExecEvent::Kind::kFinished;
     const std::string run_id = e.key.run_id;
     // Events of a run that already ended (a late report) have no one to go to.

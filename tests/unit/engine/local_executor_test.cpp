@@ -226,10 +226,10 @@ TEST(LocalExecutor, ATryThatDeclaredGpusSeesExactlyTheOnesItHolds) {
   auto one = spec("one", gpus(1));
   auto none = spec("none", gpus(0));
   auto plain = spec("plain", flow::dag::Resources{});
-  ASSERT_TRUE(ex.claim(two.key, two.resources));
-  ASSERT_TRUE(ex.claim(one.key, one.resources));
-  EXPECT_FALSE(ex.claim({"run1", "more", 1}, gpus(2)));  // one GPU left
-  ASSERT_TRUE(ex.claim(none.key, none.resources));
+  ASSERT_TRUE(ex.claim(two.key, two.resources, std::nullopt));
+  ASSERT_TRUE(ex.claim(one.key, one.resources, std::nullopt));
+  EXPECT_FALSE(ex.claim({"run1", "more", 1}, gpus(2), std::nullopt));  // one GPU left
+  ASSERT_TRUE(ex.claim(none.key, none.resources, std::nullopt));
   for (auto* s : {&two, &one, &none})
     ex.launch(*s, ex.plan(*s));
   ex.launch(plain, ex.plan(plain));  // a launch without a claim still holds its core
@@ -263,5 +263,5 @@ TEST(LocalExecutor, ATryThatDeclaredGpusSeesExactlyTheOnesItHolds) {
   // Every try ended: its cores and GPUs are free again.
   EXPECT_EQ(ex.free_slots(), 4);
   EXPECT_EQ(ex.slot_table().free_gpus(), 4);
-  EXPECT_TRUE(ex.claim({"run1", "more", 1}, gpus(4)));
+  EXPECT_TRUE(ex.claim({"run1", "more", 1}, gpus(4), std::nullopt));
 }
