@@ -19,31 +19,38 @@ namespace flow::cli {
 namespace {
 
 nlohmann::json site_json(const site::Site& s) {
-  return {{"name", s.name},
-          {"description", s.description},
-          {"transport", std::string(site::to_string(s.transport))},
-          {"host", s.host},
-          {"port", s.port},
-          {"user", s.user},
-          {"identity", s.identity},
-          {"known_hosts", s.known_hosts},
-          {"scheduler", s.scheduler},
-          {"partition", s.partition},
-          {"account", s.account},
-          {"gpus_per_node", s.gpus_per_node},
-          {"cores_per_node", s.cores_per_node},
-          {"workdir", s.workdir},
-          {"poll_interval", format_duration(s.poll_interval)},
-          {"poll_interval_ms", s.poll_interval.count()},
-          {"max_jobs", s.max_jobs},
-          {"transfer_streams", s.transfer_streams},
-          {"system", s.lamec_system()},
-          {"python", s.python},
-          {"jump", s.jump ? s.jump->spec() : ""},
-          {"jump_identity", s.jump ? s.jump->identity : ""},
-          {"ssh_config", s.ssh_config},
-          {"origin", s.origin},
-          {"file", s.where.file}};
+  return {
+      {"name", s.name},
+      {"description", s.description},
+      {"transport", std::string(site::to_string(s.transport))},
+      {"host", s.host},
+      {"port", s.port},
+      {"user", s.user},
+      {"identity", s.identity},
+      {"known_hosts", s.known_hosts},
+      {"scheduler", s.scheduler},
+      {"partition", s.partition},
+      {"account", s.account},
+      {"gpus_per_node", s.gpus_per_node},
+      {"cores_per_node", s.cores_per_node},
+      {"workdir", s.workdir},
+      {"poll_interval", format_duration(s.poll_interval)},
+      {"poll_interval_ms", s.poll_interval.count()},
+      {"max_jobs", s.max_jobs},
+      {"transfer_streams", s.transfer_streams},
+      {"allocation",
+       s.allocation ? nlohmann::json{{"nodes", s.allocation->nodes},
+                                     {"time", format_duration(s.allocation->time)},
+                                     {"max", s.allocation->max},
+                                     {"idle_timeout", format_duration(s.allocation->idle_timeout)}}
+                    : nlohmann::json()},
+      {"system", s.lamec_system()},
+      {"python", s.python},
+      {"jump", s.jump ? s.jump->spec() : ""},
+      {"jump_identity", s.jump ? s.jump->identity : ""},
+      {"ssh_config", s.ssh_config},
+      {"origin", s.origin},
+      {"file", s.where.file}};
 }
 
 std::string endpoint(const site::Site& s) {
@@ -237,7 +244,7 @@ void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action, Op
           if (shown(k, v)) width = std::max(width, static_cast<int>(k.size()) + 1);
         for (const auto& [k, v] : j.items()) {
           if (!shown(k, v)) continue;
-          std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+          std::string text = v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
           if (text.empty()) text = "-";
           auto from = s->origin.find(k);
           if (from != s->origin.end() && s->transport == site::Transport::kSsh)

@@ -24,10 +24,10 @@ namespace {
 
 const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
-      "site",           "description", "transport",       "host",      "port",    "user",
-      "identity",       "known_hosts", "scheduler",       "partition", "account", "gpus_per_node",
-      "cores_per_node", "workdir",     "poll_interval",   "max_jobs",  "system",  "python",
-      "jump",           "ssh_config",  "transfer_streams"};
+      "site",           "description", "transport",        "host",      "port",    "user",
+      "identity",       "known_hosts", "scheduler",        "partition", "account", "gpus_per_node",
+      "cores_per_node", "workdir",     "poll_interval",    "max_jobs",  "system",  "python",
+      "jump",           "ssh_config",  "transfer_streams", "allocation"};
   return keys;
 }
 
@@ -130,6 +130,7 @@ class SiteParser {
         s.poll_interval = *d;
     }
     parse_jump_key(s);
+    parse_allocation(s);
     apply_ssh_config(s);
     for (const char* key : {"host", "port", "user", "identity", "jump"})
       if (!s.origin.count(key)) s.origin[key] = present(key) ? "site file" : "default";
@@ -233,6 +234,67 @@ class SiteParser {
       ok = false;
     }
     if (ok) s.jump = j;
+  }
+
+  // `allocation: {nodes, time, max, idle_timeout}` (Slurm sites), or `allocation: true`
+  // for the defaults; false or null: none.
+  void parse_allocation(Site& s) {
+    if (!present("allocation")) return;
+    const yaml::Node n = seen_["allocation"];
+    if (n.IsScalar()) {
+      auto v = text("allocation");
+      if (!v) return;
+      if (*v == "false" || *v == "no") return;
+      if (*v != "true" && *v != "yes") {
+        problem(n, "allocation is true, false or a mapping with nodes, time, max, idle_timeout");
+        return;
+      }
+      s.allocation = AllocationSpec{};
+    } else if (!n.IsMap()) {
+      problem(n, "allocation is true, false or a mapping with nodes, time, max, idle_timeout");
+      return;
+    } else {
+      static const std::vector<std::string> keys = {"nodes", "time", "max", "idle_timeout"};
+      AllocationSpec a;
+      for (const auto& [k, v] : n.pairs()) {
+        const std::string& key = k.Scalar();
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+          problem(k, "unknown key '" + key + "' in allocation" + did_you_mean(key, keys) +
+                         " (allocation has nodes, time, max, idle_timeout)");
+          continue;
+        }
+        if (!v.IsScalar()) {
+          problem(v, "allocation." + key + " must be a single value");
+          continue;
+        }
+        SourceLocation where = at(v);
+        if (v.quoted()) where.col += 1;
+        auto value = expand_env(v.Scalar(), where, problems_);
+        if (!value) continue;
+        if (key == "nodes" || key == "max") {
+          auto i = parse_int(*value);
+          const long hi = key == "nodes" ? 100000 : 1000;
+          if (!i || *i < 1 || *i > hi) {
+            problem(v, "allocation." + key + " must be a whole number from 1 to " +
+                           std::to_string(hi) + ", got '" + *value + "'");
+            continue;
+          }
+          (key == "nodes" ? a.nodes : a.max) = static_cast<int>(*i);
+        } else {
+          auto d = parse_duration(*value);
+          if (!d || d->count() < 1000) {
+            problem(v, "allocation." + key + " '" + *value +
+                           "' is not a duration of at least 1s (write e.g. 2h, 90m, 30s)");
+            continue;
+          }
+          (key == "time" ? a.time : a.idle_timeout) =
+              std::chrono::duration_cast<std::chrono::seconds>(*d);
+        }
+      }
+      s.allocation = a;
+    }
+    if (s.scheduler != "slurm")
+      problem(n, "allocation only applies to Slurm sites (scheduler: slurm)");
   }
 
   // `ssh_config: true|ALIAS`: host, port, user, identity and jump from the user's

@@ -38,6 +38,18 @@ struct JumpHost {
 // for anything else, including a list of several hops ("a,b"): flow goes through one.
 std::optional<JumpHost> parse_jump(std::string_view spec, std::string& error);
 
+// `allocation:` of a Slurm site (docs/REFERENCE.md §5.1): its tasks run inside allocations
+// flow submits and feeds through a worker on each node (operators/slurm/allocation_pool.hpp)
+// instead of one sbatch per try.
+struct AllocationSpec {
+  int nodes = 1;                                     // nodes of each allocation
+  std::chrono::seconds time{std::chrono::hours(1)};  // walltime of each allocation
+  int max = 1;                                       // allocations alive at once, at most
+  // An allocation that has run nothing for this long ends (so does one whose engine went
+  // away: nothing new reaches it).
+  std::chrono::seconds idle_timeout{std::chrono::minutes(5)};
+};
+
 struct Site {
   std::string name;
   Transport transport = Transport::kNone;
@@ -53,13 +65,14 @@ struct Site {
   int cores_per_node = 0;
   std::string workdir;  // where job scripts, logs and run dirs live on the site
   std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
-  int max_jobs = 100;            // submitted-or-running cap
-  int transfer_streams = 4;      // staging: connections a large transfer spreads over
-  std::string system;            // LAMEC system name for module blocks ("" = site name)
-  std::string python;            // interpreter that runs `python3` in tasks ("" = auto)
-  std::string description;       // one line for `flow sites list`
-  SourceLocation where;          // the file the site came from
-  std::optional<JumpHost> jump;  // reached through this gateway (ssh sites only)
+  int max_jobs = 100;                        // submitted-or-running cap
+  int transfer_streams = 4;                  // staging: connections a large transfer spreads over
+  std::string system;                        // LAMEC system name for module blocks ("" = site name)
+  std::string python;                        // interpreter that runs `python3` in tasks ("" = auto)
+  std::string description;                   // one line for `flow sites list`
+  SourceLocation where;                      // the file the site came from
+  std::optional<JumpHost> jump;              // reached through this gateway (ssh sites only)
+  std::optional<AllocationSpec> allocation;  // Slurm sites: tasks run in flow's allocations
   // The `Host` alias of ~/.ssh/config the connection settings were taken from ("": none).
   std::string ssh_config;
   // Where each connection setting (host, port, user, identity, jump) came from: "site

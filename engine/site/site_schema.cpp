@@ -65,6 +65,16 @@ json site_schema() {
   p["transfer_streams"] = with(integer(1, 16),
                                "Slurm sites: connections one staging step spreads its files "
                                "over (default 4)");
+  json allocation_map = {{"type", "object"},
+                         {"properties",
+                          {{"nodes", integer(1, 100000)},
+                           {"time", expandable(schema::duration())},
+                           {"max", integer(1, 1000)},
+                           {"idle_timeout", expandable(schema::duration())}}},
+                         {"additionalProperties", false}};
+  p["allocation"] = with(any_of({types({"boolean", "null"}), allocation_map}),
+                         "Slurm sites: run tasks inside allocations flow submits (nodes, time, "
+                         "max, idle_timeout; true = 1 node, 1h, 1 at a time, 5m idle)");
   p["system"] = with(text(), "LAMEC system, sites/modules/SYSTEM.yaml (default: the site name)");
   p["python"] = with(
       text(), "sites without a scheduler: the interpreter tasks get as python3 (default auto)");
