@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <future>
+#include <sstream>
 
 #include "engine/core/error.hpp"
 #include "engine/core/log.hpp"
 #include "engine/core/private_files.hpp"
 #include "engine/core/shell.hpp"
+#include "operators/slurm/allocation_worker.hpp"
 #include "operators/slurm/slurm_job.hpp"
 
 namespace flow::slurm {
@@ -41,12 +43,16 @@ SlurmExecutor::SlurmExecutor(boost::asio::io_context& io, site::Site site,
       options_(std::move(options)),
       poll_timer_(io),
       alive_(std::make_shared<bool>(true)),
-      staging_(std::make_unique<JobStaging>(io, site_, *transport_)) {}
+      staging_(std::make_unique<JobStaging>(io, site_, *transport_)),
+      alloc_timer_(io) {
+  if (site_.allocation) pool_ = std::make_unique<AllocationPool>(*site_.allocation);
+}
 
 SlurmExecutor::~SlurmExecutor() {
   staging_.reset();  // joins its thread, which may be using the transport
   alive_.reset();
   poll_timer_.cancel();
+  alloc_timer_.cancel();
   // Work not yet started is dropped: an sbatch that never ran leaves its attempt in
   // `submitting`, which a resume finds missing by name and starts again.
   worker_.stop();
@@ -118,6 +124,17 @@ run::Plan SlurmExecutor::make_plan(const run::LaunchSpec& spec) const {
 }
 
 run::Plan SlurmExecutor::plan(const run::LaunchSpec& spec) {
+  if (site_.allocation) {
+    run::Plan p;
+    p.intent = run::IntentState::kSubmitting;
+    p.handle.job_name = job_name(spec.key);
+    if (const Placement* at = pool_ ? pool_->placed(spec.key) : nullptr)
+      p.handle.script = task_script(spec, *at);
+    else
+      plan_errors_[spec.key] =
+          alloc_refused_.empty() ? "no allocation to place it in" : alloc_refused_;
+    return p;
+  }
   try {
     return make_plan(spec);
   } catch (const Error& e) {
@@ -141,6 +158,10 @@ void SlurmExecutor::launch(const run::LaunchSpec& spec, const run::Plan& plan) {
   job->metrics = Mirror{base + ".metrics.jsonl", spec.files.metrics};
   job->outputs = Mirror{base + ".outputs.json", spec.files.outputs, 0, true};
   jobs_[spec.key] = job;
+  if (const Placement* at = pool_ ? pool_->placed(spec.key) : nullptr) {
+    job->place = *at;
+    job->file_id = task_file_id(spec.key);
+  }
   if (auto err = plan_errors_.find(spec.key); err != plan_errors_.end()) {
     ExecEvent e;
     e.key = spec.key;
@@ -148,7 +169,8 @@ void SlurmExecutor::launch(const run::LaunchSpec& spec, const run::Plan& plan) {
     e.outcome = Outcome::kFailed;
     e.exit_code = -1;
     e.native_state = "INVALID";  // not retried: the same script would fail the same way
-    e.message = "site '" + site_.name + "': cannot make a job script: " + err->second;
+    e.message = "site '" + site_.name + "': " +
+                (site_.allocation ? err->second : "cannot make a job script: " + err->second);
     plan_errors_.erase(err);
     return finish(job, std::move(e));
   }
@@ -228,6 +250,7 @@ void SlurmExecutor::submit(std::shared_ptr<Job> job) {
     e.message = "cancelled before it was submitted";
     return finish(job, std::move(e));
   }
+  if (job->place) return dispatch(job);
   job->stage = Job::Stage::kSubmitting;
   const std::string script_path = remote_base(job->spec.key) + ".sbatch";
   const std::vector<std::string> dirs = {std::filesystem::path(script_path).parent_path().string(),
@@ -314,6 +337,27 @@ void SlurmExecutor::on_submitted(const std::shared_ptr<Job>& job, std::string jo
 }
 
 void SlurmExecutor::reattach(const run::LaunchSpec& spec, const run::AttemptHandle& handle) {
+  // A try placed in an allocation: its script's second line says where.
+  const std::string header = "#!/bin/sh\n# flow-allocation ";
+  if (handle.script.rfind(header, 0) == 0) {
+    std::istringstream in(handle.script.substr(
+        header.size(), handle.script.find('\n', header.size()) - header.size()));
+    Placement p;
+    std::string job_id, gpus;
+    int declared = 0;
+    in >> p.uid >> job_id >> p.node >> p.cores >> gpus >> declared;
+    if (in && !p.uid.empty() && !p.node.empty()) {
+      p.job_id = job_id == "-" ? handle.job_id : job_id;
+      if (gpus != "-") {
+        std::string g;
+        std::istringstream gs(gpus);
+        while (std::getline(gs, g, ','))
+          p.gpus.push_back(g);
+      }
+      p.declared = declared != 0;
+      return reattach_in_allocation(spec, handle, p);
+    }
+  }
   auto job = std::make_shared<Job>();
   job->spec = spec;
   job->name = handle.job_name.empty() ? job_name(spec.key) : handle.job_name;
@@ -398,6 +442,18 @@ void SlurmExecutor::cancel(const AttemptKey& key, run::CancelReason reason) {
   if (job->stage == Job::Stage::kStagingIn) job->stop_staging->store(true);
   if (job->stage == Job::Stage::kInSlurm && !job->cancel_sent) send_cancel(job);
   if (job->stage == Job::Stage::kDeferred) return submit(job);  // ends it: nothing in Slurm
+  if (job->stage == Job::Stage::kInAllocation && job->place) {
+    alloc_cancels_.push_back(allocation_dir(site_, job->place->uid) + "/n/" + job->place->node +
+                             "/cancel/" + job->file_id);
+    return schedule_alloc_io(true);
+  }
+  if (job->place && job->stage == Job::Stage::kSubmitting) {
+    auto w = std::find(to_write_.begin(), to_write_.end(), job);
+    if (w != to_write_.end()) {  // not written yet: it never reaches the allocation
+      to_write_.erase(w);
+      return submit(job);
+    }
+  }
   // kSubmitting / kLookingUp: cancelled as soon as the job id is known.
 }
 
@@ -424,12 +480,23 @@ void SlurmExecutor::send_cancel(const std::shared_ptr<Job>& job) {
 }
 
 int SlurmExecutor::free_slots() const {
+  if (site_.allocation) return -1;  // claim() places tries on the allocations' slots
   if (site_.max_jobs <= 0) return -1;
   return std::max(0, site_.max_jobs - static_cast<int>(jobs_.size()));
 }
 
 void SlurmExecutor::finish(const std::shared_ptr<Job>& job, ExecEvent e) {
   jobs_.erase(job->spec.key);
+  if (pool_) {
+    pool_->release(job->spec.key);
+    if (job->place) {  // an ended allocation is forgotten once nothing finishes from it
+      Allocation* a = pool_->find(job->place->uid);
+      bool busy = false;
+      for (const auto& [_, other] : jobs_)
+        busy = busy || (other->place && other->place->uid == job->place->uid);
+      if (a && a->state == Allocation::State::kEnded && !busy) pool_->drop(a->uid);
+    }
+  }
   e.handle.job_id = job->job_id;
   e.handle.job_name = job->name;
   emit(std::move(e));

@@ -25,6 +25,12 @@
 //              submitted), so a job is never submitted twice.
 //  cancel()    scancel; the job's end is reported once Slurm shows it ended.
 //
+// Allocation mode (the site's `allocation:`; allocation_pool.hpp, slurm_alloc.cpp): claim()
+// places a try on a free node of a live allocation, or asks for a new allocation (one
+// sbatch) and lets the try wait; launch() writes its task script into that node's inbox
+// instead of calling sbatch, and every write, cancel and status read of the site's
+// allocations goes in one command per poll interval (or per tick that launched something).
+//
 // Threading: the transport blocks, so every site call runs on this executor's one worker
 // thread (calls are serialised: one command at a time per site) and its result is posted
 // back to the controller's io_context. All other state lives on the io_context's thread.
@@ -41,6 +47,7 @@
 #include "engine/run/executor.hpp"
 #include "engine/site/site.hpp"
 #include "operators/lamec/lamec.hpp"
+#include "operators/slurm/allocation_pool.hpp"
 #include "operators/slurm/job_staging.hpp"
 #include "operators/slurm/slurm_client.hpp"
 #include "operators/transport/transport.hpp"
@@ -94,6 +101,9 @@ class SlurmExecutor : public run::Executor {
   void reattach(const run::LaunchSpec& spec, const run::AttemptHandle& handle) override;
   void cancel(const run::AttemptKey& key, run::CancelReason reason) override;
   int free_slots() const override;
+  bool claim(const run::AttemptKey& key, const dag::Resources& need,
+             std::optional<dag::Duration> declared) override;
+  void release(const run::AttemptKey& key) override;
 
   // flow.<run>.<instance>.<try>
   static std::string job_name(const run::AttemptKey& key);
@@ -109,7 +119,9 @@ class SlurmExecutor : public run::Executor {
     int deferrals = 0;  // submissions sbatch put off (SubmitDeferred)
     int lookups = 0;    // re-attach by name
     int cancels = 0;
-    int fetches = 0;  // files copied back
+    int fetches = 0;         // files copied back
+    int allocations = 0;     // allocations submitted (allocation mode)
+    int alloc_commands = 0;  // round trips of allocation mode (writes + status, batched)
   };
   const Stats& stats() const { return stats_; }
 
@@ -134,6 +146,17 @@ class SlurmExecutor : public run::Executor {
   void poll();
   void on_poll(PollOutcome outcome);
   void finish(const std::shared_ptr<Job>& job, run::ExecEvent e);
+  // ---- allocation mode (slurm_alloc.cpp)
+  AllocationPool& pool();
+  void submit_allocation();
+  std::string task_script(const run::LaunchSpec& spec, const Placement& p) const;
+  void reattach_in_allocation(const run::LaunchSpec& spec, const run::AttemptHandle& handle,
+                              const Placement& p);
+  void dispatch(std::shared_ptr<Job> job);
+  void schedule_alloc_io(bool now);
+  void alloc_io();
+  void on_alloc_io(std::string output, std::string error, std::vector<std::shared_ptr<Job>> sent);
+  void allocation_ended(Allocation& a);
   void say(const std::string& text);
   void after(std::chrono::milliseconds delay, std::function<void()> then);  // on the io thread
   // Runs `work` on the worker thread, then `done` with its result on the io thread.
@@ -158,6 +181,16 @@ class SlurmExecutor : public run::Executor {
   std::shared_ptr<bool> alive_;  // results posted after destruction are dropped
   boost::asio::thread_pool worker_{1};
   std::unique_ptr<JobStaging> staging_;  // its own thread and connection
+  // Allocation mode: set when the site has `allocation:` (or a re-attached try ran in one).
+  std::unique_ptr<AllocationPool> pool_;
+  std::string alloc_refused_;                   // why sbatch refused the allocation: its tries fail
+  std::vector<std::shared_ptr<Job>> to_write_;  // task scripts to place, next command
+  std::vector<std::string> alloc_cancels_;      // <node dir>/cancel/<id> to create
+  std::vector<std::string> alloc_acks_;         // shell lines: finished tries' records put away
+  boost::asio::steady_timer alloc_timer_;
+  bool alloc_armed_ = false;
+  bool alloc_in_flight_ = false;
+  bool alloc_io_posted_ = false;
 };
 
 }  // namespace flow::slurm

@@ -45,7 +45,15 @@ inline Mirror log_mirror(const std::string& remote, const run::LaunchSpec& spec)
 bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::RemoteStat>& now);
 
 struct SlurmExecutor::Job {
-  enum class Stage { kStagingIn, kSubmitting, kDeferred, kLookingUp, kInSlurm, kStagingOut };
+  enum class Stage {
+    kStagingIn,
+    kSubmitting,
+    kDeferred,
+    kLookingUp,
+    kInSlurm,
+    kStagingOut,
+    kInAllocation,  // its task script is in an allocation's inbox, running, or ended
+  };
   run::LaunchSpec spec;
   std::string name;
   std::string script;
@@ -60,6 +68,13 @@ struct SlurmExecutor::Job {
   std::optional<run::CancelReason> cancel_reason;
   bool cancel_sent = false;
   Mirror log, metrics, outputs;
+  // Allocation mode: where it runs, and what the workers said of it so far.
+  std::optional<Placement> place;
+  std::string file_id;   // task_file_id(key)
+  bool seen = false;     // a worker's record of it (inbox, start or end) was seen
+  int unseen_polls = 0;  // re-attached: looks that found no trace of it
+  bool alloc_started = false;
+  std::optional<AllocReport::Ended> alloc_end;  // its end record; the final copies follow
   std::shared_ptr<std::atomic<bool>> stop_staging = std::make_shared<std::atomic<bool>>(false);
 };
 

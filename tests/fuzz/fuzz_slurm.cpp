@@ -2,6 +2,7 @@
 // reads it. The parsers get the input directly; SlurmClient gets it as the output of every
 // command it runs on a fake site (poll with its sacct/stat markers, the squeue+scontrol
 // fallback, look-up by job name, submit), once with exit status 0 and once with 1.
+#include "operators/slurm/allocation_pool.hpp"
 #include "operators/slurm/job_query.hpp"
 #include "operators/slurm/slurm_client.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
@@ -48,6 +49,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string id = parse_sbatch_job_id(text);
   if (id.find_first_not_of("0123456789") != std::string::npos)
     flow::fuzz::fail("sbatch job id is not all digits: '" + id + "'");
+
+  // What an allocation command prints (operators/slurm/allocation_pool.cpp): frames never
+  // reach past the text they came in.
+  const AllocReport rep = parse_alloc_report(text);
+  size_t framed = 0;
+  for (const auto& [key, bytes] : rep.files)
+    framed += bytes.size();
+  if (framed > text.size()) flow::fuzz::fail("allocation frames longer than the input");
+  for (const auto& n : rep.nodes)
+    if (n.cores <= 0) flow::fuzz::fail("an allocation node with no cores was reported");
 
   for (int status : {0, 1}) {
     ScriptedTransport transport(text, status);

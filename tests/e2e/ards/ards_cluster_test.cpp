@@ -86,3 +86,46 @@ TEST(ArdsOnSlurm, SweepAndTrainingRunAsSlurmJobsAndTheModelComesBackRegisteredAn
   auto v = p.flow("artifacts verify " + model["id"].get<std::string>() + " --json");
   EXPECT_EQ(v.code, 0) << v.out << v.err;
 }
+
+// The same pipeline with the test cluster in allocation mode (docs/REFERENCE.md §5.1): the
+// whole ASHA sweep (every segment and promotion) and the final training run inside
+// allocations flow manages, with at most two sbatch calls in all and none per task.
+TEST(ArdsOnSlurm, TheWholeSweepAndTrainingRunInsideAtMostTwoAllocations) {
+  Project p;
+  const std::string run = unique_run_id("ards-alloc");
+  const std::string workdir = "/home/flowuser/ards-alloc/" + run;
+  // The built-in localslurm, with a workdir of its own and `allocation:`: a later site
+  // directory replaces a site of the same name.
+  std::string site = slurp(std::filesystem::path(FLOW_SOURCE_DIR) / "sites" / "localslurm.yaml");
+  const auto at = site.find("workdir:");
+  ASSERT_NE(at, std::string::npos);
+  site = site.substr(0, at) + "workdir: " + workdir + site.substr(site.find('\n', at));
+  site += "allocation: {nodes: 1, time: 1h, idle_timeout: 30s}\n";
+  p.write("sites/localslurm.yaml", site);
+  auto r =
+      p.flow("run dags/ards_pipeline_slurm.yaml --run-id " + run + " -p rows=2048",
+             "cd " FLOW_SOURCE_DIR " && FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const json st = json::parse(p.flow("status " + run + " --json").out);
+  EXPECT_EQ(st["run"]["state"], "succeeded") << st.dump();
+  auto h = json::parse(p.flow("hpo " + run + " tune --json").out);
+  ASSERT_EQ(h["trials"].size(), 12u) << h.dump();
+  EXPECT_EQ(h["failed"], 0);
+  EXPECT_TRUE(jobs_of_run(run, 0).empty()) << "a segment or train was submitted on its own";
+  // The allocations are the jobs that worked under this test's workdir.
+  int allocations = 0;
+  for (int attempt = 0; attempt < 60 && allocations == 0; ++attempt) {
+    auto out =
+        flow::test::sh("sacct -a -X -n -P -o JobName%100,WorkDir%300 --starttime=now-1days").out;
+    allocations = 0;
+    size_t pos = 0;
+    while ((pos = out.find("|" + workdir + "/allocations/", pos)) != std::string::npos) {
+      ++allocations;
+      ++pos;
+    }
+    if (allocations == 0) ::usleep(500'000);
+  }
+  EXPECT_GE(allocations, 1);
+  EXPECT_LE(allocations, 2) << "sbatch calls for the whole pipeline";
+  EXPECT_TRUE(std::filesystem::exists(p.home() / "runs" / run / "model.pt"));
+}

@@ -1,0 +1,280 @@
+// Allocation mode's book-keeping: which try holds which slots of which node, when a new
+// allocation is wanted, and the parser of what the site's workers wrote.
+//
+// Lines of a poll (or dispatch) command's output, one fact each:
+//   Q <job id>|<job name>|<state>|<reason>   squeue, for flow's live allocations
+//   q                                         squeue answered (even with no line)
+//   N <uid> <node> <cores> <gpus|-> <start ms>
+//   S <uid> <node> <id> <start ms>
+//   E <uid> <node> <id> <exit code> <end ms> [cancelled|unstarted]
+//   P <uid> <node> <id>                       a task script still in the node's inbox
+//   C <uid> <node>                            the node's worker ended
+//   W <id> ok|closed                          a task file was (or could not be) placed
+//   D <id>                                    its end record exists; its frames that follow
+//                                             are its final files
+//   F <id> <kind> <n>                         followed by n bytes of that file, then "\n"
+#include "operators/slurm/allocation_pool.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "engine/core/sha256.hpp"
+
+namespace flow::slurm {
+
+namespace {
+
+std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  std::string w;
+  while (in >> w)
+    out.push_back(w);
+  return out;
+}
+
+long long to_ll(const std::string& s, long long fallback = 0) {
+  try {
+    size_t used = 0;
+    long long v = std::stoll(s, &used);
+    return used == s.size() ? v : fallback;
+  } catch (...) {
+    return fallback;
+  }
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  if (s.empty() || s == "-") return out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+int AllocNode::free_cores() const {
+  int used = 0;
+  for (const auto& [_, p] : held)
+    used += p.cores;
+  return cores - used;
+}
+
+std::vector<std::string> AllocNode::free_gpus() const {
+  std::set<std::string> used;
+  for (const auto& [_, p] : held)
+    used.insert(p.gpus.begin(), p.gpus.end());
+  std::vector<std::string> out;
+  for (const auto& g : gpus)
+    if (!used.count(g)) out.push_back(g);
+  return out;
+}
+
+long long Allocation::left_ms(EpochMs now) const {
+  const long long total = std::chrono::duration_cast<std::chrono::milliseconds>(time).count();
+  if (start <= 0) return total;
+  return start + total - now;
+}
+
+std::string task_file_id(const run::AttemptKey& key) {
+  const std::string name =
+      "flow." + key.run_id + "." + key.instance_id + "." + std::to_string(key.try_number);
+  return "t" + sha256_hex(name).substr(0, 16);
+}
+
+AllocReport parse_alloc_report(const std::string& text) {
+  AllocReport r;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.size() >= 2 && line[0] == 'Q' && line[1] == ' ') {
+      std::vector<std::string> f;
+      std::string cur;
+      for (char c : line.substr(2)) {
+        if (c == '|') {
+          f.push_back(cur);
+          cur.clear();
+        } else {
+          cur += c;
+        }
+      }
+      f.push_back(cur);
+      if (f.size() >= 3) r.queued.push_back({f[0], f[1], f[2], f.size() > 3 ? f[3] : ""});
+      continue;
+    }
+    const auto w = words(line);
+    if (w.empty()) continue;
+    const std::string& tag = w[0];
+    if (tag == "q" && w.size() == 1) {
+      r.squeue_ok = true;
+    } else if (tag == "N" && w.size() >= 6) {
+      AllocReport::NodeInfo n;
+      n.uid = w[1];
+      n.node = w[2];
+      n.cores = static_cast<int>(to_ll(w[3]));
+      n.gpus = split_commas(w[4]);
+      n.start = to_ll(w[5]);
+      if (n.cores > 0) r.nodes.push_back(std::move(n));
+    } else if (tag == "S" && w.size() >= 5) {
+      r.started.push_back({w[1], w[2], w[3], to_ll(w[4])});
+    } else if (tag == "E" && w.size() >= 6) {
+      AllocReport::Ended e;
+      e.uid = w[1];
+      e.node = w[2];
+      e.id = w[3];
+      e.exit_code = static_cast<int>(to_ll(w[4], -1));
+      e.at = to_ll(w[5]);
+      e.cancelled = w.size() > 6 && w[6] == "cancelled";
+      e.never_started = w.size() > 6 && w[6] == "unstarted";
+      r.ended.push_back(std::move(e));
+    } else if (tag == "D" && w.size() == 2) {
+      r.done.insert(w[1]);
+    } else if (tag == "P" && w.size() >= 4) {
+      r.waiting.insert(w[3]);
+    } else if (tag == "C" && w.size() >= 3) {
+      r.closed.insert({w[1], w[2]});
+    } else if (tag == "W" && w.size() >= 3) {
+      (w[2] == "ok" ? r.written : r.refused).insert(w[1]);
+    } else if (tag == "F" && w.size() >= 4) {
+      const long long n = to_ll(w[3], -1);
+      if (n < 0 || pos + static_cast<size_t>(n) > text.size()) break;  // cut short: stop
+      r.files[{w[1], w[2]}] += text.substr(pos, static_cast<size_t>(n));
+      pos += static_cast<size_t>(n);
+      if (pos < text.size() && text[pos] == '\n') ++pos;
+    }
+  }
+  return r;
+}
+
+std::optional<Placement> AllocationPool::claim(const run::AttemptKey& key,
+                                               const dag::Resources& need,
+                                               std::optional<dag::Duration> declared, EpochMs now) {
+  const int cores = std::max(1, need.cpus);
+  for (auto& [uid, a] : allocations_) {
+    if (a.state != Allocation::State::kRunning) continue;
+    // Time the try may take, with a margin for the worker's start-up and the poll.
+    const long long want = declared ? declared->count() + 30000 : 30000;
+    if (a.left_ms(now) < want) continue;
+    for (auto& [name, n] : a.nodes) {
+      if (n.closed || n.free_cores() < cores) continue;
+      auto gpus = n.free_gpus();
+      if (static_cast<int>(gpus.size()) < need.gpus) continue;
+      gpus.resize(static_cast<size_t>(need.gpus));
+      Placement p{uid, a.job_id, name, cores, std::move(gpus), need.declared};
+      n.held[key] = p;
+      where_[key] = uid;
+      return p;
+    }
+  }
+  demand_ = true;
+  return std::nullopt;
+}
+
+void AllocationPool::release(const run::AttemptKey& key) {
+  auto w = where_.find(key);
+  if (w == where_.end()) return;
+  if (auto* a = find(w->second))
+    for (auto& [_, n] : a->nodes)
+      n.held.erase(key);
+  where_.erase(w);
+}
+
+const Placement* AllocationPool::placed(const run::AttemptKey& key) const {
+  auto w = where_.find(key);
+  if (w == where_.end()) return nullptr;
+  auto a = allocations_.find(w->second);
+  if (a == allocations_.end()) return nullptr;
+  for (const auto& [_, n] : a->second.nodes)
+    if (auto h = n.held.find(key); h != n.held.end()) return &h->second;
+  return nullptr;
+}
+
+void AllocationPool::adopt(const run::AttemptKey& key, const Placement& p) {
+  Allocation* a = find(p.uid);
+  if (!a) {
+    a = &add(p.uid);
+    a->state = Allocation::State::kQueued;  // until squeue and its workers say more
+  }
+  if (a->job_id.empty()) a->job_id = p.job_id;
+  a->nodes[p.node].held[key] = p;
+  where_[key] = p.uid;
+}
+
+bool AllocationPool::wanted() const {
+  if (!demand_) return false;
+  int alive_count = 0;
+  for (const auto& [_, a] : allocations_) {
+    if (a.state == Allocation::State::kEnded) continue;
+    ++alive_count;
+    if (a.state == Allocation::State::kSubmitting || a.state == Allocation::State::kQueued)
+      return false;  // one is on its way
+  }
+  return alive_count < spec_.max;
+}
+
+Allocation& AllocationPool::add(std::string uid) {
+  demand_ = false;
+  Allocation a;
+  a.uid = uid;
+  a.time = spec_.time;
+  return allocations_.emplace(uid, std::move(a)).first->second;
+}
+
+Allocation* AllocationPool::find(const std::string& uid) {
+  auto it = allocations_.find(uid);
+  return it == allocations_.end() ? nullptr : &it->second;
+}
+
+Allocation* AllocationPool::find_job(const std::string& job_id) {
+  for (auto& [_, a] : allocations_)
+    if (a.job_id == job_id) return &a;
+  return nullptr;
+}
+
+std::vector<run::AttemptKey> AllocationPool::drop(const std::string& uid) {
+  std::vector<run::AttemptKey> keys;
+  auto it = allocations_.find(uid);
+  if (it == allocations_.end()) return keys;
+  for (const auto& [_, n] : it->second.nodes)
+    for (const auto& [key, __] : n.held) {
+      keys.push_back(key);
+      where_.erase(key);
+    }
+  allocations_.erase(it);
+  return keys;
+}
+
+void AllocationPool::close(const std::string& uid, const std::string& node) {
+  if (auto* a = find(uid)) a->nodes[node].closed = true;
+}
+
+void AllocationPool::node_up(const AllocReport::NodeInfo& info) {
+  Allocation* a = find(info.uid);
+  if (!a || a->state == Allocation::State::kEnded) return;
+  AllocNode& n = a->nodes[info.node];
+  n.cores = info.cores;
+  n.gpus = info.gpus;
+  n.start = info.start;
+  if (a->start == 0 || (info.start > 0 && info.start < a->start)) a->start = info.start;
+  a->state = Allocation::State::kRunning;
+}
+
+int AllocationPool::alive() const {
+  int n = 0;
+  for (const auto& [_, a] : allocations_)
+    n += a.state != Allocation::State::kEnded;
+  return n;
+}
+
+}  // namespace flow::slurm

@@ -1,0 +1,148 @@
+// The allocation worker (POSIX sh + coreutils) and the job script that starts it.
+#include "operators/slurm/allocation_worker.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "engine/core/shell.hpp"
+
+namespace flow::slurm {
+
+namespace {
+
+// Usage: worker.sh DIR IDLE_SECONDS. Each task script (written by slurm_alloc.cpp) records
+// its own exit status in done/; the worker records starts, cancels, and tries whose process
+// died without a record (killed from outside): exit 137.
+const char* const kWorker = R"WORKER(#!/bin/sh
+# flow allocation worker: runs the task scripts flow places in this node's inbox.
+# Needs /bin/sh and coreutils (setsid, from util-linux, if present: clean cancels).
+dir=$1
+idle=${2:-300}
+node=${SLURMD_NODENAME:-$(hostname)}
+base=$dir/n/$node
+inbox=$base/inbox
+mkdir -p "$inbox" "$base/run" "$base/done" "$base/cancel" || exit 1
+ms() { date +%s%3N; }
+record() { # id "exit end [word]"
+  printf '%s\n' "$2" > "$base/done/.$1" && mv -f "$base/done/.$1" "$base/done/$1.exit"
+}
+if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
+cores=${SLURM_CPUS_ON_NODE:-$(nproc)}
+gpus=${CUDA_VISIBLE_DEVICES:--}
+[ -n "$gpus" ] || gpus=-
+printf '%s %s %s\n' "$cores" "$gpus" "$(ms)" > "$base/.info" && mv -f "$base/.info" "$base/info"
+last=$(date +%s)
+closing=0
+while [ -d "$base" ]; do
+  for c in "$base"/cancel/*; do
+    [ -e "$c" ] || continue
+    id=${c##*/}
+    if [ -e "$inbox/$id.sh" ] && mv "$inbox/$id.sh" "$base/run/$id.sh" 2>/dev/null; then
+      record "$id" "-1 $(ms) unstarted"
+    elif [ -e "$base/run/$id.pid" ] && [ ! -e "$base/done/$id.exit" ]; then
+      read -r pid < "$base/run/$id.pid"
+      kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+      (sleep 5; kill -KILL "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null) &
+      record "$id" "143 $(ms) cancelled"
+    fi
+    rm -f "$c"
+  done
+  started=0
+  t=
+  for f in "$inbox"/*.sh; do
+    [ -e "$f" ] || continue
+    id=${f##*/}
+    id=${id%.sh}
+    mv "$f" "$base/run/$id.sh" 2>/dev/null || continue
+    [ -n "$t" ] || t=$(ms)
+    $detach sh "$base/run/$id.sh" </dev/null >/dev/null 2>&1 &
+    echo $! > "$base/run/$id.pid"
+    echo "$t" > "$base/run/$id.start"
+    started=$((started + 1))
+  done
+  running=0
+  for p in "$base"/run/*.pid; do
+    [ -e "$p" ] || continue
+    id=${p##*/}
+    id=${id%.pid}
+    [ -e "$base/done/$id.exit" ] && continue
+    pid=
+    read -r pid < "$p" 2>/dev/null
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      running=$((running + 1))
+    elif [ ! -e "$base/done/$id.exit" ] && [ -e "$p" ]; then
+      record "$id" "137 $(ms) killed"
+    fi
+  done
+  now=$(date +%s)
+  if [ "$running" -gt 0 ] || [ "$started" -gt 0 ]; then
+    last=$now
+  elif [ "$closing" = 1 ]; then
+    : > "$base/closed"
+    exit 0
+  elif [ $((now - last)) -ge "$idle" ]; then
+    # Close the inbox first: a task flow writes from now on fails to land (flow places it
+    # elsewhere); one that landed before the rename still runs.
+    mv "$inbox" "$base/inbox.closed" 2>/dev/null
+    inbox=$base/inbox.closed
+    closing=1
+    continue
+  fi
+  sleep 0.2
+done
+)WORKER";
+
+std::string strip_slash(std::string s) {
+  while (s.size() > 1 && s.back() == '/')
+    s.pop_back();
+  return s;
+}
+
+std::string hms(std::chrono::seconds t) {
+  const long long s = t.count();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
+}
+
+}  // namespace
+
+const std::string& worker_script() {
+  static const std::string text = kWorker;
+  return text;
+}
+
+std::string allocation_dir(const site::Site& site, const std::string& uid) {
+  return strip_slash(site.workdir) + "/allocations/" + uid;
+}
+
+std::string allocation_job_name(const std::string& uid) {
+  return "flow.alloc." + uid;
+}
+
+std::string allocation_job_script(const site::Site& site, const std::string& uid,
+                                  const lamec::ModuleCatalog& modules) {
+  const site::AllocationSpec a = site.allocation.value_or(site::AllocationSpec{});
+  const std::string dir = allocation_dir(site, uid);
+  auto req = lamec::make_request(site, dag::SlurmSpec{}, "", modules, dag::Resources{});
+  req.job_name = allocation_job_name(uid);
+  req.nodes = a.nodes;
+  req.ntasks_per_node = 1;
+  req.cpus_per_task = 0;
+  req.time = hms(a.time);
+  req.output = dir + "/allocation.log";
+  req.error.clear();
+  req.workdir = dir;
+  req.extra_sbatch.push_back("--exclusive");
+  const int gpus = site.gpus_per_node;
+  req.gpus_per_node = gpus;
+  const long long idle = a.idle_timeout.count();
+  req.executable =
+      "srun --nodes=" + std::to_string(a.nodes) + " --ntasks=" + std::to_string(a.nodes) +
+      " --ntasks-per-node=1 --cpus-per-task=\"$SLURM_CPUS_ON_NODE\" --mem=0" +
+      (gpus > 0 ? " --gres=gpu:" + std::to_string(gpus) : std::string()) + " sh " +
+      shell_quote(dir + "/worker.sh") + " " + shell_quote(dir) + " " + std::to_string(idle);
+  return lamec::render(req, modules);
+}
+
+}  // namespace flow::slurm
