@@ -65,19 +65,47 @@ def sacct_ends(prefix):
     return ends
 
 
-def run_flow(args, work):
-    run_id = f"slurmbench-{os.getpid()}"
+def alloc_site(work):
+    """The built-in localslurm in allocation mode (one node, 32 cores), in a site directory of
+    its own that replaces the built-in one of that name."""
+    sites = os.path.join(work, "sites")
+    os.makedirs(sites, exist_ok=True)
+    with open(os.path.join(os.path.dirname(__file__), "..", "sites", "localslurm.yaml")) as f:
+        text = f.read()
+    text = text.replace("workdir: /home/flowuser/flow",
+                        f"workdir: /home/flowuser/flow-allocbench-{os.getpid()}")
+    with open(os.path.join(sites, "localslurm.yaml"), "w") as f:
+        f.write(text + "allocation: {nodes: 1, time: 1h, idle_timeout: 5s}\n")
+    return sites
+
+
+def run_flow(args, work, alloc=False):
+    run_id = f"slurmbench-{os.getpid()}" + ("-alloc" if alloc else "")
     dag = os.path.join(work, "dag.yaml")
     with open(dag, "w") as f:
         f.write("dag: slurmbench\ndefaults: {site: localslurm}\ntasks:\n")
         for i in range(args.jobs):
             f.write(f"  - id: j{i}\n    run: sleep {args.sleep}; echo done {i}\n")
+    env = dict(os.environ)
+    if alloc:
+        env["FLOW_SITES_PATH"] = alloc_site(work)
     reset_counters(args.root)
     t0 = time.time()
-    subprocess.run([args.flow, "run", dag, "--run-id", run_id, "--db", os.path.join(work, "flow.db")],
-                   check=True, cwd=work, stdout=subprocess.DEVNULL)
+    cpu0 = os.times()
+    subprocess.run([args.flow, "run", dag, "--run-id", run_id, "--db",
+                    os.path.join(work, "flow.db" if not alloc else "alloc.db")],
+                   check=True, cwd=work, stdout=subprocess.DEVNULL, env=env)
     wall = time.time() - t0
+    cpu1 = os.times()
+    engine_cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
     c, r = calls(args.root), sdiag_rpcs()
+    if alloc:
+        # Inside the allocation: the engine's CPU, and the wall time beyond what the node's
+        # 32 cores need for the tasks' own sleeps, per task.
+        ideal = args.jobs * args.sleep / 32
+        return {"tool": "flow, allocation mode", "wall_s": wall, "calls": c, "rpcs": r,
+                "latency": [], "poll_s": 2.0, "engine_cpu_s": engine_cpu,
+                "overhead_ms_per_task": 1000 * max(0.0, wall - ideal) / args.jobs}
     # Completion latency: when flow recorded `succeeded` minus when Slurm says the job ended
     # (sacct End has whole seconds, so each value is up to 1 s too large).
     db = sqlite3.connect(os.path.join(work, "flow.db"))
@@ -91,7 +119,8 @@ def run_flow(args, work):
         time.sleep(1)
     lat = sorted(done[n.split(".")[2]] - e for n, e in ends.items() if n.split(".")[2] in done)
     poll_s = 2.0  # sites/localslurm.yaml poll_interval
-    return {"tool": "flow", "wall_s": wall, "calls": c, "rpcs": r, "latency": lat, "poll_s": poll_s}
+    return {"tool": "flow, one sbatch per task", "wall_s": wall, "calls": c, "rpcs": r,
+            "latency": lat, "poll_s": poll_s, "engine_cpu_s": engine_cpu}
 
 
 def run_snakemake(args):
@@ -127,35 +156,50 @@ def main():
     ap.add_argument("--flow", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--jobs", type=int, default=200)
-    ap.add_argument("--sleep", type=int, default=5)
+    ap.add_argument("--sleep", type=float, default=5)
     ap.add_argument("--skip-snakemake", action="store_true")
+    ap.add_argument("--allocation", action="store_true",
+                    help="also run the jobs through flow's allocation mode")
     ap.add_argument("--snake-rate", type=float, default=0,
                     help="snakemake --max-status-checks-per-second (0: its default, 0.03)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="flow-slurmbench-")
     results = [run_flow(args, work)]
+    if args.allocation:
+        results.append(run_flow(args, work, alloc=True))
     if not args.skip_snakemake:
         results.append(run_snakemake(args))
     shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\n{args.jobs} jobs of `sleep {args.sleep}` on the test cluster (1 node, 32 CPUs)\n")
-    print("| tool | wall s | sbatch | sacct | squeue | scontrol | status queries | slurmctld RPCs |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"\n{args.jobs} jobs of `sleep {args.sleep}` on the test cluster (32 CPUs per node)\n")
+    print("| tool | wall s | tasks/s | sbatch | sacct | squeue | scontrol | status queries | "
+          "slurmctld RPCs | engine CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         c = r["calls"]
-        print(f"| {r['tool']} | {r['wall_s']:.1f} | {c.get('sbatch', 0)} | {c.get('sacct', 0)} | "
+        cpu = f"{r['engine_cpu_s']:.1f}" if "engine_cpu_s" in r else "-"
+        print(f"| {r['tool']} | {r['wall_s']:.1f} | {args.jobs / r['wall_s']:.1f} | "
+              f"{c.get('sbatch', 0)} | {c.get('sacct', 0)} | "
               f"{c.get('squeue', 0)} | {c.get('scontrol', 0)} | {status_queries(r)} | "
-              f"{sum(r['rpcs'].values())} |")
+              f"{sum(r['rpcs'].values())} | {cpu} |")
+    alloc = [r for r in results if "overhead_ms_per_task" in r]
+    if alloc:
+        a, one = alloc[0], results[0]
+        slurm_calls = lambda r: sum(r["calls"].values())
+        print(f"\nallocation mode: {slurm_calls(one) / max(1, slurm_calls(a)):.0f}x fewer Slurm calls "
+              f"than one sbatch per task ({slurm_calls(a)} vs {slurm_calls(one)}); wall time beyond "
+              f"the tasks' own sleep on 32 cores: {a['overhead_ms_per_task']:.1f} ms per task")
     f = results[0]
-    if f["latency"]:
+    if f.get("latency"):
         lat = f["latency"]
         p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
         print(f"\nflow noticed job ends after: median {statistics.median(lat):.2f} s, p95 {p95:.2f} s, "
               f"max {lat[-1]:.2f} s (poll interval {f['poll_s']:.0f} s; sacct End is rounded to whole "
               f"seconds, so each value may be up to 1 s high); {len(lat)} jobs")
         print(f"flow status queries per minute of run: {60 * status_queries(f) / f['wall_s']:.1f}")
-    if len(results) > 1 and status_queries(f):
-        s = results[1]
+    snake = [r for r in results if r["tool"].startswith("snakemake")]
+    if snake and status_queries(f):
+        s = snake[0]
         print(f"status queries, snakemake / flow: {status_queries(s) / status_queries(f):.1f}x; "
               f"slurmctld RPCs, snakemake / flow: "
               f"{sum(s['rpcs'].values()) / max(1, sum(f['rpcs'].values())):.1f}x")
