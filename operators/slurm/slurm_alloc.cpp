@@ -23,6 +23,7 @@ using run::Outcome;
 namespace {
 
 constexpr const char* kHeader = "# flow-allocation ";
+constexpr std::chrono::milliseconds kAllocFirstLook{250};
 
 // The shell functions every allocation command starts with (see allocation_pool.cpp for
 // the lines they print).
@@ -268,8 +269,17 @@ void SlurmExecutor::schedule_alloc_io(bool now) {
   for (const auto& [_, job] : jobs_)
     any = any || job->stage == Job::Stage::kInAllocation;
   if (!any) return;
+  // Right after tries were placed, look again soon (a quarter second, then twice as long
+  // each time, up to the poll interval): short tries are seen ending without waiting a
+  // whole interval, long ones cost a few extra looks per placement round.
+  auto delay = options_.interval;
+  if (alloc_backoff_.count() > 0) {
+    delay = std::min(alloc_backoff_, options_.interval);
+    alloc_backoff_ = alloc_backoff_ * 2 >= options_.interval ? std::chrono::milliseconds(0)
+                                                             : alloc_backoff_ * 2;
+  }
   alloc_armed_ = true;
-  alloc_timer_.expires_after(options_.interval);
+  alloc_timer_.expires_after(delay);
   alloc_timer_.async_wait([this](const boost::system::error_code& ec) {
     alloc_armed_ = false;
     if (!ec && !alloc_in_flight_) alloc_io();
@@ -397,6 +407,7 @@ void SlurmExecutor::on_alloc_io(std::string output, std::string error,
       continue;
     }
     if (rep.written.count(id)) {
+      alloc_backoff_ = kAllocFirstLook;
       job->stage = Job::Stage::kInAllocation;
       job->job_id = job->place->job_id;
       job->since = Clock::now();

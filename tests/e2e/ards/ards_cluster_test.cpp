@@ -94,6 +94,7 @@ TEST(ArdsOnSlurm, TheWholeSweepAndTrainingRunInsideAtMostTwoAllocations) {
   Project p;
   const std::string run = unique_run_id("ards-alloc");
   const std::string workdir = "/home/flowuser/ards-alloc/" + run;
+  flow::test::CancelJobsUnder cleanup(workdir);  // the allocation would idle for 30 s
   // The built-in localslurm, with a workdir of its own and `allocation:`: a later site
   // directory replaces a site of the same name.
   std::string site = slurp(std::filesystem::path(FLOW_SOURCE_DIR) / "sites" / "localslurm.yaml");

@@ -90,6 +90,7 @@ TEST(SlurmAllocations, AThousandShortTasksRunThroughOneAllocationWithOneSbatch) 
   Project p;
   const std::string run = unique_run_id("many");
   const std::string workdir = "/home/flowuser/alloc/" + run;
+  flow::test::CancelJobsUnder cleanup(workdir);
   p.write("sites/pool.yaml",
           alloc_site("pool", workdir, "{nodes: 1, time: 30m, idle_timeout: 5s}"));
   p.write("many.yaml", "dag: many\ntasks:\n  - id: t\n    site: pool\n    foreach: " +
@@ -132,6 +133,7 @@ TEST(SlurmAllocations, AnAllocationKilledByScancelMidTaskHasItsTaskRetriedInANew
   Project p;
   const std::string run = unique_run_id("scancel");
   const std::string workdir = "/home/flowuser/alloc/" + run;
+  flow::test::CancelJobsUnder cleanup(workdir);
   p.write("sites/pool.yaml", alloc_site("pool", workdir, "{time: 10m, idle_timeout: 3s}"));
   p.write("s.yaml", R"(dag: s
 tasks:
@@ -174,6 +176,7 @@ TEST(SlurmAllocations, EngineKilledMidAllocationResumesAndNothingRunsTwice) {
   Project p;
   const std::string run = unique_run_id("kill");
   const std::string workdir = "/home/flowuser/alloc/" + run;
+  flow::test::CancelJobsUnder cleanup(workdir);
   p.write("sites/pool.yaml", alloc_site("pool", workdir, "{time: 10m, idle_timeout: 10s}"));
   // 12 tasks of 8 cores on a 32-core node: 4 at a time, three waves.
   p.write("k.yaml",
@@ -213,6 +216,7 @@ TEST(SlurmAllocations, ATwoNodeAllocationRunsTasksOnBothNodes) {
   Project p;
   const std::string run = unique_run_id("two");
   const std::string workdir = "/home/flowuser/alloc/" + run;
+  flow::test::CancelJobsUnder cleanup(workdir);
   p.write("sites/pool.yaml",
           alloc_site("pool", workdir, "{nodes: 2, time: 10m, idle_timeout: 3s}"));
   p.write("t.yaml",
@@ -237,6 +241,7 @@ TEST(SlurmAllocations, OneGpuTasksInAnAllocationEachSeeADistinctGpu) {
   Project p;
   const std::string run = unique_run_id("gpu");
   const std::string workdir = "/home/flowuser/alloc/" + run;
+  flow::test::CancelJobsUnder cleanup(workdir);
   p.write("sites/pool.yaml", flow::test::ssh_site("pool", workdir) +
                                  "gpus_per_node: 4\nallocation: {time: 10m, idle_timeout: 3s}\n");
   p.write("g.yaml",
@@ -261,6 +266,7 @@ TEST(SlurmAllocations, AnAllocationLargerThanThePartitionFailsItsTasksWithTheSit
   Project p;
   const std::string run = unique_run_id("huge");
   const std::string workdir = "/home/flowuser/alloc/" + run;
+  flow::test::CancelJobsUnder cleanup(workdir);
   p.write("sites/pool.yaml", alloc_site("pool", workdir, "{nodes: 3, time: 10m}"));
   p.write("h.yaml", "dag: h\ntasks:\n  - id: a\n    site: pool\n    run: echo never\n");
   auto r = p.flow("run h.yaml --run-id " + run, sites_env(p));

@@ -134,6 +134,26 @@ inline std::string sacct_state(const std::string& job_name) {
   return out;
 }
 
+// Cancels, when the scope ends, every live job whose working directory lies under
+// `workdir` (a test's allocations, which would otherwise hold their nodes until their idle
+// timeout and make the next test wait), and waits (bounded) until Slurm let them go.
+class CancelJobsUnder {
+ public:
+  explicit CancelJobsUnder(std::string workdir) : workdir_(std::move(workdir)) {}
+  ~CancelJobsUnder() {
+    const std::string list = "squeue -h -o '%i %Z' | awk -v d='" + workdir_ +
+                             "/' 'index($2, d) == 1 {print $1}'";
+    sh(list + " | xargs -r scancel");
+    for (int i = 0; i < 60 && !sh(list).out.empty(); ++i)
+      ::usleep(500'000);
+  }
+  CancelJobsUnder(const CancelJobsUnder&) = delete;
+  CancelJobsUnder& operator=(const CancelJobsUnder&) = delete;
+
+ private:
+  std::string workdir_;
+};
+
 // Runs `undo` when the scope ends, even when an assertion failed: the cluster is shared by
 // every test after this one.
 class Restore {
