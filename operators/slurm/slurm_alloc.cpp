@@ -24,6 +24,7 @@ namespace {
 
 constexpr const char* kHeader = "# flow-allocation ";
 constexpr std::chrono::milliseconds kAllocFirstLook{250};
+constexpr std::chrono::seconds kSqueueEvery{10};
 
 // The shell functions every allocation command starts with (see allocation_pool.cpp for
 // the lines they print).
@@ -317,17 +318,28 @@ void SlurmExecutor::alloc_io() {
            " closed'; fi\n";
   }
   // 2. Cancels and acknowledgements.
-  for (const auto& c : alloc_cancels_)
-    cmd += ": > " + shell_quote(c) + " 2>/dev/null\n";
+  auto cancels = std::move(alloc_cancels_);
   alloc_cancels_.clear();
-  for (const auto& a : alloc_acks_)
-    cmd += a;
+  for (const auto& c : cancels)
+    cmd += ": > " + shell_quote(c) + " 2>/dev/null\n";
+  auto acks = std::move(alloc_acks_);
   alloc_acks_.clear();
+  for (const auto& a : acks)
+    cmd += a;
   // 3. What Slurm says of the allocations, then what their workers wrote.
+  // squeue (slurmctld's load) only while an allocation waits to start, else at most every
+  // kSqueueEvery: running allocations speak through their workers' files.
   std::vector<std::string> names;
-  for (const auto& [uid, a] : pool().all())
+  bool waiting = false;
+  for (const auto& [uid, a] : pool().all()) {
     if (a.state != Allocation::State::kEnded) names.push_back(allocation_job_name(uid));
-  if (!names.empty())
+    waiting = waiting || a.state == Allocation::State::kQueued;
+  }
+  const auto now = Clock::now();
+  const bool ask_slurm =
+      waiting || now - last_squeue_ >= std::max<Clock::duration>(options_.interval, kSqueueEvery);
+  if (!names.empty() && ask_slurm) last_squeue_ = now;
+  if (!names.empty() && ask_slurm)
     cmd += "squeue -h -o 'Q %i|%j|%T|%r' --name=" + shell_quote(join_ids(names)) + " && echo q\n";
   for (const auto& [uid, a] : pool().all())
     if (a.state == Allocation::State::kRunning || a.state == Allocation::State::kQueued)
@@ -370,7 +382,12 @@ void SlurmExecutor::alloc_io() {
           return {"", e.what()};
         }
       },
-      [this, sent = std::move(sent)](Result r) mutable {
+      [this, sent = std::move(sent), cancels = std::move(cancels),
+       acks = std::move(acks)](Result r) mutable {
+        if (!r.error.empty()) {  // none of it is known to have happened: it all goes again
+          alloc_cancels_.insert(alloc_cancels_.end(), cancels.begin(), cancels.end());
+          alloc_acks_.insert(alloc_acks_.end(), acks.begin(), acks.end());
+        }
         on_alloc_io(std::move(r.out), std::move(r.error), std::move(sent));
       });
 }
@@ -381,8 +398,7 @@ void SlurmExecutor::on_alloc_io(std::string output, std::string error,
   if (!error.empty()) {
     if (site_problem_ != error) say("cannot reach the allocations: " + error + "; retrying");
     site_problem_ = error;
-    // Nothing of it is known to have happened: the same writes go again (they are checked
-    // on the site, so none lands twice).
+    // The same writes go again (they are checked on the site, so none lands twice).
     for (auto& j : sent)
       if (jobs_.count(j->spec.key)) to_write_.push_back(j);
     return after(options_.submit_retry, [this] { schedule_alloc_io(true); });
