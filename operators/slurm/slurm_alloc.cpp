@@ -85,28 +85,6 @@ std::string heredoc_to(const std::string& path, const std::string& text) {
   return s + d + "\n";
 }
 
-// Appends what a frame brought to the local copy of a mirrored file. While the try runs,
-// only whole lines of a masked log are taken (the rest is read again next time).
-void absorb(Mirror& m, std::string chunk, bool final) {
-  if (chunk.empty()) return;
-  if (!m.mask.empty() && !final) {
-    const size_t nl = chunk.rfind('\n');
-    if (nl != std::string::npos)
-      chunk.resize(nl + 1);
-    else if (chunk.size() < 64 * 1024)
-      return;
-  }
-  const uint64_t read = chunk.size();
-  if (!m.mask.empty()) chunk = m.mask.apply(std::move(chunk));
-  std::error_code ec;
-  create_private_directories(m.local.parent_path(), ec);
-  create_private_file(m.local, ec);
-  std::ofstream out(m.local, std::ios::binary | (m.offset == 0 ? std::ios::trunc : std::ios::app));
-  out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-  if (!out) throw EnvironmentError("cannot write " + m.local.string() + " (disk full?)");
-  m.offset += read;
-}
-
 }  // namespace
 
 AllocationPool& SlurmExecutor::pool() {
@@ -144,26 +122,16 @@ void SlurmExecutor::submit_allocation() {
   const std::string dir = allocation_dir(site_, uid);
   log::info("site '" + site_.name + "': submitting allocation " + allocation_job_name(uid) + " (" +
             std::to_string(pool().spec().nodes) + " node(s))");
-  struct Result {
-    std::string job_id, error;
-    bool refused = false, deferred = false;
-  };
   stats_.allocations++;
   offload(
-      [this, dir, script]() -> Result {
-        try {
+      [this, dir, script] {
+        return sort_submission([&] {
           transport_->put_file(dir + "/worker.sh", worker_script(), 0700);
           transport_->put_file(dir + "/allocation.sbatch", script, kPrivateFileMode);
-          return {client_.submit(dir + "/allocation.sbatch", {dir}), "", false, false};
-        } catch (const SubmitDeferred& e) {
-          return {"", e.what(), false, true};
-        } catch (const SubmitRefused& e) {
-          return {"", e.what(), true, false};
-        } catch (const std::exception& e) {
-          return {"", e.what(), false, false};
-        }
+          return client_.submit(dir + "/allocation.sbatch", {dir});
+        });
       },
-      [this, uid](Result r) {
+      [this, uid](SubmitResult r) {
         Allocation* al = pool().find(uid);
         if (!al) return;
         if (r.refused) {
@@ -276,8 +244,8 @@ void SlurmExecutor::schedule_alloc_io(bool now) {
   auto delay = options_.interval;
   if (alloc_backoff_.count() > 0) {
     delay = std::min(alloc_backoff_, options_.interval);
-    alloc_backoff_ = alloc_backoff_ * 2 >= options_.interval ? std::chrono::milliseconds(0)
-                                                             : alloc_backoff_ * 2;
+    alloc_backoff_ =
+        alloc_backoff_ * 2 >= options_.interval ? std::chrono::milliseconds(0) : alloc_backoff_ * 2;
   }
   alloc_armed_ = true;
   alloc_timer_.expires_after(delay);
@@ -523,8 +491,7 @@ void SlurmExecutor::on_alloc_io(std::string output, std::string error,
     auto take = [&](const char* kind, Mirror& m, bool final) {
       auto f = rep.files.find({fid, kind});
       if (f == rep.files.end()) return false;
-      absorb(m, f->second, final);
-      return true;
+      return append_to_mirror(m, f->second, !final);
     };
     // Final: its end record is known and was there before its files were read.
     const bool final = job->alloc_end && rep.done.count(fid);

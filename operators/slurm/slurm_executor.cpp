@@ -255,30 +255,20 @@ void SlurmExecutor::submit(std::shared_ptr<Job> job) {
   const std::string script_path = remote_base(job->spec.key) + ".sbatch";
   const std::vector<std::string> dirs = {std::filesystem::path(script_path).parent_path().string(),
                                          run_dir(job->spec.key.run_id)};
-  struct Result {
-    std::string job_id, error;
-    bool refused = false, deferred = false;
-  };
   std::string secret_env;  // `export NAME=value` lines of the task's secret env values
   for (const auto& k : job->spec.secret_env)
     if (auto it = job->spec.env.find(k); it != job->spec.env.end())
       secret_env += "export " + k + "=" + shell_quote(it->second) + "\n";
   const std::string env_path = remote_base(job->spec.key) + ".env";
   offload(
-      [this, script_path, dirs, script = job->script, secret_env, env_path]() -> Result {
-        try {
+      [this, script_path, dirs, script = job->script, secret_env, env_path] {
+        return sort_submission([&] {
           if (!secret_env.empty()) transport_->put_file(env_path, secret_env, kPrivateFileMode);
           transport_->put_file(script_path, script, kPrivateFileMode);
-          return {client_.submit(script_path, dirs), "", false, false};
-        } catch (const SubmitDeferred& e) {
-          return {"", e.what(), false, true};
-        } catch (const SubmitRefused& e) {
-          return {"", e.what(), true, false};
-        } catch (const std::exception& e) {
-          return {"", e.what(), false, false};
-        }
+          return client_.submit(script_path, dirs);
+        });
       },
-      [this, job](Result r) {
+      [this, job](SubmitResult r) {
         on_submitted(job, std::move(r.job_id), std::move(r.error), r.refused, r.deferred);
       });
 }

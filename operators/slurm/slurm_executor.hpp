@@ -191,7 +191,7 @@ class SlurmExecutor : public run::Executor {
   bool alloc_armed_ = false;
   bool alloc_in_flight_ = false;
   bool alloc_io_posted_ = false;
-  std::chrono::milliseconds alloc_backoff_{0};  // the next look after a placement, then x2
+  std::chrono::milliseconds alloc_backoff_{0};           // the next look after a placement, then x2
   std::chrono::steady_clock::time_point last_squeue_{};  // allocation mode's last squeue
 };
 

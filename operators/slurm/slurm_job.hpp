@@ -44,6 +44,33 @@ inline Mirror log_mirror(const std::string& remote, const run::LaunchSpec& spec)
 // anyway. Runs on the worker thread.
 bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::RemoteStat>& now);
 
+// Appends `text`, read from the mirror's offset, to its local copy and moves the offset on.
+// With `whole_lines` (the try still runs) a masked log takes whole lines only, so that no
+// secret is split across two copies and copied half in clear; the rest is read again next
+// time (a line over 64 KiB is taken as it is). Returns false when nothing was taken.
+bool append_to_mirror(Mirror& m, std::string text, bool whole_lines);
+
+// What one sbatch call came to (submission of a try's job or of an allocation).
+struct SubmitResult {
+  std::string job_id, error;
+  bool refused = false;   // sbatch said no for good (SubmitRefused)
+  bool deferred = false;  // a passing limit (SubmitDeferred)
+};
+
+// Runs `submit` (which returns the job id) and sorts what it threw.
+template <typename Submit>
+SubmitResult sort_submission(Submit submit) {
+  try {
+    return {submit(), "", false, false};
+  } catch (const SubmitDeferred& e) {
+    return {"", e.what(), false, true};
+  } catch (const SubmitRefused& e) {
+    return {"", e.what(), true, false};
+  } catch (const std::exception& e) {
+    return {"", e.what(), false, false};
+  }
+}
+
 struct SlurmExecutor::Job {
   enum class Stage {
     kStagingIn,

@@ -31,25 +31,26 @@ bool fetch(transport::Transport& t, Mirror& m, const std::optional<transport::Re
   if (now && now->size <= m.offset) return false;
   auto text = t.get_file(m.remote, m.offset);
   if (!text || text->empty()) return false;
-  if (!m.mask.empty()) {
-    // Whole lines only while the job runs, so that no value is split across two copies
-    // and copied half in clear (a line over 64 KiB is copied as it is).
-    if (now) {
-      const size_t nl = text->rfind('\n');
-      if (nl != std::string::npos)
-        text->resize(nl + 1);
-      else if (text->size() < 64 * 1024)
-        return false;
-    }
+  return append_to_mirror(m, std::move(*text), now.has_value());
+}
+
+bool append_to_mirror(Mirror& m, std::string text, bool whole_lines) {
+  if (text.empty()) return false;
+  if (!m.mask.empty() && whole_lines) {
+    const size_t nl = text.rfind('\n');
+    if (nl != std::string::npos)
+      text.resize(nl + 1);
+    else if (text.size() < 64 * 1024)
+      return false;
   }
-  const uint64_t read = text->size();
-  if (!m.mask.empty()) *text = m.mask.apply(std::move(*text));
+  const uint64_t read = text.size();
+  if (!m.mask.empty()) text = m.mask.apply(std::move(text));
   // Copies of logs are private like the engine's own (engine/core/private_files.hpp).
   std::error_code ec;
   create_private_directories(m.local.parent_path(), ec);
   create_private_file(m.local, ec);
   std::ofstream out(m.local, std::ios::binary | (m.offset == 0 ? std::ios::trunc : std::ios::app));
-  out.write(text->data(), static_cast<std::streamsize>(text->size()));
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
   if (!out) throw EnvironmentError("cannot write " + m.local.string() + " (disk full?)");
   m.offset += read;
   return true;
