@@ -141,8 +141,8 @@ class CancelJobsUnder {
  public:
   explicit CancelJobsUnder(std::string workdir) : workdir_(std::move(workdir)) {}
   ~CancelJobsUnder() {
-    const std::string list = "squeue -h -o '%i %Z' | awk -v d='" + workdir_ +
-                             "/' 'index($2, d) == 1 {print $1}'";
+    const std::string list =
+        "squeue -h -o '%i %Z' | awk -v d='" + workdir_ + "/' 'index($2, d) == 1 {print $1}'";
     sh(list + " | xargs -r scancel");
     for (int i = 0; i < 60 && !sh(list).out.empty(); ++i)
       ::usleep(500'000);
