@@ -12,6 +12,7 @@
 #   BUILD_DIR=build-bench  FLOW=path (skip the build and use this binary)
 #   SKIP_SNAKEMAKE=1       only flow
 #   ALLOCATION=1           also flow's allocation mode (sites/localslurm.yaml + allocation:)
+#   ARRAYS=1               also the jobs as one foreach, which flow submits as one job array
 #   SNAKE_RATE=1           snakemake --max-status-checks-per-second; its default (0.03/s,
 #                          SNAKE_RATE=0) needs ~35 s per job ending: 20 jobs took 11 minutes
 set -euo pipefail
@@ -22,4 +23,4 @@ PY=/usr/bin/python3  # Debian's python (sqlite3 module); the python3 first on PA
 source "$ROOT/bench/release_flow.sh"
 exec "$PY" "$ROOT/bench/slurm_bench.py" --flow "$(realpath "$FLOW")" --root "$ROOT" \
   --jobs "${N:-200}" --sleep "${SLEEP:-5}" --snake-rate "${SNAKE_RATE:-1}" \
-  ${SKIP_SNAKEMAKE:+--skip-snakemake} ${ALLOCATION:+--allocation}
+  ${SKIP_SNAKEMAKE:+--skip-snakemake} ${ALLOCATION:+--allocation} ${ARRAYS:+--arrays}

@@ -79,21 +79,25 @@ def alloc_site(work):
     return sites
 
 
-def run_flow(args, work, alloc=False):
-    run_id = f"slurmbench-{os.getpid()}" + ("-alloc" if alloc else "")
+def run_flow(args, work, alloc=False, arrays=False):
+    run_id = f"slurmbench-{os.getpid()}" + ("-alloc" if alloc else "-arrays" if arrays else "")
     dag = os.path.join(work, "dag.yaml")
     with open(dag, "w") as f:
         f.write("dag: slurmbench\ndefaults: {site: localslurm}\ntasks:\n")
-        for i in range(args.jobs):
-            f.write(f"  - id: j{i}\n    run: sleep {args.sleep}; echo done {i}\n")
+        if arrays:  # the same jobs as the elements of one foreach: one sbatch --array
+            f.write(f"  - id: j\n    foreach: {list(range(args.jobs))}\n"
+                    f"    run: sleep {args.sleep}; echo done $FLOW_MAP_INDEX\n")
+        else:
+            for i in range(args.jobs):
+                f.write(f"  - id: j{i}\n    run: sleep {args.sleep}; echo done {i}\n")
     env = dict(os.environ)
     if alloc:
         env["FLOW_SITES_PATH"] = alloc_site(work)
     reset_counters(args.root)
     t0 = time.time()
     cpu0 = os.times()
-    subprocess.run([args.flow, "run", dag, "--run-id", run_id, "--db",
-                    os.path.join(work, "flow.db" if not alloc else "alloc.db")],
+    db_name = "alloc.db" if alloc else "arrays.db" if arrays else "flow.db"
+    subprocess.run([args.flow, "run", dag, "--run-id", run_id, "--db", os.path.join(work, db_name)],
                    check=True, cwd=work, stdout=subprocess.DEVNULL, env=env)
     wall = time.time() - t0
     cpu1 = os.times()
@@ -106,6 +110,9 @@ def run_flow(args, work, alloc=False):
         return {"tool": "flow, allocation mode", "wall_s": wall, "calls": c, "rpcs": r,
                 "latency": [], "poll_s": 2.0, "engine_cpu_s": engine_cpu,
                 "overhead_ms_per_task": 1000 * max(0.0, wall - ideal) / args.jobs}
+    if arrays:
+        return {"tool": "flow, job arrays (one foreach)", "wall_s": wall, "calls": c, "rpcs": r,
+                "latency": [], "poll_s": 2.0, "engine_cpu_s": engine_cpu}
     # Completion latency: when flow recorded `succeeded` minus when Slurm says the job ended
     # (sacct End has whole seconds, so each value is up to 1 s too large).
     db = sqlite3.connect(os.path.join(work, "flow.db"))
@@ -160,11 +167,15 @@ def main():
     ap.add_argument("--skip-snakemake", action="store_true")
     ap.add_argument("--allocation", action="store_true",
                     help="also run the jobs through flow's allocation mode")
+    ap.add_argument("--arrays", action="store_true",
+                    help="also run the jobs as one foreach, which flow submits as a job array")
     ap.add_argument("--snake-rate", type=float, default=0,
                     help="snakemake --max-status-checks-per-second (0: its default, 0.03)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="flow-slurmbench-")
     results = [run_flow(args, work)]
+    if args.arrays:
+        results.append(run_flow(args, work, arrays=True))
     if args.allocation:
         results.append(run_flow(args, work, alloc=True))
     if not args.skip_snakemake:
@@ -189,6 +200,12 @@ def main():
         print(f"\nallocation mode: {slurm_calls(one) / max(1, slurm_calls(a)):.0f}x fewer Slurm calls "
               f"than one sbatch per task ({slurm_calls(a)} vs {slurm_calls(one)}); wall time beyond "
               f"the tasks' own sleep on 32 cores: {a['overhead_ms_per_task']:.1f} ms per task")
+    arr = [r for r in results if r["tool"].startswith("flow, job arrays")]
+    if arr:
+        a, one = arr[0], results[0]
+        print(f"\njob arrays: {one['calls'].get('sbatch', 0)} sbatch calls become "
+              f"{a['calls'].get('sbatch', 0)}; Slurm calls in all {sum(a['calls'].values())} vs "
+              f"{sum(one['calls'].values())}")
     f = results[0]
     if f.get("latency"):
         lat = f["latency"]

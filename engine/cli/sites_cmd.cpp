@@ -38,6 +38,7 @@ nlohmann::json site_json(const site::Site& s) {
       {"poll_interval_ms", s.poll_interval.count()},
       {"max_jobs", s.max_jobs},
       {"transfer_streams", s.transfer_streams},
+      {"job_arrays", s.job_arrays},
       {"allocation",
        s.allocation ? nlohmann::json{{"nodes", s.allocation->nodes},
                                      {"time", format_duration(s.allocation->time)},

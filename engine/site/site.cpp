@@ -23,11 +23,14 @@ namespace flow::site {
 namespace {
 
 const std::vector<std::string>& known_keys() {
-  static const std::vector<std::string> keys = {
-      "site",           "description", "transport",        "host",      "port",    "user",
-      "identity",       "known_hosts", "scheduler",        "partition", "account", "gpus_per_node",
-      "cores_per_node", "workdir",     "poll_interval",    "max_jobs",  "system",  "python",
-      "jump",           "ssh_config",  "transfer_streams", "allocation"};
+  static const std::vector<std::string> keys = {"site",           "description", "transport",
+                                                "host",           "port",        "user",
+                                                "identity",       "known_hosts", "scheduler",
+                                                "partition",      "account",     "gpus_per_node",
+                                                "cores_per_node", "workdir",     "poll_interval",
+                                                "max_jobs",       "system",      "python",
+                                                "jump",           "ssh_config",  "transfer_streams",
+                                                "allocation",     "job_arrays"};
   return keys;
 }
 
@@ -131,6 +134,14 @@ class SiteParser {
     }
     parse_jump_key(s);
     parse_allocation(s);
+    if (auto v = text("job_arrays")) {
+      if (*v == "true" || *v == "yes")
+        s.job_arrays = true;
+      else if (*v == "false" || *v == "no")
+        s.job_arrays = false;
+      else
+        problem(seen_["job_arrays"], "job_arrays is true or false, not '" + *v + "'");
+    }
     apply_ssh_config(s);
     for (const char* key : {"host", "port", "user", "identity", "jump"})
       if (!s.origin.count(key)) s.origin[key] = present(key) ? "site file" : "default";

@@ -73,6 +73,7 @@ struct Site {
   SourceLocation where;                      // the file the site came from
   std::optional<JumpHost> jump;              // reached through this gateway (ssh sites only)
   std::optional<AllocationSpec> allocation;  // Slurm sites: tasks run in flow's allocations
+  bool job_arrays = true;                    // Slurm sites: foreach elements share sbatch --array
   // The `Host` alias of ~/.ssh/config the connection settings were taken from ("": none).
   std::string ssh_config;
   // Where each connection setting (host, port, user, identity, jump) came from: "site

@@ -65,6 +65,9 @@ json site_schema() {
   p["transfer_streams"] = with(integer(1, 16),
                                "Slurm sites: connections one staging step spreads its files "
                                "over (default 4)");
+  p["job_arrays"] = with(types({"boolean"}),
+                         "Slurm sites: foreach elements launched together go to Slurm as one "
+                         "sbatch --array (default true)");
   json allocation_map = {{"type", "object"},
                          {"properties",
                           {{"nodes", integer(1, 100000)},

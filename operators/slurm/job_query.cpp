@@ -4,8 +4,10 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include "engine/core/shell.hpp"
+#include "operators/slurm/job_array.hpp"
 
 namespace flow::slurm {
 
@@ -94,19 +96,21 @@ std::vector<JobRecord> parse_sacct(std::string_view text) {
   for_each_line(text, [&](std::string_view line) {
     auto f = split(line, '|');
     if (f.size() < 4) return;  // warnings
-    if (!all_digits(f[0])) {
-      // A step ("123.batch", "123.extern", "123.0"): the job's peak memory is its steps' peak.
-      const auto dot = f[0].find('.');
-      if (dot == std::string_view::npos || !all_digits(f[0].substr(0, dot)) || f.size() < 10)
-        return;
+    if (const auto dot = f[0].find('.'); dot != std::string_view::npos) {
+      // A step ("123.batch", "123.extern", "123.0", "123_4.batch"): the job's peak memory is
+      // its steps' peak.
+      if (!is_job_id(f[0].substr(0, dot)) || f.size() < 10) return;
       auto job = index.find(f[0].substr(0, dot));
       const int64_t rss = parse_sacct_size(f[9]);
       if (job != index.end() && rss >= 0)
         out[job->second].max_rss_bytes = std::max(out[job->second].max_rss_bytes, rss);
       return;
     }
+    // An array's pending elements come as one line ("123_[4-9%2]"): one record each.
+    const auto ids = expand_job_id(f[0]);
+    if (ids.empty()) return;
     JobRecord r;
-    r.job_id = std::string(f[0]);
+    r.job_id = ids.front();
     r.name = std::string(f[1]);
     r.status = make_status(f[2], f[3]);
     if (f.size() > 4 && all_digits(f[4]) && f[4].size() < 15)
@@ -123,8 +127,11 @@ std::vector<JobRecord> parse_sacct(std::string_view text) {
     if (f.size() > 9 && r.status.phase == Phase::kFinished)
       r.max_rss_bytes = parse_sacct_size(f[9]);
     if (f.size() > 10 && r.status.phase == Phase::kFinished) r.alloc_gpus = parse_alloc_gpus(f[10]);
-    index[r.job_id] = out.size();
-    out.push_back(std::move(r));
+    for (const auto& id : ids) {
+      r.job_id = id;
+      index[id] = out.size();
+      out.push_back(r);
+    }
   });
   // Without an accounting gather plugin (JobAcctGatherType=jobacct_gather/none) sacct says
   // 00:00:00 and no step has a MaxRSS: not known, rather than zero.
@@ -153,13 +160,16 @@ std::vector<JobRecord> parse_squeue(std::string_view text) {
   std::vector<JobRecord> out;
   for_each_line(text, [&](std::string_view line) {
     auto f = split(line, '|');
-    if (f.size() < 3 || !all_digits(f[0])) return;
+    if (f.size() < 3) return;
+    const auto ids = expand_job_id(f[0]);
     JobRecord r;
-    r.job_id = std::string(f[0]);
     r.name = std::string(f[1]);
     r.status = make_status(f[2], "");
     if (f.size() > 3 && f[3] != "None") r.reason = std::string(f[3]);
-    out.push_back(std::move(r));
+    for (const auto& id : ids) {
+      r.job_id = id;
+      out.push_back(r);
+    }
   });
   return out;
 }
@@ -176,6 +186,11 @@ std::vector<JobRecord> parse_scontrol(std::string_view text) {
     if (id == kv.end() || !all_digits(id->second)) return;
     JobRecord r;
     r.job_id = std::string(id->second);
+    // An array element: JobId is its own, ArrayJobId_ArrayTaskId the name flow knows it by.
+    auto array = kv.find("ArrayJobId"), task = kv.find("ArrayTaskId");
+    if (array != kv.end() && task != kv.end() && all_digits(array->second) &&
+        all_digits(task->second))
+      r.job_id = std::string(array->second) + "_" + std::string(task->second);
     if (auto n = kv.find("JobName"); n != kv.end()) r.name = std::string(n->second);
     auto st = kv.find("JobState");
     auto ec = kv.find("ExitCode");
@@ -202,8 +217,14 @@ bool is_safe_job_name(std::string_view name) {
 
 std::string sacct_by_ids(const std::vector<std::string>& ids, const std::string& since) {
   // No -X: the steps' lines carry MaxRSS (parse_sacct folds them into their job's record).
+  // An array element is asked about through its array: sacct --jobs=123_4 does not list a
+  // pending element, --jobs=123 lists them all (the pending ones as one "123_[4-9]" line).
+  std::vector<std::string> asked;
+  std::set<std::string> seen;
+  for (const auto& id : ids)
+    if (auto job = array_job_of(id); seen.insert(job).second) asked.push_back(job);
   return "SLURM_TIME_FORMAT=%s sacct -n -P --format=" + std::string(kSacctFormat) +
-         " --starttime=" + shell_quote(since) + " --jobs=" + join(ids, ',');
+         " --starttime=" + shell_quote(since) + " --jobs=" + join(asked, ',');
 }
 
 std::string sacct_by_names(const std::vector<std::string>& names, const std::string& since) {
@@ -212,11 +233,11 @@ std::string sacct_by_names(const std::vector<std::string>& names, const std::str
 }
 
 std::string squeue_all() {
-  return "squeue --me --states=all -h -o '%i|%j|%T|%r'";
+  return "squeue --me -r --states=all -h -o '%i|%j|%T|%r'";
 }
 
 std::string squeue_pending() {
-  return "squeue --me --states=PENDING -h -o '%i|%j|%T|%r'";
+  return "squeue --me -r --states=PENDING -h -o '%i|%j|%T|%r'";
 }
 
 std::string squeue_by_names(const std::vector<std::string>& names) {

@@ -11,13 +11,19 @@
 //            job's line has its state and CPU time; MaxRSS is only on its steps' lines,
 //            which is why the poll does not pass -X: the peak of its steps is the job's.
 //            Both need a JobAcctGatherType other than none; without one they read 0/empty)
-//   squeue   --me --states=all -h -o '%i|%j|%T|%r'
+//   squeue   --me -r --states=all -h -o '%i|%j|%T|%r'
 //            "123|flow.r.t.1|PENDING|Resources"
-//   squeue   --me --states=PENDING -h -o '%i|%j|%T|%r'   (the poll: why each job still waits;
-//            slurmctld's own reason, current, where sacct's may be stale)
+//   squeue   --me -r --states=PENDING -h -o '%i|%j|%T|%r'   (the poll: why each job still
+//            waits; slurmctld's own reason, current, where sacct's may be stale)
 //   scontrol -o show job 123
 //            "JobId=123 JobName=flow.r.t.1 ... JobState=FAILED Reason=NonZeroExitCode ...
 //             ExitCode=3:0 ..."
+//
+// Array elements (job_array.hpp) are known by "ARRAY_INDEX" ids: sacct prints "130_4" and,
+// for the elements still pending, one line "130_[5-9%2]", which becomes one record each;
+// sacct is asked about an element through its array (--jobs=130); squeue's -r lists each
+// element on its own line; scontrol's JobId is an element's own number, so its record is
+// named from ArrayJobId and ArrayTaskId.
 
 #include <cstdint>
 #include <map>
@@ -70,8 +76,9 @@ std::vector<JobRecord> parse_scontrol(std::string_view text);
 // sbatch --parsable prints "123" or "123;cluster". Returns "" when it is not a job id.
 std::string parse_sbatch_job_id(std::string_view out);
 
-// Command lines. Ids and names are quoted by the caller's rules: flow job ids are digits
-// (checked), job names are made of [A-Za-z0-9_.\-\[\]] (checked by is_safe_job_name).
+// Command lines. Ids and names are quoted by the caller's rules: flow job ids are digits or
+// digits_digits (checked, is_job_id); job names are made of [A-Za-z0-9_.\-\[\]] (checked by
+// is_safe_job_name).
 bool is_safe_job_name(std::string_view name);
 std::string sacct_by_ids(const std::vector<std::string>& ids, const std::string& since);
 std::string sacct_by_names(const std::vector<std::string>& names, const std::string& since);

@@ -7,6 +7,7 @@
 
 #include "engine/core/shell.hpp"
 #include "engine/core/suggest.hpp"
+#include "operators/slurm/job_array.hpp"
 
 namespace flow::slurm {
 
@@ -230,11 +231,17 @@ std::map<std::string, JobRecord> SlurmClient::query_controller(
 
 std::map<std::string, JobRecord> SlurmClient::find_by_names(const std::vector<std::string>& names) {
   std::map<std::string, JobRecord> by_name;
-  if (names.empty()) return by_name;
-  auto keep = [&](JobRecord rec) {
+  for (auto& rec : find_all_by_names(names)) {
     auto it = by_name.find(rec.name);
-    if (it == by_name.end() || newer_id(rec.job_id, it->second.job_id)) by_name[rec.name] = rec;
-  };
+    if (it == by_name.end() || newer_id(rec.job_id, it->second.job_id))
+      by_name[rec.name] = std::move(rec);
+  }
+  return by_name;
+}
+
+std::vector<JobRecord> SlurmClient::find_all_by_names(const std::vector<std::string>& names) {
+  std::vector<JobRecord> all;
+  if (names.empty()) return all;
   // squeue knows a job the moment sbatch returns; sacct may lag but remembers longer. A
   // name is "not found" only when both answered: squeue forgets an ended job after
   // MinJobAge, so with sacct down a job that ran while the engine was away would look
@@ -267,17 +274,20 @@ std::map<std::string, JobRecord> SlurmClient::find_by_names(const std::vector<st
   std::string_view sacct_part;
   if (auto nl = out.find('\n', sq); nl != std::string_view::npos && nl < sa)
     sacct_part = out.substr(nl + 1, sa - nl - 1);
+  // sacct has the exit code: its record wins for a job both show.
+  std::map<std::string, JobRecord> by_id;
   for (auto& rec : parse_squeue(squeue_part))
-    keep(std::move(rec));
-  for (auto& rec : parse_sacct(sacct_part)) {
-    auto it = by_name.find(rec.name);
-    // sacct has the exit code; prefer its record for the same job.
-    if (it == by_name.end() || it->second.job_id == rec.job_id ||
-        newer_id(rec.job_id, it->second.job_id)) {
-      by_name[rec.name] = std::move(rec);
-    }
-  }
-  return by_name;
+    by_id[rec.job_id] = std::move(rec);
+  for (auto& rec : parse_sacct(sacct_part))
+    by_id[rec.job_id] = std::move(rec);
+  for (auto& [_, rec] : by_id)
+    all.push_back(std::move(rec));
+  return all;
+}
+
+long SlurmClient::max_array_size() {
+  auto r = query("scontrol show config 2>/dev/null | grep '^MaxArraySize'");
+  return parse_max_array_size(r.out).value_or(1001);
 }
 
 void SlurmClient::cancel(const std::vector<std::string>& job_ids) {

@@ -79,6 +79,14 @@ class SlurmClient {
   // Jobs carrying these names (flow.<run>.<task>.<try>), from squeue and sacct, by name.
   // When a name appears with several ids, the newest (highest id) wins.
   std::map<std::string, JobRecord> find_by_names(const std::vector<std::string>& names);
+  // Every job (and array element) carrying one of these names, from squeue and sacct (sacct's
+  // record where both show a job). Throws EnvironmentError, like find_by_names, unless both
+  // answered.
+  std::vector<JobRecord> find_all_by_names(const std::vector<std::string>& names);
+
+  // The site's MaxArraySize (`scontrol show config`): the largest array index is one less.
+  // Slurm's default, 1001, when the controller does not say.
+  long max_array_size();
 
   // scancel; an already finished job is not an error.
   void cancel(const std::vector<std::string>& job_ids);

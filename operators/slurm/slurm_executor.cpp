@@ -14,6 +14,7 @@
 #include "engine/core/private_files.hpp"
 #include "engine/core/shell.hpp"
 #include "operators/slurm/allocation_worker.hpp"
+#include "operators/slurm/job_array.hpp"
 #include "operators/slurm/slurm_job.hpp"
 
 namespace flow::slurm {
@@ -240,17 +241,24 @@ void SlurmExecutor::stage_out(std::shared_ptr<Job> job, ExecEvent e) {
   });
 }
 
+void SlurmExecutor::finish_unsubmitted(const std::shared_ptr<Job>& job) {
+  ExecEvent e;
+  e.key = job->spec.key;
+  e.kind = ExecEvent::Kind::kFinished;
+  e.outcome =
+      *job->cancel_reason == run::CancelReason::kTimeout ? Outcome::kTimedOut : Outcome::kCancelled;
+  e.message = "cancelled before it was submitted";
+  finish(job, std::move(e));
+}
+
 void SlurmExecutor::submit(std::shared_ptr<Job> job) {
-  if (job->cancel_reason) {  // cancelled before it ever reached Slurm
-    ExecEvent e;
-    e.key = job->spec.key;
-    e.kind = ExecEvent::Kind::kFinished;
-    e.outcome = *job->cancel_reason == run::CancelReason::kTimeout ? Outcome::kTimedOut
-                                                                   : Outcome::kCancelled;
-    e.message = "cancelled before it was submitted";
-    return finish(job, std::move(e));
-  }
+  if (job->cancel_reason) return finish_unsubmitted(job);  // it never reached Slurm
   if (job->place) return dispatch(job);
+  if (joins_array(*job)) return queue_for_array(job);
+  submit_one(job);
+}
+
+void SlurmExecutor::submit_one(std::shared_ptr<Job> job) {
   job->stage = Job::Stage::kSubmitting;
   const std::string script_path = remote_base(job->spec.key) + ".sbatch";
   const std::vector<std::string> dirs = {std::filesystem::path(script_path).parent_path().string(),
@@ -269,30 +277,22 @@ void SlurmExecutor::submit(std::shared_ptr<Job> job) {
         });
       },
       [this, job](SubmitResult r) {
+        stats_.submits++;
         on_submitted(job, std::move(r.job_id), std::move(r.error), r.refused, r.deferred);
       });
 }
 
 void SlurmExecutor::on_submitted(const std::shared_ptr<Job>& job, std::string job_id,
                                  std::string error, bool refused, bool deferred) {
-  stats_.submits++;
   if (jobs_.count(job->spec.key) == 0) return;
   if (deferred) {
     // A submit limit or a full controller: Slurm made no job. Wait (doubling, capped) and
     // submit the same script again; a cancel meanwhile ends it at once (cancel()).
     stats_.deferrals++;
-    auto delay = options_.defer_first;
-    for (int i = 0; i < job->deferrals && delay < options_.defer_cap; ++i)
-      delay *= 2;
-    delay = std::min(delay, options_.defer_cap);
-    job->deferrals++;
-    job->stage = Job::Stage::kDeferred;
+    const auto delay = defer(job);
     say(job->name + ": " + error + "; submitting again in " +
         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) + " s");
-    return after(delay, [this, job] {
-      if (jobs_.count(job->spec.key) == 0 || job->stage != Job::Stage::kDeferred) return;
-      submit(job);
-    });
+    return;
   }
   if (refused) {
     ExecEvent e;
@@ -324,6 +324,20 @@ void SlurmExecutor::on_submitted(const std::shared_ptr<Job>& job, std::string jo
   emit(std::move(e));
   if (job->cancel_reason) send_cancel(job);
   arm_poll();
+}
+
+std::chrono::milliseconds SlurmExecutor::defer(const std::shared_ptr<Job>& job) {
+  auto delay = options_.defer_first;
+  for (int i = 0; i < job->deferrals && delay < options_.defer_cap; ++i)
+    delay *= 2;
+  delay = std::min(delay, options_.defer_cap);
+  job->deferrals++;
+  job->stage = Job::Stage::kDeferred;
+  after(delay, [this, job] {
+    if (jobs_.count(job->spec.key) == 0 || job->stage != Job::Stage::kDeferred) return;
+    submit(job);
+  });
+  return delay;
 }
 
 void SlurmExecutor::reattach(const run::LaunchSpec& spec, const run::AttemptHandle& handle) {
@@ -359,7 +373,7 @@ void SlurmExecutor::reattach(const run::LaunchSpec& spec, const run::AttemptHand
   // The job may have ended while no engine watched it: ask sacct about the last 14 days.
   job->since_wall = now_ms() - 14LL * 24 * 3600 * 1000;
   jobs_[spec.key] = job;
-  if (!handle.job_id.empty() && parse_sbatch_job_id(handle.job_id) == handle.job_id) {
+  if (is_job_id(handle.job_id)) {
     job->job_id = handle.job_id;
     job->stage = Job::Stage::kInSlurm;
     job->reported = Phase::kUnknown;  // report whatever Slurm says first
@@ -376,12 +390,20 @@ void SlurmExecutor::look_up(std::shared_ptr<Job> job, int attempt) {
     std::optional<JobRecord> found;
     std::string error;
   };
+  // A foreach element may have gone to Slurm as an element of an array (job_array.hpp):
+  // that array's name and the element's index follow from the key alone.
+  std::optional<long> index;
+  if (site_.job_arrays) index = foreach_index(job->spec.key.instance_id, job->spec.task_id);
   offload(
-      [this, name = job->name]() -> Result {
+      [this, name = job->name, key = job->spec.key, task = job->spec.task_id, index]() -> Result {
         try {
-          auto by_name = client_.find_by_names({name});
-          if (auto it = by_name.find(name); it != by_name.end()) return {it->second, ""};
-          return {std::nullopt, ""};
+          if (!index) {
+            auto by_name = client_.find_by_names({name});
+            if (auto it = by_name.find(name); it != by_name.end()) return {it->second, ""};
+            return {std::nullopt, ""};
+          }
+          const ArraySlot slot = array_slot(key, task, *index, max_array_size());
+          return {pick_element(client_.find_all_by_names({name, slot.name}), name, slot), ""};
         } catch (const std::exception& e) {
           return {std::nullopt, e.what()};
         }

@@ -122,6 +122,8 @@ class SlurmExecutor : public run::Executor {
     int fetches = 0;         // files copied back
     int allocations = 0;     // allocations submitted (allocation mode)
     int alloc_commands = 0;  // round trips of allocation mode (writes + status, batched)
+    int arrays = 0;          // of `submits`: job arrays (one sbatch for many tries)
+    int array_elements = 0;  // tries submitted as array elements
   };
   const Stats& stats() const { return stats_; }
 
@@ -129,6 +131,9 @@ class SlurmExecutor : public run::Executor {
   struct Job;
   struct PollSnapshot;
   struct PollOutcome;
+  struct ArrayMember;
+  struct ArrayPart;
+  struct ArrayOutcome;
 
   std::string remote_base(const run::AttemptKey& key) const { return remote_base(site_, key); }
   run::Plan make_plan(const run::LaunchSpec& spec) const;  // throws InputError
@@ -137,7 +142,10 @@ class SlurmExecutor : public run::Executor {
   // A job Slurm says ended: stage its outputs out first if it succeeded, then finish().
   void complete(const std::shared_ptr<Job>& job, run::ExecEvent e);
   void stage_out(std::shared_ptr<Job> job, run::ExecEvent e);
-  void submit(std::shared_ptr<Job> job);
+  void submit(std::shared_ptr<Job> job);      // alone, in an array, or into an allocation
+  void submit_one(std::shared_ptr<Job> job);  // its own sbatch
+  void finish_unsubmitted(const std::shared_ptr<Job>& job);  // cancelled before it reached Slurm
+  std::chrono::milliseconds defer(const std::shared_ptr<Job>& job);  // submit again later
   void on_submitted(const std::shared_ptr<Job>& job, std::string job_id, std::string error,
                     bool refused, bool deferred);
   void look_up(std::shared_ptr<Job> job, int attempt);
@@ -157,6 +165,11 @@ class SlurmExecutor : public run::Executor {
   void alloc_io();
   void on_alloc_io(std::string output, std::string error, std::vector<std::shared_ptr<Job>> sent);
   void allocation_ended(Allocation& a);
+  // ---- job arrays (slurm_array.cpp)
+  bool joins_array(const Job& job) const;
+  void queue_for_array(std::shared_ptr<Job> job);
+  void submit_arrays();
+  long max_array_size();  // worker thread: the site's MaxArraySize, asked once
   void say(const std::string& text);
   void after(std::chrono::milliseconds delay, std::function<void()> then);  // on the io thread
   // Runs `work` on the worker thread, then `done` with its result on the io thread.
@@ -193,6 +206,10 @@ class SlurmExecutor : public run::Executor {
   bool alloc_io_posted_ = false;
   std::chrono::milliseconds alloc_backoff_{0};           // the next look after a placement, then x2
   std::chrono::steady_clock::time_point last_squeue_{};  // allocation mode's last squeue
+  // Job arrays: tries that may share an array, gathered for a moment before one sbatch.
+  std::vector<std::shared_ptr<Job>> array_queue_;
+  bool array_flush_armed_ = false;
+  long max_array_size_ = 0;  // worker thread only; 0 = not asked yet
 };
 
 }  // namespace flow::slurm

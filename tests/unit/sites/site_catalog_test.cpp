@@ -264,3 +264,15 @@ TEST(SiteCatalog, AMalformedAllocationBlockNamesTheKeyAndWhereItIs) {
   EXPECT_NE(load_errors(d.path() / "plain.yaml").find("allocation only applies to Slurm sites"),
             std::string::npos);
 }
+
+TEST(SiteCatalog, JobArraysAreOnUnlessTheSiteTurnsThemOff) {
+  EXPECT_TRUE(SiteCatalog::load_text("transport: local\nscheduler: slurm\n", "a.yaml").job_arrays);
+  EXPECT_FALSE(
+      SiteCatalog::load_text("transport: local\nscheduler: slurm\njob_arrays: false\n", "b.yaml")
+          .job_arrays);
+  TempDir d;
+  std::ofstream(d.path() / "bad.yaml") << "transport: local\nscheduler: slurm\njob_arrays: some\n";
+  const std::string err = load_errors(d.path() / "bad.yaml");
+  EXPECT_NE(err.find("bad.yaml:3:"), std::string::npos) << err;
+  EXPECT_NE(err.find("job_arrays is true or false, not 'some'"), std::string::npos) << err;
+}

@@ -98,7 +98,7 @@ TEST(SlurmClient, QueueReasonsComeFromSqueueInThePollsOneCommand) {
         "5|flow.r.a.1|PENDING|0:0|Unknown|Unknown|None\n"
         "6|flow.r.b.1|RUNNING|0:0|1796131477|Unknown|None\n"
         "@@flow sacct-exit 0\n";
-    if (cmd.find("; squeue --me --states=PENDING -h -o '%i|%j|%T|%r' 2>/dev/null; ") !=
+    if (cmd.find("; squeue --me -r --states=PENDING -h -o '%i|%j|%T|%r' 2>/dev/null; ") !=
         std::string::npos)
       r.out +=
           "5|flow.r.a.1|PENDING|AssocMaxJobsLimit\n6|flow.r.b.1|PENDING|Priority\n"

@@ -92,7 +92,7 @@ struct FakeSlurm {
             r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|" + j.exit + "|x|y\n";
         r.out += "@@flow sacct-exit 0\n";
       }
-      if (cmd.find("squeue --me --states=PENDING") != std::string::npos) {
+      if (cmd.find("squeue --me -r --states=PENDING") != std::string::npos) {
         // The same round trip asks why the user's pending jobs wait.
         for (const auto& [id, j] : jobs) {
           const std::string& st = j.queue_state.empty() ? j.state : j.queue_state;
@@ -282,7 +282,7 @@ TEST(SlurmExecutor, OneSacctPerPollWhateverTheNumberOfJobs) {
       if (!h.last("t" + std::to_string(i), ExecEvent::Kind::kFinished)) return false;
     return true;
   }));
-  EXPECT_EQ(h.t->count("squeue --me --states=all"), 0);
+  EXPECT_EQ(h.t->count("squeue --me -r --states=all"), 0);
   EXPECT_EQ(h.t->count("scontrol"), 0);
   EXPECT_EQ(h.ex->stats().fallback_polls, 0);
 }
@@ -316,7 +316,7 @@ TEST(SlurmExecutor, APendingJobsReasonComesFromSqueueInTheSameRoundTrip) {
   // Every poll while it waits asks squeue, in the command that asks sacct.
   for (const auto& c : h.t->commands()) {
     if (c.find("--jobs=") != std::string::npos) {
-      EXPECT_NE(c.find("squeue --me --states=PENDING"), std::string::npos) << c;
+      EXPECT_NE(c.find("squeue --me -r --states=PENDING"), std::string::npos) << c;
     }
   }
   h.slurm->set(id, "RUNNING");
