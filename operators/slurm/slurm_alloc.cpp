@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "engine/core/error.hpp"
 #include "engine/core/log.hpp"
@@ -76,13 +77,6 @@ std::string delimiter_for(const std::string& text) {
     const std::string d = "FLOW_EOF_" + std::to_string(rng());
     if (text.find(d) == std::string::npos) return d;
   }
-}
-
-std::string heredoc_to(const std::string& path, const std::string& text) {
-  const std::string d = delimiter_for(text);
-  std::string s = "cat > " + shell_quote(path) + " <<'" + d + "'\n" + text;
-  if (!text.empty() && text.back() != '\n') s += "\n";
-  return s + d + "\n";
 }
 
 }  // namespace
@@ -261,29 +255,51 @@ void SlurmExecutor::alloc_io() {
     alloc_armed_ = false;
   }
   std::string cmd = kFunctions;
-  // 1. Task scripts to place: written next to the inbox, then renamed into it, so a worker
-  // never sees half a script; a closed inbox (the worker ended) makes the write fail.
+  // 1. Task scripts to place, per node: written (by the shell's printf, no process per
+  // script) into a directory of their own inside the node's inbox, then renamed into it
+  // by one `mv`, so a worker never sees half a script; a closed inbox (the worker ended,
+  // renaming it) makes the write fail. Everything written is private (umask 077).
   auto sent = std::move(to_write_);
   to_write_.clear();
-  for (const auto& job : sent) {
-    const Placement& p = *job->place;
-    const std::string nd = node_dir(site_, p);
-    const std::string id = job->file_id;
-    const std::string base = remote_base(job->spec.key);
-    std::string secret;
-    for (const auto& k : job->spec.secret_env)
-      if (auto it = job->spec.env.find(k); it != job->spec.env.end())
-        secret += "export " + k + "=" + shell_quote(it->second) + "\n";
-    cmd += "mkdir -p " + shell_quote(std::filesystem::path(base).parent_path().string()) + "\n";
-    if (!secret.empty()) cmd += "(umask 077; " + heredoc_to(base + ".env", secret) + ")\n";
-    // Written before (by an earlier command whose answer was lost): not again.
-    cmd += "if [ -e " + shell_quote(nd + "/run/" + id + ".sh") + " ] || [ -e " +
-           shell_quote(nd + "/inbox/" + id + ".sh") + " ]; then echo 'W " + id +
-           " ok'; elif (umask 077; " + heredoc_to(nd + "/inbox/." + id, job->script) +
-           ") 2>/dev/null && mv -f " + shell_quote(nd + "/inbox/." + id) + " " +
-           shell_quote(nd + "/inbox/" + id + ".sh") + " 2>/dev/null; then echo 'W " + id +
-           " ok'; else rm -f " + shell_quote(nd + "/inbox/." + id) + " 2>/dev/null; echo 'W " + id +
-           " closed'; fi\n";
+  if (!sent.empty()) {
+    std::set<std::string> dirs;
+    std::map<std::string, std::vector<const Job*>> by_node;  // node dir -> its new tries
+    for (const auto& job : sent) {
+      dirs.insert(std::filesystem::path(remote_base(job->spec.key)).parent_path().string());
+      by_node[node_dir(site_, *job->place)].push_back(job.get());
+    }
+    cmd += "umask 077\nmkdir -p --";
+    for (const auto& d : dirs)
+      cmd += " " + shell_quote(d);
+    cmd += "\n";
+    for (const auto& [nd, jobs] : by_node) {
+      static std::mt19937_64 rng{std::random_device{}()};
+      const std::string t = nd + "/inbox/.w" + std::to_string(rng());  // not an earlier round's
+      cmd += "w=''\nif mkdir " + shell_quote(t) + " 2>/dev/null; then\n";
+      for (const Job* job : jobs) {
+        const std::string& id = job->file_id;
+        std::string secret;
+        for (const auto& k : job->spec.secret_env)
+          if (auto it = job->spec.env.find(k); it != job->spec.env.end())
+            secret += "export " + k + "=" + shell_quote(it->second) + "\n";
+        if (!secret.empty())
+          cmd += "printf '%s' " + shell_quote(secret) + " > " +
+                 shell_quote(remote_base(job->spec.key) + ".env") + "\n";
+        // Written before (by an earlier command whose answer was lost): not again.
+        cmd += "if [ -e " + shell_quote(nd + "/run/" + id + ".sh") + " ] || [ -e " +
+               shell_quote(nd + "/inbox/" + id + ".sh") + " ]; then echo 'W " + id +
+               " ok'; else printf '%s' " + shell_quote(job->script) + " > " +
+               shell_quote(t + "/" + id + ".sh") + " && w=\"$w " + id + "\"; fi\n";
+      }
+      cmd += "if [ -n \"$w\" ] && mv -f " + shell_quote(t) + "/*.sh " +
+             shell_quote(nd + "/inbox/") +
+             " 2>/dev/null; then s=ok; else s=closed; fi\n"
+             "for i in $w; do echo \"W $i $s\"; done\nrm -rf " +
+             shell_quote(t) + " 2>/dev/null\nelse\n";
+      for (const Job* job : jobs)
+        cmd += "echo 'W " + job->file_id + " closed'\n";
+      cmd += "fi\n";
+    }
   }
   // 2. Cancels and acknowledgements.
   auto cancels = std::move(alloc_cancels_);
