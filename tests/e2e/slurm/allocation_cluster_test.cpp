@@ -15,8 +15,10 @@
 
 using flow::test::Background;
 using flow::test::eventually;
+using flow::test::foreach_list;
 using flow::test::Project;
 using flow::test::sh;
+using flow::test::sites_env;
 using flow::test::unique_run_id;
 using nlohmann::json;
 
@@ -64,18 +66,6 @@ int live_allocations(const std::string& workdir) {
       ++n;
   }
   return n;
-}
-
-// The sites of the project: the test's own site files.
-std::string sites_env(const Project& p) {
-  return "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'";
-}
-
-std::string foreach_list(int n) {
-  std::string s = "[";
-  for (int i = 0; i < n; ++i)
-    s += (i ? ", " : "") + std::to_string(i);
-  return s + "]";
 }
 
 json status(const Project& p, const std::string& run) {

@@ -16,24 +16,16 @@
 #include "operators/transport/local_transport.hpp"
 
 using flow::test::Background;
+using flow::test::count_lines;
 using flow::test::eventually;
+using flow::test::foreach_list;
 using flow::test::Project;
 using flow::test::sh;
+using flow::test::sites_env;
 using flow::test::unique_run_id;
 using nlohmann::json;
 
 namespace {
-
-std::string sites_env(const Project& p) {
-  return "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'";
-}
-
-std::string foreach_list(int n) {
-  std::string s = "[";
-  for (int i = 0; i < n; ++i)
-    s += (i ? ", " : "") + std::to_string(i);
-  return s + "]";
-}
 
 // name -> how many jobs (array elements count one each) of run `run`, once at least
 // `jobs` are visible to sacct.
@@ -91,13 +83,8 @@ TEST(SlurmJobArrays, AForeachOf300IsOneArrayAndAFailedElementIsRetriedOnItsOwn) 
 
   // Every element ran (7 twice: its two tries; Slurm itself may requeue an element whose
   // launch failed, which is the same try), and its log is its own.
-  std::map<std::string, int> ran;
-  auto ledger = flow::test::slurp(workdir + "/ledger");
-  for (size_t pos = 0; pos < ledger.size();) {
-    auto nl = ledger.find('\n', pos);
-    ran[ledger.substr(pos, nl - pos)]++;
-    pos = nl + 1;
-  }
+  const auto ledger = flow::test::slurp(workdir + "/ledger");
+  auto ran = count_lines(ledger);
   EXPECT_EQ(ran.size(), 300u);
   EXPECT_GE(ran["7"], 2);
   EXPECT_EQ(p.flow("logs " + run + " 't[42]'", sites_env(p)).out, "element 42\n");
@@ -133,13 +120,8 @@ TEST(SlurmJobArrays, EngineKilledWhileElementsRunResumesAndNoElementRunsTwice) {
   }
   auto r = p.flow("resume " + run, sites_env(p));
   ASSERT_EQ(r.code, 0) << r.out << r.err;
-  std::map<std::string, int> ran;
-  auto ledger = flow::test::slurp(workdir + "/ledger");
-  for (size_t pos = 0; pos < ledger.size();) {
-    auto nl = ledger.find('\n', pos);
-    ran[ledger.substr(pos, nl - pos)]++;
-    pos = nl + 1;
-  }
+  const auto ledger = flow::test::slurp(workdir + "/ledger");
+  auto ran = count_lines(ledger);
   EXPECT_EQ(ran.size(), 20u) << ledger;
   for (const auto& [i, n] : ran)
     EXPECT_EQ(n, 1) << "element " << i << " ran " << n << " times";

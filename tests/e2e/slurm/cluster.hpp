@@ -92,6 +92,32 @@ inline std::string local_sbatch_site(const std::string& name, const std::string&
          "\npoll_interval: 1s\nsystem: localslurm\n";
 }
 
+// FLOW_SITES_PATH naming the sites/ folder of a test's project (flow::test::Project), for
+// tests that write site files of their own.
+template <typename Project>
+std::string sites_env(const Project& p) {
+  return "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'";
+}
+
+// "[0, 1, ..., n-1]": a foreach list of n items.
+inline std::string foreach_list(int n) {
+  std::string s = "[";
+  for (int i = 0; i < n; ++i)
+    s += (i ? ", " : "") + std::to_string(i);
+  return s + "]";
+}
+
+// How many times each line occurs in `text` (a ledger that tasks append to).
+inline std::map<std::string, int> count_lines(const std::string& text) {
+  std::map<std::string, int> n;
+  for (size_t pos = 0; pos < text.size();) {
+    auto nl = text.find('\n', pos);
+    n[text.substr(pos, nl == std::string::npos ? nl : nl - pos)]++;
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  return n;
+}
+
 // A run id no other test (or earlier test run) uses, so sacct can be asked about its jobs.
 inline std::string unique_run_id(const std::string& prefix) {
   std::random_device rd;
