@@ -25,6 +25,11 @@
 //              submitted), so a job is never submitted twice.
 //  cancel()    scancel; the job's end is reported once Slurm shows it ended.
 //
+// Job arrays (the site's `job_arrays:`, on by default; job_array.hpp, slurm_array.cpp): the
+// foreach elements that reach submission together are gathered for 0.1 s and go to Slurm
+// as one `sbatch --array` per run, task, try and #SBATCH header; each element is then the
+// job ARRAY_INDEX for everything above.
+//
 // Allocation mode (the site's `allocation:`; allocation_pool.hpp, slurm_alloc.cpp): claim()
 // places a try on a free node of a live allocation, or asks for a new allocation (one
 // sbatch) and lets the try wait; launch() writes its task script into that node's inbox
