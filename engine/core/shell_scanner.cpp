@@ -140,9 +140,11 @@ void ShellScanner::scan_char(char c, bool from_value) {
         while (!line.empty() && line.front() == '\t')
           line.remove_prefix(1);
       const bool ends = line == body.delimiter;
-      const bool had_value = line_has_value_;
+      // A value's newline that ends the line, or began it, makes the line the value's too
+      // (an empty delimiter, `<<''`, is ended by an empty line a value opens and closes).
+      const bool had_value = line_has_value_ || from_value;
       line_.clear();
-      line_has_value_ = false;
+      line_has_value_ = from_value;
       if (ends) {
         if (had_value)
           throw std::invalid_argument("a substituted value makes a line equal to '" +

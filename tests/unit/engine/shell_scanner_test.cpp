@@ -107,6 +107,15 @@ TEST(ShellScanner, ValueThatWouldEndAHereDocumentIsRefused) {
   EXPECT_THROW(render("cat <<EOF\n{{ v }}\nEOF\n", "x\nEOF\necho ran"), std::runtime_error);
 }
 
+// Found by fuzz_template: an empty delimiter (<<'') is ended by an empty line, which a value
+// makes with two newlines and no character of its own on the line; and a value's newline
+// can put the template's own text on a line of its own that equals the delimiter.
+TEST(ShellScanner, ValueWhoseNewlinesEndAHereDocumentIsRefused) {
+  EXPECT_THROW(render("cat <<''\nx {{ v }}\n\n", "a\n\necho ran"), std::runtime_error);
+  EXPECT_THROW(render("cat <<EOF\n{{ v }}EOF\nEOF\n", "\n"), std::runtime_error);
+  EXPECT_EQ(sh(render("cat <<EOF\n{{ v }}\nEOF\n", "a\nb")), "a\nb\n");
+}
+
 TEST(ShellScanner, PlacesWhereNoQuotingIsSafeAreRefusedByValidation) {
   using flow::dag::check_shell_placement;
   using flow::dag::Template;
