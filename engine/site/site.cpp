@@ -34,6 +34,13 @@ const std::vector<std::string>& known_keys() {
   return keys;
 }
 
+// A site file's yes/no: YAML 1.1's words as well as 1.2's; nullopt for anything else.
+std::optional<bool> truth(std::string_view s) {
+  if (s == "true" || s == "yes") return true;
+  if (s == "false" || s == "no") return false;
+  return std::nullopt;
+}
+
 std::optional<Transport> parse_transport(std::string_view s) {
   if (s == "none") return Transport::kNone;
   if (s == "local") return Transport::kLocal;
@@ -135,10 +142,8 @@ class SiteParser {
     parse_jump_key(s);
     parse_allocation(s);
     if (auto v = text("job_arrays")) {
-      if (*v == "true" || *v == "yes")
-        s.job_arrays = true;
-      else if (*v == "false" || *v == "no")
-        s.job_arrays = false;
+      if (auto on = truth(*v))
+        s.job_arrays = *on;
       else
         problem(seen_["job_arrays"], "job_arrays is true or false, not '" + *v + "'");
     }
@@ -255,11 +260,12 @@ class SiteParser {
     if (n.IsScalar()) {
       auto v = text("allocation");
       if (!v) return;
-      if (*v == "false" || *v == "no") return;
-      if (*v != "true" && *v != "yes") {
+      const auto on = truth(*v);
+      if (!on) {
         problem(n, "allocation is true, false or a mapping with nodes, time, max, idle_timeout");
         return;
       }
+      if (!*on) return;
       s.allocation = AllocationSpec{};
     } else if (!n.IsMap()) {
       problem(n, "allocation is true, false or a mapping with nodes, time, max, idle_timeout");
@@ -317,8 +323,9 @@ class SiteParser {
     if (!v) return;
     bool by_host = false;
     std::string alias;
-    if (*v == "false" || *v == "no") return;
-    if (*v == "true" || *v == "yes") {
+    const auto on = truth(*v);
+    if (on == false) return;
+    if (on == true) {
       by_host = true;
       alias = s.host.empty() ? s.name : s.host;
     } else {

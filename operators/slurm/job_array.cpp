@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "engine/core/error.hpp"
 #include "engine/core/sha256.hpp"
@@ -91,19 +92,15 @@ ArraySlot array_slot(const run::AttemptKey& key, std::string_view task_id, long 
 
 std::optional<JobRecord> pick_element(const std::vector<JobRecord>& records,
                                       const std::string& own_name, const ArraySlot& slot) {
-  auto newer = [](const std::string& a, const std::string& b) {
-    const auto ja = array_job_of(a), jb = array_job_of(b);
-    return ja.size() != jb.size() ? ja.size() > jb.size() : ja > jb;
-  };
   const std::string suffix = "_" + std::to_string(slot.index);
   std::optional<JobRecord> own, element;
   for (const auto& r : records) {
     if (r.name == own_name) {
-      if (!own || newer(r.job_id, own->job_id)) own = r;
+      if (!own || newer_job_id(r.job_id, own->job_id)) own = r;
     } else if (r.name == slot.name && r.job_id.size() > suffix.size() &&
                r.job_id.compare(r.job_id.size() - suffix.size(), suffix.size(), suffix) == 0 &&
                is_job_id(r.job_id)) {
-      if (!element || newer(r.job_id, element->job_id)) element = r;
+      if (!element || newer_job_id(r.job_id, element->job_id)) element = r;
     }
   }
   return own ? own : element;
@@ -191,6 +188,16 @@ std::vector<std::string> expand_job_id(std::string_view id, size_t limit) {
       out.push_back(std::string(job) + "_" + std::to_string(i));
   }
   return out;
+}
+
+bool newer_job_id(std::string_view a, std::string_view b) {
+  auto order = [](std::string_view id) {
+    const auto us = id.find('_');
+    const auto job = id.substr(0, us);
+    const auto index = us == std::string_view::npos ? std::string_view() : id.substr(us + 1);
+    return std::tuple(job.size(), job, index.size(), index);
+  };
+  return order(a) > order(b);
 }
 
 std::string array_job_of(std::string_view id) {

@@ -79,6 +79,9 @@ std::string array_index_list(std::vector<long> indices);
 // the single ids it stands for ("123_4", ..., "123_9", "123_12"); an id that is none of
 // these gives nothing. At most `limit` ids come back (a corrupt range stays bounded).
 std::vector<std::string> expand_job_id(std::string_view id, size_t limit = 1000000);
+// Whether job `a` was submitted after job `b`: the higher job (or array) number; within one
+// array, the higher index.
+bool newer_job_id(std::string_view a, std::string_view b);
 // "123" of "123_4"; the id itself for a plain job.
 std::string array_job_of(std::string_view id);
 // A job id flow tracks: digits, or digits_digits.

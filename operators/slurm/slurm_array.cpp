@@ -24,7 +24,7 @@ constexpr size_t kMaxArrayScript = 2u << 20;
 }  // namespace
 
 struct SlurmExecutor::ArrayMember {
-  std::shared_ptr<Job> job;  // not touched on the worker thread
+  std::shared_ptr<Job> job;  // the worker thread reads only its spec, which never changes
   long foreach_index = 0;
   std::string base, script;
 };
@@ -155,8 +155,6 @@ void SlurmExecutor::submit_arrays() {
                   part.members.front().job->spec.task_id + " elements: " + r.error +
                   "; will look each up and retry");
             if (!r.job_id.empty()) {
-              stats_.arrays++;
-              stats_.array_elements += static_cast<int>(part.members.size());
               log::info("Slurm job array " + r.job_id + " of " +
                             std::to_string(part.members.size()) + " " +
                             part.members.front().job->spec.task_id +
@@ -165,8 +163,13 @@ void SlurmExecutor::submit_arrays() {
             }
             for (size_t i = 0; i < part.members.size(); ++i) {
               auto& job = part.members[i].job;
+              if (!r.refused && !r.error.empty()) {  // the array may exist: said once above
+                if (jobs_.count(job->spec.key))
+                  after(options_.submit_retry, [this, job] { look_up(job, 1); });
+                continue;
+              }
               if (r.job_id.empty()) {
-                on_submitted(job, "", r.error, r.refused, false);
+                on_submitted(job, "", r.error, true, false);
                 continue;
               }
               on_submitted(job, r.job_id + "_" + std::to_string(part.indices[i]), "", false, false);

@@ -21,10 +21,6 @@ std::string first_line(const std::string& s) {
   return text.empty() ? "(no message)" : text;
 }
 
-bool newer_id(const std::string& a, const std::string& b) {
-  return a.size() != b.size() ? a.size() > b.size() : a > b;
-}
-
 }  // namespace
 
 std::string passing_refusal(std::string_view sbatch_output) {
@@ -233,7 +229,7 @@ std::map<std::string, JobRecord> SlurmClient::find_by_names(const std::vector<st
   std::map<std::string, JobRecord> by_name;
   for (auto& rec : find_all_by_names(names)) {
     auto it = by_name.find(rec.name);
-    if (it == by_name.end() || newer_id(rec.job_id, it->second.job_id))
+    if (it == by_name.end() || newer_job_id(rec.job_id, it->second.job_id))
       by_name[rec.name] = std::move(rec);
   }
   return by_name;

@@ -127,8 +127,6 @@ class SlurmExecutor : public run::Executor {
     int fetches = 0;         // files copied back
     int allocations = 0;     // allocations submitted (allocation mode)
     int alloc_commands = 0;  // round trips of allocation mode (writes + status, batched)
-    int arrays = 0;          // of `submits`: job arrays (one sbatch for many tries)
-    int array_elements = 0;  // tries submitted as array elements
   };
   const Stats& stats() const { return stats_; }
 

@@ -91,6 +91,10 @@ TEST(JobArray, ElementIdsInEveryShapeSlurmPrints) {
   EXPECT_EQ(expand_job_id("123_[0-9999999]", 10).size(), 10u) << "bounded";
   for (const char* bad : {"", "x", "123_", "123_x", "123_[", "123_[a-b]", "_4", "123.batch"})
     EXPECT_TRUE(expand_job_id(bad).empty()) << bad;
+  EXPECT_TRUE(newer_job_id("1000", "999")) << "by number, not by text";
+  EXPECT_TRUE(newer_job_id("123_10", "123_9"));
+  EXPECT_TRUE(newer_job_id("124_0", "123_9"));
+  EXPECT_FALSE(newer_job_id("123_4", "123_4"));
   EXPECT_EQ(array_job_of("123_4"), "123");
   EXPECT_EQ(array_job_of("123"), "123");
   EXPECT_TRUE(is_job_id("123"));

@@ -36,6 +36,22 @@ struct FakeSlurm {
   bool drop_next_sbatch_reply = false;  // sbatch runs, then the connection dies
   int refuse_sbatch = 0;                // the next N sbatch calls hit a submit limit
   bool squeue_forgets_ended = false;    // as after MinJobAge: ended jobs only in sacct
+  // Job arrays: elements by id ("101_2"); the array's script is read back from the
+  // transport for its --array line.
+  std::map<std::string, Job> elements;
+  test::FakeTransport* files = nullptr;
+
+  // The elements of array `id` named in the script at `path` (its --array=a-b line).
+  void add_array(int id, const std::string& path) {
+    const std::string script = files->get_file(path, 0).value_or("");
+    const auto at = script.find("--array=");
+    const auto dash = script.find('-', at + 8);
+    const int lo = std::stoi(script.substr(at + 8)), hi = std::stoi(script.substr(dash + 1));
+    std::string name = path.substr(path.rfind('/') + 1);
+    name = name.substr(0, name.rfind('.', name.rfind('.') - 1));  // NAME.FIRST.sbatch
+    for (int i = lo; i <= hi; ++i)
+      elements[std::to_string(id) + "_" + std::to_string(i)].name = name;
+  }
 
   void set(int id, const std::string& state, const std::string& exit = "0:0") {
     std::lock_guard lock(mu);
@@ -61,6 +77,16 @@ struct FakeSlurm {
       // the script path is .../logs/RUN/INSTANCE/TRY.sbatch; the job name is in the script,
       // but the path is enough to rebuild it here
       std::string path = cmd.substr(p + 18);
+      if (path.find("/arrays/") != std::string::npos) {
+        if (path.front() == '\'') path = path.substr(1, path.size() - 2);  // shell-quoted
+        add_array(id, path);
+        if (drop_next_sbatch_reply) {
+          drop_next_sbatch_reply = false;
+          throw EnvironmentError("connection lost");
+        }
+        r.out = std::to_string(id) + "\n";
+        return r;
+      }
       auto parts = std::vector<std::string>{};
       for (size_t s = 0, e; (e = path.find('/', s)) != std::string::npos; s = e + 1)
         parts.push_back(path.substr(s, e - s));
@@ -90,6 +116,9 @@ struct FakeSlurm {
         for (const auto& [id, j] : jobs)
           if (asked.count(id))
             r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|" + j.exit + "|x|y\n";
+        for (const auto& [id, j] : elements)
+          if (asked.count(std::stoi(id)))
+            r.out += id + "|" + j.name + "|" + j.state + "|" + j.exit + "|x|y\n";
         r.out += "@@flow sacct-exit 0\n";
       }
       if (cmd.find("squeue --me -r --states=PENDING") != std::string::npos) {
@@ -109,6 +138,9 @@ struct FakeSlurm {
         if (cmd.find(j.name) != std::string::npos && !(ended && squeue_forgets_ended))
           r.out += std::to_string(id) + "|" + j.name + "|" + j.state + "|None\n";
       }
+      for (const auto& [id, j] : elements)
+        if (cmd.find(j.name) != std::string::npos)
+          r.out += id + "|" + j.name + "|" + j.state + "|None\n";
       r.out += "@@flow squeue-exit 0\n";
       if (!sacct_down) {
         for (const auto& [id, j] : jobs)
@@ -153,6 +185,7 @@ struct Harness {
     t = fake.get();
     auto s = slurm;
     t->on_run([s](const std::string& cmd) { return (*s)(cmd); });
+    slurm->files = t;
     site::Site site;
     site.name = "fake";
     site.scheduler = "slurm";
@@ -561,4 +594,60 @@ TEST(SlurmExecutor, MaxJobsBoundsFreeSlots) {
   EXPECT_EQ(h.ex->free_slots(), 1);
   h.launch(h.spec("c"));
   EXPECT_EQ(h.ex->free_slots(), 0);
+}
+
+// Job arrays (docs/SLURM.md "Job arrays"): foreach elements launched together.
+namespace {
+
+run::LaunchSpec element(Harness& h, int i) {
+  auto s = h.spec("t[" + std::to_string(i) + "]");
+  s.task_id = "t";
+  return s;
+}
+
+}  // namespace
+
+TEST(SlurmExecutor, ForeachElementsLaunchedTogetherAreOneArrayFollowedElementByElement) {
+  Harness h;
+  for (int i = 0; i < 3; ++i)
+    h.launch(element(h, i));
+  ASSERT_TRUE(h.until([&] { return h.last("t[2]", ExecEvent::Kind::kSubmitted) != nullptr; }));
+  EXPECT_EQ(h.t->count("sbatch --parsable"), 1);
+  const std::string array = h.last("t[0]", ExecEvent::Kind::kSubmitted)->handle.job_id;
+  ASSERT_EQ(array.substr(array.find('_')), "_0");
+  EXPECT_EQ(h.last("t[2]", ExecEvent::Kind::kSubmitted)->handle.job_id,
+            array.substr(0, array.find('_')) + "_2");
+  {
+    std::lock_guard lock(h.slurm->mu);
+    h.slurm->elements[array.substr(0, array.find('_')) + "_1"].state = "COMPLETED";
+  }
+  ASSERT_TRUE(h.until([&] { return h.last("t[1]", ExecEvent::Kind::kFinished) != nullptr; }));
+  EXPECT_EQ(h.last("t[1]", ExecEvent::Kind::kFinished)->outcome, Outcome::kSucceeded);
+  EXPECT_EQ(h.last("t[0]", ExecEvent::Kind::kFinished), nullptr) << "each element on its own";
+}
+
+TEST(SlurmExecutor, AnArraysLostSbatchReplyIsLookedUpByTheArraysNameAndNeverResubmitted) {
+  Harness h;
+  h.slurm->drop_next_sbatch_reply = true;
+  for (int i = 0; i < 3; ++i)
+    h.launch(element(h, i));
+  ASSERT_TRUE(h.until([&] {
+    for (int i = 0; i < 3; ++i)
+      if (!h.last("t[" + std::to_string(i) + "]", ExecEvent::Kind::kSubmitted)) return false;
+    return true;
+  }));
+  EXPECT_EQ(h.t->count("sbatch --parsable"), 1) << "found, not submitted again";
+  EXPECT_EQ(h.last("t[1]", ExecEvent::Kind::kSubmitted)->handle.job_id, "100_1");
+}
+
+TEST(SlurmExecutor, AnArrayHeldBackByASubmitLimitIsSubmittedAgainWhole) {
+  Harness h;
+  h.slurm->refuse_sbatch = 1;
+  for (int i = 0; i < 3; ++i)
+    h.launch(element(h, i));
+  ASSERT_TRUE(h.until([&] { return h.last("t[2]", ExecEvent::Kind::kSubmitted) != nullptr; }));
+  EXPECT_EQ(h.t->count("sbatch --parsable"), 2) << "one refused, one taken";
+  EXPECT_EQ(h.ex->stats().deferrals, 1);
+  EXPECT_EQ(h.last("t[0]", ExecEvent::Kind::kSubmitted)->handle.job_id, "100_0");
+  EXPECT_EQ(h.last("t[2]", ExecEvent::Kind::kSubmitted)->handle.job_id, "100_2");
 }
