@@ -57,6 +57,8 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action,
                            OptionValues& ov);  // run, validate, graph, resume, retry, cancel
 void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action,
                              OptionValues& ov);  // runs, status, logs
+void register_status_command(CLI::App& app, GlobalOptions& g, Action& action,
+                             OptionValues& ov);  // status (status_cmd.cpp)
 void register_sites_commands(CLI::App& app, GlobalOptions& g, Action& action,
                              OptionValues& ov);  // sites
 void register_lamec_commands(CLI::App& app, GlobalOptions& g, Action& action,

@@ -113,33 +113,7 @@ void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action, Op
       };
     });
   }
-  // flow status
-  {
-    auto* cmd = app.add_subcommand("status",
-                                   "Every task instance of a run: state, try, site, job, duration");
-    add_global_options(*cmd, g);
-    auto& id = ov.add<std::string>();
-    cmd->add_option("run_id", id, "Run id")->required();
-    cmd->callback([&] {
-      action = [&]() -> int {
-        auto store = state::Store::open_existing(g.db_path());
-        auto run = require_run(*store, id);
-        auto instances = store->instances(id);
-        auto waiting = waiting_of(run, instances);
-        const auto deliveries = store->deliveries(id);
-        if (g.json) {
-          auto doc = status_json(run, instances, &waiting);
-          add_usage(doc, store->run_tries(id));
-          doc["deliveries"] = deliveries_json(deliveries);
-          std::cout << doc.dump(2) << "\n";
-        } else {
-          std::fputs(status_table(run, instances, &waiting).c_str(), stdout);
-          std::fputs(deliveries_text(deliveries).c_str(), stdout);
-        }
-        return 0;
-      };
-    });
-  }
+  register_status_command(app, g, action, ov);  // status_cmd.cpp
   // flow logs
   {
     auto* cmd =

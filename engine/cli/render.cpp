@@ -1,12 +1,12 @@
 #include "engine/cli/render.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
 #include "engine/dag/graph.hpp"
 #include "engine/dag/loader.hpp"
-#include "engine/runtime/new_run.hpp"
 #include "engine/state/reading_order.hpp"
 #include "engine/state/trial_segment.hpp"
 
@@ -51,16 +51,27 @@ std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
   return state::in_reading_order(std::move(instances), order);
 }
 
-std::map<std::string, run::Waiting> waiting_of(
-    const state::RunRecord& run, const std::vector<state::InstanceRecord>& instances) {
-  dag::Dag dag;
-  try {
-    dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
-  } catch (const std::exception&) {
-    return {};  // not readable by this version
+nlohmann::json instance_json(const state::InstanceRecord& i, const run::Waiting* waiting) {
+  nlohmann::json t = {{"id", i.id},
+                      {"task", i.task_id},
+                      {"state", state::to_string(i.state)},
+                      {"try", i.try_number},
+                      {"site", i.site},
+                      {"job_id", i.job_id.empty() ? nlohmann::json() : nlohmann::json(i.job_id)},
+                      {"started", time_or_null(i.started)},
+                      {"ended", time_or_null(i.ended)},
+                      {"duration_s", duration_s(i.started, i.ended)},
+                      {"message", i.message}};
+  if (i.map_index >= 0) t["map_index"] = i.map_index;
+  if (const state::SegmentTry s = state::segment_try_of(i); s.is_trial()) {
+    t["segment"] = s.segment;
+    t["segment_try"] = s.try_in_segment;
   }
-  return run::waiting_reasons(run, dag, instances, runtime::catalogue_max_jobs(), now_ms(),
-                              runtime::catalogue_gpus());
+  if (!i.native_state.empty()) t["native_state"] = i.native_state;
+  if (i.exit_code) t["exit_code"] = i.exit_code;
+  if (!i.outputs.is_null()) t["outputs"] = i.outputs;
+  if (waiting) t["waiting"] = {{"reason", waiting->reason}, {"text", waiting->text}};
+  return t;
 }
 
 nlohmann::json status_json(const state::RunRecord& run,
@@ -68,29 +79,11 @@ nlohmann::json status_json(const state::RunRecord& run,
                            const std::map<std::string, run::Waiting>* waiting) {
   auto tasks = nlohmann::json::array();
   for (const auto& i : in_dag_order(run, instances)) {
-    nlohmann::json t = {{"id", i.id},
-                        {"task", i.task_id},
-                        {"state", state::to_string(i.state)},
-                        {"try", i.try_number},
-                        {"site", i.site},
-                        {"job_id", i.job_id.empty() ? nlohmann::json() : nlohmann::json(i.job_id)},
-                        {"started", time_or_null(i.started)},
-                        {"ended", time_or_null(i.ended)},
-                        {"duration_s", duration_s(i.started, i.ended)},
-                        {"message", i.message}};
-    if (i.map_index >= 0) t["map_index"] = i.map_index;
-    if (const state::SegmentTry s = state::segment_try_of(i); s.is_trial()) {
-      t["segment"] = s.segment;
-      t["segment_try"] = s.try_in_segment;
-    }
-    if (!i.native_state.empty()) t["native_state"] = i.native_state;
-    if (i.exit_code) t["exit_code"] = i.exit_code;
-    if (!i.outputs.is_null()) t["outputs"] = i.outputs;
+    const run::Waiting* why = nullptr;
     if (waiting) {
-      if (auto w = waiting->find(i.id); w != waiting->end())
-        t["waiting"] = {{"reason", w->second.reason}, {"text", w->second.text}};
+      if (auto w = waiting->find(i.id); w != waiting->end()) why = &w->second;
     }
-    tasks.push_back(std::move(t));
+    tasks.push_back(instance_json(i, why));
   }
   return {{"run", run_json(run)}, {"tasks", std::move(tasks)}};
 }
@@ -111,58 +104,64 @@ nlohmann::json usage_json(const state::ResourceUse& u) {
       {"gpu_hours", u.gpu_hours() < 0 ? nlohmann::json() : nlohmann::json(u.gpu_hours())}};
 }
 
-void add_usage(nlohmann::json& status, const std::vector<state::TryRecord>& tries) {
-  std::map<std::string, const state::TryRecord*> latest;  // instance -> its highest try
-  for (const auto& t : tries) {
-    auto& l = latest[t.instance_id];
-    if (!l || t.try_number > l->try_number) l = &t;
-  }
-  for (auto& task : status["tasks"]) {
-    auto it = latest.find(task.value("id", std::string()));
-    if (it != latest.end() && it->second->usage.known())
-      task["usage"] = usage_json(it->second->usage);
-  }
+std::string status_try_cell(const state::InstanceRecord& i) {
+  const state::SegmentTry s = state::segment_try_of(i);
+  return s.is_trial() ? state::attempt_label(i.try_number, s) : std::to_string(i.try_number);
+}
+
+std::string status_heading(const state::RunRecord& run, size_t id_width, size_t try_width) {
+  char buf[512];
+  std::string out;
+  std::snprintf(buf, sizeof buf, "run %s  dag %s  %s  started %s\n", run.id.c_str(),
+                run.dag.c_str(), std::string(state::to_string(run.state)).c_str(),
+                iso_utc(run.started).c_str());
+  out += buf;
+  std::snprintf(buf, sizeof buf, "%-*s  %-15s  %*s  %-14s  %-10s  %9s  %s\n",
+                static_cast<int>(std::max<size_t>(id_width, 4)), "TASK", "STATE",
+                static_cast<int>(std::max<size_t>(try_width, 3)), "TRY", "SITE", "JOB", "DURATION",
+                "MESSAGE");
+  return out + buf;
+}
+
+std::string status_line(const state::InstanceRecord& i, const run::Waiting* waiting,
+                        size_t id_width, size_t try_width) {
+  std::string dur =
+      i.started
+          ? human_duration(Millis(static_cast<long long>(duration_s(i.started, i.ended) * 1000)))
+          : "-";
+  std::string msg = i.message.substr(0, i.message.find('\n'));
+  if (waiting && msg.empty()) msg = "waiting: " + waiting->text;
+  if (msg.size() > 60) msg = msg.substr(0, 57) + "...";
+  // Longer than a fixed buffer can be (an id of any length), so sized by a first pass.
+  const auto print = [&](char* buf, size_t size) {
+    return std::snprintf(buf, size, "%-*s  %-15s  %*s  %-14s  %-10s  %9s  %s\n",
+                         static_cast<int>(std::max<size_t>(id_width, 4)), i.id.c_str(),
+                         std::string(state::to_string(i.state)).c_str(),
+                         static_cast<int>(std::max<size_t>(try_width, 3)),
+                         status_try_cell(i).c_str(), i.site.c_str(),
+                         i.job_id.empty() ? "-" : i.job_id.c_str(), dur.c_str(), msg.c_str());
+  };
+  std::string out(static_cast<size_t>(print(nullptr, 0)) + 1, '\0');
+  print(out.data(), out.size());
+  out.pop_back();
+  return out;
 }
 
 std::string status_table(const state::RunRecord& run,
                          const std::vector<state::InstanceRecord>& instances,
                          const std::map<std::string, run::Waiting>* waiting) {
-  std::string out;
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "run %s  dag %s  %s  started %s\n", run.id.c_str(),
-                run.dag.c_str(), std::string(state::to_string(run.state)).c_str(),
-                iso_utc(run.started).c_str());
-  out += buf;
-  // TRY: the try number; for an HPO trial its segment and try of it ("segment 2, try 3").
-  auto try_cell = [](const state::InstanceRecord& i) {
-    const state::SegmentTry s = state::segment_try_of(i);
-    return s.is_trial() ? state::attempt_label(i.try_number, s) : std::to_string(i.try_number);
-  };
   size_t w = 4, try_w = 3;
   for (const auto& i : instances) {
     w = std::max(w, i.id.size());
-    try_w = std::max(try_w, try_cell(i).size());
+    try_w = std::max(try_w, status_try_cell(i).size());
   }
-  std::snprintf(buf, sizeof buf, "%-*s  %-15s  %*s  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
-                "TASK", "STATE", static_cast<int>(try_w), "TRY", "SITE", "JOB", "DURATION",
-                "MESSAGE");
-  out += buf;
+  std::string out = status_heading(run, w, try_w);
   for (const auto& i : in_dag_order(run, instances)) {
-    std::string dur =
-        i.started
-            ? human_duration(Millis(static_cast<long long>(duration_s(i.started, i.ended) * 1000)))
-            : "-";
-    std::string msg = i.message.substr(0, i.message.find('\n'));
-    if (waiting && msg.empty()) {
-      if (auto why = waiting->find(i.id); why != waiting->end())
-        msg = "waiting: " + why->second.text;
+    const run::Waiting* why = nullptr;
+    if (waiting) {
+      if (auto it = waiting->find(i.id); it != waiting->end()) why = &it->second;
     }
-    if (msg.size() > 60) msg = msg.substr(0, 57) + "...";
-    std::snprintf(buf, sizeof buf, "%-*s  %-15s  %*s  %-14s  %-10s  %9s  %s\n", static_cast<int>(w),
-                  i.id.c_str(), std::string(state::to_string(i.state)).c_str(),
-                  static_cast<int>(try_w), try_cell(i).c_str(), i.site.c_str(),
-                  i.job_id.empty() ? "-" : i.job_id.c_str(), dur.c_str(), msg.c_str());
-    out += buf;
+    out += status_line(i, why, w, try_w);
   }
   return out;
 }

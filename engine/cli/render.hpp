@@ -19,15 +19,21 @@ nlohmann::json run_json(const state::RunRecord& run);
 // task in index order. Store order when that text cannot be read.
 std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
                                                 std::vector<state::InstanceRecord> instances);
-// Why each waiting instance waits (engine/run/waiting.hpp), with the run's DAG text and the
-// site catalogue's max_jobs; {} if the DAG text cannot be read.
-std::map<std::string, run::Waiting> waiting_of(const state::RunRecord& run,
-                                               const std::vector<state::InstanceRecord>& instances);
 // {"run": {...}, "tasks": [...]}, tasks in_dag_order; a waiting instance has "waiting":
 // {"reason", "text"} when `waiting` is given.
 nlohmann::json status_json(const state::RunRecord& run,
                            const std::vector<state::InstanceRecord>& instances,
                            const std::map<std::string, run::Waiting>* waiting = nullptr);
+// One entry of status_json's "tasks"; "waiting" when `waiting` is given.
+nlohmann::json instance_json(const state::InstanceRecord& i, const run::Waiting* waiting);
+// The table of `flow status`, a line at a time (for runs read a page at a time): the run's
+// line and the column titles, then one line per instance (`id_width` and `try_width` as
+// wide as the widest id and try cell, status_try_cell, or the lines do not align).
+std::string status_heading(const state::RunRecord& run, size_t id_width, size_t try_width);
+std::string status_line(const state::InstanceRecord& i, const run::Waiting* waiting,
+                        size_t id_width, size_t try_width);
+// TRY: the try number; for an HPO trial its segment and try of it ("segment 2, try 3").
+std::string status_try_cell(const state::InstanceRecord& i);
 // Human table of `flow status`, tasks in_dag_order; a waiting instance without a message
 // shows why it waits.
 std::string status_table(const state::RunRecord& run,
@@ -36,8 +42,6 @@ std::string status_table(const state::RunRecord& run,
 // What a try used (state::ResourceUse) as JSON: {"cpu_s", "max_rss_bytes", "wall_s", "cpus",
 // "cpu_efficiency"}; an unknown value is null. docs/REFERENCE.md §7.2.
 nlohmann::json usage_json(const state::ResourceUse& u);
-// Gives each task of a status_json document whose latest try's usage is known a "usage".
-void add_usage(nlohmann::json& status, const std::vector<state::TryRecord>& tries);
 // `flow status --json`'s "deliveries": [{"id", "event", "task", "try", "kind", "target",
 // "state", "attempts", "error", "created", "updated"}] (docs/REFERENCE.md §7.2).
 nlohmann::json deliveries_json(const std::vector<state::DeliveryRecord>& deliveries);

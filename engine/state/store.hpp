@@ -148,6 +148,28 @@ class Store {
   std::vector<EventRecord> events(const std::string& run_id, int64_t after_seq = 0);
   std::vector<MetricRecord> metrics(const std::string& run_id, const std::string& instance_id);
   std::map<std::string, int> state_counts(const std::string& run_id);
+
+  // A run of any size, a page at a time (flow status; the reader never holds every
+  // instance). How many instances each task has in each state, its own instance included,
+  // tasks in the order the run created their first instance.
+  struct TaskStateCount {
+    std::string task_id;
+    TaskState state = TaskState::kQueued;
+    int64_t count = 0;
+  };
+  std::vector<TaskStateCount> task_state_counts(const std::string& run_id);
+  // A task's instances in reading order (its own first, then its foreach items or trials
+  // by index), only those in `states` (empty: any), skipping `offset`, at most `limit`
+  // (0: no limit).
+  std::vector<InstanceRecord> task_instances(const std::string& run_id, const std::string& task_id,
+                                             const std::vector<TaskState>& states, int64_t offset,
+                                             int64_t limit);
+  // The instances in flight (state::is_in_flight): at most what -j and max_jobs allow.
+  std::vector<InstanceRecord> in_flight_instances(const std::string& run_id);
+  // An instance's try with the highest number, if it has one.
+  std::optional<TryRecord> latest_try(const std::string& run_id, const std::string& instance_id);
+  // The length of the longest instance id of the run (a table's column width).
+  size_t longest_instance_id(const std::string& run_id);
   std::optional<ArtifactRecord> get_artifact(const std::string& id);
   // Newest first; all runs when `run_id` is empty.
   std::vector<ArtifactRecord> list_artifacts(const std::string& run_id = "");

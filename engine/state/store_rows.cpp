@@ -380,6 +380,81 @@ std::map<std::string, int> Store::state_counts(const std::string& run_id) {
   return out;
 }
 
+namespace {
+// ",queued,failed," for SQL's instr(): one statement whatever the states asked for.
+std::string state_list(const std::vector<TaskState>& states) {
+  std::string out = ",";
+  for (auto s : states)
+    out += std::string(to_string(s)) + ",";
+  return out;
+}
+}  // namespace
+
+std::vector<Store::TaskStateCount> Store::task_state_counts(const std::string& run_id) {
+  Stmt st(*impl_,
+          "SELECT task_id, state, count(*) FROM instances WHERE run_id=? "
+          "GROUP BY task_id, state ORDER BY min(min(rowid)) OVER (PARTITION BY task_id), task_id");
+  st.bind(run_id);
+  std::vector<TaskStateCount> out;
+  while (st.step()) {
+    out.push_back(
+        {st.text(0), task_state_from(st.text(1)).value_or(TaskState::kFailed), st.i64(2)});
+  }
+  return out;
+}
+
+std::vector<InstanceRecord> Store::task_instances(const std::string& run_id,
+                                                  const std::string& task_id,
+                                                  const std::vector<TaskState>& states,
+                                                  int64_t offset, int64_t limit) {
+  // The page is chosen by rowid first, so SQLite's sorter holds small keys, not rows,
+  // however deep the offset.
+  static const std::string sql =
+      std::string("SELECT ") + kInstanceColumns +
+      " FROM instances WHERE rowid IN (SELECT rowid FROM instances WHERE run_id=?1 AND "
+      "task_id=?2 AND (?3=',' OR instr(?3, ','||state||',')>0) ORDER BY parent<>'', map_index, "
+      "id LIMIT ?4 OFFSET ?5) ORDER BY parent<>'', map_index, id";
+  Stmt st(*impl_, sql);
+  st.bind(run_id).bind(task_id).bind(state_list(states)).bind(limit > 0 ? limit : int64_t{-1});
+  st.bind(offset);
+  std::vector<InstanceRecord> out;
+  while (st.step())
+    out.push_back(read_instance(st));
+  return out;
+}
+
+std::vector<InstanceRecord> Store::in_flight_instances(const std::string& run_id) {
+  static const std::string sql =
+      std::string("SELECT ") + kInstanceColumns +
+      " FROM instances WHERE run_id=? AND state IN ('starting','running','submitting','pending')"
+      " ORDER BY rowid";
+  Stmt st(*impl_, sql);
+  st.bind(run_id);
+  std::vector<InstanceRecord> out;
+  while (st.step()) {
+    auto r = read_instance(st);
+    if (is_in_flight(r.state)) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::optional<TryRecord> Store::latest_try(const std::string& run_id,
+                                           const std::string& instance_id) {
+  static const std::string sql =
+      std::string(kTryColumns) + "WHERE run_id=? AND instance_id=? ORDER BY try DESC LIMIT 1";
+  Stmt st(*impl_, sql.c_str());
+  st.bind(run_id).bind(instance_id);
+  auto tries = read_tries(st);
+  if (tries.empty()) return std::nullopt;
+  return std::move(tries.front());
+}
+
+size_t Store::longest_instance_id(const std::string& run_id) {
+  Stmt st(*impl_, "SELECT max(length(id)) FROM instances WHERE run_id=?");
+  st.bind(run_id);
+  return st.step() ? static_cast<size_t>(st.i64(0)) : 0;
+}
+
 // ---- artifacts ------------------------------------------------------------------------------
 
 namespace {
