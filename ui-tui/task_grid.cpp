@@ -1,6 +1,7 @@
 #include "ui-tui/task_grid.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "engine/dag/graph.hpp"
 #include "ui-tui/format.hpp"
@@ -54,53 +55,87 @@ std::optional<TaskGrid> TaskGrid::load(state::Store& store, const std::string& r
   if (!run) return std::nullopt;
   TaskGrid grid;
   grid.run_ = std::move(*run);
-  std::map<std::string, size_t> index;  // task id -> group
-  std::vector<std::pair<std::string, TaskRow>> children;
-  auto instances = store.instances(run_id);
-  std::map<std::string, run::Waiting> waiting;
-  if (shape.dag)
-    waiting = run::waiting_reasons(grid.run_, *shape.dag, instances, shape.max_jobs, now_ms(),
-                                   shape.gpus);
-  for (auto& inst : instances) {
+  std::optional<run::WaitingRules> rules;
+  if (shape.dag) rules.emplace(grid.run_, *shape.dag, shape.max_jobs, now_ms(), shape.gpus);
+
+  // Counts first: the progress, each group's size, and what the waiting rules need.
+  const auto counts = store.task_state_counts(run_id);
+  struct TaskCounts {
+    int64_t total = 0;
+    std::vector<std::pair<state::TaskState, int64_t>> by_state;
+  };
+  std::unordered_map<std::string, TaskCounts> per_task;
+  std::vector<std::string> task_order;  // as the store created them
+  for (const auto& c : counts) {
+    auto [it, added] = per_task.try_emplace(c.task_id);
+    if (added) task_order.push_back(c.task_id);
+    it->second.total += c.count;
+    it->second.by_state.emplace_back(c.state, c.count);
+    grid.progress_.total += static_cast<int>(c.count);
+    grid.progress_.counts[std::string(state::to_string(c.state))] += static_cast<int>(c.count);
+    if (state::is_terminal(c.state)) grid.progress_.done += static_cast<int>(c.count);
+    if (rules) rules->count(c.task_id, c.state, c.count);
+  }
+  std::map<std::string, std::vector<state::InstanceRecord>> flying;  // task -> in flight
+  for (auto& i : store.in_flight_instances(run_id)) {
+    if (rules) rules->hold(i);
+    if (!i.parent.empty()) flying[i.task_id].push_back(std::move(i));
+  }
+  auto row_of = [&](state::InstanceRecord&& i) {
     std::string why;
-    if (auto w = waiting.find(inst.id); w != waiting.end()) why = w->second.text;
-    ++grid.progress_.total;
-    ++grid.progress_.counts[std::string(state::to_string(inst.state))];
-    if (state::is_terminal(inst.state)) ++grid.progress_.done;
-    if (!inst.parent.empty()) {
-      std::string parent = inst.parent;
-      children.emplace_back(std::move(parent), to_row(std::move(inst)));
-      children.back().second.waiting = std::move(why);
-      continue;
+    if (rules) {
+      if (auto w = rules->of(i)) why = std::move(w->text);
     }
+    TaskRow r = to_row(std::move(i));
+    r.waiting = std::move(why);
+    return r;
+  };
+
+  for (const auto& task : task_order) {
+    const TaskCounts& of_task = per_task.at(task);
+    const int64_t total = of_task.total;
+    std::vector<state::InstanceRecord> read;
+    if (total == 1) {  // a task without children (every task of a static DAG): by its id
+      if (auto i = store.get_instance(run_id, task)) read.push_back(std::move(*i));
+    } else {
+      // Its own instance first, then its children by index: at most kChildrenRead of
+      // them, and those in flight.
+      read = store.task_instances(run_id, task, {}, 0, kChildrenRead + 1);
+      std::set<std::string> have;
+      for (const auto& i : read)
+        have.insert(i.id);
+      for (auto& i : flying[task]) {
+        if (!have.count(i.id)) read.push_back(std::move(i));
+      }
+    }
+    if (read.empty()) continue;  // ended between the counts and this read
     TaskGroup g;
-    auto k = shape.kinds.find(inst.task_id);
-    g.kind = k == shape.kinds.end() ? GroupKind::kPlain : k->second;
-    index[inst.task_id] = grid.groups_.size();
-    g.head = to_row(std::move(inst));
-    g.head.waiting = std::move(why);
-    grid.groups_.push_back(std::move(g));
-  }
-  for (auto& [parent, row] : children) {
-    auto it = index.find(parent);
-    if (it == index.end()) {
-      // A child whose task instance is missing (not written by this engine version):
-      // show it under a placeholder head rather than losing it.
-      TaskGroup g;
-      g.head.id = g.head.task_id = parent;
+    bool own = read.front().parent.empty();
+    if (own) {
+      auto k = shape.kinds.find(task);
+      g.kind = k == shape.kinds.end() ? GroupKind::kPlain : k->second;
+      g.head = row_of(std::move(read.front()));
+    } else {
+      // Children whose task instance is missing (not written by this engine version):
+      // shown under a placeholder head rather than lost.
+      g.head.id = g.head.task_id = read.front().parent;
       g.head.message = "(no instance of the task itself)";
-      it = index.emplace(parent, grid.groups_.size()).first;
-      grid.groups_.push_back(std::move(g));
     }
-    TaskGroup& g = grid.groups_[it->second];
-    if (g.kind == GroupKind::kPlain) g.kind = GroupKind::kForeach;
-    if (!row.trial_status.empty()) g.kind = GroupKind::kHpo;
-    ++g.child_counts[std::string(state::to_string(row.state))];
-    g.children.push_back(std::move(row));
-  }
-  for (auto& g : grid.groups_) {
+    for (size_t k = own ? 1 : 0; k < read.size(); ++k) {
+      if (g.kind == GroupKind::kPlain) g.kind = GroupKind::kForeach;
+      TaskRow row = row_of(std::move(read[k]));
+      if (!row.trial_status.empty()) g.kind = GroupKind::kHpo;
+      g.children.push_back(std::move(row));
+    }
     std::stable_sort(g.children.begin(), g.children.end(),
                      [](const TaskRow& a, const TaskRow& b) { return natural_less(a.id, b.id); });
+    g.child_total = static_cast<size_t>(total - (own ? 1 : 0));
+    // Its children per state: the task's counts less its own instance.
+    for (const auto& [st, count] : of_task.by_state) {
+      const int64_t n = count - (own && st == g.head.state ? 1 : 0);
+      if (n > 0) g.child_counts[std::string(state::to_string(st))] += static_cast<int>(n);
+    }
+    grid.groups_.push_back(std::move(g));
   }
   auto rank = [&](const TaskGroup& g) {
     auto it = shape.order.find(g.head.task_id);

@@ -5,6 +5,12 @@
 // or HPO trials (`tune[trial-7]`) as children in index order; a progress summary over
 // every instance. Plain values, read from the Store in one go.
 //
+// A run of any size: the progress and each group's counts come from one count per task
+// and state (Store::task_state_counts), and a group holds at most kChildrenRead children
+// (the first by index, plus those in flight), so the grid of a foreach of a million items
+// holds a few thousand rows. `child_total` says how many the group has; the others are a
+// page of `flow status RUN --task T` away.
+//
 // Which rows are visible is decided here too (lines()), so the expand/collapse and filter
 // behaviour is testable without a terminal: a collapsed group shows only its head; a
 // filter shows the rows that match it plus the heads of groups with a matching child.
@@ -55,9 +61,10 @@ struct TaskRow {
 
 struct TaskGroup {
   GroupKind kind = GroupKind::kPlain;
-  TaskRow head;  // the task's own instance
-  std::vector<TaskRow> children;
-  std::map<std::string, int> child_counts;  // state name -> children
+  TaskRow head;                             // the task's own instance
+  std::vector<TaskRow> children;            // those read (all, up to TaskGrid::kChildrenRead)
+  size_t child_total = 0;                   // all of them
+  std::map<std::string, int> child_counts;  // state name -> children (all of them)
 };
 
 struct Progress {
@@ -74,6 +81,9 @@ struct GridLine {
 
 class TaskGrid {
  public:
+  // The children a group reads: the first this many by index, and those in flight.
+  static constexpr int64_t kChildrenRead = 2000;
+
   // Reads run `run_id`; nullopt if there is no such run. `shape.kinds` names groups that
   // have no children yet; otherwise a group is hpo when its children are trials and
   // foreach when they are not. Tasks missing from `shape.order` come last, in store order.

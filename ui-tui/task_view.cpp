@@ -15,13 +15,17 @@ namespace flow::tui {
 namespace {
 
 std::string children_noun(const TaskGroup& g) {
-  const size_t n = g.children.size();
-  if (g.kind == GroupKind::kHpo) return std::to_string(n) + (n == 1 ? " trial" : " trials");
-  return std::to_string(n) + (n == 1 ? " item" : " items");
+  const size_t n = g.child_total;
+  std::string noun =
+      std::to_string(n) +
+      (g.kind == GroupKind::kHpo ? (n == 1 ? " trial" : " trials") : (n == 1 ? " item" : " items"));
+  // A group too big to read whole (TaskGrid::kChildrenRead): say what the grid lists.
+  if (g.children.size() < n) noun += ", " + std::to_string(g.children.size()) + " listed";
+  return noun;
 }
 
 bool has_children(const TaskGroup& g) {
-  return !g.children.empty();
+  return g.child_total > 0 || !g.children.empty();
 }
 
 }  // namespace
@@ -56,7 +60,7 @@ void TaskView::reload(StoreReader& store) {
     for (const auto& g : grid_->groups()) {
       if (!has_children(g) || seen_.count(g.head.task_id)) continue;
       seen_.insert(g.head.task_id);
-      if (g.children.size() <= kExpandedUpTo) expanded_.insert(g.head.task_id);
+      if (g.child_total <= kExpandedUpTo) expanded_.insert(g.head.task_id);
     }
   }
   rebuild();

@@ -122,6 +122,39 @@ TEST(TuiTaskGrid, GroupsChildrenUnderTheirTaskInIndexOrder) {
   EXPECT_FALSE(TaskGrid::load(*store, "nope", {}));
 }
 
+TEST(TuiTaskGrid, AGroupTooBigToReadListsItsFirstChildrenAndThoseInFlight) {
+  test::TempDir dir;
+  auto store = state::Store::open(dir / "flow.db");
+  store->insert_run(make_run("r", 1, state::RunState::kRunning));
+  const int n = static_cast<int>(TaskGrid::kChildrenRead) + 500;
+  {
+    state::Store::Transaction tx(*store);
+    store->put_instance(inst("r", "tiles", TaskState::kRunning));
+    for (int k = 0; k < n; ++k) {
+      auto i = inst("r", "tiles[" + std::to_string(k) + "]",
+                    k == n - 3 ? TaskState::kRunning : TaskState::kSucceeded, "tiles");
+      i.map_index = k;
+      store->put_instance(i);
+    }
+    tx.commit();
+  }
+  auto grid = TaskGrid::load(*store, "r", {});
+  ASSERT_TRUE(grid);
+  ASSERT_EQ(grid->groups().size(), 1u);
+  const TaskGroup& g = grid->groups()[0];
+  EXPECT_EQ(g.child_total, static_cast<size_t>(n));
+  // The first kChildrenRead by index, then the running one far past them.
+  ASSERT_EQ(g.children.size(), static_cast<size_t>(TaskGrid::kChildrenRead) + 1);
+  EXPECT_EQ(g.children.front().id, "tiles[0]");
+  EXPECT_EQ(g.children.back().id, "tiles[" + std::to_string(n - 3) + "]");
+  EXPECT_EQ(g.children.back().state, TaskState::kRunning);
+  // Counts and progress are over every child, read or not.
+  EXPECT_EQ(g.child_counts.at("succeeded"), n - 1);
+  EXPECT_EQ(g.child_counts.at("running"), 1);
+  EXPECT_EQ(grid->progress().total, n + 1);
+  EXPECT_EQ(grid->progress().done, n - 1);
+}
+
 TEST(TuiTaskGrid, KindsFromTheDagNameGroupsBeforeTheyHaveChildren) {
   test::TempDir dir;
   auto store = state::Store::open(dir / "flow.db");
