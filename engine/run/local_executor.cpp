@@ -275,6 +275,9 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   o.err = ChildStream::same_as_stdout();
   const long peak_kib = engine_peak_kib();
   const uint64_t ticks_before = boot_ticks_now();
+  // Before the spawn: posix_spawn returns once the child runs its command, so a clock read
+  // after it made a `sleep 1` last 0.998 s (a busy engine reads it late).
+  const auto spawned = std::chrono::steady_clock::now();
   const SpawnResult child = spawn(o);
   const uint64_t ticks_after = boot_ticks_now();
   const int rc = child.error;
@@ -294,7 +297,7 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   auto p = std::make_shared<Proc>(io_);
   p->pid = pid;
   p->spec = spec;
-  p->spawned = std::chrono::steady_clock::now();
+  p->spawned = spawned;
   p->engine_peak_kib = peak_kib;
   procs_[spec.key] = p;
   ExecEvent started;
