@@ -236,12 +236,14 @@ int complete_values(const GlobalOptions& g, const std::string& kind, const std::
         const std::string& v = kind == "runs" ? r.id : r.dag;
         if (seen.insert(v).second) std::cout << v << "\n";
       }
-    } else if (kind == "tasks" || kind == "instances") {
+    } else if (kind == "tasks") {  // from the counts: a run of any size
       std::set<std::string> seen;
-      for (const auto& i : store->instances(run_id)) {
-        const std::string& v = kind == "tasks" ? i.task_id : i.id;
-        if (seen.insert(v).second) std::cout << v << "\n";
+      for (const auto& c : store->task_state_counts(run_id)) {
+        if (seen.insert(c.task_id).second) std::cout << c.task_id << "\n";
       }
+    } else if (kind == "instances") {
+      for (const auto& i : store->instances(run_id))
+        std::cout << i.id << "\n";
     }
   } catch (const std::exception&) {
     // No database, a broken site file, ...: no candidates.
