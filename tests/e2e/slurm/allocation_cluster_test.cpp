@@ -112,7 +112,16 @@ TEST(SlurmAllocations, AnIdleAllocationEndsOnItsOwn) {
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_TRUE(eventually([&] { return live_allocations(workdir) == 0; }, 90))
       << sh("squeue -o '%i %j %T %M %Z'").out;
-  auto jobs = jobs_under(workdir, 1);
+  // squeue forgets the job before slurmdbd records its end: sacct may still say RUNNING
+  // for a moment (it did once in this test), so wait for its final state.
+  std::map<std::string, std::string> jobs;
+  EXPECT_TRUE(eventually(
+      [&] {
+        jobs = jobs_under(workdir, 1);
+        return jobs.size() == 1 && jobs.begin()->second != "RUNNING" &&
+               jobs.begin()->second != "PENDING";
+      },
+      60));
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs.begin()->second, "COMPLETED") << "the allocation ended by itself, not cancelled";
 }
