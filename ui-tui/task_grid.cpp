@@ -100,7 +100,7 @@ std::optional<TaskGrid> TaskGrid::load(state::Store& store, const std::string& r
     } else {
       // Its own instance first, then its children by index: at most kChildrenRead of
       // them, and those in flight.
-      read = store.task_instances(run_id, task, {}, 0, kChildrenRead + 1);
+      read = store.task_instances(run_id, task, {}, {}, 0, kChildrenRead + 1);
       std::set<std::string> have;
       for (const auto& i : read)
         have.insert(i.id);

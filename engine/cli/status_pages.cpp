@@ -104,27 +104,32 @@ void StatusPages::for_each_page(const StatusFilter& f,
       skip -= here;
       continue;
     }
-    int64_t from = skip;
+    const int64_t before = skip;  // rows of this task before the page
+    int64_t to_skip = before;     // skipped by the first read
     skip = 0;
-    while (from < here && left > 0) {
+    state::Store::InstanceKey after;  // then each read starts after the last row it gave
+    int64_t read = 0;
+    while (before + read < here && left > 0) {
       std::optional<state::Store::ReadSnapshot> moment(std::in_place, store_);
       const int64_t want =
-          std::min({left, page_size - static_cast<int64_t>(rows.size()), here - from});
+          std::min({left, page_size - static_cast<int64_t>(rows.size()), here - before - read});
       std::vector<state::InstanceRecord> got;
       if (t.instances == 1) {
-        // A task with one instance (every task of a static DAG): its own, by its id, which
-        // the store finds through its index rather than by scanning the run.
+        // A task with one instance (every task of a static DAG): its own, by its id.
         if (auto i = store_.get_instance(run_.id, t.task)) got.push_back(std::move(*i));
       } else {
-        got = store_.task_instances(run_.id, t.task, f.states, from, want);
+        got = store_.task_instances(run_.id, t.task, f.states, after, to_skip, want);
+        to_skip = 0;
       }
+      moment.reset();
       if (got.empty()) break;  // the run moved on since the counts were read
-      from += static_cast<int64_t>(got.size());
+      after = {got.back().map_index, got.back().id};
+      read += static_cast<int64_t>(got.size());
       left -= static_cast<int64_t>(got.size());
       for (auto& i : got)
         rows.push_back({std::move(i), std::nullopt, std::nullopt});
-      moment.reset();
       if (static_cast<int64_t>(rows.size()) >= page_size) flush();
+      if (t.instances == 1) break;
     }
     if (left <= 0) break;
   }

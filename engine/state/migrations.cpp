@@ -199,6 +199,10 @@ CREATE INDEX artifacts_by_dag ON artifacts(dag, created_ms);
      R"sql(
 ALTER TABLE tries ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {11, "instances by task in index order: a page of a run of any size (flow status, the TUI)",
+     R"sql(
+CREATE INDEX instances_by_task ON instances(run_id, task_id, map_index);
+)sql"},
 };
 
 }  // namespace

@@ -158,11 +158,18 @@ class Store {
     int64_t count = 0;
   };
   std::vector<TaskStateCount> task_state_counts(const std::string& run_id);
-  // A task's instances in reading order (its own first, then its foreach items or trials
-  // by index), only those in `states` (empty: any), skipping `offset`, at most `limit`
-  // (0: no limit).
+  // A task's instances in reading order (its own first, map_index -1, then its foreach
+  // items or trials by index), only those in `states` (empty: any), those after `after`
+  // (the last row of the page before; the default: from the first), skipping `offset`,
+  // at most `limit` (0: no limit). Read through the index by task: a page costs its own
+  // rows, wherever in a run of a million it lies.
+  struct InstanceKey {
+    int map_index = -2;  // before every instance
+    std::string id;
+  };
   std::vector<InstanceRecord> task_instances(const std::string& run_id, const std::string& task_id,
-                                             const std::vector<TaskState>& states, int64_t offset,
+                                             const std::vector<TaskState>& states,
+                                             const InstanceKey& after, int64_t offset,
                                              int64_t limit);
   // The instances in flight (state::is_in_flight): at most what -j and max_jobs allow.
   std::vector<InstanceRecord> in_flight_instances(const std::string& run_id);

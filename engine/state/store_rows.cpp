@@ -202,8 +202,9 @@ void Store::put_instance(const InstanceRecord& r) {
   static const std::string sql =
       std::string("INSERT INTO instances(") + kInstanceColumns +
       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, id) DO UPDATE "
-      "SET task_id=excluded.task_id, parent=excluded.parent, map_index=excluded.map_index, "
-      "state=excluded.state, try=excluded.try, failures=excluded.failures, site=excluded.site, "
+      // Not task_id, parent, map_index: an instance id keeps them for life, and setting
+      // them would rewrite its entry of the index by task at every state change.
+      "SET state=excluded.state, try=excluded.try, failures=excluded.failures, site=excluded.site, "
       "pid=excluded.pid, pid_start=excluded.pid_start, job_id=excluded.job_id, "
       "job_name=excluded.job_name, started_ms=excluded.started_ms, ended_ms=excluded.ended_ms, "
       "next_try_ms=excluded.next_try_ms, exit_code=excluded.exit_code, signal=excluded.signal, "
@@ -406,17 +407,15 @@ std::vector<Store::TaskStateCount> Store::task_state_counts(const std::string& r
 std::vector<InstanceRecord> Store::task_instances(const std::string& run_id,
                                                   const std::string& task_id,
                                                   const std::vector<TaskState>& states,
-                                                  int64_t offset, int64_t limit) {
-  // The page is chosen by rowid first, so SQLite's sorter holds small keys, not rows,
-  // however deep the offset.
+                                                  const InstanceKey& after, int64_t offset,
+                                                  int64_t limit) {
   static const std::string sql =
       std::string("SELECT ") + kInstanceColumns +
-      " FROM instances WHERE rowid IN (SELECT rowid FROM instances WHERE run_id=?1 AND "
-      "task_id=?2 AND (?3=',' OR instr(?3, ','||state||',')>0) ORDER BY parent<>'', map_index, "
-      "id LIMIT ?4 OFFSET ?5) ORDER BY parent<>'', map_index, id";
+      " FROM instances WHERE run_id=?1 AND task_id=?2 AND (?3=',' OR instr(?3, ','||state||',')>0)"
+      " AND (map_index, id) > (?4, ?5) ORDER BY map_index, id LIMIT ?6 OFFSET ?7";
   Stmt st(*impl_, sql);
-  st.bind(run_id).bind(task_id).bind(state_list(states)).bind(limit > 0 ? limit : int64_t{-1});
-  st.bind(offset);
+  st.bind(run_id).bind(task_id).bind(state_list(states)).bind(after.map_index).bind(after.id);
+  st.bind(limit > 0 ? limit : int64_t{-1}).bind(offset);
   std::vector<InstanceRecord> out;
   while (st.step())
     out.push_back(read_instance(st));

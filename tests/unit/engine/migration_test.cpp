@@ -457,6 +457,17 @@ TEST(Migration, ASchema9DatabaseKeepsEveryRowAndGainsTheTriesGpus) {
   expect_newer_features_work(*store);
 }
 
+TEST(Migration, ASchema10DatabaseKeepsEveryRowAndGainsTheIndexByTask) {
+  flow::test::TempDir dir;
+  auto store = Store::open(fixture_copy(dir, 10));
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  expect_schema_1_rows(*store);
+  expect_fixture_artifacts(*store);
+  expect_fixture_schedules(*store);
+  expect_fixture_deliveries(*store);
+  expect_newer_features_work(*store);
+}
+
 TEST(Migration, AMigratedDatabaseOpensAgainUnchanged) {
   flow::test::TempDir dir;
   const auto db = fixture_copy(dir, 1);
