@@ -109,7 +109,10 @@ class Runner:
         if states != {"succeeded": expect}:
             fail(f"{n} items in {d}: expected {expect} instances succeeded, "
                      f"got {states}")
-        return {"wall": wall, "cpu": cpu, "rss": rss}
+        home = os.path.join(d, ".flow")
+        db = sum(os.path.getsize(os.path.join(home, f)) for f in os.listdir(home)
+                 if f.startswith("flow.db"))
+        return {"wall": wall, "cpu": cpu, "rss": rss, "db": db}
 
     def foreach(self, n):
         d = self.fresh(f"foreach-{n}")
@@ -180,13 +183,15 @@ def main():
         print(f"1 item (the fixed cost, taken off below): wall {fixed['wall']:.2f} s, "
               f"engine CPU {fixed['cpu']:.2f} s, peak RSS {fixed['rss']:.1f} MiB")
         print(f"{'items':>9} {'wall s':>9} {'wall ms/item':>13} {'engine CPU s':>13} "
-              f"{'CPU ms/item':>12} {'peak RSS MiB':>13}")
+              f"{'CPU ms/item':>12} {'peak RSS MiB':>13} {'RSS B/item':>11} {'DB B/item':>10}")
         results = {}
         for n in sizes:
             res = r.foreach(n)
             results[n] = res
             print(f"{n:>9,} {res['wall']:>9.2f} {marginal(res, n, fixed, 'wall'):>13.3f} "
-                  f"{res['cpu']:>13.2f} {marginal(res, n, fixed, 'cpu'):>12.3f} {res['rss']:>13.1f}",
+                  f"{res['cpu']:>13.2f} {marginal(res, n, fixed, 'cpu'):>12.3f} {res['rss']:>13.1f} "
+                  f"{(res['rss'] - fixed['rss']) * 1048576 / max(n - 1, 1):>11.0f} "
+                  f"{(res['db'] - fixed['db']) / max(n - 1, 1):>10.0f}",
                   flush=True)
         if a.static:
             print(f"\nstatic DAG of N independent `true` tasks (same -j):")
