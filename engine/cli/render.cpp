@@ -75,16 +75,10 @@ nlohmann::json instance_json(const state::InstanceRecord& i, const run::Waiting*
 }
 
 nlohmann::json status_json(const state::RunRecord& run,
-                           const std::vector<state::InstanceRecord>& instances,
-                           const std::map<std::string, run::Waiting>* waiting) {
+                           const std::vector<state::InstanceRecord>& instances) {
   auto tasks = nlohmann::json::array();
-  for (const auto& i : in_dag_order(run, instances)) {
-    const run::Waiting* why = nullptr;
-    if (waiting) {
-      if (auto w = waiting->find(i.id); w != waiting->end()) why = &w->second;
-    }
-    tasks.push_back(instance_json(i, why));
-  }
+  for (const auto& i : in_dag_order(run, instances))
+    tasks.push_back(instance_json(i, nullptr));
   return {{"run", run_json(run)}, {"tasks", std::move(tasks)}};
 }
 
@@ -144,25 +138,6 @@ std::string status_line(const state::InstanceRecord& i, const run::Waiting* wait
   std::string out(static_cast<size_t>(print(nullptr, 0)) + 1, '\0');
   print(out.data(), out.size());
   out.pop_back();
-  return out;
-}
-
-std::string status_table(const state::RunRecord& run,
-                         const std::vector<state::InstanceRecord>& instances,
-                         const std::map<std::string, run::Waiting>* waiting) {
-  size_t w = 4, try_w = 3;
-  for (const auto& i : instances) {
-    w = std::max(w, i.id.size());
-    try_w = std::max(try_w, status_try_cell(i).size());
-  }
-  std::string out = status_heading(run, w, try_w);
-  for (const auto& i : in_dag_order(run, instances)) {
-    const run::Waiting* why = nullptr;
-    if (waiting) {
-      if (auto it = waiting->find(i.id); it != waiting->end()) why = &it->second;
-    }
-    out += status_line(i, why, w, try_w);
-  }
   return out;
 }
 

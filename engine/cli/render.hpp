@@ -19,11 +19,10 @@ nlohmann::json run_json(const state::RunRecord& run);
 // task in index order. Store order when that text cannot be read.
 std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
                                                 std::vector<state::InstanceRecord> instances);
-// {"run": {...}, "tasks": [...]}, tasks in_dag_order; a waiting instance has "waiting":
-// {"reason", "text"} when `waiting` is given.
+// {"run": {...}, "tasks": [...]}, tasks in_dag_order: the final document of `flow run
+// --json` (flow status streams the same shape a page at a time, status_pages.hpp).
 nlohmann::json status_json(const state::RunRecord& run,
-                           const std::vector<state::InstanceRecord>& instances,
-                           const std::map<std::string, run::Waiting>* waiting = nullptr);
+                           const std::vector<state::InstanceRecord>& instances);
 // One entry of status_json's "tasks"; "waiting" when `waiting` is given.
 nlohmann::json instance_json(const state::InstanceRecord& i, const run::Waiting* waiting);
 // The table of `flow status`, a line at a time (for runs read a page at a time): the run's
@@ -34,11 +33,6 @@ std::string status_line(const state::InstanceRecord& i, const run::Waiting* wait
                         size_t id_width, size_t try_width);
 // TRY: the try number; for an HPO trial its segment and try of it ("segment 2, try 3").
 std::string status_try_cell(const state::InstanceRecord& i);
-// Human table of `flow status`, tasks in_dag_order; a waiting instance without a message
-// shows why it waits.
-std::string status_table(const state::RunRecord& run,
-                         const std::vector<state::InstanceRecord>& instances,
-                         const std::map<std::string, run::Waiting>* waiting = nullptr);
 // What a try used (state::ResourceUse) as JSON: {"cpu_s", "max_rss_bytes", "wall_s", "cpus",
 // "cpu_efficiency"}; an unknown value is null. docs/REFERENCE.md §7.2.
 nlohmann::json usage_json(const state::ResourceUse& u);

@@ -89,10 +89,13 @@ void StatusPages::for_each_page(const StatusFilter& f,
   std::vector<StatusRow> rows;
   auto flush = [&] {
     if (rows.empty()) return;
-    for (auto& r : rows) {
-      if (rules_) r.waiting = rules_->of(r.instance);
-      if (auto t = store_.latest_try(run_.id, r.instance.id); t && t->usage.known())
-        r.usage = t->usage;
+    {
+      state::Store::ReadSnapshot moment(store_);  // one read transaction for the page's tries
+      for (auto& r : rows) {
+        if (rules_) r.waiting = rules_->of(r.instance);
+        if (auto t = store_.latest_try(run_.id, r.instance.id); t && t->usage.known())
+          r.usage = t->usage;
+      }
     }
     page(rows);  // printed outside any read transaction: a slow reader blocks no checkpoint
     rows.clear();
