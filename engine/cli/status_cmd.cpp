@@ -161,8 +161,12 @@ int print_rows(state::Store& store, const state::RunRecord& run, StatusPages& pa
   });
   if (!headed) std::fputs(status_heading(run, id_w, try_w).c_str(), stdout);
   if (filter.pages()) {
-    if (shown == 0) {
+    if (matching == 0) {
       std::printf("no instance of %lld matches", static_cast<long long>(pages.total()));
+    } else if (shown == 0) {
+      std::printf("no instances past --offset %lld (%lld match, %lld in the run)",
+                  static_cast<long long>(filter.offset), static_cast<long long>(matching),
+                  static_cast<long long>(pages.total()));
     } else {
       std::printf("instances %lld-%lld of %lld that match (%lld in the run)",
                   static_cast<long long>(filter.offset + 1),

@@ -63,6 +63,12 @@ TEST(StatusPages, LimitAndOffsetPageATasksInstancesInReadingOrder) {
   j = json::parse(p.flow("status " + run + " --task tiles --offset 100 --json").out);
   EXPECT_TRUE(j["tasks"].empty());
   EXPECT_EQ(j["page"]["shown"], 0);
+  r = p.flow("status " + run + " --task tiles --offset 100");
+  EXPECT_NE(r.out.find("no instances past --offset 100 (26 match, 28 in the run)"),
+            std::string::npos)
+      << r.out;
+  r = p.flow("status " + run + " --task prep --state failed");
+  EXPECT_NE(r.out.find("no instance of 28 matches"), std::string::npos) << r.out;
 }
 
 TEST(StatusPages, StateFilterFindsTheFailedItemAmongTheOthers) {
