@@ -23,11 +23,12 @@ YAML
   "$FLOW" run tiles.yaml --run-id seed >/dev/null
   sqlite3 "$FLOW_HOME/flow.db" <<SQL
 BEGIN;
-INSERT INTO runs(id, dag, state, dag_file, dag_yaml, dag_hash, params_json, run_dir, workdir,
+INSERT INTO runs(id, dag, state, dag_file, dag_hash, params_json, run_dir, workdir,
                  logical_date, created_ms, started_ms, ended_ms, owner_host)
-  SELECT 'big', dag, state, dag_file, dag_yaml, dag_hash, params_json, run_dir, workdir,
+  SELECT 'big', dag, state, dag_file, dag_hash, params_json, run_dir, workdir,
          logical_date, created_ms, started_ms, created_ms + 30 * $N + 60000, owner_host
   FROM runs WHERE id = 'seed';
+INSERT INTO run_dags(run_id, dag_yaml) SELECT 'big', dag_yaml FROM run_dags WHERE run_id = 'seed';
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $N)
 INSERT INTO instances(run_id, id, task_id, parent, map_index, state, try, site, started_ms, ended_ms)
   SELECT 'big', 'tiles[' || i || ']', 'tiles', 'tiles', i, 'succeeded', 1 + (i % 100 = 0), 'local',

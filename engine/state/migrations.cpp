@@ -203,6 +203,15 @@ ALTER TABLE tries ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;
      R"sql(
 CREATE INDEX instances_by_task ON instances(run_id, task_id, map_index);
 )sql"},
+    {12, "run_dags: the DAG text out of the runs row, which every commit reads and rewrites",
+     R"sql(
+CREATE TABLE run_dags(
+  run_id TEXT PRIMARY KEY REFERENCES runs(id),
+  dag_yaml TEXT NOT NULL
+);
+INSERT INTO run_dags(run_id, dag_yaml) SELECT id, dag_yaml FROM runs;
+ALTER TABLE runs DROP COLUMN dag_yaml;
+)sql"},
 };
 
 }  // namespace

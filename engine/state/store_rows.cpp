@@ -1,5 +1,7 @@
 // The rows of each table: how records are written and read back (SQL and column mapping
 // side by side). The connection, transactions and schema are in store.cpp.
+#include <optional>
+
 #include "engine/core/error.hpp"
 #include "engine/state/store_impl.hpp"
 
@@ -8,8 +10,12 @@ namespace flow::state {
 // ---- runs -----------------------------------------------------------------------------
 
 namespace {
+// The DAG text is in its own table, run_dags (schema 12): in the runs row it made every
+// read of a later column, and every UPDATE of the row, copy all of it (a 1,000,000-item
+// foreach written out in YAML is 7 MB, read at each commit's owner check).
 constexpr const char* kRunColumns =
-    "id, dag, state, dag_file, dag_yaml, dag_hash, params_json, run_dir, workdir, "
+    "id, dag, state, dag_file, (SELECT dag_yaml FROM run_dags WHERE run_id=runs.id), "
+    "dag_hash, params_json, run_dir, workdir, "
     "logical_date, data_interval_start, data_interval_end, created_ms, started_ms, ended_ms, "
     "parallelism, owner_pid, owner_start, owner_host, heartbeat_ms, cancel_requested, owner_token";
 
@@ -51,12 +57,24 @@ void bind_run(Stmt& st, const RunRecord& r) {
 }  // namespace
 
 void Store::insert_run(const RunRecord& r) {
-  static const std::string sql = std::string("INSERT INTO runs(") + kRunColumns +
-                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  // bind_run's parameters by number; ?5, the DAG text, goes to run_dags.
+  static const char* sql =
+      "INSERT INTO runs(id, dag, state, dag_file, dag_hash, params_json, run_dir, workdir, "
+      "logical_date, data_interval_start, data_interval_end, created_ms, started_ms, ended_ms, "
+      "parallelism, owner_pid, owner_start, owner_host, heartbeat_ms, cancel_requested, "
+      "owner_token) VALUES(?1,?2,?3,?4,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
+      "?21,?22)";
+  // Both rows or neither. Inside a read snapshot (a reader's, which may not write) the
+  // INSERT fails as any write there does.
+  std::optional<Transaction> tx;
+  if (impl_->read_depth == 0) tx.emplace(*this);
   Stmt st(*impl_, sql);
   bind_run(st, r);
   try {
     st.run();
+    Stmt text(*impl_, "INSERT INTO run_dags(run_id, dag_yaml) VALUES(?,?)");
+    text.bind(r.id).bind(r.dag_yaml).run();
+    if (tx) tx->commit();
   } catch (const Error&) {
     if (get_run(r.id)) {
       throw InputError(SourceLocation{}, "a run with id '" + r.id +

@@ -92,7 +92,7 @@ TEST(Secrets, ReachTheTaskAndAreWrittenNowhereFlowKeepsThem) {
     EXPECT_EQ(status.out.find(secret), std::string::npos) << status.out;
   }
   // The database knows where the values come from, which is not secret.
-  EXPECT_NE(sqlite_query(s.p.db(), "SELECT dag_yaml FROM runs WHERE id='sec1'")
+  EXPECT_NE(sqlite_query(s.p.db(), "SELECT dag_yaml FROM run_dags WHERE run_id='sec1'")
                 .find("{env: FLOW_TEST_TOKEN}"),
             std::string::npos);
 }

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <string>
 
 #include "engine/core/error.hpp"
 #include "engine/state/migrations.hpp"
@@ -30,19 +31,25 @@ std::filesystem::path fixture_copy(const flow::test::TempDir& dir, int version) 
   return to;
 }
 
-// The version a file has, read without migrating it.
-int user_version(const std::filesystem::path& db) {
+// The first column of the first row of `sql`, read without migrating the file ("" if none).
+std::string sqlite_text(const std::filesystem::path& db, const char* sql) {
   sqlite3* c = nullptr;
-  int v = -1;
+  std::string out;
   if (sqlite3_open_v2(db.c_str(), &c, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(c, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-      v = sqlite3_column_int(st, 0);
+    if (sqlite3_prepare_v2(c, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+      if (const unsigned char* t = sqlite3_column_text(st, 0))
+        out = reinterpret_cast<const char*>(t);
     sqlite3_finalize(st);
   }
   sqlite3_close_v2(c);
-  return v;
+  return out;
+}
+
+// The version a file has, read without migrating it.
+int user_version(const std::filesystem::path& db) {
+  const std::string v = sqlite_text(db, "PRAGMA user_version");
+  return v.empty() ? -1 : std::stoi(v);
 }
 
 void expect_same(const RunRecord& want, const RunRecord& got) {
@@ -466,6 +473,23 @@ TEST(Migration, ASchema10DatabaseKeepsEveryRowAndGainsTheIndexByTask) {
   expect_fixture_schedules(*store);
   expect_fixture_deliveries(*store);
   expect_newer_features_work(*store);
+}
+
+TEST(Migration, ASchema11DatabaseKeepsEveryRowAndMovesTheDagTextsToRunDags) {
+  flow::test::TempDir dir;
+  const auto db = fixture_copy(dir, 11);
+  auto store = Store::open(db);
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  expect_schema_1_rows(*store);  // each run's dag_yaml among them
+  expect_fixture_artifacts(*store);
+  expect_fixture_schedules(*store);
+  expect_fixture_deliveries(*store);
+  expect_newer_features_work(*store);
+  store.reset();
+  EXPECT_EQ(sqlite_text(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name='dag_yaml'"),
+            "0");
+  EXPECT_EQ(sqlite_text(db, "SELECT count(*) FROM run_dags"),
+            std::to_string(fixture::runs().size()));
 }
 
 TEST(Migration, AMigratedDatabaseOpensAgainUnchanged) {
