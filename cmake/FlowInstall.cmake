@@ -31,7 +31,7 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # flow_0.1.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 # Runtime libraries as dpkg-shlibdeps finds them in the binary (libsqlite3-0, libssh-4,
-# libyaml-cpp0.7, ...), plus what flow reads without linking it: time zones for
+# libyaml-0-2, libyaml-cpp0.7, ...), plus what flow reads without linking it: time zones for
 # schedules.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "tzdata")

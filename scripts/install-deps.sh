@@ -11,7 +11,7 @@ set -euo pipefail
 BUILD_PKGS=(
   build-essential cmake ninja-build pkg-config git
   libboost-graph-dev libboost-system-dev libssh-dev libsqlite3-dev libyaml-cpp-dev
-  libspdlog-dev libgtest-dev libgmock-dev libncurses-dev libcli11-dev nlohmann-json3-dev
+  libyaml-dev libspdlog-dev libgtest-dev libgmock-dev libncurses-dev libcli11-dev nlohmann-json3-dev
   libhowardhinnant-date-dev libonnx-dev libprotobuf-dev protobuf-compiler libarchive-dev
   libssl-dev libcurl4-openssl-dev sqlite3 tzdata
   clang-14 libclang-rt-14-dev

@@ -1,10 +1,12 @@
 #include "engine/core/yaml_reader.hpp"
 
-#include <yaml-cpp/eventhandler.h>
+#include <yaml.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
-#include <sstream>
+#include <new>
+#include <unordered_map>
 
 #include "engine/core/suggest.hpp"
 
@@ -54,9 +56,23 @@ bool is_utf8(std::string_view s) {
 
 namespace {
 
-// Builds a Tree's items from yaml-cpp's parser events, keeping track of anchors and of how
-// far aliases expand the document.
-class Builder : public YAML::EventHandler {
+// A position in the text, 0-based, as libyaml's marks and YAML::Mark.
+struct Mark {
+  int line = 0, col = 0;
+};
+using AnchorId = size_t;
+constexpr AnchorId kNoAnchor = SIZE_MAX;
+
+[[noreturn]] void fail(const Mark& m, const std::string& msg) {
+  YAML::Mark mark;
+  mark.line = m.line;
+  mark.column = m.col;
+  throw YAML::ParserException(mark, msg);
+}
+
+// Builds a Tree's items from the parser's events, keeping track of anchors and of how far
+// aliases expand the document.
+class Builder {
  public:
   using Kind = Tree::Kind;
   using Item = Tree::Item;
@@ -66,16 +82,60 @@ class Builder : public YAML::EventHandler {
       : max_expansion_(kExtraExpansion + kExpansionFactor * static_cast<uint64_t>(text_size)) {}
   std::vector<Item> take() { return std::move(items_); }
 
+  void null(const Mark& m, AnchorId anchor) {
+    add(m, Kind::kNull, anchor);
+    completed(1, anchor);
+  }
+  void alias(const Mark& m, AnchorId anchor) {
+    const uint32_t target =
+        anchor < anchors_.size() && anchors_[anchor] != kNone ? resolve(anchors_[anchor]) : kNone;
+    // `&a [*a]`: a node that contains itself would make every walk of the tree endless.
+    for (const Open& o : open_) {
+      if (o.index == target)
+        fail(m, "an alias inside the node its anchor names (a node cannot contain itself)");
+    }
+    // Every walk of the tree reads an alias as a copy of its target, so ten aliases of ten
+    // aliases of ... ("billion laughs") would make a small file enormous.
+    const uint64_t weight = anchor < weights_.size() ? weights_[anchor] : 1;
+    expanded_ += weight;
+    if (expanded_ > max_expansion_)
+      fail(m, "aliases (*name) expand this file to far more than it holds (over " +
+                  std::to_string(kExpansionFactor) +
+                  " times its size); write the values out instead");
+    uint32_t i = add(m, Kind::kAlias, kNoAnchor);
+    items_[i].first = target;
+    if (items_[i].first == kNone) items_[i].kind = Kind::kNull;
+    completed(weight, kNoAnchor);
+  }
+  void scalar(const Mark& m, AnchorId anchor, bool quoted, std::string value) {
+    if (!is_utf8(value)) fail(m, "this value is not valid UTF-8; save the file as UTF-8");
+    uint32_t i = add(m, Kind::kScalar, anchor);
+    items_[i].quoted = quoted;
+    const uint64_t weight = 1 + value.size();
+    items_[i].scalar = std::move(value);
+    completed(weight, anchor);
+  }
+  void open(const Mark& m, Kind kind, AnchorId anchor) {
+    open_.push_back({add(m, kind, anchor), kNone, 0, 1, anchor});
+  }
+  void close() {
+    Open o = open_.back();
+    open_.pop_back();
+    Item& it = items_[o.index];
+    it.size = it.kind == Kind::kMap ? o.children / 2 : o.children;
+    completed(o.weight, o.anchor);
+  }
+
  private:
   uint32_t resolve(uint32_t i) const {
     return items_[i].kind == Kind::kAlias ? items_[i].first : i;
   }
-  uint32_t add(const YAML::Mark& m, Kind kind, YAML::anchor_t anchor) {
+  uint32_t add(const Mark& m, Kind kind, AnchorId anchor) {
     auto i = static_cast<uint32_t>(items_.size());
     Item& it = items_.emplace_back();
     it.kind = kind;
     it.line = m.line;
-    it.col = m.column;
+    it.col = m.col;
     if (!open_.empty()) {
       Open& parent = open_.back();
       if (parent.last == kNone) {
@@ -86,87 +146,26 @@ class Builder : public YAML::EventHandler {
       parent.last = i;
       parent.children++;
     }
-    if (anchor != YAML::NullAnchor) {
+    if (anchor != kNoAnchor) {
       if (anchors_.size() <= anchor) anchors_.resize(anchor + 1, kNone);
       anchors_[anchor] = i;
     }
     return i;
   }
-  void open(const YAML::Mark& m, Kind kind, YAML::anchor_t anchor) {
-    open_.push_back({add(m, kind, anchor), kNone, 0, 1, anchor});
-  }
-  void close() {
-    Open o = open_.back();
-    open_.pop_back();
-    Item& it = items_[o.index];
-    it.size = it.kind == Kind::kMap ? o.children / 2 : o.children;
-    completed(o.weight, o.anchor);
-  }
   // A node is complete: `weight` is its size with aliases expanded (one per node plus the
   // bytes of its scalars); its parent's grows by as much.
-  void completed(uint64_t weight, YAML::anchor_t anchor) {
-    if (anchor != YAML::NullAnchor) {
+  void completed(uint64_t weight, AnchorId anchor) {
+    if (anchor != kNoAnchor) {
       if (weights_.size() <= anchor) weights_.resize(anchor + 1, 1);
       weights_[anchor] = weight;
     }
     if (!open_.empty()) open_.back().weight += weight;
   }
 
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override {
-    add(m, Kind::kNull, anchor);
-    completed(1, anchor);
-  }
-  void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
-    const uint32_t target =
-        anchor < anchors_.size() && anchors_[anchor] != kNone ? resolve(anchors_[anchor]) : kNone;
-    // `&a [*a]`: a node that contains itself would make every walk of the tree endless.
-    for (const Open& o : open_) {
-      if (o.index == target)
-        throw YAML::ParserException(m,
-                                    "an alias inside the node its anchor names (a node "
-                                    "cannot contain itself)");
-    }
-    // Every walk of the tree reads an alias as a copy of its target, so ten aliases of ten
-    // aliases of ... ("billion laughs") would make a small file enormous.
-    const uint64_t weight = anchor < weights_.size() ? weights_[anchor] : 1;
-    expanded_ += weight;
-    if (expanded_ > max_expansion_)
-      throw YAML::ParserException(m,
-                                  "aliases (*name) expand this file to far more than it holds "
-                                  "(over " +
-                                      std::to_string(kExpansionFactor) +
-                                      " times its size); write the values out instead");
-    uint32_t i = add(m, Kind::kAlias, YAML::NullAnchor);
-    items_[i].first = target;
-    if (items_[i].first == kNone) items_[i].kind = Kind::kNull;
-    completed(weight, YAML::NullAnchor);
-  }
-  void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    if (!is_utf8(value))
-      throw YAML::ParserException(m, "this value is not valid UTF-8; save the file as UTF-8");
-    uint32_t i = add(m, Kind::kScalar, anchor);
-    items_[i].quoted = tag == "!";
-    items_[i].scalar = value;
-    completed(1 + value.size(), anchor);
-  }
-  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(m, Kind::kSequence, anchor);
-  }
-  void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(m, Kind::kMap, anchor);
-  }
-  void OnMapEnd() override { close(); }
-
   struct Open {
     uint32_t index, last, children;
     uint64_t weight;  // of the node so far, aliases expanded (see completed())
-    YAML::anchor_t anchor;
+    AnchorId anchor;
   };
   // What aliases may add to a document: a generous margin over its own size. A DAG that
   // shares `env:` or `slurm:` blocks through aliases stays far below it.
@@ -174,19 +173,168 @@ class Builder : public YAML::EventHandler {
   static constexpr uint64_t kExpansionFactor = 16;
   std::vector<Item> items_;
   std::vector<Open> open_;
-  std::vector<uint32_t> anchors_;  // yaml-cpp anchor id -> item
-  std::vector<uint64_t> weights_;  // yaml-cpp anchor id -> weight of its node
+  std::vector<uint32_t> anchors_;  // anchor id -> item
+  std::vector<uint64_t> weights_;  // anchor id -> weight of its node
   uint64_t expanded_ = 0;          // sum of the weights of all aliases so far
   uint64_t max_expansion_;
+};
+
+// Anchor names to ids, as yaml-cpp numbered them: each `&name` a new id, which later
+// aliases `*name` refer to until the name is defined again.
+class Anchors {
+ public:
+  AnchorId define(const yaml_char_t* name) {
+    if (!name) return kNoAnchor;
+    const AnchorId id = next_++;
+    ids_[reinterpret_cast<const char*>(name)] = id;
+    return id;
+  }
+  AnchorId find(const yaml_char_t* name, const Mark& m) const {
+    auto it = ids_.find(reinterpret_cast<const char*>(name));
+    if (it == ids_.end())
+      fail(m, std::string("the alias *") + reinterpret_cast<const char*>(name) +
+                  " names no anchor (&" + reinterpret_cast<const char*>(name) + ") before it");
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<std::string, AnchorId> ids_;
+  AnchorId next_ = 0;
+};
+
+Mark mark_of(const yaml_mark_t& m) {
+  return {static_cast<int>(m.line), static_cast<int>(m.column)};
+}
+
+// The position of byte `offset` of `text` (libyaml reports a reader error, such as bytes
+// that are not UTF-8, by offset).
+Mark mark_at(const std::string& text, size_t offset) {
+  Mark m;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++m.line;
+      m.col = 0;
+    } else {
+      ++m.col;
+    }
+  }
+  return m;
+}
+
+// The character at `m` (its first byte), or 0 past the end. libyaml counts columns in
+// characters, so the line is walked a UTF-8 sequence at a time.
+char char_at(const std::string& text, const yaml_mark_t& m) {
+  size_t i = 0;
+  for (size_t line = 0; line < m.line; ++line) {
+    i = text.find('\n', i);
+    if (i == std::string::npos) return 0;
+    ++i;
+  }
+  for (size_t col = 0; col < m.column && i < text.size() && text[i] != '\n'; ++col) {
+    ++i;
+    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xc0) == 0x80)
+      ++i;
+  }
+  return i < text.size() ? text[i] : 0;
+}
+
+[[noreturn]] void fail_parser(const yaml_parser_t& p, const std::string& text) {
+  if (p.error == YAML_MEMORY_ERROR) throw std::bad_alloc();
+  if (p.error == YAML_READER_ERROR) {
+    // Bytes that are not UTF-8 (or a control character): libyaml stops reading there.
+    const std::string problem = p.problem ? p.problem : "cannot read the text";
+    const bool encoding =
+        problem.find("UTF-8") != std::string::npos || problem.find("Unicode") != std::string::npos;
+    fail(mark_at(text, p.problem_offset),
+         encoding ? "this value is not valid UTF-8; save the file as UTF-8 (" + problem + ")"
+                  : problem);
+  }
+  std::string msg = p.problem ? p.problem : "cannot parse the text";
+  if (char_at(text, p.problem_mark) == '\t') msg += " (a tab: indent YAML with spaces)";
+  if (p.context) {
+    msg += " (" + std::string(p.context) + " that starts at line " +
+           std::to_string(p.context_mark.line + 1) + ", column " +
+           std::to_string(p.context_mark.column + 1) + ")";
+  }
+  fail(mark_of(p.problem_mark), msg);
+}
+
+// yaml-cpp's null values: `~`, `null`, `Null`, `NULL` and nothing at all, when plain.
+bool is_null_text(std::string_view s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+// One parser, freed on every way out.
+struct Parser {
+  yaml_parser_t p;
+  Parser() {
+    if (!yaml_parser_initialize(&p)) throw std::bad_alloc();
+  }
+  ~Parser() { yaml_parser_delete(&p); }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+};
+struct Event {
+  yaml_event_t e{};
+  ~Event() { yaml_event_delete(&e); }
 };
 
 }  // namespace
 
 Tree::Tree(const std::string& text) {
+  // libyaml's event parser (C, Debian's libyaml): the first document only, as
+  // YAML::Parser::HandleNextDocument read it, with yaml-cpp's meaning of each event.
   Builder builder(text.size());
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  const bool any = parser.HandleNextDocument(builder);
+  Anchors anchors;
+  Parser parser;
+  yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  bool any = false;
+  for (bool done = false; !done;) {
+    Event ev;
+    if (!yaml_parser_parse(&parser.p, &ev.e)) fail_parser(parser.p, text);
+    const Mark m = mark_of(ev.e.start_mark);
+    switch (ev.e.type) {
+      case YAML_DOCUMENT_START_EVENT:
+        any = true;
+        break;
+      case YAML_DOCUMENT_END_EVENT:
+      case YAML_STREAM_END_EVENT:
+        done = true;
+        break;
+      case YAML_ALIAS_EVENT:
+        builder.alias(m, anchors.find(ev.e.data.alias.anchor, m));
+        break;
+      case YAML_SCALAR_EVENT: {
+        const auto& sc = ev.e.data.scalar;
+        const AnchorId anchor = anchors.define(sc.anchor);
+        std::string value(reinterpret_cast<const char*>(sc.value), sc.length);
+        const bool plain = sc.style == YAML_PLAIN_SCALAR_STYLE;
+        const bool tagged = sc.tag != nullptr;
+        // yaml-cpp's tags: "!" for a quoted or block scalar, or one written `! x`.
+        const bool quoted =
+            !plain || (tagged && std::string_view(reinterpret_cast<const char*>(sc.tag)) == "!");
+        if (plain && !tagged && is_null_text(value)) {
+          builder.null(m, anchor);
+        } else {
+          builder.scalar(m, anchor, quoted, std::move(value));
+        }
+        break;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+        builder.open(m, Kind::kSequence, anchors.define(ev.e.data.sequence_start.anchor));
+        break;
+      case YAML_MAPPING_START_EVENT:
+        builder.open(m, Kind::kMap, anchors.define(ev.e.data.mapping_start.anchor));
+        break;
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        builder.close();
+        break;
+      default:  // stream start, no event
+        break;
+    }
+  }
   items_ = builder.take();
   if (!any || items_.empty()) {
     items_.clear();

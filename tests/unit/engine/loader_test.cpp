@@ -55,6 +55,27 @@ TEST(Loader, BadYamlReportsLineAndColumn) {
   EXPECT_NE(e.find("invalid YAML"), std::string::npos) << e;
 }
 
+// The parser is libyaml's; its words, where the problem is and where the construct it was
+// reading began.
+TEST(Loader, BadYamlSaysWhatIsWrongAndWhereTheConstructStarted) {
+  std::string e = errors_of("dag: x\ntasks:\n  - id: a\n    run: [unclosed\n");
+  EXPECT_NE(e.find("x.yaml:5:1: invalid YAML: did not find expected ',' or ']' (while parsing "
+                   "a flow sequence that starts at line 4, column 10)"),
+            std::string::npos)
+      << e;
+  e = errors_of("dag: x\ntasks:\n\t- id: a\n");
+  EXPECT_NE(e.find("x.yaml:3:1: invalid YAML: found character that cannot start any token (a "
+                   "tab: indent YAML with spaces)"),
+            std::string::npos)
+      << e;
+  e = errors_of("dag: x\ntasks:\n  - id: a\n    run: *nope\n");
+  EXPECT_NE(e.find("x.yaml:4:10: invalid YAML: the alias *nope names no anchor (&nope) before it"),
+            std::string::npos)
+      << e;
+  e = errors_of("dag: \"x\ntasks: []\n");  // a quote left open to the end
+  EXPECT_NE(e.find("invalid YAML: found unexpected end of stream"), std::string::npos) << e;
+}
+
 TEST(Loader, UnknownKeySuggestsTheNearMiss) {
   std::string e = errors_of("dag: x\ntasks:\n  - id: a\n    run: echo\n    retires: 3\n");
   EXPECT_NE(e.find("x.yaml:5:5: unknown key 'retires'"), std::string::npos) << e;
