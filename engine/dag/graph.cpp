@@ -7,13 +7,12 @@
 namespace flow::dag {
 
 TaskGraph::TaskGraph(const Dag& dag) : dag_(dag), g_(dag.tasks.size()) {
-  std::unordered_map<std::string_view, size_t> index;  // points into dag.tasks
-  index.reserve(dag.tasks.size());
+  index_.reserve(dag.tasks.size());
   for (size_t i = 0; i < dag.tasks.size(); ++i)
-    index.emplace(dag.tasks[i].id, i);
+    index_.emplace(dag.tasks[i].id, i);
   for (size_t i = 0; i < dag.tasks.size(); ++i) {
     for (const auto& up : dag.tasks[i].after) {
-      if (auto it = index.find(up); it != index.end()) boost::add_edge(it->second, i, g_);
+      if (auto it = index_.find(up); it != index_.end()) boost::add_edge(it->second, i, g_);
     }
   }
 }

@@ -6,6 +6,8 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/dag/dag.hpp"
@@ -33,10 +35,17 @@ class TaskGraph {
 
   size_t size() const { return boost::num_vertices(g_); }
 
+  // The index (into dag.tasks) of the task with this id; the first one if ids repeat.
+  std::optional<size_t> index_of(std::string_view id) const {
+    auto it = index_.find(id);
+    return it == index_.end() ? std::nullopt : std::optional<size_t>(it->second);
+  }
+
  private:
   using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
   const Dag& dag_;
   Graph g_;
+  std::unordered_map<std::string_view, size_t> index_;  // ids point into dag.tasks
 };
 
 // Task ids in the order people read a DAG in (flow status, the TUI's task grid): upstream

@@ -20,7 +20,6 @@ namespace {
 struct Checker {
   const Dag& dag;
   const TaskGraph& graph;
-  std::unordered_map<std::string_view, size_t> index;  // points into dag.tasks
   std::vector<Diagnostic> out;
   std::map<std::string, site::LocalNode> local_nodes;  // plain-process sites, as found once
 
@@ -126,8 +125,8 @@ struct Checker {
     if (head == "params") {
       return error(where, ctx + "say which parameter, e.g. {{ params.epochs }}");
     }
-    if (head == "tasks" && p.size() >= 3 && p[2] == "best" && index.count(p[1]) &&
-        !dag.tasks[index.at(p[1])].hpo) {
+    if (head == "tasks" && p.size() >= 3 && p[2] == "best" && graph.index_of(p[1]) &&
+        !dag.tasks[*graph.index_of(p[1])].hpo) {
       return error(where, ctx + "task '" + p[1] + "' is not an hpo task, it has no 'best'");
     }
     error(where, ctx + "use " + template_names_starting(head));
@@ -148,15 +147,15 @@ struct Checker {
   // tasks.T.*: T exists and is upstream of task `ti`; `best` needs T to be an hpo task.
   void check_upstream(size_t ti, const SourceLocation& where, const std::string& ctx,
                       const std::vector<std::string>& p, bool best) {
-    auto it = index.find(p[1]);
-    if (it == index.end()) {
+    const std::optional<size_t> up_index = graph.index_of(p[1]);
+    if (!up_index) {
       return error(where, ctx + "no task '" + p[1] + "'" + did_you_mean(p[1], task_ids()));
     }
-    if (!graph.ancestors_of(ti)[it->second]) {
+    if (!graph.ancestors_of(ti)[*up_index]) {
       return error(where, ctx + "task '" + p[1] + "' is not upstream of '" + dag.tasks[ti].id +
                               "', so its results are not available; add it to 'after'");
     }
-    const Task& up = dag.tasks[it->second];
+    const Task& up = dag.tasks[*up_index];
     if (best && !up.hpo) {
       return error(where, ctx + "task '" + p[1] + "' is not an hpo task, it has no 'best'");
     }
@@ -342,14 +341,11 @@ void check_schedule(const Dag& dag, std::vector<Diagnostic>& out) {
 
 std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options) {
   TaskGraph graph(dag);
-  Checker c{dag, graph, {}, {}, {}};
-  c.index.reserve(dag.tasks.size());
-  for (size_t i = 0; i < dag.tasks.size(); ++i)
-    c.index.emplace(dag.tasks[i].id, i);
+  Checker c{dag, graph, {}, {}};
   check_schedule(dag, c.out);
   for (const auto& t : dag.tasks) {
     for (const auto& up : t.after) {
-      if (!c.index.count(up)) {
+      if (!graph.index_of(up)) {
         c.error(t.loc("after"), "task '" + t.id + "' depends on unknown task '" + up + "'" +
                                     did_you_mean(up, c.task_ids()));
       }
