@@ -1,6 +1,7 @@
 // flow runs | status | logs — read-only views of the store.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -18,13 +19,6 @@
 namespace flow::cli {
 
 namespace {
-
-std::string counts_text(const std::map<std::string, int>& counts) {
-  std::string s;
-  for (const auto& [k, v] : counts)
-    s += (s.empty() ? "" : " ") + k + "=" + std::to_string(v);
-  return s;
-}
 
 // Copies new bytes of `path` from `offset` to stdout; returns the new offset.
 std::streamoff copy_from(const std::filesystem::path& path, std::streamoff offset) {
@@ -133,9 +127,19 @@ void register_query_commands(CLI::App& app, GlobalOptions& g, Action& action, Op
         require_run(*store, id);
         auto inst = store->get_instance(id, task);
         if (!inst) {
+          // The names offered: the run's tasks, and the first instances of the task the
+          // name starts with (a run may have a million; reading them all is not needed
+          // to suggest `tiles[3]` for `tiles(3)`).
           std::vector<std::string> ids;
-          for (const auto& i : store->instances(id))
-            ids.push_back(i.id);
+          for (const auto& c : store->task_state_counts(id)) {
+            if (!ids.empty() && ids.back() == c.task_id) continue;
+            ids.push_back(c.task_id);
+          }
+          const std::string base = task.substr(0, task.find_first_of("[("));
+          if (std::find(ids.begin(), ids.end(), base) != ids.end()) {
+            for (const auto& i : store->task_instances(id, base, {}, {}, 0, 2000))
+              if (i.id != base) ids.push_back(i.id);
+          }
           throw Error(ErrorKind::kInvalidInput,
                       "run " + id + " has no task '" + task + "'" + did_you_mean(task, ids));
         }

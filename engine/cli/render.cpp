@@ -74,12 +74,33 @@ nlohmann::json instance_json(const state::InstanceRecord& i, const run::Waiting*
   return t;
 }
 
-nlohmann::json status_json(const state::RunRecord& run,
-                           const std::vector<state::InstanceRecord>& instances) {
-  auto tasks = nlohmann::json::array();
-  for (const auto& i : in_dag_order(run, instances))
-    tasks.push_back(instance_json(i, nullptr));
-  return {{"run", run_json(run)}, {"tasks", std::move(tasks)}};
+void print_status_json(std::FILE* out, const state::RunRecord& run,
+                       std::vector<state::InstanceRecord> instances) {
+  // The keys in dump()'s order: "run", then "tasks", streamed.
+  std::string text = "{\n  \"run\": " + dump_nested(run_json(run), 1) + ",\n  \"tasks\": [";
+  bool first = true;
+  for (const auto& i : in_dag_order(run, std::move(instances))) {
+    text += (first ? "\n    " : ",\n    ") + dump_nested(instance_json(i, nullptr), 2);
+    first = false;
+    if (text.size() >= (1u << 16)) {
+      std::fputs(text.c_str(), out);
+      text.clear();
+    }
+  }
+  text += first ? "]\n}\n" : "\n  ]\n}\n";
+  std::fputs(text.c_str(), out);
+}
+
+std::string dump_nested(const nlohmann::json& value, int depth) {
+  std::string text = value.dump(2);
+  const std::string pad(static_cast<size_t>(2 * depth), ' ');
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += pad;
+  }
+  return out;
 }
 
 nlohmann::json usage_json(const state::ResourceUse& u) {

@@ -2,6 +2,7 @@
 // The JSON shapes of docs/REFERENCE.md §7.2 and their table forms, shared by `flow status`,
 // `flow runs` and `flow run --json`.
 
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -20,9 +21,14 @@ nlohmann::json run_json(const state::RunRecord& run);
 std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
                                                 std::vector<state::InstanceRecord> instances);
 // {"run": {...}, "tasks": [...]}, tasks in_dag_order: the final document of `flow run
-// --json` (flow status streams the same shape a page at a time, status_pages.hpp).
-nlohmann::json status_json(const state::RunRecord& run,
-                           const std::vector<state::InstanceRecord>& instances);
+// --json`, written to `out` with a newline, as dump(2) would print it but an instance at a
+// time, so a run of 1,000,000 instances never has its whole document in memory (flow
+// status streams the same shape a page at a time, status_pages.hpp).
+void print_status_json(std::FILE* out, const state::RunRecord& run,
+                       std::vector<state::InstanceRecord> instances);
+// `value` as dump(2) prints it `depth` levels deep inside a document: every line after the
+// first indented by 2 x depth spaces (for documents streamed a part at a time).
+std::string dump_nested(const nlohmann::json& value, int depth);
 // One entry of status_json's "tasks"; "waiting" when `waiting` is given.
 nlohmann::json instance_json(const state::InstanceRecord& i, const run::Waiting* waiting);
 // The table of `flow status`, a line at a time (for runs read a page at a time): the run's
@@ -42,6 +48,14 @@ nlohmann::json deliveries_json(const std::vector<state::DeliveryRecord>& deliver
 // `flow status`'s lines under the table: one per notification not delivered, and a count
 // of those that were. "" when the run made none.
 std::string deliveries_text(const std::vector<state::DeliveryRecord>& deliveries);
+// State counts as one line, "failed=1 succeeded=26", in the map's (alphabetical) order.
+template <typename Count>
+std::string counts_text(const std::map<std::string, Count>& counts) {
+  std::string s;
+  for (const auto& [state, n] : counts)
+    s += (s.empty() ? "" : " ") + state + "=" + std::to_string(n);
+  return s;
+}
 // Loads a run or throws InputError("no run 'x'") with a hint.
 state::RunRecord require_run(state::Store& store, const std::string& run_id);
 

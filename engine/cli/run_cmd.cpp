@@ -278,7 +278,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
           // left by an engine killed while it delivered them (docs/ALERTS.md).
           store->abandon_deliveries(id, run::kAbandonedDelivery, now_ms());
           if (g.json)  // the final document of a resume, as if it had run
-            std::cout << status_json(run, store->instances(id)).dump(2) << "\n";
+            print_status_json(stdout, run, store->instances(id));
           else
             std::printf("%s\n", n.message.c_str());
           return 0;

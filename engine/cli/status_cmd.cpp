@@ -32,38 +32,13 @@ std::vector<state::TaskState> parse_states(const std::vector<std::string>& names
       continue;
     }
     std::vector<std::string> known;
-    for (auto s :
-         {state::TaskState::kQueued, state::TaskState::kStarting, state::TaskState::kRunning,
-          state::TaskState::kSubmitting, state::TaskState::kPending, state::TaskState::kSucceeded,
-          state::TaskState::kFailed, state::TaskState::kUpstreamFailed, state::TaskState::kSkipped,
-          state::TaskState::kCancelled, state::TaskState::kTimedOut, state::TaskState::kUpForRetry})
+    for (auto s : state::all_task_states())
       known.push_back(std::string(state::to_string(s)));
     throw Error(ErrorKind::kInvalidInput, "--state " + name + ": not a task state" +
                                               did_you_mean(name, known) +
                                               " (states: " + join(known) + ")");
   }
   return out;
-}
-
-// `value` as dump(2) would print it `depth` levels deep: every line after the first
-// indented by 2 × depth spaces, so the streamed document reads like the others.
-std::string nested(const nlohmann::json& value, int depth) {
-  std::string text = value.dump(2);
-  const std::string pad(static_cast<size_t>(2 * depth), ' ');
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    out += c;
-    if (c == '\n') out += pad;
-  }
-  return out;
-}
-
-std::string counts_text(const std::map<std::string, int64_t>& counts) {
-  std::string s;
-  for (const auto& [k, v] : counts)
-    s += (s.empty() ? "" : " ") + k + "=" + std::to_string(v);
-  return s;
 }
 
 nlohmann::json summary_json(const StatusPages& pages) {
@@ -119,16 +94,17 @@ int print_rows(state::Store& store, const state::RunRecord& run, StatusPages& pa
   if (json) {
     // {"deliveries", ["page",] "run", "tasks"}: the keys in dump()'s order, "tasks" last
     // and streamed.
-    std::string head = "{\n  \"deliveries\": " + nested(deliveries_json(deliveries), 1) + ",\n";
+    std::string head =
+        "{\n  \"deliveries\": " + dump_nested(deliveries_json(deliveries), 1) + ",\n";
     if (filter.pages()) {
       nlohmann::json page = {{"offset", filter.offset},
                              {"limit", filter.limit},
                              {"matching", matching},
                              {"total", pages.total()},
                              {"shown", shown}};
-      head += "  \"page\": " + nested(page, 1) + ",\n";
+      head += "  \"page\": " + dump_nested(page, 1) + ",\n";
     }
-    head += "  \"run\": " + nested(run_json(run), 1) + ",\n  \"tasks\": [";
+    head += "  \"run\": " + dump_nested(run_json(run), 1) + ",\n  \"tasks\": [";
     std::fputs(head.c_str(), stdout);
     bool first = true;
     pages.for_each_page(filter, [&](std::vector<StatusRow>& rows) {
@@ -136,7 +112,7 @@ int print_rows(state::Store& store, const state::RunRecord& run, StatusPages& pa
       for (const auto& r : rows) {
         auto j = instance_json(r.instance, r.waiting ? &*r.waiting : nullptr);
         if (r.usage) j["usage"] = usage_json(*r.usage);
-        out += (first ? "\n    " : ",\n    ") + nested(j, 2);
+        out += (first ? "\n    " : ",\n    ") + dump_nested(j, 2);
         first = false;
       }
       std::fputs(out.c_str(), stdout);

@@ -29,6 +29,16 @@ constexpr std::array<std::pair<RunState, std::string_view>, 5> kRunNames{{
 }};
 }  // namespace
 
+std::span<const TaskState> all_task_states() {
+  static constexpr auto kAll = [] {
+    std::array<TaskState, kTaskNames.size()> all{};
+    for (size_t i = 0; i < kTaskNames.size(); ++i)
+      all[i] = kTaskNames[i].first;
+    return all;
+  }();
+  return kAll;
+}
+
 std::string_view to_string(TaskState s) {
   for (const auto& [k, v] : kTaskNames) {
     if (k == s) return v;

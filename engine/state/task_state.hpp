@@ -2,6 +2,7 @@
 // States of task instances and runs, exactly as docs/REFERENCE.md §7.1 names them.
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,9 @@ enum class TaskState {
 };
 
 enum class RunState { kRunning, kSucceeded, kFailed, kInterrupted, kCancelled };
+
+// Every task state, in the order of the enum (the order §7.1 lists them).
+std::span<const TaskState> all_task_states();
 
 std::string_view to_string(TaskState s);
 std::string_view to_string(RunState s);

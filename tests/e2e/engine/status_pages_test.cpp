@@ -118,6 +118,39 @@ TEST(StatusPages, TheWholeStreamedDocumentIsTheJsonItWasBefore) {
   EXPECT_TRUE(j["tasks"][0].contains("usage")) << j["tasks"][0];
 }
 
+// `flow run --json`'s final document is written an instance at a time too (a run of
+// 1,000,000 instances used to build all of it as one JSON value first).
+TEST(StatusPages, TheFinalDocumentOfRunJsonIsStreamedAsDumpPrintsIt) {
+  Project p;
+  run_tiles(p);
+  auto r = p.flow("run t.yaml --run-id t2 -j 2 --json");
+  EXPECT_EQ(r.code, 1) << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(r.out, j.dump(2) + "\n");
+  EXPECT_EQ(j["run"]["id"], "t2");
+  auto ids = ids_of(j);
+  ASSERT_EQ(ids.size(), 28u);
+  EXPECT_EQ(ids.front(), "prep");
+  EXPECT_EQ(ids[12], "tiles[10]");
+  EXPECT_EQ(ids.back(), "last");
+  EXPECT_FALSE(j["tasks"][0].contains("usage"));  // the run's document, not status's
+}
+
+// `flow logs` of a name the run lacks suggests a task or an instance of the task the name
+// starts with, without reading every instance of the run.
+TEST(StatusPages, LogsOfAnUnknownInstanceSuggestsTheNearestTaskOrItem) {
+  Project p;
+  const auto run = run_tiles(p);
+  auto item = p.flow("logs " + run + " 'tiles(13)'");
+  EXPECT_EQ(item.code, 2);
+  EXPECT_NE(item.err.find("run t1 has no task 'tiles(13)' (did you mean 'tiles[13]'?)"),
+            std::string::npos)
+      << item.err;
+  auto task = p.flow("logs " + run + " lats");
+  EXPECT_EQ(task.code, 2);
+  EXPECT_NE(task.err.find("(did you mean 'last'?)"), std::string::npos) << task.err;
+}
+
 TEST(StatusPages, UnknownStateOrTaskIsAnInputErrorWithTheNearestName) {
   Project p;
   const auto run = run_tiles(p);
