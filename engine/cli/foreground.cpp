@@ -38,8 +38,8 @@ int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site:
   }
   if (on_recorded) on_recorded();
   std::optional<runtime::RunDriver::Finished> result;
-  driver.start(dag, record, &progress, [&](const runtime::RunDriver::Finished& f) {
-    result = f;
+  driver.start(dag, record, &progress, [&](runtime::RunDriver::Finished f) {
+    result = std::move(f);
     driver.stop_handling_signals();
     io.stop();
   });
@@ -63,7 +63,8 @@ int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site:
   const auto& run = result->run;
   if (!print_result) {
   } else if (g.json) {
-    std::cout << status_json(run, result->instances).dump(2) << "\n";
+    std::fflush(stdout);
+    print_status_json(stdout, run, std::move(result->instances));
   } else {
     print_summary(stdout, run, result->instances, g.home());
   }

@@ -41,6 +41,23 @@ const std::vector<std::string>& InstanceTable::children(const std::string& task_
   return it == children_.end() ? none : it->second;
 }
 
+std::vector<InstanceRecord> InstanceTable::take_all() {
+  std::vector<InstanceRecord> out;
+  out.reserve(order_.size());
+  for (const auto& id : order_) {
+    auto node = records_.extract(id);  // frees each record's node as it goes
+    out.push_back(std::move(node.mapped()));
+  }
+  records_.clear();
+  order_.clear();
+  order_.shrink_to_fit();
+  children_.clear();
+  child_tallies_.clear();
+  counts_.clear();
+  summary_counts_.clear();
+  return out;
+}
+
 InstanceTable::ChildTally InstanceTable::child_tally(const std::string& task_id) const {
   auto it = child_tallies_.find(task_id);
   return it == child_tallies_.end() ? ChildTally{} : it->second;

@@ -53,6 +53,9 @@ class InstanceTable {
   // The row changed in some other way (outputs, attrs, pid): write it with the batch.
   void touch(const std::string& id) { batch_.touch(id); }
 
+  // Every instance in creation order, moved out; the table is empty afterwards.
+  std::vector<state::InstanceRecord> take_all();
+
   // Instances per state, summary instances apart.
   const std::map<state::TaskState, int>& counts() const { return counts_; }
   const std::map<state::TaskState, int>& summary_counts() const { return summary_counts_; }

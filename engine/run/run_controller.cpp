@@ -117,6 +117,10 @@ std::vector<InstanceRecord> RunController::instances() const {
   return out;
 }
 
+std::vector<InstanceRecord> RunController::take_instances() {
+  return table_.take_all();
+}
+
 AttemptFiles RunController::files_for(const std::string& instance_id, int try_number) const {
   return specs_.files(run_.id, instance_id, try_number);
 }

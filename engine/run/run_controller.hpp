@@ -101,6 +101,9 @@ class RunController {
   const std::string& abandoned() const { return abandoned_; }
   const state::RunRecord& run() const { return run_; }
   std::vector<state::InstanceRecord> instances() const;
+  // Once done(): the instances in creation order, moved out; the controller keeps none (at
+  // the end of a run of 1,000,000 instances a copy would double the engine's memory).
+  std::vector<state::InstanceRecord> take_instances();
 
  private:
   // A task of the DAG and its place in the graph.

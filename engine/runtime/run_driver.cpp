@@ -140,14 +140,14 @@ void RunDriver::watch() {
       auto it = runs_.find(id);
       std::shared_ptr<Entry> entry(std::move(it->second));
       runs_.erase(it);
-      Finished f{entry->controller->run(), entry->controller->instances(),
+      Finished f{entry->controller->run(), entry->controller->take_instances(),
                  entry->controller->abandoned()};
       // Another engine that took the run over notifies from there.
       if (entry->alerts && f.abandoned.empty()) entry->alerts->on_run_end(f.run, f.instances);
       // The controller's cancelled timers may still have handlers queued that refer to
       // it: release it only after everything queued so far has run.
       boost::asio::post(io_, [entry] {});
-      if (entry->on_finished) entry->on_finished(f);
+      if (entry->on_finished) entry->on_finished(std::move(f));
     }
     if (!runs_.empty()) watch();
   });

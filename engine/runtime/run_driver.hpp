@@ -36,7 +36,9 @@ class RunDriver {
     // goes on there). Why, in words.
     std::string abandoned;
   };
-  using OnFinished = std::function<void(const Finished&)>;
+  // Given the Finished by value: the instances are moved out of the run's controller, and
+  // on to whoever keeps them, never copied.
+  using OnFinished = std::function<void(Finished)>;
 
   // `home` holds logs and run dirs; `parallelism` bounds local processes over all runs
   // (0 = number of cores); `notice` receives site news (connection lost, ...).
