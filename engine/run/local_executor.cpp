@@ -196,11 +196,27 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   // Both are private to the user (engine/core/private_files.hpp), whatever the umask.
   const auto& log_dir = spec.files.log.parent_path();
   bool fresh_dir = ::mkdir(log_dir.c_str(), kPrivateDirMode) == 0;
+  std::error_code dir_error;
   if (fresh_dir) {
     ::chmod(log_dir.c_str(), kPrivateDirMode);
   } else if (errno == ENOENT) {
-    std::error_code ec;
-    fresh_dir = create_private_directories(log_dir, ec);
+    fresh_dir = create_private_directories(log_dir, dir_error);
+  } else if (errno != EEXIST) {
+    dir_error = std::error_code(errno, std::generic_category());
+  }
+  if (dir_error) {
+    // Said as it is: the spawn would fail opening the log in it, as "no such file" (a
+    // full disk or file system out of inodes read as a missing working directory).
+    ExecEvent e;
+    e.key = spec.key;
+    e.kind = ExecEvent::Kind::kFinished;
+    e.outcome = Outcome::kFailed;
+    e.exit_code = 127;
+    e.message = "could not start the process: cannot create its log directory " + log_dir.string() +
+                ": " + dir_error.message();
+    slots_.release(spec.key);
+    post(std::move(e));
+    return;
   }
   if (!fresh_dir) ::unlink(spec.files.exit_status.c_str());
   if (made_run_dirs_.insert(spec.key.run_id).second) {

@@ -179,6 +179,23 @@ TEST(LocalExecutor, AMissingDeclaredInputFailsTheTryBeforeItStarts) {
   EXPECT_FALSE(std::filesystem::exists(h.dir / "ran")) << "the command never ran";
 }
 
+// Regression: at 994,023 items a 1,000,000-item foreach on tmpfs ran out of inodes; the
+// log directory was not made, and every later try failed as "No such file or directory
+// (working directory ...)", blaming a directory that was there.
+TEST(LocalExecutor, ALogDirectoryThatCannotBeMadeIsNamedWithItsReason) {
+  Harness h;
+  std::ofstream(h.dir / "logs") << "a file where the log directories go\n";
+  auto s = h.spec("c", "touch " + (h.dir / "ran").string());
+  s.workdir = h.dir.path().string();
+  h.ex.launch(s, h.ex.plan(s));
+  h.run_until_finished("c");
+  const auto* e = h.finished("c");
+  EXPECT_EQ(e->outcome, Outcome::kFailed);
+  EXPECT_EQ(e->message, "could not start the process: cannot create its log directory " +
+                            (h.dir / "logs" / "c").string() + ": Not a directory");
+  EXPECT_FALSE(std::filesystem::exists(h.dir / "ran"));
+}
+
 TEST(LocalExecutor, ASucceededTryThatDidNotWriteADeclaredOutputFails) {
   Harness h;
   auto out = h.dir / "runs" / "run1";
