@@ -14,7 +14,32 @@ InstanceRecord& InstanceTable::insert(InstanceRecord r) {
   if (!r.parent.empty()) children_[r.parent].push_back(r.id);
   count(r, +1);
   auto [it, _] = records_.emplace(r.id, std::move(r));
+  changed(it->second);
   return it->second;
+}
+
+void InstanceTable::touch(const std::string& id) {
+  batch_.touch(id);
+  if (changed_children_.empty()) return;
+  if (auto it = records_.find(id); it != records_.end()) changed(it->second);
+}
+
+void InstanceTable::changed(const InstanceRecord& inst) {
+  if (inst.parent.empty() || changed_children_.empty()) return;
+  if (auto it = changed_children_.find(inst.parent); it != changed_children_.end())
+    it->second.insert(inst.id);
+}
+
+void InstanceTable::track_children(const std::string& task_id) {
+  changed_children_.try_emplace(task_id);
+}
+
+std::vector<std::string> InstanceTable::take_changed_children(const std::string& task_id) {
+  auto it = changed_children_.find(task_id);
+  if (it == changed_children_.end()) return {};
+  std::vector<std::string> out(it->second.begin(), it->second.end());
+  it->second.clear();
+  return out;
 }
 
 InstanceRecord& InstanceTable::load(InstanceRecord r) {
@@ -53,6 +78,7 @@ std::vector<InstanceRecord> InstanceTable::take_all() {
   order_.shrink_to_fit();
   children_.clear();
   child_tallies_.clear();
+  changed_children_.clear();
   counts_.clear();
   summary_counts_.clear();
   return out;
@@ -71,6 +97,7 @@ void InstanceTable::set_state(InstanceRecord& inst, state::TaskState to, const s
   count(inst, +1);
   if (!message.empty() || state::is_terminal(to)) inst.message = message;
   batch_.touch(inst.id);
+  changed(inst);
   batch_.add(state::EventRecord{0, run_id_, inst.id, inst.try_number, at ? at : now_ms(),
                                 std::string(state::to_string(to)), message});
   batch_.add(StateChange{inst.id, from, to, message, inst.try_number, state::segment_try_of(inst)});

@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/run/write_batch.hpp"
@@ -51,7 +52,14 @@ class InstanceTable {
   void set_state(state::InstanceRecord& inst, state::TaskState to, const std::string& message,
                  EpochMs at = 0);
   // The row changed in some other way (outputs, attrs, pid): write it with the batch.
-  void touch(const std::string& id) { batch_.touch(id); }
+  void touch(const std::string& id);
+
+  // From now on, remember which children of `task_id` are created, loaded, touched or
+  // moved to another state (an HPO node's: each step reads only the trials that changed).
+  void track_children(const std::string& task_id);
+  // The ids of the tracked `task_id`'s children that changed since the last call (or since
+  // track_children), each once, in no particular order.
+  std::vector<std::string> take_changed_children(const std::string& task_id);
 
   // Every instance in creation order, moved out; the table is empty afterwards.
   std::vector<state::InstanceRecord> take_all();
@@ -62,6 +70,7 @@ class InstanceTable {
 
  private:
   void count(const state::InstanceRecord& inst, int delta);
+  void changed(const state::InstanceRecord& inst);
   state::InstanceRecord& insert(state::InstanceRecord r);
 
   std::string run_id_;
@@ -73,6 +82,8 @@ class InstanceTable {
   std::vector<std::string> order_;
   std::unordered_map<std::string, std::vector<std::string>> children_;  // by task id
   std::unordered_map<std::string, ChildTally> child_tallies_;           // by task id
+  // Tracked parents (track_children) -> their children changed since the last take.
+  std::unordered_map<std::string, std::unordered_set<std::string>> changed_children_;
   std::map<state::TaskState, int> counts_;
   std::map<state::TaskState, int> summary_counts_;
 };

@@ -475,13 +475,13 @@ void RunController::update_mapped_parent(Node& node) {
 void RunController::advance_sweep(Node& node) {
   auto& parent = table_.at(node.id());
   if (parent.state != TaskState::kRunning || stopping_) return;
-  if (!node.sweep) node.sweep = std::make_unique<Sweep>(*node.task, run_.id);
   std::string run_dir;
   try {
     run_dir = executors_(parent.site).run_dir(run_.id);
   } catch (const Error& e) {
     return finish_instance(parent, TaskState::kFailed, e.what());
   }
+  if (!node.sweep) node.sweep = std::make_unique<Sweep>(*node.task, run_.id);
   auto step = run::advance_sweep(*node.sweep, *node.task, table_, run_dir);
   for (const auto& id : step.queued)
     make_runnable(table_.at(id));

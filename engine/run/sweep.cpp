@@ -87,18 +87,23 @@ std::string Sweep::best_trial_instance_id(const std::string& task, const nlohman
   return task + "[" + best.value("trial", std::string()) + "]";
 }
 
-std::vector<hpo::TrialRecord> Sweep::trials(
-    const std::vector<const state::InstanceRecord*>& children) const {
-  std::vector<hpo::TrialRecord> out;
-  for (const auto* c : children) {
+std::vector<hpo::TrialRecord>& Sweep::update_trials(
+    const std::vector<const state::InstanceRecord*>& changed) {
+  has_trials_ = true;
+  for (const auto* c : changed) {
     if (!c->attrs.contains(kKey)) continue;
     auto t = from_json(c->attrs[kKey]);
-    if (t.index >= static_cast<int>(out.size())) out.resize(static_cast<size_t>(t.index) + 1);
-    out[static_cast<size_t>(t.index)] = std::move(t);
+    const auto at = static_cast<size_t>(std::max(t.index, 0));
+    if (at >= records_.size()) {
+      const size_t from = records_.size();
+      records_.resize(at + 1);
+      for (size_t i = from; i < records_.size(); ++i)
+        records_[i].index = static_cast<int>(i);
+    }
+    records_[at] = std::move(t);
+    records_[at].index = static_cast<int>(at);
   }
-  for (size_t i = 0; i < out.size(); ++i)
-    out[i].index = static_cast<int>(i);
-  return out;
+  return records_;
 }
 
 void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s,
@@ -162,6 +167,9 @@ bool Sweep::is_checkpoint_name(const std::string& task, const std::string& name)
 void Sweep::prune(const std::vector<hpo::TrialRecord>& records, const std::string& run_dir) const {
   if (run_dir.empty()) return;
   for (const auto& [trial, epochs] : tuner_->retired_checkpoints(records)) {
+    const uint64_t key =
+        static_cast<uint64_t>(static_cast<uint32_t>(trial)) << 32 | static_cast<uint32_t>(epochs);
+    if (!pruned_.insert(key).second) continue;  // removed at an earlier segment
     std::error_code ec;  // absent (deleted before, never written, or not on this machine)
     std::filesystem::remove(checkpoint_path(run_dir, trial, epochs), ec);
   }
@@ -302,8 +310,16 @@ nlohmann::json Sweep::conclude(const std::vector<state::InstanceRecord*>& insts)
     const std::string out = inst->attrs[kKey].value("checkpoint_out", "");
     if (run_dir.empty() && !out.empty()) run_dir = std::filesystem::path(out).parent_path();
   }
-  std::vector<const state::InstanceRecord*> view(insts.begin(), insts.end());
-  auto records = trials(view);
+  std::vector<hpo::TrialRecord> records;  // every trial, read afresh once
+  for (auto* inst : insts) {
+    if (!inst->attrs.contains(kKey)) continue;
+    auto t = from_json(inst->attrs[kKey]);
+    const auto at = static_cast<size_t>(std::max(t.index, 0));
+    if (at >= records.size()) records.resize(at + 1);
+    records[at] = std::move(t);
+  }
+  for (size_t i = 0; i < records.size(); ++i)
+    records[i].index = static_cast<int>(i);
   prune(records, run_dir);  // every checkpoint but the best trial's latest
   auto best = tuner_->best(records);
   if (!best) return nullptr;

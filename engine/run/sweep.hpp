@@ -11,11 +11,13 @@
 // `succeeded` with trial status "paused"; when the tuner is finished, paused trials become
 // "stopped" and conclude() names the best trial.
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/dag/dag.hpp"
@@ -36,9 +38,15 @@ class Sweep {
   // The engine's `hpo:` block in hpo's own terms (the tuners see no engine type).
   static hpo::Config config_of(const dag::HpoSpec& spec);
 
-  // The trial records of the node's instances, indexed by trial number.
-  std::vector<hpo::TrialRecord> trials(
-      const std::vector<const state::InstanceRecord*>& children) const;
+  // The trial records of the node's instances, indexed by trial number, kept from one
+  // step to the next: `changed` are the trial instances that changed since the last call
+  // (every one on the first call); only they are read again, so a step of a sweep of
+  // 10,000 trials costs what changed, not 10,000 conversions from JSON.
+  std::vector<hpo::TrialRecord>& update_trials(
+      const std::vector<const state::InstanceRecord*>& changed);
+  // Whether update_trials has been called: until then the next call must be given every
+  // trial instance.
+  bool has_trials() const { return has_trials_; }
   std::optional<hpo::Segment> next(const std::vector<hpo::TrialRecord>& trials) const {
     return tuner_->next(trials);
   }
@@ -110,6 +118,11 @@ class Sweep {
 
   std::string task_id_;
   std::unique_ptr<hpo::Tuner> tuner_;
+  std::vector<hpo::TrialRecord> records_;  // update_trials()
+  bool has_trials_ = false;
+  // Checkpoints prune() removed already, trial << 32 | epochs: each is removed once, not
+  // at every segment after it retired.
+  mutable std::unordered_set<uint64_t> pruned_;
 };
 
 }  // namespace flow::run

@@ -5,11 +5,18 @@ namespace flow::run {
 using state::InstanceRecord;
 using state::TaskState;
 
-SweepStep advance_sweep(const Sweep& sweep, const dag::Task& task, InstanceTable& table,
+SweepStep advance_sweep(Sweep& sweep, const dag::Task& task, InstanceTable& table,
                         const std::string& run_dir) {
   SweepStep step;
+  // The trials that changed since the last step (all of them at the first step of this
+  // engine): a step of a sweep of 10,000 trials does not read the other 9,999 again.
+  const bool first = !sweep.has_trials();
+  if (first) table.track_children(task.id);
+  std::vector<std::string> changed =
+      first ? table.children(task.id) : table.take_changed_children(task.id);
+  if (first) (void)table.take_changed_children(task.id);
   std::vector<const InstanceRecord*> kids;
-  for (const auto& cid : table.children(task.id)) {
+  for (const auto& cid : changed) {
     auto& c = table.at(cid);
     const std::string status = c.attrs.value("trial", nlohmann::json::object()).value("status", "");
     if (state::is_failure(c.state) && status != "failed") {
@@ -23,7 +30,7 @@ SweepStep advance_sweep(const Sweep& sweep, const dag::Task& task, InstanceTable
     }
     kids.push_back(&c);
   }
-  auto records = sweep.trials(kids);
+  auto& records = sweep.update_trials(kids);
   while (auto seg = sweep.next(records)) {
     const std::string cid = Sweep::trial_instance_id(task.id, seg->trial);
     const InstanceRecord* source =

@@ -20,8 +20,10 @@ struct SweepStep {
   nlohmann::json best;              // the best trial, or null if none reported the metric
 };
 
-// `run_dir` is {{ run.dir }} on the node's site (checkpoints go there).
-SweepStep advance_sweep(const Sweep& sweep, const dag::Task& task, InstanceTable& table,
+// `run_dir` is {{ run.dir }} on the node's site (checkpoints go there). The first step
+// for a Sweep reads every trial instance; from then on, only those that changed
+// (InstanceTable::track_children).
+SweepStep advance_sweep(Sweep& sweep, const dag::Task& task, InstanceTable& table,
                         const std::string& run_dir);
 
 }  // namespace flow::run

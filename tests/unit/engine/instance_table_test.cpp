@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace flow;
 using state::InstanceRecord;
 using state::TaskState;
@@ -68,4 +70,24 @@ TEST(InstanceTable, ChildTallyIncludesChildrenLoadedInAnEndState) {
   const auto tally = t.table.child_tally("each");
   EXPECT_EQ(tally.terminal, 2u);
   EXPECT_EQ(tally.failed, 1u);
+}
+
+// An HPO node reads only the trials that changed since its last step (a sweep of 10,000
+// trials used to convert all of them at every trial's end: quadratic).
+TEST(InstanceTable, ATrackedTaskLearnsWhichChildrenChangedAndEachOnce) {
+  Table t;
+  for (int i = 0; i < 3; ++i)
+    t.table.create(child(i), "");
+  EXPECT_TRUE(t.table.take_changed_children("each").empty()) << "not tracked yet";
+  t.table.track_children("each");
+  t.table.set_state(t.table.at("each[1]"), TaskState::kStarting, "");
+  t.table.set_state(t.table.at("each[1]"), TaskState::kRunning, "");
+  t.table.touch("each[2]");
+  t.table.create(child(3), "");
+  auto changed = t.table.take_changed_children("each");
+  std::sort(changed.begin(), changed.end());
+  EXPECT_EQ(changed, (std::vector<std::string>{"each[1]", "each[2]", "each[3]"}));
+  EXPECT_TRUE(t.table.take_changed_children("each").empty()) << "taken: nothing new";
+  t.table.set_state(t.table.at("each[0]"), TaskState::kSucceeded, "");
+  EXPECT_EQ(t.table.take_changed_children("each"), std::vector<std::string>{"each[0]"});
 }
