@@ -41,6 +41,16 @@ def write_foreach(path, n):
         f.write('    run: "true"\n')
 
 
+def write_hpo(path, n):
+    """An `hpo:` task of N random-search trials of one epoch, each reporting its metric."""
+    with open(path, "w") as f:
+        f.write(f"dag: hpo_{n}\ntasks:\n  - id: tune\n    hpo:\n      algorithm: random\n"
+                f"      metric: loss\n      mode: min\n      samples: {n}\n      max_epochs: 1\n"
+                f"      parallel: 2\n      space:\n        x: {{uniform: [0, 1]}}\n")
+        f.write("    run: |\n      echo '{\"epoch\": 1, \"loss\": {{ trial.params.x }}}'"
+                " >> \"$FLOW_METRICS_FILE\"\n")
+
+
 def write_static(d, n):
     """N independent tasks running `true`: flow YAML, build.ninja, Makefile."""
     with open(os.path.join(d, "dag.yaml"), "w") as f:
@@ -114,6 +124,11 @@ class Runner:
                  if f.startswith("flow.db"))
         return {"wall": wall, "cpu": cpu, "rss": rss, "db": db}
 
+    def hpo(self, n):
+        d = self.fresh(f"hpo-{n}")
+        write_hpo(os.path.join(d, "dag.yaml"), n)
+        return self.flow(d, n, n + 1)  # the trials and the task's own instance
+
     def foreach(self, n):
         d = self.fresh(f"foreach-{n}")
         write_foreach(os.path.join(d, "dag.yaml"), n)
@@ -156,6 +171,9 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--place", default="/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
                     help="where the scratch directory goes (tmpfs by default)")
+    ap.add_argument("--hpo", action="store_true",
+                    help="an HPO sweep of N trials (random search, one epoch each) instead "
+                         "of a foreach of N items")
     ap.add_argument("--static", action="store_true",
                     help="also run N independent tasks with flow, ninja and make")
     ap.add_argument("--quick", action="store_true",
@@ -179,14 +197,15 @@ def main():
         r = Runner(a, work)
         print(f"foreach scaling: {a.flow}, -j {a.jobs}, in {a.place}, "
               f"load average {os.getloadavg()[0]:.2f}")
-        fixed = r.foreach(1)
+        one = r.hpo if a.hpo else r.foreach
+        fixed = one(1)
         print(f"1 item (the fixed cost, taken off below): wall {fixed['wall']:.2f} s, "
               f"engine CPU {fixed['cpu']:.2f} s, peak RSS {fixed['rss']:.1f} MiB")
         print(f"{'items':>9} {'wall s':>9} {'wall ms/item':>13} {'engine CPU s':>13} "
               f"{'CPU ms/item':>12} {'peak RSS MiB':>13} {'RSS B/item':>11} {'DB B/item':>10}")
         results = {}
         for n in sizes:
-            res = r.foreach(n)
+            res = one(n)
             results[n] = res
             print(f"{n:>9,} {res['wall']:>9.2f} {marginal(res, n, fixed, 'wall'):>13.3f} "
                   f"{res['cpu']:>13.2f} {marginal(res, n, fixed, 'cpu'):>12.3f} {res['rss']:>13.1f} "

@@ -13,6 +13,7 @@
 #   SIZES=1000,10000,100000   the item counts (two with --quick)
 #   JOBS=2                    parallelism
 #   STATIC=1                  also run N independent tasks with flow, ninja and make
+#   HPO=1                     an HPO sweep of N trials (random search) instead of a foreach
 #   PLACE=/dev/shm            where the scratch directory goes (tmpfs by default)
 #   METRIC=cpu                what --quick compares: the engine's CPU time (cpu) or wall
 #   BUILD_DIR=build-bench  FLOW=path (skip the build and use this binary)
@@ -26,4 +27,5 @@ source "$ROOT/bench/release_flow.sh"
 args=(--flow "$FLOW" --jobs "${JOBS:-2}" --place "${PLACE:-/dev/shm}" --metric "${METRIC:-cpu}")
 [[ -n "${SIZES:-}" ]] && args+=(--sizes "$SIZES")
 [[ "${STATIC:-0}" == 1 ]] && args+=(--static)
+[[ "${HPO:-0}" == 1 ]] && args+=(--hpo)
 exec "$PY" "$ROOT/bench/foreach_scale.py" "${args[@]}" "$@"
