@@ -127,6 +127,7 @@ class Store {
 
   // Reads.
   std::optional<RunRecord> get_run(const std::string& run_id);
+  // Newest first; each without its DAG text (dag_yaml ""): get_run reads that.
   std::vector<RunRecord> list_runs(const std::string& dag, int limit);
   // Runs of `dag` in `state`, oldest first.
   std::vector<RunRecord> runs_in_state(const std::string& dag, RunState state);

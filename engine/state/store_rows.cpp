@@ -142,11 +142,17 @@ std::vector<RunRecord> Store::runs_for_interval(const std::string& dag,
 }
 
 std::vector<RunRecord> Store::list_runs(const std::string& dag, int limit) {
-  static const std::string all = std::string("SELECT ") + kRunColumns +
+  // The columns of kRunColumns, with '' for the DAG text: `flow runs` and the TUI's run
+  // list (which reads again at every change) would read megabytes per large DAG.
+  static const std::string columns = [] {
+    std::string c = kRunColumns;
+    const std::string text = "(SELECT dag_yaml FROM run_dags WHERE run_id=runs.id)";
+    return c.replace(c.find(text), text.size(), "''");
+  }();
+  static const std::string all = "SELECT " + columns +
                                  " FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?";
   static const std::string by_dag =
-      std::string("SELECT ") + kRunColumns +
-      " FROM runs WHERE dag=? ORDER BY created_ms DESC, rowid DESC LIMIT ?";
+      "SELECT " + columns + " FROM runs WHERE dag=? ORDER BY created_ms DESC, rowid DESC LIMIT ?";
   Stmt st(*impl_, dag.empty() ? all : by_dag);
   if (!dag.empty()) st.bind(dag);
   st.bind(limit <= 0 ? int64_t{-1} : int64_t{limit});

@@ -144,7 +144,8 @@ TEST(Store, UpdatingARunOfALargeDagWritesOnlyItsSmallRow) {
   EXPECT_LT(store->wal_pages() - base, 50) << "each update copied the DAG text";
   store->set_manual_checkpoints(false);
   EXPECT_EQ(store->get_run("r1")->dag_yaml, r.dag_yaml);
-  EXPECT_EQ(store->list_runs("", 0).at(0).dag_yaml, r.dag_yaml);
+  EXPECT_EQ(store->list_runs("", 0).at(0).dag_yaml, "") << "a list reads no DAG text";
+  EXPECT_EQ(store->list_runs("", 0).at(0).id, "r1");
 }
 
 TEST(Store, RolledBackTransactionLeavesNothing) {
