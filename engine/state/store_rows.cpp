@@ -149,8 +149,8 @@ std::vector<RunRecord> Store::list_runs(const std::string& dag, int limit) {
     const std::string text = "(SELECT dag_yaml FROM run_dags WHERE run_id=runs.id)";
     return c.replace(c.find(text), text.size(), "''");
   }();
-  static const std::string all = "SELECT " + columns +
-                                 " FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?";
+  static const std::string all =
+      "SELECT " + columns + " FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?";
   static const std::string by_dag =
       "SELECT " + columns + " FROM runs WHERE dag=? ORDER BY created_ms DESC, rowid DESC LIMIT ?";
   Stmt st(*impl_, dag.empty() ? all : by_dag);
