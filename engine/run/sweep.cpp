@@ -87,22 +87,27 @@ std::string Sweep::best_trial_instance_id(const std::string& task, const nlohman
   return task + "[" + best.value("trial", std::string()) + "]";
 }
 
-std::vector<hpo::TrialRecord>& Sweep::update_trials(
-    const std::vector<const state::InstanceRecord*>& changed) {
-  has_trials_ = true;
-  for (const auto* c : changed) {
+namespace {
+// Reads the trial records of `insts` into `records`, each at its trial number; a number no
+// instance has yet is a default record with that index.
+template <typename Instances>
+void read_trials(const Instances& insts, std::vector<hpo::TrialRecord>& records) {
+  for (const auto* c : insts) {
     if (!c->attrs.contains(kKey)) continue;
     auto t = from_json(c->attrs[kKey]);
     const auto at = static_cast<size_t>(std::max(t.index, 0));
-    if (at >= records_.size()) {
-      const size_t from = records_.size();
-      records_.resize(at + 1);
-      for (size_t i = from; i < records_.size(); ++i)
-        records_[i].index = static_cast<int>(i);
-    }
-    records_[at] = std::move(t);
-    records_[at].index = static_cast<int>(at);
+    for (size_t i = records.size(); i <= at; ++i)
+      records.emplace_back().index = static_cast<int>(i);
+    records[at] = std::move(t);
+    records[at].index = static_cast<int>(at);
   }
+}
+}  // namespace
+
+std::vector<hpo::TrialRecord>& Sweep::update_trials(
+    const std::vector<const state::InstanceRecord*>& changed) {
+  has_trials_ = true;
+  read_trials(changed, records_);
   return records_;
 }
 
@@ -311,15 +316,7 @@ nlohmann::json Sweep::conclude(const std::vector<state::InstanceRecord*>& insts)
     if (run_dir.empty() && !out.empty()) run_dir = std::filesystem::path(out).parent_path();
   }
   std::vector<hpo::TrialRecord> records;  // every trial, read afresh once
-  for (auto* inst : insts) {
-    if (!inst->attrs.contains(kKey)) continue;
-    auto t = from_json(inst->attrs[kKey]);
-    const auto at = static_cast<size_t>(std::max(t.index, 0));
-    if (at >= records.size()) records.resize(at + 1);
-    records[at] = std::move(t);
-  }
-  for (size_t i = 0; i < records.size(); ++i)
-    records[i].index = static_cast<int>(i);
+  read_trials(insts, records);
   prune(records, run_dir);  // every checkpoint but the best trial's latest
   auto best = tuner_->best(records);
   if (!best) return nullptr;

@@ -14,7 +14,6 @@ SweepStep advance_sweep(Sweep& sweep, const dag::Task& task, InstanceTable& tabl
   if (first) table.track_children(task.id);
   std::vector<std::string> changed =
       first ? table.children(task.id) : table.take_changed_children(task.id);
-  if (first) (void)table.take_changed_children(task.id);
   std::vector<const InstanceRecord*> kids;
   for (const auto& cid : changed) {
     auto& c = table.at(cid);
