@@ -8,6 +8,7 @@
 
 #include "engine/cli/progress.hpp"
 #include "engine/cli/render.hpp"
+#include "engine/cli/status_pages.hpp"
 #include "engine/cli/wiring.hpp"
 #include "engine/core/error.hpp"
 #include "engine/run/ownership.hpp"
@@ -16,7 +17,7 @@
 namespace flow::cli {
 
 int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
-                        const dag::Dag& dag, const state::RunRecord& record, int parallelism,
+                        dag::Dag dag, const state::RunRecord& record, int parallelism,
                         bool print_result, bool insert, const std::function<void()>& on_recorded) {
   boost::asio::io_context io;
   const bool tty = !g.json && ::isatty(STDOUT_FILENO);
@@ -38,7 +39,8 @@ int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site:
   }
   if (on_recorded) on_recorded();
   std::optional<runtime::RunDriver::Finished> result;
-  driver.start(dag, record, &progress, [&](runtime::RunDriver::Finished f) {
+  // The DAG moves on to the run's controller: a DAG of 1,000,000 tasks is held once.
+  driver.start(std::move(dag), record, &progress, [&](runtime::RunDriver::Finished f) {
     result = std::move(f);
     driver.stop_handling_signals();
     io.stop();
@@ -46,6 +48,10 @@ int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site:
   driver.handle_signals();
   io.run();
   progress.finish();
+  // What the finished run left queued runs now, its controller's release among it: the
+  // instances and the DAG are gone before the end is read back from the store.
+  io.restart();
+  io.poll();
   // The run is over and recorded; its last notifications may still be on their way
   // (docs/ALERTS.md). A Ctrl-C now leaves them `pending` for a resume to abandon.
   if (driver.pending_deliveries() > 0) {
@@ -61,12 +67,14 @@ int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site:
   }
 
   const auto& run = result->run;
-  if (!print_result) {
-  } else if (g.json) {
-    std::fflush(stdout);
-    print_status_json(stdout, run, std::move(result->instances));
-  } else {
-    print_summary(stdout, run, result->instances, g.home());
+  if (print_result) {
+    StatusPages pages(store, run, result->task_order);
+    if (g.json) {
+      std::fflush(stdout);
+      print_status_json(stdout, run, pages);
+    } else {
+      print_summary(stdout, run, result->counts, pages, g.home());
+    }
   }
   switch (run.state) {
     case state::RunState::kSucceeded:

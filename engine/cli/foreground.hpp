@@ -17,7 +17,7 @@ namespace flow::cli {
 // to the user there). Returns the exit code: 0 succeeded, 130 interrupted, 1 otherwise;
 // throws EnvironmentError (exit 3) when another engine took the run over.
 int drive_in_foreground(const GlobalOptions& g, state::Store& store, const site::SiteCatalog& sites,
-                        const dag::Dag& dag, const state::RunRecord& record, int parallelism,
+                        dag::Dag dag, const state::RunRecord& record, int parallelism,
                         bool print_result = true, bool insert = false,
                         const std::function<void()>& on_recorded = {});
 

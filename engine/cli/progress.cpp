@@ -88,28 +88,30 @@ void ProgressPrinter::finish() {
 }
 
 void print_summary(std::FILE* out, const state::RunRecord& run,
-                   const std::vector<state::InstanceRecord>& instances,
+                   const std::map<state::TaskState, int>& counts, StatusPages& pages,
                    const std::filesystem::path& home) {
-  std::map<std::string, int> counts;
-  std::vector<const state::InstanceRecord*> failed;
-  for (const auto& r : instances) {
-    counts[std::string(state::to_string(r.state))]++;
-    if (r.state == TaskState::kFailed || r.state == TaskState::kTimedOut) failed.push_back(&r);
-  }
+  std::map<std::string, int> named;  // by name, as printed
+  for (const auto& [s, n] : counts)
+    if (n > 0) named[std::string(state::to_string(s))] += n;
   std::string parts;
-  for (const auto& [k, v] : counts)
+  for (const auto& [k, v] : named)
     parts += (parts.empty() ? "" : ", ") + std::to_string(v) + " " + k;
   EpochMs end = run.ended ? run.ended : now_ms();
   std::fprintf(out, "run %s %s in %s: %s\n", run.id.c_str(),
                std::string(state::to_string(run.state)).c_str(),
                human_duration(Millis(end - run.started)).c_str(), parts.c_str());
-  for (const auto* r : failed) {
-    auto log = home / "logs" / run.id / r->id / (std::to_string(r->try_number) + ".log");
-    std::fprintf(out, "  %s %s (%s): %s\n    log: %s\n", r->id.c_str(),
-                 std::string(state::to_string(r->state)).c_str(),
-                 state::attempt_label(r->try_number, state::segment_try_of(*r)).c_str(),
-                 r->message.substr(0, r->message.find('\n')).c_str(), log.c_str());
-  }
+  StatusFilter failed;
+  failed.states = {TaskState::kFailed, TaskState::kTimedOut};
+  pages.for_each_page(failed, [&](std::vector<StatusRow>& rows) {
+    for (const auto& row : rows) {
+      const state::InstanceRecord& r = row.instance;
+      auto log = home / "logs" / run.id / r.id / (std::to_string(r.try_number) + ".log");
+      std::fprintf(out, "  %s %s (%s): %s\n    log: %s\n", r.id.c_str(),
+                   std::string(state::to_string(r.state)).c_str(),
+                   state::attempt_label(r.try_number, state::segment_try_of(r)).c_str(),
+                   r.message.substr(0, r.message.find('\n')).c_str(), log.c_str());
+    }
+  });
   if (run.state == state::RunState::kFailed || run.state == state::RunState::kInterrupted) {
     std::fprintf(out, "continue with: flow resume %s\n", run.id.c_str());
   }

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "engine/cli/status_pages.hpp"
 #include "engine/run/run_controller.hpp"
 
 namespace flow::cli {
@@ -35,9 +36,11 @@ class ProgressPrinter : public run::RunObserver {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-// The end-of-run summary: result, counts, failed tasks with their messages and logs.
+// The end-of-run summary: result, `counts` (instances per state), then the failed and
+// timed-out instances with their messages and logs, read from the store through `pages`
+// in reading order.
 void print_summary(std::FILE* out, const state::RunRecord& run,
-                   const std::vector<state::InstanceRecord>& instances,
+                   const std::map<state::TaskState, int>& counts, StatusPages& pages,
                    const std::filesystem::path& home);
 
 }  // namespace flow::cli

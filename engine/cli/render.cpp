@@ -5,9 +5,6 @@
 
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
-#include "engine/dag/graph.hpp"
-#include "engine/dag/loader.hpp"
-#include "engine/state/reading_order.hpp"
 #include "engine/state/trial_segment.hpp"
 
 namespace flow::cli {
@@ -40,17 +37,6 @@ nlohmann::json run_json(const state::RunRecord& r) {
           {"data_interval_end", r.data_interval_end}};
 }
 
-std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
-                                                std::vector<state::InstanceRecord> instances) {
-  std::vector<std::string> order;
-  try {
-    order = dag::reading_order(dag::load_dag_text(run.dag_yaml, run.dag_file));
-  } catch (const std::exception&) {
-    // Not readable by this version: the store's order (creation) is all there is.
-  }
-  return state::in_reading_order(std::move(instances), order);
-}
-
 nlohmann::json instance_json(const state::InstanceRecord& i, const run::Waiting* waiting) {
   nlohmann::json t = {{"id", i.id},
                       {"task", i.task_id},
@@ -74,19 +60,18 @@ nlohmann::json instance_json(const state::InstanceRecord& i, const run::Waiting*
   return t;
 }
 
-void print_status_json(std::FILE* out, const state::RunRecord& run,
-                       std::vector<state::InstanceRecord> instances) {
+void print_status_json(std::FILE* out, const state::RunRecord& run, StatusPages& pages) {
   // The keys in dump()'s order: "run", then "tasks", streamed.
   std::string text = "{\n  \"run\": " + dump_nested(run_json(run), 1) + ",\n  \"tasks\": [";
   bool first = true;
-  for (const auto& i : in_dag_order(run, std::move(instances))) {
-    text += (first ? "\n    " : ",\n    ") + dump_nested(instance_json(i, nullptr), 2);
-    first = false;
-    if (text.size() >= (1u << 16)) {
-      std::fputs(text.c_str(), out);
-      text.clear();
+  pages.for_each_page(StatusFilter{}, [&](std::vector<StatusRow>& rows) {
+    for (const auto& r : rows) {
+      text += (first ? "\n    " : ",\n    ") + dump_nested(instance_json(r.instance, nullptr), 2);
+      first = false;
     }
-  }
+    std::fputs(text.c_str(), out);
+    text.clear();
+  });
   text += first ? "]\n}\n" : "\n  ]\n}\n";
   std::fputs(text.c_str(), out);
 }

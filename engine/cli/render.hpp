@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cli/status_pages.hpp"
 #include "engine/run/waiting.hpp"
 #include "engine/state/store.hpp"
 
@@ -15,17 +16,13 @@ namespace flow::cli {
 
 // {"id","dag","state","started","ended", ...}
 nlohmann::json run_json(const state::RunRecord& run);
-// The run's instances in reading order (state::in_reading_order) by the DAG text the run
-// recorded: upstream tasks first, ties in file order, foreach items and trials under their
-// task in index order. Store order when that text cannot be read.
-std::vector<state::InstanceRecord> in_dag_order(const state::RunRecord& run,
-                                                std::vector<state::InstanceRecord> instances);
-// {"run": {...}, "tasks": [...]}, tasks in_dag_order: the final document of `flow run
-// --json`, written to `out` with a newline, as dump(2) would print it but an instance at a
-// time, so a run of 1,000,000 instances never has its whole document in memory (flow
-// status streams the same shape a page at a time, status_pages.hpp).
-void print_status_json(std::FILE* out, const state::RunRecord& run,
-                       std::vector<state::InstanceRecord> instances);
+// {"run": {...}, "tasks": [...]}: the final document of `flow run --json`, tasks in
+// reading order as `pages` reads them from the store (upstream tasks first, ties in file
+// order, foreach items and trials under their task in index order), written to `out` with
+// a newline, as dump(2) would print it but a page at a time, so a run of 1,000,000
+// instances never has its whole document, nor its instances, in memory (flow status
+// streams the same shape with waiting reasons and usage added).
+void print_status_json(std::FILE* out, const state::RunRecord& run, StatusPages& pages);
 // `value` as dump(2) prints it `depth` levels deep inside a document: every line after the
 // first indented by 2 x depth spaces (for documents streamed a part at a time).
 std::string dump_nested(const nlohmann::json& value, int depth);

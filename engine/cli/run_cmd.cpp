@@ -146,7 +146,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
         state::RunRecord r = new_run_record(dag, id, g.home(), jobs);
         set_manual_dates(r, dag, schedule::now());
         taken(*store);
-        return drive_in_foreground(g, *store, sites, dag, r, jobs, /*print_result=*/true,
+        return drive_in_foreground(g, *store, sites, std::move(dag), r, jobs, /*print_result=*/true,
                                    /*insert=*/true, [&] {
                                      if (background) background->started();
                                    });
@@ -277,17 +277,19 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
           // The run succeeded and no live engine owns it: notifications still `pending` were
           // left by an engine killed while it delivered them (docs/ALERTS.md).
           store->abandon_deliveries(id, run::kAbandonedDelivery, now_ms());
-          if (g.json)  // the final document of a resume, as if it had run
-            print_status_json(stdout, run, store->instances(id));
-          else
+          if (g.json) {  // the final document of a resume, as if it had run
+            StatusPages pages(*store, run, dag::reading_order(dag));
+            print_status_json(stdout, run, pages);
+          } else {
             std::printf("%s\n", n.message.c_str());
+          }
           return 0;
         }
         if (jobs) run.parallelism = jobs;
         if (!g.json) std::printf("resuming run %s of %s\n", id.c_str(), dag.name.c_str());
         std::fflush(stdout);
         if (background) background->started();
-        return drive_in_foreground(g, *store, load_sites(), dag, run, run.parallelism);
+        return drive_in_foreground(g, *store, load_sites(), std::move(dag), run, run.parallelism);
       };
     });
   }
@@ -316,7 +318,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
           std::printf("retrying %s%s in run %s\n", task.c_str(),
                       downstream ? " and downstream" : "", id.c_str());
         std::fflush(stdout);
-        return drive_in_foreground(g, *store, load_sites(), dag, run, run.parallelism);
+        return drive_in_foreground(g, *store, load_sites(), std::move(dag), run, run.parallelism);
       };
     });
   }
@@ -371,7 +373,7 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
         run = taken->run;
         dag::Dag dag = dag::load_dag_text(run.dag_yaml, run.dag_file);
         dag.params = run.params;
-        drive_in_foreground(g, *store, load_sites(), dag, run, run.parallelism,
+        drive_in_foreground(g, *store, load_sites(), std::move(dag), run, run.parallelism,
                             /*print_result=*/false);
         run = require_run(*store, id);
         report(run);

@@ -235,7 +235,7 @@ void register_trigger(CLI::App& app, GlobalOptions& g, Action& action, OptionVal
         }
         std::this_thread::sleep_for(std::chrono::seconds(1));
       }
-      return drive_in_foreground(g, *store, sites, dag, r, jobs, /*print_result=*/true,
+      return drive_in_foreground(g, *store, sites, std::move(dag), r, jobs, /*print_result=*/true,
                                  /*insert=*/true);
     };
   });

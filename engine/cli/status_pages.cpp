@@ -21,12 +21,21 @@ StatusPages::StatusPages(state::Store& store, const state::RunRecord& run, run::
     readable = false;  // not readable by this version: the store's order, no reasons
   }
   if (readable) rules_.emplace(run_, dag_, std::move(max_jobs), now_ms(), std::move(gpus));
+  read_counts(order);
+}
 
+StatusPages::StatusPages(state::Store& store, const state::RunRecord& run,
+                         const std::vector<std::string>& task_order)
+    : store_(store), run_(run), usage_(false) {
+  read_counts(task_order);
+}
+
+void StatusPages::read_counts(const std::vector<std::string>& order) {
   // One count per task and state, and what is in flight, at one moment; tasks in the
   // store's order until sorted below.
   state::Store::ReadSnapshot moment(store_);
   std::unordered_map<std::string, size_t> at;
-  for (auto& c : store_.task_state_counts(run.id)) {
+  for (auto& c : store_.task_state_counts(run_.id)) {
     auto [it, added] = at.emplace(c.task_id, summary_.size());
     if (added) summary_.push_back({c.task_id, 0, {}});
     TaskSummary& t = summary_[it->second];
@@ -36,7 +45,7 @@ StatusPages::StatusPages(state::Store& store, const state::RunRecord& run, run::
     if (rules_) rules_->count(c.task_id, c.state, c.count);
   }
   if (rules_) {
-    for (const auto& i : store_.in_flight_instances(run.id))
+    for (const auto& i : store_.in_flight_instances(run_.id))
       rules_->hold(i);
   }
   // Reading order; tasks the DAG does not name after those it does, as the store has them.
@@ -93,6 +102,7 @@ void StatusPages::for_each_page(const StatusFilter& f,
       state::Store::ReadSnapshot moment(store_);  // one read transaction for the page's tries
       for (auto& r : rows) {
         if (rules_) r.waiting = rules_->of(r.instance);
+        if (!usage_) continue;
         if (auto t = store_.latest_try(run_.id, r.instance.id); t && t->usage.known())
           r.usage = t->usage;
       }

@@ -48,6 +48,11 @@ class StatusPages {
   // text cannot be read by this version: the store's order, no waiting reasons).
   StatusPages(state::Store& store, const state::RunRecord& run, run::MaxJobsOf max_jobs,
               run::GpusOf gpus);
+  // The same for a run whose engine has just driven it to its end (`flow run` printing its
+  // result), with the tasks' reading order it already knows: the DAG is not read again, and
+  // the rows come bare, without waiting reasons or usage.
+  StatusPages(state::Store& store, const state::RunRecord& run,
+              const std::vector<std::string>& task_order);
   StatusPages(const StatusPages&) = delete;
   StatusPages& operator=(const StatusPages&) = delete;
 
@@ -65,12 +70,15 @@ class StatusPages {
                      int64_t page_size = 1000);
 
  private:
+  // The counts per task and state, then the tasks sorted by `order`.
+  void read_counts(const std::vector<std::string>& order);
   int64_t selected_of(const TaskSummary& t, const StatusFilter& f) const;
 
   state::Store& store_;
   const state::RunRecord& run_;
   dag::Dag dag_;
   std::optional<run::WaitingRules> rules_;
+  bool usage_ = true;  // rows come with their latest try's use
   std::vector<TaskSummary> summary_;
   int64_t total_ = 0;
 };

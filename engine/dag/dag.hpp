@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/boxed.hpp"
 #include "engine/core/error.hpp"
 
 namespace flow::dag {
@@ -139,11 +140,11 @@ struct Task {
   TriggerRule trigger = TriggerRule::kAllSuccess;
   std::map<std::string, std::string> env;  // values are templates
   std::optional<std::string> foreach;      // template yielding a list
-  std::optional<HpoSpec> hpo;
-  std::vector<StagedPath> inputs;   // uploaded to the task's Slurm site before each try
-  std::vector<StagedPath> outputs;  // brought back to this side after a succeeded try
-  std::vector<NotifySpec> notify;   // `notify:` (docs/ALERTS.md)
-  std::optional<Duration> sla;      // `sla:`: succeeded within this of the run's SLA start
+  Boxed<HpoSpec> hpo;                      // on the heap: most tasks have none, and it is large
+  std::vector<StagedPath> inputs;          // uploaded to the task's Slurm site before each try
+  std::vector<StagedPath> outputs;         // brought back to this side after a succeeded try
+  std::vector<NotifySpec> notify;          // `notify:` (docs/ALERTS.md)
+  std::optional<Duration> sla;             // `sla:`: succeeded within this of the run's SLA start
 
   SourceLocation where;  // the task's `- id:` entry
   // Where the value of each key of the task starts ("run", "after", ...). A short vector,

@@ -10,12 +10,14 @@ InstanceTable::InstanceTable(std::string run_id, WriteBatch& batch, IsSummary is
     : run_id_(std::move(run_id)), batch_(batch), is_summary_(std::move(is_summary)) {}
 
 InstanceRecord& InstanceTable::insert(InstanceRecord r) {
-  order_.push_back(r.id);
-  if (!r.parent.empty()) children_[r.parent].push_back(r.id);
   count(r, +1);
-  auto [it, _] = records_.emplace(r.id, std::move(r));
-  changed(it->second);
-  return it->second;
+  std::string id = r.id;
+  auto [it, _] = records_.emplace(std::move(id), std::move(r));
+  InstanceRecord& added = it->second;
+  order_.push_back(&added);
+  if (!added.parent.empty()) children_[added.parent].push_back(&added);
+  changed(added);
+  return added;
 }
 
 void InstanceTable::touch(const std::string& id) {
@@ -46,12 +48,19 @@ InstanceRecord& InstanceTable::load(InstanceRecord r) {
   return insert(std::move(r));
 }
 
+void InstanceTable::expect_children(const std::string& parent, size_t n) {
+  records_.reserve(records_.size() + n);
+  order_.reserve(order_.size() + n);
+  auto& kids = children_[parent];
+  kids.reserve(kids.size() + n);
+  batch_.expect_created(n);
+}
+
 InstanceRecord& InstanceTable::create(InstanceRecord r, const std::string& message) {
   r.run_id = run_id_;
   InstanceRecord& added = insert(std::move(r));
   batch_.touch(added.id);
-  batch_.add(state::EventRecord{0, run_id_, added.id, added.try_number, now_ms(),
-                                std::string(state::to_string(added.state)), message});
+  batch_.created(added.id, added.try_number, added.state, now_ms(), message);
   return added;
 }
 
@@ -60,28 +69,21 @@ const InstanceRecord* InstanceTable::find(const std::string& id) const {
   return it == records_.end() ? nullptr : &it->second;
 }
 
-const std::vector<std::string>& InstanceTable::children(const std::string& task_id) const {
-  static const std::vector<std::string> none;
+const std::vector<InstanceRecord*>& InstanceTable::children(const std::string& task_id) const {
+  static const std::vector<InstanceRecord*> none;
   auto it = children_.find(task_id);
   return it == children_.end() ? none : it->second;
 }
 
-std::vector<InstanceRecord> InstanceTable::take_all() {
-  std::vector<InstanceRecord> out;
-  out.reserve(order_.size());
-  for (const auto& id : order_) {
-    auto node = records_.extract(id);  // frees each record's node as it goes
-    out.push_back(std::move(node.mapped()));
-  }
-  records_.clear();
-  order_.clear();
-  order_.shrink_to_fit();
-  children_.clear();
+void InstanceTable::clear() {
+  // Swapped with empty containers: clear() keeps a hash map's buckets and a vector's room.
+  decltype(records_)().swap(records_);
+  decltype(order_)().swap(order_);
+  decltype(children_)().swap(children_);
   child_tallies_.clear();
   changed_children_.clear();
   counts_.clear();
   summary_counts_.clear();
-  return out;
 }
 
 InstanceTable::ChildTally InstanceTable::child_tally(const std::string& task_id) const {
@@ -98,7 +100,8 @@ void InstanceTable::set_state(InstanceRecord& inst, state::TaskState to, const s
   if (!message.empty() || state::is_terminal(to)) inst.message = message;
   batch_.touch(inst.id);
   changed(inst);
-  batch_.add(state::EventRecord{0, run_id_, inst.id, inst.try_number, at ? at : now_ms(),
+  // Without the run's id: WriteBatch::commit supplies it (no heap copy held per event).
+  batch_.add(state::EventRecord{0, std::string(), inst.id, inst.try_number, at ? at : now_ms(),
                                 std::string(state::to_string(to)), message});
   batch_.add(StateChange{inst.id, from, to, message, inst.try_number, state::segment_try_of(inst)});
 }

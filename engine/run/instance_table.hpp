@@ -24,6 +24,10 @@ class InstanceTable {
   using IsSummary = std::function<bool(const state::InstanceRecord&)>;
   InstanceTable(std::string run_id, WriteBatch& batch, IsSummary is_summary);
 
+  // `n` children of `parent` are about to be created (a foreach's expansion): room for them
+  // in the table and the batch is made once, not by doubling (which at 1,000,000 items
+  // holds the old and the new arrays at once).
+  void expect_children(const std::string& parent, size_t n);
   // An instance as stored (start or resume): no event is written.
   state::InstanceRecord& load(state::InstanceRecord r);
   // A new instance: its row and a `queued` event with `message` go into the batch.
@@ -34,10 +38,11 @@ class InstanceTable {
   const state::InstanceRecord* find(const std::string& id) const;
   bool empty() const { return records_.empty(); }
   size_t size() const { return records_.size(); }
-  // Instance ids in creation order.
-  const std::vector<std::string>& order() const { return order_; }
+  // The instances in creation order. (Pointers into the table, which keeps every record
+  // where it was put until clear(): an id's string is not copied again per list.)
+  const std::vector<state::InstanceRecord*>& order() const { return order_; }
   // The mapped instances or trials of a fan-out task, in creation order.
-  const std::vector<std::string>& children(const std::string& task_id) const;
+  const std::vector<state::InstanceRecord*>& children(const std::string& task_id) const;
   // How many of them are terminal, and how many of those are failures (kept with every
   // change, so a fan-out task learns that its children are all done in O(1)).
   struct ChildTally {
@@ -61,8 +66,8 @@ class InstanceTable {
   // track_children), each once, in no particular order.
   std::vector<std::string> take_changed_children(const std::string& task_id);
 
-  // Every instance in creation order, moved out; the table is empty afterwards.
-  std::vector<state::InstanceRecord> take_all();
+  // Forgets every instance (and gives their memory back): the table is empty afterwards.
+  void clear();
 
   // Instances per state, summary instances apart.
   const std::map<state::TaskState, int>& counts() const { return counts_; }
@@ -79,9 +84,9 @@ class InstanceTable {
   // A hash map: looked up several times per instance per tick; references to elements
   // stay valid when instances are added.
   std::unordered_map<std::string, state::InstanceRecord> records_;
-  std::vector<std::string> order_;
-  std::unordered_map<std::string, std::vector<std::string>> children_;  // by task id
-  std::unordered_map<std::string, ChildTally> child_tallies_;           // by task id
+  std::vector<state::InstanceRecord*> order_;
+  std::unordered_map<std::string, std::vector<state::InstanceRecord*>> children_;  // by task id
+  std::unordered_map<std::string, ChildTally> child_tallies_;                      // by task id
   // Tracked parents (track_children) -> their children changed since the last take.
   std::unordered_map<std::string, std::unordered_set<std::string>> changed_children_;
   std::map<state::TaskState, int> counts_;

@@ -44,10 +44,8 @@ class RunController::View : public RunView {
     return it != c_.node_by_task_.end() && it->second->swept();
   }
   std::vector<const InstanceRecord*> children(const std::string& task) const override {
-    std::vector<const InstanceRecord*> out;
-    for (const auto& id : c_.table_.children(task))
-      out.push_back(&c_.table_.at(id));
-    return out;
+    const auto& kids = c_.table_.children(task);
+    return {kids.begin(), kids.end()};
   }
   const std::string* secret(const std::string& name) const override {
     auto it = secrets_.find(name);
@@ -81,6 +79,10 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
       control_timer_(io),
       retry_timer_(io),
       lazy_timer_(io) {
+  // The DAG's text is in the database (run_dags) and nothing here reads it again: a DAG of
+  // 1,000,000 tasks is not held as text twice more for the length of the run.
+  std::string().swap(run_.dag_yaml);
+  std::string().swap(dag_.source_text);
   if (!run_.run_dir.empty())
     run_log_ =
         std::make_unique<log::RunLog>(run_.id, std::filesystem::path(run_.run_dir) / "engine.log");
@@ -112,13 +114,29 @@ RunController::~RunController() {
 std::vector<InstanceRecord> RunController::instances() const {
   std::vector<InstanceRecord> out;
   out.reserve(table_.size());
-  for (const auto& id : table_.order())
-    out.push_back(table_.at(id));
+  for (const InstanceRecord* r : table_.order())
+    out.push_back(*r);
   return out;
 }
 
-std::vector<InstanceRecord> RunController::take_instances() {
-  return table_.take_all();
+std::vector<InstanceRecord> RunController::instances_if(
+    const std::function<bool(const InstanceRecord&)>& keep) const {
+  std::vector<InstanceRecord> out;
+  for (const InstanceRecord* r : table_.order()) {
+    if (keep(*r)) out.push_back(*r);
+  }
+  return out;
+}
+
+std::map<TaskState, int> RunController::counts() const {
+  std::map<TaskState, int> out = table_.counts();
+  for (const auto& [s, n] : table_.summary_counts())
+    out[s] += n;
+  return out;
+}
+
+void RunController::drop_instances() {
+  table_.clear();
 }
 
 AttemptFiles RunController::files_for(const std::string& instance_id, int try_number) const {
@@ -138,10 +156,10 @@ void RunController::start() {
   const auto taken = take_run(store_, run_.id, engine(), keep).run;
   engine().stamp(run_, now_ms());
   run_.cancel_requested = taken.cancel_requested;
-  for (auto& rec : store_.instances(run_.id)) {
+  store_.for_each_instance(run_.id, [&](InstanceRecord rec) {
     if (rec.state == TaskState::kUpForRetry) retry_due_.insert({rec.next_try_at, rec.id});
     table_.load(std::move(rec));
-  }
+  });
   if (table_.empty()) {  // a new run: one instance per task, written with the first commit
     for (auto& n : nodes_) {
       InstanceRecord r;
@@ -164,8 +182,8 @@ void RunController::start() {
   for (auto& n : nodes_) {
     if (table_.at(n->id()).state == TaskState::kQueued) undecided_.insert(n.get());
   }
-  for (const auto& id : table_.order()) {
-    auto& r = table_.at(id);
+  for (InstanceRecord* each : table_.order()) {
+    auto& r = *each;
     const Node* n = node_by_task_.at(r.task_id);
     if (!r.parent.empty() && r.state == TaskState::kQueued) {
       make_runnable(r);
@@ -342,6 +360,7 @@ void RunController::expand_foreach(Node& node) {
     finish_instance(parent, TaskState::kSkipped, "foreach list is empty: nothing to map over");
     return;
   }
+  table_.expect_children(parent.id, list.size());
   for (size_t i = 0; i < list.size(); ++i)
     make_runnable(table_.create(mapped_instance(parent, i, std::move(list[i])), ""));
   parent.started = now_ms();
@@ -459,13 +478,13 @@ void RunController::update_mapped_parent(Node& node) {
     return;
   }
   std::vector<std::string> named;  // the first five failed, once
-  for (const auto& cid : children) {
-    if (!state::is_failure(table_.at(cid).state)) continue;
+  for (const InstanceRecord* c : children) {
+    if (!state::is_failure(c->state)) continue;
     if (named.size() == 5) {
       named.push_back("...");
       break;
     }
-    named.push_back(cid);
+    named.push_back(c->id);
   }
   finish_instance(parent, TaskState::kFailed,
                   std::to_string(tally.failed) + " of " + std::to_string(children.size()) +

@@ -99,11 +99,18 @@ class RunController {
   // Why this engine stopped driving the run before its end ("" if it did not): another
   // engine took it over, so nothing more was committed or launched from here.
   const std::string& abandoned() const { return abandoned_; }
+  // The run's row as this engine keeps it: without the DAG's text (dag_yaml is empty).
   const state::RunRecord& run() const { return run_; }
+  const dag::Dag& dag() const { return dag_; }
   std::vector<state::InstanceRecord> instances() const;
-  // Once done(): the instances in creation order, moved out; the controller keeps none (at
-  // the end of a run of 1,000,000 instances a copy would double the engine's memory).
-  std::vector<state::InstanceRecord> take_instances();
+  // Copies of the instances `keep` selects, in creation order.
+  std::vector<state::InstanceRecord> instances_if(
+      const std::function<bool(const state::InstanceRecord&)>& keep) const;
+  // Instances per state, fan-out tasks' own instances included.
+  std::map<state::TaskState, int> counts() const;
+  // Once done(): forgets the instances (they are all in the store), so that what comes
+  // after the run, such as printing it, does not need the run's size in memory again.
+  void drop_instances();
 
  private:
   // A task of the DAG and its place in the graph.

@@ -67,8 +67,8 @@ void RunController::check_finished() {
 }
 
 void RunController::end_unfinished(TaskState to, const std::string& message) {
-  for (const auto& id : table_.order()) {
-    auto& r = table_.at(id);
+  for (InstanceRecord* each : table_.order()) {
+    auto& r = *each;
     if (!state::is_terminal(r.state)) {
       r.ended = now_ms();
       set_state(r, to, message);
@@ -93,8 +93,8 @@ void RunController::control_poll() {
 }
 
 void RunController::stop_all(CancelReason reason) {
-  for (const auto& id : table_.order()) {
-    const auto& r = table_.at(id);
+  for (const InstanceRecord* each : table_.order()) {
+    const auto& r = *each;
     if (!state::is_in_flight(r.state)) continue;
     if (r.parent.empty() && node_by_task_.at(r.task_id)->fans_out()) continue;
     try {

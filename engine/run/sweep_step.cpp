@@ -12,11 +12,16 @@ SweepStep advance_sweep(Sweep& sweep, const dag::Task& task, InstanceTable& tabl
   // engine): a step of a sweep of 10,000 trials does not read the other 9,999 again.
   const bool first = !sweep.has_trials();
   if (first) table.track_children(task.id);
-  std::vector<std::string> changed =
-      first ? table.children(task.id) : table.take_changed_children(task.id);
+  std::vector<InstanceRecord*> changed;
+  if (first) {
+    changed = table.children(task.id);
+  } else {
+    for (const auto& cid : table.take_changed_children(task.id))
+      changed.push_back(&table.at(cid));
+  }
   std::vector<const InstanceRecord*> kids;
-  for (const auto& cid : changed) {
-    auto& c = table.at(cid);
+  for (InstanceRecord* each : changed) {
+    auto& c = *each;
     const std::string status = c.attrs.value("trial", nlohmann::json::object()).value("status", "");
     if (state::is_failure(c.state) && status != "failed") {
       sweep.fail(c);
@@ -60,9 +65,9 @@ SweepStep advance_sweep(Sweep& sweep, const dag::Task& task, InstanceTable& tabl
   }
   if (!sweep.finished(records)) return step;
   std::vector<InstanceRecord*> all;
-  for (const auto& cid : table.children(task.id)) {
-    all.push_back(&table.at(cid));
-    table.touch(cid);
+  for (InstanceRecord* c : table.children(task.id)) {
+    all.push_back(c);
+    table.touch(c->id);
   }
   step.finished = true;
   step.best = sweep.conclude(all);

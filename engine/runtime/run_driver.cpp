@@ -10,6 +10,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
+#include "engine/dag/graph.hpp"
 #include "engine/run/alerts.hpp"
 
 namespace flow::runtime {
@@ -140,10 +141,16 @@ void RunDriver::watch() {
       auto it = runs_.find(id);
       std::shared_ptr<Entry> entry(std::move(it->second));
       runs_.erase(it);
-      Finished f{entry->controller->run(), entry->controller->take_instances(),
-                 entry->controller->abandoned()};
+      run::RunController& controller = *entry->controller;
+      Finished f{controller.run(), controller.counts(), dag::reading_order(controller.dag()),
+                 controller.abandoned()};
       // Another engine that took the run over notifies from there.
-      if (entry->alerts && f.abandoned.empty()) entry->alerts->on_run_end(f.run, f.instances);
+      if (entry->alerts && f.abandoned.empty())
+        entry->alerts->on_run_end(f.run,
+                                  controller.instances_if([](const state::InstanceRecord& i) {
+                                    return i.parent.empty() && state::is_failure(i.state);
+                                  }));
+      controller.drop_instances();
       // The controller's cancelled timers may still have handlers queued that refer to
       // it: release it only after everything queued so far has run.
       boost::asio::post(io_, [entry] {});

@@ -31,13 +31,18 @@ class RunDriver {
  public:
   struct Finished {
     state::RunRecord run;
-    std::vector<state::InstanceRecord> instances;
+    // Instances per state at the end, fan-out tasks' own instances included. The instances
+    // themselves are in the store (a run of 1,000,000 is read back a page at a time).
+    std::map<state::TaskState, int> counts;
+    // The DAG's tasks in reading order (dag::reading_order), for printing the run without
+    // reading its DAG again.
+    std::vector<std::string> task_order;
     // Set when another engine took the run over: this one stopped driving it (the run
     // goes on there). Why, in words.
     std::string abandoned;
   };
-  // Given the Finished by value: the instances are moved out of the run's controller, and
-  // on to whoever keeps them, never copied.
+  // Called once the controller has dropped its instances: the engine's memory at the end
+  // of a run is not the run's size again.
   using OnFinished = std::function<void(Finished)>;
 
   // `home` holds logs and run dirs; `parallelism` bounds local processes over all runs

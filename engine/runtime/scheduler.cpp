@@ -256,8 +256,8 @@ void Scheduler::on_finished(const RunDriver::Finished& f) {
     return;
   }
   std::map<std::string, int> counts;
-  for (const auto& i : f.instances)
-    counts[std::string(state::to_string(i.state))]++;
+  for (const auto& [s, n] : f.counts)
+    if (n > 0) counts[std::string(state::to_string(s))] += n;
   std::string parts;
   for (const auto& [k, v] : counts)
     parts += (parts.empty() ? "" : ", ") + std::to_string(v) + " " + k;

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -142,6 +143,10 @@ class Store {
   std::optional<ScheduleRecord> get_schedule(const std::string& dag);
   void put_schedule(const ScheduleRecord& s);  // insert or replace
   std::vector<InstanceRecord> instances(const std::string& run_id);
+  // The same, handed to `each` one at a time as they are read (an engine resuming a run of
+  // 1,000,000 instances does not hold them twice). `each` must not use this Store.
+  void for_each_instance(const std::string& run_id,
+                         const std::function<void(InstanceRecord)>& each);
   std::optional<InstanceRecord> get_instance(const std::string& run_id, const std::string& id);
   std::vector<TryRecord> tries(const std::string& run_id, const std::string& instance_id);
   // Every try of a run in one query, ordered by instance id then try (`flow report`).

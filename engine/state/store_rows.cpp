@@ -249,14 +249,19 @@ void Store::delete_instance(const std::string& run_id, const std::string& instan
 }
 
 std::vector<InstanceRecord> Store::instances(const std::string& run_id) {
+  std::vector<InstanceRecord> out;
+  for_each_instance(run_id, [&](InstanceRecord r) { out.push_back(std::move(r)); });
+  return out;
+}
+
+void Store::for_each_instance(const std::string& run_id,
+                              const std::function<void(InstanceRecord)>& each) {
   static const std::string sql =
       std::string("SELECT ") + kInstanceColumns + " FROM instances WHERE run_id=? ORDER BY rowid";
   Stmt st(*impl_, sql);
   st.bind(run_id);
-  std::vector<InstanceRecord> out;
   while (st.step())
-    out.push_back(read_instance(st));
-  return out;
+    each(read_instance(st));
 }
 
 std::optional<InstanceRecord> Store::get_instance(const std::string& run_id,

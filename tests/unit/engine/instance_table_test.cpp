@@ -6,6 +6,9 @@
 
 #include <algorithm>
 
+#include "engine/state/store.hpp"
+#include "tests/support/temp_dir.hpp"
+
 using namespace flow;
 using state::InstanceRecord;
 using state::TaskState;
@@ -90,4 +93,49 @@ TEST(InstanceTable, ATrackedTaskLearnsWhichChildrenChangedAndEachOnce) {
   EXPECT_TRUE(t.table.take_changed_children("each").empty()) << "taken: nothing new";
   t.table.set_state(t.table.at("each[0]"), TaskState::kSucceeded, "");
   EXPECT_EQ(t.table.take_changed_children("each"), std::vector<std::string>{"each[0]"});
+}
+
+// A tick that creates instances writes each one's first event with the run's id (the batch
+// keeps them without it), before any later change of the same instance in that tick, and
+// each touched row once however often it changed.
+TEST(InstanceTable, CreatedInstancesAreCommittedWithTheirFirstEventBeforeTheirChanges) {
+  test::TempDir dir;
+  auto store = state::Store::open(dir / "flow.db");
+  state::RunRecord run;
+  run.id = "run1";
+  run.dag = "d";
+  run.dag_yaml = "dag: d\ntasks: []\n";
+  run.dag_hash = "h";
+  store->insert_run(run);
+  Table t;
+  InstanceRecord parent;
+  parent.id = parent.task_id = "each";
+  parent.state = TaskState::kRunning;
+  t.table.load(parent);
+  t.table.expect_children("each", 3);
+  for (int i = 0; i < 3; ++i)
+    t.table.create(child(i), i == 0 ? "first" : "");
+  t.table.set_state(t.table.at("each[0]"), TaskState::kStarting, "");
+  t.table.set_state(t.table.at("each[0]"), TaskState::kRunning, "");
+  ASSERT_EQ(t.table.children("each").size(), 3u);
+  EXPECT_EQ(t.table.children("each")[2]->id, "each[2]");
+  EXPECT_EQ(t.table.order().front()->id, "each") << "creation order, the parent first";
+
+  const auto result = t.batch.commit(
+      *store, run, store->owner_token("run1").value_or(""),
+      [&](const std::string& id) -> const InstanceRecord& { return t.table.at(id); });
+  ASSERT_EQ(result, run::WriteBatch::Result::kCommitted);
+  EXPECT_TRUE(t.batch.empty());
+  const auto events = store->events("run1");
+  std::vector<std::string> seen;
+  for (const auto& e : events) {
+    EXPECT_EQ(e.run_id, "run1");
+    seen.push_back(e.instance_id + " " + e.state + (e.message.empty() ? "" : " " + e.message));
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"each[0] queued first", "each[1] queued", "each[2] queued",
+                                      "each[0] starting", "each[0] running"}));
+  const auto rows = store->instances("run1");
+  ASSERT_EQ(rows.size(), 3u) << "the parent was loaded, not touched: only its children";
+  EXPECT_EQ(store->get_instance("run1", "each[0]")->state, TaskState::kRunning);
 }

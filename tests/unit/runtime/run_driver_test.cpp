@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "engine/dag/loader.hpp"
 #include "engine/run/ownership.hpp"
 #include "runtime_fixture.hpp"
@@ -85,6 +87,28 @@ TEST(RunDriver, DrivesTwoRunsOverOneSharedExecutorToTheirEnd) {
     for (const auto& i : runs.store->instances(id))
       EXPECT_EQ(i.state, state::TaskState::kSucceeded) << id << " " << i.id << " " << i.message;
   }
+}
+
+// The end of a run is handed on as counts and the tasks' reading order, not as the
+// instances: the caller reads those back from the store (a run of 1,000,000 instances is
+// not copied, nor kept by the controller, at its end).
+TEST(RunDriver, AFinishedRunIsReportedByItsCountsAndReadingOrder) {
+  Runs runs;
+  test::FakeSites sites;
+  boost::asio::io_context io;
+  runtime::RunDriver driver(io, *runs.store, sites.catalog, sites.services(), runs.dir.path(), 2);
+  std::optional<runtime::RunDriver::Finished> got;
+  driver.start(runs.dag, runs.add("r1"), nullptr,
+               [&](runtime::RunDriver::Finished f) { got = std::move(f); });
+  test::FakeExecutor* const ex = executor(io, sites);
+  ASSERT_NE(ex, nullptr);
+  drive(io, ex, [&] { return got.has_value(); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->run.state, RunState::kSucceeded);
+  EXPECT_EQ(got->counts.at(state::TaskState::kSucceeded), 2);
+  EXPECT_EQ(got->task_order, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(got->abandoned.empty());
+  EXPECT_EQ(runs.store->instances("r1").size(), 2u);
 }
 
 TEST(RunDriver, ASlotFreedByOneRunIsUsedByTheOther) {
