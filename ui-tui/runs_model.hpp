@@ -24,8 +24,34 @@ struct RunRow {
   std::map<std::string, int> counts;  // instance state name -> instances
 };
 
-// Newest first; only runs of `dag` unless it is empty; at most `limit` (0 = all).
-std::vector<RunRow> load_runs(state::Store& store, const std::string& dag, int limit);
+// The counts of ended runs, kept from one load_runs to the next. An ended run's instances
+// do not change until it runs again (resume, retry, cancel of a stale run), and that
+// changes its state or its end time: a run is counted again only then. Counting a run of
+// 1,000,000 instances takes about half a second, which the TUI would otherwise spend at
+// every refresh.
+class EndedRunCounts {
+ public:
+  // The counts kept for `run`, when it has ended and its state and end are what they were.
+  const std::map<std::string, int>* find(const state::RunRecord& run) const;
+  // Keeps `counts` of `run` if it has ended; forgets it otherwise.
+  void keep(const state::RunRecord& run, const std::map<std::string, int>& counts);
+  // Forgets the runs not in `ids` (deleted by `flow clean`, or no longer listed).
+  void retain(const std::vector<std::string>& ids);
+  size_t size() const { return kept_.size(); }
+
+ private:
+  struct Kept {
+    state::RunState state;
+    EpochMs ended;
+    std::map<std::string, int> counts;
+  };
+  std::map<std::string, Kept> kept_;
+};
+
+// Newest first; only runs of `dag` unless it is empty; at most `limit` (0 = all). With
+// `ended`, the counts of ended runs come from it when it has them, and go into it.
+std::vector<RunRow> load_runs(state::Store& store, const std::string& dag, int limit,
+                              EndedRunCounts* ended = nullptr);
 
 // The filter of the runs view: id, DAG or state contains `filter` (any case).
 bool run_matches(const RunRow& run, std::string_view filter);

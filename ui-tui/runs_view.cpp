@@ -18,7 +18,7 @@ std::string RunsView::hints() const {
 }
 
 void RunsView::reload(StoreReader& store) {
-  runs_ = store.read([&](state::Store& s) { return load_runs(s, dag_, limit_); });
+  runs_ = store.read([&](state::Store& s) { return load_runs(s, dag_, limit_, &ended_); });
   loaded_ = true;
   apply_filter();
 }

@@ -32,6 +32,7 @@ class RunsView : public View {
   std::string dag_;
   int limit_;
   std::vector<RunRow> runs_;
+  EndedRunCounts ended_;         // counted once, not at every refresh
   std::vector<size_t> visible_;  // indices into runs_ that pass the filter
   ListCursor cursor_;
   std::string selected_id_;  // kept selected across reloads

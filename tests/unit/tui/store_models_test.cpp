@@ -95,6 +95,39 @@ TEST(TuiRunsModel, NewestFirstWithCountsPerState) {
   EXPECT_FALSE(run_matches(runs[1], "fail"));
 }
 
+// The runs view refreshes every second; an ended run of 1,000,000 instances is counted
+// once, and again only when it runs again (its state or end changes).
+TEST(TuiRunsModel, AnEndedRunIsCountedOnceUntilItRunsAgain) {
+  test::TempDir dir;
+  auto store = state::Store::open(dir / "flow.db");
+  auto done = make_run("done", 1000, state::RunState::kSucceeded);
+  done.ended = 5000;
+  store->insert_run(done);
+  store->insert_run(make_run("live", 2000, state::RunState::kRunning));
+  store->put_instance(inst("done", "a", TaskState::kSucceeded));
+  store->put_instance(inst("live", "a", TaskState::kRunning));
+  EndedRunCounts ended;
+  auto runs = load_runs(*store, "", 0, &ended);
+  EXPECT_EQ(ended.size(), 1u) << "only the ended run is kept";
+  // Rows written behind the cache's back (no engine does this to an ended run) show that
+  // the ended run is not counted again, and the live one is.
+  store->put_instance(inst("done", "b", TaskState::kSucceeded));
+  store->put_instance(inst("live", "b", TaskState::kRunning));
+  runs = load_runs(*store, "", 0, &ended);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].id, "live");
+  EXPECT_EQ(runs[0].counts["running"], 2);
+  EXPECT_EQ(runs[1].counts["succeeded"], 1) << "kept from the first load";
+  // A resume ends it again later: a new end time, so it is counted afresh.
+  done.ended = 9000;
+  store->update_run(done);
+  runs = load_runs(*store, "", 0, &ended);
+  EXPECT_EQ(runs[1].counts["succeeded"], 2);
+  // A run that is no longer listed is forgotten.
+  EXPECT_EQ(load_runs(*store, "", 1, &ended).size(), 1u);
+  EXPECT_EQ(ended.size(), 0u);
+}
+
 TEST(TuiTaskGrid, GroupsChildrenUnderTheirTaskInIndexOrder) {
   test::TempDir dir;
   auto store = state::Store::open(dir / "flow.db");
