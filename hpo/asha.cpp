@@ -48,7 +48,7 @@ int Asha::bracket_of(int trial) const {
   return deal_[static_cast<size_t>(trial) % deal_.size()];
 }
 
-std::optional<Segment> Asha::promotion(const std::vector<TrialRecord>& trials) const {
+std::optional<Segment> Asha::promotion(const Trials& trials) const {
   const int rf = std::max(2, spec_.reduction_factor);
   for (int k = static_cast<int>(milestones_.size()) - 2; k >= 0; --k) {
     const int at = milestones_[static_cast<size_t>(k)];
@@ -84,7 +84,7 @@ std::optional<Segment> Asha::promotion(const std::vector<TrialRecord>& trials) c
   return std::nullopt;
 }
 
-std::vector<Observation> Asha::observations(const std::vector<TrialRecord>& trials) const {
+std::vector<Observation> Asha::observations(const Trials& trials) const {
   // BOHB: the model is fitted on the highest rung k (any bracket) with at least
   // startup_trials results, ranked by their metric there. Trials that stopped below rung k
   // are kept as evidence of where not to look: they rank after all of rung k's, by the rung
@@ -126,7 +126,7 @@ std::vector<Observation> Asha::observations(const std::vector<TrialRecord>& tria
   return out;
 }
 
-std::vector<bool> Asha::continuable(const std::vector<TrialRecord>& trials) const {
+std::vector<bool> Asha::continuable(const Trials& trials) const {
   std::vector<bool> alive(trials.size(), false);
   const int rf = std::max(2, spec_.reduction_factor);
   for (int b = 0; b < brackets_; ++b) {
@@ -162,7 +162,7 @@ std::vector<bool> Asha::continuable(const std::vector<TrialRecord>& trials) cons
   return alive;
 }
 
-std::optional<Segment> Asha::next(const std::vector<TrialRecord>& trials) const {
+std::optional<Segment> Asha::next(const Trials& trials) const {
   if (running(trials) >= spec_.parallel) return std::nullopt;
   if (auto p = promotion(trials)) return p;
   const int n = static_cast<int>(trials.size());

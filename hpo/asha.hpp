@@ -31,20 +31,21 @@ class Asha : public Tuner {
  public:
   // brackets: 1 for plain ASHA; 0 for every bracket Hyperband has.
   Asha(const Config& spec, uint64_t seed, int brackets);
-  std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
+  std::optional<Segment> next(const Trials& trials) const override;
   // BOHB-style: the results at the highest rung that has at least startup_trials of them,
   // then (ranked after those) the trials that stopped below it; values are ranks.
-  std::vector<Observation> observations(const std::vector<TrialRecord>& trials) const override;
+  std::vector<Observation> observations(const Trials& trials) const override;
 
   const std::vector<int>& milestones() const { return milestones_; }
   int bracket_of(int trial) const;
 
  private:
-  std::optional<Segment> promotion(const std::vector<TrialRecord>& trials) const;
+  std::optional<Segment> promotion(const Trials& trials) const;
   // Paused at rung k and still possibly among the top 1/rf of rung k once every trial that
   // may yet finish rung k has (assuming they all rank below it). Decided rung by rung
   // upwards, since a paused trial below rung k may get there only if it may continue.
-  std::vector<bool> continuable(const std::vector<TrialRecord>& trials) const override;
+  std::vector<bool> continuable(const Trials& trials) const override;
+  bool continuable_alone() const override { return false; }
 
   std::vector<int> milestones_;
   int brackets_ = 1;

@@ -14,7 +14,7 @@ Segment whole_run(int trial, Params params, int max_epochs) {
 
 }  // namespace
 
-std::optional<Segment> RandomSearch::next(const std::vector<TrialRecord>& trials) const {
+std::optional<Segment> RandomSearch::next(const Trials& trials) const {
   if (running(trials) >= spec_.parallel) return std::nullopt;
   const int n = static_cast<int>(trials.size());
   if (n >= spec_.samples) return std::nullopt;
@@ -24,7 +24,7 @@ std::optional<Segment> RandomSearch::next(const std::vector<TrialRecord>& trials
 GridSearch::GridSearch(const Config& spec, uint64_t seed)
     : Tuner(spec, seed), points_(space_.grid()) {}
 
-std::optional<Segment> GridSearch::next(const std::vector<TrialRecord>& trials) const {
+std::optional<Segment> GridSearch::next(const Trials& trials) const {
   if (running(trials) >= spec_.parallel) return std::nullopt;
   const size_t n = trials.size();
   if (n >= points_.size()) return std::nullopt;

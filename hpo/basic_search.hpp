@@ -9,14 +9,14 @@ namespace flow::hpo {
 class RandomSearch : public Tuner {
  public:
   using Tuner::Tuner;
-  std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
+  std::optional<Segment> next(const Trials& trials) const override;
 };
 
 // `samples` is ignored: a grid is run whole (hpo/search_space.hpp says which points).
 class GridSearch : public Tuner {
  public:
   GridSearch(const Config& spec, uint64_t seed);
-  std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
+  std::optional<Segment> next(const Trials& trials) const override;
   size_t size() const { return points_.size(); }
 
  private:

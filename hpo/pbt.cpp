@@ -5,7 +5,7 @@
 
 namespace flow::hpo {
 
-std::optional<Segment> Pbt::next(const std::vector<TrialRecord>& trials) const {
+std::optional<Segment> Pbt::next(const Trials& trials) const {
   if (running(trials) >= spec_.parallel) return std::nullopt;
   const int interval = std::max(1, spec_.perturbation_interval);
   const int n = static_cast<int>(trials.size());
@@ -69,15 +69,8 @@ std::optional<Segment> Pbt::next(const std::vector<TrialRecord>& trials) const {
   return s;
 }
 
-}  // namespace flow::hpo
-
-namespace flow::hpo {
-
-std::vector<bool> Pbt::continuable(const std::vector<TrialRecord>& trials) const {
-  std::vector<bool> out(trials.size());
-  for (size_t i = 0; i < trials.size(); ++i)
-    out[i] = trials[i].status == TrialStatus::kPaused && trials[i].epochs < spec_.max_epochs;
-  return out;
+bool Pbt::continues(const TrialRecord& t) const {
+  return t.status == TrialStatus::kPaused && t.epochs < spec_.max_epochs;
 }
 
 }  // namespace flow::hpo

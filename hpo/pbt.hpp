@@ -16,11 +16,11 @@ namespace flow::hpo {
 class Pbt : public Tuner {
  public:
   using Tuner::Tuner;
-  std::optional<Segment> next(const std::vector<TrialRecord>& trials) const override;
+  std::optional<Segment> next(const Trials& trials) const override;
 
  protected:
   // A paused trial with epochs left may continue, or be exploited by another.
-  std::vector<bool> continuable(const std::vector<TrialRecord>& trials) const override;
+  bool continues(const TrialRecord& t) const override;
 };
 
 }  // namespace flow::hpo

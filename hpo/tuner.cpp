@@ -11,67 +11,22 @@
 
 namespace flow::hpo {
 
-std::string_view to_string(TrialStatus s) {
-  switch (s) {
-    case TrialStatus::kRunning:
-      return "running";
-    case TrialStatus::kPaused:
-      return "paused";
-    case TrialStatus::kCompleted:
-      return "completed";
-    case TrialStatus::kStopped:
-      return "stopped";
-    case TrialStatus::kFailed:
-      return "failed";
-  }
-  return "?";
-}
-
-std::optional<TrialStatus> trial_status_from(std::string_view s) {
-  for (auto t : {TrialStatus::kRunning, TrialStatus::kPaused, TrialStatus::kCompleted,
-                 TrialStatus::kStopped, TrialStatus::kFailed}) {
-    if (to_string(t) == s) return t;
-  }
-  return std::nullopt;
-}
-
-std::optional<double> TrialRecord::metric() const {
-  if (history.empty()) return std::nullopt;
-  return history.back().second;
-}
-
-std::optional<double> TrialRecord::metric_at(int e) const {
-  for (const auto& [at, value] : history) {
-    if (at == e) return value;
-  }
-  return std::nullopt;
-}
-
 Tuner::Tuner(const Config& spec, uint64_t seed) : spec_(spec), space_(spec.space), seed_(seed) {}
 
 TrialStatus Tuner::after_segment(const TrialRecord& t) const {
   return t.epochs >= spec_.max_epochs ? TrialStatus::kCompleted : TrialStatus::kPaused;
 }
 
-bool Tuner::finished(const std::vector<TrialRecord>& trials) const {
+bool Tuner::finished(const Trials& trials) const {
   return running(trials) == 0 && !next(trials);
 }
 
-std::optional<int> Tuner::best(const std::vector<TrialRecord>& trials) const {
-  std::optional<int> best;
-  for (const auto& t : trials) {
-    auto m = t.metric();
-    if (!m || t.status == TrialStatus::kFailed) continue;
-    if (!best || better(*m, *trials[static_cast<size_t>(*best)].metric())) best = t.index;
-  }
-  return best;
+std::optional<int> Tuner::best(const Trials& trials) const {
+  return trials.best(spec_.mode == "max");
 }
 
-int Tuner::running(const std::vector<TrialRecord>& trials) const {
-  int n = 0;
-  for (const auto& t : trials)
-    n += t.status == TrialStatus::kRunning;
-  return n;
+int Tuner::running(const Trials& trials) const {
+  return trials.running();
 }
 
 Params Tuner::sample(int trial) const {
@@ -79,7 +34,7 @@ Params Tuner::sample(int trial) const {
   return space_.sample(rng);
 }
 
-std::vector<Observation> Tuner::observations(const std::vector<TrialRecord>& trials) const {
+std::vector<Observation> Tuner::observations(const Trials& trials) const {
   std::vector<Observation> out;
   for (const auto& t : trials) {
     if (t.status == TrialStatus::kFailed) continue;
@@ -90,7 +45,7 @@ std::vector<Observation> Tuner::observations(const std::vector<TrialRecord>& tri
   return out;
 }
 
-Params Tuner::propose(int trial, const std::vector<TrialRecord>& trials) const {
+Params Tuner::propose(int trial, const Trials& trials) const {
   if (!spec_.model_based()) return sample(trial);
   auto obs = observations(trials);
   if (static_cast<int>(obs.size()) < std::max(2, spec_.startup_trials)) return sample(trial);
@@ -98,24 +53,35 @@ Params Tuner::propose(int trial, const std::vector<TrialRecord>& trials) const {
   return Tpe(space_).propose(obs, rng);
 }
 
-std::vector<bool> Tuner::continuable(const std::vector<TrialRecord>& trials) const {
+std::vector<bool> Tuner::continuable(const Trials& trials) const {
   std::vector<bool> out(trials.size());
   for (size_t i = 0; i < trials.size(); ++i)
-    out[i] = trials[i].status == TrialStatus::kPaused;
+    out[i] = continues(trials[i]);
   return out;
 }
 
-std::vector<std::pair<int, int>> Tuner::retired_checkpoints(
-    const std::vector<TrialRecord>& trials) const {
+std::vector<std::pair<int, int>> Tuner::retired_checkpoints(const Trials& trials) const {
+  std::vector<int> every(trials.size());
+  for (size_t i = 0; i < every.size(); ++i)
+    every[i] = static_cast<int>(i);
+  return retired_checkpoints(trials, every);
+}
+
+std::vector<std::pair<int, int>> Tuner::retired_checkpoints(const Trials& trials,
+                                                            const std::vector<int>& among) const {
   // Checkpoints a running segment starts from: its source's, at the epochs it starts at.
   std::set<std::pair<int, int>> inputs;
-  for (const auto& t : trials) {
-    if (t.status == TrialStatus::kRunning && t.source >= 0) inputs.insert({t.source, t.epochs});
+  for (int i : trials.running_trials()) {
+    const auto& t = trials[static_cast<size_t>(i)];
+    if (t.source >= 0) inputs.insert({t.source, t.epochs});
   }
   const auto b = best(trials);
-  const auto alive = continuable(trials);
+  std::vector<bool> alive;
+  if (!continuable_alone()) alive = continuable(trials);
   std::vector<std::pair<int, int>> out;
-  for (const auto& t : trials) {
+  for (int index : among) {
+    if (index < 0 || static_cast<size_t>(index) >= trials.size()) continue;
+    const auto& t = trials[static_cast<size_t>(index)];
     for (size_t i = 0; i < t.history.size(); ++i) {
       const std::pair<int, int> ck{t.index, t.history[i].first};
       if (inputs.count(ck)) continue;
@@ -123,7 +89,7 @@ std::vector<std::pair<int, int>> Tuner::retired_checkpoints(
       if (latest && t.status != TrialStatus::kFailed) {
         if (t.status == TrialStatus::kRunning) continue;  // its segment may fail and retry
         if (b && *b == t.index) continue;
-        if (alive[static_cast<size_t>(t.index)]) continue;
+        if (alive.empty() ? continues(t) : alive[static_cast<size_t>(t.index)]) continue;
       }
       out.push_back(ck);
     }

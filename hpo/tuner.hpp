@@ -33,39 +33,9 @@
 #include "hpo/config.hpp"
 #include "hpo/search_space.hpp"
 #include "hpo/tpe.hpp"
+#include "hpo/trials.hpp"
 
 namespace flow::hpo {
-
-enum class TrialStatus {
-  kRunning,    // a segment is queued or running
-  kPaused,     // between segments; the tuner may continue it
-  kCompleted,  // trained to max_epochs
-  kStopped,    // stopped early by the algorithm
-  kFailed,     // a segment failed (after its retries) or reported no metric
-};
-
-std::string_view to_string(TrialStatus s);
-std::optional<TrialStatus> trial_status_from(std::string_view s);
-
-struct TrialRecord {
-  int index = 0;  // trial-<index>
-  Params params = Params::object();
-  int bracket = 0;     // hyperband: which bracket
-  int rung = 0;        // asha/hyperband: rung of the current or last segment
-  int generation = 0;  // pbt: exploits so far
-  int parent = -1;     // pbt: the trial last exploited (-1: none)
-  int epochs = 0;      // epochs trained when the last segment finished
-  int source = -1;     // whose checkpoint the current/last segment started from (-1: none)
-  std::vector<std::pair<int, double>> history;  // (epochs, metric) per finished segment
-  std::vector<double> objectives;  // multi-objective: each objective after the last segment
-  TrialStatus status = TrialStatus::kRunning;
-
-  std::string id() const { return "trial-" + std::to_string(index); }
-  // The metric at the end of the last finished segment.
-  std::optional<double> metric() const;
-  // The metric recorded when the trial had trained exactly `epochs`, if it did.
-  std::optional<double> metric_at(int epochs) const;
-};
 
 // A segment to run: continue `trial` (or start it, when fresh) until target_epochs.
 struct Segment {
@@ -89,44 +59,52 @@ class Tuner {
   // The next segment, or nullopt when nothing should start now (`parallel` segments run,
   // or the algorithm waits for results, or it is done). `trials` is indexed by trial
   // index (trials[i].index == i).
-  virtual std::optional<Segment> next(const std::vector<TrialRecord>& trials) const = 0;
+  virtual std::optional<Segment> next(const Trials& trials) const = 0;
 
   // What a trial is after a segment reported its metric: completed at max_epochs, else
   // paused (the tuner decides later whether it continues).
   TrialStatus after_segment(const TrialRecord& t) const;
 
   // Nothing runs and nothing more will: paused trials are then stopped.
-  bool finished(const std::vector<TrialRecord>& trials) const;
+  bool finished(const Trials& trials) const;
 
   // The best trial by its last metric (mode min or max); ties go to the lower index.
   // Failed trials never count.
-  std::optional<int> best(const std::vector<TrialRecord>& trials) const;
+  std::optional<int> best(const Trials& trials) const;
 
   // Checkpoints no segment will read any more, as (trial, epochs) pairs from the trials'
   // histories: every one but each trial's latest; the latest too when the trial can no
   // longer continue (continuable) and no running segment starts from it, except the
   // best trial's. Failed trials' checkpoints are all retired.
-  std::vector<std::pair<int, int>> retired_checkpoints(
-      const std::vector<TrialRecord>& trials) const;
+  std::vector<std::pair<int, int>> retired_checkpoints(const Trials& trials) const;
+  // The same, of the trials in `among` only (indices): what a caller needs that removed
+  // the other trials' retired checkpoints already. Costs what `among` holds, not every
+  // trial's history, unless the algorithm decides continuation from every trial (ASHA).
+  std::vector<std::pair<int, int>> retired_checkpoints(const Trials& trials,
+                                                       const std::vector<int>& among) const;
 
   // What the model of a model-based tuner is fitted on: (parameters, value) of the
   // trials that did not fail, lower is better. Base: the final metric of trials that
   // reached max_epochs.
-  virtual std::vector<Observation> observations(const std::vector<TrialRecord>& trials) const;
+  virtual std::vector<Observation> observations(const Trials& trials) const;
 
   bool better(double a, double b) const { return spec_.mode == "max" ? a > b : a < b; }
   const Config& spec() const { return spec_; }
 
  protected:
-  int running(const std::vector<TrialRecord>& trials) const;
+  int running(const Trials& trials) const;
   Params sample(int trial) const;  // random initial parameters of trial `trial`
   // The initial parameters of new trial `trial`: sampled at random, or, for a model-based
   // tuner with at least startup_trials observations, proposed by TPE. A pure function of
   // (seed, trial, the observations).
-  Params propose(int trial, const std::vector<TrialRecord>& trials) const;
+  Params propose(int trial, const Trials& trials) const;
   // Per trial: whether it is paused and may still be continued (or, in PBT, exploited).
-  // Base: every paused trial.
-  virtual std::vector<bool> continuable(const std::vector<TrialRecord>& trials) const;
+  // Base: continues() of each trial.
+  virtual std::vector<bool> continuable(const Trials& trials) const;
+  // Whether continuable() decides each trial from that trial alone (by continues()).
+  virtual bool continuable_alone() const { return true; }
+  // Base: the trial is paused.
+  virtual bool continues(const TrialRecord& t) const { return t.status == TrialStatus::kPaused; }
 
   Config spec_;
   SearchSpace space_;

@@ -89,37 +89,37 @@ std::string Sweep::best_trial_instance_id(const std::string& task, const nlohman
 
 namespace {
 // Reads the trial records of `insts` into `records`, each at its trial number; a number no
-// instance has yet is a default record with that index.
+// instance has yet is a default record with that index. Returns the indices read.
 template <typename Instances>
-void read_trials(const Instances& insts, std::vector<hpo::TrialRecord>& records) {
+std::vector<int> read_trials(const Instances& insts, hpo::Trials& records) {
+  std::vector<int> read;
   for (const auto* c : insts) {
     if (!c->attrs.contains(kKey)) continue;
     auto t = from_json(c->attrs[kKey]);
-    const auto at = static_cast<size_t>(std::max(t.index, 0));
-    for (size_t i = records.size(); i <= at; ++i)
-      records.emplace_back().index = static_cast<int>(i);
-    records[at] = std::move(t);
-    records[at].index = static_cast<int>(at);
+    t.index = std::max(t.index, 0);
+    read.push_back(t.index);
+    records.put(std::move(t));
   }
+  return read;
 }
 }  // namespace
 
-std::vector<hpo::TrialRecord>& Sweep::update_trials(
-    const std::vector<const state::InstanceRecord*>& changed) {
+hpo::Trials& Sweep::update_trials(const std::vector<const state::InstanceRecord*>& changed) {
   has_trials_ = true;
-  read_trials(changed, records_);
+  for (int i : read_trials(changed, records_))
+    holding_.insert(i);  // its checkpoints may have changed
   return records_;
 }
 
-void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s,
-                          std::vector<hpo::TrialRecord>& records, const std::string& run_dir,
+void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s, hpo::Trials& records,
+                          const std::string& run_dir,
                           const state::InstanceRecord* resume_source) const {
   // Read the source's latest checkpoint first: it may be this very instance.
   std::string checkpoint_in;
   if (resume_source && resume_source->attrs.contains(kKey))
     checkpoint_in = resume_source->attrs[kKey].value("checkpoint", "");
-  if (s.fresh) records.resize(std::max(records.size(), static_cast<size_t>(s.trial) + 1));
-  hpo::TrialRecord& t = records[static_cast<size_t>(s.trial)];
+  hpo::TrialRecord t;
+  if (static_cast<size_t>(s.trial) < records.size()) t = records[static_cast<size_t>(s.trial)];
   // The segments so far: counted from the first; a trial begun before they were counted
   // has had one per segment it completed.
   const state::SegmentTry so_far = state::segment_try_of(inst);
@@ -138,13 +138,15 @@ void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s,
   t.epochs = s.start_epochs;
   t.status = hpo::TrialStatus::kRunning;
   store(inst, t);
+  records.put(std::move(t));
+  holding_.insert(s.trial);
   auto& j = inst.attrs[kKey];
   j.erase("continued_from");  // a new segment: no continuation yet
   j["target"] = s.target_epochs;
   j["checkpoint_in"] = checkpoint_in;
   j["checkpoint_out"] = checkpoint_path(run_dir, s.trial, s.target_epochs);
   state::set_segment_try(inst, {segments_before + 1, 0}, inst.try_number);
-  prune(records, run_dir);
+  prune(records, run_dir, /*every_trial=*/false);
 }
 
 std::string Sweep::checkpoint_path(const std::string& run_dir, int trial, int epochs) const {
@@ -169,14 +171,34 @@ bool Sweep::is_checkpoint_name(const std::string& task, const std::string& name)
          digits(std::string_view(mid).substr(dash + 2));
 }
 
-void Sweep::prune(const std::vector<hpo::TrialRecord>& records, const std::string& run_dir) const {
+namespace {
+uint64_t checkpoint_key(int trial, int epochs) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(trial)) << 32 | static_cast<uint32_t>(epochs);
+}
+}  // namespace
+
+void Sweep::prune(const hpo::Trials& records, const std::string& run_dir, bool every_trial) const {
   if (run_dir.empty()) return;
-  for (const auto& [trial, epochs] : tuner_->retired_checkpoints(records)) {
-    const uint64_t key =
-        static_cast<uint64_t>(static_cast<uint32_t>(trial)) << 32 | static_cast<uint32_t>(epochs);
-    if (!pruned_.insert(key).second) continue;  // removed at an earlier segment
+  std::vector<int> among;
+  if (every_trial) {
+    for (const auto& t : records)
+      among.push_back(t.index);
+  } else {
+    among.assign(holding_.begin(), holding_.end());
+  }
+  for (const auto& [trial, epochs] : tuner_->retired_checkpoints(records, among)) {
+    if (!pruned_.insert(checkpoint_key(trial, epochs)).second) continue;  // removed before
     std::error_code ec;  // absent (deleted before, never written, or not on this machine)
     std::filesystem::remove(checkpoint_path(run_dir, trial, epochs), ec);
+  }
+  // A trial all of whose checkpoints are removed has nothing left to retire until its
+  // record changes (update_trials, begin_segment put it back).
+  for (int i : among) {
+    if (i < 0 || static_cast<size_t>(i) >= records.size()) continue;
+    const auto& h = records[static_cast<size_t>(i)].history;
+    if (std::all_of(h.begin(), h.end(),
+                    [&](const auto& e) { return pruned_.count(checkpoint_key(i, e.first)) > 0; }))
+      holding_.erase(i);
   }
 }
 
@@ -315,9 +337,9 @@ nlohmann::json Sweep::conclude(const std::vector<state::InstanceRecord*>& insts)
     const std::string out = inst->attrs[kKey].value("checkpoint_out", "");
     if (run_dir.empty() && !out.empty()) run_dir = std::filesystem::path(out).parent_path();
   }
-  std::vector<hpo::TrialRecord> records;  // every trial, read afresh once
+  hpo::Trials records;  // every trial, read afresh once
   read_trials(insts, records);
-  prune(records, run_dir);  // every checkpoint but the best trial's latest
+  prune(records, run_dir, /*every_trial=*/true);  // every checkpoint but the best's latest
   auto best = tuner_->best(records);
   if (!best) return nullptr;
   const auto& b = records[static_cast<size_t>(*best)];
@@ -326,7 +348,7 @@ nlohmann::json Sweep::conclude(const std::vector<state::InstanceRecord*>& insts)
   if (spec().multi_objective()) {
     out["objectives"] = objectives_json(spec(), b);
     auto front = nlohmann::json::array();
-    for (int i : hpo::pareto_front(spec(), records))
+    for (int i : hpo::pareto_front(spec(), records.records()))
       front.push_back(records[static_cast<size_t>(i)].id());
     out["pareto"] = front;
   }

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -42,17 +43,12 @@ class Sweep {
   // step to the next: `changed` are the trial instances that changed since the last call
   // (every one on the first call); only they are read again, so a step of a sweep of
   // 10,000 trials costs what changed, not 10,000 conversions from JSON.
-  std::vector<hpo::TrialRecord>& update_trials(
-      const std::vector<const state::InstanceRecord*>& changed);
+  hpo::Trials& update_trials(const std::vector<const state::InstanceRecord*>& changed);
   // Whether update_trials has been called: until then the next call must be given every
   // trial instance.
   bool has_trials() const { return has_trials_; }
-  std::optional<hpo::Segment> next(const std::vector<hpo::TrialRecord>& trials) const {
-    return tuner_->next(trials);
-  }
-  bool finished(const std::vector<hpo::TrialRecord>& trials) const {
-    return tuner_->finished(trials);
-  }
+  std::optional<hpo::Segment> next(const hpo::Trials& trials) const { return tuner_->next(trials); }
+  bool finished(const hpo::Trials& trials) const { return tuner_->finished(trials); }
 
   // Records segment `s` in `trial` (a new instance when s.fresh): parameters, target
   // epochs, where to write its checkpoint (in `run_dir`, the site's {{ run.dir }}) and
@@ -61,9 +57,8 @@ class Sweep {
   // further next() calls see the trial running. Then deletes the checkpoints no segment
   // will read any more (hpo::Tuner::retired_checkpoints) where they are reachable from
   // this machine at their path (local sites, shared file systems).
-  void begin_segment(state::InstanceRecord& trial, const hpo::Segment& s,
-                     std::vector<hpo::TrialRecord>& records, const std::string& run_dir,
-                     const state::InstanceRecord* resume_source) const;
+  void begin_segment(state::InstanceRecord& trial, const hpo::Segment& s, hpo::Trials& records,
+                     const std::string& run_dir, const state::InstanceRecord* resume_source) const;
 
   // The try of a segment succeeded: reads the metric (multi-objective: every objective)
   // from its metrics file, the last line at an epoch <= the target that has it. Returns an
@@ -113,16 +108,21 @@ class Sweep {
 
  private:
   std::string checkpoint_path(const std::string& run_dir, int trial, int epochs) const;
-  void prune(const std::vector<hpo::TrialRecord>& records, const std::string& run_dir) const;
+  // Deletes the retired checkpoints not deleted yet: of every trial, or (every_trial
+  // false) of the trials in holding_, so that a step costs what is still on disk.
+  void prune(const hpo::Trials& records, const std::string& run_dir, bool every_trial) const;
   static nlohmann::json objectives_json(const hpo::Config& c, const hpo::TrialRecord& t);
 
   std::string task_id_;
   std::unique_ptr<hpo::Tuner> tuner_;
-  std::vector<hpo::TrialRecord> records_;  // update_trials()
+  hpo::Trials records_;  // update_trials()
   bool has_trials_ = false;
   // Checkpoints prune() removed already, trial << 32 | epochs: each is removed once, not
   // at every segment after it retired.
   mutable std::unordered_set<uint64_t> pruned_;
+  // Trials that may hold a checkpoint prune() has not removed: those whose record changed
+  // since, and those whose checkpoints are kept (running, best, may continue).
+  mutable std::set<int> holding_;
 };
 
 }  // namespace flow::run

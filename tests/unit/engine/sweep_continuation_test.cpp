@@ -33,7 +33,7 @@ tasks:
   std::filesystem::path metrics = dir.path() / "1.metrics.jsonl";
 
   Fixture() {
-    std::vector<flow::hpo::TrialRecord> records;
+    flow::hpo::Trials records;
     auto seg = sweep.next(records);
     EXPECT_TRUE(seg);
     trial.id = "tune[trial-0]";

@@ -1,0 +1,107 @@
+#include "hpo/trials.hpp"
+
+#include <cmath>
+
+namespace flow::hpo {
+
+std::string_view to_string(TrialStatus s) {
+  switch (s) {
+    case TrialStatus::kRunning:
+      return "running";
+    case TrialStatus::kPaused:
+      return "paused";
+    case TrialStatus::kCompleted:
+      return "completed";
+    case TrialStatus::kStopped:
+      return "stopped";
+    case TrialStatus::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+std::optional<TrialStatus> trial_status_from(std::string_view s) {
+  for (auto t : {TrialStatus::kRunning, TrialStatus::kPaused, TrialStatus::kCompleted,
+                 TrialStatus::kStopped, TrialStatus::kFailed}) {
+    if (to_string(t) == s) return t;
+  }
+  return std::nullopt;
+}
+
+std::optional<double> TrialRecord::metric() const {
+  if (history.empty()) return std::nullopt;
+  return history.back().second;
+}
+
+std::optional<double> TrialRecord::metric_at(int e) const {
+  for (const auto& [at, value] : history) {
+    if (at == e) return value;
+  }
+  return std::nullopt;
+}
+
+Trials::Trials(std::vector<TrialRecord> records) : records_(std::move(records)) {
+  for (size_t i = 0; i < records_.size(); ++i) {
+    records_[i].index = static_cast<int>(i);
+    add(records_[i]);
+  }
+}
+
+void Trials::put(TrialRecord t) {
+  const auto at = static_cast<size_t>(t.index < 0 ? 0 : t.index);
+  t.index = static_cast<int>(at);
+  while (records_.size() <= at) {
+    TrialRecord& fresh = records_.emplace_back();
+    fresh.index = static_cast<int>(records_.size() - 1);
+    add(fresh);
+  }
+  remove(records_[at]);
+  records_[at] = std::move(t);
+  add(records_[at]);
+}
+
+bool Trials::counts_for_best(const TrialRecord& t) {
+  return !t.history.empty() && t.status != TrialStatus::kFailed;
+}
+
+void Trials::add(const TrialRecord& t) {
+  if (t.status == TrialStatus::kRunning) running_.insert(t.index);
+  if (!counts_for_best(t)) return;
+  const double m = t.history.back().second;
+  if (std::isnan(m))
+    ++unranked_;
+  else
+    ranked_.emplace(m, t.index);
+}
+
+void Trials::remove(const TrialRecord& t) {
+  if (t.status == TrialStatus::kRunning) running_.erase(t.index);
+  if (!counts_for_best(t)) return;
+  const double m = t.history.back().second;
+  if (std::isnan(m))
+    --unranked_;
+  else
+    ranked_.erase({m, t.index});
+}
+
+std::optional<int> Trials::best(bool maximize) const {
+  const auto better = [&](double a, double b) { return maximize ? a > b : a < b; };
+  if (unranked_ > 0) {
+    // A NaN has no place in the order: the first trial that counts, replaced by each
+    // strictly better one, as the tuners always chose.
+    std::optional<int> best;
+    for (const auto& t : records_) {
+      if (!counts_for_best(t)) continue;
+      if (!best || better(*t.metric(), *records_[static_cast<size_t>(*best)].metric()))
+        best = t.index;
+    }
+    return best;
+  }
+  if (ranked_.empty()) return std::nullopt;
+  if (!maximize) return ranked_.begin()->second;
+  // The highest metric, and of the trials that have it the lowest index.
+  const double top = ranked_.rbegin()->first;
+  return ranked_.lower_bound({top, -1})->second;
+}
+
+}  // namespace flow::hpo
