@@ -73,7 +73,7 @@ TEST(CrashResumeAtScale, RandomKillsDuringAHundredThousandItemForeachLoseAndRepe
   const std::string run_args = "run scale.yaml --run-id s1 -j 4";
   auto next_args = [&] {
     return p.flow("status s1 --summary --json").code == 0 ? std::string("resume s1 -j 4")
-                                                           : run_args;
+                                                          : run_args;
   };
   std::string args = run_args;
   for (long k = 0; k < kills; ++k) {
