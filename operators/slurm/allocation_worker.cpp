@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "engine/core/shell.hpp"
+#include "operators/slurm/remote_dir.hpp"
 
 namespace flow::slurm {
 
@@ -92,12 +93,6 @@ while [ -d "$base" ]; do
 done
 )WORKER";
 
-std::string strip_slash(std::string s) {
-  while (s.size() > 1 && s.back() == '/')
-    s.pop_back();
-  return s;
-}
-
 std::string hms(std::chrono::seconds t) {
   const long long s = t.count();
   char buf[32];
@@ -113,7 +108,7 @@ const std::string& worker_script() {
 }
 
 std::string allocation_dir(const site::Site& site, const std::string& uid) {
-  return strip_slash(site.workdir) + "/allocations/" + uid;
+  return without_trailing_slash(site.workdir) + "/allocations/" + uid;
 }
 
 std::string allocation_job_name(const std::string& uid) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/core/shell.hpp"
+#include "engine/core/suggest.hpp"
 #include "operators/slurm/job_array.hpp"
 
 namespace flow::slurm {
@@ -35,15 +36,6 @@ void for_each_line(std::string_view text, F&& f) {
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string join(const std::vector<std::string>& v, char sep) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
 }
 
 }  // namespace
@@ -224,12 +216,12 @@ std::string sacct_by_ids(const std::vector<std::string>& ids, const std::string&
   for (const auto& id : ids)
     if (auto job = array_job_of(id); seen.insert(job).second) asked.push_back(job);
   return "SLURM_TIME_FORMAT=%s sacct -n -P --format=" + std::string(kSacctFormat) +
-         " --starttime=" + shell_quote(since) + " --jobs=" + join(asked, ',');
+         " --starttime=" + shell_quote(since) + " --jobs=" + join(asked, ",");
 }
 
 std::string sacct_by_names(const std::vector<std::string>& names, const std::string& since) {
   return "SLURM_TIME_FORMAT=%s sacct -X -n -P --format=" + std::string(kSacctFormat) +
-         " --starttime=" + shell_quote(since) + " --name=" + shell_quote(join(names, ','));
+         " --starttime=" + shell_quote(since) + " --name=" + shell_quote(join(names, ","));
 }
 
 std::string squeue_all() {
@@ -241,7 +233,7 @@ std::string squeue_pending() {
 }
 
 std::string squeue_by_names(const std::vector<std::string>& names) {
-  return squeue_all() + " --name=" + shell_quote(join(names, ','));
+  return squeue_all() + " --name=" + shell_quote(join(names, ","));
 }
 
 std::string scontrol_show(const std::vector<std::string>& ids) {

@@ -9,18 +9,13 @@
 #include "engine/core/shell.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/core/text_file.hpp"
+#include "operators/slurm/remote_dir.hpp"
 #include "operators/staging/code_files.hpp"
 #include "operators/staging/stager.hpp"
 
 namespace flow::slurm {
 
 namespace {
-
-std::string strip_slash(std::string s) {
-  while (s.size() > 1 && s.back() == '/')
-    s.pop_back();
-  return s;
-}
 
 // Files of a local input: the file itself, or every regular file under a directory.
 std::vector<std::pair<std::string, std::filesystem::path>> expand(const std::string& rel,
@@ -94,7 +89,7 @@ bool JobStaging::registers_artifacts(const run::LaunchSpec& spec) const {
 }
 
 std::string JobStaging::remote_run_dir(const std::string& run_id) const {
-  return strip_slash(site_.workdir) + "/runs/" + run_id;
+  return without_trailing_slash(site_.workdir) + "/runs/" + run_id;
 }
 
 staging::Stager& JobStaging::stager(const run::LaunchSpec& spec) {
@@ -172,7 +167,7 @@ StageResult JobStaging::do_stage_in(const run::LaunchSpec& spec, const std::atom
     std::vector<staging::FileCopy> files;
     for (const auto& f : staging::code_files(plan.local_workdir, plan.code))
       files.push_back({f.local, rdir + "/" + f.relative, 0644});
-    auto r = st.sync_tree(files, strip_slash(site_.workdir) + "/cache/sha256");
+    auto r = st.sync_tree(files, without_trailing_slash(site_.workdir) + "/cache/sha256");
     code_synced_.insert(spec.key.run_id);
     report["code"] = r.to_json();
     said.push_back("code " + r.summary());
@@ -181,7 +176,7 @@ StageResult JobStaging::do_stage_in(const run::LaunchSpec& spec, const std::atom
   std::vector<std::string> on_site;
   for (const auto& in : plan.inputs) {
     if (in.base == dag::PathBase::kSite) {
-      on_site.push_back(strip_slash(site_.workdir) + "/" + in.path);
+      on_site.push_back(without_trailing_slash(site_.workdir) + "/" + in.path);
       continue;
     }
     for (const auto& [rel, local] : expand(in.path, in.local))
@@ -236,7 +231,7 @@ StageResult JobStaging::stage_out_declared(const run::LaunchSpec& spec, const st
   std::vector<std::string> on_site;
   for (const auto& out : plan.outputs) {
     if (out.base == dag::PathBase::kSite) {
-      on_site.push_back(strip_slash(site_.workdir) + "/" + out.path);
+      on_site.push_back(without_trailing_slash(site_.workdir) + "/" + out.path);
     } else {
       downloads.push_back({out.local, rdir + "/" + out.path, 0644});
     }

@@ -15,6 +15,7 @@
 #include "engine/core/shell.hpp"
 #include "operators/slurm/allocation_worker.hpp"
 #include "operators/slurm/job_array.hpp"
+#include "operators/slurm/remote_dir.hpp"
 #include "operators/slurm/slurm_job.hpp"
 
 namespace flow::slurm {
@@ -22,16 +23,6 @@ namespace flow::slurm {
 using run::AttemptKey;
 using run::ExecEvent;
 using run::Outcome;
-
-namespace {
-
-std::string strip_slash(std::string s) {
-  while (s.size() > 1 && s.back() == '/')
-    s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 SlurmExecutor::SlurmExecutor(boost::asio::io_context& io, site::Site site,
                              std::unique_ptr<transport::Transport> transport,
@@ -91,7 +82,7 @@ std::string SlurmExecutor::job_name(const AttemptKey& key) {
 }
 
 std::string SlurmExecutor::run_dir(const std::string& run_id) const {
-  return strip_slash(site_.workdir) + "/runs/" + run_id;
+  return without_trailing_slash(site_.workdir) + "/runs/" + run_id;
 }
 
 std::string SlurmExecutor::workdir(const run::LaunchSpec& spec) const {
@@ -99,8 +90,8 @@ std::string SlurmExecutor::workdir(const run::LaunchSpec& spec) const {
 }
 
 std::string SlurmExecutor::remote_base(const site::Site& site, const AttemptKey& key) {
-  return strip_slash(site.workdir) + "/logs/" + key.run_id + "/" + key.instance_id + "/" +
-         std::to_string(key.try_number);
+  return without_trailing_slash(site.workdir) + "/logs/" + key.run_id + "/" + key.instance_id +
+         "/" + std::to_string(key.try_number);
 }
 
 run::Plan SlurmExecutor::make_plan(const run::LaunchSpec& spec) const {

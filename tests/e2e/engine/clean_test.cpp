@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kTrial = R"(import json, os
+const char* kCleanTrial = R"(import json, os
 p = json.loads(os.environ["FLOW_TRIAL_PARAMS"])
 e = int(os.environ["FLOW_TRIAL_EPOCHS"])
 with open(os.environ["FLOW_METRICS_FILE"], "a") as m:
@@ -68,7 +68,7 @@ std::vector<std::string> checkpoints(const Project& p, const std::string& run) {
 
 TEST(Clean, RemovesTheCheckpointsOfFinishedSweepsAndKeepsArtifactsVerifiable) {
   Project p;
-  p.write("trial.py", kTrial);
+  p.write("trial.py", kCleanTrial);
   p.write("sweeps.yaml", two_sweeps());
   auto r = p.flow("run sweeps.yaml --run-id s1");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
@@ -119,7 +119,7 @@ TEST(Clean, RemovesTheCheckpointsOfFinishedSweepsAndKeepsArtifactsVerifiable) {
 
 TEST(Clean, ACleanedRunIsNeitherResumedNorRetried) {
   Project p;
-  p.write("trial.py", kTrial);
+  p.write("trial.py", kCleanTrial);
   p.write("sweeps.yaml", two_sweeps("exit 1"));
   ASSERT_EQ(p.flow("run sweeps.yaml --run-id f1").code, 1);
   auto c = p.flow("clean f1");
@@ -173,7 +173,7 @@ TEST(Clean, ALiveRunIsRefusedNamingItsEngineAndAnInterruptedOneUntilCancelled) {
 // next clean, once the site is fine, removes its files.
 TEST(Clean, ASiteThatFailsIsNamedAndNotRecordedWhileTheRestIsCleaned) {
   Project p;
-  p.write("trial.py", kTrial);
+  p.write("trial.py", kCleanTrial);
   p.write("sweeps.yaml", two_sweeps());
   ASSERT_EQ(p.flow("run sweeps.yaml --run-id s2").code, 0);
   const fs::path wd = p.dir() / "site-work";

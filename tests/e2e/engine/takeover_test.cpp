@@ -29,7 +29,7 @@ std::string chain(int n, const std::string& sleep = "0.05") {
   return y;
 }
 
-int succeeded(const std::filesystem::path& db, const std::string& run) {
+int succeeded_count(const std::filesystem::path& db, const std::string& run) {
   int n = 0;
   auto store = flow::state::Store::open(db);
   for (const auto& i : store->instances(run))
@@ -56,11 +56,12 @@ void run_and_kill(const Project& p, const std::string& run, int n, int done,
                   const std::string& env = "") {
   Background bg(p, "run chain.yaml --run-id " + run + " -j 1", "first", env);
   ASSERT_TRUE(eventually([&] {
-    return std::filesystem::exists(p.db()) && succeeded(p.db(), run) >= done;
+    return std::filesystem::exists(p.db()) && succeeded_count(p.db(), run) >= done;
   })) << bg.err();
   bg.signal(SIGKILL);
   EXPECT_EQ(bg.wait(), 128 + SIGKILL);
-  ASSERT_LT(succeeded(p.db(), run), n) << "the run ended before the kill; the test proves nothing";
+  ASSERT_LT(succeeded_count(p.db(), run), n)
+      << "the run ended before the kill; the test proves nothing";
 }
 
 }  // namespace

@@ -117,14 +117,14 @@ std::string dag(const Project& p) {
   return y;
 }
 
-json status(const Project& p, const std::string& run) {
+json chaos_status(const Project& p, const std::string& run) {
   return json::parse(p.flow("status " + run + " --json").out, nullptr, false);
 }
 
 // The job id of a running Slurm task, "" when none runs now. The gate's job first: it runs
 // until the end, so it cannot end between this look and the requeue.
 std::string running_job(const Project& p, const std::string& run) {
-  auto st = status(p, run);
+  auto st = chaos_status(p, run);
   if (st.is_discarded()) return "";
   std::string any;
   for (const auto& t : st["tasks"]) {
@@ -322,7 +322,7 @@ TEST(Chaos, RandomFaultsDuringAMixedRunLoseNothingAndRunNothingTwice) {
             [&] {
               const std::string state = sh("squeue -h -j " + job + " -o %T").out;
               if (state == "RUNNING\n" && restarts(job) != before) return true;
-              auto st = status(p, run);
+              auto st = chaos_status(p, run);
               if (st.is_discarded()) return false;
               for (const auto& t : st["tasks"])
                 if (t["job_id"] == job) release = t["state"] == "pending";
@@ -348,7 +348,7 @@ TEST(Chaos, RandomFaultsDuringAMixedRunLoseNothingAndRunNothingTwice) {
   std::cout << " " << racers_refused << " racing resumes refused" << std::endl;
   ASSERT_EQ(code, 0) << driver->out() << driver->err();
 
-  auto st = status(p, run);
+  auto st = chaos_status(p, run);
   ASSERT_FALSE(st.is_discarded());
   EXPECT_EQ(st["run"]["state"], "succeeded");
   int slurm_tries = 0;

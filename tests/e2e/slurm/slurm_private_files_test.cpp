@@ -35,7 +35,7 @@ void expect_private_workdir(const fs::path& workdir, const std::string& run) {
   EXPECT_EQ(mode_of(task / "1.sbatch"), "0600") << task / "1.sbatch";
 }
 
-const char* kDag = R"(dag: private
+const char* kPrivateDag = R"(dag: private
 tasks:
   - id: a
     run: |
@@ -46,7 +46,7 @@ tasks:
 
 TEST(SlurmPrivateFiles, WorkdirOverSshIsPrivateWhateverTheLoginUmask) {
   Project p;
-  p.write("private.yaml", std::string(kDag) + "    site: localslurm\n");
+  p.write("private.yaml", std::string(kPrivateDag) + "    site: localslurm\n");
   const std::string run = unique_run_id("private");
   auto r = p.flow("run private.yaml --run-id " + run);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
@@ -60,7 +60,7 @@ TEST(SlurmPrivateFiles, WorkdirOfALocalTransportSiteIsPrivateUnderUmask000) {
   flow::test::SharedWithTheCluster shared("flow-private");
   const fs::path work = shared.path() / "slurm-work";
   p.write("sites/here.yaml", flow::test::local_sbatch_site("here", work.string()));
-  p.write("private.yaml", std::string(kDag) + "    site: here\n");
+  p.write("private.yaml", std::string(kPrivateDag) + "    site: here\n");
   const std::string run = unique_run_id("private");
   auto r = p.flow("run private.yaml --run-id " + run,
                   "umask 000; FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");

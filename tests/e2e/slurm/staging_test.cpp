@@ -23,13 +23,13 @@ namespace {
 
 const std::string kSiteRuns = "/home/flowuser/flow/runs/";
 
-json status_of(const Project& p, const std::string& run) {
+json staged_status_of(const Project& p, const std::string& run) {
   auto st = p.flow("status " + run + " --json");
   EXPECT_EQ(st.code, 0) << st.err;
   return json::parse(st.out, nullptr, false);
 }
 
-const json* task(const json& st, const std::string& id) {
+const json* staged_task(const json& st, const std::string& id) {
   for (const auto& t : st["tasks"])
     if (t["id"] == id) return &t;
   return nullptr;
@@ -274,8 +274,8 @@ tasks:
   const std::string run = unique_run_id("noout");
   auto r = p.flow("run noout.yaml --run-id " + run);
   EXPECT_EQ(r.code, 1) << r.out << r.err;
-  const json st = status_of(p, run);
-  const json* t = task(st, "lazy");
+  const json st = staged_status_of(p, run);
+  const json* t = staged_task(st, "lazy");
   ASSERT_NE(t, nullptr);
   EXPECT_EQ((*t)["state"], "failed");
   EXPECT_EQ((*t)["try"], 1) << "a missing output is not retried";
@@ -307,8 +307,8 @@ tasks:
   auto r = p.flow("run locked.yaml --run-id " + run,
                   "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
   EXPECT_EQ(r.code, 1) << r.out << r.err;
-  const json st = status_of(p, run);
-  const json* t = task(st, "use");
+  const json st = staged_status_of(p, run);
+  const json* t = staged_task(st, "use");
   ASSERT_NE(t, nullptr);
   EXPECT_EQ((*t)["try"], 1) << "not retried: the site would refuse again";
   EXPECT_EQ((*t)["native_state"], "STAGE_IN");
@@ -349,8 +349,8 @@ tasks:
   auto r = p.flow("run full.yaml --run-id " + run,
                   "FLOW_SITES_PATH='" + (p.dir() / "sites").string() + "'");
   EXPECT_EQ(r.code, 1) << r.out << r.err;
-  const json st = status_of(p, run);
-  const json* t = task(st, "use");
+  const json st = staged_status_of(p, run);
+  const json* t = staged_task(st, "use");
   ASSERT_NE(t, nullptr);
   EXPECT_EQ((*t)["state"], "failed");
   EXPECT_EQ((*t)["native_state"], "STAGE_IN");
@@ -411,8 +411,8 @@ tasks:
   EXPECT_EQ(sha256_of(site_dir + "/big.bin"), local_sha);
   EXPECT_EQ(part_size(), 0u) << "no part file left";
   // The resumed copy continued the part: it sent less than the whole file.
-  const json st = status_of(p, run);
-  const json* t = task(st, "use");
+  const json st = staged_status_of(p, run);
+  const json* t = staged_task(st, "use");
   ASSERT_NE(t, nullptr);
   EXPECT_EQ((*t)["state"], "succeeded") << st.dump();
   const json report = staging_report(p, run, "use", (*t)["try"].get<int>());
@@ -451,8 +451,8 @@ tasks:
   EXPECT_EQ(p.flow("logs " + run + " use").out, "200000\n") << "the copy is here for local tasks";
 
   const std::string site_model = kSiteRuns + run + "/model.bin";
-  const json st = status_of(p, run);
-  const json* fit = task(st, "fit");
+  const json st = staged_status_of(p, run);
+  const json* fit = staged_task(st, "fit");
   ASSERT_NE(fit, nullptr);
   const std::string job_id = (*fit)["job_id"];
   auto list = json::parse(p.flow("artifacts list --json --run " + run).out);

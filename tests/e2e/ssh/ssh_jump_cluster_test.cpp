@@ -55,14 +55,14 @@ std::string gateway_line() {
   return "[127.0.0.1]:" + env("FLOW_TEST_GATEWAY_PORT") + " " + k.type + " " + k.base64;
 }
 
-struct Cli {
+struct JumpCli {
   int code;
   std::string out;
   std::string err;
 };
 
 // Runs the built flow with `env_prefix` (VAR=value ...) before it.
-Cli flow_cli(const std::string& args, const std::string& env_prefix) {
+JumpCli jump_flow_cli(const std::string& args, const std::string& env_prefix) {
   TempDir d;
   auto err = d.path() / "stderr";
   auto r = sh(env_prefix + " '" + FLOW_BINARY + "' " + args + " 2>'" + err.string() + "'");
@@ -131,7 +131,7 @@ TEST(SshJump, UnknownGatewayKeyIsRefusedThenSitesTrustRecordsEveryHop) {
   spit(d.path() / "jumped.yaml", site_yaml("jumped", kh.string()));
   const std::string env_prefix = "FLOW_SITES_PATH='" + d.path().string() + "'";
 
-  auto r = flow_cli("sites check jumped", env_prefix);
+  auto r = jump_flow_cli("sites check jumped", env_prefix);
   EXPECT_EQ(r.code, 3) << r.out << r.err;
   EXPECT_TRUE(contains(r.out, "FAIL  gateway")) << r.out;
   EXPECT_TRUE(contains(r.out,
@@ -140,7 +140,7 @@ TEST(SshJump, UnknownGatewayKeyIsRefusedThenSitesTrustRecordsEveryHop) {
       << r.out;
   EXPECT_TRUE(contains(r.out, "not run: the gateway 127.0.0.1:2223 is not usable")) << r.out;
 
-  r = flow_cli("sites trust jumped --json", env_prefix);
+  r = jump_flow_cli("sites trust jumped --json", env_prefix);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["hops"].size(), 2u) << r.out;
@@ -153,12 +153,12 @@ TEST(SshJump, UnknownGatewayKeyIsRefusedThenSitesTrustRecordsEveryHop) {
   const std::string site_line = slurp(env("FLOW_TEST_KNOWN_HOSTS"));
   EXPECT_EQ(slurp(kh), gateway_line() + "\n" + site_line);
 
-  r = flow_cli("sites check jumped", env_prefix);
+  r = jump_flow_cli("sites check jumped", env_prefix);
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_TRUE(contains(r.out, "ok    gateway")) << r.out;
   EXPECT_TRUE(contains(r.out, "all 8 checks passed")) << r.out;
 
-  r = flow_cli("sites trust jumped", env_prefix);
+  r = jump_flow_cli("sites trust jumped", env_prefix);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out,
                        "the host key of the gateway (jump host) [127.0.0.1]:2223 is "
@@ -183,7 +183,7 @@ TEST(SshJump, SshConfigSuppliesHostPortUserIdentityAndProxyJump) {
       "HOME='" + home.path().string() + "' FLOW_SITES_PATH='" + sites.path().string() + "'";
   const std::string config = (home.path() / ".ssh" / "config").string();
 
-  auto r = flow_cli("sites show viaconfig", env_prefix);
+  auto r = jump_flow_cli("sites show viaconfig", env_prefix);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "host:             127.0.0.1  (" + config + ":6 (Host flowcluster))"))
       << r.out;
@@ -197,7 +197,7 @@ TEST(SshJump, SshConfigSuppliesHostPortUserIdentityAndProxyJump) {
   EXPECT_TRUE(contains(r.out, "ssh_config:       flowcluster")) << r.out;
 
   const size_t before = forwards_logged();
-  r = flow_cli("sites check viaconfig --json", env_prefix);
+  r = jump_flow_cli("sites check viaconfig --json", env_prefix);
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["ok"], true) << r.out;

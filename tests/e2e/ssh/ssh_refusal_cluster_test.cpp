@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 const std::string kHostKeyPub = "/var/lib/flow-test-cluster/ssh_host_ed25519_key.pub";
 
 // The key in a *.pub file, with its fingerprint.
-HostKey pub_key(const std::string& file) {
+HostKey refusal_pub_key(const std::string& file) {
   std::istringstream in(slurp(file));
   std::string type, blob;
   in >> type >> blob;
@@ -55,7 +55,7 @@ TEST(SshRefusal, UnknownHostKeyIsRefusedWithItsFingerprint) {
   EXPECT_TRUE(contains(m, "site 'ssh-e2e'")) << m;
   EXPECT_TRUE(contains(m, "127.0.0.1:2222")) << m;
   EXPECT_TRUE(contains(m, "unknown")) << m;
-  EXPECT_TRUE(contains(m, pub_key(kHostKeyPub).fingerprint)) << m;
+  EXPECT_TRUE(contains(m, refusal_pub_key(kHostKeyPub).fingerprint)) << m;
   EXPECT_TRUE(contains(m, "flow sites trust ssh-e2e")) << m;
   EXPECT_EQ(events, 0) << "host-key refusal is not retried";
 }
@@ -80,10 +80,10 @@ TEST(SshRefusal, WrongIdentityIsAClearAuthError) {
   std::string m = refusal<AuthError>(s, &events);
   EXPECT_TRUE(contains(m, "authentication as 'flowuser@127.0.0.1:2222' failed")) << m;
   EXPECT_TRUE(contains(m, "refused the key '" + key + "'")) << m;
-  EXPECT_TRUE(contains(m, pub_key(key + ".pub").fingerprint)) << m;
+  EXPECT_TRUE(contains(m, refusal_pub_key(key + ".pub").fingerprint)) << m;
   EXPECT_TRUE(contains(m, "authorized_keys")) << m;
   EXPECT_FALSE(contains(m, "PRIVATE")) << m;
-  EXPECT_FALSE(contains(m, pub_key(key + ".pub").base64)) << m;
+  EXPECT_FALSE(contains(m, refusal_pub_key(key + ".pub").base64)) << m;
   EXPECT_EQ(events, 0) << "authentication failure is not retried";
 }
 
@@ -165,7 +165,7 @@ class SshHostKeyRotation : public ::testing::Test {
 };
 
 TEST_F(SshHostKeyRotation, ChangedHostKeyIsRefusedWithTheNewFingerprint) {
-  const HostKey rotated = pub_key(kHostKeyPub);
+  const HostKey rotated = refusal_pub_key(kHostKeyPub);
   int events = 0;
   std::string m = refusal<HostKeyError>(cluster_site(), &events);
   EXPECT_TRUE(contains(m, "CHANGED")) << m;

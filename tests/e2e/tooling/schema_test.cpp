@@ -36,7 +36,7 @@ using json = nlohmann::json;
 
 const fs::path kSource = FLOW_SOURCE_DIR;
 
-CmdResult shell(const Project& p, const std::string& cmd) {
+CmdResult schema_shell(const Project& p, const std::string& cmd) {
   return p.sh(cmd);
 }
 
@@ -55,7 +55,7 @@ json check(const Project& p, const fs::path& schema, const std::vector<fs::path>
                     schema.string() + "'";
   for (const auto& f : files)
     cmd += " '" + f.string() + "'";
-  auto r = shell(p, cmd);
+  auto r = schema_shell(p, cmd);
   EXPECT_EQ(r.code, 0) << "python3-jsonschema and python3-yaml are test dependencies "
                           "(scripts/install-deps.sh):\n"
                        << r.err;

@@ -9,7 +9,7 @@ using flow::artifact::RegistrationError;
 using nlohmann::json;
 
 namespace {
-std::string error_of(const json& outputs) {
+std::string declaration_error(const json& outputs) {
   try {
     parse_declarations(outputs);
   } catch (const RegistrationError& e) {
@@ -44,19 +44,20 @@ TEST(Declaration, PathsAndObjectsMix) {
 }
 
 TEST(Declaration, ShapeErrorsNameTheEntry) {
-  EXPECT_EQ(error_of({{"artifacts", "model.onnx"}}),
+  EXPECT_EQ(declaration_error({{"artifacts", "model.onnx"}}),
             "\"artifacts\" must be a list of paths or objects, not \"model.onnx\"");
-  EXPECT_EQ(error_of({{"artifacts", {42}}}),
+  EXPECT_EQ(declaration_error({{"artifacts", {42}}}),
             "artifacts[0] must be a path or an object with \"path\", not 42");
-  EXPECT_EQ(error_of({{"artifacts", {"a", {{"name", "x"}}}}}), "artifacts[1] has no \"path\"");
-  EXPECT_EQ(error_of({{"artifacts", {{{"path", 3}}}}}),
+  EXPECT_EQ(declaration_error({{"artifacts", {"a", {{"name", "x"}}}}}),
+            "artifacts[1] has no \"path\"");
+  EXPECT_EQ(declaration_error({{"artifacts", {{{"path", 3}}}}}),
             "artifacts[0]: \"path\" must be a string, not 3");
-  EXPECT_EQ(error_of({{"artifacts", {{{"path", "m"}, {"metadata", {1, 2}}}}}}),
+  EXPECT_EQ(declaration_error({{"artifacts", {{{"path", "m"}, {"metadata", {1, 2}}}}}}),
             "artifacts[0]: \"metadata\" must be a JSON object, not [1,2]");
 }
 
 TEST(Declaration, UnknownKeysGetADidYouMean) {
-  auto e = error_of({{"artifacts", {{{"path", "m"}, {"nmae", "x"}}}}});
+  auto e = declaration_error({{"artifacts", {{{"path", "m"}, {"nmae", "x"}}}}});
   EXPECT_NE(e.find("artifacts[0]: unknown key \"nmae\" (did you mean 'name'?)"), std::string::npos)
       << e;
 }
@@ -65,12 +66,14 @@ TEST(Declaration, MetadataCannotOverrideWhatFlowRecords) {
   auto with = [](const char* key) {
     return json{{"artifacts", {{{"path", "m"}, {"metadata", {{key, "x"}}}}}}};
   };
-  EXPECT_NE(error_of(with("sha256")).find("\"sha256\", which flow records itself"),
+  EXPECT_NE(declaration_error(with("sha256")).find("\"sha256\", which flow records itself"),
             std::string::npos);
-  EXPECT_NE(error_of(with("prov:wasDerivedFrom")).find("flow records itself"), std::string::npos);
-  EXPECT_NE(error_of(with("@id")).find("JSON-LD keyword \"@id\""), std::string::npos);
-  EXPECT_NE(error_of(with("name")).find("give \"name\" next to \"path\""), std::string::npos);
-  EXPECT_EQ(error_of(with("license")), "");
+  EXPECT_NE(declaration_error(with("prov:wasDerivedFrom")).find("flow records itself"),
+            std::string::npos);
+  EXPECT_NE(declaration_error(with("@id")).find("JSON-LD keyword \"@id\""), std::string::npos);
+  EXPECT_NE(declaration_error(with("name")).find("give \"name\" next to \"path\""),
+            std::string::npos);
+  EXPECT_EQ(declaration_error(with("license")), "");
 }
 
 TEST(Declaration, AKindIsModelDatasetOrOther) {
@@ -80,11 +83,11 @@ TEST(Declaration, AKindIsModelDatasetOrOther) {
   EXPECT_EQ(d[0].kind, "") << "none given: registration decides from the format";
   EXPECT_EQ(d[1].kind, "dataset");
   EXPECT_EQ(d[2].kind, "model");
-  EXPECT_EQ(error_of({{"artifacts", {{{"path", "m"}, {"kind", "Dataset"}}}}}),
+  EXPECT_EQ(declaration_error({{"artifacts", {{{"path", "m"}, {"kind", "Dataset"}}}}}),
             "artifacts[0]: unknown \"kind\" \"Dataset\" (did you mean 'dataset'?); known kinds: "
             "model, dataset, other");
-  EXPECT_EQ(error_of({{"artifacts", {{{"path", "m"}, {"kind", "weights"}}}}}),
+  EXPECT_EQ(declaration_error({{"artifacts", {{{"path", "m"}, {"kind", "weights"}}}}}),
             "artifacts[0]: unknown \"kind\" \"weights\"; known kinds: model, dataset, other");
-  EXPECT_EQ(error_of({{"artifacts", {{{"path", "m"}, {"kind", 1}}}}}),
+  EXPECT_EQ(declaration_error({{"artifacts", {{{"path", "m"}, {"kind", 1}}}}}),
             "artifacts[0]: \"kind\" must be a string, not 1");
 }

@@ -23,8 +23,7 @@ using run::OwnerState;
 
 namespace {
 
-state::RunRecord sample_run(const std::string& id,
-                            const std::string& yaml = "dag: d\ntasks: []\n") {
+state::RunRecord owned_run(const std::string& id, const std::string& yaml = "dag: d\ntasks: []\n") {
   state::RunRecord r;
   r.id = id;
   r.dag = "d";
@@ -65,7 +64,7 @@ TEST(Ownership, ExactlyOneOfManyRacingEnginesTakesTheRun) {
   test::TempDir d;
   {
     auto store = state::Store::open(d / "flow.db");
-    auto r = sample_run("r1");
+    auto r = owned_run("r1");
     auto [pid, start] = dead_process();  // the engine that was killed
     r.owner_pid = pid;
     r.owner_start = start;
@@ -106,7 +105,7 @@ TEST(Ownership, ExactlyOneOfManyRacingEnginesTakesTheRun) {
 TEST(Ownership, RefusalNamesTheOwnerAndRollsBackThePreparation) {
   test::TempDir d;
   auto store = state::Store::open(d / "flow.db");
-  store->insert_run(sample_run("r1"));
+  store->insert_run(owned_run("r1"));
   auto a = engine("a");
   run::take_run(*store, "r1", a, {});
   bool prepared = false;
@@ -127,7 +126,7 @@ TEST(Ownership, RefusalNamesTheOwnerAndRollsBackThePreparation) {
 TEST(Ownership, PreparationThatThrowsLeavesTheRunAsItWas) {
   test::TempDir d;
   auto store = state::Store::open(d / "flow.db");
-  store->insert_run(sample_run("r1"));
+  store->insert_run(owned_run("r1"));
   EXPECT_THROW(run::take_run(*store, "r1", engine("b"), {},
                              [&](state::RunRecord& r) {
                                r.state = state::RunState::kFailed;
@@ -142,7 +141,7 @@ TEST(Ownership, PreparationThatThrowsLeavesTheRunAsItWas) {
 }
 
 TEST(Ownership, AnOwnerOnAnotherHostIsGoneOnlyOnceItsHeartbeatIsStale) {
-  state::RunRecord r = sample_run("r1");
+  state::RunRecord r = owned_run("r1");
   r.owner_pid = 4242;
   r.owner_host = "login02";
   r.owner_token = "other";
@@ -157,7 +156,7 @@ TEST(Ownership, AnOwnerOnAnotherHostIsGoneOnlyOnceItsHeartbeatIsStale) {
 }
 
 TEST(Ownership, AnOwnerOnThisHostIsGoneWhenItsProcessIs) {
-  state::RunRecord r = sample_run("r1");
+  state::RunRecord r = owned_run("r1");
   auto [pid, start] = dead_process();
   r.owner_pid = pid;
   r.owner_start = start;
@@ -178,7 +177,7 @@ TEST(Ownership, AnOwnerOnThisHostIsGoneWhenItsProcessIs) {
 TEST(Ownership, ForceTakesTheRunFromALiveOwner) {
   test::TempDir d;
   auto store = state::Store::open(d / "flow.db");
-  store->insert_run(sample_run("r1"));
+  store->insert_run(owned_run("r1"));
   run::take_run(*store, "r1", engine("a"), {});
   run::TakeoverPolicy force;
   force.force = true;
@@ -251,7 +250,7 @@ tasks:
 TEST(Ownership, EveryLaunchFindsItsIntentAlreadyCommitted) {
   test::TempDir d;
   auto store = state::Store::open(d / "flow.db");
-  store->insert_run(sample_run("r1", kChain));
+  store->insert_run(owned_run("r1", kChain));
   auto dag = dag::load_dag_text(kChain, "chain.yaml");
   boost::asio::io_context io;
   RecordingExecutor ex(io, d / "flow.db");
@@ -277,7 +276,7 @@ TEST(Ownership, EveryLaunchFindsItsIntentAlreadyCommitted) {
 TEST(Ownership, ADisplacedOwnerIsFencedOut) {
   test::TempDir d;
   auto store = state::Store::open(d / "flow.db");
-  store->insert_run(sample_run("r1", kChain));
+  store->insert_run(owned_run("r1", kChain));
   auto dag = dag::load_dag_text(kChain, "chain.yaml");
   boost::asio::io_context io;
   RecordingExecutor ex(io, d / "flow.db");

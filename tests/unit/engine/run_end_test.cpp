@@ -11,7 +11,7 @@ using state::TaskState;
 
 namespace {
 
-struct Case {
+struct EndCase {
   std::map<TaskState, int> counts, summaries;
   bool launching = false, waiting = false, stopping = false;
   RunEnd end() const { return run::run_end({&counts, &summaries, launching, waiting, stopping}); }
@@ -20,43 +20,44 @@ struct Case {
 }  // namespace
 
 TEST(RunEnd, ARunWithSomethingInFlightGoesOn) {
-  Case c{{{TaskState::kRunning, 1}, {TaskState::kSucceeded, 3}}, {}};
+  EndCase c{{{TaskState::kRunning, 1}, {TaskState::kSucceeded, 3}}, {}};
   EXPECT_EQ(c.end(), RunEnd::kGoesOn);
   c.stopping = true;  // a stop waits for what is in flight
   EXPECT_EQ(c.end(), RunEnd::kGoesOn);
-  Case pending{{{TaskState::kPending, 1}}, {}};
+  EndCase pending{{{TaskState::kPending, 1}}, {}};
   EXPECT_EQ(pending.end(), RunEnd::kGoesOn);
 }
 
 TEST(RunEnd, PickedButNotLaunchedAttemptsKeepTheRunGoing) {
-  Case c{{{TaskState::kStarting, 0}, {TaskState::kQueued, 1}}, {}, /*launching=*/true};
+  EndCase c{{{TaskState::kStarting, 0}, {TaskState::kQueued, 1}}, {}, /*launching=*/true};
   EXPECT_EQ(c.end(), RunEnd::kGoesOn);
 }
 
 TEST(RunEnd, AllTerminalEndsSucceededOrFailed) {
-  Case ok{{{TaskState::kSucceeded, 3}, {TaskState::kSkipped, 1}}, {{TaskState::kSucceeded, 1}}};
+  EndCase ok{{{TaskState::kSucceeded, 3}, {TaskState::kSkipped, 1}}, {{TaskState::kSucceeded, 1}}};
   EXPECT_EQ(ok.end(), RunEnd::kSucceeded);
-  Case bad{{{TaskState::kSucceeded, 3}, {TaskState::kUpstreamFailed, 1}}, {}};
+  EndCase bad{{{TaskState::kSucceeded, 3}, {TaskState::kUpstreamFailed, 1}}, {}};
   EXPECT_EQ(bad.end(), RunEnd::kFailed);
-  Case summary_failed{{{TaskState::kSucceeded, 3}}, {{TaskState::kFailed, 1}}};
+  EndCase summary_failed{{{TaskState::kSucceeded, 3}}, {{TaskState::kFailed, 1}}};
   EXPECT_EQ(summary_failed.end(), RunEnd::kFailed);
 }
 
 TEST(RunEnd, UnfinishedInstancesWaitingForASlotOrARetryGoOn) {
-  Case c{{{TaskState::kQueued, 2}, {TaskState::kUpForRetry, 1}}, {}};
+  EndCase c{{{TaskState::kQueued, 2}, {TaskState::kUpForRetry, 1}}, {}};
   c.waiting = true;
   EXPECT_EQ(c.end(), RunEnd::kGoesOn);
 }
 
 TEST(RunEnd, UnfinishedInstancesWithNothingInFlightOrDueAreStuck) {
-  Case c{{{TaskState::kQueued, 2}, {TaskState::kSucceeded, 1}}, {}};
+  EndCase c{{{TaskState::kQueued, 2}, {TaskState::kSucceeded, 1}}, {}};
   EXPECT_EQ(c.end(), RunEnd::kStuck);
-  Case summary{{{TaskState::kSucceeded, 4}}, {{TaskState::kRunning, 1}}};  // a sweep that stalled
+  EndCase summary{{{TaskState::kSucceeded, 4}},
+                  {{TaskState::kRunning, 1}}};  // a sweep that stalled
   EXPECT_EQ(summary.end(), RunEnd::kStuck);
 }
 
 TEST(RunEnd, AStoppingRunWithNothingInFlightIsStopped) {
-  Case c{{{TaskState::kQueued, 2}}, {}};
+  EndCase c{{{TaskState::kQueued, 2}}, {}};
   c.stopping = true;
   EXPECT_EQ(c.end(), RunEnd::kStopped);
 }

@@ -16,7 +16,7 @@ using flow::dag::load_dag_text;
 
 namespace {
 
-std::string problems(const std::string& yaml) {
+std::string secret_problems(const std::string& yaml) {
   std::string out;
   try {
     auto dag = load_dag_text(yaml, "s.yaml");
@@ -50,38 +50,39 @@ TEST(SecretsDecl, EnvAndFileSourcesAreRead) {
 }
 
 TEST(SecretsDecl, ASecretInTheCommandIsRefusedWithTheWayToPassIt) {
-  auto e =
-      problems(with_task("{hf: {env: HF_TOKEN}}", "    run: train --token {{ secrets.hf }}\n"));
+  auto e = secret_problems(
+      with_task("{hf: {env: HF_TOKEN}}", "    run: train --token {{ secrets.hf }}\n"));
   EXPECT_NE(e.find("s.yaml:5:10"), std::string::npos) << e;
   EXPECT_NE(e.find("a secret may only be used in an env: value"), std::string::npos) << e;
   EXPECT_NE(e.find("env: {VAR: '{{ secrets.hf }}'}"), std::string::npos) << e;
 }
 
 TEST(SecretsDecl, ASecretInForeachIsRefused) {
-  auto e = problems(
+  auto e = secret_problems(
       with_task("{hf: {env: HF_TOKEN}}", "    foreach: '{{ secrets.hf }}'\n    run: echo\n"));
   EXPECT_NE(e.find("a secret may only be used in an env: value"), std::string::npos) << e;
 }
 
 TEST(SecretsDecl, AnUndeclaredSecretIsRefusedWithAHint) {
-  auto e = problems(with_task("{hf_token: {env: HF_TOKEN}}",
-                              "    env: {T: '{{ secrets.hf_tokn }}'}\n    run: echo\n"));
+  auto e = secret_problems(with_task("{hf_token: {env: HF_TOKEN}}",
+                                     "    env: {T: '{{ secrets.hf_tokn }}'}\n    run: echo\n"));
   EXPECT_NE(e.find("unknown secret 'hf_tokn'"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean 'hf_token'"), std::string::npos) << e;
 }
 
 TEST(SecretsDecl, MalformedDeclarationsAreLocatedErrors) {
-  EXPECT_NE(
-      problems(with_task("{hf: HF_TOKEN}", "    run: x\n")).find("{env: VARIABLE} or {file: PATH}"),
-      std::string::npos);
-  EXPECT_NE(problems(with_task("{hf: {env: A, file: b}}", "    run: x\n"))
+  EXPECT_NE(secret_problems(with_task("{hf: HF_TOKEN}", "    run: x\n"))
                 .find("{env: VARIABLE} or {file: PATH}"),
             std::string::npos);
-  EXPECT_NE(problems(with_task("{hf: {env: 'A B'}}", "    run: x\n"))
+  EXPECT_NE(secret_problems(with_task("{hf: {env: A, file: b}}", "    run: x\n"))
+                .find("{env: VARIABLE} or {file: PATH}"),
+            std::string::npos);
+  EXPECT_NE(secret_problems(with_task("{hf: {env: 'A B'}}", "    run: x\n"))
                 .find("'A B' is not an environment variable name"),
             std::string::npos);
-  EXPECT_NE(problems(with_task("{hf: {envv: A}}", "    run: x\n")).find("envv"), std::string::npos);
-  EXPECT_NE(problems(with_task("{'a.b': {env: A}}", "    run: x\n")).find("secret 'a.b'"),
+  EXPECT_NE(secret_problems(with_task("{hf: {envv: A}}", "    run: x\n")).find("envv"),
+            std::string::npos);
+  EXPECT_NE(secret_problems(with_task("{'a.b': {env: A}}", "    run: x\n")).find("secret 'a.b'"),
             std::string::npos);
 }
 

@@ -15,7 +15,7 @@ using flow::dag::PathBase;
 
 namespace {
 
-std::string load_errors(const std::string& yaml) {
+std::string staging_load_errors(const std::string& yaml) {
   try {
     load_dag_text(yaml, "s.yaml");
   } catch (const InputError& e) {
@@ -27,7 +27,7 @@ std::string load_errors(const std::string& yaml) {
   return "";
 }
 
-std::string problems(const std::string& yaml, const flow::dag::ValidateOptions& o = {}) {
+std::string staging_problems(const std::string& yaml, const flow::dag::ValidateOptions& o = {}) {
   auto dag = load_dag_text(yaml, "s.yaml");
   std::string out;
   for (const auto& d : flow::dag::validate(dag, o))
@@ -66,7 +66,7 @@ tasks:
   EXPECT_EQ(in[2].base, PathBase::kSite);
   EXPECT_EQ(in[3].where.line, 14);
   EXPECT_EQ(in[3].where.col, 9);
-  EXPECT_EQ(problems(R"(dag: s
+  EXPECT_EQ(staging_problems(R"(dag: s
 tasks:
   - id: a
     run: make
@@ -81,7 +81,7 @@ tasks:
 }
 
 TEST(StagingDecl, PathsThatEscapeOrAreAbsoluteAreErrorsAtTheirPosition) {
-  std::string e = load_errors(R"(dag: s
+  std::string e = staging_load_errors(R"(dag: s
 code: [../elsewhere]
 tasks:
   - id: a
@@ -113,7 +113,7 @@ tasks:
 }
 
 TEST(StagingDecl, AnEntryListedTwiceIsAnError) {
-  std::string e = load_errors(R"(dag: s
+  std::string e = staging_load_errors(R"(dag: s
 code: [src, ./src]
 tasks:
   - id: a
@@ -127,7 +127,7 @@ tasks:
 }
 
 TEST(StagingDecl, ARunDirInputMustComeFromAnUpstreamOutput) {
-  std::string e = problems(R"(dag: s
+  std::string e = staging_problems(R"(dag: s
 tasks:
   - id: a
     run: x
@@ -160,10 +160,10 @@ tasks:
     run: x
     inputs: [{path: present.csv, base: workdir}, {path: absent.csv, base: workdir}]
 )";
-  EXPECT_EQ(problems(yaml), "") << "without a directory no files are checked";
+  EXPECT_EQ(staging_problems(yaml), "") << "without a directory no files are checked";
   flow::dag::ValidateOptions o;
   o.workdir = &dir.path();
-  std::string e = problems(yaml, o);
+  std::string e = staging_problems(yaml, o);
   EXPECT_NE(e.find("s.yaml:2:7: code 'dags/gone': no such file or directory"), std::string::npos)
       << e;
   EXPECT_NE(e.find("s.yaml:6:57: task 'a' input 'workdir:absent.csv' does not exist"),

@@ -11,7 +11,7 @@ using namespace flow::hpo;
 
 namespace {
 
-Dim dim(const std::string& name, DimKind kind, double lo, double hi) {
+Dim tpe_dim(const std::string& name, DimKind kind, double lo, double hi) {
   Dim d;
   d.name = name;
   d.kind = kind;
@@ -30,9 +30,9 @@ Dim choice(const std::string& name, std::vector<nlohmann::json> options) {
 
 // Every kind; the optimum at x = 0.7, lr = 1e-3, n = 6, act = "gelu".
 SearchSpace mixed_space() {
-  return SearchSpace({dim("x", DimKind::kUniform, 0, 1), dim("lr", DimKind::kLogUniform, 1e-6, 1),
-                      dim("n", DimKind::kInt, 1, 10),
-                      choice("act", {"relu", "tanh", "gelu", true})});
+  return SearchSpace(
+      {tpe_dim("x", DimKind::kUniform, 0, 1), tpe_dim("lr", DimKind::kLogUniform, 1e-6, 1),
+       tpe_dim("n", DimKind::kInt, 1, 10), choice("act", {"relu", "tanh", "gelu", true})});
 }
 
 double mixed(const Params& p) {
@@ -91,7 +91,7 @@ TEST(Tpe, ConcentratesOnTheGoodRegionOfAKnownFunction) {
 }
 
 TEST(Tpe, ScoresTheGoodRegionAboveTheBadOne) {
-  auto space = SearchSpace({dim("x", DimKind::kUniform, 0, 1)});
+  auto space = SearchSpace({tpe_dim("x", DimKind::kUniform, 0, 1)});
   std::vector<Observation> obs;
   for (int i = 0; i < 40; ++i) {
     const double x = (i + 0.5) / 40;
@@ -144,7 +144,7 @@ TEST(Tpe, HandlesEveryDimensionKindAndStaysInRange) {
 }
 
 TEST(Tpe, IgnoresObservationsOutsideTheSpaceOrNotFinite) {
-  auto space = SearchSpace({choice("opt", {"adam", "sgd"}), dim("x", DimKind::kUniform, 0, 1)});
+  auto space = SearchSpace({choice("opt", {"adam", "sgd"}), tpe_dim("x", DimKind::kUniform, 0, 1)});
   std::vector<Observation> obs = {{0, {{"opt", "rmsprop"}, {"x", 0.1}}, 0.0},  // not an option
                                   {1, {{"opt", "adam"}, {"x", 2.0}}, 0.0},     // out of range
                                   {2, {{"opt", "adam"}}, 0.0},                 // incomplete

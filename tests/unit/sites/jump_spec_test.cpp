@@ -10,7 +10,7 @@ using flow::site::SiteCatalog;
 
 namespace {
 
-std::string errors_of(const std::string& yaml) {
+std::string jump_errors(const std::string& yaml) {
   try {
     SiteCatalog::load_text(yaml, "s.yaml");
   } catch (const InputError& e) {
@@ -75,20 +75,20 @@ TEST(SiteJump, StringAndMappingFormsGiveTheSameGateway) {
 }
 
 TEST(SiteJump, BadJumpIsReportedAtFileLineCol) {
-  EXPECT_EQ(errors_of(kSsh + "jump: gw:99999\n"),
+  EXPECT_EQ(jump_errors(kSsh + "jump: gw:99999\n"),
             "s.yaml:3:7: jump port '99999' of 'gw:99999' is not a number from 1 to 65535\n");
-  EXPECT_EQ(errors_of(kSsh + "jump: a@b,c@d\n"),
+  EXPECT_EQ(jump_errors(kSsh + "jump: a@b,c@d\n"),
             "s.yaml:3:7: jump 'a@b,c@d' names several gateways; flow goes through one jump host "
             "([user@]host[:port])\n");
-  EXPECT_EQ(errors_of(kSsh + "jump:\n  host: gw\n  prot: 22\n"),
+  EXPECT_EQ(jump_errors(kSsh + "jump:\n  host: gw\n  prot: 22\n"),
             "s.yaml:5:3: unknown key 'prot' in jump (did you mean 'port'?) (jump has host, port, "
             "user, identity)\n");
-  EXPECT_EQ(errors_of(kSsh + "jump:\n  port: 22\n"), "s.yaml:4:3: jump needs a host:\n");
-  EXPECT_EQ(errors_of(kSsh + "jump:\n  host: gw\n  port: x\n"),
+  EXPECT_EQ(jump_errors(kSsh + "jump:\n  port: 22\n"), "s.yaml:4:3: jump needs a host:\n");
+  EXPECT_EQ(jump_errors(kSsh + "jump:\n  host: gw\n  port: x\n"),
             "s.yaml:5:9: jump.port must be a whole number from 1 to 65535, got 'x'\n");
 }
 
 TEST(SiteJump, OnlySshSitesMayHaveAGateway) {
-  EXPECT_EQ(errors_of("transport: local\nscheduler: slurm\njump: gw\n"),
+  EXPECT_EQ(jump_errors("transport: local\nscheduler: slurm\njump: gw\n"),
             "s.yaml:3:7: jump only applies to sites with transport ssh\n");
 }
