@@ -41,14 +41,27 @@ def write_foreach(path, n):
         f.write('    run: "true"\n')
 
 
-def write_hpo(path, n):
-    """An `hpo:` task of N random-search trials of one epoch, each reporting its metric."""
+def write_hpo(path, n, algorithm="random"):
+    """An `hpo:` task of N trials, each segment reporting its metric at the epoch it trains
+    to (and touching its checkpoint, which PBT copies). Random search trains one epoch;
+    asha, hyperband and pbt nine (rungs 1, 3, 9; PBT exploits every 3), so trials are
+    stopped, promoted and continued as in a real sweep; tpe one epoch, 20 start-up trials."""
+    epochs = 1 if algorithm in ("random", "tpe") else 9
     with open(path, "w") as f:
-        f.write(f"dag: hpo_{n}\ntasks:\n  - id: tune\n    hpo:\n      algorithm: random\n"
-                f"      metric: loss\n      mode: min\n      samples: {n}\n      max_epochs: 1\n"
-                f"      parallel: 2\n      space:\n        x: {{uniform: [0, 1]}}\n")
-        f.write("    run: |\n      echo '{\"epoch\": 1, \"loss\": {{ trial.params.x }}}'"
-                " >> \"$FLOW_METRICS_FILE\"\n")
+        f.write(f"dag: hpo_{n}\ntasks:\n  - id: tune\n    hpo:\n      algorithm: {algorithm}\n"
+                f"      metric: loss\n      mode: min\n      samples: {n}\n      max_epochs: {epochs}\n"
+                f"      parallel: 2\n")
+        if algorithm in ("asha", "hyperband"):
+            f.write("      grace_epochs: 1\n      reduction_factor: 3\n")
+        if algorithm == "pbt":
+            f.write("      perturbation_interval: 3\n")
+        if algorithm == "tpe":
+            f.write("      startup_trials: 20\n")
+        f.write("      space:\n        x: {uniform: [0, 1]}\n")
+        # The parameter is rendered shell-quoted ('0.42'), so it stands outside the "...".
+        f.write("    run: |\n      echo \"{\\\"epoch\\\": $FLOW_TRIAL_EPOCHS, \\\"loss\\\": \"{{ trial.params.x }}\"}\""
+                " >> \"$FLOW_METRICS_FILE\"\n"
+                "      touch \"$FLOW_CHECKPOINT_OUT\"\n")
 
 
 def write_static(d, n):
@@ -126,7 +139,7 @@ class Runner:
 
     def hpo(self, n):
         d = self.fresh(f"hpo-{n}")
-        write_hpo(os.path.join(d, "dag.yaml"), n)
+        write_hpo(os.path.join(d, "dag.yaml"), n, self.a.algorithm)
         return self.flow(d, n, n + 1)  # the trials and the task's own instance
 
     def foreach(self, n):
@@ -172,8 +185,11 @@ def main():
     ap.add_argument("--place", default="/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
                     help="where the scratch directory goes (tmpfs by default)")
     ap.add_argument("--hpo", action="store_true",
-                    help="an HPO sweep of N trials (random search, one epoch each) instead "
-                         "of a foreach of N items")
+                    help="an HPO sweep of N trials (random search, one epoch each, unless "
+                         "--algorithm says otherwise) instead of a foreach of N items")
+    ap.add_argument("--algorithm", default="random",
+                    choices=("random", "tpe", "asha", "hyperband", "pbt"),
+                    help="with --hpo: the tuner (default random)")
     ap.add_argument("--static", action="store_true",
                     help="also run N independent tasks with flow, ninja and make")
     ap.add_argument("--quick", action="store_true",

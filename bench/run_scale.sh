@@ -14,6 +14,7 @@
 #   JOBS=2                    parallelism
 #   STATIC=1                  also run N independent tasks with flow, ninja and make
 #   HPO=1                     an HPO sweep of N trials (random search) instead of a foreach
+#   ALGORITHM=random          with HPO=1: the tuner (random, tpe, asha, hyperband, pbt)
 #   PLACE=/dev/shm            where the scratch directory goes (tmpfs by default)
 #   METRIC=cpu                what --quick compares: the engine's CPU time (cpu) or wall
 #   BUILD_DIR=build-bench  FLOW=path (skip the build and use this binary)
@@ -27,5 +28,5 @@ source "$ROOT/bench/release_flow.sh"
 args=(--flow "$FLOW" --jobs "${JOBS:-2}" --place "${PLACE:-/dev/shm}" --metric "${METRIC:-cpu}")
 [[ -n "${SIZES:-}" ]] && args+=(--sizes "$SIZES")
 [[ "${STATIC:-0}" == 1 ]] && args+=(--static)
-[[ "${HPO:-0}" == 1 ]] && args+=(--hpo)
+[[ "${HPO:-0}" == 1 ]] && args+=(--hpo --algorithm "${ALGORITHM:-random}")
 exec "$PY" "$ROOT/bench/foreach_scale.py" "${args[@]}" "$@"
