@@ -14,8 +14,8 @@ BUILD=${FLOW_TEST_BUILD_DIR:-build-test}
 # -O1 -g1 (line tables): what ASan recommends, and a third less compile time than -O2 -g
 # on the 2-core machines CI uses; stack traces still name file:line. A unity build (eight
 # .cpp files compiled as one; FLOW_UNITY=OFF for a tree that recompiles less per edit)
-# parses the shared headers and instantiates their templates once per eight files: a third
-# of the compile time (docs/BENCHMARKS.md, "Build time").
+# parses the shared headers and instantiates their templates once per eight files: 2.2-3.9
+# times less compiler time (docs/BENCHMARKS.md, "Build time").
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DCMAKE_UNITY_BUILD="${FLOW_UNITY:-ON}" -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 \
