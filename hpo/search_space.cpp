@@ -22,11 +22,11 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+}  // namespace
+
 double uniform01(Rng& rng) {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
-
-}  // namespace
 
 Rng rng_for(uint64_t seed, int trial, int purpose, int generation) {
   uint64_t s = mix(seed);

@@ -19,6 +19,9 @@ using Rng = std::mt19937_64;
 // give the same stream on every machine.
 Rng rng_for(uint64_t seed, int trial, int purpose, int generation = 0);
 
+// A uniform draw from [0, 1).
+double uniform01(Rng& rng);
+
 class SearchSpace {
  public:
   explicit SearchSpace(std::vector<Dim> dims);

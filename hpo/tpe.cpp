@@ -12,10 +12,6 @@ namespace {
 constexpr double kSqrt2 = 1.4142135623730951;
 constexpr double kLogSqrt2Pi = 0.9189385332046727;
 
-double draw01(Rng& rng) {
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
-
 double normal_cdf(double z) {
   return 0.5 * std::erfc(-z / kSqrt2);
 }
@@ -116,7 +112,7 @@ struct Tpe::Mixture {
 
   std::vector<double> sample(const std::vector<Dim>& dims, Rng& rng) const {
     // The component, by weight.
-    double u = draw01(rng), acc = 0;
+    double u = uniform01(rng), acc = 0;
     size_t k = log_w.size() - 1;
     for (size_t i = 0; i < log_w.size(); ++i) {
       acc += std::exp(log_w[i]);
@@ -129,7 +125,7 @@ struct Tpe::Mixture {
     for (size_t j = 0; j < dims.size(); ++j) {
       const Dim& dim = dims[j];
       if (dim.kind == DimKind::kChoice) {
-        double v = draw01(rng), a = 0;
+        double v = uniform01(rng), a = 0;
         size_t pick = dim.choices.size() - 1;
         for (size_t o = 0; o < dim.choices.size(); ++o) {
           a += std::exp(log_p[k][j][o]);
@@ -145,7 +141,7 @@ struct Tpe::Mixture {
       // Truncated normal by inversion of the CDF between the bounds' quantiles.
       const double m = mu[k][j], s = sigma[k][j];
       const double a = normal_cdf((lo - m) / s), b = normal_cdf((hi - m) / s);
-      const double q = std::clamp(a + (b - a) * draw01(rng), 1e-16, 1 - 1e-16);
+      const double q = std::clamp(a + (b - a) * uniform01(rng), 1e-16, 1 - 1e-16);
       double v = m + s * kSqrt2 * inverse_erf(2 * q - 1);
       v = std::clamp(v, lo, hi);
       if (dim.kind == DimKind::kInt) v = std::clamp(std::round(v), dim.lo, dim.hi);

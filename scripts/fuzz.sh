@@ -38,7 +38,7 @@ build() {
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
       ${launcher:+-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher"} \
-      -DCMAKE_UNITY_BUILD="${FLOW_UNITY:-ON}" -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 \
+      -DCMAKE_UNITY_BUILD="${FLOW_UNITY:-ON}" \
       -DFLOW_FUZZ=ON -DFLOW_WERROR=ON >/dev/null
   fi
   cmake --build "$BUILD" -j "${FLOW_JOBS:-2}" --target flow_fuzzers

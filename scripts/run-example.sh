@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --build-only
 # A unity build (eight .cpp files compiled as one): less than half the compile time.
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_UNITY_BUILD="${FLOW_UNITY:-ON}" -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 \
+  -DCMAKE_UNITY_BUILD="${FLOW_UNITY:-ON}" \
   -DFLOW_BUILD_TESTS=OFF -DFLOW_SANITIZE=OFF
 cmake --build build -j "${FLOW_JOBS:-2}" --target flow
 DAG=${1:-dags/ards_pipeline.yaml}

@@ -18,7 +18,7 @@ BUILD=${FLOW_TEST_BUILD_DIR:-build-test}
 # times less compiler time (docs/BENCHMARKS.md, "Build time").
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-  -DCMAKE_UNITY_BUILD="${FLOW_UNITY:-ON}" -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 \
+  -DCMAKE_UNITY_BUILD="${FLOW_UNITY:-ON}" \
   -DFLOW_BUILD_TESTS=ON -DFLOW_WERROR=ON -DFLOW_SANITIZE=ON
 cmake --build "$BUILD" -j "${FLOW_JOBS:-$(nproc)}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
