@@ -43,7 +43,11 @@ nlohmann::json site_json(const site::Site& s) {
        s.allocation ? nlohmann::json{{"nodes", s.allocation->nodes},
                                      {"time", format_duration(s.allocation->time)},
                                      {"max", s.allocation->max},
-                                     {"idle_timeout", format_duration(s.allocation->idle_timeout)}}
+                                     {"idle_timeout", format_duration(s.allocation->idle_timeout)},
+                                     // null: as many as each node has cores
+                                     {"prefetch", s.allocation->prefetch < 0
+                                                      ? nlohmann::json()
+                                                      : nlohmann::json(s.allocation->prefetch)}}
                     : nlohmann::json()},
       {"system", s.lamec_system()},
       {"python", s.python},

@@ -252,7 +252,7 @@ class SiteParser {
     if (ok) s.jump = j;
   }
 
-  // `allocation: {nodes, time, max, idle_timeout}` (Slurm sites), or `allocation: true`
+  // `allocation: {nodes, time, max, idle_timeout, prefetch}` (Slurm sites), or `allocation: true`
   // for the defaults; false or null: none.
   void parse_allocation(Site& s) {
     if (!present("allocation")) return;
@@ -262,22 +262,27 @@ class SiteParser {
       if (!v) return;
       const auto on = truth(*v);
       if (!on) {
-        problem(n, "allocation is true, false or a mapping with nodes, time, max, idle_timeout");
+        problem(
+            n,
+            "allocation is true, false or a mapping with nodes, time, max, idle_timeout, prefetch");
         return;
       }
       if (!*on) return;
       s.allocation = AllocationSpec{};
     } else if (!n.IsMap()) {
-      problem(n, "allocation is true, false or a mapping with nodes, time, max, idle_timeout");
+      problem(
+          n,
+          "allocation is true, false or a mapping with nodes, time, max, idle_timeout, prefetch");
       return;
     } else {
-      static const std::vector<std::string> keys = {"nodes", "time", "max", "idle_timeout"};
+      static const std::vector<std::string> keys = {"nodes", "time", "max", "idle_timeout",
+                                                    "prefetch"};
       AllocationSpec a;
       for (const auto& [k, v] : n.pairs()) {
         const std::string& key = k.Scalar();
         if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
           problem(k, "unknown key '" + key + "' in allocation" + did_you_mean(key, keys) +
-                         " (allocation has nodes, time, max, idle_timeout)");
+                         " (allocation has nodes, time, max, idle_timeout, prefetch)");
           continue;
         }
         if (!v.IsScalar()) {
@@ -288,15 +293,16 @@ class SiteParser {
         if (v.quoted()) where.col += 1;
         auto value = expand_env(v.Scalar(), where, problems_);
         if (!value) continue;
-        if (key == "nodes" || key == "max") {
+        if (key == "nodes" || key == "max" || key == "prefetch") {
           auto i = parse_int(*value);
-          const long hi = key == "nodes" ? 100000 : 1000;
-          if (!i || *i < 1 || *i > hi) {
-            problem(v, "allocation." + key + " must be a whole number from 1 to " +
-                           std::to_string(hi) + ", got '" + *value + "'");
+          const long lo = key == "prefetch" ? 0 : 1;
+          const long hi = key == "max" ? 1000 : 100000;
+          if (!i || *i < lo || *i > hi) {
+            problem(v, "allocation." + key + " must be a whole number from " + std::to_string(lo) +
+                           " to " + std::to_string(hi) + ", got '" + *value + "'");
             continue;
           }
-          (key == "nodes" ? a.nodes : a.max) = static_cast<int>(*i);
+          (key == "nodes" ? a.nodes : key == "max" ? a.max : a.prefetch) = static_cast<int>(*i);
         } else {
           auto d = parse_duration(*value);
           if (!d || d->count() < 1000) {

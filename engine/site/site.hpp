@@ -48,6 +48,11 @@ struct AllocationSpec {
   // An allocation that has run nothing for this long ends (so does one whose engine went
   // away: nothing new reaches it).
   std::chrono::seconds idle_timeout{std::chrono::minutes(5)};
+  // Cores' worth of tries each node may hold waiting in its inbox beyond its free cores,
+  // so that the worker starts the next the moment one ends, without waiting for the
+  // engine's next look. -1: as many as the node has cores; 0: none (a try is placed only
+  // on free cores). Tries that ask for GPUs never wait there.
+  int prefetch = -1;
 };
 
 struct Site {

@@ -73,11 +73,13 @@ json site_schema() {
                           {{"nodes", integer(1, 100000)},
                            {"time", expandable(schema::duration())},
                            {"max", integer(1, 1000)},
-                           {"idle_timeout", expandable(schema::duration())}}},
+                           {"idle_timeout", expandable(schema::duration())},
+                           {"prefetch", integer(0, 100000)}}},
                          {"additionalProperties", false}};
   p["allocation"] = with(any_of({types({"boolean", "null"}), allocation_map}),
                          "Slurm sites: run tasks inside allocations flow submits (nodes, time, "
-                         "max, idle_timeout; true = 1 node, 1h, 1 at a time, 5m idle)");
+                         "max, idle_timeout, prefetch; true = 1 node, 1h, 1 at a time, 5m "
+                         "idle, each node's cores prefetched)");
   p["system"] = with(text(), "LAMEC system, sites/modules/SYSTEM.yaml (default: the site name)");
   p["python"] = with(
       text(), "sites without a scheduler: the interpreter tasks get as python3 (default auto)");

@@ -161,24 +161,52 @@ std::optional<Placement> AllocationPool::claim(const run::AttemptKey& key,
                                                const dag::Resources& need,
                                                std::optional<dag::Duration> declared, EpochMs now) {
   const int cores = std::max(1, need.cpus);
+  // Time the try may take, with a margin for the worker's start-up and the poll.
+  const long long want = declared ? declared->count() + 30000 : 30000;
+  auto hold = [&](Allocation& a, const std::string& name, AllocNode& n,
+                  std::vector<std::string> gpus) {
+    Placement p{a.uid, a.job_id, name, cores, std::move(gpus), need.declared};
+    n.held[key] = p;
+    where_[key] = a.uid;
+    return p;
+  };
+  // Free slots first, on any node of any running allocation.
   for (auto& [uid, a] : allocations_) {
-    if (a.state != Allocation::State::kRunning) continue;
-    // Time the try may take, with a margin for the worker's start-up and the poll.
-    const long long want = declared ? declared->count() + 30000 : 30000;
-    if (a.left_ms(now) < want) continue;
+    if (a.state != Allocation::State::kRunning || a.left_ms(now) < want) continue;
     for (auto& [name, n] : a.nodes) {
       if (n.closed || n.free_cores() < cores) continue;
       auto gpus = n.free_gpus();
       if (static_cast<int>(gpus.size()) < need.gpus) continue;
       gpus.resize(static_cast<size_t>(need.gpus));
-      Placement p{uid, a.job_id, name, cores, std::move(gpus), need.declared};
-      n.held[key] = p;
-      where_[key] = uid;
-      return p;
+      return hold(a, name, n, std::move(gpus));
     }
   }
+  // None free: that is demand for another allocation. A try that needs no GPU may still
+  // wait in the inbox of the node with the most prefetch room left, to start there the
+  // moment cores free up. One that needs GPUs does not: its GPU ids are chosen when it is
+  // placed, so they must be free then.
   demand_ = true;
-  return std::nullopt;
+  if (need.gpus > 0) return std::nullopt;
+  Allocation* best_a = nullptr;
+  AllocNode* best_n = nullptr;
+  std::string best_name;
+  int best_room = 0;
+  for (auto& [uid, a] : allocations_) {
+    if (a.state != Allocation::State::kRunning || a.left_ms(now) < want) continue;
+    for (auto& [name, n] : a.nodes) {
+      if (n.closed || n.cores <= 0 || cores > n.cores) continue;
+      const int depth = spec_.prefetch < 0 ? n.cores : spec_.prefetch;
+      const int room = n.free_cores() + depth - cores;  // cores' worth of waiting tries left
+      if (room >= 0 && (!best_n || room > best_room)) {
+        best_a = &a;
+        best_n = &n;
+        best_name = name;
+        best_room = room;
+      }
+    }
+  }
+  if (!best_n) return std::nullopt;
+  return hold(*best_a, best_name, *best_n, {});
 }
 
 void AllocationPool::release(const run::AttemptKey& key) {

@@ -19,8 +19,10 @@
 // This class places tries on nodes: each node's cores and GPUs are slots a try holds
 // alone from claim() until it ends, as on the local site (engine/run/slot_table.hpp). A
 // try whose declared time (its `timeout:`) does not fit the rest of an allocation's
-// walltime is not placed there. A claim nothing can take is demand: wanted() then says
-// that a new allocation should be submitted (at most `max` alive).
+// walltime is not placed there. With no free slot, a try that needs no GPU may still be
+// placed to wait in a node's inbox, up to the spec's `prefetch` cores' worth per node; the
+// worker starts it when cores free up. A claim that found no free slot is demand: wanted()
+// then says that a new allocation should be submitted (at most `max` alive).
 
 #include <chrono>
 #include <map>
@@ -121,7 +123,9 @@ class AllocationPool {
   const site::AllocationSpec& spec() const { return spec_; }
 
   // A node of a running allocation with the cores and GPUs `need` asks for free, and more
-  // walltime left than `declared`; holds them for `key`. nullopt records demand.
+  // walltime left than `declared`; holds them for `key`. Without one, a node whose
+  // prefetch room takes the try (no GPUs, at most its cores). Either way, no free slot
+  // records demand; nullopt: the try waits in the engine.
   std::optional<Placement> claim(const run::AttemptKey& key, const dag::Resources& need,
                                  std::optional<dag::Duration> declared, EpochMs now);
   // Gives back what `key` holds (its try ended, or never launched).

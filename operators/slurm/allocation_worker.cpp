@@ -32,6 +32,24 @@ cores=${SLURM_CPUS_ON_NODE:-$(nproc)}
 gpus=${CUDA_VISIBLE_DEVICES:--}
 [ -n "$gpus" ] || gpus=-
 printf '%s %s %s\n' "$cores" "$gpus" "$(ms)" > "$base/.info" && mv -f "$base/.info" "$base/info"
+busy=0 # cores of the tasks running
+hol=   # a task script whose cores were not free: nothing else starts before it
+# take ID: starts inbox/ID.sh if the cores its header asks for are free (or nothing runs);
+# returns 1 when they are not.
+take() {
+  c=1
+  { read -r _; read -r _ _ _ _ _ c _; } < "$inbox/$1.sh" 2>/dev/null
+  case $c in ''|*[!0-9]*) c=1 ;; esac
+  [ "$busy" -eq 0 ] || [ $((busy + c)) -le "$cores" ] || return 1
+  mv "$inbox/$1.sh" "$base/run/$1.sh" 2>/dev/null || return 0
+  [ -n "$t" ] || t=$(ms)
+  $detach sh "$base/run/$1.sh" </dev/null >/dev/null 2>&1 &
+  echo "$! $c" > "$base/run/$1.pid"
+  echo "$t" > "$base/run/$1.start"
+  busy=$((busy + c))
+  started=$((started + 1))
+  running=$((running + 1))
+}
 last=$(date +%s)
 closing=0
 while [ -d "$base" ]; do
@@ -41,42 +59,52 @@ while [ -d "$base" ]; do
     if [ -e "$inbox/$id.sh" ] && mv "$inbox/$id.sh" "$base/run/$id.sh" 2>/dev/null; then
       record "$id" "-1 $(ms) unstarted"
     elif [ -e "$base/run/$id.pid" ] && [ ! -e "$base/done/$id.exit" ]; then
-      read -r pid < "$base/run/$id.pid"
+      read -r pid _ < "$base/run/$id.pid"
       kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
       (sleep 5; kill -KILL "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null) &
       record "$id" "143 $(ms) cancelled"
     fi
     rm -f "$c"
   done
-  started=0
-  t=
-  for f in "$inbox"/*.sh; do
-    [ -e "$f" ] || continue
-    id=${f##*/}
-    id=${id%.sh}
-    mv "$f" "$base/run/$id.sh" 2>/dev/null || continue
-    [ -n "$t" ] || t=$(ms)
-    $detach sh "$base/run/$id.sh" </dev/null >/dev/null 2>&1 &
-    echo $! > "$base/run/$id.pid"
-    echo "$t" > "$base/run/$id.start"
-    started=$((started + 1))
-  done
+  # What runs, and the cores it holds; a try whose process is gone without an end record
+  # was killed from outside.
   running=0
+  busy=0
   for p in "$base"/run/*.pid; do
     [ -e "$p" ] || continue
     id=${p##*/}
     id=${id%.pid}
-    [ -e "$base/done/$id.exit" ] && continue
+    [ -e "$base/done/$id.exit" ] || [ -e "$base/done/$id.acked" ] && continue
     pid=
-    read -r pid < "$p" 2>/dev/null
+    c=1
+    read -r pid c < "$p" 2>/dev/null
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       running=$((running + 1))
-    elif [ ! -e "$base/done/$id.exit" ] && [ -e "$p" ]; then
+      busy=$((busy + ${c:-1}))
+    elif [ ! -e "$base/done/$id.exit" ] && [ ! -e "$base/done/$id.acked" ] && [ -e "$p" ]; then
       record "$id" "137 $(ms) killed"
     fi
   done
+  # Task scripts flow placed, each started when its cores are free: flow may place more
+  # than the node's cores at once (allocation.prefetch), so the next starts as one ends.
+  # One that does not fit is started before any other.
+  started=0
+  t=
+  if [ -n "$hol" ] && [ -e "$inbox/$hol.sh" ]; then
+    take "$hol" && hol=
+  else
+    hol=
+  fi
+  if [ -z "$hol" ]; then
+    for f in "$inbox"/*.sh; do
+      [ -e "$f" ] || continue
+      id=${f##*/}
+      id=${id%.sh}
+      take "$id" || { hol=$id; break; }
+    done
+  fi
   now=$(date +%s)
-  if [ "$running" -gt 0 ] || [ "$started" -gt 0 ]; then
+  if [ "$running" -gt 0 ]; then
     last=$now
   elif [ "$closing" = 1 ]; then
     : > "$base/closed"

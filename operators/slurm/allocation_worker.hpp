@@ -6,11 +6,13 @@
 // sleep, mkdir, nproc): every compute node has them before any module is loaded, while
 // the Python a node offers depends on the module stack and differs between systems and
 // stages. It opens no network port: it polls its inbox directory on the shared file
-// system every 0.2 s, starts each task script it finds as a process group of its own,
-// and writes when each started and ended. A node with nothing in flight and nothing new
-// for the idle timeout closes its inbox (a rename, so a task written afterwards fails to
-// land rather than being lost) and ends; so does the allocation when every node's worker
-// has ended. An engine that never comes back therefore costs at most the idle timeout.
+// system every 0.2 s, starts each task script it finds as a process group of its own
+// when the cores its header asks for are free (in the order found; one that does not fit
+// is started before any other), and writes when each started and ended. A node with nothing in
+// flight and nothing new for the idle timeout closes its inbox (a rename, so a task written
+// afterwards fails to land rather than being lost) and ends; so does the allocation when every
+// node's worker has ended. An engine that never comes back therefore costs at most the idle
+// timeout.
 
 #include <string>
 

@@ -91,9 +91,11 @@ bool SlurmExecutor::claim(const AttemptKey& key, const dag::Resources& need,
                           std::optional<dag::Duration> declared) {
   if (!site_.allocation) return true;
   if (!alloc_refused_.empty()) return true;  // launch() fails it with the site's reason
-  if (pool().claim(key, need, declared, now_ms())) return true;
+  const bool placed = pool().claim(key, need, declared, now_ms()).has_value();
+  // No free slot (even when the try waits in a node's inbox): another allocation, if
+  // `max` allows one and none is on its way.
   if (pool().wanted()) submit_allocation();
-  return false;
+  return placed;
 }
 
 void SlurmExecutor::release(const AttemptKey& key) {

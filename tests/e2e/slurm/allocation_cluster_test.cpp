@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "../engine/cli.hpp"
@@ -68,6 +70,45 @@ int live_allocations(const std::string& workdir) {
   return n;
 }
 
+// The most tries that ran at once on one node of the allocations under `workdir`, from
+// the workers' records: each start (run/ID.start, renamed .begun once the engine read it:
+// the worker's clock when it started it) and end (done/ID.exit or .acked, "EXIT END_MS").
+// Also counts the tries seen.
+std::pair<int, int> most_at_once(const std::string& workdir) {
+  auto r = flow::test::on_the_login_node(
+      "cd " + workdir +
+      "/allocations && awk \"FNR==1 {print FILENAME, \\$1, \\$2+0}\" "
+      "*/n/*/run/*.begun */n/*/run/*.start */n/*/done/*.acked */n/*/done/*.exit 2>/dev/null");
+  std::map<std::string, std::pair<long long, long long>> tries;  // node/id -> start, end
+  std::istringstream in(r.out);
+  std::string file;
+  long long a = 0, b = 0;
+  while (in >> file >> a >> b) {
+    const auto slash = file.rfind('/'), dot = file.rfind('.');
+    const std::string node = file.substr(0, file.rfind('/', slash - 1));
+    const std::string id = node + file.substr(slash, dot - slash);
+    const std::string kind = file.substr(dot);
+    if (kind == ".begun" || kind == ".start")
+      tries[id].first = a;
+    else
+      tries[id].second = b;
+  }
+  std::map<std::string, std::vector<std::pair<long long, int>>> events;  // node -> (ms, +-1)
+  for (const auto& [id, se] : tries) {
+    const std::string node = id.substr(0, id.rfind('/'));
+    events[node].push_back({se.first, +1});
+    events[node].push_back({se.second, -1});
+  }
+  int most = 0;
+  for (auto& [_, ev] : events) {
+    std::sort(ev.begin(), ev.end());  // an end before a start at the same ms
+    int now = 0;
+    for (const auto& [__, d] : ev)
+      most = std::max(most, now += d);
+  }
+  return {most, static_cast<int>(tries.size())};
+}
+
 json status(const Project& p, const std::string& run) {
   return json::parse(p.flow("status " + run + " --json", sites_env(p)).out, nullptr, false);
 }
@@ -98,6 +139,12 @@ TEST(SlurmAllocations, AThousandShortTasksRunThroughOneAllocationWithOneSbatch) 
   EXPECT_TRUE(flow::test::jobs_of_run(run, 0).empty()) << "a task was submitted on its own";
   // A task's log came back from the cluster.
   EXPECT_NE(p.flow("logs " + run + " 't[7]'", sites_env(p)).out.find("7"), std::string::npos);
+  // Tries waited in the node's inbox beyond its 32 cores (prefetch), yet the worker never
+  // ran more than 32 one-core tries at once.
+  const auto [most, seen] = most_at_once(workdir);
+  EXPECT_EQ(seen, 1000);
+  EXPECT_LE(most, 32);
+  EXPECT_GT(most, 1);
 }
 
 // Nothing more to run: the allocation ends on its own after its idle timeout, with no

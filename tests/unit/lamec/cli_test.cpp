@@ -138,6 +138,26 @@ TEST(SitesCli, ListAndShowIncludeTheBuiltInSites) {
   EXPECT_EQ(columns.size(), 1u) << r.out;
 }
 
+TEST(SitesCli, ShowJsonGivesTheAllocationBlockWithPrefetchNullForTheDefault) {
+  TempDir d;
+  d.write("sites/pool.yaml",
+          "site: pool\ntransport: local\nscheduler: slurm\nworkdir: /w\n"
+          "allocation: {nodes: 2, time: 2h, idle_timeout: 90s, prefetch: 4}\n");
+  d.write("sites/auto.yaml",
+          "site: auto\ntransport: local\nscheduler: slurm\nworkdir: /w\nallocation: true\n");
+  const std::string env = "FLOW_SITES_PATH='" + (d.path() / "sites").string() + "'";
+  auto r = flow_cli("sites show pool --json", env);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto a = nlohmann::json::parse(r.out)["allocation"];
+  EXPECT_EQ(a["nodes"], 2);
+  EXPECT_EQ(a["time"], "2h");
+  EXPECT_EQ(a["idle_timeout"], "1m30s");
+  EXPECT_EQ(a["prefetch"], 4);
+  r = flow_cli("sites show auto --json", env);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["allocation"]["prefetch"].is_null()) << r.out;
+}
+
 TEST(SitesCli, UnknownSiteAndBrokenSiteFileExitWithTwo) {
   TempDir d;
   auto err = (d.path() / "err").string();

@@ -232,34 +232,40 @@ TEST(SiteCatalog, LoadTextNamesTheSiteAfterTheFile) {
   EXPECT_EQ(s.partition, "gpu");
 }
 
-TEST(SiteCatalog, AnAllocationBlockGivesNodesTimeMaxAndIdleTimeout) {
+TEST(SiteCatalog, AnAllocationBlockGivesNodesTimeMaxIdleTimeoutAndPrefetch) {
   const Site s = SiteCatalog::load_text(
       "transport: local\nscheduler: slurm\n"
-      "allocation: {nodes: 2, time: 2h, max: 3, idle_timeout: 90s}\n",
+      "allocation: {nodes: 2, time: 2h, max: 3, idle_timeout: 90s, prefetch: 0}\n",
       "pool.yaml");
   ASSERT_TRUE(s.allocation);
   EXPECT_EQ(s.allocation->nodes, 2);
   EXPECT_EQ(s.allocation->time, std::chrono::hours(2));
   EXPECT_EQ(s.allocation->max, 3);
   EXPECT_EQ(s.allocation->idle_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(s.allocation->prefetch, 0);
   const Site d =
       SiteCatalog::load_text("transport: local\nscheduler: slurm\nallocation: true\n", "d.yaml");
   ASSERT_TRUE(d.allocation);
   EXPECT_EQ(d.allocation->nodes, 1);
   EXPECT_EQ(d.allocation->time, std::chrono::hours(1));
+  EXPECT_EQ(d.allocation->prefetch, -1);  // as many as each node has cores
   EXPECT_FALSE(SiteCatalog::load_text("transport: local\nscheduler: slurm\n", "n.yaml").allocation);
 }
 
 TEST(SiteCatalog, AMalformedAllocationBlockNamesTheKeyAndWhereItIs) {
   TempDir d;
   std::ofstream(d.path() / "bad.yaml") << "transport: local\nscheduler: slurm\n"
-                                          "allocation: {nodes: 0, time: soon, idel_timeout: 5m}\n";
+                                          "allocation: {nodes: 0, time: soon, idel_timeout: 5m, "
+                                          "prefetch: -2}\n";
   const std::string err = load_errors(d.path() / "bad.yaml");
   EXPECT_NE(err.find("bad.yaml:3:"), std::string::npos) << err;
   EXPECT_NE(err.find("allocation.nodes must be a whole number from 1"), std::string::npos) << err;
   EXPECT_NE(err.find("allocation.time 'soon' is not a duration"), std::string::npos) << err;
   EXPECT_NE(err.find("unknown key 'idel_timeout' in allocation"), std::string::npos) << err;
   EXPECT_NE(err.find("did you mean 'idle_timeout'"), std::string::npos) << err;
+  EXPECT_NE(err.find("allocation.prefetch must be a whole number from 0 to 100000, got '-2'"),
+            std::string::npos)
+      << err;
   std::ofstream(d.path() / "plain.yaml") << "transport: none\nallocation: true\n";
   EXPECT_NE(load_errors(d.path() / "plain.yaml").find("allocation only applies to Slurm sites"),
             std::string::npos);

@@ -38,10 +38,12 @@ AttemptKey key(const std::string& id) {
 }
 
 // A pool with one running allocation "a1" (job 100) of one node: 8 cores, GPUs 0..3,
-// started at t=0 with a one-hour time limit.
-AllocationPool running_pool(int max = 1) {
+// started at t=0 with a one-hour time limit. No try waits in the node's inbox beyond its
+// free cores unless `prefetch` says so (-1: the site default, the node's cores).
+AllocationPool running_pool(int max = 1, int prefetch = 0) {
   flow::site::AllocationSpec spec;
   spec.max = max;
+  spec.prefetch = prefetch;
   AllocationPool pool(spec);
   Allocation& a = pool.add("a1");
   a.job_id = "100";
@@ -77,6 +79,35 @@ TEST(AllocationPool, TriesHoldCoresAndGpusOfANodeExclusivelyUntilReleased) {
   EXPECT_EQ(c->gpus, (std::vector<std::string>{"0"}));
   EXPECT_NE(pool.placed(key("c")), nullptr);
   EXPECT_EQ(pool.placed(key("a")), nullptr);
+}
+
+TEST(AllocationPool, ACpuTryWaitsInAFullNodesInboxUpToItsCoresAndStillAsksForMore) {
+  auto pool = running_pool(/*max=*/2, /*prefetch=*/-1);
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(pool.claim(key("free" + std::to_string(i)), need(1, 0), std::nullopt, 1000));
+  EXPECT_FALSE(pool.wanted()) << "every try so far had a free core";
+  auto q = pool.claim(key("q0"), need(1, 0), std::nullopt, 1000);
+  ASSERT_TRUE(q) << "the node's inbox holds a try that starts when a core frees up";
+  EXPECT_EQ(q->node, "c1");
+  EXPECT_TRUE(q->gpus.empty());
+  EXPECT_TRUE(pool.wanted()) << "no core was free: a second allocation would help";
+  EXPECT_FALSE(pool.claim(key("gpu"), need(1, 1), std::nullopt, 1000))
+      << "a GPU try waits for a free core and GPU: its GPU ids are chosen when placed";
+  EXPECT_FALSE(pool.claim(key("wide"), need(8, 0), std::nullopt, 1000))
+      << "8 cores waiting on top of 9 held is past 8 + 8";
+  ASSERT_TRUE(pool.claim(key("q1"), need(7, 0), std::nullopt, 1000));
+  EXPECT_FALSE(pool.claim(key("q2"), need(1, 0), std::nullopt, 1000)) << "16 cores' worth held";
+  pool.release(key("free0"));
+  EXPECT_TRUE(pool.claim(key("q2"), need(1, 0), std::nullopt, 1000));
+}
+
+TEST(AllocationPool, PrefetchSetsHowManyCoresWorthOfTriesANodesInboxHolds) {
+  auto pool = running_pool(/*max=*/1, /*prefetch=*/2);
+  ASSERT_TRUE(pool.claim(key("a"), need(8, 0), std::nullopt, 1000));
+  ASSERT_TRUE(pool.claim(key("b"), need(2, 0), std::nullopt, 1000));
+  EXPECT_FALSE(pool.claim(key("c"), need(1, 0), std::nullopt, 1000));
+  EXPECT_FALSE(pool.claim(key("big"), need(9, 0), std::nullopt, 1000))
+      << "more cores than the node has: it never fits there";
 }
 
 TEST(AllocationPool, ATryWhoseTimeoutOutlastsTheAllocationWaitsForANewOne) {
@@ -226,9 +257,14 @@ class Worker {
   }
   fs::path node() const { return dir_ / "n" / "c1"; }
   // Drops a task script the way the engine does: written aside, renamed into the inbox.
-  void place(const std::string& id, const std::string& body) const {
+  // With `cores`, its header line asks for that many (as slurm_alloc.cpp writes it).
+  void place(const std::string& id, const std::string& body, int cores = 0) const {
     const fs::path tmp = node() / "inbox" / ("." + id);
-    std::ofstream(tmp) << "#!/bin/sh\n(\n"
+    std::ofstream(tmp) << "#!/bin/sh\n"
+                       << (cores > 0
+                               ? "# flow-allocation a1 100 c1 " + std::to_string(cores) + " - 0\n"
+                               : std::string())
+                       << "(\n"
                        << body << "\n)\ns=$?\nd='" << (node() / "done").string()
                        << "'\nprintf '%s %s\\n' \"$s\" \"$(date +%s%3N)\" > \"$d/." << id
                        << "\" && mv -f \"$d/." << id << "\" \"$d/" << id << ".exit\"\n";
@@ -325,4 +361,65 @@ TEST(AllocationWorker, AnIdleWorkerClosesItsInboxAndEnds) {
   ASSERT_TRUE(w.exited(30)) << "still running after its idle timeout";
   EXPECT_TRUE(fs::exists(w.node() / "closed"));
   EXPECT_FALSE(fs::exists(w.node() / "inbox")) << "a late task must fail to land";
+}
+
+namespace {
+
+int started_count(const fs::path& node) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(node / "run"))
+    n += e.path().extension() == ".start";
+  return n;
+}
+
+// A task body that waits until `gate` exists.
+std::string gated(const fs::path& gate) {
+  return "while [ ! -e '" + gate.string() + "' ]; do sleep 0.05; done";
+}
+
+}  // namespace
+
+TEST(AllocationWorker, ANodeRunsNoMoreCoresThanItHasAndStartsWaitingTasksAsOthersEnd) {
+  flow::test::TempDir d("alloc-worker");
+  Worker w(d.path(), 30);  // 4 cores
+  ASSERT_TRUE(wait_for(w.node() / "info"));
+  const fs::path gate = d.path() / "gate";
+  for (int i = 0; i < 6; ++i)
+    w.place("t" + std::to_string(i), gated(gate), 1);
+  for (int i = 0; i < 400 && started_count(w.node()) < 4; ++i)
+    ::usleep(50'000);
+  ASSERT_EQ(started_count(w.node()), 4);
+  ::usleep(1'000'000);  // a few more of the worker's rounds
+  EXPECT_EQ(started_count(w.node()), 4) << "a fifth task started on a node of 4 cores";
+  int waiting = 0;
+  for (const auto& e : fs::directory_iterator(w.node() / "inbox"))
+    waiting += e.path().extension() == ".sh";
+  EXPECT_EQ(waiting, 2);
+  std::ofstream(gate).close();
+  for (int i = 0; i < 6; ++i)
+    EXPECT_TRUE(wait_for(w.node() / "done" / ("t" + std::to_string(i) + ".exit")))
+        << "t" << i << " never ran";
+}
+
+TEST(AllocationWorker, ATaskWhoseCoresAreNotFreeStartsBeforeAnyPlacedAfterIt) {
+  flow::test::TempDir d("alloc-worker");
+  Worker w(d.path(), 30);  // 4 cores
+  ASSERT_TRUE(wait_for(w.node() / "info"));
+  const fs::path first = d.path() / "first", last = d.path() / "last";
+  for (const char* id : {"a1", "a2", "a3"})
+    w.place(id, gated(first), 1);
+  for (int i = 0; i < 400 && started_count(w.node()) < 3; ++i)
+    ::usleep(50'000);
+  ASSERT_EQ(started_count(w.node()), 3);
+  w.place("b", gated(last), 3);  // 3 + 3 > 4: waits
+  w.place("c", gated(last), 1);  // would fit, but b was there first
+  ::usleep(1'000'000);
+  EXPECT_FALSE(fs::exists(w.node() / "run" / "b.start"));
+  EXPECT_FALSE(fs::exists(w.node() / "run" / "c.start")) << "c overtook the wider b";
+  std::ofstream(first).close();
+  ASSERT_TRUE(wait_for(w.node() / "run" / "b.start"));
+  ASSERT_TRUE(wait_for(w.node() / "run" / "c.start")) << "3 + 1 cores fit once a1..a3 ended";
+  std::ofstream(last).close();
+  EXPECT_TRUE(wait_for(w.node() / "done" / "b.exit"));
+  EXPECT_TRUE(wait_for(w.node() / "done" / "c.exit"));
 }
