@@ -11,11 +11,16 @@
 //   C <uid> <node>                            the node's worker ended
 //   W <id> ok|closed                          a task file was (or could not be) placed
 //   D <id>                                    its end record exists; its frames that follow
-//                                             are its final files
+//                                             are its final files (so are those of an E
+//                                             line: the commands print E before any frame)
 //   F <id> <kind> <n>                         followed by n bytes of that file, then "\n"
+//   T <id> <kind> <path>                      that file, from its start, is in the tar
+//   t                                         the rest of the output is a tar stream
 #include "operators/slurm/allocation_pool.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "engine/core/sha256.hpp"
@@ -59,6 +64,78 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
+// A tar field of octal digits (NUL- or space-terminated), or GNU's base-256 for large
+// sizes (high bit of the first byte set).
+long long tar_number(const char* f, size_t n) {
+  if (n > 0 && (static_cast<unsigned char>(f[0]) & 0x80)) {
+    long long v = static_cast<unsigned char>(f[0]) & 0x7f;
+    for (size_t i = 1; i < n; ++i)
+      v = (v << 8) | static_cast<unsigned char>(f[i]);
+    return v;
+  }
+  long long v = 0;
+  size_t i = 0;
+  while (i < n && f[i] == ' ')
+    ++i;
+  for (; i < n && f[i] >= '0' && f[i] <= '7'; ++i)
+    v = v * 8 + (f[i] - '0');
+  return v;
+}
+
+std::string tar_text(const char* f, size_t n) {
+  size_t len = 0;
+  while (len < n && f[len] != '\0')
+    ++len;
+  return std::string(f, len);
+}
+
+std::string without_leading_slashes(std::string p) {
+  const size_t k = p.find_first_not_of('/');
+  return k == std::string::npos ? std::string() : p.substr(k);
+}
+
+// The regular files of a tar stream (POSIX ustar, GNU long names, pax path records) by
+// name without leading slashes. Stops at the end-of-archive block or a stream cut short.
+std::map<std::string, std::string> tar_members(const std::string& t, size_t pos) {
+  std::map<std::string, std::string> out;
+  std::string long_name;
+  while (pos + 512 <= t.size()) {
+    const char* h = t.data() + pos;
+    if (std::all_of(h, h + 512, [](char c) { return c == '\0'; })) break;
+    const long long size = tar_number(h + 124, 12);
+    if (size < 0 || pos + 512 + static_cast<size_t>(size) > t.size()) break;
+    const std::string data = t.substr(pos + 512, static_cast<size_t>(size));
+    pos += 512 + (static_cast<size_t>(size) + 511) / 512 * 512;
+    const char type = h[156];
+    if (type == 'L') {  // GNU: the next member's name
+      long_name = tar_text(data.data(), data.size());
+      continue;
+    }
+    if (type == 'x') {  // pax: "LEN path=VALUE\n" records for the next member
+      size_t at = 0;
+      while (at < data.size()) {
+        const size_t sp = data.find(' ', at);
+        if (sp == std::string::npos) break;
+        const long long len = std::atoll(data.c_str() + at);
+        if (len <= 0 || at + static_cast<size_t>(len) > data.size()) break;
+        const std::string rec = data.substr(sp + 1, at + static_cast<size_t>(len) - sp - 2);
+        if (rec.rfind("path=", 0) == 0) long_name = rec.substr(5);
+        at += static_cast<size_t>(len);
+      }
+      continue;
+    }
+    std::string name = long_name;
+    long_name.clear();
+    if (name.empty()) {
+      name = tar_text(h, 100);
+      const std::string prefix = tar_text(h + 345, 155);
+      if (std::memcmp(h + 257, "ustar\0", 6) == 0 && !prefix.empty()) name = prefix + "/" + name;
+    }
+    if (type == '0' || type == '\0') out[without_leading_slashes(name)] = data;
+  }
+  return out;
+}
+
 }  // namespace
 
 int AllocNode::free_cores() const {
@@ -92,12 +169,25 @@ std::string task_file_id(const run::AttemptKey& key) {
 
 AllocReport parse_alloc_report(const std::string& text) {
   AllocReport r;
+  std::map<std::string, std::pair<std::string, std::string>> in_tar;  // path -> id, kind
   size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string::npos) nl = text.size();
     const std::string line = text.substr(pos, nl - pos);
     pos = nl + 1;
+    if (line == "t") {  // the rest is a tar stream of the files named by T lines
+      for (auto& [name, data] : tar_members(text, pos))
+        if (auto w = in_tar.find(name); w != in_tar.end()) r.files[w->second] += data;
+      break;
+    }
+    if (line.size() > 2 && line[0] == 'T' && line[1] == ' ') {  // T <id> <kind> <path>
+      const size_t a = line.find(' ', 2), b = a == std::string::npos ? a : line.find(' ', a + 1);
+      if (b != std::string::npos)
+        in_tar[without_leading_slashes(line.substr(b + 1))] = {line.substr(2, a - 2),
+                                                               line.substr(a + 1, b - a - 1)};
+      continue;
+    }
     if (line.size() >= 2 && line[0] == 'Q' && line[1] == ' ') {
       std::vector<std::string> f;
       std::string cur;
@@ -137,6 +227,7 @@ AllocReport parse_alloc_report(const std::string& text) {
       e.at = to_ll(w[5]);
       e.cancelled = w.size() > 6 && w[6] == "cancelled";
       e.never_started = w.size() > 6 && w[6] == "unstarted";
+      r.done.insert(e.id);
       r.ended.push_back(std::move(e));
     } else if (tag == "D" && w.size() == 2) {
       r.done.insert(w[1]);

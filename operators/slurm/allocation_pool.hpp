@@ -104,6 +104,7 @@ struct AllocReport {
   std::set<std::string> written, refused;                // task file ids placed / not
   std::set<std::string> waiting;                         // task file ids still in an inbox
   std::set<std::string> done;  // ids whose end record existed before their files were framed
+                               // (every E and D line)
   // Bytes of task files: (id, "log"|"metrics"|"outputs") -> content from the asked offset.
   std::map<std::pair<std::string, std::string>, std::string> files;
   bool squeue_ok = false;  // squeue answered (its silence means "not alive")

@@ -22,7 +22,7 @@ idle=${2:-300}
 node=${SLURMD_NODENAME:-$(hostname)}
 base=$dir/n/$node
 inbox=$base/inbox
-mkdir -p "$inbox" "$base/run" "$base/done" "$base/cancel" || exit 1
+mkdir -p "$inbox" "$base/run/begun" "$base/done/acked" "$base/cancel" || exit 1
 ms() { date +%s%3N; }
 record() { # id "exit end [word]"
   printf '%s\n' "$2" > "$base/done/.$1" && mv -f "$base/done/.$1" "$base/done/$1.exit"
@@ -34,21 +34,17 @@ gpus=${CUDA_VISIBLE_DEVICES:--}
 printf '%s %s %s\n' "$cores" "$gpus" "$(ms)" > "$base/.info" && mv -f "$base/.info" "$base/info"
 busy=0 # cores of the tasks running
 hol=   # a task script whose cores were not free: nothing else starts before it
-# take ID: starts inbox/ID.sh if the cores its header asks for are free (or nothing runs);
-# returns 1 when they are not.
-take() {
+# fits ID: true when the cores inbox/ID.sh asks for (its header) are free, or nothing
+# runs; adds them to busy and ID to this round's starts. A script gone meanwhile fits.
+fits() {
+  case $1 in *[!a-z0-9]*) return 0 ;; esac
   c=1
-  { read -r _; read -r _ _ _ _ _ c _; } < "$inbox/$1.sh" 2>/dev/null
+  { read -r _; read -r _ _ _ _ _ c _; } < "$inbox/$1.sh" 2>/dev/null || return 0
   case $c in ''|*[!0-9]*) c=1 ;; esac
   [ "$busy" -eq 0 ] || [ $((busy + c)) -le "$cores" ] || return 1
-  mv "$inbox/$1.sh" "$base/run/$1.sh" 2>/dev/null || return 0
-  [ -n "$t" ] || t=$(ms)
-  $detach sh "$base/run/$1.sh" </dev/null >/dev/null 2>&1 &
-  echo "$! $c" > "$base/run/$1.pid"
-  echo "$t" > "$base/run/$1.start"
   busy=$((busy + c))
-  started=$((started + 1))
-  running=$((running + 1))
+  go="$go $1"
+  eval "c_$1=\$c"
 }
 last=$(date +%s)
 closing=0
@@ -74,24 +70,24 @@ while [ -d "$base" ]; do
     [ -e "$p" ] || continue
     id=${p##*/}
     id=${id%.pid}
-    [ -e "$base/done/$id.exit" ] || [ -e "$base/done/$id.acked" ] && continue
+    [ -e "$base/done/$id.exit" ] || [ -e "$base/done/acked/$id.exit" ] && continue
     pid=
     c=1
     read -r pid c < "$p" 2>/dev/null
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       running=$((running + 1))
       busy=$((busy + ${c:-1}))
-    elif [ ! -e "$base/done/$id.exit" ] && [ ! -e "$base/done/$id.acked" ] && [ -e "$p" ]; then
+    elif [ ! -e "$base/done/$id.exit" ] && [ ! -e "$base/done/acked/$id.exit" ] && [ -e "$p" ]; then
       record "$id" "137 $(ms) killed"
     fi
   done
   # Task scripts flow placed, each started when its cores are free: flow may place more
   # than the node's cores at once (allocation.prefetch), so the next starts as one ends.
-  # One that does not fit is started before any other.
-  started=0
-  t=
+  # One that does not fit is started before any other. The round's starts move to run/
+  # with one mv, so a start costs one process (the task's own).
+  go=
   if [ -n "$hol" ] && [ -e "$inbox/$hol.sh" ]; then
-    take "$hol" && hol=
+    fits "$hol" && hol=
   else
     hol=
   fi
@@ -100,7 +96,21 @@ while [ -d "$base" ]; do
       [ -e "$f" ] || continue
       id=${f##*/}
       id=${id%.sh}
-      take "$id" || { hol=$id; break; }
+      fits "$id" || { hol=$id; break; }
+    done
+  fi
+  if [ -n "$go" ]; then
+    set --
+    for id in $go; do set -- "$@" "$inbox/$id.sh"; done
+    mv -f "$@" "$base/run/" 2>/dev/null
+    t=$(ms)
+    for id in $go; do
+      [ -e "$base/run/$id.sh" ] || continue
+      eval "c=\$c_$id"
+      $detach sh "$base/run/$id.sh" </dev/null >/dev/null 2>&1 &
+      echo "$! $c" > "$base/run/$id.pid"
+      echo "$t" > "$base/run/$id.start"
+      running=$((running + 1))
     done
   fi
   now=$(date +%s)

@@ -29,28 +29,31 @@ constexpr std::chrono::seconds kSqueueEvery{10};
 
 // The shell functions every allocation command starts with (see allocation_pool.cpp for
 // the lines they print).
-const char* const kFunctions = R"SH(fs() { for b in "$2"/n/*; do [ -d "$b" ] || continue; n=${b##*/}
+const char* const kFunctions = R"SH(dn=
+fs() { for b in "$2"/n/*; do [ -d "$b" ] || continue; n=${b##*/}
 [ -f "$b/info" ] && read -r v < "$b/info" && printf 'N %s %s %s\n' "$1" "$n" "$v"
 for f in "$b"/run/*.start; do [ -e "$f" ] || continue; i=${f##*/}; read -r v < "$f"; printf 'S %s %s %s %s\n' "$1" "$n" "${i%.start}" "$v"; done
-for f in "$b"/done/*.exit; do [ -e "$f" ] || continue; i=${f##*/}; read -r v < "$f"; printf 'E %s %s %s %s\n' "$1" "$n" "${i%.exit}" "$v"; done
+for f in "$b"/done/*.exit; do [ -e "$f" ] || continue; i=${f##*/}; i=${i%.exit}; read -r v < "$f"; printf 'E %s %s %s %s\n' "$1" "$n" "$i" "$v"; dn="$dn $i "; done
 [ -e "$b/closed" ] && printf 'C %s %s\n' "$1" "$n"; done; return 0; }
-fw() { b=$3; i=$4
-if [ -e "$b/done/$i.exit" ]; then printf 'E %s %s %s %s\n' "$1" "$2" "$i" "$(cat "$b/done/$i.exit")"
-elif [ -e "$b/done/$i.acked" ]; then printf 'E %s %s %s %s\n' "$1" "$2" "$i" "$(cat "$b/done/$i.acked")"
-elif [ -e "$b/run/$i.start" ]; then printf 'S %s %s %s %s\n' "$1" "$2" "$i" "$(cat "$b/run/$i.start")"
-elif [ -e "$b/run/$i.begun" ]; then printf 'S %s %s %s %s\n' "$1" "$2" "$i" "$(cat "$b/run/$i.begun")"
-elif [ -e "$b/inbox/$i.sh" ]; then printf 'P %s %s %s\n' "$1" "$2" "$i"; fi; return 0; }
-dn=
-fd() { if [ -e "$2/done/$1.exit" ] || [ -e "$2/done/$1.acked" ]; then echo "D $1"; dn="$dn $1 "; fi; }
+fw() { b=$3; i=$4; v=
+for f in "$b/done/$i.exit" "$b/done/acked/$i.exit" "$b/done/$i.acked"; do [ -e "$f" ] || continue
+read -r v < "$f"; printf 'E %s %s %s %s\n' "$1" "$2" "$i" "$v"; dn="$dn $i "; return 0; done
+for f in "$b/run/$i.start" "$b/run/begun/$i.start" "$b/run/$i.begun"; do [ -e "$f" ] || continue
+read -r v < "$f"; printf 'S %s %s %s %s\n' "$1" "$2" "$i" "$v"; return 0; done
+[ -e "$b/inbox/$i.sh" ] && printf 'P %s %s %s\n' "$1" "$2" "$i"; return 0; }
 fz() { set --; N=0; while read -r i k o p; do [ -f "$p" ] || continue
 if [ "$k" = outputs ]; then case "$dn" in *" $i "*) ;; *) continue;; esac; fi
 N=$((N + 1)); eval "i_$N=\$i k_$N=\$k o_$N=\$o p_$N=\$p"; set -- "$@" "$p"; done
 [ "$N" -gt 0 ] || return 0
-wc -c "$@" 2>/dev/null | { j=1; while read -r n f; do
+command -v tar >/dev/null 2>&1 && T=1 || T=
+wc -c "$@" 2>/dev/null | { j=1; set --; while read -r n f; do
 while [ "$j" -le "$N" ]; do eval "q=\$p_$j"; [ "$q" = "$f" ] && break; j=$((j + 1)); done
 [ "$j" -le "$N" ] || break; eval "i=\$i_$j k=\$k_$j o=\$o_$j"; j=$((j + 1))
 [ "$n" -gt "$o" ] 2>/dev/null || continue
-printf 'F %s %s %s\n' "$i" "$k" $((n - o)); tail -c +$((o + 1)) "$f" | head -c $((n - o)); echo; done; }; }
+if [ "$o" -eq 0 ] && [ -n "$T" ]; then printf 'T %s %s %s\n' "$i" "$k" "$f"; set -- "$@" "$f"; continue; fi
+printf 'F %s %s %s\n' "$i" "$k" $((n - o))
+if [ "$o" -eq 0 ]; then head -c "$n" "$f"; else tail -c +$((o + 1)) "$f" | head -c $((n - o)); fi; echo; done
+[ "$#" -eq 0 ] || { echo t; tar cf - "$@" 2>/dev/null; }; }; }
 )SH";
 
 ExecEvent capacity() {
@@ -164,7 +167,7 @@ std::string SlurmExecutor::task_script(const run::LaunchSpec& spec, const Placem
        (p.declared ? "1" : "0") + "\n";
   s += "# " + job_name(spec.key) + "\n";
   const std::string rd = run_dir(spec.key.run_id);
-  s += "mkdir -p " + shell_quote(rd) + "\n(\n";
+  s += "[ -d " + shell_quote(rd) + " ] || mkdir -p " + shell_quote(rd) + "\n(\n";
   s += "cd " + shell_quote(rd) + " || exit 127\n";
   for (const auto& [k, v] : spec.env)
     if (!spec.secret_env.count(k)) s += "export " + k + "=" + shell_quote(v) + "\n";
@@ -308,10 +311,24 @@ void SlurmExecutor::alloc_io() {
   alloc_cancels_.clear();
   for (const auto& c : cancels)
     cmd += ": > " + shell_quote(c) + " 2>/dev/null\n";
+  // A finished try's end record goes to done/acked/, its start to run/begun/ (where fs no
+  // longer lists them, and a re-attached engine still finds them) and its pid file away:
+  // three processes per node for the whole round, not three per try.
   auto acks = std::move(alloc_acks_);
   alloc_acks_.clear();
-  for (const auto& a : acks)
-    cmd += a;
+  for (const auto& [nd, ids] : acks) {
+    std::string ends, starts, pids;
+    for (const auto& id : ids) {
+      ends += " " + shell_quote(nd + "/done/" + id + ".exit");
+      starts += " " + shell_quote(nd + "/run/" + id + ".start");
+      pids += " " + shell_quote(nd + "/run/" + id + ".pid");
+    }
+    const std::string acked = shell_quote(nd + "/done/acked"),
+                      begun = shell_quote(nd + "/run/begun");
+    cmd += "{ [ -d " + acked + " ] || mkdir -p " + acked + "; [ -d " + begun + " ] || mkdir -p " +
+           begun + "; mv -f" + ends + " " + acked + "/; mv -f" + starts + " " + begun + "/; rm -f" +
+           pids + "; } 2>/dev/null\n";
+  }
   // 3. What Slurm says of the allocations, then what their workers wrote.
   // squeue (slurmctld's load) only while an allocation waits to start, else at most every
   // kSqueueEvery: running allocations speak through their workers' files.
@@ -331,20 +348,21 @@ void SlurmExecutor::alloc_io() {
     if (a.state == Allocation::State::kRunning || a.state == Allocation::State::kQueued)
       cmd += "fs " + shell_quote(uid) + " " + shell_quote(allocation_dir(site_, uid)) + "\n";
   // 4. Re-attached tries not seen yet: where they are. Then the files of tries in flight:
-  // the log and metrics as they grow and, for those whose end record is there when it
-  // looks ("D"), the outputs and everything to the end: their final files, in the same
-  // round trip as the record itself.
+  // the log and metrics as they grow and, for those whose end record fs or fw printed
+  // above (so it was there before the files are read), the outputs and everything to the
+  // end: their final files, in the same round trip as the record itself.
   // The sizes of all their files come from one `wc -c` (fz): a file that did not grow
-  // costs nothing more.
+  // costs nothing more. Files read from their start (every file of a short try) come as
+  // one tar stream at the end, one process for all of them, however many tries ended;
+  // only a file read on from an offset costs processes of its own (tail, head).
   std::string files;  // "ID KIND OFFSET PATH" lines
   for (const auto& [key, job] : jobs_) {
     if (job->stage != Job::Stage::kInAllocation) continue;
     const Placement& p = *job->place;
     const std::string id = job->file_id;
-    if (!job->seen)
+    if (job->reattached && !job->seen)
       cmd += "fw " + shell_quote(p.uid) + " " + shell_quote(p.node) + " " +
              shell_quote(node_dir(site_, p)) + " " + id + "\n";
-    cmd += "fd " + id + " " + shell_quote(node_dir(site_, p)) + "\n";
     files += id + " log " + std::to_string(job->log.offset) + " " + job->log.remote + "\n";
     files +=
         id + " metrics " + std::to_string(job->metrics.offset) + " " + job->metrics.remote + "\n";
@@ -362,7 +380,14 @@ void SlurmExecutor::alloc_io() {
   offload(
       [this, cmd = std::move(cmd)]() -> Result {
         try {
+          const auto t0 = Clock::now();
           auto r = transport_->run_idempotent(cmd, options_.client.command_timeout);
+          log::debug("site '" + site_.name + "': allocation round of " +
+                     std::to_string(cmd.size()) + " bytes took " +
+                     std::to_string(
+                         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0)
+                             .count()) +
+                     " ms");
           return {std::move(r.out), ""};
         } catch (const std::exception& e) {
           return {"", e.what()};
@@ -372,7 +397,8 @@ void SlurmExecutor::alloc_io() {
        acks = std::move(acks)](Result r) mutable {
         if (!r.error.empty()) {  // none of it is known to have happened: it all goes again
           alloc_cancels_.insert(alloc_cancels_.end(), cancels.begin(), cancels.end());
-          alloc_acks_.insert(alloc_acks_.end(), acks.begin(), acks.end());
+          for (auto& [nd, ids] : acks)
+            alloc_acks_[nd].insert(alloc_acks_[nd].end(), ids.begin(), ids.end());
         }
         on_alloc_io(std::move(r.out), std::move(r.error), std::move(sent));
       });
@@ -534,11 +560,7 @@ void SlurmExecutor::on_alloc_io(std::string output, std::string error,
     const AllocReport::Ended& en = *job->alloc_end;
     const Placement& p = *job->place;
     const std::string nd = node_dir(site_, p);
-    alloc_acks_.push_back("mv -f " + shell_quote(nd + "/done/" + fid + ".exit") + " " +
-                          shell_quote(nd + "/done/" + fid + ".acked") + " 2>/dev/null; mv -f " +
-                          shell_quote(nd + "/run/" + fid + ".start") + " " +
-                          shell_quote(nd + "/run/" + fid + ".begun") + " 2>/dev/null; rm -f " +
-                          shell_quote(nd + "/run/" + fid + ".pid") + "\n");
+    alloc_acks_[nd].push_back(fid);
     ExecEvent e;
     e.key = job->spec.key;
     e.kind = ExecEvent::Kind::kFinished;

@@ -202,7 +202,8 @@ class SlurmExecutor : public run::Executor {
   std::string alloc_refused_;                   // why sbatch refused the allocation: its tries fail
   std::vector<std::shared_ptr<Job>> to_write_;  // task scripts to place, next command
   std::vector<std::string> alloc_cancels_;      // <node dir>/cancel/<id> to create
-  std::vector<std::string> alloc_acks_;         // shell lines: finished tries' records put away
+  // Node dir -> task file ids of finished tries whose records are to be put away.
+  std::map<std::string, std::vector<std::string>> alloc_acks_;
   boost::asio::steady_timer alloc_timer_;
   bool alloc_armed_ = false;
   bool alloc_in_flight_ = false;

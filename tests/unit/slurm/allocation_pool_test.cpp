@@ -198,6 +198,8 @@ TEST(AllocReport, ParsesEveryKindOfLineAndFramesWithNewlinesInside) {
   EXPECT_EQ(r.started[0].at, 1700000000100);
   ASSERT_EQ(r.ended.size(), 3u);
   EXPECT_EQ(r.ended[0].exit_code, 3);
+  // An end record printed before the frames: the files that follow are final.
+  EXPECT_EQ(r.done, (std::set<std::string>{"tdef", "tghi", "tjkl"}));
   EXPECT_TRUE(r.ended[1].cancelled);
   EXPECT_TRUE(r.ended[2].never_started);
   EXPECT_TRUE(r.waiting.count("tmno"));
@@ -208,6 +210,62 @@ TEST(AllocReport, ParsesEveryKindOfLineAndFramesWithNewlinesInside) {
   EXPECT_FALSE(r.files.count({"tdef", "outputs"}));
   EXPECT_FALSE(parse_alloc_report("N a1 c1 32 0,1 17\n").squeue_ok)
       << "no q line: squeue did not answer";
+}
+
+namespace {
+
+// What `tar cf - PATHS` (this machine's tar, with `extra` options) writes.
+std::string tar_of(const std::vector<std::string>& paths, const std::string& extra = "") {
+  std::string cmd = "tar cf - " + extra;
+  for (const auto& p : paths)
+    cmd += " '" + p + "'";
+  cmd += " 2>/dev/null";
+  std::string out;
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (!f) return out;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    out.append(buf, n);
+  ::pclose(f);
+  return out;
+}
+
+}  // namespace
+
+TEST(AllocReport, FilesFromTheirStartComeAsOneTarStreamWhateverTheirNamesAndBytes) {
+  flow::test::TempDir d("alloc-tar");
+  // A path past tar's 100-byte name field, bytes a line parser would trip on, and an
+  // empty file; one file named by a T line is not in the stream (it vanished).
+  const fs::path deep = d.path() / std::string(60, 'a') / std::string(60, 'b') / "1.log";
+  fs::create_directories(deep.parent_path());
+  const char raw[] = "x\0y\nF t1 log 99\nt\n";
+  const std::string binary(raw, sizeof raw - 1);
+  std::ofstream(deep, std::ios::binary) << binary;
+  std::ofstream(d.path() / "m.jsonl") << "{\"loss\": 1}\n";
+  std::ofstream(d.path() / "empty").close();
+  for (const std::string format : {"", "--format=posix", "--format=ustar"}) {
+    SCOPED_TRACE(format);
+    if (format == "--format=ustar" && deep.string().size() > 255) continue;
+    const std::string text =
+        "E a1 c1 t1 0 1700000000200\nF t2 log 3\nabc\nT t1 log " + deep.string() +
+        "\nT t1 metrics " + (d.path() / "m.jsonl").string() + "\nT t1 outputs " +
+        (d.path() / "empty").string() + "\nT t1 gone /no/such/file\nt\n" +
+        tar_of({deep.string(), (d.path() / "m.jsonl").string(), (d.path() / "empty").string()},
+               format);
+    const AllocReport r = parse_alloc_report(text);
+    EXPECT_EQ(r.files.at({"t2", "log"}), "abc");
+    ASSERT_TRUE(r.files.count({"t1", "log"}));
+    EXPECT_EQ(r.files.at({"t1", "log"}), binary);
+    EXPECT_EQ(r.files.at({"t1", "metrics"}), "{\"loss\": 1}\n");
+    EXPECT_EQ(r.files.count({"t1", "gone"}), 0u);
+    EXPECT_EQ(r.ended.size(), 1u);
+  }
+  // A stream cut short keeps what came whole.
+  const std::string whole = tar_of({(d.path() / "m.jsonl").string()});
+  const std::string text = "T t1 metrics " + (d.path() / "m.jsonl").string() + "\nt\n";
+  EXPECT_TRUE(parse_alloc_report(text + whole.substr(0, 520)).files.empty());  // 8 of 13 bytes
+  EXPECT_EQ(parse_alloc_report(text + whole).files.size(), 1u);
 }
 
 TEST(AllocationJobScript, StartsOneWorkerPerNodeWithEveryCoreForTheAllocationsTime) {
