@@ -1,6 +1,7 @@
 #include "engine/core/duration.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 
 namespace flow {
@@ -49,6 +50,8 @@ std::optional<Millis> parse_duration(std::string_view text) {
     total_ms += value * scale;
     any = true;
   }
+  // Past about 30,000 years it is a typo, and past 2^63 ms no integer holds it.
+  if (!std::isfinite(total_ms) || total_ms >= 1e15) return std::nullopt;
   return Millis(static_cast<long long>(total_ms + 0.5));
 }
 

@@ -25,6 +25,14 @@ TEST(Duration, RejectsGarbage) {
   EXPECT_FALSE(parse_duration("5 10s"));
 }
 
+// Found by fuzz.site: a number no 64-bit integer holds was converted anyway (undefined).
+TEST(Duration, RejectsDurationsPastThirtyThousandYears) {
+  EXPECT_FALSE(parse_duration("44444444444444444444444444444444444430s"));
+  EXPECT_FALSE(parse_duration("1e400"));
+  EXPECT_FALSE(parse_duration("40000000000d"));
+  EXPECT_EQ(parse_duration("36500d"), Millis(36'500LL * 86'400'000));
+}
+
 TEST(Duration, FormatsShortestExactForm) {
   EXPECT_EQ(flow::format_duration(Millis(5'400'000)), "1h30m");
   EXPECT_EQ(flow::format_duration(Millis(1500)), "1s500ms");
