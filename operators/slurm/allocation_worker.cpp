@@ -96,6 +96,7 @@ while [ -d "$base" ]; do
       [ -e "$f" ] || continue
       id=${f##*/}
       id=${id%.sh}
+      case "$go " in *" $id "*) continue ;; esac # the waiting one, taken above
       fits "$id" || { hol=$id; break; }
     done
   fi

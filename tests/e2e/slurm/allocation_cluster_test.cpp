@@ -71,27 +71,27 @@ int live_allocations(const std::string& workdir) {
 }
 
 // The most tries that ran at once on one node of the allocations under `workdir`, from
-// the workers' records: each start (run/ID.start, renamed .begun once the engine read it:
-// the worker's clock when it started it) and end (done/ID.exit or .acked, "EXIT END_MS").
-// Also counts the tries seen.
+// the workers' records: each start (run/ID.start, moved to run/begun/ once the engine read
+// it: the worker's clock when it started it) and end (done/ID.exit, or done/acked/ID.exit:
+// "EXIT END_MS"). Also counts the tries seen.
 std::pair<int, int> most_at_once(const std::string& workdir) {
   auto r = flow::test::on_the_login_node(
-      "cd " + workdir +
-      "/allocations && awk \"FNR==1 {print FILENAME, \\$1, \\$2+0}\" "
-      "*/n/*/run/*.begun */n/*/run/*.start */n/*/done/*.acked */n/*/done/*.exit 2>/dev/null");
+      "cd " + workdir + "/allocations && awk \"FNR==1 {print FILENAME, \\$1, \\$2+0}\" " +
+      "*/n/*/run/*.start */n/*/run/begun/*.start */n/*/done/*.exit */n/*/done/acked/*.exit "
+      "2>/dev/null");
   std::map<std::string, std::pair<long long, long long>> tries;  // node/id -> start, end
   std::istringstream in(r.out);
   std::string file;
   long long a = 0, b = 0;
   while (in >> file >> a >> b) {
-    const auto slash = file.rfind('/'), dot = file.rfind('.');
-    const std::string node = file.substr(0, file.rfind('/', slash - 1));
-    const std::string id = node + file.substr(slash, dot - slash);
-    const std::string kind = file.substr(dot);
-    if (kind == ".begun" || kind == ".start")
-      tries[id].first = a;
+    // UID/n/NODE/{run,done}[/{begun,acked}]/ID.{start,exit}
+    const auto n = file.find("/n/");
+    const std::string node = file.substr(0, file.find('/', n + 3));
+    const std::string id = file.substr(file.rfind('/') + 1, file.rfind('.') - file.rfind('/') - 1);
+    if (file.compare(file.rfind('.'), std::string::npos, ".start") == 0)
+      tries[node + "/" + id].first = a;
     else
-      tries[id].second = b;
+      tries[node + "/" + id].second = b;
   }
   std::map<std::string, std::vector<std::pair<long long, int>>> events;  // node -> (ms, +-1)
   for (const auto& [id, se] : tries) {
