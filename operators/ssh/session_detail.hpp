@@ -8,6 +8,9 @@
 namespace flow::ssh::detail {
 
 inline constexpr size_t kChunk = 32 * 1024;  // read/write size: well under every server's limit
+// Commands longer than this go to the server's shell through stdin, not as its argument
+// (Linux refuses an argument of 128 KiB or more; the margin is for the quoting).
+inline constexpr size_t kLongestArgument = 64 * 1024;
 
 // 'text' for messages (not shell quoting: the text is shown, never run).
 inline std::string quote(const std::string& s) {

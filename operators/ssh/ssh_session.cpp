@@ -319,12 +319,30 @@ transport::CommandResult SshSession::exec(const std::string& command, millisecon
                               "sacct by job name) before retrying.",
                           detail);
   };
-  std::string wrapped = "exec /bin/sh -c " + shell_quote(command);
+  // The command reaches the server as one argument of `$SHELL -c`, and Linux refuses to
+  // start a program with an argument of 128 KiB or more (MAX_ARG_STRLEN): a longer one (an
+  // allocation round placing hundreds of task scripts) goes through stdin instead, read by
+  // the shell into a variable and run with eval, its stdin empty as for any other. Its
+  // last line is a marker: a command cut off on the way (the connection broke) ends
+  // without it and does not run at all.
+  const bool via_stdin = command.size() > kLongestArgument;
+  static const std::string kEnd = "# end of the command from flow";
+  std::string wrapped =
+      "exec /bin/sh -c " + shell_quote(via_stdin ? "c=$(cat) && [ \"${c##*\n}\" = '" + kEnd +
+                                                       "' ] || exit 125\neval \"$c\" </dev/null"
+                                                 : command);
   if (ssh_channel_request_exec(ch, wrapped.c_str()) != SSH_OK) {
     if (!link_broken()) fail("run a command");
     throw lost("while starting");
   }
-  ssh_channel_send_eof(ch);  // the command's stdin is empty
+  const std::string input = via_stdin ? command + "\n" + kEnd + "\n" : std::string();
+  for (size_t sent = 0; sent < input.size();) {
+    const size_t n = std::min(input.size() - sent, kChunk);
+    const int w = ssh_channel_write(ch, input.data() + sent, static_cast<uint32_t>(n));
+    if (w == SSH_ERROR) throw lost("while sending");
+    sent += static_cast<size_t>(w);
+  }
+  ssh_channel_send_eof(ch);  // the command's stdin ends (empty for all but a long one)
 
   transport::CommandResult r;
   const bool limited = timeout.count() > 0;

@@ -57,6 +57,20 @@ TEST_F(SshTransportCluster, RunUsesBinShWithTheCommandIntact) {
   EXPECT_EQ(cat.out, "after\n");
 }
 
+// Linux refuses to start a program with an argument of 128 KiB or more, and a command is
+// the argument of the server's shell: a longer one (an allocation round that places
+// hundreds of task scripts) must still run, whole, with an empty stdin and its status.
+TEST_F(SshTransportCluster, ACommandPastTheKernelsArgumentLimitRunsIntact) {
+  SshTransport t(cluster_site(), options_);
+  const std::string big(1'000'000, 'x');
+  auto r =
+      t.run("v='" + big + "'; printf '%s|%s\\n' \"${#v}\" \"$0\"; cat; cat <<'EOF'\nhere\nEOF\n" +
+                "exit 4",
+            60s);
+  EXPECT_EQ(r.out, "1000000|/bin/sh\nhere\n") << r.err;
+  EXPECT_EQ(r.exit_status, 4);
+}
+
 TEST_F(SshTransportCluster, RunReadsAMegabyteOfStdoutAndStderrTogether) {
   SshTransport t(cluster_site(), options_);
   auto r = t.run(
