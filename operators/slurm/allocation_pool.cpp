@@ -7,7 +7,8 @@
 //   N <uid> <node> <cores> <gpus|-> <start ms>
 //   S <uid> <node> <id> <start ms>
 //   E <uid> <node> <id> <exit code> <end ms> [cancelled|unstarted]
-//   P <uid> <node> <id>                       a task script still in the node's inbox
+//   P <uid> <node> <id>                       a task script in the inbox, or taken by the
+//                                             worker and about to start
 //   C <uid> <node>                            the node's worker ended
 //   W <id> ok|closed                          a task file was (or could not be) placed
 //   D <id>                                    its end record exists; its frames that follow

@@ -40,7 +40,7 @@ for f in "$b/done/$i.exit" "$b/done/acked/$i.exit" "$b/done/$i.acked"; do [ -e "
 read -r v < "$f"; printf 'E %s %s %s %s\n' "$1" "$2" "$i" "$v"; dn="$dn $i "; return 0; done
 for f in "$b/run/$i.start" "$b/run/begun/$i.start" "$b/run/$i.begun"; do [ -e "$f" ] || continue
 read -r v < "$f"; printf 'S %s %s %s %s\n' "$1" "$2" "$i" "$v"; return 0; done
-[ -e "$b/inbox/$i.sh" ] && printf 'P %s %s %s\n' "$1" "$2" "$i"; return 0; }
+for f in "$b/inbox/$i.sh" "$b/run/$i.sh"; do [ -e "$f" ] && printf 'P %s %s %s\n' "$1" "$2" "$i" && return 0; done; return 0; }
 fz() { set --; N=0; while read -r i k o p; do [ -f "$p" ] || continue
 if [ "$k" = outputs ]; then case "$dn" in *" $i "*) ;; *) continue;; esac; fi
 N=$((N + 1)); eval "i_$N=\$i k_$N=\$k o_$N=\$o p_$N=\$p"; set -- "$@" "$p"; done
@@ -418,6 +418,7 @@ void SlurmExecutor::on_alloc_io(std::string output, std::string error,
   if (!site_problem_.empty()) say("reachable again");
   site_problem_.clear();
   const AllocReport rep = parse_alloc_report(output);
+  int unanswered = 0;  // task scripts sent that the output says nothing of
 
   // Placed task scripts.
   for (auto& job : sent) {
@@ -448,6 +449,12 @@ void SlurmExecutor::on_alloc_io(std::string output, std::string error,
       emit(std::move(e));
       if (job->cancel_reason)
         alloc_cancels_.push_back(node_dir(site_, *job->place) + "/cancel/" + id);
+    } else if (!rep.refused.count(id)) {
+      // No word of it at all: the command stopped before its write (its shell failed to
+      // start, or it was cut off). Nothing says the node closed: the same write goes again
+      // after a pause (it is checked on the site, so it never lands twice).
+      to_write_.push_back(job);
+      ++unanswered;
     } else {
       // The node's worker had closed its inbox: this try never reached it. A new try goes
       // to another node (or a new allocation).
@@ -625,6 +632,12 @@ void SlurmExecutor::on_alloc_io(std::string output, std::string error,
   bool need_finals = false;
   for (const auto& [_, job] : jobs_)
     need_finals = need_finals || (job->stage == Job::Stage::kInAllocation && job->alloc_end);
+  if (unanswered > 0) {
+    say("the allocations' command said nothing of " + std::to_string(unanswered) +
+        " task script(s) it was to write; writing them again in " +
+        std::to_string(options_.submit_retry.count() / 1000) + " s");
+    return after(options_.submit_retry, [this] { schedule_alloc_io(true); });
+  }
   if (!to_write_.empty() || need_finals || !alloc_cancels_.empty())
     schedule_alloc_io(true);
   else

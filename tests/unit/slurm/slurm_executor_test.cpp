@@ -12,6 +12,7 @@
 
 #include "engine/core/text_file.hpp"
 #include "fake_transport.hpp"
+#include "operators/slurm/allocation_pool.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace flow;
@@ -180,7 +181,7 @@ struct Harness {
   std::unique_ptr<SlurmExecutor> ex;
   std::vector<ExecEvent> events;
 
-  explicit Harness(int max_jobs = 100) {
+  explicit Harness(int max_jobs = 100, bool allocation = false) {
     auto fake = std::make_unique<test::FakeTransport>();
     t = fake.get();
     auto s = slurm;
@@ -194,6 +195,7 @@ struct Harness {
     site.partition = "debug";
     site.system = "localslurm";
     site.max_jobs = max_jobs;
+    if (allocation) site.allocation = site::AllocationSpec{};
     SlurmExecutorOptions o;
     o.interval = std::chrono::milliseconds(30);
     o.fast = std::chrono::milliseconds(10);
@@ -650,4 +652,44 @@ TEST(SlurmExecutor, AnArrayHeldBackByASubmitLimitIsSubmittedAgainWhole) {
   EXPECT_EQ(h.ex->stats().deferrals, 1);
   EXPECT_EQ(h.last("t[0]", ExecEvent::Kind::kSubmitted)->handle.job_id, "100_0");
   EXPECT_EQ(h.last("t[2]", ExecEvent::Kind::kSubmitted)->handle.job_id, "100_2");
+}
+
+// Allocation mode: a round whose output says nothing of a task script it was to write (its
+// shell stopped before the write, say) writes it again after a pause. Only a worker that
+// closed its inbox ("W ID closed") makes the node take nothing more.
+TEST(SlurmExecutor, AnAllocationRoundSilentOnAWriteWritesItAgainAndKeepsTheNode) {
+  Harness h(100, /*allocation=*/true);
+  const std::string id = flow::slurm::task_file_id({"r", "a", 1});
+  std::mutex mu;
+  int write_rounds = 0;
+  h.t->on_run([&](const std::string& cmd) -> transport::CommandResult {
+    if (cmd.find("sbatch --parsable") != std::string::npos) return {0, "77\n", ""};
+    std::lock_guard lock(mu);
+    std::string out;
+    if (auto f = cmd.find("\nfs "); f != std::string::npos) {
+      const std::string uid = cmd.substr(f + 4, cmd.find(' ', f + 4) - f - 4);
+      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();  // the worker came up now: the allocation's hour is left
+      out += "Q 77|flow.alloc." + uid + "|RUNNING|None\nq\nN " + uid + " c1 8 - " +
+             std::to_string(now) + "\n";
+    }
+    if (cmd.find("/inbox/.w") != std::string::npos && ++write_rounds == 1)
+      return {0, "", ""};  // nothing at all: it stopped before its first line of output
+    if (cmd.find("/inbox/.w") != std::string::npos) out += "W " + id + " ok\n";
+    return {0, out, ""};
+  });
+  const run::AttemptKey a{"r", "a", 1}, b{"r", "b", 1};
+  EXPECT_FALSE(h.ex->claim(a, {}, std::nullopt)) << "no allocation yet: one is submitted";
+  bool held = false;
+  ASSERT_TRUE(h.until([&] { return held = held || h.ex->claim(a, {}, std::nullopt); }));
+  h.launch(h.spec("a"));
+  ASSERT_TRUE(h.until([&] { return h.last("a", ExecEvent::Kind::kSubmitted) != nullptr; }));
+  EXPECT_EQ(h.last("a", ExecEvent::Kind::kFinished), nullptr) << "not lost";
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(write_rounds, 2) << "written again once";
+  }
+  EXPECT_EQ(h.t->count("sbatch --parsable"), 1);
+  EXPECT_TRUE(h.ex->claim(b, {}, std::nullopt)) << "the node still takes tries";
 }
