@@ -42,43 +42,66 @@ Asha::Asha(const Config& spec, uint64_t seed, int brackets)
     current[pick] -= total;
     deal_.push_back(static_cast<int>(pick));
   }
+  dealt_.assign(static_cast<size_t>(brackets_), std::vector<long long>(deal_.size() + 1, 0));
+  for (size_t b = 0; b < dealt_.size(); ++b) {
+    for (size_t i = 0; i < deal_.size(); ++i)
+      dealt_[b][i + 1] = dealt_[b][i] + (deal_[i] == static_cast<int>(b));
+  }
+}
+
+long long Asha::to_come(int b, int from) const {
+  const auto& d = dealt_[static_cast<size_t>(b)];
+  const auto period = static_cast<long long>(deal_.size());
+  // How many of trials 0 .. x-1 go to bracket b.
+  const auto upto = [&](long long x) {
+    return (x / period) * d.back() + d[static_cast<size_t>(x % period)];
+  };
+  const long long lo = std::max(from, 0);
+  const long long hi = std::max<long long>(spec_.samples, lo);
+  return upto(hi) - upto(lo);
+}
+
+std::unique_ptr<TrialIndex> Asha::make_index() const {
+  return std::make_unique<RungIndex>(milestones_, brackets_, spec_.mode == "max");
+}
+
+const RungIndex& Asha::rungs(const Trials& trials, std::shared_ptr<RungIndex>& local) const {
+  const bool max = spec_.mode == "max";
+  if (const auto* attached = dynamic_cast<const RungIndex*>(trials.index());
+      attached && attached->fits(milestones_, brackets_, max))
+    return *attached;
+  local = std::make_shared<RungIndex>(milestones_, brackets_, max);
+  for (const auto& t : trials)
+    local->add(t);
+  return *local;
 }
 
 int Asha::bracket_of(int trial) const {
   return deal_[static_cast<size_t>(trial) % deal_.size()];
 }
 
-std::optional<Segment> Asha::promotion(const Trials& trials) const {
+std::optional<Segment> Asha::promotion(const Trials& trials, const RungIndex& rungs) const {
   const int rf = std::max(2, spec_.reduction_factor);
   for (int k = static_cast<int>(milestones_.size()) - 2; k >= 0; --k) {
-    const int at = milestones_[static_cast<size_t>(k)];
     for (int b = 0; b < brackets_ && b <= k; ++b) {
-      // Everyone in bracket b that finished rung k, best first.
-      std::vector<std::pair<double, int>> finished;
-      for (const auto& t : trials) {
-        if (t.bracket != b) continue;
-        if (auto m = t.metric_at(at)) finished.emplace_back(*m, t.index);
-      }
-      const size_t quota = finished.size() / static_cast<size_t>(rf);
-      if (quota == 0) continue;
-      std::sort(finished.begin(), finished.end(), [&](const auto& x, const auto& y) {
-        if (x.first != y.first) return better(x.first, y.first);
-        return x.second < y.second;
-      });
-      for (size_t i = 0; i < quota; ++i) {
-        const TrialRecord& t = trials[static_cast<size_t>(finished[i].second)];
-        if (t.status != TrialStatus::kPaused || t.rung != k) continue;
-        Segment s;
-        s.trial = t.index;
-        s.fresh = false;
-        s.params = t.params;
-        s.target_epochs = milestones_[static_cast<size_t>(k) + 1];
-        s.resume_from = t.index;
-        s.start_epochs = t.epochs;
-        s.bracket = b;
-        s.rung = k + 1;
-        return s;
-      }
+      // The best trial paused at rung k goes on if it is among the best
+      // floor(n / rf) of the n in its bracket that finished rung k; if it is not, no
+      // trial paused there is.
+      const RankedSet& paused = rungs.paused(b, k);
+      if (paused.empty()) continue;
+      const size_t quota = rungs.finished(b, k).size() / static_cast<size_t>(rf);
+      if (rungs.finished(b, k).rank(paused.best()) >= quota) continue;
+      const TrialRecord& t = trials[static_cast<size_t>(paused.best().trial)];
+      Segment s;
+      s.trial = t.index;
+      s.fresh = false;
+      s.params = t.params;
+      s.target_epochs = milestones_[static_cast<size_t>(k) + 1];
+      s.resume_from = t.index;
+      s.start_epochs = t.epochs;
+      s.bracket = b;
+      s.rung = k + 1;
+      return s;
     }
   }
   return std::nullopt;
@@ -126,45 +149,46 @@ std::vector<Observation> Asha::observations(const Trials& trials) const {
   return out;
 }
 
-std::vector<bool> Asha::continuable(const Trials& trials) const {
-  std::vector<bool> alive(trials.size(), false);
+Tuner::Continuable Asha::continuable(const Trials& trials) const {
+  std::shared_ptr<RungIndex> local;
+  const RungIndex& index = rungs(trials, local);
   const int rf = std::max(2, spec_.reduction_factor);
+  const auto last = static_cast<int>(milestones_.size()) - 1;
+  // quota[b * last + k]: how many of the best that finished rung k in bracket b may go on,
+  // counting every trial of the bracket that may yet finish rung k: running below it,
+  // paused below it and still alive, and trials not started yet.
+  std::vector<long long> quota(static_cast<size_t>(brackets_ * std::max(last, 0)), 0);
+  const int n = static_cast<int>(trials.size());
   for (int b = 0; b < brackets_; ++b) {
-    for (int k = b; k + 1 < static_cast<int>(milestones_.size()); ++k) {
-      const int at = milestones_[static_cast<size_t>(k)];
-      // Who finished rung k (best first), and how many more of the bracket may yet: running
-      // below it, paused below it and still alive, and trials not started yet.
-      std::vector<std::pair<double, int>> finished;
-      long long may_come = 0;
-      for (const auto& o : trials) {
-        if (o.bracket != b || o.status == TrialStatus::kFailed) continue;
-        if (auto m = o.metric_at(at)) {
-          finished.emplace_back(*m, o.index);
-        } else if (o.epochs < at &&
-                   (o.status == TrialStatus::kRunning || alive[static_cast<size_t>(o.index)])) {
-          ++may_come;
-        }
-      }
-      for (int i = static_cast<int>(trials.size()); i < spec_.samples; ++i)
-        may_come += bracket_of(i) == b;
-      std::sort(finished.begin(), finished.end(), [&](const auto& x, const auto& y) {
-        if (x.first != y.first) return better(x.first, y.first);
-        return x.second < y.second;
-      });
-      const auto quota = (static_cast<long long>(finished.size()) + may_come) / rf;
-      for (size_t r = 0; r < finished.size(); ++r) {
-        const TrialRecord& t = trials[static_cast<size_t>(finished[r].second)];
-        if (t.status == TrialStatus::kPaused && t.rung == k)
-          alive[static_cast<size_t>(t.index)] = static_cast<long long>(r) < quota;
-      }
+    const long long later = to_come(b, n);
+    long long alive_below = 0;
+    for (int k = b; k < last; ++k) {
+      const RankedSet& finished = index.finished(b, k);
+      const long long may_come = index.running_below(b, k) + alive_below + later;
+      const long long q = (static_cast<long long>(finished.size()) + may_come) / rf;
+      quota[static_cast<size_t>(b * last + k)] = q;
+      // The paused trials among the best q that finished rung k.
+      alive_below += static_cast<long long>(
+          index.paused(b, k).count_before_rank_of(finished, static_cast<size_t>(q)));
     }
   }
-  return alive;
+  // `local` keeps a built index alive as long as the predicate.
+  return [this, local, idx = &index, quota = std::move(quota), last](const TrialRecord& t) {
+    if (t.status != TrialStatus::kPaused) return false;
+    const int b = t.bracket;
+    const int k = t.rung;
+    if (b < 0 || b >= brackets_ || k < b || k >= last) return false;
+    const auto m = t.metric_at(milestones_[static_cast<size_t>(k)]);
+    if (!m) return false;
+    const auto rank = idx->finished(b, k).rank(RankKey::of(*m, t.index, spec_.mode == "max"));
+    return static_cast<long long>(rank) < quota[static_cast<size_t>(b * last + k)];
+  };
 }
 
 std::optional<Segment> Asha::next(const Trials& trials) const {
   if (running(trials) >= spec_.parallel) return std::nullopt;
-  if (auto p = promotion(trials)) return p;
+  std::shared_ptr<RungIndex> local;
+  if (auto p = promotion(trials, rungs(trials, local))) return p;
   const int n = static_cast<int>(trials.size());
   if (n >= spec_.samples) return std::nullopt;
   Segment s;

@@ -19,6 +19,9 @@
 // every result of the rung, as Optuna's TPE ranks pruned trials). Before any rung has
 // startup_trials results, new trials are drawn at random.
 
+#include <memory>
+
+#include "hpo/rung_index.hpp"
 #include "hpo/tuner.hpp"
 
 namespace flow::hpo {
@@ -36,20 +39,28 @@ class Asha : public Tuner {
   // then (ranked after those) the trials that stopped below it; values are ranks.
   std::vector<Observation> observations(const Trials& trials) const override;
 
+  // A RungIndex: with it attached, a step costs O(brackets × rungs × log n).
+  std::unique_ptr<TrialIndex> make_index() const override;
+
   const std::vector<int>& milestones() const { return milestones_; }
   int bracket_of(int trial) const;
 
  private:
-  std::optional<Segment> promotion(const Trials& trials) const;
+  // The index attached to `trials` if it fits this tuner, else one built into `local`.
+  const RungIndex& rungs(const Trials& trials, std::shared_ptr<RungIndex>& local) const;
+  std::optional<Segment> promotion(const Trials& trials, const RungIndex& rungs) const;
   // Paused at rung k and still possibly among the top 1/rf of rung k once every trial that
   // may yet finish rung k has (assuming they all rank below it). Decided rung by rung
   // upwards, since a paused trial below rung k may get there only if it may continue.
-  std::vector<bool> continuable(const Trials& trials) const override;
-  bool continuable_alone() const override { return false; }
+  Continuable continuable(const Trials& trials) const override;
+  // Trials numbered from `from` up to samples that bracket b will get.
+  long long to_come(int b, int from) const;
 
   std::vector<int> milestones_;
   int brackets_ = 1;
   std::vector<int> deal_;  // trial i goes to bracket deal_[i % size]
+  // dealt_[b][i]: how many of deal_[0 .. i) are b (i = 0 .. size).
+  std::vector<std::vector<long long>> dealt_;
 };
 
 }  // namespace flow::hpo

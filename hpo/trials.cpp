@@ -11,6 +11,25 @@ Trials::Trials(std::vector<TrialRecord> records) : records_(std::move(records)) 
   }
 }
 
+Trials::Trials(const Trials& o)
+    : records_(o.records_),
+      running_(o.running_),
+      ranked_(o.ranked_),
+      unranked_(o.unranked_),
+      index_(o.index_ ? o.index_->clone() : nullptr) {}
+
+Trials& Trials::operator=(const Trials& o) {
+  if (this != &o) *this = Trials(o);
+  return *this;
+}
+
+void Trials::attach(std::unique_ptr<TrialIndex> index) {
+  index_ = std::move(index);
+  if (!index_) return;
+  for (const auto& t : records_)
+    index_->add(t);
+}
+
 void Trials::put(TrialRecord t) {
   const auto at = static_cast<size_t>(t.index < 0 ? 0 : t.index);
   t.index = static_cast<int>(at);
@@ -29,6 +48,7 @@ bool Trials::counts_for_best(const TrialRecord& t) {
 }
 
 void Trials::add(const TrialRecord& t) {
+  if (index_) index_->add(t);
   if (t.status == TrialStatus::kRunning) running_.insert(t.index);
   if (!counts_for_best(t)) return;
   const double m = t.history.back().second;
@@ -39,6 +59,7 @@ void Trials::add(const TrialRecord& t) {
 }
 
 void Trials::remove(const TrialRecord& t) {
+  if (index_) index_->remove(t);
   if (t.status == TrialStatus::kRunning) running_.erase(t.index);
   if (!counts_for_best(t)) return;
   const double m = t.history.back().second;

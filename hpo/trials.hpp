@@ -6,6 +6,7 @@
 // "HPO sweeps"). The records themselves are read-only from outside; put() replaces one.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <set>
 #include <utility>
@@ -15,12 +16,27 @@
 
 namespace flow::hpo {
 
+// What a tuner keeps about the records beyond what Trials keeps (hpo/rung_index.hpp for
+// ASHA and Hyperband): told of each record as it is put and as it is replaced.
+class TrialIndex {
+ public:
+  virtual ~TrialIndex() = default;
+  virtual void add(const TrialRecord& t) = 0;
+  virtual void remove(const TrialRecord& t) = 0;
+  virtual std::unique_ptr<TrialIndex> clone() const = 0;
+};
+
 class Trials {
  public:
   Trials() = default;
   // From plain records, each at its index (records[i].index == i). Implicit: tests and
   // one-off callers hand a vector to the tuners.
   Trials(std::vector<TrialRecord> records);  // NOLINT(google-explicit-constructor)
+  Trials(const Trials& o);
+  Trials& operator=(const Trials& o);
+  Trials(Trials&&) noexcept = default;
+  Trials& operator=(Trials&&) noexcept = default;
+  ~Trials() = default;
 
   size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }
@@ -32,6 +48,11 @@ class Trials {
   // Puts `t` at t.index, replacing what was there; indices below it that have no record
   // yet get a default one (status running, as a trial whose record was not read yet).
   void put(TrialRecord t);
+
+  // Keeps `index` up to date from now on: it is told of every record held now, then of
+  // every put(). A copy of the Trials holds a copy of the index. nullptr: none.
+  void attach(std::unique_ptr<TrialIndex> index);
+  const TrialIndex* index() const { return index_.get(); }
 
   // Trials whose status is running, and their indices in ascending order.
   int running() const { return static_cast<int>(running_.size()); }
@@ -50,6 +71,7 @@ class Trials {
   std::set<int> running_;
   std::set<std::pair<double, int>> ranked_;  // (last metric, index): finite metrics
   int unranked_ = 0;  // trials that count for best() with a NaN metric: best() scans
+  std::unique_ptr<TrialIndex> index_;
 };
 
 }  // namespace flow::hpo

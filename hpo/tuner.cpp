@@ -53,11 +53,8 @@ Params Tuner::propose(int trial, const Trials& trials) const {
   return Tpe(space_).propose(obs, rng);
 }
 
-std::vector<bool> Tuner::continuable(const Trials& trials) const {
-  std::vector<bool> out(trials.size());
-  for (size_t i = 0; i < trials.size(); ++i)
-    out[i] = continues(trials[i]);
-  return out;
+Tuner::Continuable Tuner::continuable(const Trials& /*trials*/) const {
+  return [this](const TrialRecord& t) { return continues(t); };
 }
 
 std::vector<std::pair<int, int>> Tuner::retired_checkpoints(const Trials& trials) const {
@@ -76,8 +73,7 @@ std::vector<std::pair<int, int>> Tuner::retired_checkpoints(const Trials& trials
     if (t.source >= 0) inputs.insert({t.source, t.epochs});
   }
   const auto b = best(trials);
-  std::vector<bool> alive;
-  if (!continuable_alone()) alive = continuable(trials);
+  const Continuable alive = continuable(trials);
   std::vector<std::pair<int, int>> out;
   for (int index : among) {
     if (index < 0 || static_cast<size_t>(index) >= trials.size()) continue;
@@ -89,7 +85,7 @@ std::vector<std::pair<int, int>> Tuner::retired_checkpoints(const Trials& trials
       if (latest && t.status != TrialStatus::kFailed) {
         if (t.status == TrialStatus::kRunning) continue;  // its segment may fail and retry
         if (b && *b == t.index) continue;
-        if (alive.empty() ? continues(t) : alive[static_cast<size_t>(t.index)]) continue;
+        if (alive(t)) continue;
       }
       out.push_back(ck);
     }

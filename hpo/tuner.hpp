@@ -24,6 +24,7 @@
 //              time; after each segment a trial in the bottom quarter continues from a
 //              top-quarter trial's checkpoint with perturbed parameters (exploit+explore)
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,10 +79,15 @@ class Tuner {
   // best trial's. Failed trials' checkpoints are all retired.
   std::vector<std::pair<int, int>> retired_checkpoints(const Trials& trials) const;
   // The same, of the trials in `among` only (indices): what a caller needs that removed
-  // the other trials' retired checkpoints already. Costs what `among` holds, not every
-  // trial's history, unless the algorithm decides continuation from every trial (ASHA).
+  // the other trials' retired checkpoints already. Costs what `among` holds (times log n
+  // for ASHA and Hyperband, with their index attached), not every trial's history.
   std::vector<std::pair<int, int>> retired_checkpoints(const Trials& trials,
                                                        const std::vector<int>& among) const;
+
+  // An index for the caller to attach to its Trials (Trials::attach) so that next() and
+  // retired_checkpoints() do not look at every trial; nullptr when the tuner needs none.
+  // Without it the answers are the same, each step then building what it needs.
+  virtual std::unique_ptr<TrialIndex> make_index() const { return nullptr; }
 
   // What the model of a model-based tuner is fitted on: (parameters, value) of the
   // trials that did not fail, lower is better. Base: the final metric of trials that
@@ -98,11 +104,10 @@ class Tuner {
   // tuner with at least startup_trials observations, proposed by TPE. A pure function of
   // (seed, trial, the observations).
   Params propose(int trial, const Trials& trials) const;
-  // Per trial: whether it is paused and may still be continued (or, in PBT, exploited).
-  // Base: continues() of each trial.
-  virtual std::vector<bool> continuable(const Trials& trials) const;
-  // Whether continuable() decides each trial from that trial alone (by continues()).
-  virtual bool continuable_alone() const { return true; }
+  // Whether a trial is paused and may still be continued (or, in PBT, exploited), as of
+  // `trials`: a predicate valid while `trials` does not change. Base: continues().
+  using Continuable = std::function<bool(const TrialRecord&)>;
+  virtual Continuable continuable(const Trials& trials) const;
   // Base: the trial is paused.
   virtual bool continues(const TrialRecord& t) const { return t.status == TrialStatus::kPaused; }
 

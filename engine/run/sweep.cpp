@@ -73,7 +73,9 @@ uint64_t seed_of(const dag::Task& task, const std::string& run_id) {
 }  // namespace
 
 Sweep::Sweep(const dag::Task& task, const std::string& run_id)
-    : task_id_(task.id), tuner_(hpo::make_tuner(config_of(*task.hpo), seed_of(task, run_id))) {}
+    : task_id_(task.id), tuner_(hpo::make_tuner(config_of(*task.hpo), seed_of(task, run_id))) {
+  records_.attach(tuner_->make_index());
+}
 
 hpo::Config Sweep::config_of(const dag::HpoSpec& spec) {
   return dag::hpo_config(spec);
@@ -106,8 +108,10 @@ std::vector<int> read_trials(const Instances& insts, hpo::Trials& records) {
 
 hpo::Trials& Sweep::update_trials(const std::vector<const state::InstanceRecord*>& changed) {
   has_trials_ = true;
-  for (int i : read_trials(changed, records_))
+  for (int i : read_trials(changed, records_)) {
     holding_.insert(i);  // its checkpoints may have changed
+    changed_.push_back(i);
+  }
   return records_;
 }
 
@@ -140,6 +144,7 @@ void Sweep::begin_segment(state::InstanceRecord& inst, const hpo::Segment& s, hp
   store(inst, t);
   records.put(std::move(t));
   holding_.insert(s.trial);
+  changed_.push_back(s.trial);
   auto& j = inst.attrs[kKey];
   j.erase("continued_from");  // a new segment: no continuation yet
   j["target"] = s.target_epochs;
@@ -183,9 +188,29 @@ void Sweep::prune(const hpo::Trials& records, const std::string& run_dir, bool e
   if (every_trial) {
     for (const auto& t : records)
       among.push_back(t.index);
-  } else {
+  } else if (++since_full_ * kFullPruneEvery >= holding_.size()) {
+    // Every trial that may hold a checkpoint: also those a tuner retires without their
+    // record changing (ASHA: a paused trial that others have outranked for good).
+    since_full_ = 0;
     among.assign(holding_.begin(), holding_.end());
+  } else {
+    // What may have retired since the last prune: the changed trials' checkpoints, those
+    // their segments started from, and the best trial's, if another one overtook it.
+    std::set<int> look;
+    for (int i : changed_) {
+      look.insert(i);
+      if (i >= 0 && static_cast<size_t>(i) < records.size()) {
+        const int source = records[static_cast<size_t>(i)].source;
+        if (source >= 0) look.insert(source);
+      }
+    }
+    if (last_best_) look.insert(*last_best_);
+    for (int i : look) {
+      if (holding_.count(i)) among.push_back(i);
+    }
   }
+  changed_.clear();
+  last_best_ = tuner_->best(records);
   for (const auto& [trial, epochs] : tuner_->retired_checkpoints(records, among)) {
     if (!pruned_.insert(checkpoint_key(trial, epochs)).second) continue;  // removed before
     std::error_code ec;  // absent (deleted before, never written, or not on this machine)
@@ -338,6 +363,7 @@ nlohmann::json Sweep::conclude(const std::vector<state::InstanceRecord*>& insts)
     if (run_dir.empty() && !out.empty()) run_dir = std::filesystem::path(out).parent_path();
   }
   hpo::Trials records;  // every trial, read afresh once
+  records.attach(tuner_->make_index());
   read_trials(insts, records);
   prune(records, run_dir, /*every_trial=*/true);  // every checkpoint but the best's latest
   auto best = tuner_->best(records);

@@ -109,7 +109,11 @@ class Sweep {
  private:
   std::string checkpoint_path(const std::string& run_dir, int trial, int epochs) const;
   // Deletes the retired checkpoints not deleted yet: of every trial, or (every_trial
-  // false) of the trials in holding_, so that a step costs what is still on disk.
+  // false) of the trials that changed since the last call, the trials their segments
+  // started from and the last best trial; and, once every kFullPruneEvery-th of
+  // holding_.size() calls, of every trial in holding_, so that a step costs O(1) trials
+  // (amortized), not every trial still holding a checkpoint. A checkpoint that retires
+  // without its trial changing (ASHA) is deleted that much later.
   void prune(const hpo::Trials& records, const std::string& run_dir, bool every_trial) const;
   static nlohmann::json objectives_json(const hpo::Config& c, const hpo::TrialRecord& t);
 
@@ -123,6 +127,13 @@ class Sweep {
   // Trials that may hold a checkpoint prune() has not removed: those whose record changed
   // since, and those whose checkpoints are kept (running, best, may continue).
   mutable std::set<int> holding_;
+  // Trials put since the last prune() (update_trials, begin_segment).
+  mutable std::vector<int> changed_;
+  // The best trial at the last prune(): its checkpoint retires when another overtakes it.
+  mutable std::optional<int> last_best_;
+  // prune() calls since it last looked at every trial in holding_.
+  mutable size_t since_full_ = 0;
+  static constexpr size_t kFullPruneEvery = 32;
 };
 
 }  // namespace flow::run

@@ -3,8 +3,12 @@
 // stops being the best loses its checkpoint while the sweep goes on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
+#include <set>
 
 #include "engine/dag/loader.hpp"
 #include "engine/run/sweep.hpp"
@@ -63,4 +67,85 @@ tasks:
   EXPECT_FALSE(kept(2));
   EXPECT_TRUE(kept(1));  // still the best
   EXPECT_TRUE(kept(3));
+}
+
+// With many trials holding checkpoints (ASHA keeps every paused trial that may still be
+// promoted), a segment's begin looks at what changed and, now and then, at every holding
+// trial (Sweep::prune). No checkpoint a later segment reads is deleted, and the ones that
+// retired without their trial changing are deleted a bounded while later, not at the end.
+TEST(SweepPrune, AnAshaSweepOfManyTrialsNeverDeletesACheckpointItReadsAndLeavesFewRetiredOnes) {
+  flow::test::TempDir dir;
+  const auto dag = flow::dag::load_dag_text(R"(dag: s
+tasks:
+  - id: tune
+    hpo:
+      algorithm: asha
+      metric: loss
+      samples: 600
+      parallel: 4
+      max_epochs: 9
+      grace_epochs: 1
+      reduction_factor: 3
+      seed: 5
+      space:
+        x: {uniform: [0.0, 1.0]}
+    run: train
+)",
+                                            "s.yaml");
+  Sweep sweep{dag.tasks.at(0), "r1"};
+  const auto exact = flow::hpo::make_tuner(Sweep::config_of(*dag.tasks.at(0).hpo), 5);
+  const std::string run_dir = dir.path().string();
+  std::map<int, InstanceRecord> inst;
+  std::vector<int> running;
+  auto& records = sweep.update_trials({});
+  std::mt19937 rng(3);
+  size_t most_lingering = 0;
+  size_t most_kept = 0;
+  int segments = 0;
+  for (;;) {
+    while (auto seg = sweep.next(records)) {
+      InstanceRecord& r = inst[seg->trial];
+      r.id = Sweep::trial_instance_id("tune", seg->trial);
+      r.parent = "tune";
+      const InstanceRecord* source = seg->resume_from >= 0 ? &inst[seg->resume_from] : nullptr;
+      sweep.begin_segment(r, *seg, records, run_dir, source);
+      const std::string in = Sweep::env(r).count("FLOW_CHECKPOINT_IN")
+                                 ? Sweep::env(r).at("FLOW_CHECKPOINT_IN")
+                                 : std::string();
+      if (!seg->fresh) {
+        ASSERT_FALSE(in.empty()) << "trial " << seg->trial;
+        ASSERT_TRUE(std::filesystem::exists(in)) << in << " was deleted before it was read";
+      }
+      running.push_back(seg->trial);
+      ++segments;
+      // Checkpoints on disk that the exact rule retires: deleted later than it could be.
+      std::set<std::string> retired;
+      for (const auto& [trial, epochs] : exact->retired_checkpoints(records))
+        retired.insert("hpo-tune-trial-" + std::to_string(trial) + "-e" + std::to_string(epochs) +
+                       ".ckpt");
+      size_t lingering = 0;
+      size_t kept = 0;
+      for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+        const auto name = e.path().filename().string();
+        if (name.ends_with(".ckpt")) (retired.count(name) ? lingering : kept)++;
+      }
+      most_lingering = std::max(most_lingering, lingering);
+      most_kept = std::max(most_kept, kept);
+    }
+    if (running.empty()) break;
+    const size_t pick = std::uniform_int_distribution<size_t>(0, running.size() - 1)(rng);
+    InstanceRecord& r = inst[running[pick]];
+    running.erase(running.begin() + static_cast<long>(pick));
+    const auto env = Sweep::env(r);
+    std::ofstream(env.at("FLOW_CHECKPOINT_OUT")) << "weights";
+    const auto metrics = dir.path() / "metrics";
+    std::ofstream(metrics) << "{\"epoch\": " << env.at("FLOW_TRIAL_EPOCHS") << ", \"loss\": "
+                           << std::uniform_int_distribution<int>(0, 99)(rng) / 100.0 << "}\n";
+    ASSERT_EQ(sweep.end_segment(r, metrics), std::nullopt);
+    sweep.update_trials({&r});
+  }
+  EXPECT_GT(segments, 600);
+  EXPECT_GT(most_kept, 64u) << "the sweep should have many trials holding checkpoints";
+  // A full look every holding/32 segments: at most a few per rung retire between two.
+  EXPECT_LE(most_lingering, most_kept / 8 + 8) << "kept " << most_kept;
 }
