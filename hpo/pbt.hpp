@@ -9,6 +9,9 @@
 // and its generation goes up by one, its parent becomes that trial; otherwise it simply
 // continues from its own checkpoint.
 
+#include <memory>
+
+#include "hpo/population_index.hpp"
 #include "hpo/tuner.hpp"
 
 namespace flow::hpo {
@@ -17,10 +20,17 @@ class Pbt : public Tuner {
  public:
   using Tuner::Tuner;
   std::optional<Segment> next(const Trials& trials) const override;
+  // A PopulationIndex: with it attached, a step costs O(log n).
+  std::unique_ptr<TrialIndex> make_index() const override;
 
  protected:
   // A paused trial with epochs left may continue, or be exploited by another.
   bool continues(const TrialRecord& t) const override;
+
+ private:
+  // The index attached to `trials` if it fits this tuner, else one built into `local`.
+  const PopulationIndex& population(const Trials& trials,
+                                    std::unique_ptr<PopulationIndex>& local) const;
 };
 
 }  // namespace flow::hpo
