@@ -7,13 +7,12 @@
 //   N <uid> <node> <cores> <gpus|-> <start ms>
 //   S <uid> <node> <id> <start ms>
 //   E <uid> <node> <id> <exit code> <end ms> [cancelled|unstarted]
+//                                             (its frames that follow are its final files:
+//                                             the commands print E before any frame)
 //   P <uid> <node> <id>                       a task script in the inbox, or taken by the
 //                                             worker and about to start
 //   C <uid> <node>                            the node's worker ended
 //   W <id> ok|closed                          a task file was (or could not be) placed
-//   D <id>                                    its end record exists; its frames that follow
-//                                             are its final files (so are those of an E
-//                                             line: the commands print E before any frame)
 //   F <id> <kind> <n>                         followed by n bytes of that file, then "\n"
 //   T <id> <kind> <path>                      that file, from its start, is in the tar
 //   t                                         the rest of the output is a tar stream
@@ -139,16 +138,22 @@ std::map<std::string, std::string> tar_members(const std::string& t, size_t pos)
 
 }  // namespace
 
-int AllocNode::free_cores() const {
-  int used = 0;
-  for (const auto& [_, p] : held)
-    used += p.cores;
-  return cores - used;
+void AllocNode::hold(const run::AttemptKey& key, const Placement& p) {
+  release(key);
+  held_.emplace(key, p);
+  used_cores_ += p.cores;
+}
+
+void AllocNode::release(const run::AttemptKey& key) {
+  auto it = held_.find(key);
+  if (it == held_.end()) return;
+  used_cores_ -= it->second.cores;
+  held_.erase(it);
 }
 
 std::vector<std::string> AllocNode::free_gpus() const {
   std::set<std::string> used;
-  for (const auto& [_, p] : held)
+  for (const auto& [_, p] : held_)
     used.insert(p.gpus.begin(), p.gpus.end());
   std::vector<std::string> out;
   for (const auto& g : gpus)
@@ -230,8 +235,6 @@ AllocReport parse_alloc_report(const std::string& text) {
       e.never_started = w.size() > 6 && w[6] == "unstarted";
       r.done.insert(e.id);
       r.ended.push_back(std::move(e));
-    } else if (tag == "D" && w.size() == 2) {
-      r.done.insert(w[1]);
     } else if (tag == "P" && w.size() >= 4) {
       r.waiting.insert(w[3]);
     } else if (tag == "C" && w.size() >= 3) {
@@ -258,7 +261,7 @@ std::optional<Placement> AllocationPool::claim(const run::AttemptKey& key,
   auto hold = [&](Allocation& a, const std::string& name, AllocNode& n,
                   std::vector<std::string> gpus) {
     Placement p{a.uid, a.job_id, name, cores, std::move(gpus), need.declared};
-    n.held[key] = p;
+    n.hold(key, p);
     where_[key] = a.uid;
     return p;
   };
@@ -306,7 +309,7 @@ void AllocationPool::release(const run::AttemptKey& key) {
   if (w == where_.end()) return;
   if (auto* a = find(w->second))
     for (auto& [_, n] : a->nodes)
-      n.held.erase(key);
+      n.release(key);
   where_.erase(w);
 }
 
@@ -316,7 +319,7 @@ const Placement* AllocationPool::placed(const run::AttemptKey& key) const {
   auto a = allocations_.find(w->second);
   if (a == allocations_.end()) return nullptr;
   for (const auto& [_, n] : a->second.nodes)
-    if (auto h = n.held.find(key); h != n.held.end()) return &h->second;
+    if (auto h = n.held().find(key); h != n.held().end()) return &h->second;
   return nullptr;
 }
 
@@ -327,7 +330,7 @@ void AllocationPool::adopt(const run::AttemptKey& key, const Placement& p) {
     a->state = Allocation::State::kQueued;  // until squeue and its workers say more
   }
   if (a->job_id.empty()) a->job_id = p.job_id;
-  a->nodes[p.node].held[key] = p;
+  a->nodes[p.node].hold(key, p);
   where_[key] = p.uid;
 }
 
@@ -367,7 +370,7 @@ std::vector<run::AttemptKey> AllocationPool::drop(const std::string& uid) {
   auto it = allocations_.find(uid);
   if (it == allocations_.end()) return keys;
   for (const auto& [_, n] : it->second.nodes)
-    for (const auto& [key, __] : n.held) {
+    for (const auto& [key, __] : n.held()) {
       keys.push_back(key);
       where_.erase(key);
     }

@@ -53,9 +53,19 @@ struct AllocNode {
   std::vector<std::string> gpus;
   EpochMs start = 0;
   bool closed = false;
-  std::map<run::AttemptKey, Placement> held;
-  int free_cores() const;
+
+  // The tries placed on this node (running, or waiting in its inbox) and their slots.
+  const std::map<run::AttemptKey, Placement>& held() const { return held_; }
+  // Places `key` here (replacing where it was on this node) / takes it off.
+  void hold(const run::AttemptKey& key, const Placement& p);
+  void release(const run::AttemptKey& key);
+  // Cores no held try counts on: O(1), kept as tries are held and released.
+  int free_cores() const { return cores - used_cores_; }
   std::vector<std::string> free_gpus() const;
+
+ private:
+  std::map<run::AttemptKey, Placement> held_;
+  int used_cores_ = 0;
 };
 
 struct Allocation {
@@ -104,7 +114,7 @@ struct AllocReport {
   std::set<std::string> written, refused;                // task file ids placed / not
   std::set<std::string> waiting;                         // task file ids still in an inbox
   std::set<std::string> done;  // ids whose end record existed before their files were framed
-                               // (every E and D line)
+                               // (every E line)
   // Bytes of task files: (id, "log"|"metrics"|"outputs") -> content from the asked offset.
   std::map<std::pair<std::string, std::string>, std::string> files;
   bool squeue_ok = false;  // squeue answered (its silence means "not alive")
