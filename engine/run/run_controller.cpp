@@ -271,7 +271,7 @@ void RunController::tick() {
     }
     // A node is looked at again only when one of its upstreams reached an end state (the
     // only thing trigger rules depend on); deciding one can queue its downstream here too.
-    while (!undecided_.empty()) {
+    while (!undecided_.empty() && !tick_full()) {
       Node* n = *undecided_.begin();
       undecided_.erase(undecided_.begin());
       decide_node(*n);
@@ -293,12 +293,27 @@ void RunController::tick() {
   check_finished();
   if (observer_ && !done_) observer_->on_tick(table_.counts());
   arm_retry_timer();
+  // A full tick left nodes to decide or instances to launch, or an instance that ended
+  // without a process as this tick launched (a command that cannot be rendered) ended its
+  // foreach and so made a downstream node decidable: the next tick goes on with them,
+  // after this one's commit.
+  if (tick_was_full_ || (!stopping_ && !undecided_.empty())) {
+    tick_was_full_ = false;
+    schedule_tick();
+  }
+}
+
+bool RunController::tick_full() {
+  if (batch_.changes() < options_.tick_changes) return false;
+  tick_was_full_ = true;
+  return true;
 }
 
 void RunController::launch_runnable() {
   // What waits behind a full site is not looked at: a tick costs what it launches.
   std::map<Executor*, int> budget;
   runnable_.drain([&](const std::string& id) {
+    if (tick_full()) return RunnableQueue::Taken::kSiteFull;  // stays first, for the next tick
     auto& r = table_.at(id);
     if (r.state != TaskState::kQueued) return RunnableQueue::Taken::kYes;
     return try_launch(r, *node_by_task_.at(r.task_id)->task, budget)

@@ -64,6 +64,12 @@ struct ControllerOptions {
   // The engine acts on nothing in it, so it need not cost a transaction of its own; this
   // bounds how long `flow status` can still show a started task as `starting`.
   std::chrono::milliseconds started_commit_delay{20};
+  // How many state changes a tick gathers before it stops deciding and launching and
+  // leaves the rest to the next tick: instances that end without a process (a command that
+  // cannot be rendered, an upstream that failed) could otherwise all end in one tick, and a
+  // million of them held 1.4 GB until its commit (docs/BENCHMARKS.md). One instance's
+  // changes may go over it.
+  size_t tick_changes = 65536;
   // The engine this controller drives the run as (null = this process). The run must be
   // free or already this engine's (engine/run/ownership.hpp); start() takes it.
   const EngineIdentity* engine = nullptr;
@@ -131,6 +137,9 @@ class RunController {
   void schedule_lazy_tick();
   void tick();
   void launch_runnable();
+  // Whether this tick gathered options_.tick_changes state changes; if so, it remembers to
+  // schedule the next tick once it committed them.
+  bool tick_full();
   bool decide_node(Node& node);  // true once the node left the queued state
   void make_runnable(const state::InstanceRecord& inst) { runnable_.push(inst.site, inst.id); }
   bool try_launch(state::InstanceRecord& inst, const dag::Task& task,
@@ -198,6 +207,7 @@ class RunController {
   std::set<std::pair<EpochMs, std::string>> retry_due_;  // up_for_retry, by due time
   std::vector<ExecEvent> events_;
   bool tick_scheduled_ = false;
+  bool tick_was_full_ = false;  // tick_full() said so: the next tick is due at once
   std::vector<std::tuple<LaunchSpec, Plan, Executor*>> to_launch_;
   std::map<std::string, std::unique_ptr<EngineTimer>> timeouts_;
   EngineTimer control_timer_;

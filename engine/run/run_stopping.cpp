@@ -25,8 +25,10 @@ void RunController::abandon(const std::string& why) {
 }
 
 void RunController::check_finished() {
-  RunActivity activity{&table_.counts(), &table_.summary_counts(), !to_launch_.empty(),
-                       !runnable_.empty() || !retry_due_.empty(), stopping_};
+  RunActivity activity{
+      &table_.counts(), &table_.summary_counts(), !to_launch_.empty(),
+      !runnable_.empty() || !retry_due_.empty() || !undecided_.empty() || tick_was_full_,
+      stopping_};
   switch (run_end(activity)) {
     case RunEnd::kGoesOn:
       return;

@@ -51,6 +51,8 @@ class WriteBatch {
   void touch_run() { run_ = true; }
 
   bool empty() const;
+  // State changes gathered since the last take_changes().
+  size_t changes() const { return changes_.size(); }
 
   enum class Result {
     kCommitted,    // everything is in the database

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -33,7 +34,8 @@ struct Result {
 // the controller's, e.g. a long one so that a try's start is always committed with its end.
 Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4,
                run::RunObserver* observer = nullptr,
-               std::optional<std::chrono::milliseconds> started_commit_delay = std::nullopt) {
+               std::optional<std::chrono::milliseconds> started_commit_delay = std::nullopt,
+               const std::function<void(run::ControllerOptions&)>& tune = {}) {
   auto dag = dag::load_dag_text(yaml, "t.yaml");
   dag::validate_or_throw(dag);
   Result res;
@@ -52,6 +54,7 @@ Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4,
   run::LocalExecutor ex(io, {slots, dir / "runs", {}, std::chrono::milliseconds(300), {}});
   run::ControllerOptions opts{dir.path(), std::chrono::milliseconds(100)};
   if (started_commit_delay) opts.started_commit_delay = *started_commit_delay;
+  if (tune) tune(opts);
   run::RunController c(
       io, *res.store, dag, r, [&](const std::string&) -> run::Executor& { return ex; }, opts,
       observer);
@@ -485,6 +488,65 @@ tasks:
     EXPECT_EQ(t.state, TaskState::kFailed) << i;
     EXPECT_NE(t.message.find("the item has no field 'b'"), std::string::npos) << t.message;
   }
+}
+
+// Regression: when every item of a foreach failed as it was launched (its command could not
+// be rendered), the foreach ended in the launching part of the tick, after the tick had
+// decided its nodes; nothing else was due, so the run ended its downstream task as "can
+// never run ... an engine bug" instead of upstream_failed.
+TEST(RunController, AForeachWhoseItemsAllFailToRenderFailsItsDownstreamAsUpstreamFailed) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: m
+tasks:
+  - id: each
+    foreach: [1, 2, 3]
+    run: echo {{ item.b }}
+  - id: after
+    after: [each]
+    run: 'true'
+)");
+  EXPECT_EQ(res.state, state::RunState::kFailed);
+  EXPECT_EQ(res.tasks["each"].state, TaskState::kFailed);
+  EXPECT_EQ(res.tasks["after"].state, TaskState::kUpstreamFailed) << res.tasks["after"].message;
+  EXPECT_EQ(res.tasks["after"].message, "upstream failed: each");
+}
+
+// A tick stops gathering state changes at ControllerOptions::tick_changes and leaves the
+// rest to the next one: a foreach of a million items none of which can be rendered used to
+// fail every one in a single tick, holding all their changes (1.4 GB) until its commit.
+TEST(RunController, InstancesEndingWithoutAProcessAreCommittedAFewThousandATickNotAllInOne) {
+  struct PerTick : run::RunObserver {
+    std::vector<int> changes{0};  // per tick, the last one still counting
+    void on_change(const state::InstanceRecord&, TaskState, const std::string&) override {
+      ++changes.back();
+    }
+    void on_tick(const std::map<TaskState, int>&) override { changes.push_back(0); }
+  } ticks;
+  std::string items;
+  for (int i = 0; i < 40; ++i)
+    items += (i ? ", " : "") + std::to_string(i);
+  test::TempDir d;
+  auto res = run_dag(d,
+                     "dag: m\ntasks:\n  - id: each\n    foreach: [" + items +
+                         "]\n    run: echo {{ item.b }}\n  - id: after\n    after: [each]\n"
+                         "    run: 'true'\n",
+                     /*slots=*/2, &ticks, std::nullopt,
+                     [](run::ControllerOptions& o) { o.tick_changes = 4; });
+  EXPECT_EQ(res.state, state::RunState::kFailed);
+  for (int i = 0; i < 40; ++i) {
+    const auto& t = res.tasks["each[" + std::to_string(i) + "]"];
+    EXPECT_EQ(t.state, TaskState::kFailed) << i;
+  }
+  EXPECT_EQ(res.tasks["after"].state, TaskState::kUpstreamFailed) << res.tasks["after"].message;
+  int most = 0;
+  int busy = 0;
+  for (int n : ticks.changes) {
+    most = std::max(most, n);
+    busy += n > 0;
+  }
+  // One instance's changes may go over the bound: the one that found the tick full.
+  EXPECT_LE(most, 4 + 2);
+  EXPECT_GE(busy, 40 / 6);
 }
 
 // The count used to be of the names shown (five and "..." made it "6 of 8").
