@@ -10,33 +10,18 @@
 #include <random>
 
 #include "hpo/pbt.hpp"
+#include "tests/unit/hpo/sweep_support.hpp"
 
 using namespace flow::hpo;
 
 namespace {
 
 Config pbt_spec(int samples, int parallel, const std::string& mode) {
-  Config s;
-  s.algorithm = "pbt";
-  s.metric = "loss";
-  s.mode = mode;
-  s.samples = samples;
-  s.parallel = parallel;
+  Config s = test::one_parameter_spec("pbt", samples, parallel, mode);
   s.max_epochs = 12;
   s.perturbation_interval = 3;
-  Dim x;
-  x.name = "x";
-  x.kind = DimKind::kUniform;
-  x.lo = 0.0;
-  x.hi = 1.0;
-  s.space = {x};
   return s;
 }
-
-struct Decision {
-  int trial = -1;
-  int donor = -1;  // -1: continues from its own checkpoint
-};
 
 // The scan PBT made before the index: the paused trial with the fewest epochs left goes
 // next; in the bottom quarter of the population ranked by last metric, it copies one of
@@ -100,13 +85,7 @@ void drive(const std::string& mode, int samples, int parallel, uint32_t seed) {
     if (seg) {
       if (seg->fresh) all.emplace_back().index = seg->trial;
       TrialRecord& r = all[static_cast<size_t>(seg->trial)];
-      r.params = seg->params;
-      r.generation = seg->generation;
-      r.parent = seg->parent;
-      r.rung = seg->rung;
-      r.source = seg->resume_from;
-      r.epochs = seg->start_epochs;
-      r.status = TrialStatus::kRunning;
+      test::begin_segment(r, *seg);
       indexed.put(r);
       running.push_back(seg->trial);
       continue;

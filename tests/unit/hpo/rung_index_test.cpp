@@ -12,27 +12,17 @@
 #include <set>
 
 #include "hpo/asha.hpp"
+#include "tests/unit/hpo/sweep_support.hpp"
 
 using namespace flow::hpo;
 
 namespace {
 
 Config asha_spec(const std::string& algo, int samples, int parallel, const std::string& mode) {
-  Config s;
-  s.algorithm = algo;
-  s.metric = "loss";
-  s.mode = mode;
-  s.samples = samples;
-  s.parallel = parallel;
+  Config s = test::one_parameter_spec(algo, samples, parallel, mode);
   s.max_epochs = 27;
   s.grace_epochs = 1;
   s.reduction_factor = 3;
-  Dim x;
-  x.name = "x";
-  x.kind = DimKind::kUniform;
-  x.lo = 0.0;
-  x.hi = 1.0;
-  s.space = {x};
   return s;
 }
 
@@ -152,12 +142,7 @@ void drive(const std::string& algo, const std::string& mode, int samples, int pa
     if (seg) {  // start it
       if (seg->fresh) all.emplace_back().index = seg->trial;
       TrialRecord& r = all[static_cast<size_t>(seg->trial)];
-      r.params = seg->params;
-      r.bracket = seg->bracket;
-      r.rung = seg->rung;
-      r.source = seg->resume_from;
-      r.epochs = seg->start_epochs;
-      r.status = TrialStatus::kRunning;
+      test::begin_segment(r, *seg);
       indexed.put(r);
       running.push_back(seg->trial);
       continue;

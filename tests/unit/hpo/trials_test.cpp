@@ -12,6 +12,7 @@
 #include <set>
 
 #include "hpo/tuner.hpp"
+#include "tests/unit/hpo/sweep_support.hpp"
 
 using namespace flow::hpo;
 
@@ -81,21 +82,11 @@ TEST(Trials, ARecordPutPastTheEndLeavesDefaultRunningRecordsBelowIt) {
 
 TEST(Tuner, RetiredCheckpointsOfSomeTrialsAreTheFullAnswerForThoseTrials) {
   for (const std::string algorithm : {"random", "asha", "hyperband", "pbt"}) {
-    Config s;
-    s.algorithm = algorithm;
-    s.metric = "loss";
-    s.samples = 40;
-    s.parallel = 3;
+    Config s = test::one_parameter_spec(algorithm, 40, 3);
     s.max_epochs = 27;
     s.grace_epochs = 1;
     s.reduction_factor = 3;
     s.perturbation_interval = 4;
-    Dim x;
-    x.name = "x";
-    x.kind = DimKind::kUniform;
-    x.lo = 0.0;
-    x.hi = 1.0;
-    s.space = {x};
     auto tuner = make_tuner(s, 5);
     Trials trials;
     std::vector<int> running;
@@ -107,15 +98,7 @@ TEST(Tuner, RetiredCheckpointsOfSomeTrialsAreTheFullAnswerForThoseTrials) {
         TrialRecord r = static_cast<size_t>(seg->trial) < trials.size()
                             ? trials[static_cast<size_t>(seg->trial)]
                             : TrialRecord{};
-        r.index = seg->trial;
-        r.params = seg->params;
-        r.bracket = seg->bracket;
-        r.rung = seg->rung;
-        r.generation = seg->generation;
-        r.parent = seg->parent;
-        r.source = seg->resume_from;
-        r.epochs = seg->start_epochs;
-        r.status = TrialStatus::kRunning;
+        test::begin_segment(r, *seg);
         trials.put(r);
         running.push_back(seg->trial);
         target[seg->trial] = seg->target_epochs;

@@ -11,28 +11,18 @@
 
 #include "hpo/asha.hpp"
 #include "hpo/pareto.hpp"
+#include "tests/unit/hpo/sweep_support.hpp"
 
 using namespace flow::hpo;
 
 namespace {
 
 Config spec(const std::string& algo, int samples, int parallel) {
-  Config s;
-  s.algorithm = algo;
-  s.metric = "loss";
-  s.mode = "min";
-  s.samples = samples;
-  s.parallel = parallel;
+  Config s = test::one_parameter_spec(algo, samples, parallel);
   s.max_epochs = 50;
   s.grace_epochs = 2;
   s.reduction_factor = 3;
   s.perturbation_interval = 5;
-  Dim x;
-  x.name = "x";
-  x.kind = DimKind::kUniform;
-  x.lo = 0.0;
-  x.hi = 1.0;
-  s.space = {x};
   return s;
 }
 
