@@ -183,7 +183,10 @@ uint64_t checkpoint_key(int trial, int epochs) {
 }  // namespace
 
 void Sweep::prune(const hpo::Trials& records, const std::string& run_dir, bool every_trial) const {
-  if (run_dir.empty()) return;
+  if (run_dir.empty()) {  // nothing reachable to delete: nothing to remember either
+    changed_.clear();
+    return;
+  }
   std::vector<int> among;
   if (every_trial) {
     for (const auto& t : records)
