@@ -27,9 +27,6 @@ struct RankKey {
   bool operator<(const RankKey& o) const {
     return std::tie(nan, value, trial) < std::tie(o.nan, o.value, o.trial);
   }
-  bool operator==(const RankKey& o) const {
-    return nan == o.nan && value == o.value && trial == o.trial;
-  }
 };
 
 class RankedSet {

@@ -58,10 +58,10 @@ void drive(const std::string& mode, int samples, int parallel, uint32_t seed) {
   SCOPED_TRACE(mode + " seed " + std::to_string(seed));
   const Config c = pbt_spec(samples, parallel, mode);
   Pbt pbt(c, seed);
-  Trials indexed;
-  indexed.attach(pbt.make_index());
-  std::vector<TrialRecord> all;
-  std::vector<int> running;
+  test::DrivenSweep sweep(pbt);
+  const std::vector<TrialRecord>& all = sweep.all;
+  const Trials& indexed = sweep.indexed;
+  const std::vector<int>& running = sweep.running;
   std::mt19937 rng(seed);
   int exploits = 0;
   for (int step = 0; step < 40 * samples; ++step) {
@@ -83,17 +83,11 @@ void drive(const std::string& mode, int samples, int parallel, uint32_t seed) {
       }
     }
     if (seg) {
-      if (seg->fresh) all.emplace_back().index = seg->trial;
-      TrialRecord& r = all[static_cast<size_t>(seg->trial)];
-      test::begin_segment(r, *seg);
-      indexed.put(r);
-      running.push_back(seg->trial);
+      sweep.start(*seg);
       continue;
     }
     if (running.empty()) break;
-    const size_t pick = std::uniform_int_distribution<size_t>(0, running.size() - 1)(rng);
-    TrialRecord& r = all[static_cast<size_t>(running[pick])];
-    running.erase(running.begin() + static_cast<long>(pick));
+    TrialRecord& r = sweep.end_any(rng);
     if (std::uniform_int_distribution<int>(0, 19)(rng) == 0) {
       r.status = TrialStatus::kFailed;
     } else {
@@ -101,7 +95,7 @@ void drive(const std::string& mode, int samples, int parallel, uint32_t seed) {
       r.history.emplace_back(r.epochs, std::uniform_int_distribution<int>(0, 9)(rng) / 10.0);
       r.status = pbt.after_segment(r);
     }
-    indexed.put(r);
+    sweep.put(r);
   }
   EXPECT_TRUE(running.empty());
   EXPECT_GT(exploits, samples / 4);

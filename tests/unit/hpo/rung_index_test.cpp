@@ -112,10 +112,10 @@ void drive(const std::string& algo, const std::string& mode, int samples, int pa
   SCOPED_TRACE(algo + " " + mode + " seed " + std::to_string(seed));
   const Config c = asha_spec(algo, samples, parallel, mode);
   Asha a(c, seed, algo == "asha" ? 1 : 0);
-  Trials indexed;
-  indexed.attach(a.make_index());
-  std::vector<TrialRecord> all;
-  std::vector<int> running;
+  test::DrivenSweep sweep(a);
+  const std::vector<TrialRecord>& all = sweep.all;
+  const Trials& indexed = sweep.indexed;
+  const std::vector<int>& running = sweep.running;
   std::mt19937 rng(seed);
   for (int step = 0; step < 20 * samples; ++step) {
     // The indexed decisions and the scans, before anything changes.
@@ -139,19 +139,13 @@ void drive(const std::string& algo, const std::string& mode, int samples, int pa
       ASSERT_EQ(retired.count(t.index) == 0, alive[static_cast<size_t>(t.index)])
           << "step " << step << " trial " << t.index;
     }
-    if (seg) {  // start it
-      if (seg->fresh) all.emplace_back().index = seg->trial;
-      TrialRecord& r = all[static_cast<size_t>(seg->trial)];
-      test::begin_segment(r, *seg);
-      indexed.put(r);
-      running.push_back(seg->trial);
+    if (seg) {
+      sweep.start(*seg);
       continue;
     }
     if (running.empty()) break;
     // A random running segment ends.
-    const size_t pick = std::uniform_int_distribution<size_t>(0, running.size() - 1)(rng);
-    TrialRecord& r = all[static_cast<size_t>(running[pick])];
-    running.erase(running.begin() + static_cast<long>(pick));
+    TrialRecord& r = sweep.end_any(rng);
     if (std::uniform_int_distribution<int>(0, 14)(rng) == 0) {
       r.status = TrialStatus::kFailed;
     } else {
@@ -159,7 +153,7 @@ void drive(const std::string& algo, const std::string& mode, int samples, int pa
       r.history.emplace_back(r.epochs, std::uniform_int_distribution<int>(0, 7)(rng) / 8.0);
       r.status = a.after_segment(r);
     }
-    indexed.put(r);
+    sweep.put(r);
     if (step % 97 == 0) {  // a copy carries a copy of the index, and decides the same
       Trials copy = indexed;
       const auto a1 = a.next(copy);

@@ -2,7 +2,9 @@
 // What the HPO unit tests share: a sweep over one parameter, and a trial's record as one of
 // its segments begins (what the engine's Sweep::begin_segment records).
 
+#include <random>
 #include <string>
+#include <vector>
 
 #include "hpo/tuner.hpp"
 
@@ -39,5 +41,32 @@ inline void begin_segment(TrialRecord& r, const Segment& s) {
   r.epochs = s.start_epochs;
   r.status = TrialStatus::kRunning;
 }
+
+// A sweep driven by hand: its records as a plain vector (what a scan reads) and as a
+// Trials with a tuner's index attached (what the tuner reads), kept equal.
+struct DrivenSweep {
+  std::vector<TrialRecord> all;
+  Trials indexed;
+  std::vector<int> running;
+
+  explicit DrivenSweep(const Tuner& tuner) { indexed.attach(tuner.make_index()); }
+  // Segment `s` begins.
+  void start(const Segment& s) {
+    if (s.fresh) all.emplace_back().index = s.trial;
+    TrialRecord& r = all[static_cast<size_t>(s.trial)];
+    begin_segment(r, s);
+    indexed.put(r);
+    running.push_back(s.trial);
+  }
+  // A running segment picked at random ends: its record, for the caller to finish and
+  // then put().
+  TrialRecord& end_any(std::mt19937& rng) {
+    const size_t pick = std::uniform_int_distribution<size_t>(0, running.size() - 1)(rng);
+    TrialRecord& r = all[static_cast<size_t>(running[pick])];
+    running.erase(running.begin() + static_cast<long>(pick));
+    return r;
+  }
+  void put(const TrialRecord& r) { indexed.put(r); }
+};
 
 }  // namespace flow::hpo::test
