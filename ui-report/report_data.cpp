@@ -35,7 +35,7 @@ int state_index(TaskState s) {
 // Cores and GPUs a try of `t` holds while it runs: its Slurm allocation (nodes x tasks per
 // node x cpus per task, nodes x gpus per node), or one core for a plain process.
 std::pair<int, int> cores_gpus(const dag::Task& t) {
-  const auto& s = t.slurm;
+  const auto& s = *t.slurm;
   int nodes = std::max(s.nodes, 1);
   int cores = nodes * std::max(s.ntasks, 1) * std::max(s.cpus_per_task, 1);
   return {cores, nodes * s.gpus};

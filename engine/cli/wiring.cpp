@@ -39,11 +39,11 @@ void check_job_script(const dag::Dag&, const dag::Task& t, const site::Site& s) 
     throw InputError(t.loc("resources"),
                      "task '" + t.id + "' on site '" + s.name + "': " + problem);
   try {
-    lamec::make_request(s, t.slurm, t.run, modules, t.resources);
+    lamec::make_request(s, *t.slurm, t.run, modules, t.resources);
   } catch (const InputError& e) {
     std::vector<Diagnostic> problems;
     for (const auto& d : e.diagnostics()) {
-      problems.push_back({d.where.line ? d.where : t.loc(t.slurm.empty() ? "run" : "slurm"),
+      problems.push_back({d.where.line ? d.where : t.loc(t.slurm->empty() ? "run" : "slurm"),
                           "task '" + t.id + "' on site '" + s.name + "': " + d.message});
     }
     throw InputError(std::move(problems));

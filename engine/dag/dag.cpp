@@ -10,6 +10,51 @@ bool SlurmSpec::empty() const {
          partition.empty() && account.empty() && software.empty() && extra.empty();
 }
 
+const std::vector<std::string>& RetryStates::all() {
+  static const std::vector<std::string> states = {"TIMEOUT",   "NODE_FAIL",     "PREEMPTED",
+                                                  "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE",
+                                                  "FAILED",    "REVOKED",       "SPECIAL_EXIT"};
+  return states;
+}
+
+RetryStates RetryStates::defaults() {
+  static const RetryStates defaults = [] {
+    RetryStates s;
+    for (const char* state : {"TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL"})
+      s.add(state);
+    return s;
+  }();
+  return defaults;  // every task starts with these: not looked up again per task
+}
+
+bool RetryStates::add(std::string_view state) {
+  const auto& names = all();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == state) {
+      bits_ = static_cast<uint16_t>(bits_ | (1u << i));
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RetryStates::contains(std::string_view state) const {
+  const auto& names = all();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == state) return (bits_ & (1u << i)) != 0;
+  }
+  return false;
+}
+
+std::vector<std::string> RetryStates::names() const {
+  std::vector<std::string> out;
+  const auto& states = all();
+  for (size_t i = 0; i < states.size(); ++i) {
+    if (bits_ & (1u << i)) out.push_back(states[i]);
+  }
+  return out;
+}
+
 Duration RetryPolicy::delay_before(int next_try) const {
   if (next_try <= 1) return Duration(0);
   double factor = std::pow(backoff, next_try - 2);

@@ -4,13 +4,16 @@
 // checking is engine/dag/validate.hpp; nothing here does I/O.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/boxed.hpp"
+#include "engine/core/defaulted.hpp"
 #include "engine/core/error.hpp"
 
 namespace flow::dag {
@@ -77,13 +80,33 @@ struct HpoSpec {
   SourceLocation where;
 };
 
+// A set of the Slurm end states `retry_on:` may name, one bit each: a task holds two bytes
+// rather than a list of strings (a static DAG of 1,000,000 tasks holds 1,000,000 of them).
+class RetryStates {
+ public:
+  // Every state `retry_on:` may name, in bit order.
+  static const std::vector<std::string>& all();
+  // The default of `retry_on:`: TIMEOUT, NODE_FAIL, PREEMPTED, BOOT_FAIL.
+  static RetryStates defaults();
+
+  // Adds `state`; false (and nothing added) when it is not one of all().
+  bool add(std::string_view state);
+  bool contains(std::string_view state) const;
+  bool empty() const { return bits_ == 0; }
+  std::vector<std::string> names() const;  // in the order of all()
+  bool operator==(const RetryStates&) const = default;
+
+ private:
+  uint16_t bits_ = 0;
+};
+
 struct RetryPolicy {
   int retries = 0;  // extra tries after the first
   Duration delay{std::chrono::seconds(10)};
   double backoff = 2.0;  // delay multiplier per further try
   Duration max_delay{std::chrono::hours(1)};
   // Slurm end states (other than FAILED) that are retried.
-  std::vector<std::string> retry_on{"TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL"};
+  RetryStates retry_on = RetryStates::defaults();
 
   // Delay before try number `next_try` (2 = first retry).
   Duration delay_before(int next_try) const;
@@ -133,13 +156,13 @@ struct Task {
   std::string run;                 // shell command template
   std::vector<std::string> after;  // upstream task ids
   std::string site;                // "" = the DAG default
-  SlurmSpec slurm;
+  Defaulted<SlurmSpec> slurm;      // on the heap once set: most tasks have no `slurm:`
   Resources resources;
   RetryPolicy retry;
   std::optional<Duration> timeout;
   TriggerRule trigger = TriggerRule::kAllSuccess;
   std::map<std::string, std::string> env;  // values are templates
-  std::optional<std::string> foreach;      // template yielding a list
+  Boxed<std::string> foreach;              // template yielding a list; on the heap, as hpo
   Boxed<HpoSpec> hpo;                      // on the heap: most tasks have none, and it is large
   std::vector<StagedPath> inputs;          // uploaded to the task's Slurm site before each try
   std::vector<StagedPath> outputs;         // brought back to this side after a succeeded try

@@ -55,9 +55,6 @@ json path() {
 
 const std::vector<std::string> kTriggerRules = {"all_success", "all_done", "one_failed",
                                                 "one_success", "none_failed"};
-const std::vector<std::string> kRetryStates = {"TIMEOUT",   "NODE_FAIL",     "PREEMPTED",
-                                               "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE",
-                                               "FAILED",    "REVOKED",       "SPECIAL_EXIT"};
 
 json slurm() {
   json p = json::object();
@@ -108,7 +105,7 @@ void task_settings(json& p) {
   p["retry_backoff"] = with({{"type", "number"}, {"minimum", 1.0}},
                             "factor per further retry, >= 1.0 (default 2.0; 1.0 = constant)");
   p["retry_max_delay"] = with(duration(), "cap on the wait between tries (default 1h)");
-  p["retry_on"] = with(one_or_list(one_of_values(kRetryStates)),
+  p["retry_on"] = with(one_or_list(one_of_values(RetryStates::all())),
                        "Slurm end states retried besides FAILED (default TIMEOUT, NODE_FAIL, "
                        "PREEMPTED, BOOT_FAIL)");
   p["timeout"] = with(duration(), "limit per try (default none)");

@@ -53,11 +53,6 @@ const std::vector<std::string> kDefaultKeys = {
 const std::vector<std::string> kSlurmKeys = {"nodes",         "ntasks",   "gpus",
                                              "cpus_per_task", "time",     "partition",
                                              "account",       "software", "extra"};
-// The Slurm end states a try may be retried on (retry_on:).
-const std::vector<std::string> kSlurmStates = {"TIMEOUT",   "NODE_FAIL",     "PREEMPTED",
-                                               "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE",
-                                               "FAILED",    "REVOKED",       "SPECIAL_EXIT"};
-
 // States that look like candidates but cannot be retried on, and why.
 std::optional<std::string> why_not_retryable(const std::string& state) {
   if (state == "CANCELLED")
@@ -172,15 +167,14 @@ void read_retry_fields(Reader& r, const YNode& n, RetryPolicy& p) {
     }
   }
   if (auto v = n["retry_on"]) {
-    p.retry_on.clear();
+    p.retry_on = RetryStates();
+    const auto& states = RetryStates::all();
     for (const auto& s : r.str_list(v, "retry_on")) {
       if (auto why = why_not_retryable(s)) {
         r.error(v, "retry_on: '" + s + "' cannot be retried on: " + *why);
-      } else if (std::find(kSlurmStates.begin(), kSlurmStates.end(), s) == kSlurmStates.end()) {
-        r.error(v, "retry_on: '" + s + "' is not a Slurm end state" +
-                       did_you_mean(s, kSlurmStates) + "; use some of " + join(kSlurmStates));
-      } else {
-        p.retry_on.push_back(s);
+      } else if (!p.retry_on.add(s)) {
+        r.error(v, "retry_on: '" + s + "' is not a Slurm end state" + did_you_mean(s, states) +
+                       "; use some of " + join(states));
       }
     }
   }
@@ -411,7 +405,7 @@ void read_task_fields(Reader& r, const YNode& n, Task& t) {
     }
   }
   if (auto v = n["site"]) t.site = r.str(v, "site").value_or("");
-  if (auto v = n["slurm"]) read_slurm(r, v, t.slurm, "slurm of task '" + t.id + "'");
+  if (auto v = n["slurm"]) read_slurm(r, v, t.slurm.edit(), "slurm of task '" + t.id + "'");
   if (auto v = n["resources"])
     read_resources(r, v, t.resources, "resources of task '" + t.id + "'");
   read_retry_fields(r, n, t.retry);
@@ -430,9 +424,9 @@ void read_task_fields(Reader& r, const YNode& n, Task& t) {
   if (auto v = n["env"]) read_env(r, v, t.env);
   if (auto v = n["foreach"]) {
     if (v.IsSequence()) {
-      t.foreach = to_json(v).dump();  // a literal list, kept as JSON text
+      t.foreach.emplace(to_json(v).dump());  // a literal list, kept as JSON text
     } else {
-      t.foreach = r.str(v, "foreach");
+      if (auto text = r.str(v, "foreach")) t.foreach.emplace(std::move(*text));
     }
   }
   if (auto v = n["hpo"]) {
@@ -458,7 +452,7 @@ void read_defaults(Reader& r, const YNode& n, Dag& dag, Task& proto) {
       r.error(v, "defaults.trigger is not a trigger rule");
   }
   if (auto v = n["env"]) read_env(r, v, proto.env);
-  if (auto v = n["slurm"]) read_slurm(r, v, proto.slurm, "defaults.slurm");
+  if (auto v = n["slurm"]) read_slurm(r, v, proto.slurm.edit(), "defaults.slurm");
   if (auto v = n["resources"]) read_resources(r, v, proto.resources, "defaults.resources");
 }
 

@@ -84,30 +84,29 @@ Template Template::parse(std::string_view text) {
       throw std::invalid_argument("unterminated '{{' (missing '}}')");
     }
     if (!literal.empty()) {
-      t.segments_.push_back(Segment{std::move(literal), {}, false});
+      t.segments_.push_back(Segment{std::move(literal), {}});
       literal.clear();
     }
     Segment s;
-    s.is_ref = true;
-    s.ref = parse_ref(text.substr(open + 2, close - open - 2));
+    s.ref.emplace(parse_ref(text.substr(open + 2, close - open - 2)));
     t.segments_.push_back(std::move(s));
     pos = close + 2;
   }
-  if (!literal.empty()) t.segments_.push_back(Segment{std::move(literal), {}, false});
+  if (!literal.empty()) t.segments_.push_back(Segment{std::move(literal), {}});
   return t;
 }
 
 std::vector<TemplateRef> Template::refs() const {
   std::vector<TemplateRef> out;
   for (const auto& s : segments_) {
-    if (s.is_ref) out.push_back(s.ref);
+    if (s.is_ref()) out.push_back(*s.ref);
   }
   return out;
 }
 
 bool Template::has_refs() const {
   for (const auto& s : segments_) {
-    if (s.is_ref) return true;
+    if (s.is_ref()) return true;
   }
   return false;
 }
@@ -115,9 +114,9 @@ bool Template::has_refs() const {
 const TemplateRef* Template::sole_ref() const {
   const TemplateRef* found = nullptr;
   for (const auto& s : segments_) {
-    if (s.is_ref) {
+    if (s.is_ref()) {
       if (found) return nullptr;
-      found = &s.ref;
+      found = &*s.ref;
     } else if (!trim(s.literal).empty()) {
       return nullptr;
     }
@@ -135,7 +134,7 @@ std::string render(const Template& t, const Resolver& resolve, bool shell) {
   ShellScanner scanner;
   const TemplateRef* last = nullptr;  // the value a here-document error is about
   for (const auto& s : t.segments()) {
-    if (!s.is_ref) {
+    if (!s.is_ref()) {
       out += s.literal;
       if (shell) {
         try {
@@ -147,15 +146,15 @@ std::string render(const Template& t, const Resolver& resolve, bool shell) {
       }
       continue;
     }
-    std::string v = value_text(resolve(s.ref));
+    std::string v = value_text(resolve(*s.ref));
     if (shell) {
       try {
-        if (!s.ref.raw) v = scanner.quote(v);
+        if (!s.ref->raw) v = scanner.quote(v);
         scanner.feed_value(v);
       } catch (const std::invalid_argument& e) {
-        throw std::runtime_error("cannot fill " + s.ref.text + ": " + e.what());
+        throw std::runtime_error("cannot fill " + s.ref->text + ": " + e.what());
       }
-      last = &s.ref;
+      last = &*s.ref;
     }
     out += v;
   }
@@ -168,13 +167,13 @@ std::string check_shell_placement(const Template& t) {
     try {
       // A value is taken to be a plain word ("x"), raw or quoted, as render() would put
       // it: raw text counts for where later values are.
-      if (!s.is_ref) {
+      if (!s.is_ref()) {
         scanner.feed(s.literal);
       } else {
-        scanner.feed_value(s.ref.raw ? std::string("x") : scanner.quote("x"));
+        scanner.feed_value(s.ref->raw ? std::string("x") : scanner.quote("x"));
       }
     } catch (const std::invalid_argument& e) {
-      return (s.is_ref ? s.ref.text + ": " : std::string()) + e.what();
+      return (s.is_ref() ? s.ref->text + ": " : std::string()) + e.what();
     }
   }
   return "";

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/core/boxed.hpp"
+
 namespace flow::dag {
 
 struct TemplateRef {
@@ -21,10 +23,12 @@ struct TemplateRef {
 
 class Template {
  public:
+  // Literal text, or a reference. The reference is on the heap: every task's command is a
+  // template, and most are literal text only (a DAG of 1,000,000 tasks keeps them all).
   struct Segment {
-    std::string literal;  // used when !is_ref
-    TemplateRef ref;
-    bool is_ref = false;
+    std::string literal;     // used when !is_ref()
+    Boxed<TemplateRef> ref;  // set for a reference
+    bool is_ref() const { return ref.has_value(); }
   };
 
   // Throws std::invalid_argument with a message ("unterminated '{{'", ...) on bad syntax.

@@ -385,7 +385,7 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
                 "task '" + t.id + "': unknown site '" + site_name + "'" +
                     did_you_mean(site_name, options.sites->names()) +
                     "; known sites: " + join(options.sites->names()));
-      } else if (!t.slurm.empty() && !s->is_slurm()) {
+      } else if (!t.slurm->empty() && !s->is_slurm()) {
         c.error(t.loc("slurm"), "task '" + t.id + "' has a 'slurm:' block but site '" + site_name +
                                     "' runs plain processes; set 'site:' to a Slurm site");
       } else if (t.resources.declared && !s->is_slurm()) {

@@ -168,9 +168,8 @@ void RunController::on_failed(InstanceRecord& r, state::TryRecord& t, const Exec
     }
   }
   r.failures++;
-  const auto& on = task.retry.retry_on;
   const bool retriable = e.native_state.empty() || e.native_state == "FAILED" ||
-                         std::find(on.begin(), on.end(), e.native_state) != on.end();
+                         task.retry.retry_on.contains(e.native_state);
   const TaskState final_state =
       e.outcome == Outcome::kTimedOut ? TaskState::kTimedOut : TaskState::kFailed;
   if (stopping_ || !retriable || r.failures > task.retry.retries) {

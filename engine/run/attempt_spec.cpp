@@ -36,7 +36,7 @@ LaunchSpec AttemptSpecs::make(const state::InstanceRecord& inst, const dag::Task
   s.files = files(run.id, inst.id, inst.try_number);
   s.workdir = run.workdir;
   s.site = inst.site;
-  s.slurm = task.slurm;
+  s.slurm = *task.slurm;
   s.resources = task.resources;
   s.staging = stage_plan(dag_, task, run.run_dir, run.workdir);
   const Templates& tpl = templates_.at(task.id);

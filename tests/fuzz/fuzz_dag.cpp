@@ -31,7 +31,7 @@ void use(const flow::dag::Dag& dag) {
   for (const auto& t : dag.tasks) {
     const site::Site* s = sites().find(dag.site_of(t));
     if (s && s->is_slurm()) {
-      auto request = lamec::make_request(*s, t.slurm, t.run, modules(), t.resources);
+      auto request = lamec::make_request(*s, *t.slurm, t.run, modules(), t.resources);
       (void)lamec::render(request, modules());
     }
     if (t.hpo) {

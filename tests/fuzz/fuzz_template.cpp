@@ -41,11 +41,11 @@ void check_values_inert(const Template& t, const std::string& value) {
   ShellScanner scanner;
   for (const auto& s : t.segments()) {
     try {
-      if (!s.is_ref) {
+      if (!s.is_ref()) {
         scanner.feed(s.literal);
         continue;
       }
-      if (s.ref.raw) {
+      if (s.ref->raw) {
         scanner.feed_value(value);
         continue;
       }

@@ -320,6 +320,28 @@ TEST(Loader, RetryOnRefusesStatesThatAreNeverRetried) {
             "");
 }
 
+// retry_on is kept as a set of bits: the default, a list that replaces it, and one state
+// read back by name as the retry decision asks for it.
+TEST(Loader, RetryOnReplacesTheDefaultStatesWithTheListed) {
+  auto dag = load_dag_text(
+      "dag: r\ntasks:\n  - id: a\n    run: x\n  - id: b\n    run: x\n"
+      "    retry_on: [OUT_OF_MEMORY, DEADLINE]\n  - id: c\n    run: x\n    retry_on: []\n",
+      "r.yaml");
+  ASSERT_EQ(dag.tasks.size(), 3u);
+  EXPECT_EQ(dag.tasks[0].retry.retry_on.names(),
+            (std::vector<std::string>{"TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL"}));
+  EXPECT_TRUE(dag.tasks[0].retry.retry_on.contains("PREEMPTED"));
+  EXPECT_FALSE(dag.tasks[0].retry.retry_on.contains("OUT_OF_MEMORY"));
+  EXPECT_EQ(dag.tasks[1].retry.retry_on.names(),
+            (std::vector<std::string>{"OUT_OF_MEMORY", "DEADLINE"}));
+  EXPECT_FALSE(dag.tasks[1].retry.retry_on.contains("TIMEOUT"));
+  EXPECT_FALSE(dag.tasks[1].retry.retry_on.contains("CANCELLED"));
+  EXPECT_TRUE(dag.tasks[2].retry.retry_on.empty());
+  EXPECT_NE(errors_of("dag: r\ntasks:\n  - id: t\n    run: x\n    retry_on: [TIMOUT]\n")
+                .find("'TIMOUT' is not a Slurm end state (did you mean 'TIMEOUT'?)"),
+            std::string::npos);
+}
+
 // The DAG loader, site files and module stacks share one YAML reader: a key that is a list
 // or a mapping is a located error in a DAG too.
 TEST(Loader, KeysThatAreNotNamesAreLocatedErrors) {
