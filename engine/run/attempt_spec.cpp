@@ -1,5 +1,9 @@
 #include "engine/run/attempt_spec.hpp"
 
+#include <functional>
+#include <set>
+#include <stdexcept>
+
 #include "engine/run/attempt_files.hpp"
 #include "engine/run/secrets.hpp"
 #include "engine/run/sweep.hpp"
@@ -8,17 +12,37 @@ namespace flow::run {
 
 AttemptSpecs::AttemptSpecs(const dag::Dag& dag, std::filesystem::path home)
     : dag_(dag), home_(std::filesystem::absolute(home)) {
-  for (const auto& task : dag_.tasks) {
-    Templates& t = templates_[task.id];
+  templates_.resize(dag_.tasks.size());
+  for (size_t i = 0; i < dag_.tasks.size(); ++i) {
+    const dag::Task& task = dag_.tasks[i];
+    Templates& t = templates_[i];
     try {
       t.run = dag::Template::parse(task.run);
+      t.env.reserve(task.env.size());
       for (const auto& [k, v] : task.env)
-        t.env.emplace(k, dag::Template::parse(v));
-      t.secret_env = secret_env_names(task);
+        t.env.emplace_back(k, dag::Template::parse(v));
+      const std::set<std::string> secret = secret_env_names(task);
+      t.secret_env.assign(secret.begin(), secret.end());
     } catch (const std::invalid_argument&) {
       // validate() reported it before any run could start.
     }
   }
+}
+
+const dag::Template* AttemptSpecs::Templates::env_of(const std::string& name) const {
+  for (const auto& [k, t] : env) {
+    if (k == name) return &t;
+  }
+  return nullptr;
+}
+
+const AttemptSpecs::Templates& AttemptSpecs::templates_of(const dag::Task& task) const {
+  // Tasks are the DAG's own (the controller's nodes point into dag_.tasks).
+  const dag::Task* first = dag_.tasks.data();
+  const std::less<const dag::Task*> before;  // a total order, even for unrelated pointers
+  if (before(&task, first) || !before(&task, first + dag_.tasks.size()))
+    throw std::logic_error("task '" + task.id + "' is not one of this run's DAG");
+  return templates_[static_cast<size_t>(&task - first)];
 }
 
 AttemptFiles AttemptSpecs::files(const std::string& run_id, const std::string& instance_id,
@@ -39,7 +63,7 @@ LaunchSpec AttemptSpecs::make(const state::InstanceRecord& inst, const dag::Task
   s.slurm = *task.slurm;
   s.resources = task.resources;
   s.staging = stage_plan(dag_, task, run.run_dir, run.workdir);
-  const Templates& tpl = templates_.at(task.id);
+  const Templates& tpl = templates_of(task);
   const std::string run_dir = ex.run_dir(run.id);
   auto resolver = [&](const dag::TemplateRef& ref) {
     return resolve_reference(ref, inst, view, run_dir);
@@ -60,13 +84,15 @@ LaunchSpec AttemptSpecs::make(const state::InstanceRecord& inst, const dag::Task
   if (render) {
     for (const auto& [k, t] : tpl.env)
       s.env[k] = dag::render(t, resolver, false);
-    s.secret_env = tpl.secret_env;
+    s.secret_env.insert(tpl.secret_env.begin(), tpl.secret_env.end());
   } else {
     // Re-attaching runs nothing, but the executor masks what the try printed when it ends
     // (engine/run/secret_mask.hpp): it needs the secret values, and only those.
     for (const auto& name : tpl.secret_env) {
+      const dag::Template* t = tpl.env_of(name);
+      if (!t) continue;
       try {
-        s.env[name] = dag::render(tpl.env.at(name), resolver, false);
+        s.env[name] = dag::render(*t, resolver, false);
         s.secret_env.insert(name);
       } catch (const std::exception&) {
         // A value that also names something not available now: nothing to mask with.

@@ -7,8 +7,9 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/dag/dag.hpp"
 #include "engine/dag/template.hpp"
@@ -32,14 +33,18 @@ class AttemptSpecs {
                      int try_number) const;
 
  private:
+  // One task's parsed templates. Vectors, not maps: a DAG of 1,000,000 tasks holds one of
+  // these per task for the whole run, and most have no env at all.
   struct Templates {
     std::optional<dag::Template> run;
-    std::map<std::string, dag::Template> env;
-    std::set<std::string> secret_env;  // env names whose value uses a secret
+    std::vector<std::pair<std::string, dag::Template>> env;  // in the env's (sorted) order
+    std::vector<std::string> secret_env;  // env names whose value uses a secret, sorted
+    const dag::Template* env_of(const std::string& name) const;
   };
+  const Templates& templates_of(const dag::Task& task) const;
   const dag::Dag& dag_;
   std::filesystem::path home_;
-  std::map<std::string, Templates> templates_;  // by task id
+  std::vector<Templates> templates_;  // by task index in dag_.tasks
 };
 
 }  // namespace flow::run

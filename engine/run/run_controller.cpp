@@ -64,7 +64,6 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
     : io_(io),
       store_(store),
       dag_(std::move(dag)),
-      graph_(dag_),
       run_(std::move(run)),
       executors_(std::move(executors)),
       options_(std::move(options)),
@@ -83,21 +82,28 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
   // 1,000,000 tasks is not held as text twice more for the length of the run.
   std::string().swap(run_.dag_yaml);
   std::string().swap(dag_.source_text);
+  // Validation is over: the locations of the tasks' fields are not read again, and a static
+  // DAG of 1,000,000 tasks would hold a list of them (and the file's name) per task.
+  for (dag::Task& t : dag_.tasks) {
+    std::vector<dag::Task::FieldMark>().swap(t.field_where);
+    t.where = SourceLocation{};
+  }
+  node_by_task_.reserve(dag_.tasks.size());
+  nodes_.reserve(dag_.tasks.size());
   if (!run_.run_dir.empty())
     run_log_ =
         std::make_unique<log::RunLog>(run_.id, std::filesystem::path(run_.run_dir) / "engine.log");
   for (size_t i = 0; i < dag_.tasks.size(); ++i) {
-    auto n = std::make_unique<Node>();
-    n->index = i;
-    n->task = &dag_.tasks[i];
-    node_by_task_[n->id()] = n.get();
-    nodes_.push_back(std::move(n));
+    Node& n = nodes_.emplace_back();  // reserved: no node moves, pointers to them stay
+    n.index = i;
+    n.task = &dag_.tasks[i];
+    node_by_task_[n.id()] = &n;
   }
-  for (auto& n : nodes_) {
-    for (const auto& up : n->task->after) {
+  for (Node& n : nodes_) {
+    for (const auto& up : n.task->after) {
       Node* u = node_by_task_.at(up);
-      n->upstream.push_back(u);
-      u->downstream.push_back(n.get());
+      n.upstream.push_back(u);
+      u->downstream.push_back(&n);
     }
   }
 }
@@ -161,12 +167,12 @@ void RunController::start() {
     table_.load(std::move(rec));
   });
   if (table_.empty()) {  // a new run: one instance per task, written with the first commit
-    for (auto& n : nodes_) {
+    for (const Node& n : nodes_) {
       InstanceRecord r;
       r.run_id = run_.id;
-      r.id = n->id();
-      r.task_id = n->id();
-      r.site = dag_.site_of(*n->task);
+      r.id = n.id();
+      r.task_id = n.id();
+      r.site = dag_.site_of(*n.task);
       table_.touch(table_.load(std::move(r)).id);
     }
   }
@@ -179,8 +185,8 @@ void RunController::start() {
   if (run_.started == 0) run_.started = now_ms();
   run_.ended = 0;
 
-  for (auto& n : nodes_) {
-    if (table_.at(n->id()).state == TaskState::kQueued) undecided_.insert(n.get());
+  for (Node& n : nodes_) {
+    if (table_.at(n.id()).state == TaskState::kQueued) undecided_.insert(&n);
   }
   for (InstanceRecord* each : table_.order()) {
     auto& r = *each;
@@ -191,8 +197,8 @@ void RunController::start() {
       reattach(r, *n->task);
     }
   }
-  for (auto& n : nodes_) {
-    if (n->fans_out()) update_mapped_parent(*n);
+  for (Node& n : nodes_) {
+    if (n.fans_out()) update_mapped_parent(n);
   }
   batch_.touch_run();
   store_.set_manual_checkpoints(true);  // see tick() and control_poll()

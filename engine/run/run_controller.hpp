@@ -23,13 +23,13 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "engine/core/engine_timer.hpp"
 #include "engine/core/log.hpp"
 #include "engine/dag/dag.hpp"
-#include "engine/dag/graph.hpp"
 #include "engine/dag/template.hpp"
 #include "engine/run/attempt_files.hpp"
 #include "engine/run/attempt_spec.hpp"
@@ -186,15 +186,16 @@ class RunController {
   boost::asio::io_context& io_;
   state::Store& store_;
   dag::Dag dag_;
-  dag::TaskGraph graph_;
   state::RunRecord run_;
   ExecutorLookup executors_;
   ControllerOptions options_;
   RunObserver* observer_;
   std::unique_ptr<log::RunLog> run_log_;  // <run_dir>/engine.log while this controller lives
 
-  std::vector<std::unique_ptr<Node>> nodes_;  // by task index
-  std::unordered_map<std::string, Node*> node_by_task_;
+  // By task index; reserved once in the constructor, so pointers to nodes stay valid.
+  std::vector<Node> nodes_;
+  // Keys are the tasks' own ids in dag_.tasks (which never changes while the run goes on).
+  std::unordered_map<std::string_view, Node*> node_by_task_;
   WriteBatch batch_;     // what this tick changed, committed by flush()
   InstanceTable table_;  // the live instances (writes go through batch_)
   TryLog tries_;         // try rows of the attempts in flight (writes go through batch_)

@@ -142,8 +142,7 @@ void RunDriver::watch() {
       std::shared_ptr<Entry> entry(std::move(it->second));
       runs_.erase(it);
       run::RunController& controller = *entry->controller;
-      Finished f{controller.run(), controller.counts(), dag::reading_order(controller.dag()),
-                 controller.abandoned()};
+      Finished f{controller.run(), controller.counts(), {}, controller.abandoned()};
       // Another engine that took the run over notifies from there.
       if (entry->alerts && f.abandoned.empty())
         entry->alerts->on_run_end(f.run,
@@ -151,6 +150,9 @@ void RunDriver::watch() {
                                     return i.parent.empty() && state::is_failure(i.state);
                                   }));
       controller.drop_instances();
+      // After the drop: ordering a DAG of 1,000,000 tasks builds a graph of it, which is
+      // not to be held beside the run's instances.
+      f.task_order = dag::reading_order(controller.dag());
       // The controller's cancelled timers may still have handlers queued that refer to
       // it: release it only after everything queued so far has run.
       boost::asio::post(io_, [entry] {});
