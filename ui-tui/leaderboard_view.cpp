@@ -26,7 +26,8 @@ std::string LeaderboardView::hints() const {
 void LeaderboardView::reload(StoreReader& store) {
   try {
     board_ = store.read([&](state::Store& s) -> std::optional<Leaderboard> {
-      auto run = s.get_run(run_id_);
+      // The DAG text is read once, with the first load.
+      auto run = dag_ ? s.get_run_without_dag(run_id_) : s.get_run(run_id_);
       if (!run) throw Error(ErrorKind::kInvalidInput, "run " + run_id_ + " is not in the database");
       if (!dag_) dag_ = dag::load_dag_text(run->dag_yaml, run->dag_file);
       return Leaderboard::load(s, *run, *dag_, task_);

@@ -22,7 +22,7 @@ std::string LogView::hints() const {
 void LogView::reload(StoreReader& store) {
   try {
     source_ = store.read([&](state::Store& s) {
-      auto run = s.get_run(run_id_);
+      auto run = s.get_run_without_dag(run_id_);
       if (!run) throw Error(ErrorKind::kInvalidInput, "run " + run_id_ + " is not in the database");
       return find_log(s, *run, instance_id_, wanted_try_);
     });

@@ -51,7 +51,7 @@ bool row_matches(const TaskRow& r, std::string_view filter) {
 
 std::optional<TaskGrid> TaskGrid::load(state::Store& store, const std::string& run_id,
                                        const GridShape& shape) {
-  auto run = store.get_run(run_id);
+  auto run = store.get_run_without_dag(run_id);
   if (!run) return std::nullopt;
   TaskGrid grid;
   grid.run_ = std::move(*run);

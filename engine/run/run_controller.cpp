@@ -550,7 +550,7 @@ bool RunController::flush() {
   if (result == R::kNotOwner) {
     // The fence: another engine took this run over (flow resume --force, or a heartbeat
     // gone stale), and nothing of this engine may be committed or acted on any more.
-    auto now = store_.get_run(run_.id);
+    auto now = store_.get_run_without_dag(run_.id);
     abandon(now ? "run " + run_.id + " was taken over by " +
                       owner_of(*now, engine(), now_ms(), options_.stale_after).who
                 : "run " + run_.id + " was deleted");

@@ -80,7 +80,8 @@ void RunController::end_unfinished(TaskState to, const std::string& message) {
 
 void RunController::control_poll() {
   if (done_) return;
-  if (auto stored = store_.get_run(run_.id); stored && stored->cancel_requested && !stopping_) {
+  if (auto stored = store_.get_run_without_dag(run_.id);
+      stored && stored->cancel_requested && !stopping_) {
     cancel();
   }
   run_.heartbeat = now_ms();

@@ -19,6 +19,16 @@ constexpr const char* kRunColumns =
     "logical_date, data_interval_start, data_interval_end, created_ms, started_ms, ended_ms, "
     "parallelism, owner_pid, owner_start, owner_host, heartbeat_ms, cancel_requested, owner_token";
 
+// kRunColumns with '' for the DAG text.
+const std::string& run_columns_without_dag() {
+  static const std::string columns = [] {
+    std::string c = kRunColumns;
+    const std::string text = "(SELECT dag_yaml FROM run_dags WHERE run_id=runs.id)";
+    return c.replace(c.find(text), text.size(), "''");
+  }();
+  return columns;
+}
+
 RunRecord read_run(const Stmt& st) {
   RunRecord r;
   r.id = st.text(0);
@@ -117,6 +127,14 @@ std::optional<RunRecord> Store::get_run(const std::string& run_id) {
   return read_run(st);
 }
 
+std::optional<RunRecord> Store::get_run_without_dag(const std::string& run_id) {
+  static const std::string sql = "SELECT " + run_columns_without_dag() + " FROM runs WHERE id=?";
+  Stmt st(*impl_, sql);
+  st.bind(run_id);
+  if (!st.step()) return std::nullopt;
+  return read_run(st);
+}
+
 std::vector<RunRecord> Store::runs_in_state(const std::string& dag, RunState state) {
   static const std::string sql = std::string("SELECT ") + kRunColumns +
                                  " FROM runs WHERE dag=? AND state=? ORDER BY created_ms, rowid";
@@ -142,17 +160,13 @@ std::vector<RunRecord> Store::runs_for_interval(const std::string& dag,
 }
 
 std::vector<RunRecord> Store::list_runs(const std::string& dag, int limit) {
-  // The columns of kRunColumns, with '' for the DAG text: `flow runs` and the TUI's run
-  // list (which reads again at every change) would read megabytes per large DAG.
-  static const std::string columns = [] {
-    std::string c = kRunColumns;
-    const std::string text = "(SELECT dag_yaml FROM run_dags WHERE run_id=runs.id)";
-    return c.replace(c.find(text), text.size(), "''");
-  }();
-  static const std::string all =
-      "SELECT " + columns + " FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?";
-  static const std::string by_dag =
-      "SELECT " + columns + " FROM runs WHERE dag=? ORDER BY created_ms DESC, rowid DESC LIMIT ?";
+  // `flow runs` and the TUI's run list (which reads again at every change) would read
+  // megabytes per large DAG.
+  static const std::string all = "SELECT " + run_columns_without_dag() +
+                                 " FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?";
+  static const std::string by_dag = "SELECT " + run_columns_without_dag() +
+                                    " FROM runs WHERE dag=? ORDER BY created_ms DESC, rowid DESC "
+                                    "LIMIT ?";
   Stmt st(*impl_, dag.empty() ? all : by_dag);
   if (!dag.empty()) st.bind(dag);
   st.bind(limit <= 0 ? int64_t{-1} : int64_t{limit});
