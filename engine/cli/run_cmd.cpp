@@ -362,7 +362,10 @@ void register_run_commands(CLI::App& app, GlobalOptions& g, Action& action, Opti
           // The owning engine sees the flag within a second and stops its attempts.
           for (int i = 0; i < 600; ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            run = require_run(*store, id);
+            // Ten times a second: the row only, not the DAG text (megabytes for a big DAG).
+            auto now = store->get_run_without_dag(id);
+            if (!now) break;
+            run = std::move(*now);
             if (run.state != state::RunState::kRunning) break;
           }
           report(run);
