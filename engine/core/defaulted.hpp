@@ -8,40 +8,26 @@
 // tasks never sets. Compare engine/core/boxed.hpp, an optional: there "unset" is a state
 // of its own, here it is the default value.
 
-#include <memory>
+#include "engine/core/boxed.hpp"
 
 namespace flow {
 
 template <typename T>
 class Defaulted {
  public:
-  Defaulted() = default;
-  Defaulted(const Defaulted& other)
-      : value_(other.value_ ? std::make_unique<T>(*other.value_) : nullptr) {}
-  Defaulted(Defaulted&&) noexcept = default;
-  Defaulted& operator=(const Defaulted& other) {
-    if (this != &other) value_ = other.value_ ? std::make_unique<T>(*other.value_) : nullptr;
-    return *this;
-  }
-  Defaulted& operator=(Defaulted&&) noexcept = default;
-  ~Defaulted() = default;
-
   const T& operator*() const { return value_ ? *value_ : default_value(); }
   const T* operator->() const { return &**this; }
   // The value to change; held from now on even if it is changed back to T{}.
-  T& edit() {
-    if (!value_) value_ = std::make_unique<T>();
-    return *value_;
-  }
+  T& edit() { return value_ ? *value_ : value_.emplace(); }
   // Whether edit() was called (the value may still equal T{}).
-  bool held() const { return value_ != nullptr; }
+  bool held() const { return value_.has_value(); }
 
  private:
   static const T& default_value() {
     static const T value{};
     return value;
   }
-  std::unique_ptr<T> value_;
+  Boxed<T> value_;  // copies copy the value
 };
 
 }  // namespace flow
