@@ -27,23 +27,22 @@ RetryStates RetryStates::defaults() {
   return defaults;  // every task starts with these: not looked up again per task
 }
 
-bool RetryStates::add(std::string_view state) {
+uint16_t RetryStates::bit_of(std::string_view state) {
   const auto& names = all();
   for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == state) {
-      bits_ = static_cast<uint16_t>(bits_ | (1u << i));
-      return true;
-    }
+    if (names[i] == state) return static_cast<uint16_t>(1u << i);
   }
-  return false;
+  return 0;
+}
+
+bool RetryStates::add(std::string_view state) {
+  const uint16_t bit = bit_of(state);
+  bits_ = static_cast<uint16_t>(bits_ | bit);
+  return bit != 0;
 }
 
 bool RetryStates::contains(std::string_view state) const {
-  const auto& names = all();
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == state) return (bits_ & (1u << i)) != 0;
-  }
-  return false;
+  return (bits_ & bit_of(state)) != 0;
 }
 
 std::vector<std::string> RetryStates::names() const {

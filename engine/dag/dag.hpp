@@ -94,9 +94,9 @@ class RetryStates {
   bool contains(std::string_view state) const;
   bool empty() const { return bits_ == 0; }
   std::vector<std::string> names() const;  // in the order of all()
-  bool operator==(const RetryStates&) const = default;
 
  private:
+  static uint16_t bit_of(std::string_view state);  // 0 when it is not one of all()
   uint16_t bits_ = 0;
 };
 
