@@ -62,11 +62,17 @@ Duration RetryPolicy::delay_before(int next_try) const {
   return Duration(static_cast<long long>(ms));
 }
 
+const SourceLocation& Task::where() const {
+  static const SourceLocation none;
+  return source ? source->where : none;
+}
+
 SourceLocation Task::loc(const std::string& field) const {
-  for (const auto& f : field_where) {
-    if (f.field == field) return SourceLocation{where.file, f.line, f.col};
+  if (!source) return {};
+  for (const auto& f : source->fields) {
+    if (f.field == field) return SourceLocation{source->where.file, f.line, f.col};
   }
-  return where;
+  return source->where;
 }
 
 SourceLocation Dag::loc(const std::string& field) const {

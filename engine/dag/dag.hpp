@@ -151,6 +151,17 @@ struct NotifySpec {
   bool wants(NotifyEvent e) const;
 };
 
+// The blocks of a task that few tasks set, held together through one pointer: a static
+// DAG of 1,000,000 tasks keeps a Task each for the whole run (152 bytes in place).
+struct TaskExtras {
+  std::map<std::string, std::string> env;  // values are templates
+  std::optional<Duration> timeout;
+  std::vector<StagedPath> inputs;   // uploaded to the task's Slurm site before each try
+  std::vector<StagedPath> outputs;  // brought back to this side after a succeeded try
+  std::vector<NotifySpec> notify;   // `notify:` (docs/ALERTS.md)
+  std::optional<Duration> sla;      // `sla:`: succeeded within this of the run's SLA start
+};
+
 struct Task {
   std::string id;
   std::string run;                 // shell command template
@@ -158,28 +169,33 @@ struct Task {
   std::string site;                // "" = the DAG default
   Defaulted<SlurmSpec> slurm;      // on the heap once set: most tasks have no `slurm:`
   Resources resources;
-  RetryPolicy retry;
-  std::optional<Duration> timeout;
+  Defaulted<RetryPolicy> retry;  // on the heap once a retry key is set (in the task or defaults)
   TriggerRule trigger = TriggerRule::kAllSuccess;
-  std::map<std::string, std::string> env;  // values are templates
-  Boxed<std::string> foreach;              // template yielding a list; on the heap, as hpo
-  Boxed<HpoSpec> hpo;                      // on the heap: most tasks have none, and it is large
-  std::vector<StagedPath> inputs;          // uploaded to the task's Slurm site before each try
-  std::vector<StagedPath> outputs;         // brought back to this side after a succeeded try
-  std::vector<NotifySpec> notify;          // `notify:` (docs/ALERTS.md)
-  std::optional<Duration> sla;             // `sla:`: succeeded within this of the run's SLA start
+  Boxed<std::string> foreach;  // template yielding a list; on the heap, as hpo
+  Boxed<HpoSpec> hpo;          // on the heap: most tasks have none, and it is large
+  // env, timeout, inputs, outputs, notify, sla: read `task.extras->env`, set through
+  // `task.extras.edit().env` (an unset block reads as all empty).
+  Defaulted<TaskExtras> extras;
 
-  SourceLocation where;  // the task's `- id:` entry
-  // Where the value of each key of the task starts ("run", "after", ...). A short vector,
-  // not a map of SourceLocations: a 100,000-task DAG keeps one per key of every task.
+  // Where the task is in its file, for the messages of loading and validation: its `- id:`
+  // entry and where the value of each of its keys starts ("run", "after", ...; a short
+  // vector, not a map). A run drops it (drop_source()): a DAG of 1,000,000 tasks would keep
+  // a list and the file's name per task.
   struct FieldMark {
     std::string field;
     int line = 0;
     int col = 0;
   };
-  std::vector<FieldMark> field_where;
+  struct Source {
+    SourceLocation where;
+    std::vector<FieldMark> fields;
+  };
+  Boxed<Source> source;
+  // The task's `- id:` entry; an empty location once dropped.
+  const SourceLocation& where() const;
   // The location of `field`'s value, or of the task when the key is not present.
   SourceLocation loc(const std::string& field) const;
+  void drop_source() { source.reset(); }
 };
 
 // One entry of `secrets:`: where its value comes from. Only this is in the DAG (and so in

@@ -147,7 +147,13 @@ void read_resources(Reader& r, const YNode& n, Resources& res, const std::string
   }
 }
 
-void read_retry_fields(Reader& r, const YNode& n, RetryPolicy& p) {
+// Sets `retry` only when `n` has a retry key: a task without one keeps no RetryPolicy of
+// its own (flow::Defaulted).
+void read_retry_fields(Reader& r, const YNode& n, Defaulted<RetryPolicy>& retry) {
+  if (!n["retries"] && !n["retry_delay"] && !n["retry_max_delay"] && !n["retry_backoff"] &&
+      !n["retry_on"])
+    return;
+  RetryPolicy& p = retry.edit();
   if (auto v = n["retries"]) {
     if (auto i = r.integer(v, "retries", 0, 1000)) p.retries = static_cast<int>(*i);
   }
@@ -393,9 +399,10 @@ std::optional<Duration> read_sla(Reader& r, const YNode& n, const std::string& w
 }
 
 void read_task_fields(Reader& r, const YNode& n, Task& t) {
-  t.field_where.reserve(n.size());
+  auto& fields = (t.source ? *t.source : t.source.emplace()).fields;
+  fields.reserve(n.size());
   for (const auto& [k, v] : n.pairs())
-    t.field_where.push_back({k.Scalar(), v.line() + 1, v.col() + 1});
+    fields.push_back({k.Scalar(), v.line() + 1, v.col() + 1});
   if (auto v = n["run"]) t.run = r.str(v, "run").value_or("");
   if (auto v = n["after"]) {
     t.after = r.str_list(v, "after");
@@ -409,7 +416,7 @@ void read_task_fields(Reader& r, const YNode& n, Task& t) {
   if (auto v = n["resources"])
     read_resources(r, v, t.resources, "resources of task '" + t.id + "'");
   read_retry_fields(r, n, t.retry);
-  if (auto v = n["timeout"]) t.timeout = r.duration(v, "timeout");
+  if (auto v = n["timeout"]) t.extras.edit().timeout = r.duration(v, "timeout");
   if (auto v = n["trigger"]) {
     auto s = r.str(v, "trigger").value_or("");
     if (auto tr = parse_trigger(s)) {
@@ -421,7 +428,7 @@ void read_task_fields(Reader& r, const YNode& n, Task& t) {
                      "; use one of " + join(rules));
     }
   }
-  if (auto v = n["env"]) read_env(r, v, t.env);
+  if (auto v = n["env"]) read_env(r, v, t.extras.edit().env);
   if (auto v = n["foreach"]) {
     if (v.IsSequence()) {
       t.foreach.emplace(to_json(v).dump());  // a literal list, kept as JSON text
@@ -433,10 +440,11 @@ void read_task_fields(Reader& r, const YNode& n, Task& t) {
     t.hpo.emplace();
     read_hpo(r, v, *t.hpo);
   }
-  if (auto v = n["inputs"]) t.inputs = read_staged_list(r, v, "inputs");
-  if (auto v = n["outputs"]) t.outputs = read_staged_list(r, v, "outputs");
-  if (auto v = n["notify"]) t.notify = read_notify(r, v, "notify of task '" + t.id + "'");
-  if (auto v = n["sla"]) t.sla = read_sla(r, v, "sla of task '" + t.id + "'");
+  if (auto v = n["inputs"]) t.extras.edit().inputs = read_staged_list(r, v, "inputs");
+  if (auto v = n["outputs"]) t.extras.edit().outputs = read_staged_list(r, v, "outputs");
+  if (auto v = n["notify"])
+    t.extras.edit().notify = read_notify(r, v, "notify of task '" + t.id + "'");
+  if (auto v = n["sla"]) t.extras.edit().sla = read_sla(r, v, "sla of task '" + t.id + "'");
 }
 
 void read_defaults(Reader& r, const YNode& n, Dag& dag, Task& proto) {
@@ -444,14 +452,14 @@ void read_defaults(Reader& r, const YNode& n, Dag& dag, Task& proto) {
   r.check_keys(n, kDefaultKeys, "defaults");
   if (auto v = n["site"]) dag.default_site = r.str(v, "defaults.site").value_or("local");
   read_retry_fields(r, n, proto.retry);
-  if (auto v = n["timeout"]) proto.timeout = r.duration(v, "defaults.timeout");
+  if (auto v = n["timeout"]) proto.extras.edit().timeout = r.duration(v, "defaults.timeout");
   if (auto v = n["trigger"]) {
     if (auto tr = parse_trigger(r.str(v, "defaults.trigger").value_or("")))
       proto.trigger = *tr;
     else
       r.error(v, "defaults.trigger is not a trigger rule");
   }
-  if (auto v = n["env"]) read_env(r, v, proto.env);
+  if (auto v = n["env"]) read_env(r, v, proto.extras.edit().env);
   if (auto v = n["slurm"]) read_slurm(r, v, proto.slurm.edit(), "defaults.slurm");
   if (auto v = n["resources"]) read_resources(r, v, proto.resources, "defaults.resources");
 }
@@ -528,11 +536,11 @@ Dag load_dag(std::string text, const std::string& file) {
         continue;
       }
       Task t = proto;
-      t.field_where.clear();
-      t.where = r.loc(tn);
+      Task::Source& source = t.source.emplace();
+      source.where = r.loc(tn);
       if (auto id = tn["id"]) {
         t.id = r.str(id, "id").value_or("");
-        t.where = r.loc(id);
+        source.where = r.loc(id);
         if (!is_valid_id(t.id)) {
           r.error(id, "task id '" + t.id +
                           "' is invalid: use letters, digits, '_', '.', '-' "
@@ -543,16 +551,16 @@ Dag load_dag(std::string text, const std::string& file) {
       }
       r.check_keys(tn, kTaskKeys, "task '" + t.id + "'");
       read_task_fields(r, tn, t);
-      if (t.run.empty()) r.error(t.where, "task '" + t.id + "' has no 'run' command");
+      if (t.run.empty()) r.error(t.where(), "task '" + t.id + "' has no 'run' command");
       if (t.foreach && t.hpo) {
-        r.error(t.where, "task '" + t.id + "' has both 'foreach' and 'hpo'; use one");
+        r.error(t.where(), "task '" + t.id + "' has both 'foreach' and 'hpo'; use one");
       }
       const Task& added = dag.tasks.emplace_back(std::move(t));
       if (!added.id.empty()) {
         auto [it, fresh] = seen.emplace(added.id, dag.tasks.size() - 1);
         if (!fresh) {
-          r.error(added.where, "duplicate task id '" + added.id + "' (first defined at " +
-                                   dag.tasks[it->second].where.str() + ")");
+          r.error(added.where(), "duplicate task id '" + added.id + "' (first defined at " +
+                                     dag.tasks[it->second].where().str() + ")");
         }
       }
     }

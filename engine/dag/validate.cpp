@@ -257,7 +257,7 @@ void check_staging(Checker& c, const ValidateOptions& options) {
   const Dag& dag = c.dag;
   for (size_t i = 0; i < dag.tasks.size(); ++i) {
     const Task& t = dag.tasks[i];
-    if (t.inputs.empty() && t.outputs.empty()) continue;
+    if (t.extras->inputs.empty() && t.extras->outputs.empty()) continue;
     const std::string& site_name = dag.site_of(t);
     const site::Site* s = options.sites ? options.sites->find(site_name) : nullptr;
     auto check_site_base = [&](const StagedPath& p, const char* what) {
@@ -267,7 +267,7 @@ void check_staging(Checker& c, const ValidateOptions& options) {
                            site_name + "' runs plain processes here and has none");
     };
     std::vector<bool> ancestors;
-    for (const auto& in : t.inputs) {
+    for (const auto& in : t.extras->inputs) {
       check_site_base(in, "input");
       if (in.base != PathBase::kRun) continue;
       // The run directory starts empty: a file in it must come from an upstream task.
@@ -275,7 +275,7 @@ void check_staging(Checker& c, const ValidateOptions& options) {
       bool produced = false;
       for (size_t u = 0; u < dag.tasks.size() && !produced; ++u) {
         if (!ancestors[u]) continue;
-        for (const auto& out : dag.tasks[u].outputs) {
+        for (const auto& out : dag.tasks[u].extras->outputs) {
           if (out.base != PathBase::kRun) continue;
           if (out.path == in.path || out.path.rfind(in.path + "/", 0) == 0) produced = true;
         }
@@ -288,7 +288,7 @@ void check_staging(Checker& c, const ValidateOptions& options) {
                     in.path + ", base: workdir} for a file in the directory `flow run` starts in");
       }
     }
-    for (const auto& out : t.outputs)
+    for (const auto& out : t.extras->outputs)
       check_site_base(out, "output");
   }
 }
@@ -306,7 +306,7 @@ void check_local_files(Checker& c, const std::filesystem::path& workdir) {
     }
   }
   for (const auto& t : dag.tasks) {
-    for (const auto& in : t.inputs) {
+    for (const auto& in : t.extras->inputs) {
       if (in.base != PathBase::kWorkdir) continue;
       if (!std::filesystem::exists(workdir / in.path, ec)) {
         c.error(in.where, "task '" + t.id + "' input '" + in.label() + "' does not exist: no " +
@@ -360,7 +360,7 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
   for (size_t i = 0; i < dag.tasks.size(); ++i) {
     const Task& t = dag.tasks[i];
     c.check_template(i, t.run, t.loc("run"), "run", false, /*shell=*/true);
-    for (const auto& [k, v] : t.env)
+    for (const auto& [k, v] : t.extras->env)
       c.check_template(i, v, t.loc("env"), "env." + k);
     if (t.foreach) {
       // A literal list was stored as JSON text; anything else must be one reference.
@@ -381,7 +381,7 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
     if (options.sites) {
       const site::Site* s = options.sites->find(site_name);
       if (!s) {
-        c.error(t.site.empty() ? t.where : t.loc("site"),
+        c.error(t.site.empty() ? t.where() : t.loc("site"),
                 "task '" + t.id + "': unknown site '" + site_name + "'" +
                     did_you_mean(site_name, options.sites->names()) +
                     "; known sites: " + join(options.sites->names()));
@@ -395,7 +395,7 @@ std::vector<Diagnostic> validate(const Dag& dag, const ValidateOptions& options)
   }
   check_notify(c, dag.notify, "DAG");
   for (const auto& t : dag.tasks)
-    check_notify(c, t.notify, "task '" + t.id + "'");
+    check_notify(c, t.extras->notify, "task '" + t.id + "'");
   check_staging(c, options);
   if (options.workdir) check_local_files(c, *options.workdir);
   return c.out;

@@ -38,7 +38,7 @@ std::string run_failure_message(const std::vector<state::InstanceRecord>& instan
 bool Alerts::wanted(const dag::Dag& dag) {
   if (!dag.notify.empty() || dag.sla) return true;
   return std::any_of(dag.tasks.begin(), dag.tasks.end(),
-                     [](const dag::Task& t) { return !t.notify.empty() || t.sla; });
+                     [](const dag::Task& t) { return !t.extras->notify.empty() || t.extras->sla; });
 }
 
 Alerts::Alerts(boost::asio::io_context& io, state::Store& store, const dag::Dag& dag,
@@ -55,9 +55,10 @@ Alerts::Alerts(boost::asio::io_context& io, state::Store& store, const dag::Dag&
       run_sla_(dag.sla) {
   bool secrets = std::any_of(run_notify_.begin(), run_notify_.end(), uses_secrets);
   for (const auto& t : dag.tasks) {
-    if (t.notify.empty() && !t.sla) continue;
-    tasks_[t.id] = TaskAlerts{t.notify, t.sla};
-    secrets = secrets || std::any_of(t.notify.begin(), t.notify.end(), uses_secrets);
+    if (t.extras->notify.empty() && !t.extras->sla) continue;
+    tasks_[t.id] = TaskAlerts{t.extras->notify, t.extras->sla};
+    secrets =
+        secrets || std::any_of(t.extras->notify.begin(), t.extras->notify.end(), uses_secrets);
   }
   if (secrets) {
     try {

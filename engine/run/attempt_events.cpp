@@ -169,19 +169,19 @@ void RunController::on_failed(InstanceRecord& r, state::TryRecord& t, const Exec
   }
   r.failures++;
   const bool retriable = e.native_state.empty() || e.native_state == "FAILED" ||
-                         task.retry.retry_on.contains(e.native_state);
+                         task.retry->retry_on.contains(e.native_state);
   const TaskState final_state =
       e.outcome == Outcome::kTimedOut ? TaskState::kTimedOut : TaskState::kFailed;
-  if (stopping_ || !retriable || r.failures > task.retry.retries) {
+  if (stopping_ || !retriable || r.failures > task.retry->retries) {
     return finish_instance(r, final_state, e.message);
   }
   tries_.end_attempt(t, final_state, e.message);
-  auto delay = task.retry.delay_before(r.try_number + 1);
+  auto delay = task.retry->delay_before(r.try_number + 1);
   r.next_try_at = now_ms() + delay.count();
   r.ended = now_ms();
   set_state(r, TaskState::kUpForRetry,
             e.message + " — retry " + std::to_string(r.failures) + "/" +
-                std::to_string(task.retry.retries) + " in " + format_duration(delay));
+                std::to_string(task.retry->retries) + " in " + format_duration(delay));
 }
 
 void RunController::read_metrics(const InstanceRecord& inst) {
@@ -224,10 +224,10 @@ std::string RunController::register_artifacts(const InstanceRecord& inst) {
 
 void RunController::start_timeout(const InstanceRecord& inst) {
   const dag::Task& task = *node_by_task_.at(inst.task_id)->task;
-  if (!task.timeout || timeouts_.count(inst.id)) return;
+  if (!task.extras->timeout || timeouts_.count(inst.id)) return;
   auto timer = std::make_unique<EngineTimer>(io_);
   EpochMs elapsed = std::max<EpochMs>(0, now_ms() - inst.started);
-  auto left = std::max<long long>(0, task.timeout->count() - elapsed);
+  auto left = std::max<long long>(0, task.extras->timeout->count() - elapsed);
   timer->expires_after(std::chrono::milliseconds(left));
   AttemptKey key{run_.id, inst.id, inst.try_number};
   std::string site = inst.site;

@@ -1,9 +1,8 @@
 #include "engine/run/attempt_spec.hpp"
 
-#include <functional>
-#include <set>
 #include <stdexcept>
 
+#include "engine/dag/template.hpp"
 #include "engine/run/attempt_files.hpp"
 #include "engine/run/secrets.hpp"
 #include "engine/run/sweep.hpp"
@@ -11,39 +10,21 @@
 namespace flow::run {
 
 AttemptSpecs::AttemptSpecs(const dag::Dag& dag, std::filesystem::path home)
-    : dag_(dag), home_(std::filesystem::absolute(home)) {
-  templates_.resize(dag_.tasks.size());
-  for (size_t i = 0; i < dag_.tasks.size(); ++i) {
-    const dag::Task& task = dag_.tasks[i];
-    Templates& t = templates_[i];
-    try {
-      t.run = dag::Template::parse(task.run);
-      t.env.reserve(task.env.size());
-      for (const auto& [k, v] : task.env)
-        t.env.emplace_back(k, dag::Template::parse(v));
-      const std::set<std::string> secret = secret_env_names(task);
-      t.secret_env.assign(secret.begin(), secret.end());
-    } catch (const std::invalid_argument&) {
-      // validate() reported it before any run could start.
-    }
+    : dag_(dag), home_(std::filesystem::absolute(home)) {}
+
+namespace {
+
+dag::Template parse(const dag::Task& task, const std::string& what, const std::string& text) {
+  try {
+    return dag::Template::parse(text);
+  } catch (const std::invalid_argument& e) {
+    // validate() reports it before a run starts; a run resumed from a database written by
+    // another version of flow could still hold one.
+    throw std::runtime_error("task '" + task.id + "': " + what + ": " + e.what());
   }
 }
 
-const dag::Template* AttemptSpecs::Templates::env_of(const std::string& name) const {
-  for (const auto& [k, t] : env) {
-    if (k == name) return &t;
-  }
-  return nullptr;
-}
-
-const AttemptSpecs::Templates& AttemptSpecs::templates_of(const dag::Task& task) const {
-  // Tasks are the DAG's own (the controller's nodes point into dag_.tasks).
-  const dag::Task* first = dag_.tasks.data();
-  const std::less<const dag::Task*> before;  // a total order, even for unrelated pointers
-  if (before(&task, first) || !before(&task, first + dag_.tasks.size()))
-    throw std::logic_error("task '" + task.id + "' is not one of this run's DAG");
-  return templates_[static_cast<size_t>(&task - first)];
-}
+}  // namespace
 
 AttemptFiles AttemptSpecs::files(const std::string& run_id, const std::string& instance_id,
                                  int try_number) const {
@@ -63,12 +44,11 @@ LaunchSpec AttemptSpecs::make(const state::InstanceRecord& inst, const dag::Task
   s.slurm = *task.slurm;
   s.resources = task.resources;
   s.staging = stage_plan(dag_, task, run.run_dir, run.workdir);
-  const Templates& tpl = templates_of(task);
   const std::string run_dir = ex.run_dir(run.id);
   auto resolver = [&](const dag::TemplateRef& ref) {
     return resolve_reference(ref, inst, view, run_dir);
   };
-  if (render && tpl.run) s.command = dag::render(*tpl.run, resolver, /*shell=*/true);
+  if (render) s.command = dag::render(parse(task, "run", task.run), resolver, /*shell=*/true);
   s.env["FLOW_RUN_ID"] = run.id;
   s.env["FLOW_DAG"] = dag_.name;
   s.env["FLOW_TASK_ID"] = inst.id;
@@ -79,24 +59,24 @@ LaunchSpec AttemptSpecs::make(const state::InstanceRecord& inst, const dag::Task
       s.env[k] = std::move(v);
   } else if (inst.map_index >= 0) {
     s.env["FLOW_MAP_INDEX"] = std::to_string(inst.map_index);
-    s.env["FLOW_ITEM"] = dag::value_text(inst.attrs.value("item", nlohmann::json()));
+    s.env["FLOW_ITEM"] = dag::value_text(inst.attr("item"));
   }
-  if (render) {
-    for (const auto& [k, t] : tpl.env)
+  for (const auto& [k, text] : task.extras->env) {
+    if (render) {
+      const dag::Template t = parse(task, "env." + k, text);
       s.env[k] = dag::render(t, resolver, false);
-    s.secret_env.insert(tpl.secret_env.begin(), tpl.secret_env.end());
-  } else {
+      if (uses_secret(t)) s.secret_env.insert(k);
+      continue;
+    }
     // Re-attaching runs nothing, but the executor masks what the try printed when it ends
     // (engine/run/secret_mask.hpp): it needs the secret values, and only those.
-    for (const auto& name : tpl.secret_env) {
-      const dag::Template* t = tpl.env_of(name);
-      if (!t) continue;
-      try {
-        s.env[name] = dag::render(*t, resolver, false);
-        s.secret_env.insert(name);
-      } catch (const std::exception&) {
-        // A value that also names something not available now: nothing to mask with.
-      }
+    try {
+      const dag::Template t = parse(task, "env." + k, text);
+      if (!uses_secret(t)) continue;
+      s.env[k] = dag::render(t, resolver, false);
+      s.secret_env.insert(k);
+    } catch (const std::exception&) {
+      // A value that also names something not available now: nothing to mask with.
     }
   }
   return s;

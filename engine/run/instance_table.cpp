@@ -6,10 +6,11 @@ namespace flow::run {
 
 using state::InstanceRecord;
 
-InstanceTable::InstanceTable(std::string run_id, WriteBatch& batch, IsSummary is_summary)
-    : run_id_(std::move(run_id)), batch_(batch), is_summary_(std::move(is_summary)) {}
+InstanceTable::InstanceTable(WriteBatch& batch, IsSummary is_summary)
+    : batch_(batch), is_summary_(std::move(is_summary)) {}
 
 InstanceRecord& InstanceTable::insert(InstanceRecord r) {
+  r.run_id = std::string();  // the table's run (records.hpp); a copy each is an allocation
   count(r, +1);
   std::string id = r.id;
   auto [it, _] = records_.emplace(std::move(id), std::move(r));
@@ -57,7 +58,6 @@ void InstanceTable::expect_children(const std::string& parent, size_t n) {
 }
 
 InstanceRecord& InstanceTable::create(InstanceRecord r, const std::string& message) {
-  r.run_id = run_id_;
   InstanceRecord& added = insert(std::move(r));
   batch_.touch(added.id);
   batch_.created(added.id, added.try_number, added.state, now_ms(), message);

@@ -22,7 +22,8 @@ namespace flow::run {
 class InstanceTable {
  public:
   using IsSummary = std::function<bool(const state::InstanceRecord&)>;
-  InstanceTable(std::string run_id, WriteBatch& batch, IsSummary is_summary);
+  // The records of one run, whose id they do not carry (records.hpp: run_id is left empty).
+  InstanceTable(WriteBatch& batch, IsSummary is_summary);
 
   // `n` children of `parent` are about to be created (a foreach's expansion): room for them
   // in the table and the batch is made once, not by doubling (which at 1,000,000 items
@@ -78,7 +79,6 @@ class InstanceTable {
   void changed(const state::InstanceRecord& inst);
   state::InstanceRecord& insert(state::InstanceRecord r);
 
-  std::string run_id_;
   WriteBatch& batch_;
   IsSummary is_summary_;
   // A hash map: looked up several times per instance per tick; references to elements

@@ -68,11 +68,11 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
       executors_(std::move(executors)),
       options_(std::move(options)),
       observer_(observer),
-      table_(run_.id, batch_,
+      table_(batch_,
              [this](const InstanceRecord& r) {
                return r.parent.empty() && node_by_task_.at(r.task_id)->fans_out();
              }),
-      tries_(store_, batch_),
+      tries_(store_, batch_, run_.id),
       view_(std::make_unique<View>(*this)),
       specs_(dag_, options_.home),
       control_timer_(io),
@@ -84,11 +84,10 @@ RunController::RunController(boost::asio::io_context& io, state::Store& store, d
   std::string().swap(dag_.source_text);
   // Validation is over: the locations of the tasks' fields are not read again, and a static
   // DAG of 1,000,000 tasks would hold a list of them (and the file's name) per task.
-  for (dag::Task& t : dag_.tasks) {
-    std::vector<dag::Task::FieldMark>().swap(t.field_where);
-    t.where = SourceLocation{};
-  }
+  for (dag::Task& t : dag_.tasks)
+    t.drop_source();
   node_by_task_.reserve(dag_.tasks.size());
+  undecided_.reserve(dag_.tasks.size());
   nodes_.reserve(dag_.tasks.size());
   if (!run_.run_dir.empty())
     run_log_ =
@@ -120,8 +119,10 @@ RunController::~RunController() {
 std::vector<InstanceRecord> RunController::instances() const {
   std::vector<InstanceRecord> out;
   out.reserve(table_.size());
-  for (const InstanceRecord* r : table_.order())
+  for (const InstanceRecord* r : table_.order()) {
     out.push_back(*r);
+    out.back().run_id = run_.id;  // the live records leave it empty (instance_table.hpp)
+  }
   return out;
 }
 
@@ -129,7 +130,9 @@ std::vector<InstanceRecord> RunController::instances_if(
     const std::function<bool(const InstanceRecord&)>& keep) const {
   std::vector<InstanceRecord> out;
   for (const InstanceRecord* r : table_.order()) {
-    if (keep(*r)) out.push_back(*r);
+    if (!keep(*r)) continue;
+    out.push_back(*r);
+    out.back().run_id = run_.id;
   }
   return out;
 }
@@ -169,7 +172,6 @@ void RunController::start() {
   if (table_.empty()) {  // a new run: one instance per task, written with the first commit
     for (const Node& n : nodes_) {
       InstanceRecord r;
-      r.run_id = run_.id;
       r.id = n.id();
       r.task_id = n.id();
       r.site = dag_.site_of(*n.task);
@@ -186,7 +188,7 @@ void RunController::start() {
   run_.ended = 0;
 
   for (Node& n : nodes_) {
-    if (table_.at(n.id()).state == TaskState::kQueued) undecided_.insert(&n);
+    if (table_.at(n.id()).state == TaskState::kQueued) undecided_.push(n.index);
   }
   for (InstanceRecord* each : table_.order()) {
     auto& r = *each;
@@ -278,9 +280,7 @@ void RunController::tick() {
     // A node is looked at again only when one of its upstreams reached an end state (the
     // only thing trigger rules depend on); deciding one can queue its downstream here too.
     while (!undecided_.empty() && !tick_full()) {
-      Node* n = *undecided_.begin();
-      undecided_.erase(undecided_.begin());
-      decide_node(*n);
+      decide_node(nodes_[undecided_.pop()]);
     }
     launch_runnable();
   }
@@ -403,7 +403,7 @@ bool RunController::try_launch(InstanceRecord& inst, const dag::Task& task,
   // The cores and GPUs the task asks for, held from here until the try ends; when they
   // are not free the instance waits at the head of its site's queue.
   const AttemptKey key{run_.id, inst.id, inst.try_number + 1};
-  if (!ex->claim(key, task.resources, task.timeout)) return false;
+  if (!ex->claim(key, task.resources, task.extras->timeout)) return false;
 
   inst.try_number++;
   LaunchSpec spec;
@@ -481,7 +481,7 @@ void RunController::finish_instance(InstanceRecord& inst, TaskState to, const st
     return;
   }
   for (Node* d : node->downstream) {
-    if (table_.at(d->id()).state == TaskState::kQueued) undecided_.insert(d);
+    if (table_.at(d->id()).state == TaskState::kQueued) undecided_.push(d->index);
   }
 }
 

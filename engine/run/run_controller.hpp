@@ -34,6 +34,7 @@
 #include "engine/run/attempt_files.hpp"
 #include "engine/run/attempt_spec.hpp"
 #include "engine/run/executor.hpp"
+#include "engine/run/index_queue.hpp"
 #include "engine/run/instance_table.hpp"
 #include "engine/run/ownership.hpp"
 #include "engine/run/runnable_queue.hpp"
@@ -203,8 +204,8 @@ class RunController {
   std::unique_ptr<View> view_;
   AttemptSpecs specs_;
 
-  std::set<Node*> undecided_;                            // nodes whose trigger may now decide
-  RunnableQueue runnable_;                               // queued instances ready to launch
+  IndexQueue undecided_;    // nodes (by index) whose trigger may now decide, lowest first
+  RunnableQueue runnable_;  // queued instances ready to launch
   std::set<std::pair<EpochMs, std::string>> retry_due_;  // up_for_retry, by due time
   std::vector<ExecEvent> events_;
   bool tick_scheduled_ = false;

@@ -65,12 +65,17 @@ SecretValues read_secrets(const dag::Dag& dag) {
   return out;
 }
 
+bool uses_secret(const dag::Template& value) {
+  for (const auto& seg : value.segments())
+    if (seg.is_ref() && !seg.ref->path.empty() && seg.ref->path[0] == "secrets") return true;
+  return false;
+}
+
 std::set<std::string> secret_env_names(const dag::Task& task) {
   std::set<std::string> out;
-  for (const auto& [k, v] : task.env) {
+  for (const auto& [k, v] : task.extras->env) {
     try {
-      for (const auto& ref : dag::Template::parse(v).refs())
-        if (!ref.path.empty() && ref.path[0] == "secrets") out.insert(k);
+      if (uses_secret(dag::Template::parse(v))) out.insert(k);
     } catch (const std::invalid_argument&) {
       // validate() reported it before any run could start.
     }

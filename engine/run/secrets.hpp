@@ -15,6 +15,7 @@
 #include <string>
 
 #include "engine/dag/dag.hpp"
+#include "engine/dag/template.hpp"
 
 namespace flow::run {
 
@@ -28,5 +29,7 @@ SecretValues read_secrets(const dag::Dag& dag);
 
 // The `env:` names of `task` whose value uses a secret.
 std::set<std::string> secret_env_names(const dag::Task& task);
+// Whether a parsed `env:` value uses a secret (`{{ secrets.NAME }}`).
+bool uses_secret(const dag::Template& value);
 
 }  // namespace flow::run

@@ -45,11 +45,11 @@ StagePlan stage_plan(const dag::Dag& dag, const dag::Task& task,
   plan.local_run_dir = local_run_dir;
   plan.local_workdir =
       workdir.empty() ? std::filesystem::current_path() : std::filesystem::path(workdir);
-  if (dag.code.empty() && task.inputs.empty() && task.outputs.empty()) return plan;
+  if (dag.code.empty() && task.extras->inputs.empty() && task.extras->outputs.empty()) return plan;
   plan.code = dag.code;
-  for (const auto& p : task.inputs)
+  for (const auto& p : task.extras->inputs)
     plan.inputs.push_back(resolve(p, plan));
-  for (const auto& p : task.outputs)
+  for (const auto& p : task.extras->outputs)
     plan.outputs.push_back(resolve(p, plan));
   return plan;
 }

@@ -479,7 +479,7 @@ nlohmann::json Sweep::leaderboard(const dag::HpoSpec& spec, const state::Instanc
     return max ? x > y : x < y;
   });
   nlohmann::json best = nullptr;
-  if (const auto& b = parent.attrs.value("best", nlohmann::json()); b.is_object()) {
+  if (const auto& b = parent.attr("best"); b.is_object()) {
     best = {{"trial", b["trial"]},
             {"params", b["params"]},
             {"metric", b["metric"]},

@@ -22,7 +22,8 @@ SweepStep advance_sweep(Sweep& sweep, const dag::Task& task, InstanceTable& tabl
   std::vector<const InstanceRecord*> kids;
   for (InstanceRecord* each : changed) {
     auto& c = *each;
-    const std::string status = c.attrs.value("trial", nlohmann::json::object()).value("status", "");
+    const auto& trial = c.attr("trial");
+    const std::string status = trial.is_object() ? trial.value("status", "") : "";
     if (state::is_failure(c.state) && status != "failed") {
       sweep.fail(c);
       table.touch(c.id);

@@ -49,7 +49,7 @@ struct Filler {
     const std::string& task = p()[1];
     if (!view.is_swept(task)) fail("not an hpo task");
     const InstanceRecord* node = view.instance(task);
-    const auto& best = node ? node->attrs.value("best", nlohmann::json()) : nlohmann::json();
+    const auto& best = node ? node->attr("best") : nlohmann::json();
     if (!best.is_object()) fail("task '" + task + "' has no best trial (did it succeed?)");
     if (p()[3] == "params") {
       if (!best["params"].contains(p()[4]))
@@ -82,7 +82,7 @@ struct Filler {
     const InstanceRecord* up = view.instance(task);
     if (!up) fail("no task '" + task + "'");
     if (view.is_swept(task)) {  // an hpo task's outputs are its best trial's
-      const auto& best = up->attrs.value("best", nlohmann::json());
+      const auto& best = up->attr("best");
       if (!best.is_object()) fail("task '" + task + "' has no best trial");
       const InstanceRecord* trial = view.instance(Sweep::best_trial_instance_id(task, best));
       if (!trial) fail("the best trial of task '" + task + "' is not in the run");

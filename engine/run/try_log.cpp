@@ -8,7 +8,7 @@ state::TryRecord& TryLog::begin(const state::InstanceRecord& inst, const Plan& p
                                 const LaunchSpec& spec) {
   state::TryRecord& t = live_[inst.id];
   t = state::TryRecord{};
-  t.run_id = inst.run_id;
+  t.run_id = run_id_;
   t.instance_id = inst.id;
   t.try_number = inst.try_number;
   t.site = inst.site;
@@ -25,7 +25,7 @@ state::TryRecord& TryLog::begin(const state::InstanceRecord& inst, const Plan& p
 state::TryRecord& TryLog::of(const state::InstanceRecord& inst) {
   auto& t = live_[inst.id];
   if (t.instance_id.empty()) {  // re-attached: rebuild the row from what is stored
-    for (auto& x : store_.tries(inst.run_id, inst.id)) {
+    for (auto& x : store_.tries(run_id_, inst.id)) {
       if (x.try_number == inst.try_number) t = x;
     }
     if (t.instance_id.empty()) {  // not written yet
@@ -33,7 +33,7 @@ state::TryRecord& TryLog::of(const state::InstanceRecord& inst) {
       t.segment = s.segment;
       t.segment_try = s.try_in_segment;
     }
-    t.run_id = inst.run_id;
+    t.run_id = run_id_;
     t.instance_id = inst.id;
     t.try_number = inst.try_number;
   }

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 #include "engine/run/executor.hpp"
 #include "engine/run/write_batch.hpp"
@@ -15,7 +16,9 @@ namespace flow::run {
 
 class TryLog {
  public:
-  TryLog(state::Store& store, WriteBatch& batch) : store_(store), batch_(batch) {}
+  // The attempts of run `run_id` (live instance records do not carry it).
+  TryLog(state::Store& store, WriteBatch& batch, std::string run_id)
+      : store_(store), batch_(batch), run_id_(std::move(run_id)) {}
 
   // A new attempt of `inst` (its try_number already counted), as planned.
   state::TryRecord& begin(const state::InstanceRecord& inst, const Plan& plan,
@@ -31,6 +34,7 @@ class TryLog {
  private:
   state::Store& store_;
   WriteBatch& batch_;
+  std::string run_id_;
   std::map<std::string, state::TryRecord> live_;  // by instance id
 };
 

@@ -40,7 +40,7 @@ WriteBatch::Result WriteBatch::commit(state::Store& store, const state::RunRecor
   std::sort(instances_.begin(), instances_.end());
   instances_.erase(std::unique(instances_.begin(), instances_.end()), instances_.end());
   for (const auto& id : instances_)
-    store.put_instance(instance(id));
+    store.put_instance(run.id, instance(id));
   for (const auto& t : tries_)
     store.put_try(t);
   // Events may leave their run out (InstanceTable's do: a heap string each, a million of

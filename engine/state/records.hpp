@@ -55,6 +55,9 @@ struct ScheduleRecord {
 };
 
 struct InstanceRecord {
+  // Empty in a run controller's live records, which are all of its one run
+  // (engine/run/instance_table.hpp): a run id is longer than a string holds in place, so a
+  // copy per instance is an allocation.
   std::string run_id;
   std::string id;       // "train", "tiles[3]", "tune[trial-7]"
   std::string task_id;  // "tiles"
@@ -75,8 +78,19 @@ struct InstanceRecord {
   int signal = 0;
   std::string native_state;
   std::string message;
-  nlohmann::json outputs;                           // null until the task wrote FLOW_OUTPUTS_FILE
-  nlohmann::json attrs = nlohmann::json::object();  // item, trial params, ...
+  nlohmann::json outputs;  // null until the task wrote FLOW_OUTPUTS_FILE
+  // A foreach item ("item"), an HPO trial's state ("trial"), an hpo task's best ("best").
+  // Null until a key is set (`attrs["k"] = v` makes it an object): most instances have
+  // none, and an empty object is an allocation per instance. Stored as "{}" when null.
+  nlohmann::json attrs;
+
+  // attrs[key], or null when attrs has no such key (or is null).
+  const nlohmann::json& attr(const char* key) const {
+    static const nlohmann::json none;
+    if (!attrs.is_object()) return none;
+    const auto it = attrs.find(key);
+    return it == attrs.end() ? none : *it;
+  }
 };
 
 // What a try used, where its executor could tell (docs/REFERENCE.md §7.2 "usage"): Slurm's

@@ -104,7 +104,9 @@ class Store {
   // Writes (call inside a Transaction for atomicity; alone each is its own transaction).
   void insert_run(const RunRecord& r);
   void update_run(const RunRecord& r);
-  void put_instance(const InstanceRecord& r);  // insert or replace
+  void put_instance(const InstanceRecord& r);  // insert or replace, in run r.run_id
+  // The same, in run `run_id` (r.run_id is not read).
+  void put_instance(const std::string& run_id, const InstanceRecord& r);
   void delete_instance(const std::string& run_id, const std::string& instance_id);
   void put_try(const TryRecord& t);  // insert or replace
   void add_event(const EventRecord& e);

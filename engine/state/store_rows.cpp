@@ -230,12 +230,17 @@ InstanceRecord read_instance(const Stmt& st) {
   r.native_state = st.text(18);
   r.message = st.text(19);
   r.outputs = st.json(20, nullptr);
-  r.attrs = st.json(21, nlohmann::json::object());
+  r.attrs = st.json(21, nullptr);
+  if (r.attrs.is_object() && r.attrs.empty()) r.attrs = nullptr;  // records.hpp: no allocation
   return r;
 }
 }  // namespace
 
 void Store::put_instance(const InstanceRecord& r) {
+  put_instance(r.run_id, r);
+}
+
+void Store::put_instance(const std::string& run_id, const InstanceRecord& r) {
   // An upsert keeps the rowid, which orders instances by creation.
   static const std::string sql =
       std::string("INSERT INTO instances(") + kInstanceColumns +
@@ -249,11 +254,11 @@ void Store::put_instance(const InstanceRecord& r) {
       "native_state=excluded.native_state, message=excluded.message, "
       "outputs_json=excluded.outputs_json, attrs_json=excluded.attrs_json";
   Stmt st(*impl_, sql);
-  st.bind(r.run_id).bind(r.id).bind(r.task_id).bind(r.parent).bind(r.map_index);
+  st.bind(run_id).bind(r.id).bind(r.task_id).bind(r.parent).bind(r.map_index);
   st.bind(std::string(to_string(r.state))).bind(r.try_number).bind(r.failures).bind(r.site);
   st.bind(r.pid).bind(r.pid_start).bind(r.job_id).bind(r.job_name).bind(r.started);
   st.bind(r.ended).bind(r.next_try_at).bind(r.exit_code).bind(r.signal).bind(r.native_state);
-  st.bind(r.message).bind_json_or_null(r.outputs).bind(r.attrs.dump());
+  st.bind(r.message).bind_json_or_null(r.outputs).bind(r.attrs.is_null() ? "{}" : r.attrs.dump());
   st.run();
 }
 

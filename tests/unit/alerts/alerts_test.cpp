@@ -119,10 +119,11 @@ tasks:
   EXPECT_EQ(dag.notify[1].on, std::vector<dag::NotifyEvent>{dag::NotifyEvent::kFailure})
       << "`on:` defaults to failure";
   EXPECT_EQ(dag.sla, std::chrono::hours(2));
-  ASSERT_EQ(dag.tasks[0].notify.size(), 1u);
-  EXPECT_EQ(dag.tasks[0].notify[0].on, std::vector<dag::NotifyEvent>{dag::NotifyEvent::kRetry});
-  EXPECT_EQ(dag.tasks[0].notify[0].command, "echo retried");
-  EXPECT_EQ(dag.tasks[0].sla, std::chrono::seconds(90));
+  ASSERT_EQ(dag.tasks[0].extras->notify.size(), 1u);
+  EXPECT_EQ(dag.tasks[0].extras->notify[0].on,
+            std::vector<dag::NotifyEvent>{dag::NotifyEvent::kRetry});
+  EXPECT_EQ(dag.tasks[0].extras->notify[0].command, "echo retried");
+  EXPECT_EQ(dag.tasks[0].extras->sla, std::chrono::seconds(90));
 }
 
 TEST(NotifyKeys, AnUnknownEventIsReportedAtItsLineWithADidYouMean) {

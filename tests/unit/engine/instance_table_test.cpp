@@ -27,9 +27,8 @@ InstanceRecord child(int i, TaskState s = TaskState::kQueued) {
 
 struct Table {
   run::WriteBatch batch;
-  run::InstanceTable table{"run1", batch, [](const InstanceRecord& r) {
-                             return r.parent.empty() && r.task_id == "each";
-                           }};
+  run::InstanceTable table{
+      batch, [](const InstanceRecord& r) { return r.parent.empty() && r.task_id == "each"; }};
 };
 
 }  // namespace

@@ -88,7 +88,7 @@ TEST(LoaderHostile, SharingBlocksThroughAliasesStillWorks) {
     y += "  - id: t" + std::to_string(i) + "\n    run: echo\n    env: *env\n";
   auto dag = load_dag_text(y, "x.yaml");
   ASSERT_EQ(dag.tasks.size(), 200u);
-  EXPECT_EQ(dag.tasks[199].env.at("B"), "2");
+  EXPECT_EQ(dag.tasks[199].extras->env.at("B"), "2");
 }
 
 TEST(LoaderHostile, HpoRangesMustBeFiniteAndRandintWhole) {

@@ -41,10 +41,10 @@ tasks:
   EXPECT_EQ(dag.params["epochs"], 30);
   EXPECT_TRUE(dag.params["lr"].is_number_float());
   EXPECT_TRUE(dag.params["flag"].is_boolean());
-  EXPECT_EQ(dag.tasks[0].retry.retries, 2);
-  EXPECT_EQ(dag.tasks[0].retry.delay, std::chrono::seconds(5));
-  EXPECT_EQ(dag.tasks[0].timeout, std::chrono::hours(1));
-  EXPECT_EQ(dag.tasks[1].retry.retries, 0);
+  EXPECT_EQ(dag.tasks[0].retry->retries, 2);
+  EXPECT_EQ(dag.tasks[0].retry->delay, std::chrono::seconds(5));
+  EXPECT_EQ(dag.tasks[0].extras->timeout, std::chrono::hours(1));
+  EXPECT_EQ(dag.tasks[1].retry->retries, 0);
   EXPECT_EQ(dag.tasks[1].trigger, flow::dag::TriggerRule::kAllDone);
   EXPECT_EQ(dag.tasks[1].after, std::vector<std::string>{"a"});
 }
@@ -245,7 +245,7 @@ tasks:
   ASSERT_EQ(dag.tasks.size(), 4u);
   EXPECT_EQ(dag.tasks[1].run, "echo hi");
   EXPECT_EQ(dag.tasks[2].after, std::vector<std::string>{"a"});
-  EXPECT_EQ(dag.tasks[3].env.at("X"), "1");
+  EXPECT_EQ(dag.tasks[3].extras->env.at("X"), "1");
 }
 
 TEST(Loader, FieldLocationsPointAtTheValue) {
@@ -328,15 +328,15 @@ TEST(Loader, RetryOnReplacesTheDefaultStatesWithTheListed) {
       "    retry_on: [OUT_OF_MEMORY, DEADLINE]\n  - id: c\n    run: x\n    retry_on: []\n",
       "r.yaml");
   ASSERT_EQ(dag.tasks.size(), 3u);
-  EXPECT_EQ(dag.tasks[0].retry.retry_on.names(),
+  EXPECT_EQ(dag.tasks[0].retry->retry_on.names(),
             (std::vector<std::string>{"TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL"}));
-  EXPECT_TRUE(dag.tasks[0].retry.retry_on.contains("PREEMPTED"));
-  EXPECT_FALSE(dag.tasks[0].retry.retry_on.contains("OUT_OF_MEMORY"));
-  EXPECT_EQ(dag.tasks[1].retry.retry_on.names(),
+  EXPECT_TRUE(dag.tasks[0].retry->retry_on.contains("PREEMPTED"));
+  EXPECT_FALSE(dag.tasks[0].retry->retry_on.contains("OUT_OF_MEMORY"));
+  EXPECT_EQ(dag.tasks[1].retry->retry_on.names(),
             (std::vector<std::string>{"OUT_OF_MEMORY", "DEADLINE"}));
-  EXPECT_FALSE(dag.tasks[1].retry.retry_on.contains("TIMEOUT"));
-  EXPECT_FALSE(dag.tasks[1].retry.retry_on.contains("CANCELLED"));
-  EXPECT_TRUE(dag.tasks[2].retry.retry_on.empty());
+  EXPECT_FALSE(dag.tasks[1].retry->retry_on.contains("TIMEOUT"));
+  EXPECT_FALSE(dag.tasks[1].retry->retry_on.contains("CANCELLED"));
+  EXPECT_TRUE(dag.tasks[2].retry->retry_on.empty());
   EXPECT_NE(errors_of("dag: r\ntasks:\n  - id: t\n    run: x\n    retry_on: [TIMOUT]\n")
                 .find("'TIMOUT' is not a Slurm end state (did you mean 'TIMEOUT'?)"),
             std::string::npos);
@@ -347,4 +347,51 @@ TEST(Loader, RetryOnReplacesTheDefaultStatesWithTheListed) {
 TEST(Loader, KeysThatAreNotNamesAreLocatedErrors) {
   auto e = errors_of("dag: k\n[a, b]: 1\ntasks:\n  - id: t\n    run: x\n");
   EXPECT_NE(e.find("x.yaml:2:1: a key must be a plain name"), std::string::npos) << e;
+}
+
+// A static DAG of 1,000,000 tasks keeps a Task each for its run: the blocks few tasks set
+// (retry keys, env, timeout, staged paths, notify, sla) are held only by those that set
+// them, directly or through `defaults:`.
+TEST(Loader, ATaskHoldsOnlyTheRareBlocksItOrItsDefaultsSet) {
+  auto dag = load_dag_text(R"(dag: demo
+tasks:
+  - id: plain
+    run: "true"
+  - id: rich
+    run: "true"
+    retries: 3
+    timeout: 1m
+    env: {A: "1"}
+)",
+                           "demo.yaml");
+  const auto& plain = dag.tasks[0];
+  EXPECT_FALSE(plain.retry.held());
+  EXPECT_FALSE(plain.extras.held());
+  EXPECT_EQ(plain.retry->retries, 0) << "an unset policy reads as the default one";
+  EXPECT_TRUE(plain.retry->retry_on.contains("NODE_FAIL"));
+  EXPECT_FALSE(plain.extras->timeout);
+  const auto& rich = dag.tasks[1];
+  EXPECT_TRUE(rich.retry.held());
+  EXPECT_EQ(rich.retry->retries, 3);
+  EXPECT_EQ(rich.retry->delay, std::chrono::seconds(10)) << "unset keys keep their defaults";
+  EXPECT_EQ(rich.extras->timeout, std::chrono::minutes(1));
+  EXPECT_EQ(rich.extras->env.at("A"), "1");
+
+  auto with_defaults = load_dag_text(
+      "dag: d\ndefaults: {retries: 1, env: {B: \"2\"}}\ntasks:\n  - id: a\n    run: x\n"
+      "  - id: b\n    run: y\n",
+      "d.yaml");
+  for (const auto& t : with_defaults.tasks) {
+    EXPECT_EQ(t.retry->retries, 1) << t.id;
+    EXPECT_EQ(t.extras->env.at("B"), "2") << t.id;
+  }
+}
+
+TEST(Loader, ATaskWhoseSourceWasDroppedHasNoLocations) {
+  auto dag = load_dag_text("dag: x\ntasks:\n  - id: a\n    run: echo\n", "x.yaml");
+  auto& t = dag.tasks[0];
+  EXPECT_EQ(t.where().str(), "x.yaml:3:9");
+  t.drop_source();
+  EXPECT_EQ(t.where().str(), "");
+  EXPECT_EQ(t.loc("run").str(), "");
 }

@@ -591,3 +591,30 @@ tasks:
   EXPECT_EQ(res.tasks["after"].state, TaskState::kSucceeded);
   EXPECT_EQ(res.tasks.size(), 62u);
 }
+
+// The controller's live instance records leave the run id out (instance_table.hpp): the
+// rows of instances, tries and events must still all be written under the run.
+TEST(RunController, EveryRowIsWrittenUnderTheRunThoughLiveRecordsLeaveItsIdOut) {
+  test::TempDir d;
+  auto res = run_dag(d, R"(dag: rows
+params: {items: [1, 2, 3]}
+tasks:
+  - id: a
+    run: "true"
+  - id: each
+    after: [a]
+    foreach: "{{ params.items }}"
+    run: test "$FLOW_ITEM" -gt 0
+)");
+  EXPECT_EQ(res.state, state::RunState::kSucceeded);
+  for (const std::string id : {"a", "each[0]", "each[1]", "each[2]"}) {
+    ASSERT_TRUE(res.tasks.count(id)) << id;
+    EXPECT_EQ(res.tasks[id].run_id, "run1");
+    EXPECT_EQ(res.tasks[id].state, TaskState::kSucceeded) << id;
+    auto tries = res.store->tries("run1", id);
+    ASSERT_EQ(tries.size(), 1u) << id;
+    EXPECT_EQ(tries[0].run_id, "run1");
+  }
+  EXPECT_EQ(res.tasks["each[1]"].attr("item"), 2);
+  EXPECT_TRUE(res.tasks["a"].attrs.is_null()) << "a static task has no attrs to allocate";
+}

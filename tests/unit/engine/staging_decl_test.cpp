@@ -56,9 +56,9 @@ tasks:
                            "s.yaml");
   EXPECT_EQ(dag.code, (std::vector<std::string>{"dags/x", "lib/util.py"}));
   const auto& a = dag.tasks[0];
-  ASSERT_EQ(a.outputs.size(), 2u);
-  EXPECT_EQ(a.outputs[1].path, "out/sub/m.pt") << "stored lexically normal";
-  const auto& in = dag.tasks[1].inputs;
+  ASSERT_EQ(a.extras->outputs.size(), 2u);
+  EXPECT_EQ(a.extras->outputs[1].path, "out/sub/m.pt") << "stored lexically normal";
+  const auto& in = dag.tasks[1].extras->inputs;
   ASSERT_EQ(in.size(), 4u);
   EXPECT_EQ(in[0].base, PathBase::kRun);
   EXPECT_EQ(in[1].base, PathBase::kWorkdir);

@@ -1,6 +1,7 @@
 #include "engine/state/store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <thread>
@@ -389,4 +390,50 @@ TEST(Store, IntegrityCheckOfASoundDatabaseSaysOk) {
   auto store = Store::open(dir / "flow.db");
   store->insert_run(sample_run("r1"));
   EXPECT_EQ(store->integrity_check(), "ok");
+}
+
+// records.hpp: attrs stays null until a key is set (an empty object is an allocation per
+// instance), yet the column keeps its "{}", and a row read back without attrs is null again.
+TEST(Store, AnInstanceWithoutAttrsIsStoredAsAnEmptyObjectAndReadBackAsNull) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  store->insert_run(sample_run("r1"));
+  InstanceRecord plain;
+  plain.run_id = "r1";
+  plain.id = plain.task_id = "a";
+  EXPECT_TRUE(plain.attrs.is_null());
+  EXPECT_TRUE(plain.attr("item").is_null());
+  store->put_instance(plain);
+  InstanceRecord mapped = plain;
+  mapped.id = "each[0]";
+  mapped.attrs["item"] = "x";
+  EXPECT_EQ(mapped.attr("item"), "x");
+  store->put_instance(mapped);
+
+  EXPECT_EQ(store->get_instance("r1", "a")->attrs, nullptr);
+  EXPECT_EQ(store->get_instance("r1", "each[0]")->attr("item"), "x");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "flow.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT attrs_json FROM instances WHERE id = 'a'", -1, &st, nullptr),
+      SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "{}");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+// A run controller's live records leave run_id empty (instance_table.hpp): they are
+// written under the run the caller names.
+TEST(Store, AnInstanceIsWrittenUnderTheRunTheCallerNames) {
+  flow::test::TempDir dir;
+  auto store = Store::open(dir / "flow.db");
+  store->insert_run(sample_run("r1"));
+  InstanceRecord live;
+  live.id = live.task_id = "a";
+  store->put_instance("r1", live);
+  auto got = store->get_instance("r1", "a");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->run_id, "r1");
 }
