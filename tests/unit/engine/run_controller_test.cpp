@@ -31,13 +31,16 @@ struct Result {
 
 // Runs `yaml` as run "run1" in `dir` to its end on a local executor with `slots` slots.
 // `observer` (optional) is told of every change; `started_commit_delay` (optional) replaces
-// the controller's, e.g. a long one so that a try's start is always committed with its end.
+// the controller's, e.g. a long one so that a try's start is always committed with its end;
+// `after_validation` (optional) changes the DAG once it passed validation.
 Result run_dag(const test::TempDir& dir, const std::string& yaml, int slots = 4,
                run::RunObserver* observer = nullptr,
                std::optional<std::chrono::milliseconds> started_commit_delay = std::nullopt,
-               const std::function<void(run::ControllerOptions&)>& tune = {}) {
+               const std::function<void(run::ControllerOptions&)>& tune = {},
+               const std::function<void(dag::Dag&)>& after_validation = {}) {
   auto dag = dag::load_dag_text(yaml, "t.yaml");
   dag::validate_or_throw(dag);
+  if (after_validation) after_validation(dag);
   Result res;
   res.store = state::Store::open(dir / "flow.db");
   state::RunRecord r;
@@ -617,4 +620,18 @@ tasks:
   }
   EXPECT_EQ(res.tasks["each[1]"].attr("item"), 2);
   EXPECT_TRUE(res.tasks["a"].attrs.is_null()) << "a static task has no attrs to allocate";
+}
+
+// Commands are parsed when an attempt starts (attempt_spec.hpp), not kept from validation.
+// One that does not parse then (only a DAG that skipped this version's validation, such as
+// one resumed from another version's database, can hold one) fails its instance with the
+// parser's message; it used to run an empty command and succeed.
+TEST(RunController, ACommandThatDoesNotParseAtLaunchFailsItsInstanceSayingWhy) {
+  test::TempDir d;
+  auto res = run_dag(d, "dag: p\ntasks:\n  - id: a\n    run: \"true\"\n", 4, nullptr, std::nullopt,
+                     {}, [](dag::Dag& dag) { dag.tasks[0].run = "echo {{ params.x"; });
+  EXPECT_EQ(res.state, state::RunState::kFailed);
+  EXPECT_EQ(res.tasks["a"].state, TaskState::kFailed);
+  EXPECT_NE(res.tasks["a"].message.find("task 'a': run: unterminated '{{'"), std::string::npos)
+      << res.tasks["a"].message;
 }
