@@ -398,8 +398,9 @@ std::optional<Duration> read_sla(Reader& r, const YNode& n, const std::string& w
   return d;
 }
 
+// `t.source` is set (load_dag made it, with the task's own location).
 void read_task_fields(Reader& r, const YNode& n, Task& t) {
-  auto& fields = (t.source ? *t.source : t.source.emplace()).fields;
+  auto& fields = t.source->fields;
   fields.reserve(n.size());
   for (const auto& [k, v] : n.pairs())
     fields.push_back({k.Scalar(), v.line() + 1, v.col() + 1});

@@ -23,7 +23,6 @@ nlohmann::json foreach_list(const dag::Task& task,
 state::InstanceRecord mapped_instance(const state::InstanceRecord& parent, size_t index,
                                       nlohmann::json item) {
   state::InstanceRecord c;
-  c.run_id = parent.run_id;
   c.id = parent.task_id + "[" + std::to_string(index) + "]";
   c.task_id = parent.task_id;
   c.parent = parent.task_id;

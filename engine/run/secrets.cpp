@@ -71,16 +71,4 @@ bool uses_secret(const dag::Template& value) {
   return false;
 }
 
-std::set<std::string> secret_env_names(const dag::Task& task) {
-  std::set<std::string> out;
-  for (const auto& [k, v] : task.extras->env) {
-    try {
-      if (uses_secret(dag::Template::parse(v))) out.insert(k);
-    } catch (const std::invalid_argument&) {
-      // validate() reported it before any run could start.
-    }
-  }
-  return out;
-}
-
 }  // namespace flow::run

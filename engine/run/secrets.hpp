@@ -11,7 +11,6 @@
 // script and its copy in the database name the file, not the value.
 
 #include <map>
-#include <set>
 #include <string>
 
 #include "engine/dag/dag.hpp"
@@ -27,8 +26,6 @@ using SecretValues = std::map<std::string, std::string>;  // secret name -> valu
 // way to write one); a file that others may read is refused, as ssh refuses such keys.
 SecretValues read_secrets(const dag::Dag& dag);
 
-// The `env:` names of `task` whose value uses a secret.
-std::set<std::string> secret_env_names(const dag::Task& task);
 // Whether a parsed `env:` value uses a secret (`{{ secrets.NAME }}`).
 bool uses_secret(const dag::Template& value);
 
