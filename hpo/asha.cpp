@@ -61,13 +61,15 @@ long long Asha::to_come(int b, int from) const {
   return upto(hi) - upto(lo);
 }
 
-std::unique_ptr<TrialIndex> Asha::make_index() const {
-  return std::make_unique<RungIndex>(milestones_, brackets_, spec_.mode == "max");
+std::vector<std::unique_ptr<TrialIndex>> Asha::make_indices() const {
+  auto out = Tuner::make_indices();
+  out.push_back(std::make_unique<RungIndex>(milestones_, brackets_, spec_.mode == "max"));
+  return out;
 }
 
 const RungIndex& Asha::rungs(const Trials& trials, std::shared_ptr<RungIndex>& local) const {
   const bool max = spec_.mode == "max";
-  if (const auto* attached = dynamic_cast<const RungIndex*>(trials.index());
+  if (const auto* attached = trials.find_index<RungIndex>();
       attached && attached->fits(milestones_, brackets_, max))
     return *attached;
   local = std::make_shared<RungIndex>(milestones_, brackets_, max);
@@ -116,7 +118,7 @@ std::vector<Observation> Asha::observations(const Trials& trials) const {
   const size_t need = static_cast<size_t>(std::max(2, spec_.startup_trials));
   std::vector<size_t> reached(milestones_.size(), 0);
   for (const auto& t : trials) {
-    if (t.status == TrialStatus::kFailed) continue;
+    if (t.status == TrialStatus::kFailed || !space_.contains(t.params)) continue;
     for (size_t k = 0; k < milestones_.size(); ++k) {
       auto m = t.metric_at(milestones_[k]);
       reached[k] += m && std::isfinite(*m);
@@ -132,7 +134,7 @@ std::vector<Observation> Asha::observations(const Trials& trials) const {
   if (top == milestones_.size()) return {};
   std::vector<std::tuple<size_t, double, int>> key;  // (top - rung, signed metric, trial)
   for (const auto& t : trials) {
-    if (t.status == TrialStatus::kFailed) continue;
+    if (t.status == TrialStatus::kFailed || !space_.contains(t.params)) continue;
     for (size_t k = top + 1; k-- > 0;) {
       auto m = t.metric_at(milestones_[k]);
       if (!m || !std::isfinite(*m)) continue;

@@ -39,8 +39,9 @@ class Asha : public Tuner {
   // then (ranked after those) the trials that stopped below it; values are ranks.
   std::vector<Observation> observations(const Trials& trials) const override;
 
-  // A RungIndex: with it attached, a step costs O(brackets × rungs × log n).
-  std::unique_ptr<TrialIndex> make_index() const override;
+  // A RungIndex (and with sampler tpe the model's index): with them attached, a step
+  // costs O(brackets × rungs × log n).
+  std::vector<std::unique_ptr<TrialIndex>> make_indices() const override;
 
   const std::vector<int>& milestones() const { return milestones_; }
   int bracket_of(int trial) const;
@@ -53,6 +54,8 @@ class Asha : public Tuner {
   // may yet finish rung k has (assuming they all rank below it). Decided rung by rung
   // upwards, since a paused trial below rung k may get there only if it may continue.
   Continuable continuable(const Trials& trials) const override;
+  // The rungs' milestones: the model is fitted on one of them.
+  std::vector<int> model_levels() const override { return milestones_; }
   // Trials numbered from `from` up to samples that bracket b will get.
   long long to_come(int b, int from) const;
 

@@ -60,14 +60,16 @@ std::optional<Segment> Pbt::next(const Trials& trials) const {
   return s;
 }
 
-std::unique_ptr<TrialIndex> Pbt::make_index() const {
-  return std::make_unique<PopulationIndex>(spec_.max_epochs, spec_.mode == "max");
+std::vector<std::unique_ptr<TrialIndex>> Pbt::make_indices() const {
+  auto out = Tuner::make_indices();
+  out.push_back(std::make_unique<PopulationIndex>(spec_.max_epochs, spec_.mode == "max"));
+  return out;
 }
 
 const PopulationIndex& Pbt::population(const Trials& trials,
                                        std::unique_ptr<PopulationIndex>& local) const {
   const bool max = spec_.mode == "max";
-  if (const auto* attached = dynamic_cast<const PopulationIndex*>(trials.index());
+  if (const auto* attached = trials.find_index<PopulationIndex>();
       attached && attached->fits(spec_.max_epochs, max))
     return *attached;
   local = std::make_unique<PopulationIndex>(spec_.max_epochs, max);

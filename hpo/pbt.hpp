@@ -21,7 +21,7 @@ class Pbt : public Tuner {
   using Tuner::Tuner;
   std::optional<Segment> next(const Trials& trials) const override;
   // A PopulationIndex: with it attached, a step costs O(log n).
-  std::unique_ptr<TrialIndex> make_index() const override;
+  std::vector<std::unique_ptr<TrialIndex>> make_indices() const override;
 
  protected:
   // A paused trial with epochs left may continue, or be exploited by another.

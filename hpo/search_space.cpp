@@ -38,6 +38,22 @@ Rng rng_for(uint64_t seed, int trial, int purpose, int generation) {
 
 SearchSpace::SearchSpace(std::vector<Dim> dims) : dims_(std::move(dims)) {}
 
+bool SearchSpace::contains(const Params& p) const {
+  if (!p.is_object()) return false;
+  for (const auto& d : dims_) {
+    const auto it = p.find(d.name);
+    if (it == p.end()) return false;
+    if (d.kind == DimKind::kChoice) {
+      if (std::find(d.choices.begin(), d.choices.end(), *it) == d.choices.end()) return false;
+      continue;
+    }
+    if (!it->is_number()) return false;
+    const double x = it->get<double>();
+    if (!(x >= d.lo && x <= d.hi)) return false;
+  }
+  return true;
+}
+
 Params SearchSpace::sample(Rng& rng) const {
   Params p = Params::object();
   for (const auto& d : dims_) {

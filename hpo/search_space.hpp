@@ -28,6 +28,11 @@ class SearchSpace {
 
   Params sample(Rng& rng) const;
 
+  // Whether `p` names a value for every dimension, inside it: a number in [lo, hi] for
+  // uniform, loguniform and randint, one of the options for choice. What the TPE model
+  // (hpo/tpe.hpp) may be fitted on: a trial recorded under another space is not.
+  bool contains(const Params& p) const;
+
   // PBT's explore step: continuous values are multiplied by 0.8 or 1.2 (in log space for
   // loguniform) and clamped to the range; integers likewise, rounded; a choice moves to a
   // neighbouring option or, with probability 1/4, to a random one.

@@ -27,19 +27,6 @@ double logsumexp(const std::vector<double>& v) {
   return m + std::log(s);
 }
 
-// Optuna's default_weights: equal weights up to 25 observations, beyond that the oldest
-// n - 25 ramp up linearly from 1/n to 1 (observations in trial order).
-std::vector<double> default_weights(size_t n) {
-  std::vector<double> w(n, 1.0);
-  if (n < 25) return w;
-  const size_t ramp = n - 25;
-  for (size_t i = 0; i < ramp; ++i) {
-    const double start = 1.0 / static_cast<double>(n);
-    w[i] = ramp == 1 ? start : start + (1.0 - start) * static_cast<double>(i) / (ramp - 1);
-  }
-  return w;
-}
-
 // The internal coordinate range of a numeric dimension.
 std::pair<double, double> bounds(const Dim& d) {
   switch (d.kind) {
@@ -54,23 +41,54 @@ std::pair<double, double> bounds(const Dim& d) {
 
 }  // namespace
 
-// An observation in internal coordinates: log for loguniform, the index for a choice.
-struct Tpe::Point {
-  int trial = 0;
-  double value = 0;
-  std::vector<double> x;
-};
+std::vector<double> default_weights(size_t n) {
+  std::vector<double> w(n, 1.0);
+  if (n < 25) return w;
+  const size_t ramp = n - 25;
+  for (size_t i = 0; i < ramp; ++i) {
+    const double start = 1.0 / static_cast<double>(n);
+    w[i] = ramp == 1 ? start : start + (1.0 - start) * static_cast<double>(i) / (ramp - 1);
+  }
+  return w;
+}
+
+std::vector<std::pair<size_t, double>> thin_bad(size_t m, size_t keep, Rng& rng) {
+  keep = std::max<size_t>(keep, 26);
+  std::vector<std::pair<size_t, double>> out;
+  if (m <= keep) {
+    const auto w = default_weights(m);
+    for (size_t i = 0; i < m; ++i)
+      out.emplace_back(i, w[i]);
+    return out;
+  }
+  const size_t ramp = m - 25, runs = keep - 25;  // ramp > runs >= 1, so ramp >= 2
+  const double start = 1.0 / static_cast<double>(m);
+  const double step = (1.0 - start) / static_cast<double>(ramp - 1);
+  for (size_t r = 0; r < runs; ++r) {
+    const size_t a = r * ramp / runs, b = (r + 1) * ramp / runs;  // [a, b), never empty
+    const auto len = static_cast<double>(b - a);
+    // start + step * i summed over i in [a, b).
+    const double weight = len * start + step * static_cast<double>(a + b - 1) * len / 2;
+    const auto pick = std::min(b - 1, a + static_cast<size_t>(uniform01(rng) * len));
+    out.emplace_back(pick, weight);
+  }
+  for (size_t i = ramp; i < m; ++i)
+    out.emplace_back(i, 1.0);
+  return out;
+}
 
 // A Parzen mixture over the space: component k has weight w[k], per numeric dimension a
 // truncated normal (mu[k][j], sigma[k][j]), per choice dimension probabilities p[k][j].
+// One kernel per point (internal coordinates: log for loguniform, the index for a choice)
+// with the point's weight, and the prior kernel last.
 struct Tpe::Mixture {
   std::vector<double> log_w;
   std::vector<std::vector<double>> mu, sigma, log_z;    // numeric dims ([k][j]; unused for choices)
   std::vector<std::vector<std::vector<double>>> log_p;  // choice dims ([k][j][option])
 
-  Mixture(const std::vector<Dim>& dims, const std::vector<Point>& pts, double prior_weight) {
+  Mixture(const std::vector<Dim>& dims, const std::vector<std::vector<double>>& pts,
+          std::vector<double> w, double prior_weight) {
     const size_t n = pts.size(), k_n = n + 1;
-    auto w = default_weights(n);
     w.push_back(prior_weight);
     const double total = std::accumulate(w.begin(), w.end(), 0.0);
     for (double x : w)
@@ -86,7 +104,7 @@ struct Tpe::Mixture {
         const double p = prior_weight / static_cast<double>(k_n);
         for (size_t k = 0; k < k_n; ++k) {
           std::vector<double> probs(m, k < n ? p : 1.0);
-          if (k < n) probs[static_cast<size_t>(pts[k].x[j])] += 1.0;
+          if (k < n) probs[static_cast<size_t>(pts[k][j])] += 1.0;
           const double sum = std::accumulate(probs.begin(), probs.end(), 0.0);
           for (double& q : probs)
             q = std::log(q / sum);
@@ -101,7 +119,7 @@ struct Tpe::Mixture {
       const double min_sigma = range / std::min(100.0, static_cast<double>(n) + 2.0);
       for (size_t k = 0; k < k_n; ++k) {
         const bool prior = k == n;
-        mu[k][j] = prior ? (lo + hi) / 2 : pts[k].x[j];
+        mu[k][j] = prior ? (lo + hi) / 2 : pts[k][j];
         sigma[k][j] = prior ? range : std::clamp(bw, min_sigma, range);
         const double z =
             normal_cdf((hi - mu[k][j]) / sigma[k][j]) - normal_cdf((lo - mu[k][j]) / sigma[k][j]);
@@ -201,76 +219,112 @@ struct Tpe::Mixture {
   }
 };
 
-Tpe::Tpe(const SearchSpace& space, TpeOptions options) : dims_(space.dims()), options_(options) {}
+struct Tpe::Model {
+  Mixture good, bad;
+};
 
-std::vector<Tpe::Point> Tpe::points_of(const std::vector<Observation>& obs) const {
-  std::vector<Point> out;
-  for (const auto& o : obs) {
-    if (!std::isfinite(o.value)) continue;
-    Point p{o.trial, o.value, std::vector<double>(dims_.size())};
-    bool ok = true;
-    for (size_t j = 0; j < dims_.size() && ok; ++j) {
-      const Dim& d = dims_[j];
-      if (!o.params.contains(d.name)) {
-        ok = false;
-        break;
-      }
-      const auto& v = o.params[d.name];
-      if (d.kind == DimKind::kChoice) {
-        auto it = std::find(d.choices.begin(), d.choices.end(), v);
-        ok = it != d.choices.end();
-        p.x[j] = static_cast<double>(it - d.choices.begin());
-        continue;
-      }
-      if (!v.is_number()) {
-        ok = false;
-        break;
-      }
-      double x = v.get<double>();
-      ok = x >= d.lo && x <= d.hi;
-      p.x[j] = d.kind == DimKind::kLogUniform ? std::log(x) : x;
+void append_coordinates(const SearchSpace& space, const Params& p, std::vector<double>& out) {
+  for (const Dim& d : space.dims()) {
+    const auto& v = p[d.name];
+    if (d.kind == DimKind::kChoice) {
+      out.push_back(static_cast<double>(std::find(d.choices.begin(), d.choices.end(), v) -
+                                        d.choices.begin()));
+      continue;
     }
-    if (ok) out.push_back(std::move(p));
+    const double value = v.get<double>();
+    out.push_back(d.kind == DimKind::kLogUniform ? std::log(value) : value);
   }
-  std::sort(out.begin(), out.end(),
-            [](const Point& a, const Point& b) { return a.trial < b.trial; });
-  return out;
 }
 
-void Tpe::split(const std::vector<Point>& all, std::vector<Point>& good,
-                std::vector<Point>& bad) const {
-  std::vector<size_t> order(all.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return all[a].value < all[b].value; });
+// A vector of observations as a source: its valid ones in trial order.
+class Tpe::Listed : public ObservationSource {
+ public:
+  Listed(const SearchSpace& space, const std::vector<Observation>& obs)
+      : dims_(space.dims().size()) {
+    std::vector<const Observation*> valid;
+    for (const auto& o : obs) {
+      if (std::isfinite(o.value) && space.contains(o.params)) valid.push_back(&o);
+    }
+    std::sort(valid.begin(), valid.end(),
+              [](const Observation* a, const Observation* b) { return a->trial < b->trial; });
+    for (const auto* o : valid) {
+      values_.push_back(o->value);
+      append_coordinates(space, o->params, points_);
+    }
+  }
+  size_t size() const override { return values_.size(); }
+  std::vector<size_t> best(size_t count) const override {
+    std::vector<size_t> order(values_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return values_[a] < values_[b]; });
+    order.resize(std::min(count, order.size()));
+    return order;
+  }
+  std::span<const double> point(size_t position) const override {
+    return {points_.data() + position * dims_, dims_};
+  }
+
+ private:
+  size_t dims_;
+  std::vector<double> values_;
+  std::vector<double> points_;  // dims_ per observation
+};
+
+Tpe::Tpe(const SearchSpace& space, TpeOptions options) : space_(space), options_(options) {
+  options_.max_bad = std::max<size_t>(options_.max_bad, 26);
+}
+
+std::optional<Tpe::Model> Tpe::fit(const ObservationSource& obs, Rng& rng) const {
+  const size_t n = obs.size();
+  if (n < 2) return std::nullopt;
   const size_t n_good =
-      std::min<size_t>(static_cast<size_t>(std::ceil(0.1 * static_cast<double>(all.size()))), 25);
-  std::vector<bool> is_good(all.size(), false);
-  for (size_t i = 0; i < n_good; ++i)
-    is_good[order[i]] = true;
-  for (size_t i = 0; i < all.size(); ++i)  // both groups stay in trial order (for the weights)
-    (is_good[i] ? good : bad).push_back(all[i]);
+      std::min<size_t>(static_cast<size_t>(std::ceil(0.1 * static_cast<double>(n))), 25);
+  auto good = obs.best(n_good);
+  std::sort(good.begin(), good.end());  // both groups in trial order (for the weights)
+  std::vector<std::vector<double>> good_x;
+  for (size_t pos : good) {
+    const auto x = obs.point(pos);
+    good_x.emplace_back(x.begin(), x.end());
+  }
+  std::vector<std::vector<double>> bad_x;
+  std::vector<double> bad_w;
+  for (auto [i, w] : thin_bad(n - good.size(), options_.max_bad, rng)) {
+    size_t pos = i;  // the i-th position that is not a good one
+    for (size_t g : good) {
+      if (g > pos) break;
+      ++pos;
+    }
+    const auto x = obs.point(pos);
+    bad_x.emplace_back(x.begin(), x.end());
+    bad_w.push_back(w);
+  }
+  const auto& dims = space_.dims();
+  return Model{Mixture(dims, good_x, default_weights(good_x.size()), options_.prior_weight),
+               Mixture(dims, bad_x, std::move(bad_w), options_.prior_weight)};
 }
 
 Params Tpe::propose(const std::vector<Observation>& obs, Rng& rng) const {
-  auto all = points_of(obs);
-  if (all.size() < 2) return SearchSpace(dims_).sample(rng);
-  std::vector<Point> good, bad;
-  split(all, good, bad);
-  const Mixture l(dims_, good, options_.prior_weight), g(dims_, bad, options_.prior_weight);
+  return propose(Listed(space_, obs), rng);
+}
+
+Params Tpe::propose(const ObservationSource& obs, Rng& rng) const {
+  const auto model = fit(obs, rng);
+  if (!model) return space_.sample(rng);
+  const auto& dims = space_.dims();
   std::vector<double> best;
   double best_score = -std::numeric_limits<double>::infinity();
   for (int c = 0; c < std::max(1, options_.n_candidates); ++c) {
-    auto x = l.sample(dims_, rng);
-    const double s = l.log_pdf(dims_, x) - g.log_pdf(dims_, x);
+    auto x = model->good.sample(dims, rng);
+    const double s = model->good.log_pdf(dims, x) - model->bad.log_pdf(dims, x);
     if (best.empty() || s > best_score) {
       best = std::move(x);
       best_score = s;
     }
   }
   Params p = Params::object();
-  for (size_t j = 0; j < dims_.size(); ++j) {
-    const Dim& d = dims_[j];
+  for (size_t j = 0; j < dims.size(); ++j) {
+    const Dim& d = dims[j];
     switch (d.kind) {
       case DimKind::kChoice:
         p[d.name] = d.choices[static_cast<size_t>(best[j])];
@@ -290,13 +344,14 @@ Params Tpe::propose(const std::vector<Observation>& obs, Rng& rng) const {
 }
 
 double Tpe::score(const std::vector<Observation>& obs, const Params& p) const {
-  auto all = points_of(obs);
-  auto target = points_of({Observation{0, p, 0.0}});
-  if (all.size() < 2 || target.empty()) return 0;
-  std::vector<Point> good, bad;
-  split(all, good, bad);
-  const Mixture l(dims_, good, options_.prior_weight), g(dims_, bad, options_.prior_weight);
-  return l.log_pdf(dims_, target[0].x) - g.log_pdf(dims_, target[0].x);
+  if (!space_.contains(p)) return 0;
+  Rng fixed(0);
+  const auto model = fit(Listed(space_, obs), fixed);
+  if (!model) return 0;
+  std::vector<double> x;
+  append_coordinates(space_, p, x);
+  const auto& dims = space_.dims();
+  return model->good.log_pdf(dims, x) - model->bad.log_pdf(dims, x);
 }
 
 }  // namespace flow::hpo

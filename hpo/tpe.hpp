@@ -19,7 +19,19 @@
 //                        normalised (the prior kernel: uniform)
 // n_candidates draws from the good mixture l(x) are scored log l(x) - log g(x) (the
 // expected-improvement ordering of the TPE paper); the best one is proposed.
+//
+// Beyond max_bad bad observations the bad mixture is thinned, so that a proposal costs the
+// same in a sweep of 100,000 trials as in one of 1,000 (Optuna's grows with every trial):
+// the 25 newest keep their own kernels, and the older ones, in trial order, are cut into
+// max_bad - 25 runs of consecutive observations, each stood for by one member drawn at
+// random with the summed weight of the run. The weights of the thinned mixture thus add up
+// to those of the whole one, spread over the trials as Optuna's default_weights spread
+// them; its bandwidth follows the kernels it has. Up to max_bad it is the whole mixture.
 
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "hpo/search_space.hpp"
@@ -37,7 +49,36 @@ struct Observation {
 struct TpeOptions {
   int n_candidates = 24;  // Optuna's n_ei_candidates
   double prior_weight = 1.0;
+  size_t max_bad = 512;  // kernels of the bad mixture beyond which it is thinned (> 25)
 };
+
+// Parameters inside `space` in TPE's coordinates, one per dimension, appended to `out`: the
+// value, its log for loguniform, the option's index for choice.
+void append_coordinates(const SearchSpace& space, const Params& p, std::vector<double>& out);
+
+// The observations a proposal is fitted on, numbered 0 .. size() - 1 in trial order, with
+// every one valid (parameters inside the space, a finite value). What lets a caller that
+// keeps them indexed (hpo/model_index.hpp) hand TPE only what it reads: the best few, and
+// the sample of the rest that the bad mixture keeps.
+class ObservationSource {
+ public:
+  virtual ~ObservationSource() = default;
+  virtual size_t size() const = 0;
+  // The positions of the best `count` (count <= size()), best first; ties to the lower
+  // trial.
+  virtual std::vector<size_t> best(size_t count) const = 0;
+  // The parameters at `position` in coordinates (append_coordinates).
+  virtual std::span<const double> point(size_t position) const = 0;
+};
+
+// Optuna's default_weights: n ones up to 25 observations; beyond, the oldest n - 25 ramp
+// up linearly from 1/n to 1 (observations in trial order).
+std::vector<double> default_weights(size_t n);
+
+// The bad mixture's kernels for m bad observations (in trial order): (position among
+// them, weight) pairs in trial order; every one with default_weights(m) up to `keep`
+// (> 25), else the thinned set described above, its run members drawn from `rng`.
+std::vector<std::pair<size_t, double>> thin_bad(size_t m, size_t keep, Rng& rng);
 
 class Tpe {
  public:
@@ -47,19 +88,25 @@ class Tpe {
   // observations it samples the space uniformly. Observations whose parameters lie outside
   // the space (e.g. a choice no longer listed) are ignored.
   Params propose(const std::vector<Observation>& obs, Rng& rng) const;
+  // The same from observations kept elsewhere: it reads max_bad + 25 points of `obs` at
+  // most, whatever obs.size(). Given the valid ones of a vector, in trial order, it
+  // proposes what the overload above does.
+  Params propose(const ObservationSource& obs, Rng& rng) const;
 
   // log l(x) - log g(x) of `p` under the split of `obs`: higher means more like the good
-  // observations. For tests and diagnostics.
+  // observations. For tests and diagnostics (a thinned bad mixture draws from a fixed
+  // stream).
   double score(const std::vector<Observation>& obs, const Params& p) const;
 
  private:
-  struct Point;
   struct Mixture;
-  std::vector<Point> points_of(const std::vector<Observation>& obs) const;
-  void split(const std::vector<Point>& all, std::vector<Point>& good,
-             std::vector<Point>& bad) const;
+  struct Model;
+  class Listed;
+  // The two mixtures of `obs`, the bad one thinned with draws from `rng` (none up to
+  // max_bad); nullopt with fewer than two observations.
+  std::optional<Model> fit(const ObservationSource& obs, Rng& rng) const;
 
-  std::vector<Dim> dims_;
+  SearchSpace space_;
   TpeOptions options_;
 };
 

@@ -12,11 +12,10 @@ Trials::Trials(std::vector<TrialRecord> records) : records_(std::move(records)) 
 }
 
 Trials::Trials(const Trials& o)
-    : records_(o.records_),
-      running_(o.running_),
-      ranked_(o.ranked_),
-      unranked_(o.unranked_),
-      index_(o.index_ ? o.index_->clone() : nullptr) {}
+    : records_(o.records_), running_(o.running_), ranked_(o.ranked_), unranked_(o.unranked_) {
+  for (const auto& i : o.indices_)
+    indices_.push_back(i->clone());
+}
 
 Trials& Trials::operator=(const Trials& o) {
   if (this != &o) *this = Trials(o);
@@ -24,10 +23,10 @@ Trials& Trials::operator=(const Trials& o) {
 }
 
 void Trials::attach(std::unique_ptr<TrialIndex> index) {
-  index_ = std::move(index);
-  if (!index_) return;
+  if (!index) return;
   for (const auto& t : records_)
-    index_->add(t);
+    index->add(t);
+  indices_.push_back(std::move(index));
 }
 
 void Trials::put(TrialRecord t) {
@@ -48,7 +47,8 @@ bool Trials::counts_for_best(const TrialRecord& t) {
 }
 
 void Trials::add(const TrialRecord& t) {
-  if (index_) index_->add(t);
+  for (const auto& i : indices_)
+    i->add(t);
   if (t.status == TrialStatus::kRunning) running_.insert(t.index);
   if (!counts_for_best(t)) return;
   const double m = t.history.back().second;
@@ -59,7 +59,8 @@ void Trials::add(const TrialRecord& t) {
 }
 
 void Trials::remove(const TrialRecord& t) {
-  if (index_) index_->remove(t);
+  for (const auto& i : indices_)
+    i->remove(t);
   if (t.status == TrialStatus::kRunning) running_.erase(t.index);
   if (!counts_for_best(t)) return;
   const double m = t.history.back().second;

@@ -49,10 +49,18 @@ class Trials {
   // yet get a default one (status running, as a trial whose record was not read yet).
   void put(TrialRecord t);
 
-  // Keeps `index` up to date from now on: it is told of every record held now, then of
-  // every put(). A copy of the Trials holds a copy of the index. nullptr: none.
+  // Keeps `index` up to date from now on, beside those attached before: it is told of
+  // every record held now, then of every put(). A copy of the Trials holds a copy of each
+  // index. nullptr: nothing is attached.
   void attach(std::unique_ptr<TrialIndex> index);
-  const TrialIndex* index() const { return index_.get(); }
+  // The first attached index of type T, or nullptr.
+  template <class T>
+  const T* find_index() const {
+    for (const auto& i : indices_) {
+      if (const auto* t = dynamic_cast<const T*>(i.get())) return t;
+    }
+    return nullptr;
+  }
 
   // Trials whose status is running, and their indices in ascending order.
   int running() const { return static_cast<int>(running_.size()); }
@@ -71,7 +79,7 @@ class Trials {
   std::set<int> running_;
   std::set<std::pair<double, int>> ranked_;  // (last metric, index): finite metrics
   int unranked_ = 0;  // trials that count for best() with a NaN metric: best() scans
-  std::unique_ptr<TrialIndex> index_;
+  std::vector<std::unique_ptr<TrialIndex>> indices_;
 };
 
 }  // namespace flow::hpo

@@ -6,6 +6,7 @@
 
 #include "hpo/asha.hpp"
 #include "hpo/basic_search.hpp"
+#include "hpo/model_index.hpp"
 #include "hpo/pbt.hpp"
 #include "hpo/tpe.hpp"
 
@@ -34,10 +35,17 @@ Params Tuner::sample(int trial) const {
   return space_.sample(rng);
 }
 
+std::vector<std::unique_ptr<TrialIndex>> Tuner::make_indices() const {
+  std::vector<std::unique_ptr<TrialIndex>> out;
+  if (spec_.model_based())
+    out.push_back(std::make_unique<ModelIndex>(model_levels(), space_, spec_.mode == "max"));
+  return out;
+}
+
 std::vector<Observation> Tuner::observations(const Trials& trials) const {
   std::vector<Observation> out;
   for (const auto& t : trials) {
-    if (t.status == TrialStatus::kFailed) continue;
+    if (t.status == TrialStatus::kFailed || !space_.contains(t.params)) continue;
     auto m = t.metric_at(spec_.max_epochs);
     if (!m || !std::isfinite(*m)) continue;
     out.push_back({t.index, t.params, spec_.mode == "max" ? -*m : *m});
@@ -47,9 +55,16 @@ std::vector<Observation> Tuner::observations(const Trials& trials) const {
 
 Params Tuner::propose(int trial, const Trials& trials) const {
   if (!spec_.model_based()) return sample(trial);
-  auto obs = observations(trials);
-  if (static_cast<int>(obs.size()) < std::max(2, spec_.startup_trials)) return sample(trial);
+  const auto need = static_cast<size_t>(std::max(2, spec_.startup_trials));
   Rng rng = rng_for(seed_, trial, /*purpose=*/3);
+  if (const auto* model = trials.find_index<ModelIndex>();
+      model && model->fits(model_levels(), space_, spec_.mode == "max")) {
+    const auto top = model->top(need);
+    if (!top) return sample(trial);
+    return Tpe(space_).propose(ModelIndex::Source(*model, *top), rng);
+  }
+  const auto obs = observations(trials);
+  if (obs.size() < need) return sample(trial);
   return Tpe(space_).propose(obs, rng);
 }
 

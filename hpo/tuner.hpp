@@ -84,14 +84,16 @@ class Tuner {
   std::vector<std::pair<int, int>> retired_checkpoints(const Trials& trials,
                                                        const std::vector<int>& among) const;
 
-  // An index for the caller to attach to its Trials (Trials::attach) so that next() and
-  // retired_checkpoints() do not look at every trial; nullptr when the tuner needs none.
-  // Without it the answers are the same, each step then building what it needs.
-  virtual std::unique_ptr<TrialIndex> make_index() const { return nullptr; }
+  // Indices for the caller to attach to its Trials (Trials::attach) so that next() and
+  // retired_checkpoints() do not look at every trial; none when the tuner needs none.
+  // Without them the answers are the same, each step then building or scanning what it
+  // needs. Base: a model-based tuner's ModelIndex (hpo/model_index.hpp).
+  virtual std::vector<std::unique_ptr<TrialIndex>> make_indices() const;
 
   // What the model of a model-based tuner is fitted on: (parameters, value) of the
-  // trials that did not fail, lower is better. Base: the final metric of trials that
-  // reached max_epochs.
+  // trials that did not fail and whose parameters lie in the space, lower is better.
+  // Base: the final metric of trials that reached max_epochs. A scan of every trial: with
+  // the tuner's ModelIndex attached, a proposal reads the same from the index instead.
   virtual std::vector<Observation> observations(const Trials& trials) const;
 
   bool better(double a, double b) const { return spec_.mode == "max" ? a > b : a < b; }
@@ -104,6 +106,9 @@ class Tuner {
   // tuner with at least startup_trials observations, proposed by TPE. A pure function of
   // (seed, trial, the observations).
   Params propose(int trial, const Trials& trials) const;
+  // The epochs at which a metric is an observation for the model (ModelIndex's levels).
+  // Base: max_epochs.
+  virtual std::vector<int> model_levels() const { return {spec_.max_epochs}; }
   // Whether a trial is paused and may still be continued (or, in PBT, exploited), as of
   // `trials`: a predicate valid while `trials` does not change. Base: continues().
   using Continuable = std::function<bool(const TrialRecord&)>;

@@ -74,7 +74,8 @@ uint64_t seed_of(const dag::Task& task, const std::string& run_id) {
 
 Sweep::Sweep(const dag::Task& task, const std::string& run_id)
     : task_id_(task.id), tuner_(hpo::make_tuner(config_of(*task.hpo), seed_of(task, run_id))) {
-  records_.attach(tuner_->make_index());
+  for (auto& index : tuner_->make_indices())
+    records_.attach(std::move(index));
 }
 
 hpo::Config Sweep::config_of(const dag::HpoSpec& spec) {
@@ -366,7 +367,8 @@ nlohmann::json Sweep::conclude(const std::vector<state::InstanceRecord*>& insts)
     if (run_dir.empty() && !out.empty()) run_dir = std::filesystem::path(out).parent_path();
   }
   hpo::Trials records;  // every trial, read afresh once
-  records.attach(tuner_->make_index());
+  for (auto& index : tuner_->make_indices())
+    records.attach(std::move(index));
   read_trials(insts, records);
   prune(records, run_dir, /*every_trial=*/true);  // every checkpoint but the best's latest
   auto best = tuner_->best(records);

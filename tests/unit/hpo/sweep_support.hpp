@@ -49,7 +49,10 @@ struct DrivenSweep {
   Trials indexed;
   std::vector<int> running;
 
-  explicit DrivenSweep(const Tuner& tuner) { indexed.attach(tuner.make_index()); }
+  explicit DrivenSweep(const Tuner& tuner) {
+    for (auto& index : tuner.make_indices())
+      indexed.attach(std::move(index));
+  }
   // Segment `s` begins.
   void start(const Segment& s) {
     if (s.fresh) all.emplace_back().index = s.trial;
