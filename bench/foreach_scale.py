@@ -41,11 +41,13 @@ def write_foreach(path, n):
         f.write('    run: "true"\n')
 
 
-def write_hpo(path, n, algorithm="random"):
+def write_hpo(path, n, algorithm="random", sampler="random"):
     """An `hpo:` task of N trials, each segment reporting its metric at the epoch it trains
     to (and touching its checkpoint, which PBT copies). Random search trains one epoch;
     asha, hyperband and pbt nine (rungs 1, 3, 9; PBT exploits every 3), so trials are
-    stopped, promoted and continued as in a real sweep; tpe one epoch, 20 start-up trials."""
+    stopped, promoted and continued as in a real sweep; tpe one epoch, 20 start-up trials.
+    sampler tpe (asha, hyperband): new trials from the TPE model (BOHB), 20 start-up
+    trials."""
     epochs = 1 if algorithm in ("random", "tpe") else 9
     with open(path, "w") as f:
         f.write(f"dag: hpo_{n}\ntasks:\n  - id: tune\n    hpo:\n      algorithm: {algorithm}\n"
@@ -55,7 +57,9 @@ def write_hpo(path, n, algorithm="random"):
             f.write("      grace_epochs: 1\n      reduction_factor: 3\n")
         if algorithm == "pbt":
             f.write("      perturbation_interval: 3\n")
-        if algorithm == "tpe":
+        if sampler == "tpe" and algorithm in ("asha", "hyperband"):
+            f.write("      sampler: tpe\n")
+        if algorithm == "tpe" or sampler == "tpe":
             f.write("      startup_trials: 20\n")
         f.write("      space:\n        x: {uniform: [0, 1]}\n")
         # The parameter is rendered shell-quoted ('0.42'), so it stands outside the "...".
@@ -139,7 +143,7 @@ class Runner:
 
     def hpo(self, n):
         d = self.fresh(f"hpo-{n}")
-        write_hpo(os.path.join(d, "dag.yaml"), n, self.a.algorithm)
+        write_hpo(os.path.join(d, "dag.yaml"), n, self.a.algorithm, self.a.sampler)
         return self.flow(d, n, n + 1)  # the trials and the task's own instance
 
     def foreach(self, n):
@@ -190,6 +194,9 @@ def main():
     ap.add_argument("--algorithm", default="random",
                     choices=("random", "tpe", "asha", "hyperband", "pbt"),
                     help="with --hpo: the tuner (default random)")
+    ap.add_argument("--sampler", default="random", choices=("random", "tpe"),
+                    help="with --hpo --algorithm asha or hyperband: how new trials are drawn "
+                         "(tpe: BOHB)")
     ap.add_argument("--static", action="store_true",
                     help="also run N independent tasks with flow, ninja and make")
     ap.add_argument("--quick", action="store_true",

@@ -15,6 +15,7 @@
 #   STATIC=1                  also run N independent tasks with flow, ninja and make
 #   HPO=1                     an HPO sweep of N trials (random search) instead of a foreach
 #   ALGORITHM=random          with HPO=1: the tuner (random, tpe, asha, hyperband, pbt)
+#   SAMPLER=random            with HPO=1 and asha or hyperband: tpe for BOHB
 #   PLACE=/dev/shm            where the scratch directory goes (tmpfs by default)
 #   METRIC=cpu                what --quick compares: the engine's CPU time (cpu) or wall
 #   BUILD_DIR=build-bench  FLOW=path (skip the build and use this binary)
@@ -28,5 +29,5 @@ source "$ROOT/bench/release_flow.sh"
 args=(--flow "$FLOW" --jobs "${JOBS:-2}" --place "${PLACE:-/dev/shm}" --metric "${METRIC:-cpu}")
 [[ -n "${SIZES:-}" ]] && args+=(--sizes "$SIZES")
 [[ "${STATIC:-0}" == 1 ]] && args+=(--static)
-[[ "${HPO:-0}" == 1 ]] && args+=(--hpo --algorithm "${ALGORITHM:-random}")
+[[ "${HPO:-0}" == 1 ]] && args+=(--hpo --algorithm "${ALGORITHM:-random}" --sampler "${SAMPLER:-random}")
 exec "$PY" "$ROOT/bench/foreach_scale.py" "${args[@]}" "$@"
