@@ -20,8 +20,8 @@
 // n_candidates draws from the good mixture l(x) are scored log l(x) - log g(x) (the
 // expected-improvement ordering of the TPE paper); the best one is proposed.
 //
-// Beyond max_bad bad observations the bad mixture is thinned, so that a proposal costs the
-// same in a sweep of 100,000 trials as in one of 1,000 (Optuna's grows with every trial):
+// Beyond max_bad bad observations the bad mixture is thinned, so that a proposal reads and
+// scores the same number of kernels however long the sweep (Optuna's grows with every trial):
 // the 25 newest keep their own kernels, and the older ones, in trial order, are cut into
 // max_bad - 25 runs of consecutive observations, each stood for by one member drawn at
 // random with the summed weight of the run. The weights of the thinned mixture thus add up
