@@ -2,8 +2,8 @@
 // What the TPE model (hpo/tpe.hpp) of a sweep is fitted on, kept up to date as trial records
 // change, so that a proposal reads the few trials it uses instead of every trial: for each
 // level (an epoch count at which a metric is an observation), the trials ranked by their
-// metric there, and the observations in trial order. docs/BENCHMARKS.md "HPO sweeps" has
-// what this changed.
+// metric there, and the observations in trial order. docs/BENCHMARKS.md "TPE flat too"
+// has what this changed.
 //
 // The observations at level `top` are the trials that did not fail, whose parameters lie in
 // the search space, and that have a finite metric at some level at or below `top`; they rank

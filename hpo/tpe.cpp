@@ -271,9 +271,7 @@ class Tpe::Listed : public ObservationSource {
   std::vector<double> points_;  // dims_ per observation
 };
 
-Tpe::Tpe(const SearchSpace& space, TpeOptions options) : space_(space), options_(options) {
-  options_.max_bad = std::max<size_t>(options_.max_bad, 26);
-}
+Tpe::Tpe(const SearchSpace& space, TpeOptions options) : space_(space), options_(options) {}
 
 std::optional<Tpe::Model> Tpe::fit(const ObservationSource& obs, Rng& rng) const {
   const size_t n = obs.size();

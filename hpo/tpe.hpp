@@ -49,7 +49,7 @@ struct Observation {
 struct TpeOptions {
   int n_candidates = 24;  // Optuna's n_ei_candidates
   double prior_weight = 1.0;
-  size_t max_bad = 512;  // kernels of the bad mixture beyond which it is thinned (> 25)
+  size_t max_bad = 512;  // kernels of the bad mixture beyond which it is thinned (26 at least)
 };
 
 // Parameters inside `space` in TPE's coordinates, one per dimension, appended to `out`: the
