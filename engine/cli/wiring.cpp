@@ -1,5 +1,8 @@
 #include "engine/cli/wiring.hpp"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "engine/cli/site_transport.hpp"
 #include "operators/lamec/lamec.hpp"
 #include "operators/notify/webhook.hpp"
@@ -59,6 +62,11 @@ runtime::Services services() {
   s.webhook_sender = [](boost::asio::io_context& io) -> std::unique_ptr<run::WebhookSender> {
     return std::make_unique<notify::CurlWebhookSender>(io);
   };
+  // This very binary (whatever replaces the file meanwhile). FLOW_NO_KEEPER=1 runs each task
+  // under a shell wrapper instead (docs/ENGINE.md "How a task is run").
+  const char* no_keeper = std::getenv("FLOW_NO_KEEPER");
+  if (!no_keeper || std::string_view(no_keeper).empty() || std::string_view(no_keeper) == "0")
+    s.process_keeper = "/proc/self/exe";
   return s;
 }
 

@@ -103,6 +103,8 @@ struct LocalExecutor::Proc {
   bool done = false;
   std::chrono::steady_clock::time_point spawned;  // children only: for the try's wall time
   long engine_peak_kib = 0;  // the engine's peak memory when it started the process
+  bool kept = false;         // started by the keeper, which reports its end
+  int exit_file_waits = 0;   // see on_exit
 };
 
 namespace {
@@ -279,11 +281,43 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
     envp.push_back(kv.data());
   envp.push_back(nullptr);
 
+  const std::string& cwd = spec.workdir;
+  if (ProcessKeeper* k = keeper()) {
+    KeeperLaunch l;
+    l.command = spec.command;
+    l.exit_status = spec.files.exit_status;
+    l.log = spec.files.log;
+    l.workdir = cwd;
+    l.env.assign(envp.begin(), envp.end() - 1);
+    const auto spawned = std::chrono::steady_clock::now();
+    if (auto started = k->launch(l)) {
+      boost::asio::post(io_, [this] { drain_keeper(); });  // ends read while it waited
+      if (started->pid <= 0) return fail_to_start(spec, started->error);
+      auto p = std::make_shared<Proc>(io_);
+      p->pid = started->pid;
+      p->is_child = false;
+      p->kept = true;
+      p->spec = spec;
+      p->spawned = spawned;
+      p->engine_peak_kib = started->keeper_peak_kib;
+      procs_[spec.key] = p;
+      kept_[started->pid] = spec.key;
+      ExecEvent e;
+      e.key = spec.key;
+      e.kind = ExecEvent::Kind::kStarted;
+      e.handle.pid = started->pid;
+      e.handle.pid_start = started->start_ticks;
+      e.at = now_ms();
+      post(std::move(e));
+      return;
+    }
+    // Not sent (the keeper has gone, or the request is too large): the shell wrapper.
+  }
+
   SpawnOptions o;
   o.program = "/bin/sh";
   o.argv = {"/bin/sh", "-c", kWrapper, "flow-task", spec.command, spec.files.exit_status.string()};
   o.env = envp.data();
-  const std::string& cwd = spec.workdir;
   o.workdir = cwd;
   o.group = SpawnOptions::Group::kNewSession;
   o.in = ChildStream::null();
@@ -302,18 +336,7 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   const long peak_kib = engine_peak_kib();
   const int rc = child.error;
   const pid_t pid = child.pid;
-  if (rc != 0) {
-    ExecEvent e;
-    e.key = spec.key;
-    e.kind = ExecEvent::Kind::kFinished;
-    e.outcome = Outcome::kFailed;
-    e.exit_code = 127;
-    e.message = "could not start the process: " + std::string(std::strerror(rc)) +
-                (rc == ENOENT && !cwd.empty() ? " (working directory " + cwd + ")" : "");
-    slots_.release(spec.key);
-    post(std::move(e));
-    return;
-  }
+  if (rc != 0) return fail_to_start(spec, rc);
   auto p = std::make_shared<Proc>(io_);
   p->pid = pid;
   p->spec = spec;
@@ -332,9 +355,95 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
   watch(spec.key, p);
 }
 
+void LocalExecutor::fail_to_start(const LaunchSpec& spec, int error) {
+  ExecEvent e;
+  e.key = spec.key;
+  e.kind = ExecEvent::Kind::kFinished;
+  e.outcome = Outcome::kFailed;
+  e.exit_code = 127;
+  e.message =
+      "could not start the process: " +
+      (error == ECONNRESET ? std::string("the process keeper ended while starting it")
+                           : std::string(std::strerror(error))) +
+      (error == ENOENT && !spec.workdir.empty() ? " (working directory " + spec.workdir + ")" : "");
+  slots_.release(spec.key);
+  post(std::move(e));
+}
+
+void LocalExecutor::use_keeper(std::filesystem::path program, bool wait) {
+  keeper_program_ = std::move(program);
+  wait_for_keeper_ = wait;
+}
+
+ProcessKeeper* LocalExecutor::keeper() {
+  if (!keeper_tried_ && !keeper_program_.empty()) {
+    keeper_tried_ = true;
+    std::string why;  // without one, tasks run as before: each under a shell wrapper
+    keeper_ = ProcessKeeper::start(keeper_program_, why);
+  }
+  if (!keeper_) return nullptr;
+  if (!keeper_events_) {  // not ready at the last look
+    if (!keeper_->ready(wait_for_keeper_)) {
+      if (keeper_->gone()) keeper_.reset();
+      return nullptr;
+    }
+    keeper_events_.emplace(io_, ::dup(keeper_->fd()));
+    wait_for_keeper();
+  }
+  return keeper_.get();
+}
+
+void LocalExecutor::wait_for_keeper() {
+  keeper_events_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                             [this](const boost::system::error_code& ec) {
+                               if (ec || !keeper_) return;
+                               drain_keeper();
+                               if (keeper_) wait_for_keeper();
+                             });
+}
+
+void LocalExecutor::drain_keeper() {
+  if (!keeper_) return;
+  std::vector<KeeperExit> ends;
+  const bool alive = keeper_->take_exits(ends);
+  for (const auto& x : ends) {
+    auto it = kept_.find(x.pid);
+    if (it == kept_.end()) continue;
+    const AttemptKey key = it->second;
+    kept_.erase(it);
+    on_exit(key, &x);
+  }
+  if (alive) return;
+  // The keeper is gone (killed): what it started is watched like a re-attached process, and
+  // new attempts run under the shell wrapper.
+  keeper_events_.reset();
+  keeper_.reset();
+  for (const auto& [pid, key] : kept_) {
+    auto it = procs_.find(key);
+    if (it == procs_.end()) continue;
+    it->second->kept = false;
+    watch(key, it->second);
+  }
+  kept_.clear();
+}
+
+namespace {
+// Is `pid` the process of this attempt (see the header: its marker)?
+bool is_attempt_process(int pid, const LaunchSpec& spec) {
+  return process_has_marker(pid, spec.files.exit_status.string()) ||
+         (::getsid(pid) == pid &&
+          process_has_env(pid, "FLOW_OUTPUTS_FILE=" + spec.files.outputs.string()));
+}
+}  // namespace
+
 void LocalExecutor::reattach(const LaunchSpec& spec, const AttemptHandle& handle) {
   const std::string marker = spec.files.exit_status.string();
-  int pid = process_has_marker(handle.pid, marker) ? handle.pid : find_process_with_marker(marker);
+  const std::string env_marker = "FLOW_OUTPUTS_FILE=" + spec.files.outputs.string();
+  int pid = is_attempt_process(handle.pid, spec) ? handle.pid : find_process_with_marker(marker);
+  if (pid <= 0) {
+    pid = find_process_with_env(env_marker);
+    if (pid > 0 && ::getsid(pid) != pid) pid = ::getsid(pid);  // the session's leader
+  }
   ExecEvent e;
   e.key = spec.key;
   if (pid > 0) {
@@ -389,7 +498,7 @@ void LocalExecutor::watch(const AttemptKey& key, std::shared_ptr<Proc> p) {
     if (p->is_child) {
       gone = ::waitpid(p->pid, nullptr, WNOHANG | WNOWAIT) != 0 || errno == ECHILD;
     } else {
-      gone = !process_has_marker(p->pid, p->spec.files.exit_status.string());
+      gone = !is_attempt_process(p->pid, p->spec);
     }
     if (gone) return on_exit(key);
     p->poll_timer.expires_after(std::chrono::milliseconds(100));
@@ -400,11 +509,25 @@ void LocalExecutor::watch(const AttemptKey& key, std::shared_ptr<Proc> p) {
   (*tick)();
 }
 
-void LocalExecutor::on_exit(const AttemptKey& key) {
+void LocalExecutor::on_exit(const AttemptKey& key, const KeeperExit* kept) {
   auto it = procs_.find(key);
   if (it == procs_.end()) return;
   auto p = it->second;
+  std::optional<int> code;
+  if (!p->is_child && !kept) {
+    code = read_exit_status(p->spec.files.exit_status);
+    // A process a keeper started is reported ended (pidfd) a moment before the keeper has
+    // reaped it and written the file: wait for the file up to 2 s.
+    if (!code && p->exit_file_waits++ < 40) {
+      p->poll_timer.expires_after(std::chrono::milliseconds(50));
+      p->poll_timer.async_wait([this, key](const boost::system::error_code& ec) {
+        if (!ec) on_exit(key);
+      });
+      return;
+    }
+  }
   procs_.erase(it);
+  if (p->kept) kept_.erase(p->pid);
   // A try that declared resources was allotted its cores and GPUs: its share of the machine.
   int allotted_cpus = 0, allotted_gpus = 0;
   if (const SlotTable::Grant* g = slots_.grant(key); g && p->spec.resources.declared) {
@@ -419,9 +542,17 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
   ExecEvent e;
   e.key = key;
   e.kind = ExecEvent::Kind::kFinished;
-  std::optional<int> code;
   int sig = 0;
-  if (p->is_child) {
+  if (kept) {
+    if (WIFEXITED(kept->wait_status)) code = WEXITSTATUS(kept->wait_status);
+    if (WIFSIGNALED(kept->wait_status)) sig = WTERMSIG(kept->wait_status);
+    e.usage.cpu_ms = kept->cpu_ms;
+    if (kept->max_rss_kib > p->engine_peak_kib)
+      e.usage.max_rss_bytes = static_cast<int64_t>(kept->max_rss_kib) * 1024;
+    e.usage.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - p->spawned)
+                          .count();
+  } else if (p->is_child) {
     int status = 0;
     pid_t r;
     struct rusage ru {};
@@ -436,8 +567,6 @@ void LocalExecutor::on_exit(const AttemptKey& key) {
                             std::chrono::steady_clock::now() - p->spawned)
                             .count();
     }
-  } else {
-    code = read_exit_status(p->spec.files.exit_status);
   }
   const auto& log = p->spec.files.log;
   SecretMask(p->spec.env, p->spec.secret_env).apply_to_file(log);

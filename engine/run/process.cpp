@@ -50,7 +50,8 @@ bool process_has_marker(int pid, const std::string& marker) {
   return !cmd.empty() && cmd.find(marker) != std::string::npos;
 }
 
-int find_process_with_marker(const std::string& marker) {
+namespace {
+int find_process(const std::function<bool(int)>& match) {
   DIR* d = ::opendir("/proc");
   if (!d) return 0;
   int found = 0;
@@ -58,13 +59,36 @@ int find_process_with_marker(const std::string& marker) {
     char* end = nullptr;
     long pid = std::strtol(e->d_name, &end, 10);
     if (*end != '\0' || pid <= 0) continue;
-    if (process_has_marker(static_cast<int>(pid), marker)) {
+    if (match(static_cast<int>(pid))) {
       found = static_cast<int>(pid);
       break;
     }
   }
   ::closedir(d);
   return found;
+}
+}  // namespace
+
+int find_process_with_marker(const std::string& marker) {
+  return find_process([&](int pid) { return process_has_marker(pid, marker); });
+}
+
+bool process_has_env(int pid, const std::string& entry) {
+  if (pid <= 0) return false;
+  auto env = read_file("/proc/" + std::to_string(pid) + "/environ");
+  if (!env) return false;
+  size_t start = 0;
+  while (start < env->size()) {
+    size_t end = env->find('\0', start);
+    if (end == std::string::npos) end = env->size();
+    if (env->compare(start, end - start, entry) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+int find_process_with_env(const std::string& entry) {
+  return find_process([&](int pid) { return process_has_env(pid, entry); });
 }
 
 bool process_alive(int pid, uint64_t start_ticks) {

@@ -1,8 +1,11 @@
 #pragma once
 // Finding local processes again after the engine restarted: by pid plus start time, or by
-// a marker (the attempt's unique exit-status path) on their command line.
+// a marker: the attempt's unique exit-status path on their command line (a task run under
+// the shell wrapper), or one of the attempt's unique variables in their environment (a task
+// the process keeper started, engine/run/process_keeper.hpp).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace flow::run {
@@ -17,6 +20,10 @@ uint64_t boot_ticks_now();
 bool process_has_marker(int pid, const std::string& marker);
 // A live process whose command line contains `marker`, or 0.
 int find_process_with_marker(const std::string& marker);
+// Does process `pid` exist and have `entry` (NAME=VALUE) in the environment it started with?
+bool process_has_env(int pid, const std::string& entry);
+// A live process with `entry` in its environment, or 0.
+int find_process_with_env(const std::string& entry);
 // Is the process `pid` alive and the one that started at `start_ticks`?
 bool process_alive(int pid, uint64_t start_ticks);
 

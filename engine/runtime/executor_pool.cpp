@@ -33,7 +33,9 @@ std::unique_ptr<run::Executor> ExecutorPool::make(const site::Site& s) {
     o.runs_root = home_ / "runs";
     std::string python = run::resolve_python(s.python);
     if (!python.empty()) o.path_prefix = run::make_python_shims(home_ / "bin", python);
-    return std::make_unique<run::LocalExecutor>(io_, std::move(o));
+    auto local = std::make_unique<run::LocalExecutor>(io_, std::move(o));
+    local->use_keeper(services_.process_keeper);
+    return local;
   }
   if (!services_.batch_executor) {
     throw EnvironmentError("site '" + s.name + "': no executor for scheduler " + s.scheduler +

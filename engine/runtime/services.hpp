@@ -6,6 +6,7 @@
 // under engine/ outside engine/cli includes operators/ (scripts/check-layers.sh).
 
 #include <boost/asio/io_context.hpp>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,6 +36,10 @@ struct Services {
   // Sends webhooks of `notify:` (docs/ALERTS.md); completions are posted to `io`. Empty:
   // every webhook delivery fails with "webhooks are not available in this build".
   std::function<std::unique_ptr<run::WebhookSender>(boost::asio::io_context& io)> webhook_sender;
+  // The program that serves local sites as process keeper when run as `PROGRAM __keeper`
+  // (engine/run/process_keeper.hpp; the flow binary). Empty: each local task runs under a
+  // shell wrapper of its own.
+  std::filesystem::path process_keeper;
 };
 
 }  // namespace flow::runtime
