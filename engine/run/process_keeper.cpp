@@ -259,7 +259,9 @@ std::unique_ptr<ProcessKeeper> ProcessKeeper::start(const std::filesystem::path&
   o.group = SpawnOptions::Group::kNewSession;
   o.in = ChildStream::descriptor(sv[1]);
   o.out = ChildStream::null();
-  o.err = ChildStream::inherit();  // it says nothing unless something is badly wrong
+  // Nothing of the engine's: a pipe the engine writes to (`flow run | tee`) closes when
+  // the engine ends, not when the last task the keeper waits for does.
+  o.err = ChildStream::null();
   o.close_other_fds = true;
   SpawnResult child = spawn(o);
   ::close(sv[1]);
