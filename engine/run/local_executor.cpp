@@ -103,7 +103,6 @@ struct LocalExecutor::Proc {
   bool done = false;
   std::chrono::steady_clock::time_point spawned;  // children only: for the try's wall time
   long engine_peak_kib = 0;  // the engine's peak memory when it started the process
-  bool kept = false;         // started by the keeper, which reports its end
   int exit_file_waits = 0;   // see on_exit
 };
 
@@ -116,19 +115,8 @@ int cores_or_hardware(int slots) {
 // CUDA_VISIBLE_DEVICES of a running process, from /proc/PID/environ: the GPUs a try an
 // earlier engine started was given.
 std::vector<std::string> visible_devices_of(int pid) {
-  auto env = read_file("/proc/" + std::to_string(pid) + "/environ");
-  if (!env) return {};
-  static constexpr std::string_view kName = "CUDA_VISIBLE_DEVICES=";
-  size_t start = 0;
-  while (start < env->size()) {
-    size_t end = env->find('\0', start);
-    if (end == std::string::npos) end = env->size();
-    std::string_view entry(env->data() + start, end - start);
-    if (entry.substr(0, kName.size()) == kName)
-      return site::parse_visible_devices(std::string(entry.substr(kName.size())));
-    start = end + 1;
-  }
-  return {};
+  auto devices = process_env(pid, "CUDA_VISIBLE_DEVICES");
+  return devices ? site::parse_visible_devices(*devices) : std::vector<std::string>{};
 }
 
 }  // namespace
@@ -288,15 +276,14 @@ void LocalExecutor::launch(const LaunchSpec& spec, const Plan&) {
     l.exit_status = spec.files.exit_status;
     l.log = spec.files.log;
     l.workdir = cwd;
-    l.env.assign(envp.begin(), envp.end() - 1);
+    l.env = envp.data();
     const auto spawned = std::chrono::steady_clock::now();
     if (auto started = k->launch(l)) {
-      boost::asio::post(io_, [this] { drain_keeper(); });  // ends read while it waited
+      if (k->has_exits()) boost::asio::post(io_, [this] { drain_keeper(); });  // read meanwhile
       if (started->pid <= 0) return fail_to_start(spec, started->error);
       auto p = std::make_shared<Proc>(io_);
       p->pid = started->pid;
       p->is_child = false;
-      p->kept = true;
       p->spec = spec;
       p->spawned = spawned;
       p->engine_peak_kib = started->keeper_peak_kib;
@@ -421,7 +408,6 @@ void LocalExecutor::drain_keeper() {
   for (const auto& [pid, key] : kept_) {
     auto it = procs_.find(key);
     if (it == procs_.end()) continue;
-    it->second->kept = false;
     watch(key, it->second);
   }
   kept_.clear();
@@ -432,16 +418,15 @@ namespace {
 bool is_attempt_process(int pid, const LaunchSpec& spec) {
   return process_has_marker(pid, spec.files.exit_status.string()) ||
          (::getsid(pid) == pid &&
-          process_has_env(pid, "FLOW_OUTPUTS_FILE=" + spec.files.outputs.string()));
+          process_env(pid, "FLOW_OUTPUTS_FILE") == spec.files.outputs.string());
 }
 }  // namespace
 
 void LocalExecutor::reattach(const LaunchSpec& spec, const AttemptHandle& handle) {
   const std::string marker = spec.files.exit_status.string();
-  const std::string env_marker = "FLOW_OUTPUTS_FILE=" + spec.files.outputs.string();
   int pid = is_attempt_process(handle.pid, spec) ? handle.pid : find_process_with_marker(marker);
   if (pid <= 0) {
-    pid = find_process_with_env(env_marker);
+    pid = find_process_with_env("FLOW_OUTPUTS_FILE", spec.files.outputs.string());
     if (pid > 0 && ::getsid(pid) != pid) pid = ::getsid(pid);  // the session's leader
   }
   ExecEvent e;
@@ -527,7 +512,6 @@ void LocalExecutor::on_exit(const AttemptKey& key, const KeeperExit* kept) {
     }
   }
   procs_.erase(it);
-  if (p->kept) kept_.erase(p->pid);
   // A try that declared resources was allotted its cores and GPUs: its share of the machine.
   int allotted_cpus = 0, allotted_gpus = 0;
   if (const SlotTable::Grant* g = slots_.grant(key); g && p->spec.resources.declared) {

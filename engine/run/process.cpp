@@ -73,22 +73,25 @@ int find_process_with_marker(const std::string& marker) {
   return find_process([&](int pid) { return process_has_marker(pid, marker); });
 }
 
-bool process_has_env(int pid, const std::string& entry) {
-  if (pid <= 0) return false;
+std::optional<std::string> process_env(int pid, std::string_view name) {
+  if (pid <= 0) return std::nullopt;
   auto env = read_file("/proc/" + std::to_string(pid) + "/environ");
-  if (!env) return false;
+  if (!env) return std::nullopt;
   size_t start = 0;
   while (start < env->size()) {
     size_t end = env->find('\0', start);
     if (end == std::string::npos) end = env->size();
-    if (env->compare(start, end - start, entry) == 0) return true;
+    std::string_view entry(env->data() + start, end - start);
+    if (entry.size() > name.size() && entry.substr(0, name.size()) == name &&
+        entry[name.size()] == '=')
+      return std::string(entry.substr(name.size() + 1));
     start = end + 1;
   }
-  return false;
+  return std::nullopt;
 }
 
-int find_process_with_env(const std::string& entry) {
-  return find_process([&](int pid) { return process_has_env(pid, entry); });
+int find_process_with_env(std::string_view name, const std::string& value) {
+  return find_process([&](int pid) { return process_env(pid, name) == value; });
 }
 
 bool process_alive(int pid, uint64_t start_ticks) {

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace flow::run {
 
@@ -20,10 +22,11 @@ uint64_t boot_ticks_now();
 bool process_has_marker(int pid, const std::string& marker);
 // A live process whose command line contains `marker`, or 0.
 int find_process_with_marker(const std::string& marker);
-// Does process `pid` exist and have `entry` (NAME=VALUE) in the environment it started with?
-bool process_has_env(int pid, const std::string& entry);
-// A live process with `entry` in its environment, or 0.
-int find_process_with_env(const std::string& entry);
+// The value of variable `name` in the environment process `pid` started with (nullopt: no
+// such process or variable).
+std::optional<std::string> process_env(int pid, std::string_view name);
+// A live process whose environment has `name` set to `value`, or 0.
+int find_process_with_env(std::string_view name, const std::string& value);
 // Is the process `pid` alive and the one that started at `start_ticks`?
 bool process_alive(int pid, uint64_t start_ticks);
 

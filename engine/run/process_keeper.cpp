@@ -77,14 +77,13 @@ bool is_word_char(char c) {
 
 // dash's builtins and reserved words: run by the shell itself, or not a program at all.
 bool is_shell_word(std::string_view w) {
-  static constexpr std::array<std::string_view, 52> kWords = {
+  static constexpr std::array<std::string_view, 53> kWords = {
       ".",        ":",       "[",     "alias", "bg",    "break",  "cd",    "chdir", "command",
       "continue", "echo",    "eval",  "exec",  "exit",  "export", "false", "fc",    "fg",
       "getopts",  "hash",    "jobs",  "kill",  "local", "printf", "pwd",   "read",  "readonly",
       "return",   "set",     "shift", "test",  "times", "trap",   "true",  "type",  "ulimit",
       "umask",    "unalias", "unset", "wait",  "case",  "do",     "done",  "elif",  "else",
-      "esac",     "fi",      "for",   "if",    "in",    "then",   "until"};
-  if (w == "while") return true;
+      "esac",     "fi",      "for",   "if",    "in",    "then",   "until", "while"};
   for (auto k : kWords) {
     if (k == w) return true;
   }
@@ -333,9 +332,11 @@ void ProcessKeeper::queue_exit(const std::string& message) {
 
 std::optional<KeeperStarted> ProcessKeeper::launch(const KeeperLaunch& l) {
   if (!ready()) return std::nullopt;
-  std::vector<std::string> fields = {l.command, l.exit_status.string(), l.log.string(), l.workdir};
-  fields.insert(fields.end(), l.env.begin(), l.env.end());
-  const std::string request = encode('L', fields);
+  std::string request = encode('L', {l.command, l.exit_status.string(), l.log.string(), l.workdir});
+  for (char* const* e = l.env; e && *e; ++e) {
+    request += *e;
+    request.push_back('\0');
+  }
   if (request.size() > kMaxMessage || !send_message(fd_, request)) return std::nullopt;
   std::string m;
   while (receive(m, true)) {

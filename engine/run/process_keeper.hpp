@@ -43,7 +43,7 @@ struct KeeperLaunch {
   std::filesystem::path exit_status;  // "CODE\n" (mode 0600) when it ends; 128+N for signal N
   std::filesystem::path log;          // stdout and stderr; created 0600 or emptied
   std::string workdir;                // empty: the keeper's (the engine's at its start)
-  std::vector<std::string> env;       // NAME=VALUE, the whole environment
+  char* const* env = nullptr;         // NAME=VALUE, nullptr-terminated, the whole environment
 };
 
 struct KeeperStarted {
@@ -84,6 +84,8 @@ class ProcessKeeper {
   // The ends reported so far, without blocking. false once the keeper has gone away (after
   // returning what it reported before).
   bool take_exits(std::vector<KeeperExit>& out);
+  // Whether ends were read (while waiting for a launch's answer) and not yet taken.
+  bool has_exits() const { return !exits_.empty(); }
   // Readable when the keeper has reported something (for the caller's event loop).
   int fd() const { return fd_; }
   pid_t pid() const { return pid_; }

@@ -161,8 +161,9 @@ TEST(ProcessKeeper, RecordsHowItsProcessesEndAfterTheEngineHasGone) {
   const pid_t keeper_pid = keeper->pid();
   ASSERT_TRUE(keeper->ready(true));
   KeeperLaunch ok{"sleep 0.3", dir / "ok.exit", dir / "ok.log", dir.path().string(), {}};
-  KeeperLaunch bad{
-      "sleep 0.3; exit 7", dir / "bad.exit", dir / "bad.log", "", {"PATH=/usr/bin:/bin"}};
+  char path[] = "PATH=/usr/bin:/bin";
+  char* bad_env[] = {path, nullptr};
+  KeeperLaunch bad{"sleep 0.3; exit 7", dir / "bad.exit", dir / "bad.log", "", bad_env};
   auto a = keeper->launch(ok), b = keeper->launch(bad);
   ASSERT_TRUE(a && b);
   EXPECT_GT(a->pid, 0);
